@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+
+	"damask"
+	"damask/library"
+)
+
+// account create|api|plan
+func account(ctx context.Context, env environment, args []string) error {
+	if len(args) == 0 {
+		return usageError("account: create, api or plan?")
+	}
+	fs := flag.NewFlagSet("account "+args[0], flag.ContinueOnError)
+	var st storage
+	st.register(fs)
+	holder := fs.String("holder", "", "login of the account holder")
+	email := fs.String("email", "", "e-mail of the account holder")
+	plan := fs.String("plan", "basic", "plan: basic, private, pro or deluxe")
+	pwFile := fs.String("password-file", "", "file holding the holder's password")
+	pos, err := interleaved(fs, args[1:], env.getenv)
+	if err != nil {
+		return err
+	}
+	return withLibrary(ctx, env, &st, func(lib *openLibrary) error {
+		switch {
+		case args[0] == "create" && len(pos) == 1:
+			if *holder == "" || *email == "" {
+				return usageError("account create NAME --holder LOGIN --email E [--plan PLAN]")
+			}
+			pw, err := readPassword(env, *pwFile)
+			if err != nil {
+				return err
+			}
+			a, _, err := lib.svc.CreateAccount(ctx, library.NewAccount{Name: pos[0], Plan: *plan,
+				HolderLogin: *holder, HolderEmail: *email, Password: pw})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Created account %s (plan %s, API off) with holder %s.\n", a.Name, a.Plan, *holder)
+		case args[0] == "api" && len(pos) == 2 && (pos[1] == "on" || pos[1] == "off"):
+			if err := lib.svc.SetAPI(ctx, pos[0], pos[1] == "on"); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "The API of account %s is %s.\n", pos[0], pos[1])
+		case args[0] == "plan" && len(pos) == 2:
+			if err := lib.svc.SetPlan(ctx, pos[0], pos[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Account %s is on the %s plan.\n", pos[0], pos[1])
+		default:
+			return usageError("account create NAME --holder LOGIN --email E [--plan PLAN] | account api NAME on|off | account plan NAME PLAN")
+		}
+		return nil
+	})
+}
+
+// user add ACCOUNT LOGIN --email E [--role R]
+func user(ctx context.Context, env environment, args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		return usageError("user add ACCOUNT LOGIN --email E [--role admin|member|guest]")
+	}
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	var st storage
+	st.register(fs)
+	email := fs.String("email", "", "e-mail of the user")
+	role := fs.String("role", "member", "admin, member or guest")
+	pwFile := fs.String("password-file", "", "file holding the user's password")
+	pos, err := interleaved(fs, args[1:], env.getenv)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || *email == "" {
+		return usageError("user add ACCOUNT LOGIN --email E [--role admin|member|guest]")
+	}
+	return withLibrary(ctx, env, &st, func(lib *openLibrary) error {
+		pw, err := readPassword(env, *pwFile)
+		if err != nil {
+			return err
+		}
+		u, err := lib.svc.AddUser(ctx, pos[0], library.UserChanges{Login: &pos[1], Email: email, Role: role, Password: &pw})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "Added %s (%s) to account %s with id %d.\n", u.Login, u.Role, pos[0], u.ID)
+		return nil
+	})
+}
+
+// trash list|empty ACCOUNT, trash restore ACCOUNT ID
+func trash(ctx context.Context, env environment, args []string) error {
+	const use = "trash list ACCOUNT | trash restore ACCOUNT ID | trash empty ACCOUNT"
+	if len(args) == 0 {
+		return usageError(use)
+	}
+	fs := flag.NewFlagSet("trash "+args[0], flag.ContinueOnError)
+	var st storage
+	st.register(fs)
+	pos, err := interleaved(fs, args[1:], env.getenv)
+	if err != nil {
+		return err
+	}
+	return withLibrary(ctx, env, &st, func(lib *openLibrary) error {
+		switch {
+		case args[0] == "list" && len(pos) == 1:
+			for page := 1; ; page++ {
+				as, _, err := lib.svc.Trash(ctx, pos[0], damask.Page{Number: page, Size: 100})
+				if err != nil {
+					return err
+				}
+				if len(as) == 0 {
+					return nil
+				}
+				for _, a := range as {
+					fmt.Fprintf(env.stdout, "%d\t%s\t%s\t%d bytes\tdeleted %s\n", a.ID, a.Title, a.Filename, a.Size, a.DeletedAt.Format("2006-01-02 15:04"))
+				}
+			}
+		case args[0] == "restore" && len(pos) == 2:
+			id, err := strconv.ParseInt(pos[1], 10, 64)
+			if err != nil {
+				return usageError("trash restore ACCOUNT ID: ID is a number")
+			}
+			if err := lib.svc.Restore(ctx, pos[0], id); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Restored asset %d.\n", id)
+		case args[0] == "empty" && len(pos) == 1:
+			n, err := lib.svc.EmptyTrash(ctx, pos[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Removed %d assets for good; their files are released by the next housework.\n", n)
+		default:
+			return usageError(use)
+		}
+		return nil
+	})
+}
+
+// check verifies the database and every stored file.
+func check(ctx context.Context, env environment, args []string) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	var st storage
+	st.register(fs)
+	if err := parse(fs, args, env.getenv); err != nil {
+		return err
+	}
+	return withLibrary(ctx, env, &st, func(lib *openLibrary) error {
+		if err := lib.db.IntegrityCheck(ctx); err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		bad := 0
+		n, err := lib.svc.Check(ctx, func(p library.Problem) {
+			bad++
+			fmt.Fprintf(env.stdout, "DAMAGED %s\n", p)
+		})
+		if err != nil {
+			return fmt.Errorf("check files: %w", err)
+		}
+		if bad > 0 {
+			return fmt.Errorf("%d of %d stored files are damaged", bad, n)
+		}
+		fmt.Fprintf(env.stdout, "ok: database intact, %d stored files match their SHA-256\n", n)
+		return nil
+	})
+}
+
+func withLibrary(ctx context.Context, env environment, st *storage, fn func(*openLibrary) error) error {
+	lib, err := st.open(ctx, st.logger(env.stderr))
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	return fn(lib)
+}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"damask"
+	"damask/blob/disk"
+	"damask/library"
+	"damask/sqlite"
+)
+
+// storage are the flags every command that opens the library shares.
+type storage struct {
+	data     string
+	db       string
+	blobs    string
+	plans    string
+	maxFile  int64
+	logLevel string
+}
+
+func (s *storage) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.data, "data", "./damask-data", "data folder: the SQLite database and the files, unless --db or --blobs say otherwise")
+	fs.StringVar(&s.db, "db", "", "metadata database URL (sqlite:PATH; default DATA/damask.db)")
+	fs.StringVar(&s.blobs, "blobs", "", "file store URL (file:PATH; default DATA/blobs)")
+	fs.StringVar(&s.plans, "plans", "", "JSON file of plans laid over the defaults")
+	fs.Int64Var(&s.maxFile, "max-file-size", library.DefaultMaxFileSize, "largest file accepted, in bytes")
+	fs.StringVar(&s.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+// parse reads the flags, then fills each flag not given from its
+// environment variable: --tls-cert from DAMASK_TLS_CERT.
+func parse(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return usageError(fmt.Sprintf("%s: %v", fs.Name(), err))
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "DAMASK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && !given[f.Name] && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = usageError(fmt.Sprintf("%s=%q: %v", name, v, e))
+			}
+		}
+	})
+	return err
+}
+
+// interleaved lets flags follow positional arguments, as in
+// "account create NAME --holder LOGIN": it answers the positionals.
+func interleaved(fs *flag.FlagSet, args []string, getenv func(string) string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parse(fs, args, getenv); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func (s *storage) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s.logLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// library is an opened library: its stores and the service over them.
+type openLibrary struct {
+	svc   *library.Service
+	db    *sqlite.DB
+	blobs damask.BlobStore
+}
+
+func (l *openLibrary) Close() error { return l.db.Close() }
+
+// open opens the stores the flags name, creating the data folder on first
+// use.
+func (s *storage) open(ctx context.Context, log *slog.Logger) (*openLibrary, error) {
+	dbPath, err := location(s.db, "sqlite", filepath.Join(s.data, "damask.db"))
+	if err != nil {
+		return nil, err
+	}
+	blobDir, err := location(s.blobs, "file", filepath.Join(s.data, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(dbPath), 0o700); err != nil {
+		return nil, fmt.Errorf("make data folder: %w", err)
+	}
+	plans := damask.DefaultPlans()
+	if s.plans != "" {
+		f, err := os.Open(s.plans)
+		if err != nil {
+			return nil, fmt.Errorf("plans: %w", err)
+		}
+		plans, err = damask.ReadPlans(f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	db, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
+	}
+	blobs, err := disk.Open(blobDir)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open file store %s: %w", blobDir, err)
+	}
+	svc, err := library.New(db, blobs, library.Options{Plans: plans, MaxFileSize: s.maxFile, Logger: log})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &openLibrary{svc: svc, db: db, blobs: blobs}, nil
+}
+
+// location reads a store URL of the given scheme (or a plain path),
+// defaulting to def. Other schemes belong to the scaled-out shape.
+func location(raw, scheme, def string) (string, error) {
+	if raw == "" {
+		return def, nil
+	}
+	if !strings.Contains(raw, ":") {
+		return raw, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", usageError(fmt.Sprintf("%q: %v", raw, err))
+	}
+	if u.Scheme != scheme {
+		return "", usageError(fmt.Sprintf("%q: only %s: is supported by this build", raw, scheme))
+	}
+	if u.Opaque != "" {
+		return u.Opaque, nil
+	}
+	return u.Path, nil
+}
+
+// password reads a password from DAMASK_PASSWORD, the --password-file, or
+// the first line of standard input; never from a flag alone.
+func readPassword(env environment, file string) (string, error) {
+	if pw := env.getenv("DAMASK_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("password file: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	fmt.Fprint(env.stderr, "Password: ")
+	line, err := bufio.NewReader(env.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", usageError("no password: set DAMASK_PASSWORD, pass --password-file, or type it on standard input")
+	}
+	return line, nil
+}

@@ -1,0 +1,85 @@
+// Command damask is the Damask digital asset manager: the server and the
+// operator's commands, over one data folder or database.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "damask:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+const usage = `Damask: a digital asset manager.
+
+  damask serve   [--addr 127.0.0.1:8080] [--data ./damask-data] [--domain D]
+                 [--db URL] [--blobs URL] [--tls-cert F --tls-key F] [--no-workers]
+  damask account create NAME --holder LOGIN --email E [--plan basic|private|pro|deluxe]
+  damask account api NAME on|off
+  damask account plan NAME PLAN
+  damask user add ACCOUNT LOGIN --email E [--role admin|member|guest]
+  damask trash list|empty ACCOUNT
+  damask trash restore ACCOUNT ID
+  damask check   [--data DIR]          verify every stored file against its hash
+
+Every flag also reads from an environment variable: --data from DAMASK_DATA,
+--tls-cert from DAMASK_TLS_CERT, and so on. Passwords come from
+DAMASK_PASSWORD, --password-file, or standard input.
+`
+
+// run is the whole program, with its surroundings passed in so that tests
+// can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError("no command")
+	}
+	env := environment{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serve(ctx, env, rest)
+	case "account":
+		return account(ctx, env, rest)
+	case "user":
+		return user(ctx, env, rest)
+	case "trash":
+		return trash(ctx, env, rest)
+	case "check":
+		return check(ctx, env, rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usageError(fmt.Sprintf("unknown command %q", cmd))
+	}
+}
+
+type environment struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func exitCode(err error) int {
+	if _, ok := err.(usageError); ok {
+		return 2
+	}
+	return 1
+}

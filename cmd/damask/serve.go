@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"damask/httpapi"
+)
+
+// Housework: how often, and how old an unreferenced file must be before it
+// is released (younger ones may belong to a request still under way).
+const (
+	tidyEvery = time.Hour
+	tidyGrace = time.Hour
+)
+
+func serve(ctx context.Context, env environment, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var (
+		st         storage
+		addr       = fs.String("addr", "127.0.0.1:8080", "address to listen on")
+		domain     = fs.String("domain", "", "parent domain of the accounts: ACME.DOMAIN is account acme")
+		tlsCert    = fs.String("tls-cert", "", "TLS certificate file (with --tls-key: serve HTTPS)")
+		tlsKey     = fs.String("tls-key", "", "TLS key file")
+		trustProxy = fs.Bool("trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-For from a proxy in front")
+		jsonp      = fs.Bool("jsonp", false, "allow ?callback= on JSON answers")
+		_          = fs.Bool("no-workers", false, "run no background workers in this process")
+	)
+	st.register(fs)
+	if err := parse(fs, args, env.getenv); err != nil {
+		return err
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError("--tls-cert and --tls-key go together")
+	}
+	log := st.logger(env.stderr)
+	lib, err := st.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+
+	created, generated, err := lib.svc.EnsureDefault(ctx, env.getenv("DAMASK_ADMIN_PASSWORD"))
+	if err != nil {
+		return fmt.Errorf("create default account: %w", err)
+	}
+	if created {
+		fmt.Fprintln(env.stdout, "Created the account \"default\" (plan deluxe, API off) with its holder \"admin\".")
+		if generated != "" {
+			fmt.Fprintf(env.stdout, "The password of admin is %s (shown once; change it).\n", generated)
+		}
+		fmt.Fprintln(env.stdout, "Switch the API on with: damask account api default on")
+	}
+
+	api := httpapi.New(lib.svc, httpapi.Config{Domain: *domain, HTTPS: *tlsCert != "" || *trustProxy,
+		TrustProxy: *trustProxy, JSONP: *jsonp, Logger: log})
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "tls", *tlsCert != "")
+	fmt.Fprintf(env.stdout, "Damask is listening on %s\n", ln.Addr())
+
+	go tidy(ctx, lib, log)
+	errc := make(chan error, 1)
+	go func() {
+		if *tlsCert != "" {
+			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
+
+// tidy does the housework at start and then every hour until ctx ends.
+func tidy(ctx context.Context, lib *openLibrary, log *slog.Logger) {
+	t := time.NewTicker(tidyEvery)
+	defer t.Stop()
+	for {
+		if err := lib.svc.Tidy(ctx, tidyGrace); err != nil && ctx.Err() == nil {
+			log.Error("housework failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

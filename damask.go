@@ -1,0 +1,192 @@
+// Package damask holds the domain of the Damask digital asset manager:
+// accounts and their plans, users and roles, assets with their versions and
+// tags, uploads, and the interfaces of the stores that keep them. It depends
+// on the standard library only; adapters (sqlite, blob/disk, httpapi) import
+// it, never the other way round.
+package damask
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// BlobRef names a stored file by the SHA-256 of its bytes. The zero value
+// names nothing.
+type BlobRef [sha256.Size]byte
+
+// ParseBlobRef reads the lowercase hex form written by String.
+func ParseBlobRef(s string) (BlobRef, error) {
+	var r BlobRef
+	if len(s) != 2*sha256.Size {
+		return r, fmt.Errorf("blob ref %q: want %d hex digits", s, 2*sha256.Size)
+	}
+	if _, err := hex.Decode(r[:], []byte(s)); err != nil {
+		return r, fmt.Errorf("blob ref %q: %w", s, err)
+	}
+	return r, nil
+}
+
+// String is the lowercase hex digest.
+func (r BlobRef) String() string { return hex.EncodeToString(r[:]) }
+
+// IsZero tells whether r names nothing.
+func (r BlobRef) IsZero() bool { return r == BlobRef{} }
+
+// Role is what a user may do in an account.
+type Role string
+
+const (
+	RoleHolder Role = "holder" // owns the account: plan, API switch, everything
+	RoleAdmin  Role = "admin"  // manages users and tags, and all an editor does
+	RoleMember Role = "member" // adds and edits assets
+	RoleGuest  Role = "guest"  // reads and previews; never downloads originals
+)
+
+// ParseRole accepts the four role names.
+func ParseRole(s string) (Role, bool) {
+	switch r := Role(s); r {
+	case RoleHolder, RoleAdmin, RoleMember, RoleGuest:
+		return r, true
+	}
+	return "", false
+}
+
+// rank orders roles so that a higher rank may do all a lower one may.
+func (r Role) rank() int {
+	switch r {
+	case RoleHolder:
+		return 4
+	case RoleAdmin:
+		return 3
+	case RoleMember:
+		return 2
+	case RoleGuest:
+		return 1
+	}
+	return 0
+}
+
+// AtLeast tells whether r includes everything min may do.
+func (r Role) AtLeast(min Role) bool { return r.rank() >= min.rank() }
+
+// Account is one library, chosen by the request's host.
+type Account struct {
+	ID           int64
+	Name         string // the subdomain
+	CompanyName  string
+	BillingEmail string
+	Country      string
+	Plan         string // a key of Plans
+	APIEnabled   bool
+	HolderID     int64
+	PublicLinks  bool // whether assets get a public_url
+	Branding     Branding
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Branding is how the account's pages look.
+type Branding struct {
+	Title       string
+	FontColor   string
+	TopColor    string
+	BottomColor string
+	Logo        string
+	UpdatedAt   time.Time
+}
+
+// AccountStats are figures derived from the account's contents.
+type AccountStats struct {
+	UsedSpace   int64 // bytes of every version of every asset, trash included, and of unused uploads
+	UsersCount  int
+	AssetsCount int // assets outside the trash
+}
+
+// User is a person who signs in to one account.
+type User struct {
+	ID           int64
+	AccountID    int64
+	Login        string
+	Email        string
+	FirstName    string
+	LastName     string
+	Role         Role
+	PasswordHash string
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Tag is a label an asset may carry. AssetsCount counts assets outside the trash.
+type Tag struct {
+	ID          int64
+	AccountID   int64
+	Name        string
+	AssetsCount int
+	CreatedAt   time.Time
+}
+
+// Processing states of an asset's background work.
+const (
+	ProcessingPending     = "pending"
+	ProcessingDone        = "done"
+	ProcessingFailed      = "failed"
+	ProcessingUnsupported = "unsupported"
+)
+
+// Asset is a file in the library with its description. The file fields
+// (Filename, ContentType, Size, Blob) mirror the current version.
+type Asset struct {
+	ID          int64
+	AccountID   int64
+	Title       string
+	Description string
+	Filename    string
+	ContentType string
+	Size        int64
+	Blob        BlobRef
+	Version     int // number of the current version, from 1
+	UserID      int64
+	PublicToken string // empty when the asset has no public link
+	Processing  string
+	Tags        []Tag
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	DeletedAt   time.Time // zero unless the asset is in the trash
+}
+
+// Version is one file an asset has had.
+type Version struct {
+	ID          int64
+	AssetID     int64
+	Number      int
+	Filename    string
+	ContentType string
+	Size        int64
+	Blob        BlobRef
+	Comment     string
+	UserID      int64
+	CreatedAt   time.Time
+}
+
+// Upload is a file received by POST /api/upload and waiting to be used by an
+// asset. It expires UploadLifetime after it arrived.
+type Upload struct {
+	ID          int64
+	AccountID   int64
+	UserID      int64
+	Filename    string
+	ContentType string
+	Size        int64
+	Blob        BlobRef
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// UploadLifetime is how long an upload waits for an asset to use it.
+const UploadLifetime = 24 * time.Hour
+
+// TrashLifetime is how long a deleted asset can be restored.
+const TrashLifetime = 30 * 24 * time.Hour

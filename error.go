@@ -1,0 +1,68 @@
+package damask
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. The HTTP API maps each to one status in one place.
+const (
+	ENOTFOUND     = "not_found"    // no such thing in this account
+	EINVALID      = "invalid"      // a field breaks a rule
+	EMALFORMED    = "malformed"    // the request cannot be read
+	EFORBIDDEN    = "forbidden"    // the role or the plan does not allow it
+	EUNAUTHORIZED = "unauthorized" // no valid credentials
+	ETOOLARGE     = "too_large"    // a file over the size limit
+	EQUOTA        = "quota"        // storage or the plan's quota is full
+	ETHROTTLED    = "throttled"    // too many failures; try later
+	EINTERNAL     = "internal"     // our fault; details are logged, not shown
+	ECANCELED     = "canceled"     // the client went away
+)
+
+// Error is the domain's error: a code the API maps to a status and a message
+// safe to show to the client. Err, when set, is the cause, for logs only.
+type Error struct {
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode is the code of the first *Error in err's chain, EINTERNAL for
+// any other error and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage is the client-safe message of err: the message of its *Error,
+// or a generic one that reveals nothing of an internal error.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != EINTERNAL {
+		return e.Message
+	}
+	return "Internal error"
+}
+
+// ErrNotFound is returned by stores when a lookup finds nothing.
+var ErrNotFound = &Error{Code: ENOTFOUND, Message: "Not found"}

@@ -1,0 +1,389 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"damask"
+)
+
+// A request body comes in any form fluxiom took: form fields flat
+// (title=) or nested (asset[title]=), multipart with a file, an XML
+// document (<asset><title>...</title></asset>) or JSON, flat or under the
+// resource's name. Every form is read into one flat set of fields, checked
+// against the fields the resource takes.
+
+// resource names the fields one kind of document takes in a request body.
+type resource struct {
+	name     string
+	writable map[string]bool // fields the request may set
+	readOnly map[string]bool // fields of the document, ignored when sent back
+}
+
+func fields(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+var (
+	assetResource = resource{"asset",
+		fields("title", "description", "tags", "upload_id", "comment", "public_link"),
+		fields("id", "filename", "content_type", "size", "version", "user_id", "created_on", "updated_on",
+			"thumb_url", "preview_url", "public_url", "download_url", "sha256", "processing", "width", "height",
+			"duration", "page_count", "metadata_type", "metadata_pixel_width", "metadata_pixel_height",
+			"metadata_resolution_width", "metadata_resolution_height", "metadata_bits_per_sample",
+			"metadata_color_space", "metadata_orientation", "metadata_alpha_channel")}
+	versionResource = resource{"version",
+		fields("comment", "upload_id"),
+		fields("id", "number", "asset_id", "filename", "content_type", "size", "sha256", "user_id", "created_on")}
+	tagResource  = resource{"tag", fields("tag", "name"), fields("id", "assets_count")}
+	userResource = resource{"user",
+		fields("login", "email", "first_name", "last_name", "role", "password", "disabled"),
+		fields("id", "created_on", "updated_on")}
+	accountResource = resource{"account",
+		fields("company_name", "billing_email", "country", "plan", "api_enabled", "public_links"),
+		fields("id", "subdomain", "account_holder_id", "branding", "branding_info", "trial", "stats",
+			"users_count", "assets_count", "created_on", "updated_on")}
+)
+
+// Limits of a body without a file.
+const (
+	maxFormBody  = 1 << 20
+	maxFieldSize = 64 << 10
+)
+
+// body is a request's fields. has tells a field sent empty from one not sent.
+type body map[string]string
+
+func (b body) ptr(name string) *string {
+	if v, ok := b[name]; ok {
+		return &v
+	}
+	return nil
+}
+
+func (b body) boolPtr(name string) (*bool, error) {
+	v, ok := b[name]
+	if !ok {
+		return nil, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "on":
+		t := true
+		return &t, nil
+	case "false", "0", "no", "off", "":
+		f := false
+		return &f, nil
+	}
+	return nil, damask.Errorf(damask.EINVALID, "%s must be true or false", name)
+}
+
+func (b body) id(name string) (int64, error) {
+	v, ok := b[name]
+	if !ok || strings.TrimSpace(v) == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, damask.Errorf(damask.EINVALID, "%s must be a positive integer", name)
+	}
+	return n, nil
+}
+
+// fileFunc receives the file part of a multipart body.
+type fileFunc func(r io.Reader, filename string) error
+
+// readBody reads the request's fields for res. A multipart file part
+// named file (or res[file]) goes to onFile as it streams by; when onFile
+// is nil, a file is refused.
+func readBody(r *http.Request, res resource, onFile fileFunc) (body, error) {
+	b := body{}
+	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.Header.Get("Content-Type") == "" {
+		ct, err = "", nil
+	}
+	if err != nil {
+		return nil, damask.Errorf(damask.EMALFORMED, "Content-Type cannot be read: %v", err)
+	}
+	switch ct {
+	case "multipart/form-data":
+		err = readMultipart(r, params["boundary"], res, b, onFile)
+	case "application/x-www-form-urlencoded":
+		err = readURLEncoded(r, res, b)
+	case "application/xml", "text/xml":
+		err = readXML(r, res, b)
+	case "application/json":
+		err = readJSON(r, res, b)
+	case "":
+		if r.ContentLength > 0 {
+			err = damask.Errorf(damask.EMALFORMED, "A body needs a Content-Type: form, multipart, XML or JSON")
+		}
+	default:
+		err = damask.Errorf(damask.EMALFORMED, "Content-Type %s is not taken here: send a form, multipart, XML or JSON", ct)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Fields in the query string count too, as Rails merged them, unless
+	// the body set them.
+	for k, vs := range r.URL.Query() {
+		if name, ok := fieldName(k, res); ok && res.writable[name] {
+			if _, set := b[name]; !set {
+				b[name] = vs[len(vs)-1]
+			}
+		}
+	}
+	return b, nil
+}
+
+var nested = regexp.MustCompile(`^([a-z_]+)\[([a-z_]+)\]$`)
+
+// fieldName reads asset[title] and title alike as title.
+func fieldName(key string, res resource) (string, bool) {
+	if m := nested.FindStringSubmatch(key); m != nil {
+		return m[2], m[1] == res.name
+	}
+	return key, true
+}
+
+// set records a field, refusing unknown ones and ignoring the document's
+// read-only fields.
+func set(b body, res resource, name, value string) error {
+	switch {
+	case res.writable[name]:
+		if len(value) > maxFieldSize {
+			return damask.Errorf(damask.EINVALID, "%s is too long", name)
+		}
+		b[name] = value
+	case res.readOnly[name]:
+	default:
+		return damask.Errorf(damask.EINVALID, "Unknown field %q for %s", truncate(name, 64), res.name)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+func readURLEncoded(r *http.Request, res resource, b body) error {
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxFormBody))
+	if err != nil {
+		return bodyError(err)
+	}
+	vals, err := parseQuery(string(data))
+	if err != nil {
+		return err
+	}
+	for k, vs := range vals {
+		name, ok := fieldName(k, res)
+		if !ok {
+			return damask.Errorf(damask.EINVALID, "Unknown field %q for %s", truncate(k, 64), res.name)
+		}
+		if err := set(b, res, name, vs[len(vs)-1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseQuery(s string) (map[string][]string, error) {
+	vals, err := url.ParseQuery(s)
+	if err != nil {
+		return nil, damask.Errorf(damask.EMALFORMED, "The form cannot be read: %v", err)
+	}
+	return vals, nil
+}
+
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return damask.Errorf(damask.ETOOLARGE, "The request body is larger than %d bytes", mbe.Limit)
+	}
+	return &damask.Error{Code: damask.EMALFORMED, Message: "The request body could not be read", Err: err}
+}
+
+func readMultipart(r *http.Request, boundary string, res resource, b body, onFile fileFunc) error {
+	if boundary == "" {
+		return damask.Errorf(damask.EMALFORMED, "multipart/form-data without a boundary")
+	}
+	mr := multipart.NewReader(r.Body, boundary)
+	textBytes := 0
+	gotFile := false
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &damask.Error{Code: damask.EMALFORMED, Message: "The multipart body cannot be read", Err: err}
+		}
+		name, ok := fieldName(p.FormName(), res)
+		if !ok {
+			return damask.Errorf(damask.EINVALID, "Unknown field %q for %s", truncate(p.FormName(), 64), res.name)
+		}
+		if name == "file" {
+			if onFile == nil {
+				return damask.Errorf(damask.EINVALID, "A file is not taken here")
+			}
+			if gotFile {
+				return damask.Errorf(damask.EINVALID, "Send one file at a time")
+			}
+			gotFile = true
+			if err := onFile(p, p.FileName()); err != nil {
+				return err
+			}
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(p, maxFieldSize+1))
+		if err != nil {
+			return &damask.Error{Code: damask.EMALFORMED, Message: "The multipart body cannot be read", Err: err}
+		}
+		if textBytes += len(data); textBytes > maxFormBody {
+			return damask.Errorf(damask.ETOOLARGE, "The form fields are larger than %d bytes", maxFormBody)
+		}
+		if err := set(b, res, name, string(data)); err != nil {
+			return err
+		}
+	}
+}
+
+// readXML reads <asset><title>...</title><tags>a, b</tags></asset>. Tags
+// may also come as ActiveResource sends them back:
+// <tags type="array"><tag><id>1</id><tag>a</tag></tag></tags>. Go's decoder
+// resolves no external entities and fetches nothing.
+func readXML(r *http.Request, res resource, b body) error {
+	d := xml.NewDecoder(http.MaxBytesReader(nil, r.Body, maxFormBody))
+	d.Strict = true
+	var doc struct {
+		XMLName xml.Name
+		Fields  []xmlField `xml:",any"`
+	}
+	if err := d.Decode(&doc); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return bodyError(err)
+		}
+		return damask.Errorf(damask.EMALFORMED, "The XML body cannot be read: %v", err)
+	}
+	for _, f := range doc.Fields {
+		name := f.XMLName.Local
+		value := f.Text
+		if name == "tags" && len(f.Items) > 0 {
+			var names []string
+			for _, it := range f.Items {
+				for _, sub := range it.Items {
+					if sub.XMLName.Local == "tag" || sub.XMLName.Local == "name" {
+						names = append(names, sub.Text)
+					}
+				}
+				if len(it.Items) == 0 {
+					names = append(names, it.Text)
+				}
+			}
+			value = strings.Join(names, ",")
+		} else if len(f.Items) > 0 && !res.readOnly[name] {
+			return damask.Errorf(damask.EINVALID, "Field %q takes text, not elements", truncate(name, 64))
+		}
+		if f.Nil == "true" {
+			value = ""
+		}
+		if err := set(b, res, name, strings.TrimSpace(value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type xmlField struct {
+	XMLName xml.Name
+	Nil     string     `xml:"nil,attr"`
+	Text    string     `xml:",chardata"`
+	Items   []xmlField `xml:",any"`
+}
+
+// readJSON reads {"title": ...} or {"asset": {"title": ...}}; tags may be
+// a string, an array of names, or an array of {"id":..,"tag":..}.
+func readJSON(r *http.Request, res resource, b body) error {
+	d := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxFormBody))
+	d.UseNumber()
+	var doc map[string]any
+	if err := d.Decode(&doc); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return bodyError(err)
+		}
+		return damask.Errorf(damask.EMALFORMED, "The JSON body cannot be read: %v", err)
+	}
+	if d.More() {
+		return damask.Errorf(damask.EMALFORMED, "The JSON body holds more than one value")
+	}
+	if inner, ok := doc[res.name].(map[string]any); ok && len(doc) == 1 {
+		doc = inner
+	}
+	for name, v := range doc {
+		value, err := jsonText(name, v)
+		if err != nil {
+			if res.readOnly[name] {
+				continue
+			}
+			return err
+		}
+		if err := set(b, res, name, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func jsonText(name string, v any) (string, error) {
+	switch v := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return v, nil
+	case json.Number:
+		return v.String(), nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	case []any:
+		if name != "tags" {
+			break
+		}
+		names := make([]string, 0, len(v))
+		for _, it := range v {
+			switch it := it.(type) {
+			case string:
+				names = append(names, it)
+			case json.Number:
+				names = append(names, it.String())
+			case map[string]any:
+				if t, ok := it["tag"].(string); ok {
+					names = append(names, t)
+				} else if id, ok := it["id"].(json.Number); ok {
+					names = append(names, id.String())
+				}
+			default:
+				return "", damask.Errorf(damask.EINVALID, "tags must be names or ids")
+			}
+		}
+		return strings.Join(names, ","), nil
+	}
+	return "", damask.Errorf(damask.EINVALID, "Field %q takes a string, a number or a boolean", truncate(name, 64))
+}

@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"strconv"
+
+	"damask"
+	"damask/library"
+)
+
+// The documents of API.md, built from domain values. Each is a node tree
+// that writeXML and writeJSON turn into the wire formats; a field added here
+// appears in both.
+
+func accountDoc(a *damask.Account, p damask.Plan, st damask.AccountStats) node {
+	available := int64(0)
+	if p.StorageLimit > 0 {
+		available = max(p.StorageLimit-st.UsedSpace, 0)
+	}
+	b := a.Branding
+	return record("account",
+		integer("id", a.ID),
+		str("subdomain", a.Name),
+		str("company_name", a.CompanyName),
+		integer("account_holder_id", a.HolderID),
+		str("billing_email", a.BillingEmail),
+		str("country", a.Country),
+		withAttrs(str("plan", a.Plan),
+			boolean("ssl", p.SSL), boolean("stages", p.Stages), boolean("multiple_users", p.MultipleUsers),
+			boolean("versions", p.Versions), boolean("branding", p.Branding), boolean("full_text_search", p.FullTextSearch)),
+		boolean("branding", p.Branding && b != damask.Branding{}),
+		record("branding_info",
+			str("title", b.Title), str("font_color", b.FontColor), str("top_color", b.TopColor),
+			str("bottom_color", b.BottomColor), strOrNil("logo", b.Logo), datetime("updated", b.UpdatedAt)),
+		boolean("trial", false),
+		withAttrs(node{name: "stats", kind: kRecord},
+			integer("used_space", st.UsedSpace), integer("available_space", available),
+			integer("used_bandwidth", 0), integer("available_bandwidth", p.Bandwidth)),
+		boolean("api_enabled", a.APIEnabled),
+		boolean("public_links", a.PublicLinks),
+		integer("users_count", int64(st.UsersCount)),
+		integer("assets_count", int64(st.AssetsCount)),
+		datetime("created_on", a.CreatedAt),
+		datetime("updated_on", a.UpdatedAt),
+	)
+}
+
+func userDoc(u *damask.User) node {
+	return record("user",
+		integer("id", u.ID),
+		str("login", u.Login),
+		str("email", u.Email),
+		str("first_name", u.FirstName),
+		str("last_name", u.LastName),
+		str("role", string(u.Role)),
+		boolean("disabled", u.Disabled),
+		datetime("created_on", u.CreatedAt),
+		datetime("updated_on", u.UpdatedAt),
+	)
+}
+
+func tagDoc(t *damask.Tag) node {
+	return record("tag",
+		integer("id", t.ID),
+		str("tag", t.Name),
+		integer("assets_count", int64(t.AssetsCount)),
+	)
+}
+
+// tagRef is a tag inside an asset: its id and name.
+func tagRef(t damask.Tag) node {
+	return record("tag", integer("id", t.ID), str("tag", t.Name))
+}
+
+// assetDoc is an asset; base is the scheme and host of the account, for
+// the URLs in it.
+func assetDoc(a *damask.Asset, base string) node {
+	tags := make([]node, len(a.Tags))
+	for i, t := range a.Tags {
+		tags[i] = tagRef(t)
+	}
+	id := strconv.FormatInt(a.ID, 10)
+	publicURL := null("public_url", kString)
+	if tok := library.PublicToken(a); tok != "" {
+		publicURL = str("public_url", base+"/p/"+tok)
+	}
+	return record("asset",
+		integer("id", a.ID),
+		str("title", a.Title),
+		str("description", a.Description),
+		str("filename", a.Filename),
+		str("content_type", a.ContentType),
+		integer("size", a.Size),
+		integer("version", int64(a.Version)),
+		integer("user_id", a.UserID),
+		datetime("created_on", a.CreatedAt),
+		datetime("updated_on", a.UpdatedAt),
+		array("tags", tags),
+		// Renditions arrive with the media work; until then there are none.
+		null("thumb_url", kString),
+		null("preview_url", kString),
+		publicURL,
+		str("download_url", base+"/api/assets/download/"+id),
+		str("sha256", a.Blob.String()),
+		str("processing", a.Processing),
+		str("metadata_type", a.ContentType),
+		null("metadata_pixel_width", kInteger),
+		null("metadata_pixel_height", kInteger),
+		null("metadata_resolution_width", kInteger),
+		null("metadata_resolution_height", kInteger),
+		null("metadata_bits_per_sample", kInteger),
+		null("metadata_color_space", kString),
+		null("metadata_orientation", kString),
+		null("metadata_alpha_channel", kBoolean),
+		null("width", kInteger),
+		null("height", kInteger),
+		null("duration", kFloat),
+		null("page_count", kInteger),
+	)
+}
+
+func versionDoc(v *damask.Version, assetID int64) node {
+	return record("version",
+		integer("id", v.ID),
+		integer("number", int64(v.Number)),
+		integer("asset_id", assetID),
+		str("filename", v.Filename),
+		str("content_type", v.ContentType),
+		integer("size", v.Size),
+		str("sha256", v.Blob.String()),
+		str("comment", v.Comment),
+		integer("user_id", v.UserID),
+		datetime("created_on", v.CreatedAt),
+	)
+}
+
+func uploadDoc(u *damask.Upload) node {
+	return record("upload",
+		integer("id", u.ID),
+		str("filename", u.Filename),
+		str("content_type", u.ContentType),
+		integer("size", u.Size),
+		str("sha256", u.Blob.String()),
+		datetime("created_on", u.CreatedAt),
+		datetime("expires_on", u.ExpiresAt),
+	)
+}

@@ -1,0 +1,168 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"strconv"
+	"time"
+)
+
+// node is one element of a document, as Rails' to_xml wrote it: a typed
+// leaf, a record of fields, or a typed array. The same tree is written as
+// XML or as JSON, so the two formats cannot drift apart.
+type node struct {
+	name  string
+	kind  kind
+	text  string // for leaves
+	null  bool
+	attrs []node // XML attributes of a leaf; in JSON they join the leaf's object
+	kids  []node // fields of a record, items of an array
+}
+
+type kind uint8
+
+const (
+	kString kind = iota
+	kInteger
+	kBoolean
+	kDatetime
+	kFloat
+	kRecord
+	kArray
+)
+
+func str(name, v string) node { return node{name: name, text: v} }
+
+// strOrNil is a string that is nil when empty.
+func strOrNil(name, v string) node { return node{name: name, text: v, null: v == ""} }
+
+func integer(name string, v int64) node {
+	return node{name: name, kind: kInteger, text: strconv.FormatInt(v, 10)}
+}
+
+func boolean(name string, v bool) node {
+	return node{name: name, kind: kBoolean, text: strconv.FormatBool(v)}
+}
+
+// datetime is RFC 3339 in UTC, nil when zero.
+func datetime(name string, t time.Time) node {
+	if t.IsZero() {
+		return node{name: name, kind: kDatetime, null: true}
+	}
+	return node{name: name, kind: kDatetime, text: t.UTC().Format(time.RFC3339)}
+}
+
+func null(name string, k kind) node { return node{name: name, kind: k, null: true} }
+
+func record(name string, fields ...node) node { return node{name: name, kind: kRecord, kids: fields} }
+
+func array(name string, items []node) node { return node{name: name, kind: kArray, kids: items} }
+
+// withAttrs gives a leaf XML attributes, as <plan ssl="true">deluxe</plan>.
+func withAttrs(n node, attrs ...node) node { n.attrs = attrs; return n }
+
+var typeAttr = [...]string{kInteger: "integer", kBoolean: "boolean", kDatetime: "datetime", kFloat: "float", kArray: "array"}
+
+// writeXML writes the document with its XML declaration.
+func writeXML(b *bytes.Buffer, n node) {
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	xmlNode(b, n)
+	b.WriteByte('\n')
+}
+
+func xmlNode(b *bytes.Buffer, n node) {
+	b.WriteByte('<')
+	b.WriteString(n.name)
+	if t := typeAttr[n.kind]; t != "" {
+		b.WriteString(` type="` + t + `"`)
+	}
+	if n.null {
+		b.WriteString(` nil="true"/>`)
+		return
+	}
+	for _, a := range n.attrs {
+		b.WriteString(" " + a.name + `="`)
+		xml.EscapeText(b, []byte(a.text))
+		b.WriteByte('"')
+	}
+	if n.kind != kRecord && n.kind != kArray {
+		if n.text == "" {
+			b.WriteString("/>")
+			return
+		}
+		b.WriteByte('>')
+		xml.EscapeText(b, []byte(n.text))
+	} else {
+		if len(n.kids) == 0 {
+			b.WriteString("/>")
+			return
+		}
+		b.WriteByte('>')
+		for _, k := range n.kids {
+			xmlNode(b, k)
+		}
+	}
+	b.WriteString("</" + n.name + ">")
+}
+
+// writeJSON writes the document as JSON: a record is an object, an array
+// is an array, and the root's name is dropped.
+func writeJSON(b *bytes.Buffer, n node) {
+	jsonValue(b, n)
+	b.WriteByte('\n')
+}
+
+func jsonValue(b *bytes.Buffer, n node) {
+	switch {
+	case n.null:
+		b.WriteString("null")
+	case len(n.attrs) > 0: // attributes become fields: {"name": text, attrs...}
+		b.WriteByte('{')
+		if n.kind != kRecord {
+			b.WriteString(`"name":`)
+			jsonString(b, n.text)
+			b.WriteByte(',')
+		}
+		for i, a := range n.attrs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			jsonString(b, a.name)
+			b.WriteByte(':')
+			jsonValue(b, a)
+		}
+		b.WriteByte('}')
+	case n.kind == kRecord:
+		b.WriteByte('{')
+		for i, k := range n.kids {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			jsonString(b, k.name)
+			b.WriteByte(':')
+			jsonValue(b, k)
+		}
+		b.WriteByte('}')
+	case n.kind == kArray:
+		b.WriteByte('[')
+		for i, k := range n.kids {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			jsonValue(b, k)
+		}
+		b.WriteByte(']')
+	case n.kind == kInteger || n.kind == kBoolean || n.kind == kFloat:
+		b.WriteString(n.text)
+	default:
+		jsonString(b, n.text)
+	}
+}
+
+func jsonString(b *bytes.Buffer, s string) {
+	// json.Marshal of a string cannot fail; it escapes <, > and & too,
+	// which keeps a JSONP answer inert in an HTML context.
+	out, _ := json.Marshal(s)
+	b.Write(out)
+}

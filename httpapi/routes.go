@@ -1,0 +1,58 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"damask"
+)
+
+// routes lists every call of API.md. The middleware in ServeHTTP has
+// already chosen the account, checked the API switch and the credentials,
+// and taken the .xml or .json off the path.
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /api/account", s.showAccount)
+	m.HandleFunc("PUT /api/account", s.updateAccount)
+
+	m.HandleFunc("GET /api/user", s.currentUser)
+	m.HandleFunc("GET /api/users", s.listUsers)
+	m.HandleFunc("POST /api/users", s.createUser)
+	m.HandleFunc("GET /api/users/{id}", s.showUser)
+	m.HandleFunc("PUT /api/users/{id}", s.updateUser)
+	m.HandleFunc("DELETE /api/users/{id}", s.deleteUser)
+
+	m.HandleFunc("GET /api/tags", s.listTags)
+	m.HandleFunc("POST /api/tags", s.createTag)
+	m.HandleFunc("GET /api/tags/{id}", s.showTag)
+	m.HandleFunc("PUT /api/tags/{id}", s.updateTag)
+	m.HandleFunc("DELETE /api/tags/{id}", s.deleteTag)
+
+	m.HandleFunc("GET /api/assets", s.listAssets)
+	m.HandleFunc("POST /api/assets", s.createAsset)
+	m.HandleFunc("GET /api/assets/{id}", s.showAsset)
+	m.HandleFunc("PUT /api/assets/{id}", s.updateAsset)
+	m.HandleFunc("DELETE /api/assets/{id}", s.deleteAsset)
+	// GET /api/assets/download/ID and GET /api/assets/ID/versions share a
+	// shape the mux cannot tell apart ("/api/assets/download/versions").
+	m.HandleFunc("GET /api/assets/{a}/{b}", s.assetsGet2)
+	m.HandleFunc("POST /api/assets/{id}/versions", s.createVersion)
+	m.HandleFunc("GET /api/assets/{id}/versions/{n}", s.showVersion)
+
+	m.HandleFunc("POST /api/upload", s.upload)
+	m.HandleFunc("GET /api/uploads/{id}", s.showUpload)
+}
+
+// assetsGet2 tells GET /api/assets/download/ID from GET /api/assets/ID/versions.
+func (s *Server) assetsGet2(w http.ResponseWriter, r *http.Request) {
+	a, b := r.PathValue("a"), r.PathValue("b")
+	switch {
+	case a == "download":
+		r.SetPathValue("id", b)
+		s.download(w, r)
+	case b == "versions":
+		r.SetPathValue("id", a)
+		s.listVersions(w, r)
+	default:
+		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "No route matches %s %s", r.Method, r.URL.Path))
+	}
+}

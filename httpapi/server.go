@@ -1,0 +1,363 @@
+// Package httpapi serves the fluxiom API of API.md over HTTP: routing,
+// the choice of account by host, Basic auth, the Rails-style XML and JSON
+// documents, request bodies in every form fluxiom took, and the mapping of
+// domain errors to statuses, in one place. It calls the library service
+// and never a store.
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"damask"
+	"damask/library"
+)
+
+// Config are the operator's settings of the HTTP API.
+type Config struct {
+	// Domain is the parent domain of the accounts: ACME.Domain is account
+	// acme. Any other host selects the default account.
+	Domain string
+	// HTTPS tells that the server can be reached over HTTPS (it has a
+	// certificate, or a trusted proxy terminates TLS). Then API calls over
+	// plain HTTP to accounts whose plan includes ssl are refused.
+	HTTPS bool
+	// TrustProxy believes X-Forwarded-Proto and X-Forwarded-For.
+	TrustProxy bool
+	// JSONP allows ?callback= on JSON answers.
+	JSONP  bool
+	Logger *slog.Logger
+}
+
+// Server is the HTTP face of the library.
+type Server struct {
+	svc *library.Service
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the API's handler.
+func New(svc *library.Service, cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// format is the wire format of an answer.
+type format int
+
+const (
+	formatXML format = iota
+	formatJSON
+)
+
+// request is what the middleware learns of a request before its handler
+// runs.
+type request struct {
+	id      string
+	format  format
+	account *damask.Account
+	caller  library.Caller
+	base    string // scheme://host of the account, for URLs in documents
+}
+
+type ctxKey struct{}
+
+func info(r *http.Request) *request { return r.Context().Value(ctxKey{}).(*request) }
+
+// ServeHTTP runs every request through the steps every route shares: the
+// account of the host, the format of the path, HTTPS, the API switch and
+// Basic auth; then the route's handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := &request{id: requestID(), format: formatOf(r)}
+	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, req))
+	h := w.Header()
+	h.Set("X-Request-Id", req.id)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox")
+	if s.secure(r) {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.fail(w, r, fmt.Errorf("panic: %v", v))
+		}
+	}()
+
+	a, err := s.accountOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req.account = a
+	req.base = s.scheme(r) + "://" + r.Host
+
+	if strings.HasPrefix(r.URL.Path, "/p/") {
+		s.publicDownload(w, r)
+		return
+	}
+	if !strings.HasPrefix(r.URL.Path, "/api/") && r.URL.Path != "/api" {
+		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "No route matches %s %s", r.Method, r.URL.Path))
+		return
+	}
+	if s.cfg.HTTPS && s.svc.Plan(a).SSL && !s.secure(r) {
+		s.fail(w, r, damask.Errorf(damask.EFORBIDDEN, "HTTPS must be used with this account: its %s plan includes SSL", a.Plan))
+		return
+	}
+	if !a.APIEnabled {
+		s.fail(w, r, damask.Errorf(damask.EFORBIDDEN, "The API of this account is switched off: the account holder must enable it under Account -> API"))
+		return
+	}
+	u, err := s.authenticate(r, a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req.caller = library.Caller{Account: a, User: u}
+
+	r.URL.Path = stripFormat(r.URL.Path)
+	r.URL.RawPath = ""
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// noRoute answers 405 when the path exists for other methods, else 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "No route matches %s %s", r.Method, r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.writeErrors(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed here; allowed: %s", r.Method, strings.Join(allow, ", ")))
+}
+
+// formatOf reads the format from the path's extension, else from Accept.
+func formatOf(r *http.Request) format {
+	switch {
+	case strings.HasSuffix(r.URL.Path, ".json"):
+		return formatJSON
+	case strings.HasSuffix(r.URL.Path, ".xml"):
+		return formatXML
+	case strings.Contains(r.Header.Get("Accept"), "application/json") && !strings.Contains(r.Header.Get("Accept"), "xml"):
+		return formatJSON
+	}
+	return formatXML
+}
+
+func stripFormat(p string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(p, ".json"), ".xml")
+}
+
+// accountOf chooses the account by host: a subdomain of the configured
+// domain names an account; any other host is the default account.
+func (s *Server) accountOf(r *http.Request) (*damask.Account, error) {
+	host := strings.ToLower(r.Host)
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	name := library.DefaultAccount
+	if d := strings.ToLower(s.cfg.Domain); d != "" && strings.HasSuffix(host, "."+d) {
+		name = strings.TrimSuffix(host, "."+d)
+	}
+	a, err := s.svc.AccountByName(r.Context(), name)
+	if damask.ErrorCode(err) == damask.ENOTFOUND {
+		return nil, damask.Errorf(damask.ENOTFOUND, "No account at this address")
+	}
+	return a, err
+}
+
+func (s *Server) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func (s *Server) scheme(r *http.Request) string {
+	if s.secure(r) {
+		return "https"
+	}
+	return "http"
+}
+
+// source is the client's address, for throttling.
+func (s *Server) source(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if f := r.Header.Get("X-Forwarded-For"); f != "" {
+			first, _, _ := strings.Cut(f, ",")
+			return strings.TrimSpace(first)
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) authenticate(r *http.Request, a *damask.Account) (*damask.User, error) {
+	login, pw, ok := r.BasicAuth()
+	if !ok || login == "" {
+		return nil, damask.Errorf(damask.EUNAUTHORIZED, "Sign in with HTTP Basic auth: your login or e-mail, and your password")
+	}
+	return s.svc.Authenticate(r.Context(), a, login, pw, s.source(r))
+}
+
+// status maps the domain's error codes to HTTP statuses: the one place
+// where this happens.
+func status(code string) int {
+	switch code {
+	case damask.ENOTFOUND:
+		return http.StatusNotFound
+	case damask.EINVALID:
+		return http.StatusUnprocessableEntity
+	case damask.EMALFORMED, damask.ECANCELED:
+		return http.StatusBadRequest
+	case damask.EFORBIDDEN:
+		return http.StatusForbidden
+	case damask.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case damask.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case damask.EQUOTA:
+		return http.StatusInsufficientStorage
+	case damask.ETHROTTLED:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers an error in the request's format. Internal errors are
+// logged with the request id; the client sees a generic message.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := damask.ErrorCode(err)
+	st := status(code)
+	switch {
+	case st >= 500 && code != damask.EQUOTA:
+		s.log.Error("request failed", "id", info(r).id, "method", r.Method, "path", r.URL.Path, "err", err)
+	case code == damask.EUNAUTHORIZED:
+		w.Header().Set("WWW-Authenticate", `Basic realm="Damask"`)
+	case code == damask.ETHROTTLED:
+		w.Header().Set("Retry-After", strconv.Itoa(int(library.RetryAfter(err).Seconds())+1))
+	}
+	s.writeErrors(w, r, st, damask.ErrorMessage(err))
+}
+
+func (s *Server) writeErrors(w http.ResponseWriter, r *http.Request, status int, msgs ...string) {
+	b := getBuf()
+	defer putBuf(b)
+	if info(r).format == formatJSON {
+		b.WriteString(`{"errors":[`)
+		for i, m := range msgs {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			jsonString(b, m)
+		}
+		b.WriteString("]}\n")
+	} else {
+		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<errors>")
+		for _, m := range msgs {
+			xmlNode(b, str("error", m))
+		}
+		b.WriteString("</errors>\n")
+	}
+	s.write(w, r, status, b)
+}
+
+// reply answers a document in the request's format.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request, status int, doc node) {
+	b := getBuf()
+	defer putBuf(b)
+	if info(r).format == formatJSON {
+		writeJSON(b, doc)
+	} else {
+		writeXML(b, doc)
+	}
+	s.write(w, r, status, b)
+}
+
+// write sends the body with its type, wrapping JSON in the callback of
+// ?callback= when the operator allows JSONP.
+func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, b *bytes.Buffer) {
+	h := w.Header()
+	if info(r).format == formatJSON {
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		if cb := r.URL.Query().Get("callback"); cb != "" && s.cfg.JSONP && validCallback(cb) {
+			h.Set("Content-Type", "application/javascript; charset=utf-8")
+			body := append([]byte("/**/"+cb+"("), bytes.TrimRight(b.Bytes(), "\n")...)
+			b.Reset()
+			b.Write(append(body, ");\n"...))
+		}
+	} else {
+		h.Set("Content-Type", "application/xml; charset=utf-8")
+	}
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	h.Set("Cache-Control", "private, no-store")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(b.Bytes())
+	}
+}
+
+func validCallback(cb string) bool {
+	if len(cb) > 64 {
+		return false
+	}
+	for _, c := range cb {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '$') {
+			return false
+		}
+	}
+	return true
+}
+
+var bufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuf() *bytes.Buffer { return bufs.Get().(*bytes.Buffer) }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() < 1<<20 {
+		b.Reset()
+		bufs.Put(b)
+	}
+}
+
+func requestID() string { return rand.Text()[:16] }
+
+// errBadParam is a malformed query parameter.
+func errBadParam(name, why string) error {
+	return damask.Errorf(damask.EMALFORMED, "Parameter %s %s", name, why)
+}
+
+var _ = errors.New
+var _ = time.Now

@@ -1,0 +1,186 @@
+package library
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+
+	"damask"
+	"damask/password"
+)
+
+// DefaultAccount is the account that hosts without a subdomain select.
+const DefaultAccount = "default"
+
+// Account answers the caller's account with its figures.
+func (s *Service) Account(ctx context.Context, c Caller) (*damask.Account, damask.AccountStats, error) {
+	st, err := s.store.AccountStats(ctx, c.Account.ID)
+	if err != nil {
+		return nil, st, fmt.Errorf("account stats: %w", err)
+	}
+	return c.Account, st, nil
+}
+
+// AccountChanges are the fields of an account a holder may change; nil
+// leaves a field alone.
+type AccountChanges struct {
+	CompanyName  *string
+	BillingEmail *string
+	Country      *string
+	Plan         *string
+	APIEnabled   *bool
+	PublicLinks  *bool
+}
+
+// UpdateAccount changes the caller's account. Only the holder may.
+func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges) (*damask.Account, error) {
+	if err := require(c, damask.RoleHolder, "change the account"); err != nil {
+		return nil, err
+	}
+	a := *c.Account
+	var err error
+	if ch.CompanyName != nil {
+		if a.CompanyName, err = text("Company name", *ch.CompanyName, maxName, false); err != nil {
+			return nil, err
+		}
+	}
+	if ch.BillingEmail != nil {
+		if a.BillingEmail, err = validEmail(*ch.BillingEmail); err != nil {
+			return nil, err
+		}
+	}
+	if ch.Country != nil {
+		if a.Country, err = text("Country", *ch.Country, maxName, false); err != nil {
+			return nil, err
+		}
+	}
+	if ch.Plan != nil {
+		if _, ok := s.plans[*ch.Plan]; !ok {
+			return nil, damask.Errorf(damask.EINVALID, "Plan %q does not exist", *ch.Plan)
+		}
+		a.Plan = *ch.Plan
+	}
+	if ch.APIEnabled != nil {
+		a.APIEnabled = *ch.APIEnabled
+	}
+	if ch.PublicLinks != nil {
+		a.PublicLinks = *ch.PublicLinks
+	}
+	if err := s.store.UpdateAccount(ctx, &a); err != nil {
+		return nil, fmt.Errorf("update account %s: %w", a.Name, err)
+	}
+	return &a, nil
+}
+
+// NewAccount describes an account an operator creates.
+type NewAccount struct {
+	Name          string
+	Plan          string
+	HolderLogin   string
+	HolderEmail   string
+	Password      string
+	CompanyName   string
+	APIEnabled    bool
+}
+
+// CreateAccount makes an account and its holder. It is the operator's, not
+// a user's: the command line calls it.
+func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (*damask.Account, *damask.User, error) {
+	if err := ValidAccountName(n.Name); err != nil {
+		return nil, nil, err
+	}
+	if n.Plan == "" {
+		n.Plan = "basic"
+	}
+	if _, ok := s.plans[n.Plan]; !ok {
+		return nil, nil, damask.Errorf(damask.EINVALID, "Plan %q does not exist", n.Plan)
+	}
+	login, err := validLogin(n.HolderLogin)
+	if err != nil {
+		return nil, nil, err
+	}
+	email, err := validEmail(n.HolderEmail)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := validPassword(n.Password); err != nil {
+		return nil, nil, err
+	}
+	hash, err := password.Hash(n.Password, s.pwParams)
+	if err != nil {
+		return nil, nil, err
+	}
+	company := n.CompanyName
+	if company == "" {
+		company = n.Name
+	}
+	a := &damask.Account{Name: n.Name, CompanyName: company, BillingEmail: email, Plan: n.Plan,
+		APIEnabled: n.APIEnabled, PublicLinks: true}
+	u := &damask.User{Login: login, Email: email, Role: damask.RoleHolder, PasswordHash: hash}
+	if err := s.store.CreateAccount(ctx, a, u); err != nil {
+		return nil, nil, fmt.Errorf("create account %s: %w", n.Name, err)
+	}
+	return a, u, nil
+}
+
+// EnsureDefault creates the default account (plan deluxe, API off) with its
+// holder admin when the store has no account at all. It answers the
+// holder's password when it had to make one up, so that it can be shown
+// once; adminPassword, when not empty, is used instead.
+func (s *Service) EnsureDefault(ctx context.Context, adminPassword string) (created bool, generated string, err error) {
+	accounts, err := s.store.Accounts(ctx)
+	if err != nil {
+		return false, "", fmt.Errorf("list accounts: %w", err)
+	}
+	if len(accounts) > 0 {
+		return false, "", nil
+	}
+	pw := adminPassword
+	if pw == "" {
+		pw = rand.Text()
+		generated = pw
+	}
+	plan := "deluxe"
+	if _, ok := s.plans[plan]; !ok {
+		plan = s.plans.Names()[len(s.plans)-1]
+	}
+	_, _, err = s.CreateAccount(ctx, NewAccount{Name: DefaultAccount, Plan: plan, HolderLogin: "admin",
+		HolderEmail: "admin@localhost.localdomain", Password: pw, CompanyName: "Damask"})
+	if err != nil {
+		return false, "", err
+	}
+	return true, generated, nil
+}
+
+// SetAPI switches an account's API on or off (the operator's command).
+func (s *Service) SetAPI(ctx context.Context, name string, on bool) error {
+	return s.changeAccount(ctx, name, func(a *damask.Account) error {
+		a.APIEnabled = on
+		return nil
+	})
+}
+
+// SetPlan moves an account to another plan (the operator's command).
+func (s *Service) SetPlan(ctx context.Context, name, plan string) error {
+	return s.changeAccount(ctx, name, func(a *damask.Account) error {
+		if _, ok := s.plans[plan]; !ok {
+			return damask.Errorf(damask.EINVALID, "Plan %q does not exist (plans: %v)", plan, s.plans.Names())
+		}
+		a.Plan = plan
+		return nil
+	})
+}
+
+func (s *Service) changeAccount(ctx context.Context, name string, change func(*damask.Account) error) error {
+	a, err := s.store.AccountByName(ctx, name)
+	if err != nil {
+		return fmt.Errorf("account %s: %w", name, err)
+	}
+	if err := change(a); err != nil {
+		return err
+	}
+	if err := s.store.UpdateAccount(ctx, a); err != nil {
+		return fmt.Errorf("update account %s: %w", name, err)
+	}
+	return nil
+}

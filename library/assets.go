@@ -1,0 +1,377 @@
+package library
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+
+	"damask"
+)
+
+// AssetQuery is a client's list or search request.
+type AssetQuery struct {
+	Query string // words that must all match
+	Tags  string // tag names or ids, all required
+	Sort  string
+	Page  damask.Page
+}
+
+var sorts = map[string]bool{"created_on": true, "updated_on": true, "title": true, "size": true}
+
+// Limits of a query, to keep a hostile one cheap.
+const (
+	maxQueryWords = 32
+	maxQueryLen   = 1000
+)
+
+// Assets lists the assets of the caller's account that the query chooses.
+func (s *Service) Assets(ctx context.Context, c Caller, q AssetQuery) ([]*damask.Asset, int, error) {
+	f := damask.AssetFilter{AccountID: c.Account.ID, Page: q.Page, Sort: q.Sort}
+	if q.Sort != "" && !sorts[strings.TrimPrefix(q.Sort, "-")] {
+		return nil, 0, damask.Errorf(damask.EMALFORMED, "sort must be one of created_on, updated_on, title, size, with - for descending order")
+	}
+	if len(q.Query) > maxQueryLen || !validUTF8(q.Query) {
+		return nil, 0, damask.Errorf(damask.EMALFORMED, "query must be valid UTF-8 of at most %d bytes", maxQueryLen)
+	}
+	f.Words = strings.Fields(q.Query)
+	if len(f.Words) > maxQueryWords {
+		return nil, 0, damask.Errorf(damask.EMALFORMED, "query may hold at most %d words", maxQueryWords)
+	}
+	if q.Tags != "" {
+		if len(q.Tags) > maxQueryLen || !validUTF8(q.Tags) {
+			return nil, 0, damask.Errorf(damask.EMALFORMED, "tags must be valid UTF-8 of at most %d bytes", maxQueryLen)
+		}
+		found, missing, err := s.resolveTags(ctx, c.Account.ID, q.Tags)
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(missing) > 0 {
+			return nil, 0, nil // no asset carries a tag that does not exist
+		}
+		for _, t := range found {
+			f.TagIDs = append(f.TagIDs, t.ID)
+		}
+	}
+	as, n, err := s.store.Assets(ctx, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list assets: %w", err)
+	}
+	return as, n, nil
+}
+
+// Asset finds an asset of the caller's account outside the trash.
+func (s *Service) Asset(ctx context.Context, c Caller, id int64) (*damask.Asset, error) {
+	return s.store.Asset(ctx, c.Account.ID, id)
+}
+
+// AssetInput are the fields of a create or an update; nil leaves a field
+// alone. The file comes from an upload (UploadID) or directly (File).
+type AssetInput struct {
+	Title       *string
+	Description *string
+	Tags        *string
+	PublicLink  *bool
+	UploadID    int64
+	File        *StoredFile
+	Comment     string
+}
+
+func (in AssetInput) hasFile() bool { return in.UploadID != 0 || in.File != nil }
+
+// CreateAsset adds an asset from an upload or a file; members and above
+// may. The title defaults to the filename without its extension.
+func (s *Service) CreateAsset(ctx context.Context, c Caller, in AssetInput) (*damask.Asset, error) {
+	if err := require(c, damask.RoleMember, "add assets"); err != nil {
+		return nil, err
+	}
+	if !in.hasFile() {
+		return nil, damask.Errorf(damask.EINVALID, "File can't be blank: send upload_id or file")
+	}
+	v, err := s.versionFrom(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	a := &damask.Asset{AccountID: c.Account.ID, UserID: c.User.ID, Processing: damask.ProcessingUnsupported}
+	if in.Title == nil {
+		t := strings.TrimSuffix(v.Filename, path.Ext(v.Filename))
+		if t == "" {
+			t = v.Filename
+		}
+		in.Title = &t
+	}
+	tags, err := s.applyAsset(ctx, c, a, in)
+	if err != nil {
+		return nil, err
+	}
+	if tags == nil {
+		tags = []string{}
+	}
+	if a.PublicToken == "" && in.PublicLink == nil && c.Account.PublicLinks {
+		a.PublicToken = newToken()
+	}
+	if err := s.store.CreateAsset(ctx, a, v, tags, in.UploadID); err != nil {
+		return nil, uploadGone(in.UploadID, fmt.Errorf("create asset: %w", err))
+	}
+	return a, nil
+}
+
+// UpdateAsset changes an asset's title, description, tags or public link
+// on every plan, and adds a version when the input has a file, on plans
+// with versioning only. Members and above may.
+func (s *Service) UpdateAsset(ctx context.Context, c Caller, id int64, in AssetInput) (*damask.Asset, error) {
+	if err := require(c, damask.RoleMember, "edit assets"); err != nil {
+		return nil, err
+	}
+	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if in.hasFile() {
+		if err := s.CheckVersioning(c); err != nil {
+			return nil, err
+		}
+	}
+	tags, err := s.applyAsset(ctx, c, a, in)
+	if err != nil {
+		return nil, err
+	}
+	var v *damask.Version
+	if in.hasFile() {
+		if v, err = s.versionFrom(ctx, c, in); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.store.UpdateAsset(ctx, a, tags); err != nil {
+		return nil, fmt.Errorf("update asset %d: %w", id, err)
+	}
+	if v != nil {
+		if err := s.store.AddVersion(ctx, a, v, in.UploadID); err != nil {
+			return nil, uploadGone(in.UploadID, fmt.Errorf("add version to asset %d: %w", id, err))
+		}
+	}
+	return a, nil
+}
+
+// AddVersion makes a file the new current version of an asset, with a
+// comment; members and above may, on plans with versioning.
+func (s *Service) AddVersion(ctx context.Context, c Caller, id int64, in AssetInput) (*damask.Version, error) {
+	if err := s.CheckVersioning(c); err != nil {
+		return nil, err
+	}
+	if !in.hasFile() {
+		return nil, damask.Errorf(damask.EINVALID, "File can't be blank: send file or upload_id")
+	}
+	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.versionFrom(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.AddVersion(ctx, a, v, in.UploadID); err != nil {
+		return nil, uploadGone(in.UploadID, fmt.Errorf("add version to asset %d: %w", id, err))
+	}
+	return v, nil
+}
+
+// CheckVersioning answers EFORBIDDEN unless the caller may add versions:
+// a member or above, on a plan with versioning. Handlers call it before
+// they read a file, so that a refused file is never stored.
+func (s *Service) CheckVersioning(c Caller) error {
+	if err := require(c, damask.RoleMember, "add versions"); err != nil {
+		return err
+	}
+	if !s.Plan(c.Account).Versions {
+		return damask.Errorf(damask.EFORBIDDEN, "The %s plan does not include versions; versioning is a feature of the pro and deluxe plans", c.Account.Plan)
+	}
+	return nil
+}
+
+// applyAsset validates the text fields of in and writes them into a. It
+// answers the tag names to set, nil when the tags stay as they are.
+func (s *Service) applyAsset(ctx context.Context, c Caller, a *damask.Asset, in AssetInput) ([]string, error) {
+	var err error
+	if in.Title != nil {
+		if a.Title, err = required("Title", *in.Title, maxTitle); err != nil {
+			return nil, err
+		}
+	}
+	if in.Description != nil {
+		if a.Description, err = text("Description", *in.Description, maxDescription, true); err != nil {
+			return nil, err
+		}
+	}
+	if in.PublicLink != nil {
+		switch {
+		case !*in.PublicLink:
+			a.PublicToken = ""
+		case !c.Account.PublicLinks:
+			return nil, damask.Errorf(damask.EFORBIDDEN, "Public links are switched off for this account")
+		case a.PublicToken == "":
+			a.PublicToken = newToken()
+		}
+	}
+	if in.Tags == nil {
+		return nil, nil
+	}
+	tags, err := s.tagNames(ctx, c.Account.ID, *in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	if tags == nil {
+		tags = []string{}
+	}
+	return tags, nil
+}
+
+// versionFrom builds the version that in's file makes, from an upload of
+// the account or from a stored file.
+func (s *Service) versionFrom(ctx context.Context, c Caller, in AssetInput) (*damask.Version, error) {
+	comment, err := text("Comment", in.Comment, maxComment, true)
+	if err != nil {
+		return nil, err
+	}
+	v := &damask.Version{UserID: c.User.ID, Comment: comment}
+	if in.File != nil {
+		v.Filename, v.ContentType = in.File.Filename, in.File.ContentType
+		v.Size, v.Blob = in.File.Blob.Size, in.File.Blob.Ref
+		return v, nil
+	}
+	u, err := s.store.Upload(ctx, c.Account.ID, in.UploadID)
+	if err != nil || u.ExpiresAt.Before(s.now()) {
+		return nil, uploadGone(in.UploadID, err)
+	}
+	v.Filename, v.ContentType, v.Size, v.Blob = u.Filename, u.ContentType, u.Size, u.Blob
+	return v, nil
+}
+
+// uploadGone turns a missing upload into the client's error; other errors
+// pass.
+func uploadGone(uploadID int64, err error) error {
+	if uploadID != 0 && (err == nil || damask.ErrorCode(err) == damask.ENOTFOUND) {
+		return damask.Errorf(damask.EINVALID, "Upload %d does not exist, has expired or was used already", uploadID)
+	}
+	return err
+}
+
+// DeleteAsset moves an asset to the trash, from which it can be restored
+// for 30 days; members and above may.
+func (s *Service) DeleteAsset(ctx context.Context, c Caller, id int64) (*damask.Asset, error) {
+	if err := require(c, damask.RoleMember, "delete assets"); err != nil {
+		return nil, err
+	}
+	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.TrashAsset(ctx, c.Account.ID, id, s.now()); err != nil {
+		return nil, fmt.Errorf("trash asset %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// Versions lists an asset's versions, oldest first.
+func (s *Service) Versions(ctx context.Context, c Caller, id int64) ([]*damask.Version, error) {
+	return s.store.Versions(ctx, c.Account.ID, id)
+}
+
+// Version finds version number n of an asset.
+func (s *Service) Version(ctx context.Context, c Caller, id int64, n int) (*damask.Version, error) {
+	return s.store.Version(ctx, c.Account.ID, id, n)
+}
+
+// Upload records a stored file as an upload, for a later create or update.
+func (s *Service) Upload(ctx context.Context, c Caller, f *StoredFile) (*damask.Upload, error) {
+	u := &damask.Upload{AccountID: c.Account.ID, UserID: c.User.ID, Filename: f.Filename,
+		ContentType: f.ContentType, Size: f.Blob.Size, Blob: f.Blob.Ref, ExpiresAt: s.now().Add(damask.UploadLifetime)}
+	if err := s.store.CreateUpload(ctx, u); err != nil {
+		return nil, fmt.Errorf("create upload: %w", err)
+	}
+	return u, nil
+}
+
+// Download is a version's file, open for reading.
+type Download struct {
+	Asset   *damask.Asset
+	Version *damask.Version
+	Body    io.ReadSeekCloser
+}
+
+// Download opens version n (0: the current one) of an asset for the
+// caller. Guests may preview but not download originals.
+func (s *Service) Download(ctx context.Context, c Caller, id int64, n int) (*Download, error) {
+	if err := require(c, damask.RoleMember, "download originals (guests may preview only)"); err != nil {
+		return nil, err
+	}
+	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(ctx, a, n)
+}
+
+// PublicDownload opens the current file of an asset by its public link.
+// The token is the asset's id and a secret; a wrong, revoked or disabled
+// link is ENOTFOUND, like a missing asset.
+func (s *Service) PublicDownload(ctx context.Context, account *damask.Account, token string) (*Download, error) {
+	idPart, _, ok := strings.Cut(token, "-")
+	id, err := strconv.ParseInt(idPart, 10, 64)
+	if !ok || err != nil || !account.PublicLinks {
+		return nil, damask.ErrNotFound
+	}
+	a, err := s.store.Asset(ctx, account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.PublicToken == "" || subtle.ConstantTimeCompare([]byte(PublicToken(a)), []byte(token)) != 1 {
+		return nil, damask.ErrNotFound
+	}
+	return s.open(ctx, a, 0)
+}
+
+// PublicToken is the path element of an asset's public link, "" when it
+// has none.
+func PublicToken(a *damask.Asset) string {
+	if a.PublicToken == "" {
+		return ""
+	}
+	return strconv.FormatInt(a.ID, 10) + "-" + a.PublicToken
+}
+
+func (s *Service) open(ctx context.Context, a *damask.Asset, n int) (*Download, error) {
+	if n == 0 {
+		n = a.Version
+	}
+	v, err := s.store.Version(ctx, a.AccountID, a.ID, n)
+	if err != nil {
+		return nil, err
+	}
+	body, err := s.blobs.Open(ctx, v.Blob)
+	if err != nil {
+		// A record without its bytes breaks a promise: say so loudly.
+		s.log.Error("stored file missing", "asset", a.ID, "version", n, "blob", v.Blob.String(), "err", err)
+		return nil, &damask.Error{Code: damask.EINTERNAL, Message: "Stored file missing",
+			Err: fmt.Errorf("open blob %s of asset %d version %d: %w", v.Blob, a.ID, n, err)}
+	}
+	return &Download{Asset: a, Version: v, Body: body}, nil
+}
+
+func newToken() string { return strings.ToLower(rand.Text()) }
+
+// UploadByID finds an upload of the caller's account that has not expired.
+func (s *Service) UploadByID(ctx context.Context, c Caller, id int64) (*damask.Upload, error) {
+	u, err := s.store.Upload(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if u.ExpiresAt.Before(s.now()) {
+		return nil, damask.ErrNotFound
+	}
+	return u, nil
+}

@@ -1,0 +1,210 @@
+package library
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"sync"
+	"time"
+
+	"damask"
+	"damask/password"
+)
+
+// Authenticate finds the enabled user of the account whose login or e-mail
+// and password these are. Unknown logins and wrong passwords take the same
+// path (a dummy hash is checked) and answer the same EUNAUTHORIZED, so that
+// no answer tells whether a login exists. After too many failures from one
+// source or for one login, it answers ETHROTTLED with the wait in seconds.
+//
+// A verified password is remembered for a while, keyed by an HMAC of the
+// credentials under a per-process key, so that Basic auth on every API
+// request does not pay for argon2id each time. The entry holds the hash it
+// was verified against: a changed password or a disabled user misses.
+func (s *Service) Authenticate(ctx context.Context, a *damask.Account, login, pw, source string) (*damask.User, error) {
+	if wait := s.throttle.wait(a.ID, login, source); wait > 0 {
+		return nil, throttled(wait)
+	}
+	key := s.creds.key(a.ID, login, pw)
+	if id, hash, ok := s.creds.get(key); ok {
+		u, err := s.store.User(ctx, a.ID, id)
+		if err == nil && u.PasswordHash == hash && !u.Disabled {
+			return u, nil
+		}
+		s.creds.drop(key)
+	}
+	u, err := s.store.UserByLogin(ctx, a.ID, login)
+	if err != nil && damask.ErrorCode(err) != damask.ENOTFOUND {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	hash := s.dummy
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok, verr := password.Verify(pw, hash)
+	if u == nil || !ok || verr != nil || u.Disabled {
+		if wait := s.throttle.fail(a.ID, login, source); wait > 0 {
+			return nil, throttled(wait)
+		}
+		return nil, damask.Errorf(damask.EUNAUTHORIZED, "Wrong login or password")
+	}
+	s.creds.put(key, u.ID, u.PasswordHash)
+	return u, nil
+}
+
+func throttled(wait time.Duration) error {
+	return &damask.Error{Code: damask.ETHROTTLED, Message: "Too many failed sign-ins; try again later",
+		Err: &retryAfter{wait}}
+}
+
+// retryAfter carries the wait inside a throttled error's chain.
+type retryAfter struct{ d time.Duration }
+
+func (r *retryAfter) Error() string { return fmt.Sprintf("retry after %s", r.d) }
+
+// RetryAfter is the wait a throttled error asks for, or 0.
+func RetryAfter(err error) time.Duration {
+	for err != nil {
+		if r, ok := err.(*retryAfter); ok {
+			return r.d
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return 0
+		}
+		err = u.Unwrap()
+	}
+	return 0
+}
+
+// credCache remembers verified credentials for credTTL.
+type credCache struct {
+	secret []byte
+	mu     sync.Mutex
+	m      map[[32]byte]credEntry
+}
+
+type credEntry struct {
+	userID  int64
+	hash    string
+	expires time.Time
+}
+
+const (
+	credTTL     = 5 * time.Minute
+	credMaxSize = 10000
+)
+
+func newCredCache() *credCache {
+	secret := make([]byte, 32)
+	rand.Read(secret) // never fails on Linux; a zero key would only weaken a cache kept in memory
+	return &credCache{secret: secret, m: make(map[[32]byte]credEntry)}
+}
+
+func (c *credCache) key(account int64, login, pw string) [32]byte {
+	h := hmac.New(sha256.New, c.secret)
+	fmt.Fprintf(h, "%d\x00%d:%s\x00%s", account, len(login), login, pw)
+	var k [32]byte
+	copy(k[:], h.Sum(nil))
+	return k
+}
+
+func (c *credCache) get(k [32]byte) (int64, string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	if !ok || time.Now().After(e.expires) {
+		return 0, "", false
+	}
+	return e.userID, e.hash, true
+}
+
+func (c *credCache) put(k [32]byte, userID int64, hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= credMaxSize {
+		clear(c.m)
+	}
+	c.m[k] = credEntry{userID: userID, hash: hash, expires: time.Now().Add(credTTL)}
+}
+
+func (c *credCache) drop(k [32]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, k)
+}
+
+// throttle counts failed sign-ins per login and per source address within
+// a window; past the limit, further tries wait until the window ends, so
+// that a real user is never locked out for longer than that.
+type throttle struct {
+	now func() time.Time
+	mu  sync.Mutex
+	m   map[string]*failures
+}
+
+type failures struct {
+	count int
+	start time.Time
+}
+
+const (
+	failLimit  = 20
+	failWindow = 15 * time.Minute
+)
+
+func newThrottle(now func() time.Time) *throttle {
+	return &throttle{now: now, m: make(map[string]*failures)}
+}
+
+func throttleKeys(account int64, login, source string) [2]string {
+	return [2]string{fmt.Sprintf("%d\x00login\x00%s", account, login), fmt.Sprintf("%d\x00addr\x00%s", account, source)}
+}
+
+// wait is how long the next try must wait, 0 if it may go ahead.
+func (t *throttle) wait(account int64, login, source string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	var longest time.Duration
+	for _, k := range throttleKeys(account, login, source) {
+		f := t.m[k]
+		if f == nil {
+			continue
+		}
+		left := f.start.Add(failWindow).Sub(now)
+		if left <= 0 {
+			delete(t.m, k)
+			continue
+		}
+		if f.count >= failLimit && left > longest {
+			longest = left
+		}
+	}
+	return longest
+}
+
+// fail counts a failure and answers the wait it brings about.
+func (t *throttle) fail(account int64, login, source string) time.Duration {
+	t.mu.Lock()
+	now := t.now()
+	if len(t.m) > 100000 {
+		for k, f := range t.m {
+			if now.Sub(f.start) > failWindow {
+				delete(t.m, k)
+			}
+		}
+	}
+	for _, k := range throttleKeys(account, login, source) {
+		f := t.m[k]
+		if f == nil || now.Sub(f.start) > failWindow {
+			f = &failures{start: now}
+			t.m[k] = f
+		}
+		f.count++
+	}
+	t.mu.Unlock()
+	return t.wait(account, login, source)
+}

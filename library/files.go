@@ -1,0 +1,161 @@
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"syscall"
+
+	"damask"
+)
+
+// FileInput is a file as a client sends it.
+type FileInput struct {
+	Body     io.Reader
+	Filename string
+	// Length is the size the client announced, or -1.
+	Length int64
+}
+
+// StoredFile is a file that is durable in the blob store but that no record
+// points at yet: an upload or an asset's version may use it. A stored file
+// no record ever uses is collected later.
+type StoredFile struct {
+	Blob        damask.BlobInfo
+	Filename    string
+	ContentType string
+}
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
+
+// ReceiveFile streams a client's file into the blob store, hashing it on
+// the way, and answers once it is durable. Members and above may. It
+// answers ETOOLARGE past the size limit and EQUOTA when the plan's storage
+// would overflow or the disk is full, leaving nothing behind, and EINVALID
+// for an empty file.
+func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*StoredFile, error) {
+	if err := require(c, damask.RoleMember, "add files"); err != nil {
+		return nil, err
+	}
+	if f.Length > s.maxFile {
+		return nil, s.tooLarge()
+	}
+	if f.Length > 0 {
+		if err := s.checkQuota(ctx, c.Account, f.Length); err != nil {
+			return nil, err
+		}
+	}
+	w, err := s.blobs.Create(ctx)
+	if err != nil {
+		return nil, storageError("start file", err)
+	}
+	defer w.Abort() // a no-op once committed
+
+	head, err := s.copyFile(ctx, w, f.Body)
+	if err != nil {
+		return nil, err
+	}
+	if w.Written() == 0 {
+		return nil, damask.Errorf(damask.EINVALID, "File is empty")
+	}
+	if err := s.checkQuota(ctx, c.Account, w.Written()); err != nil {
+		return nil, err
+	}
+	info, err := w.Commit(ctx)
+	if err != nil {
+		return nil, storageError("store file", err)
+	}
+	name := CleanFilename(f.Filename)
+	return &StoredFile{Blob: info, Filename: name, ContentType: DetectType(head, name)}, nil
+}
+
+// copyFile copies the body into w, at most maxFile bytes, and answers the
+// first 512 bytes for type detection. Failures of the client (a broken or
+// oversized body) and of storage get their own codes.
+func (s *Service) copyFile(ctx context.Context, w damask.BlobWriter, body io.Reader) ([]byte, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
+	var head []byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, &damask.Error{Code: damask.ECANCELED, Message: "Request canceled", Err: err}
+		}
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			if w.Written()+int64(n) > s.maxFile {
+				return nil, s.tooLarge()
+			}
+			if len(head) < 512 {
+				head = append(head, buf[:min(n, 512-len(head))]...)
+			}
+			if _, err := w.Write(buf[:n]); err != nil {
+				return nil, storageError("write file", err)
+			}
+		}
+		if rerr == io.EOF {
+			return head, nil
+		}
+		if rerr != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(rerr, &mbe) {
+				return nil, s.tooLarge()
+			}
+			return nil, &damask.Error{Code: damask.EMALFORMED, Message: "The file could not be read to its end", Err: rerr}
+		}
+	}
+}
+
+func (s *Service) tooLarge() error {
+	return damask.Errorf(damask.ETOOLARGE, "File is larger than the limit of %d bytes", s.maxFile)
+}
+
+// storageError reports a failure of the blob store: a full disk is EQUOTA,
+// anything else internal.
+func storageError(doing string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return &damask.Error{Code: damask.EQUOTA, Message: "Storage is full", Err: err}
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// checkQuota answers EQUOTA when adding size bytes would take the account
+// over its plan's storage.
+func (s *Service) checkQuota(ctx context.Context, a *damask.Account, size int64) error {
+	limit := s.Plan(a).StorageLimit
+	if limit == 0 {
+		return nil
+	}
+	st, err := s.store.AccountStats(ctx, a.ID)
+	if err != nil {
+		return fmt.Errorf("account stats: %w", err)
+	}
+	if st.UsedSpace+size > limit {
+		return damask.Errorf(damask.EQUOTA, "The %s plan's storage of %d bytes is full (%d used)", a.Plan, limit, st.UsedSpace)
+	}
+	return nil
+}
+
+// DetectType names the media type of a file from its first bytes, and
+// from its name only where the bytes say nothing more specific: what a
+// client claims is never believed, so an HTML page sent as image/jpeg stays
+// text/html.
+func DetectType(head []byte, filename string) string {
+	sniffed := http.DetectContentType(head)
+	byName := mime.TypeByExtension(strings.ToLower(path.Ext(filename)))
+	switch {
+	case byName == "":
+	case sniffed == "application/octet-stream",
+		strings.HasPrefix(sniffed, "text/plain") && (strings.HasPrefix(byName, "text/") || strings.HasSuffix(byName, "+xml")),
+		strings.HasPrefix(sniffed, "text/xml") && strings.HasSuffix(byName, "+xml"),
+		sniffed == "application/zip" && (strings.Contains(byName, "officedocument") || strings.Contains(byName, "opendocument")):
+		return byName
+	}
+	return sniffed
+}

@@ -1,0 +1,113 @@
+// Package library is Damask's domain service: every rule of who may do what
+// in an account, what a plan allows and what input is valid lives here. It
+// works through the damask.Store and damask.BlobStore interfaces and knows
+// nothing of HTTP or SQL.
+package library
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"damask"
+	"damask/password"
+)
+
+// Caller is who asks: a signed-in user of an account.
+type Caller struct {
+	Account *damask.Account
+	User    *damask.User
+}
+
+// Options are the operator's settings the service needs.
+type Options struct {
+	Plans damask.Plans
+	// MaxFileSize is the largest file accepted, in bytes.
+	MaxFileSize int64
+	// Password are the argon2id costs of new hashes.
+	Password password.Params
+	Logger   *slog.Logger
+	// Now tells the time; tests set it.
+	Now func() time.Time
+}
+
+// DefaultMaxFileSize is 5 GiB.
+const DefaultMaxFileSize = 5 << 30
+
+// Service is the domain: every call of the API and of the command line goes
+// through it.
+type Service struct {
+	store    damask.Store
+	blobs    damask.BlobStore
+	plans    damask.Plans
+	maxFile  int64
+	pwParams password.Params
+	log      *slog.Logger
+	now      func() time.Time
+	creds    *credCache
+	throttle *throttle
+	dummy    string // a hash verified for unknown logins, so that they cost as much as known ones
+}
+
+// New returns a service over the given stores.
+func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error) {
+	if o.Plans == nil {
+		o.Plans = damask.DefaultPlans()
+	}
+	if o.MaxFileSize <= 0 {
+		o.MaxFileSize = DefaultMaxFileSize
+	}
+	if o.Password == (password.Params{}) {
+		o.Password = password.Default
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	dummy, err := password.Hash("no such user", o.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{
+		store:    store,
+		blobs:    blobs,
+		plans:    o.Plans,
+		maxFile:  o.MaxFileSize,
+		pwParams: o.Password,
+		log:      o.Logger,
+		now:      func() time.Time { return o.Now().UTC() },
+		creds:    newCredCache(),
+		throttle: newThrottle(o.Now),
+		dummy:    dummy,
+	}, nil
+}
+
+// Plans is the operator's table of plans.
+func (s *Service) Plans() damask.Plans { return s.plans }
+
+// Plan is the plan of the account; an account whose plan the operator has
+// removed gets the features of none.
+func (s *Service) Plan(a *damask.Account) damask.Plan {
+	if p, ok := s.plans[a.Plan]; ok {
+		return p
+	}
+	return damask.Plan{Name: a.Plan, StorageLimit: 1}
+}
+
+// MaxFileSize is the largest file accepted, in bytes.
+func (s *Service) MaxFileSize() int64 { return s.maxFile }
+
+// require answers EFORBIDDEN unless the caller's role includes min.
+func require(c Caller, min damask.Role, doing string) error {
+	if c.User == nil || !c.User.Role.AtLeast(min) {
+		return damask.Errorf(damask.EFORBIDDEN, "Your role may not %s", doing)
+	}
+	return nil
+}
+
+// AccountByName finds an account by its subdomain.
+func (s *Service) AccountByName(ctx context.Context, name string) (*damask.Account, error) {
+	return s.store.AccountByName(ctx, name)
+}

@@ -1,0 +1,146 @@
+package library
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"damask"
+)
+
+// Trash lists the assets in an account's trash, newest first (the
+// operator's command).
+func (s *Service) Trash(ctx context.Context, account string, p damask.Page) ([]*damask.Asset, int, error) {
+	a, err := s.store.AccountByName(ctx, account)
+	if err != nil {
+		return nil, 0, fmt.Errorf("account %s: %w", account, err)
+	}
+	return s.store.Assets(ctx, damask.AssetFilter{AccountID: a.ID, Trash: true, Page: p})
+}
+
+// Restore brings an asset of the account back from the trash.
+func (s *Service) Restore(ctx context.Context, account string, id int64) error {
+	a, err := s.store.AccountByName(ctx, account)
+	if err != nil {
+		return fmt.Errorf("account %s: %w", account, err)
+	}
+	if err := s.store.RestoreAsset(ctx, a.ID, id); err != nil {
+		return fmt.Errorf("restore asset %d: %w", id, err)
+	}
+	return nil
+}
+
+// EmptyTrash removes every asset in the account's trash for good; their
+// bytes are released by the next collection.
+func (s *Service) EmptyTrash(ctx context.Context, account string) (int, error) {
+	a, err := s.store.AccountByName(ctx, account)
+	if err != nil {
+		return 0, fmt.Errorf("account %s: %w", account, err)
+	}
+	n := 0
+	for {
+		as, _, err := s.store.Assets(ctx, damask.AssetFilter{AccountID: a.ID, Trash: true, Page: damask.Page{Number: 1, Size: 100}})
+		if err != nil {
+			return n, fmt.Errorf("list trash: %w", err)
+		}
+		if len(as) == 0 {
+			return n, nil
+		}
+		for _, x := range as {
+			if err := s.store.PurgeAsset(ctx, a.ID, x.ID); err != nil {
+				return n, fmt.Errorf("purge asset %d: %w", x.ID, err)
+			}
+			n++
+		}
+	}
+}
+
+// Tidy does the periodic housework: it removes expired uploads and assets
+// that have been in the trash for 30 days, then deletes stored files that
+// no record points at and that are older than grace (a file younger than
+// that may belong to a request still under way).
+func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
+	now := s.now()
+	if n, err := s.store.DeleteExpiredUploads(ctx, now); err != nil {
+		return fmt.Errorf("expire uploads: %w", err)
+	} else if n > 0 {
+		s.log.Info("removed expired uploads", "count", n)
+	}
+	if n, err := s.store.PurgeTrash(ctx, now.Add(-damask.TrashLifetime)); err != nil {
+		return fmt.Errorf("purge trash: %w", err)
+	} else if n > 0 {
+		s.log.Info("emptied old trash", "assets", n)
+	}
+	var old []damask.BlobInfo
+	err := s.blobs.Walk(ctx, func(b damask.BlobInfo) error {
+		if now.Sub(b.ModTime) > grace {
+			old = append(old, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("walk blobs: %w", err)
+	}
+	for _, b := range old {
+		used, err := s.store.BlobReferenced(ctx, b.Ref)
+		if err != nil {
+			return fmt.Errorf("blob %s: %w", b.Ref, err)
+		}
+		if used {
+			continue
+		}
+		if err := s.blobs.Delete(ctx, b.Ref); err != nil {
+			return fmt.Errorf("delete blob %s: %w", b.Ref, err)
+		}
+		s.log.Info("released unreferenced file", "blob", b.Ref.String(), "size", b.Size)
+	}
+	return nil
+}
+
+// Problem is one fault that Check found.
+type Problem struct {
+	Ref    damask.BlobRef
+	Reason string
+}
+
+func (p Problem) String() string { return fmt.Sprintf("%s: %s", p.Ref, p.Reason) }
+
+// Check reads every file that a record points at and compares it with its
+// SHA-256 and size, calling report for each fault. It answers the number of
+// files checked.
+func (s *Service) Check(ctx context.Context, report func(Problem)) (int, error) {
+	n := 0
+	err := s.store.BlobRefs(ctx, func(ref damask.BlobRef, size int64) error {
+		n++
+		if reason := s.verify(ctx, ref, size); reason != "" {
+			report(Problem{Ref: ref, Reason: reason})
+		}
+		return ctx.Err()
+	})
+	return n, err
+}
+
+func (s *Service) verify(ctx context.Context, ref damask.BlobRef, size int64) string {
+	r, err := s.blobs.Open(ctx, ref)
+	if damask.ErrorCode(err) == damask.ENOTFOUND {
+		return "missing"
+	}
+	if err != nil {
+		return fmt.Sprintf("unreadable: %v", err)
+	}
+	defer r.Close()
+	h := sha256.New()
+	got, err := io.Copy(h, r)
+	switch {
+	case err != nil && !errors.Is(err, io.EOF):
+		return fmt.Sprintf("unreadable: %v", err)
+	case got != size:
+		return fmt.Sprintf("size %d, recorded %d", got, size)
+	case damask.BlobRef(h.Sum(nil)) != ref:
+		return "content does not match its SHA-256"
+	}
+	return ""
+}

@@ -1,0 +1,180 @@
+package library
+
+import (
+	"context"
+	"fmt"
+
+	"damask"
+	"damask/password"
+)
+
+// Users lists the users of the caller's account.
+func (s *Service) Users(ctx context.Context, c Caller, p damask.Page) ([]*damask.User, int, error) {
+	us, n, err := s.store.Users(ctx, c.Account.ID, p)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	return us, n, nil
+}
+
+// User finds a user of the caller's account.
+func (s *Service) User(ctx context.Context, c Caller, id int64) (*damask.User, error) {
+	return s.store.User(ctx, c.Account.ID, id)
+}
+
+// UserChanges are the fields of a user to set; nil leaves a field alone.
+type UserChanges struct {
+	Login     *string
+	Email     *string
+	FirstName *string
+	LastName  *string
+	Role      *string
+	Password  *string
+	Disabled  *bool
+}
+
+// CreateUser adds a user to the caller's account: holder and admins may,
+// on plans with multiple users. The role defaults to member; there is one
+// holder only.
+func (s *Service) CreateUser(ctx context.Context, c Caller, ch UserChanges) (*damask.User, error) {
+	if err := require(c, damask.RoleAdmin, "manage users"); err != nil {
+		return nil, err
+	}
+	if !s.Plan(c.Account).MultipleUsers {
+		return nil, damask.Errorf(damask.EFORBIDDEN, "The %s plan does not include multiple users", c.Account.Plan)
+	}
+	return s.createUser(ctx, c, ch)
+}
+
+func (s *Service) createUser(ctx context.Context, c Caller, ch UserChanges) (*damask.User, error) {
+	if ch.Login == nil || ch.Email == nil || ch.Password == nil {
+		return nil, damask.Errorf(damask.EINVALID, "Login, email and password are required")
+	}
+	u := &damask.User{AccountID: c.Account.ID, Role: damask.RoleMember}
+	if err := s.applyUser(c, u, ch); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// UpdateUser changes a user of the caller's account. Everyone may change
+// their own names, e-mail and password; holder and admins may change other
+// users and roles, but nobody becomes holder this way and only the holder
+// changes the holder.
+func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, ch UserChanges) (*damask.User, error) {
+	u, err := s.store.User(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	self := u.ID == c.User.ID
+	if !self {
+		if err := require(c, damask.RoleAdmin, "manage users"); err != nil {
+			return nil, err
+		}
+		if u.Role == damask.RoleHolder {
+			return nil, damask.Errorf(damask.EFORBIDDEN, "Only the account holder may change the holder")
+		}
+	}
+	if err := s.applyUser(c, u, ch); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("update user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// applyUser validates the changes and writes them into u.
+func (s *Service) applyUser(c Caller, u *damask.User, ch UserChanges) error {
+	var err error
+	if ch.Login != nil {
+		if u.Login, err = validLogin(*ch.Login); err != nil {
+			return err
+		}
+	}
+	if ch.Email != nil {
+		if u.Email, err = validEmail(*ch.Email); err != nil {
+			return err
+		}
+	}
+	if ch.FirstName != nil {
+		if u.FirstName, err = text("First name", *ch.FirstName, maxName, false); err != nil {
+			return err
+		}
+	}
+	if ch.LastName != nil {
+		if u.LastName, err = text("Last name", *ch.LastName, maxName, false); err != nil {
+			return err
+		}
+	}
+	if ch.Role != nil && damask.Role(*ch.Role) != u.Role {
+		r, ok := damask.ParseRole(*ch.Role)
+		if !ok {
+			return damask.Errorf(damask.EINVALID, "Role must be one of admin, member, guest")
+		}
+		if err := require(c, damask.RoleAdmin, "change roles"); err != nil {
+			return err
+		}
+		if r == damask.RoleHolder || u.Role == damask.RoleHolder {
+			return damask.Errorf(damask.EFORBIDDEN, "An account has one holder; the role of holder cannot be given or taken")
+		}
+		u.Role = r
+	}
+	if ch.Disabled != nil && *ch.Disabled != u.Disabled {
+		if err := require(c, damask.RoleAdmin, "disable users"); err != nil {
+			return err
+		}
+		if u.Role == damask.RoleHolder {
+			return damask.Errorf(damask.EFORBIDDEN, "The account holder cannot be disabled")
+		}
+		u.Disabled = *ch.Disabled
+	}
+	if ch.Password != nil {
+		if err := validPassword(*ch.Password); err != nil {
+			return err
+		}
+		if u.PasswordHash, err = password.Hash(*ch.Password, s.pwParams); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteUser removes a user of the caller's account: holder and admins
+// may, never the holder, never themselves.
+func (s *Service) DeleteUser(ctx context.Context, c Caller, id int64) (*damask.User, error) {
+	if err := require(c, damask.RoleAdmin, "manage users"); err != nil {
+		return nil, err
+	}
+	u, err := s.store.User(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case u.Role == damask.RoleHolder:
+		return nil, damask.Errorf(damask.EFORBIDDEN, "The account holder cannot be deleted")
+	case u.ID == c.User.ID:
+		return nil, damask.Errorf(damask.EFORBIDDEN, "You cannot delete yourself")
+	}
+	if err := s.store.DeleteUser(ctx, c.Account.ID, id); err != nil {
+		return nil, fmt.Errorf("delete user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// AddUser is the operator's way to add a user to an account by name; it
+// skips the role and plan checks a user would meet.
+func (s *Service) AddUser(ctx context.Context, account string, ch UserChanges) (*damask.User, error) {
+	a, err := s.store.AccountByName(ctx, account)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", account, err)
+	}
+	holder, err := s.store.User(ctx, a.ID, a.HolderID)
+	if err != nil {
+		return nil, fmt.Errorf("account %s holder: %w", account, err)
+	}
+	return s.createUser(ctx, Caller{Account: a, User: holder}, ch)
+}

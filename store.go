@@ -1,0 +1,166 @@
+package damask
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Page selects one page of a list. Number counts from 1.
+type Page struct {
+	Number int
+	Size   int
+}
+
+// Offset is the number of items before the page.
+func (p Page) Offset() int { return (p.Number - 1) * p.Size }
+
+// AssetFilter chooses assets of one account for a list.
+type AssetFilter struct {
+	AccountID int64
+	// Words must each appear, case-insensitively, in the title, the
+	// description, the filename or a tag name of the asset.
+	Words []string
+	// TagIDs must all be carried by the asset.
+	TagIDs []int64
+	// Sort is one of created_on, updated_on, title, size, optionally with a
+	// leading "-" for descending order; empty means newest first.
+	Sort string
+	// Trash lists assets in the trash instead of those outside it.
+	Trash bool
+	Page  Page
+}
+
+// Store keeps the metadata of every account. Implementations (sqlite,
+// postgres) pass the suite in storetest.
+//
+// Every lookup by id takes the account's id too and answers ErrNotFound (an
+// *Error with code ENOTFOUND) for an id of another account exactly as for a
+// missing one. A uniqueness rule broken by a create or update answers an
+// *Error with code EINVALID naming the field ("Login has already been
+// taken"). Lists answer the page asked for and the total count.
+type Store interface {
+	// CreateAccount stores a new account and its holder in one transaction,
+	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.
+	CreateAccount(ctx context.Context, a *Account, holder *User) error
+	Account(ctx context.Context, id int64) (*Account, error)
+	AccountByName(ctx context.Context, name string) (*Account, error)
+	Accounts(ctx context.Context) ([]*Account, error)
+	// UpdateAccount writes every field but ID, Name and CreatedAt, and sets UpdatedAt.
+	UpdateAccount(ctx context.Context, a *Account) error
+	AccountStats(ctx context.Context, accountID int64) (AccountStats, error)
+
+	// CreateUser stores u, setting ID and timestamps. Login and e-mail are
+	// unique within the account, compared without regard to case.
+	CreateUser(ctx context.Context, u *User) error
+	User(ctx context.Context, accountID, id int64) (*User, error)
+	// UserByLogin finds a user of the account by login or e-mail, without
+	// regard to case.
+	UserByLogin(ctx context.Context, accountID int64, loginOrEmail string) (*User, error)
+	// Users lists the account's users by id.
+	Users(ctx context.Context, accountID int64, p Page) ([]*User, int, error)
+	// UpdateUser writes every field but ID, AccountID and CreatedAt.
+	UpdateUser(ctx context.Context, u *User) error
+	DeleteUser(ctx context.Context, accountID, id int64) error
+
+	// CreateTag stores t, setting ID and CreatedAt. Names are unique within
+	// the account without regard to case.
+	CreateTag(ctx context.Context, t *Tag) error
+	Tag(ctx context.Context, accountID, id int64) (*Tag, error)
+	TagByName(ctx context.Context, accountID int64, name string) (*Tag, error)
+	// Tags lists the account's tags by name, with their AssetsCount.
+	Tags(ctx context.Context, accountID int64, p Page) ([]*Tag, int, error)
+	// UpdateTag renames a tag.
+	UpdateTag(ctx context.Context, t *Tag) error
+	// DeleteTag removes a tag and takes it off every asset.
+	DeleteTag(ctx context.Context, accountID, id int64) error
+
+	// CreateAsset stores a, its first version v and its tags in one
+	// transaction, setting IDs, timestamps, a.Version = v.Number = 1 and
+	// a.Tags. Tags are named; a name the account lacks becomes a new tag.
+	// When uploadID is not 0 that upload is consumed in the same
+	// transaction, and if it no longer exists nothing is stored and the
+	// answer is ErrNotFound.
+	CreateAsset(ctx context.Context, a *Asset, v *Version, tags []string, uploadID int64) error
+	// Asset finds an asset outside the trash, with its tags.
+	Asset(ctx context.Context, accountID, id int64) (*Asset, error)
+	// Assets lists the assets the filter chooses, with their tags.
+	Assets(ctx context.Context, f AssetFilter) ([]*Asset, int, error)
+	// UpdateAsset writes Title, Description, PublicToken and Processing of
+	// an asset outside the trash and sets UpdatedAt; when tags is not nil
+	// the asset's tags become exactly those names. a.Tags is refreshed.
+	UpdateAsset(ctx context.Context, a *Asset, tags []string) error
+	// AddVersion adds v as the next version of the asset a (outside the
+	// trash), numbering it, and makes it current: the asset's file fields,
+	// Version and UpdatedAt follow v, and a is refreshed. uploadID is
+	// consumed as in CreateAsset.
+	AddVersion(ctx context.Context, a *Asset, v *Version, uploadID int64) error
+	// Versions lists the versions of an asset outside the trash, oldest first.
+	Versions(ctx context.Context, accountID, assetID int64) ([]*Version, error)
+	Version(ctx context.Context, accountID, assetID int64, number int) (*Version, error)
+	// TrashAsset moves an asset to the trash as of at.
+	TrashAsset(ctx context.Context, accountID, id int64, at time.Time) error
+	// RestoreAsset brings an asset back from the trash.
+	RestoreAsset(ctx context.Context, accountID, id int64) error
+	// PurgeAsset removes an asset in the trash for good, with its versions.
+	PurgeAsset(ctx context.Context, accountID, id int64) error
+	// PurgeTrash removes for good, in every account, the assets put in the
+	// trash before the given time, and says how many.
+	PurgeTrash(ctx context.Context, before time.Time) (int, error)
+
+	// CreateUpload stores u, setting ID and CreatedAt; ExpiresAt is the caller's.
+	CreateUpload(ctx context.Context, u *Upload) error
+	Upload(ctx context.Context, accountID, id int64) (*Upload, error)
+	// DeleteExpiredUploads removes uploads that expired before the given
+	// time and says how many.
+	DeleteExpiredUploads(ctx context.Context, before time.Time) (int, error)
+
+	// BlobReferenced tells whether any version or upload, in any account and
+	// in the trash too, points at ref.
+	BlobReferenced(ctx context.Context, ref BlobRef) (bool, error)
+	// BlobRefs calls fn once for every distinct ref that a version or an
+	// upload points at, with the size recorded for it.
+	BlobRefs(ctx context.Context, fn func(ref BlobRef, size int64) error) error
+
+	Close() error
+}
+
+// BlobInfo describes a stored file.
+type BlobInfo struct {
+	Ref     BlobRef
+	Size    int64
+	ModTime time.Time
+}
+
+// BlobStore keeps files by the SHA-256 of their bytes. Implementations
+// (blob/disk, blob/s3) pass the suite in blob/blobtest.
+type BlobStore interface {
+	// Create starts a new file. The caller writes its bytes and then calls
+	// Commit or Abort.
+	Create(ctx context.Context) (BlobWriter, error)
+	// Open reads a file; ErrNotFound when there is none. The caller closes
+	// it. The disk store answers an *os.File, so that downloads can use
+	// sendfile.
+	Open(ctx context.Context, ref BlobRef) (io.ReadSeekCloser, error)
+	// Stat describes a file; ErrNotFound when there is none.
+	Stat(ctx context.Context, ref BlobRef) (BlobInfo, error)
+	// Delete removes a file; a missing file is not an error.
+	Delete(ctx context.Context, ref BlobRef) error
+	// Walk calls fn for every stored file, in no particular order.
+	Walk(ctx context.Context, fn func(BlobInfo) error) error
+}
+
+// BlobWriter receives the bytes of a new file, hashing them on the way.
+type BlobWriter interface {
+	io.Writer
+	// Written is the number of bytes written so far.
+	Written() int64
+	// Commit makes the file durable under the SHA-256 of its bytes and
+	// answers its info. When a file with those bytes already exists, it is
+	// kept (its ModTime renewed, so that a collector waiting for old
+	// unreferenced files leaves it alone) and the new copy is dropped.
+	Commit(ctx context.Context) (BlobInfo, error)
+	// Abort drops what was written. It is safe after Commit, where it does
+	// nothing.
+	Abort() error
+}
