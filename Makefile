@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` starts the server on the
+# embedded default, `make test` runs the whole test suite. Both install
+# what they need first.
+export PATH := /usr/local/go/bin:$(PATH)
+export CGO_ENABLED := 1
+
+DATA ?= ./damask-data
+ADDR ?= 127.0.0.1:8080
+FUZZTIME ?= 10s
+
+.PHONY: run test setup build vet fuzz
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	go build -o bin/damask ./cmd/damask
+
+run: build
+	bin/damask serve --data $(DATA) --addr $(ADDR)
+
+vet: setup
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	go vet ./...
+
+test: vet
+	go test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz
+
+# Every fuzz target, briefly: long runs are for a developer's machine.
+fuzz:
+	@for pkg in $$(go list ./...); do \
+		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+			go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
