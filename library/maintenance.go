@@ -85,6 +85,11 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 		return fmt.Errorf("walk blobs: %w", err)
 	}
 	for _, b := range old {
+		// Look again just before deleting: a new upload of the same bytes
+		// renews the file's time, and must keep it.
+		if b, err = s.blobs.Stat(ctx, b.Ref); err != nil || now.Sub(b.ModTime) <= grace {
+			continue
+		}
 		used, err := s.store.BlobReferenced(ctx, b.Ref)
 		if err != nil {
 			return fmt.Errorf("blob %s: %w", b.Ref, err)

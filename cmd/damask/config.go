@@ -88,10 +88,16 @@ func (s *storage) logger(w io.Writer) *slog.Logger {
 type openLibrary struct {
 	svc   *library.Service
 	db    *sqlite.DB
-	blobs damask.BlobStore
+	blobs *disk.Store
 }
 
-func (l *openLibrary) Close() error { return l.db.Close() }
+// Close closes both stores. The file store must be closed too: it holds a
+// lock on its .tmp folder, and while any holder is open the next store to
+// open there takes the temporary files for writes in progress and leaves
+// them.
+func (l *openLibrary) Close() error {
+	return errors.Join(l.db.Close(), l.blobs.Close())
+}
 
 // open opens the stores the flags name, creating the data folder on first
 // use.
@@ -131,7 +137,8 @@ func (s *storage) open(ctx context.Context, log *slog.Logger) (*openLibrary, err
 	svc, err := library.New(db, blobs, library.Options{Plans: plans, MaxFileSize: s.maxFile, Logger: log})
 	if err != nil {
 		db.Close()
-		return nil, err
+		blobs.Close()
+		return nil, fmt.Errorf("start library: %w", err)
 	}
 	return &openLibrary{svc: svc, db: db, blobs: blobs}, nil
 }

@@ -1,0 +1,496 @@
+// Package disk keeps Damask's files on a local file system, each under the
+// SHA-256 of its bytes.
+//
+// The layout of a store's folder:
+//
+//	dir/ab/cd/abcd…(64 hex digits)   committed files, fanned out by the first two bytes
+//	dir/.tmp/                        files being written
+//
+// A file reaches its final name only by a rename of a temporary file that was
+// fsynced first, and Commit returns only after the folder holding the new name
+// is fsynced too (the crash-safe sequence of restic's local backend). So a
+// name in the tree always holds complete bytes, whatever instant a crash hits;
+// what a crash can leave is a temporary file, which Open removes.
+package disk
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"damask"
+)
+
+// Permissions: the files are the accounts' private data and only the Damask
+// process reads them (downloads go through http.ServeContent, never through
+// a web server reading the folder), so nobody else gets access.
+const (
+	filePerm = 0o600
+	dirPerm  = 0o700
+)
+
+const tmpDirName = ".tmp"
+
+// Store is a content-addressed file store in one folder. It is safe for
+// concurrent use, by several goroutines and by several processes sharing the
+// folder.
+type Store struct {
+	dir    string
+	tmpDir string
+	lock   *os.File // the .tmp folder, held with a shared lock; see lockTmp
+}
+
+var _ damask.BlobStore = (*Store)(nil)
+
+// Open opens the store in dir, creating the folder if needed, and removes
+// the temporary files of writes that a crash interrupted. When another
+// process (say `damask check` next to the server) has the store open, its
+// temporary files belong to writes in progress and are left alone.
+func Open(dir string) (*Store, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open blob store %s: %w", dir, err)
+	}
+	s := &Store{dir: dir, tmpDir: filepath.Join(dir, tmpDirName)}
+	if err := os.MkdirAll(s.tmpDir, dirPerm); err != nil {
+		return nil, fmt.Errorf("open blob store %s: %w", dir, err)
+	}
+	lock, alone, err := lockTmp(s.tmpDir)
+	if err != nil {
+		return nil, fmt.Errorf("open blob store %s: lock %s: %w", dir, s.tmpDir, err)
+	}
+	s.lock = lock
+	if alone {
+		if err := s.removeTemporaries(); err != nil {
+			s.lock.Close()
+			return nil, fmt.Errorf("open blob store %s: %w", dir, err)
+		}
+	}
+	return s, nil
+}
+
+// Close releases the store's hold on its folder. Files being written must be
+// committed or aborted first.
+func (s *Store) Close() error {
+	if err := s.lock.Close(); err != nil {
+		return fmt.Errorf("close blob store %s: %w", s.dir, err)
+	}
+	return nil
+}
+
+// Dir is the store's folder.
+func (s *Store) Dir() string { return s.dir }
+
+// removeTemporaries empties the .tmp folder, keeping the folder itself (its
+// open descriptor carries the lock).
+func (s *Store) removeTemporaries() error {
+	entries, err := os.ReadDir(s.tmpDir)
+	if err != nil {
+		return fmt.Errorf("remove temporary files: %w", err)
+	}
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(s.tmpDir, e.Name())); err != nil {
+			return fmt.Errorf("remove temporary files: %w", err)
+		}
+	}
+	return nil
+}
+
+// path is where the file named ref lives: dir/ab/cd/abcd….
+func (s *Store) path(ref damask.BlobRef) string {
+	name := ref.String()
+	return filepath.Join(s.dir, name[0:2], name[2:4], name)
+}
+
+// Create starts a new file in the .tmp folder.
+func (s *Store) Create(ctx context.Context) (damask.BlobWriter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, canceled("create blob", err)
+	}
+	f, err := os.CreateTemp(s.tmpDir, "blob-*")
+	if err != nil {
+		return nil, ioError("create blob temporary file", err)
+	}
+	return &writer{s: s, f: f, tmp: f.Name(), h: sha256.New()}, nil
+}
+
+// Open answers the *os.File itself, so that http.ServeContent can hand it to
+// sendfile.
+func (s *Store) Open(ctx context.Context, ref damask.BlobRef) (io.ReadSeekCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, canceled("open blob "+ref.String(), err)
+	}
+	f, err := os.Open(s.path(ref))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open blob %s: %w", ref, damask.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", ref, err)
+	}
+	return f, nil
+}
+
+// Stat describes the file named ref.
+func (s *Store) Stat(ctx context.Context, ref damask.BlobRef) (damask.BlobInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return damask.BlobInfo{}, canceled("stat blob "+ref.String(), err)
+	}
+	fi, err := os.Stat(s.path(ref))
+	if errors.Is(err, fs.ErrNotExist) {
+		return damask.BlobInfo{}, fmt.Errorf("stat blob %s: %w", ref, damask.ErrNotFound)
+	}
+	if err != nil {
+		return damask.BlobInfo{}, fmt.Errorf("stat blob %s: %w", ref, err)
+	}
+	return damask.BlobInfo{Ref: ref, Size: fi.Size(), ModTime: fi.ModTime()}, nil
+}
+
+// Delete removes the file named ref. The fan-out folders stay: removing one
+// would race with a Commit about to rename a file into it, and there are at
+// most 65,536 of them. The removal is not fsynced: should a crash undo it,
+// the file is an orphan again and the collector takes it next time.
+func (s *Store) Delete(ctx context.Context, ref damask.BlobRef) error {
+	if err := ctx.Err(); err != nil {
+		return canceled("delete blob "+ref.String(), err)
+	}
+	err := os.Remove(s.path(ref))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete blob %s: %w", ref, err)
+	}
+	return nil
+}
+
+// Walk calls fn for every file in the tree whose path is exactly the one its
+// name calls for (dir/ab/cd/abcd… in lowercase hex). It skips .tmp and
+// anything else: stray files, symbolic links, misplaced or misnamed files.
+// An error from fn stops the walk and is returned as it is.
+func (s *Store) Walk(ctx context.Context, fn func(damask.BlobInfo) error) error {
+	tops, err := readFanOut(s.dir)
+	if err != nil {
+		return fmt.Errorf("walk blobs: %w", err)
+	}
+	for _, top := range tops {
+		topDir := filepath.Join(s.dir, top)
+		subs, err := readFanOut(topDir)
+		if err != nil {
+			return fmt.Errorf("walk blobs: %w", err)
+		}
+		for _, sub := range subs {
+			if err := ctx.Err(); err != nil {
+				return canceled("walk blobs", err)
+			}
+			subDir := filepath.Join(topDir, sub)
+			entries, err := os.ReadDir(subDir)
+			if err != nil {
+				return fmt.Errorf("walk blobs: %w", err)
+			}
+			for _, e := range entries {
+				ref, err := damask.ParseBlobRef(e.Name())
+				if err != nil || ref.String() != e.Name() || e.Name()[:4] != top+sub || !e.Type().IsRegular() {
+					continue
+				}
+				fi, err := e.Info()
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // deleted since the folder was read
+				}
+				if err != nil {
+					return fmt.Errorf("walk blobs: %w", err)
+				}
+				if err := fn(damask.BlobInfo{Ref: ref, Size: fi.Size(), ModTime: fi.ModTime()}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// readFanOut lists the fan-out folders in dir: those named by two lowercase
+// hex digits.
+func readFanOut(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if n := e.Name(); e.IsDir() && len(n) == 2 && isLowerHex(n[0]) && isLowerHex(n[1]) {
+			names = append(names, n)
+		}
+	}
+	return names, nil
+}
+
+func isLowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+// pipelineMin is the smallest write whose hashing runs beside the disk
+// write. Below it, handing the bytes to another goroutine and waiting for it
+// costs more than it saves: measured here, 32 KiB writes ran about 10%
+// faster hashed inline, 64 KiB ones about 6% faster pipelined.
+const pipelineMin = 64 << 10
+
+// writer writes a new file to .tmp, hashing it on the way. It is not safe
+// for concurrent use.
+type writer struct {
+	s   *Store
+	f   *os.File
+	tmp string // f's name, kept apart so that tests may swap f
+	h   hash.Hash
+	n   int64
+	err error // the first write error; every later Write and Commit answer it
+	// flushed is how far writeback was started (see startWriteback);
+	// noHints is set when the file system refuses them.
+	flushed int64
+	noHints bool
+	// done is set by Commit and Abort: the temporary file is gone or has
+	// become the committed file, and Abort has nothing left to do.
+	done bool
+}
+
+// Write writes p to the temporary file while another goroutine hashes it;
+// both finish before Write returns, so p is not retained. The first error
+// sticks: Commit will fail, never store a file with a hole.
+func (w *writer) Write(p []byte) (int, error) {
+	if w.done {
+		return 0, errors.New("write blob: already committed or aborted")
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	var n int
+	var err error
+	if len(p) < pipelineMin {
+		n, err = w.f.Write(p)
+		w.h.Write(p)
+	} else {
+		var wg sync.WaitGroup
+		wg.Go(func() { w.h.Write(p) })
+		n, err = w.f.Write(p)
+		wg.Wait()
+	}
+	w.n += int64(n)
+	if err != nil {
+		w.err = ioError("write blob", err)
+		return n, w.err
+	}
+	if !w.noHints && w.n-w.flushed >= writebackChunk {
+		ok, err := startWriteback(w.f, w.flushed, w.n-w.flushed)
+		if err != nil {
+			w.err = ioError("write blob: start writeback", err)
+			return n, w.err
+		}
+		w.noHints = !ok
+		w.flushed = w.n
+	}
+	return n, nil
+}
+
+// ReadFrom lets io.Copy hand Write chunks of bufSize rather than its own
+// 32 KiB, so that hashing runs beside the disk write (see pipelineMin).
+func (w *writer) ReadFrom(r io.Reader) (int64, error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	var total int64
+	for {
+		n, rerr := io.ReadFull(r, buf)
+		if n > 0 {
+			m, err := w.Write(buf[:n])
+			total += int64(m)
+			if err != nil {
+				return total, err
+			}
+		}
+		switch {
+		case rerr == io.EOF || rerr == io.ErrUnexpectedEOF:
+			return total, nil
+		case rerr != nil:
+			return total, rerr
+		}
+	}
+}
+
+// bufSize is ReadFrom's buffer: large enough to amortize the hand-off to
+// the hashing goroutine, small enough that many uploads at once stay within
+// the memory target (PERFORMANCE.md: RSS below 64 MiB during an upload).
+const bufSize = 1 << 20
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+// writebackChunk is how many written bytes make Write start their
+// writeback; a few MiB keep the disk busy without a syscall per Write.
+const writebackChunk = 8 << 20
+
+func (w *writer) Written() int64 { return w.n }
+
+// Commit gives the file its name. When the name is taken already, the
+// existing file has the same bytes: it is kept, its ModTime renewed, and the
+// temporary file is dropped without being fsynced. Otherwise the temporary
+// file is fsynced, closed and renamed into place, and the folders that
+// changed are fsynced, before Commit returns. On failure nothing is left.
+func (w *writer) Commit(ctx context.Context) (damask.BlobInfo, error) {
+	if w.done {
+		return damask.BlobInfo{}, errors.New("commit blob: already committed or aborted")
+	}
+	if w.err != nil {
+		w.Abort()
+		return damask.BlobInfo{}, w.err
+	}
+	if err := ctx.Err(); err != nil {
+		w.Abort()
+		return damask.BlobInfo{}, canceled("commit blob", err)
+	}
+	var ref damask.BlobRef
+	w.h.Sum(ref[:0])
+	info, err := w.commit(ref)
+	if err != nil {
+		w.Abort()
+		return damask.BlobInfo{}, err
+	}
+	w.done = true
+	return info, nil
+}
+
+func (w *writer) commit(ref damask.BlobRef) (damask.BlobInfo, error) {
+	dst := w.s.path(ref)
+	if info, ok, err := w.s.renew(ref, dst, w.n); err != nil {
+		return damask.BlobInfo{}, err
+	} else if ok {
+		w.f.Close() // dropped unread; a close error changes nothing
+		if err := os.Remove(w.tmp); err != nil {
+			return damask.BlobInfo{}, fmt.Errorf("commit blob %s: drop the copy: %w", ref, err)
+		}
+		return info, nil
+	}
+
+	if err := w.f.Sync(); err != nil {
+		return damask.BlobInfo{}, ioError("commit blob "+ref.String()+": fsync", err)
+	}
+	fi, err := w.f.Stat()
+	if err != nil {
+		return damask.BlobInfo{}, fmt.Errorf("commit blob %s: %w", ref, err)
+	}
+	if fi.Size() != w.n {
+		return damask.BlobInfo{}, fmt.Errorf("commit blob %s: temporary file holds %d bytes, %d were written", ref, fi.Size(), w.n)
+	}
+	if err := w.f.Close(); err != nil {
+		return damask.BlobInfo{}, ioError("commit blob "+ref.String()+": close", err)
+	}
+	if err := w.s.mkdirSynced(ref); err != nil {
+		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
+	}
+	if err := os.Rename(w.tmp, dst); err != nil {
+		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
+	}
+	// From here the file is in place; only the folder's fsync can fail, and
+	// then the file stays as an orphan (complete bytes, no record), which
+	// the collector takes later.
+	if err := syncDir(filepath.Dir(dst)); err != nil {
+		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
+	}
+	return damask.BlobInfo{Ref: ref, Size: fi.Size(), ModTime: fi.ModTime()}, nil
+}
+
+// renew handles a Commit whose name is taken: it renews the existing file's
+// ModTime, so that a collector waiting for old unreferenced files leaves it
+// alone, and fsyncs its folder, because the writer that renamed it there may
+// not have done so yet. ok is false when the temporary file has to be
+// renamed instead: there is no such file (or it was deleted meanwhile), or
+// it is not size bytes long, so damaged (`damask check` would say so), and
+// the new copy replaces it.
+func (s *Store) renew(ref damask.BlobRef, dst string, size int64) (info damask.BlobInfo, ok bool, err error) {
+	now := time.Now()
+	if err := os.Chtimes(dst, now, now); errors.Is(err, fs.ErrNotExist) {
+		return damask.BlobInfo{}, false, nil
+	} else if err != nil {
+		return damask.BlobInfo{}, false, ioError("commit blob "+ref.String()+": renew existing file", err)
+	}
+	fi, err := os.Stat(dst)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && fi.Size() != size {
+		return damask.BlobInfo{}, false, nil
+	} else if err != nil {
+		return damask.BlobInfo{}, false, ioError("commit blob "+ref.String()+": renew existing file", err)
+	}
+	if err := syncDir(filepath.Dir(dst)); err != nil {
+		return damask.BlobInfo{}, false, ioError("commit blob "+ref.String(), err)
+	}
+	return damask.BlobInfo{Ref: ref, Size: fi.Size(), ModTime: fi.ModTime()}, true, nil
+}
+
+// Abort closes and removes the temporary file. After Commit, successful or
+// not, it does nothing.
+func (w *writer) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.f.Close() // the file is dropped; a close error changes nothing
+	if err := os.Remove(w.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("abort blob: %w", err)
+	}
+	return nil
+}
+
+// mkdirSynced creates the two fan-out folders of ref (dir/ab and dir/ab/cd)
+// when missing, and fsyncs the parent of each folder it creates, so that a
+// file renamed into them is not lost with its folder in a crash. A folder
+// that exists already was made by an earlier writer, which fsynced its
+// parent before renaming anything into it; it costs one failed mkdir.
+func (s *Store) mkdirSynced(ref damask.BlobRef) error {
+	name := ref.String()
+	parent := s.dir
+	for _, sub := range []string{name[0:2], name[2:4]} {
+		dir := filepath.Join(parent, sub)
+		err := os.Mkdir(dir, dirPerm)
+		switch {
+		case err == nil:
+			if err := syncDir(parent); err != nil {
+				return err
+			}
+		case !errors.Is(err, fs.ErrExist):
+			return err
+		}
+		parent = dir
+	}
+	return nil
+}
+
+// syncDir fsyncs a folder, making the names in it durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// ioError wraps an I/O error with what was being done. A full disk becomes
+// EQUOTA, which the API answers with 507; anything else stays internal.
+func ioError(doing string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return &damask.Error{Code: damask.EQUOTA, Message: "Storage is full", Err: fmt.Errorf("%s: %w", doing, err)}
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// canceled reports a context that ended, with ECANCELED; errors.Is still
+// finds context.Canceled or context.DeadlineExceeded in it.
+func canceled(doing string, err error) error {
+	return &damask.Error{Code: damask.ECANCELED, Message: "Canceled", Err: fmt.Errorf("%s: %w", doing, err)}
+}

@@ -1,0 +1,467 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"damask"
+)
+
+const assetColumns = `a.id, a.account_id, a.title, a.description, a.filename,
+	a.content_type, a.size, a.blob, a.version, coalesce(a.user_id, 0),
+	a.public_token, a.processing, a.created_at, a.updated_at, a.deleted_at`
+
+func scanAsset(s interface{ Scan(...any) error }) (*damask.Asset, error) {
+	var a damask.Asset
+	err := s.Scan(&a.ID, &a.AccountID, &a.Title, &a.Description, &a.Filename,
+		&a.ContentType, &a.Size, blobCol{&a.Blob}, &a.Version, &a.UserID,
+		&a.PublicToken, &a.Processing, timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt}, timeCol{&a.DeletedAt})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// assetByID finds an asset outside the trash, with its tags.
+func assetByID(ctx context.Context, q querier, accountID, id int64) (*damask.Asset, error) {
+	a, err := scanAsset(q.QueryRowContext(ctx, `
+		SELECT `+assetColumns+` FROM assets a
+		WHERE a.account_id = ? AND a.id = ? AND a.deleted_at IS NULL`, accountID, id))
+	if err != nil {
+		return nil, err
+	}
+	if err := loadTags(ctx, q, []*damask.Asset{a}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// loadTags sets the Tags of the assets, ordered by name.
+func loadTags(ctx context.Context, q querier, as []*damask.Asset) error {
+	byID := make(map[int64]*damask.Asset, len(as))
+	for _, a := range as {
+		a.Tags = []damask.Tag{}
+		byID[a.ID] = a
+	}
+	// Stay well under SQLite's limit on bound parameters.
+	const chunk = 500
+	for len(as) > 0 {
+		n := min(len(as), chunk)
+		args := make([]any, n)
+		for i, a := range as[:n] {
+			args[i] = a.ID
+		}
+		as = as[n:]
+		rows, err := q.QueryContext(ctx, `
+			SELECT at.asset_id, `+tagColumns+`
+			FROM asset_tags at JOIN tags t ON t.id = at.tag_id
+			WHERE at.asset_id IN (?`+strings.Repeat(", ?", n-1)+`)
+			ORDER BY t.name, t.id`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var assetID int64
+			var t damask.Tag
+			if err := rows.Scan(&assetID, &t.ID, &t.AccountID, &t.Name, timeCol{&t.CreatedAt}, &t.AssetsCount); err != nil {
+				rows.Close()
+				return err
+			}
+			a := byID[assetID]
+			a.Tags = append(a.Tags, t)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setTags makes the asset's tags exactly the named ones, creating the names
+// the account lacks. Names are trimmed; empty ones are skipped; names that
+// differ only in case are one tag.
+func setTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM asset_tags WHERE asset_id = ?`, assetID); err != nil {
+		return err
+	}
+	for _, name := range names {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		var tagID int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM tags WHERE account_id = ? AND name = ?`, accountID, name).Scan(&tagID)
+		if errors.Is(err, sql.ErrNoRows) {
+			tagID, err = insertTag(ctx, tx, accountID, name, now.UnixNano())
+		}
+		if err != nil {
+			return err
+		}
+		// A name given twice is one tag, kept once.
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO asset_tags (asset_id, tag_id) VALUES (?, ?)`, assetID, tagID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// consumeUpload deletes the upload an asset or version is made from, or
+// answers ErrNotFound when it is gone.
+func consumeUpload(ctx context.Context, tx *sql.Tx, accountID, uploadID int64) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM uploads WHERE account_id = ? AND id = ?`, accountID, uploadID)
+	if err != nil {
+		return err
+	}
+	return notFound(res)
+}
+
+func insertVersion(ctx context.Context, tx *sql.Tx, v *damask.Version) error {
+	var user any // 0 is no user, as read
+	if v.UserID != 0 {
+		user = v.UserID
+	}
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO versions (asset_id, number, filename, content_type, size, blob, comment, user_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		v.AssetID, v.Number, v.Filename, v.ContentType, v.Size, v.Blob[:], v.Comment, user, v.CreatedAt.UnixNano())
+	if err != nil {
+		return err
+	}
+	v.ID, err = res.LastInsertId()
+	return err
+}
+
+// CreateAsset stores a, its first version v and its tags in one transaction.
+// The asset's file fields are taken from v.
+func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Version, tags []string, uploadID int64) error {
+	now := db.clock()
+	return db.update(ctx, "create asset", func(tx *sql.Tx) error {
+		if err := accountExists(ctx, tx, a.AccountID); err != nil {
+			return err
+		}
+		if uploadID != 0 {
+			if err := consumeUpload(ctx, tx, a.AccountID, uploadID); err != nil {
+				return fmt.Errorf("upload %d: %w", uploadID, err)
+			}
+		}
+		var user any
+		if a.UserID != 0 {
+			user = a.UserID
+		}
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO assets (account_id, title, description, filename, content_type,
+				size, blob, version, user_id, public_token, processing, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+			a.AccountID, a.Title, a.Description, v.Filename, v.ContentType,
+			v.Size, v.Blob[:], user, a.PublicToken, a.Processing, now.UnixNano(), now.UnixNano())
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		nv := *v
+		nv.AssetID, nv.Number, nv.CreatedAt = id, 1, now
+		if err := insertVersion(ctx, tx, &nv); err != nil {
+			return err
+		}
+		if err := setTags(ctx, tx, a.AccountID, id, tags, now); err != nil {
+			return err
+		}
+		fresh, err := assetByID(ctx, tx, a.AccountID, id)
+		if err != nil {
+			return err
+		}
+		*a, *v = *fresh, nv
+		return nil
+	})
+}
+
+// Asset finds an asset outside the trash, with its tags.
+func (db *DB) Asset(ctx context.Context, accountID, id int64) (*damask.Asset, error) {
+	var a *damask.Asset
+	err := db.view(ctx, fmt.Sprintf("asset %d", id), func(tx *sql.Tx) (err error) {
+		a, err = assetByID(ctx, tx, accountID, id)
+		return err
+	})
+	return a, err
+}
+
+// assetSorts maps AssetFilter.Sort to columns.
+var assetSorts = map[string]string{
+	"created_on": "a.created_at",
+	"updated_on": "a.updated_at",
+	"title":      "a.title COLLATE NOCASE",
+	"size":       "a.size",
+}
+
+// escapeLike quotes LIKE's wildcards so that a word matches literally.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Assets lists the assets the filter chooses, with their tags.
+func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset, int, error) {
+	order := "a.id DESC"
+	if f.Sort != "" {
+		col, ok := assetSorts[strings.TrimPrefix(f.Sort, "-")]
+		if !ok {
+			err := damask.Errorf(damask.EINVALID, "Sort must be one of created_on, updated_on, title, size")
+			return nil, 0, fmt.Errorf("sqlite: assets of account %d: %w", f.AccountID, err)
+		}
+		// id breaks ties in the same direction, so that pages never
+		// overlap or skip.
+		dir := " ASC"
+		if strings.HasPrefix(f.Sort, "-") {
+			dir = " DESC"
+		}
+		order = col + dir + ", a.id" + dir
+	}
+
+	where := []string{"a.account_id = ?"}
+	args := []any{f.AccountID}
+	if f.Trash {
+		where = append(where, "a.deleted_at IS NOT NULL")
+	} else {
+		where = append(where, "a.deleted_at IS NULL")
+	}
+	// A plain substring search; full-text search will replace it.
+	for _, w := range f.Words {
+		w = strings.TrimSpace(w)
+		if w == "" {
+			continue
+		}
+		pat := "%" + escapeLike(strings.ToLower(w)) + "%"
+		where = append(where, `(lower(a.title) LIKE ? ESCAPE '\'
+			OR lower(a.description) LIKE ? ESCAPE '\'
+			OR lower(a.filename) LIKE ? ESCAPE '\'
+			OR EXISTS (SELECT 1 FROM asset_tags x JOIN tags t ON t.id = x.tag_id
+				WHERE x.asset_id = a.id AND lower(t.name) LIKE ? ESCAPE '\'))`)
+		args = append(args, pat, pat, pat, pat)
+	}
+	for _, id := range f.TagIDs {
+		where = append(where, `EXISTS (SELECT 1 FROM asset_tags x WHERE x.asset_id = a.id AND x.tag_id = ?)`)
+		args = append(args, id)
+	}
+	cond := strings.Join(where, "\n\t\tAND ")
+
+	var (
+		as    []*damask.Asset
+		total int
+	)
+	err := db.view(ctx, fmt.Sprintf("assets of account %d", f.AccountID), func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM assets a WHERE `+cond, args...).Scan(&total); err != nil {
+			return err
+		}
+		lim, off := limit(f.Page)
+		rows, err := tx.QueryContext(ctx, `
+			SELECT `+assetColumns+` FROM assets a
+			WHERE `+cond+`
+			ORDER BY `+order+`
+			LIMIT ? OFFSET ?`, append(args, lim, off)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			a, err := scanAsset(rows)
+			if err != nil {
+				return err
+			}
+			as = append(as, a)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return loadTags(ctx, tx, as)
+	})
+	return as, total, err
+}
+
+// UpdateAsset writes the descriptive fields of an asset outside the trash
+// and, when tags is not nil, its tags; a is refreshed.
+func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) error {
+	now := db.clock()
+	return db.update(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE assets SET title = ?, description = ?, public_token = ?, processing = ?, updated_at = ?
+			WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
+			a.Title, a.Description, a.PublicToken, a.Processing, now.UnixNano(), a.AccountID, a.ID)
+		if err != nil {
+			return err
+		}
+		if err := notFound(res); err != nil {
+			return err
+		}
+		if tags != nil {
+			if err := setTags(ctx, tx, a.AccountID, a.ID, tags, now); err != nil {
+				return err
+			}
+		}
+		fresh, err := assetByID(ctx, tx, a.AccountID, a.ID)
+		if err != nil {
+			return err
+		}
+		*a = *fresh
+		return nil
+	})
+}
+
+// AddVersion adds v as the next version of a and makes it current.
+func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version, uploadID int64) error {
+	now := db.clock()
+	return db.update(ctx, fmt.Sprintf("add version to asset %d", a.ID), func(tx *sql.Tx) error {
+		var number int
+		err := tx.QueryRowContext(ctx, `
+			SELECT (SELECT coalesce(max(number), 0) + 1 FROM versions WHERE asset_id = a.id)
+			FROM assets a WHERE a.account_id = ? AND a.id = ? AND a.deleted_at IS NULL`,
+			a.AccountID, a.ID).Scan(&number)
+		if err != nil {
+			return err
+		}
+		if uploadID != 0 {
+			if err := consumeUpload(ctx, tx, a.AccountID, uploadID); err != nil {
+				return fmt.Errorf("upload %d: %w", uploadID, err)
+			}
+		}
+		nv := *v
+		nv.AssetID, nv.Number, nv.CreatedAt = a.ID, number, now
+		if err := insertVersion(ctx, tx, &nv); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE assets SET filename = ?, content_type = ?, size = ?, blob = ?, version = ?, updated_at = ?
+			WHERE id = ?`,
+			nv.Filename, nv.ContentType, nv.Size, nv.Blob[:], nv.Number, now.UnixNano(), a.ID); err != nil {
+			return err
+		}
+		fresh, err := assetByID(ctx, tx, a.AccountID, a.ID)
+		if err != nil {
+			return err
+		}
+		*a, *v = *fresh, nv
+		return nil
+	})
+}
+
+const versionColumns = `v.id, v.asset_id, v.number, v.filename, v.content_type,
+	v.size, v.blob, v.comment, coalesce(v.user_id, 0), v.created_at`
+
+func scanVersion(s interface{ Scan(...any) error }) (*damask.Version, error) {
+	var v damask.Version
+	err := s.Scan(&v.ID, &v.AssetID, &v.Number, &v.Filename, &v.ContentType,
+		&v.Size, blobCol{&v.Blob}, &v.Comment, &v.UserID, timeCol{&v.CreatedAt})
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// Versions lists the versions of an asset outside the trash, oldest first.
+func (db *DB) Versions(ctx context.Context, accountID, assetID int64) ([]*damask.Version, error) {
+	var vs []*damask.Version
+	err := db.view(ctx, fmt.Sprintf("versions of asset %d", assetID), func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `
+			SELECT 1 FROM assets WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
+			accountID, assetID).Scan(&one); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `
+			SELECT `+versionColumns+` FROM versions v WHERE v.asset_id = ? ORDER BY v.number`, assetID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			v, err := scanVersion(rows)
+			if err != nil {
+				return err
+			}
+			vs = append(vs, v)
+		}
+		return rows.Err()
+	})
+	return vs, err
+}
+
+// Version finds one version of an asset outside the trash.
+func (db *DB) Version(ctx context.Context, accountID, assetID int64, number int) (*damask.Version, error) {
+	var v *damask.Version
+	err := db.view(ctx, fmt.Sprintf("version %d of asset %d", number, assetID), func(tx *sql.Tx) (err error) {
+		v, err = scanVersion(tx.QueryRowContext(ctx, `
+			SELECT `+versionColumns+` FROM versions v JOIN assets a ON a.id = v.asset_id
+			WHERE a.account_id = ? AND a.id = ? AND a.deleted_at IS NULL AND v.number = ?`,
+			accountID, assetID, number))
+		return err
+	})
+	return v, err
+}
+
+// TrashAsset moves an asset outside the trash into it, as of at.
+func (db *DB) TrashAsset(ctx context.Context, accountID, id int64, at time.Time) error {
+	if at.IsZero() {
+		// NULL would mean "outside the trash".
+		at = db.clock()
+	}
+	return db.update(ctx, fmt.Sprintf("trash asset %d", id), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE assets SET deleted_at = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
+			at.UnixNano(), accountID, id)
+		if err != nil {
+			return err
+		}
+		return notFound(res)
+	})
+}
+
+// RestoreAsset brings an asset back from the trash.
+func (db *DB) RestoreAsset(ctx context.Context, accountID, id int64) error {
+	return db.update(ctx, fmt.Sprintf("restore asset %d", id), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE assets SET deleted_at = NULL WHERE account_id = ? AND id = ? AND deleted_at IS NOT NULL`,
+			accountID, id)
+		if err != nil {
+			return err
+		}
+		return notFound(res)
+	})
+}
+
+// PurgeAsset removes an asset in the trash; foreign keys take its versions
+// and tag links with it.
+func (db *DB) PurgeAsset(ctx context.Context, accountID, id int64) error {
+	return db.update(ctx, fmt.Sprintf("purge asset %d", id), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			DELETE FROM assets WHERE account_id = ? AND id = ? AND deleted_at IS NOT NULL`,
+			accountID, id)
+		if err != nil {
+			return err
+		}
+		return notFound(res)
+	})
+}
+
+// PurgeTrash removes the assets of every account trashed before the time.
+func (db *DB) PurgeTrash(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.update(ctx, "purge trash", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM assets WHERE deleted_at < ?`, before.UnixNano())
+		if err != nil {
+			return err
+		}
+		// Counts the assets only: SQLite leaves rows removed by foreign
+		// key actions out of the changes.
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

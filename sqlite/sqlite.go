@@ -1,0 +1,328 @@
+// Package sqlite keeps Damask's metadata in one SQLite file: the
+// damask.Store for a single server.
+//
+// The file runs in WAL mode with synchronous=FULL, so that a write is on disk
+// before it is acknowledged, and with foreign keys enforced. Writes go
+// through a pool of exactly one connection that begins its transactions with
+// BEGIN IMMEDIATE: writers queue in Go rather than fight over SQLite's lock,
+// and never see "database is locked". Reads use a separate pool of read-only
+// connections, which WAL lets run beside the writer.
+//
+// Times are stored as UTC unix nanoseconds (NULL for the zero time), so they
+// round-trip exactly between the years 1678 and 2262. Blob refs are stored as
+// their 32 bytes.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"damask"
+)
+
+var _ damask.Store = (*DB)(nil)
+
+// DB is the SQLite store. Its methods are safe for concurrent use.
+type DB struct {
+	write *sql.DB // one connection; BEGIN IMMEDIATE
+	read  *sql.DB // query_only connections
+	now   func() time.Time
+}
+
+// Open opens the database file at path, creating it when missing, and brings
+// its schema up to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	// mattn/go-sqlite3 cuts a plain file name at the first '?', where its
+	// parameters begin.
+	if path == "" || strings.ContainsAny(path, "?#") || path == ":memory:" {
+		return nil, fmt.Errorf("sqlite: open %q: want a file path without '?' or '#'", path)
+	}
+	// The driver applies these to every new connection of a pool, which
+	// matters: synchronous, foreign_keys and busy_timeout are settings of a
+	// connection, not of the file. (The driver lowers synchronous to NORMAL
+	// when it reads _journal_mode=WAL, then applies _synchronous, so FULL
+	// holds; checkPragmas makes sure.)
+	params := url.Values{
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"FULL"},
+		"_foreign_keys": {"on"},
+		"_busy_timeout": {"10000"},
+	}
+	wparams := cloneValues(params)
+	wparams.Set("_txlock", "immediate")
+	write, err := sql.Open("sqlite3", path+"?"+wparams.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// One writer: SQLite allows one anyway, and queueing in database/sql
+	// is fair and never times out, unlike the busy handler.
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	write.SetConnMaxLifetime(0)
+
+	db := &DB{write: write, now: time.Now}
+	if err := checkPragmas(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	rparams := cloneValues(params)
+	// Readers never write; query_only turns a mistake into an error
+	// instead of a second writer fighting for the lock.
+	rparams.Set("_query_only", "on")
+	read, err := sql.Open("sqlite3", path+"?"+rparams.Encode())
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	if err := checkPragmas(ctx, read); err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.read = read
+	return db, nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = append([]string(nil), vs...)
+	}
+	return c
+}
+
+// checkPragmas makes sure the DSN's settings took effect: the driver ignores
+// a misspelt parameter silently, and durability depends on these.
+func checkPragmas(ctx context.Context, pool *sql.DB) error {
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return checkConnPragmas(ctx, conn)
+}
+
+func checkConnPragmas(ctx context.Context, conn *sql.Conn) error {
+	want := []struct {
+		pragma string
+		value  string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "2"}, // FULL
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+	}
+	for _, w := range want {
+		var got string
+		if err := conn.QueryRowContext(ctx, "PRAGMA "+w.pragma).Scan(&got); err != nil {
+			return fmt.Errorf("pragma %s: %w", w.pragma, err)
+		}
+		if strings.ToLower(got) != w.value {
+			return fmt.Errorf("pragma %s is %q, want %q", w.pragma, got, w.value)
+		}
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// IntegrityCheck runs SQLite's integrity and foreign key checks and answers
+// an error listing what they found, or nil when the file is sound.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	var problems []string
+	rows, err := db.read.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return fmt.Errorf("sqlite: integrity check: %w", err)
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: integrity check: %w", err)
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("sqlite: integrity check: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: integrity check: %w", err)
+	}
+
+	rows, err = db.read.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return fmt.Errorf("sqlite: foreign key check: %w", err)
+	}
+	for rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fkid int64
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			rows.Close()
+			return fmt.Errorf("sqlite: foreign key check: %w", err)
+		}
+		problems = append(problems, fmt.Sprintf("%s row %d points at a missing %s", table, rowid.Int64, parent))
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("sqlite: foreign key check: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: foreign key check: %w", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("sqlite: integrity check: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// querier is what both *sql.DB and *sql.Tx offer, so that the loaders below
+// serve reads and the refresh at the end of a write transaction alike.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// update runs fn in a write transaction and commits it. what names the
+// operation in the error.
+func (db *DB) update(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, domainError(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return nil
+}
+
+// view runs fn in a read transaction, so that a list and its total come
+// from the same snapshot.
+func (db *DB) view(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, domainError(err))
+	}
+	return nil
+}
+
+// domainError turns the errors with a meaning for the caller into
+// *damask.Error: no rows is ErrNotFound, a broken uniqueness rule is
+// EINVALID naming the field.
+func domainError(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return damask.ErrNotFound
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
+		// The message is "UNIQUE constraint failed: users.account_id,
+		// users.login": the last column names the rule.
+		msg := se.Error()
+		col := msg[strings.LastIndexAny(msg, " .")+1:]
+		table := msg[strings.LastIndex(msg, ": ")+2:]
+		table, _, _ = strings.Cut(table, ".")
+		field := "Name"
+		switch {
+		case table == "tags":
+			field = "Tag"
+		case col == "login":
+			field = "Login"
+		case col == "email":
+			field = "Email"
+		case col == "public_token":
+			field = "Public token"
+		}
+		return &damask.Error{Code: damask.EINVALID, Message: field + " has already been taken", Err: err}
+	}
+	return err
+}
+
+// notFound is ErrNotFound unless n rows were affected.
+func notFound(res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return damask.ErrNotFound
+	}
+	return nil
+}
+
+// timeValue is t as stored: UTC unix nanoseconds, or NULL for the zero time.
+func timeValue(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+// timeCol scans a column written by timeValue; the time comes back in UTC.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*c.t = time.Time{}
+	case int64:
+		*c.t = time.Unix(0, v).UTC()
+	default:
+		return fmt.Errorf("time column holds %T", v)
+	}
+	return nil
+}
+
+// blobCol scans a blob ref column.
+type blobCol struct{ r *damask.BlobRef }
+
+func (c blobCol) Scan(v any) error {
+	b, ok := v.([]byte)
+	if !ok || len(b) != len(c.r) {
+		return fmt.Errorf("blob ref column holds %T of %d bytes", v, len(b))
+	}
+	copy(c.r[:], b)
+	return nil
+}
+
+// now is the store's clock, in UTC with no monotonic reading so that the
+// value handed back equals the value read back.
+func (db *DB) clock() time.Time { return db.now().UTC().Round(0) }
+
+// limit turns a page into LIMIT and OFFSET. A page of no size is everything.
+func limit(p damask.Page) (lim, off int) {
+	if p.Size <= 0 {
+		return -1, 0
+	}
+	n := max(p.Number, 1)
+	return p.Size, (n - 1) * p.Size
+}
