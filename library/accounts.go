@@ -74,13 +74,13 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges
 
 // NewAccount describes an account an operator creates.
 type NewAccount struct {
-	Name          string
-	Plan          string
-	HolderLogin   string
-	HolderEmail   string
-	Password      string
-	CompanyName   string
-	APIEnabled    bool
+	Name        string
+	Plan        string
+	HolderLogin string
+	HolderEmail string
+	Password    string
+	CompanyName string
+	APIEnabled  bool
 }
 
 // CreateAccount makes an account and its holder. It is the operator's, not
