@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"damask"
 )
@@ -321,14 +323,20 @@ type xmlField struct {
 // readJSON reads {"title": ...} or {"asset": {"title": ...}}; tags may be
 // a string, an array of names, or an array of {"id":..,"tag":..}.
 func readJSON(r *http.Request, res resource, b body) error {
-	d := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxFormBody))
+	// The body is read whole (it is capped, and never a file) because
+	// encoding/json quietly turns invalid UTF-8 into U+FFFD: a client's
+	// broken text would be stored altered instead of refused.
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxFormBody))
+	if err != nil {
+		return bodyError(err)
+	}
+	if !utf8.Valid(data) {
+		return damask.Errorf(damask.EMALFORMED, "The JSON body is not valid UTF-8")
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	var doc map[string]any
 	if err := d.Decode(&doc); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return bodyError(err)
-		}
 		return damask.Errorf(damask.EMALFORMED, "The JSON body cannot be read: %v", err)
 	}
 	if d.More() {
@@ -362,6 +370,12 @@ func jsonText(name string, v any) (string, error) {
 		return v.String(), nil
 	case bool:
 		return strconv.FormatBool(v), nil
+	case map[string]any:
+		// A value with attributes, as writeJSON writes <plan ssl="true">pro</plan>:
+		// {"name": "pro", "ssl": true}. A document sent back whole carries it so.
+		if text, ok := v["name"].(string); ok {
+			return text, nil
+		}
 	case []any:
 		if name != "tags" {
 			break

@@ -35,8 +35,10 @@ func (s *Service) Assets(ctx context.Context, c Caller, q AssetQuery) ([]*damask
 	if q.Sort != "" && !sorts[strings.TrimPrefix(q.Sort, "-")] {
 		return nil, 0, damask.Errorf(damask.EMALFORMED, "sort must be one of created_on, updated_on, title, size, with - for descending order")
 	}
-	if len(q.Query) > maxQueryLen || !validUTF8(q.Query) {
-		return nil, 0, damask.Errorf(damask.EMALFORMED, "query must be valid UTF-8 of at most %d bytes", maxQueryLen)
+	// A NUL is refused: SQL text functions stop at it, so a word holding
+	// one would match every asset.
+	if len(q.Query) > maxQueryLen || !validUTF8(q.Query) || strings.ContainsRune(q.Query, 0) {
+		return nil, 0, damask.Errorf(damask.EMALFORMED, "query must be valid UTF-8 without NUL, of at most %d bytes", maxQueryLen)
 	}
 	f.Words = strings.Fields(q.Query)
 	if len(f.Words) > maxQueryWords {
@@ -233,6 +235,11 @@ func (s *Service) applyAsset(ctx context.Context, c Caller, a *damask.Asset, in 
 // versionFrom builds the version that in's file makes, from an upload of
 // the account or from a stored file.
 func (s *Service) versionFrom(ctx context.Context, c Caller, in AssetInput) (*damask.Version, error) {
+	if in.File != nil && in.UploadID != 0 {
+		// The store would consume the upload along with a version made
+		// of the file: the client's upload would vanish unused.
+		return nil, damask.Errorf(damask.EINVALID, "Send a file or an upload_id, not both")
+	}
 	comment, err := text("Comment", in.Comment, maxComment, true)
 	if err != nil {
 		return nil, err

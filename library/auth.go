@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -159,8 +160,11 @@ func newThrottle(now func() time.Time) *throttle {
 	return &throttle{now: now, m: make(map[string]*failures)}
 }
 
+// throttleKeys are the counters a try adds to. Logins are found without
+// regard to case, so they are counted without regard to case too: else
+// "Admin", "ADMIN" and "admin" would each get their own 20 tries.
 func throttleKeys(account int64, login, source string) [2]string {
-	return [2]string{fmt.Sprintf("%d\x00login\x00%s", account, login), fmt.Sprintf("%d\x00addr\x00%s", account, source)}
+	return [2]string{fmt.Sprintf("%d\x00login\x00%s", account, strings.ToLower(login)), fmt.Sprintf("%d\x00addr\x00%s", account, source)}
 }
 
 // wait is how long the next try must wait, 0 if it may go ahead.

@@ -142,13 +142,30 @@ func (s *Service) checkQuota(ctx context.Context, a *damask.Account, size int64)
 	return nil
 }
 
+// zipTypes are the office formats that are zip files, which the bytes
+// alone call application/zip. Go's own table lacks them and reads them from
+// the host's mime.types, which a slim container may not have; kept here,
+// a .docx is the same type on every host.
+var zipTypes = map[string]string{
+	".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+	".odt":  "application/vnd.oasis.opendocument.text",
+	".ods":  "application/vnd.oasis.opendocument.spreadsheet",
+	".odp":  "application/vnd.oasis.opendocument.presentation",
+}
+
 // DetectType names the media type of a file from its first bytes, and
 // from its name only where the bytes say nothing more specific: what a
 // client claims is never believed, so an HTML page sent as image/jpeg stays
 // text/html.
 func DetectType(head []byte, filename string) string {
 	sniffed := http.DetectContentType(head)
-	byName := mime.TypeByExtension(strings.ToLower(path.Ext(filename)))
+	ext := strings.ToLower(path.Ext(filename))
+	byName, ok := zipTypes[ext]
+	if !ok {
+		byName = mime.TypeByExtension(ext)
+	}
 	switch {
 	case byName == "":
 	case sniffed == "application/octet-stream",

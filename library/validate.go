@@ -104,8 +104,10 @@ func CleanFilename(name string) string {
 		}
 		return r
 	}, name)
-	name = strings.TrimLeft(strings.TrimSpace(name), ".")
-	name = strings.TrimSpace(name)
+	// Dots and spaces are trimmed together: trimmed one after the other,
+	// ". .x" would keep a leading dot.
+	name = strings.TrimLeftFunc(name, func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
+	name = strings.TrimRightFunc(name, unicode.IsSpace)
 	if len(name) > maxFilename {
 		ext := path.Ext(name)
 		if len(ext) > 16 || !utf8.ValidString(ext) {
@@ -115,7 +117,9 @@ func CleanFilename(name string) string {
 		for !utf8.ValidString(base) { // cut on a character boundary
 			base = base[:len(base)-1]
 		}
-		name = base + ext
+		// The cut may end in space; trimmed, so that a clean name stays
+		// as it is when cleaned again.
+		name = strings.TrimRightFunc(base, unicode.IsSpace) + ext
 	}
 	if name == "" {
 		name = "untitled"

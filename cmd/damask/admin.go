@@ -10,6 +10,8 @@ import (
 	"damask/library"
 )
 
+const accountUse = "account create NAME --holder LOGIN --email E [--plan PLAN] | account api NAME on|off | account plan NAME PLAN"
+
 // account create|api|plan
 func account(ctx context.Context, env environment, args []string) error {
 	if len(args) == 0 {
@@ -25,6 +27,12 @@ func account(ctx context.Context, env environment, args []string) error {
 	pos, err := interleaved(fs, args[1:], env.getenv)
 	if err != nil {
 		return err
+	}
+	// A mistyped command must not open, let alone create, a data folder.
+	if !(args[0] == "create" && len(pos) == 1 ||
+		args[0] == "api" && len(pos) == 2 && (pos[1] == "on" || pos[1] == "off") ||
+		args[0] == "plan" && len(pos) == 2) {
+		return usageError(accountUse)
 	}
 	return withLibrary(ctx, env, &st, func(lib *openLibrary) error {
 		switch {
@@ -53,7 +61,7 @@ func account(ctx context.Context, env environment, args []string) error {
 			}
 			fmt.Fprintf(env.stdout, "Account %s is on the %s plan.\n", pos[0], pos[1])
 		default:
-			return usageError("account create NAME --holder LOGIN --email E [--plan PLAN] | account api NAME on|off | account plan NAME PLAN")
+			return usageError(accountUse)
 		}
 		return nil
 	})
@@ -104,6 +112,10 @@ func trash(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A mistyped command must not open, let alone create, a data folder.
+	if !((args[0] == "list" || args[0] == "empty") && len(pos) == 1 || args[0] == "restore" && len(pos) == 2) {
+		return usageError(use)
+	}
 	return withLibrary(ctx, env, &st, func(lib *openLibrary) error {
 		switch {
 		case args[0] == "list" && len(pos) == 1:
@@ -148,6 +160,11 @@ func check(ctx context.Context, env environment, args []string) error {
 	st.register(fs)
 	if err := parse(fs, args, env.getenv); err != nil {
 		return err
+	}
+	// "damask check DIR" would otherwise check (and create) ./damask-data
+	// and report it sound.
+	if fs.NArg() > 0 {
+		return usageError(fmt.Sprintf("check takes no arguments (got %q): name the folder with --data DIR", fs.Arg(0)))
 	}
 	return withLibrary(ctx, env, &st, func(lib *openLibrary) error {
 		if err := lib.db.IntegrityCheck(ctx); err != nil {

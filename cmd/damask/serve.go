@@ -36,6 +36,11 @@ func serve(ctx context.Context, env environment, args []string) error {
 	if err := parse(fs, args, env.getenv); err != nil {
 		return err
 	}
+	// Flags stop at the first other word: a stray one would leave every
+	// flag after it unread and the server on the defaults.
+	if fs.NArg() > 0 {
+		return usageError(fmt.Sprintf("serve takes no arguments (got %q)", fs.Arg(0)))
+	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError("--tls-cert and --tls-key go together")
 	}
