@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"damask"
 	"damask/library"
@@ -359,5 +357,3 @@ func errBadParam(name, why string) error {
 	return damask.Errorf(damask.EMALFORMED, "Parameter %s %s", name, why)
 }
 
-var _ = errors.New
-var _ = time.Now
