@@ -3,6 +3,8 @@
 # what they need first.
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
+# SQLite's full-text search (FTS5) is compiled in only under this tag.
+export GOFLAGS := -tags=sqlite_fts5
 
 DATA ?= ./damask-data
 ADDR ?= 127.0.0.1:8080

@@ -155,6 +155,21 @@ type Asset struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	DeletedAt   time.Time // zero unless the asset is in the trash
+
+	// What the file tells of itself, found by media processing; zero
+	// until then. Search reads them.
+	Width, Height int    // pixels
+	Camera        string // make and model
+	TakenAt       time.Time
+	GPS           *GeoPoint // nil when the file has no location
+	// Text is the words extracted from the file for search: metadata
+	// (keywords, caption, creator, ...) and a document's text.
+	Text string
+}
+
+// GeoPoint is a place on Earth, in degrees.
+type GeoPoint struct {
+	Latitude, Longitude float64
 }
 
 // Version is one file an asset has had.

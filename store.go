@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"damask/search"
 )
 
 // Page selects one page of a list. Number counts from 1.
@@ -18,18 +20,57 @@ func (p Page) Offset() int { return (p.Number - 1) * p.Size }
 // AssetFilter chooses assets of one account for a list.
 type AssetFilter struct {
 	AccountID int64
-	// Words must each appear, case-insensitively, in the title, the
-	// description, the filename or a tag name of the asset.
-	Words []string
+	// Query is a parsed search (nil: every asset). Its Tag and By nodes
+	// carry the ids the service resolved; an id of 0 matches nothing.
+	Query search.Expr
 	// TagIDs must all be carried by the asset.
 	TagIDs []int64
-	// Sort is one of created_on, updated_on, title, size, optionally with a
-	// leading "-" for descending order; empty means newest first.
+	// Sort is one of created_on, updated_on, title, size, relevance,
+	// optionally with a leading "-" for descending order. Empty means by
+	// relevance when the query has words, else newest first.
 	Sort string
-	// Trash lists assets in the trash instead of those outside it.
+	// Trash lists assets in the trash instead of those outside it (by
+	// newest first, ignoring Query).
 	Trash bool
 	Page  Page
+	// After, when set, starts the page right after this asset of the
+	// previous page in the same order (keyset paging: cheap however deep);
+	// Page.Number is then ignored.
+	After *Cursor
 }
+
+// Cursor is where a keyset page ends: the last asset's id and the value it
+// was sorted by. Offset stands in for the position under relevance order,
+// whose scores are not stable keys.
+type Cursor struct {
+	ID     int64
+	Title  string
+	Size   int64
+	Time   time.Time
+	Offset int
+}
+
+// Facets count the assets of a search per tag and per kind.
+type Facets struct {
+	Total int
+	Tags  []TagCount     // most used first, at most FacetTags
+	Kinds map[string]int // image, video, audio, document, other
+	// Approximate is set when the result was too large to count whole:
+	// the counts then come from its newest FacetSample assets.
+	Approximate bool
+}
+
+// TagCount is one tag of a facet.
+type TagCount struct {
+	Tag   Tag
+	Count int
+}
+
+// Limits of a facet answer.
+const (
+	FacetTags   = 50
+	FacetSample = 100000
+)
 
 // Store keeps the metadata of every account. Implementations (sqlite,
 // postgres) pass the suite in storetest.
@@ -84,8 +125,13 @@ type Store interface {
 	CreateAsset(ctx context.Context, a *Asset, v *Version, tags []string, uploadID int64) error
 	// Asset finds an asset outside the trash, with its tags.
 	Asset(ctx context.Context, accountID, id int64) (*Asset, error)
-	// Assets lists the assets the filter chooses, with their tags.
+	// Assets lists the assets the filter chooses, with their tags. An
+	// asset is found by its new fields the moment its create or update
+	// returns, and not at all once it is in the trash.
 	Assets(ctx context.Context, f AssetFilter) ([]*Asset, int, error)
+	// AssetFacets counts what the filter chooses per tag and per kind
+	// (Sort, Page and After do not apply).
+	AssetFacets(ctx context.Context, f AssetFilter) (Facets, error)
 	// UpdateAsset writes Title, Description, PublicToken and Processing of
 	// an asset outside the trash and sets UpdatedAt; when tags is not nil
 	// the asset's tags become exactly those names. a.Tags is refreshed.

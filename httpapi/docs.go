@@ -3,6 +3,8 @@ package httpapi
 import (
 	"strconv"
 
+	"damask/search"
+
 	"damask"
 	"damask/library"
 )
@@ -142,5 +144,25 @@ func uploadDoc(u *damask.Upload) node {
 		str("sha256", u.Blob.String()),
 		datetime("created_on", u.CreatedAt),
 		datetime("expires_on", u.ExpiresAt),
+	)
+}
+
+// facetsDoc counts a search's assets per tag and per type.
+func facetsDoc(fc damask.Facets) node {
+	tags := make([]node, len(fc.Tags))
+	for i, tc := range fc.Tags {
+		tags[i] = record("tag", integer("id", tc.Tag.ID), str("tag", tc.Tag.Name), integer("count", int64(tc.Count)))
+	}
+	var types []node
+	for _, k := range []string{search.KindImage, search.KindVideo, search.KindAudio, search.KindDocument, search.KindOther} {
+		if n := fc.Kinds[k]; n > 0 {
+			types = append(types, record("type", str("name", k), integer("count", int64(n))))
+		}
+	}
+	return record("facets",
+		integer("total", int64(fc.Total)),
+		boolean("approximate", fc.Approximate),
+		array("tags", tags),
+		array("types", types),
 	)
 }

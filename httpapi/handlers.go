@@ -327,24 +327,72 @@ func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request) {
 
 // ---- assets
 
-func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
+// assetQuery reads the parameters of a list, a search or its facets.
+func assetQuery(r *http.Request) (library.AssetQuery, error) {
 	p, err := pageOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	q := r.URL.Query()
-	as, total, err := s.svc.Assets(r.Context(), caller(r),
-		library.AssetQuery{Query: q.Get("query"), Tags: q.Get("tags"), Sort: q.Get("sort"), Page: p})
+	return library.AssetQuery{Query: q.Get("query"), Tags: q.Get("tags"), Sort: q.Get("sort"),
+		Page: p, Cursor: q.Get("cursor")}, err
+}
+
+func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
+	q, err := assetQuery(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	items := make([]node, len(as))
-	for i, a := range as {
+	l, err := s.svc.Assets(r.Context(), caller(r), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := make([]node, len(l.Assets))
+	for i, a := range l.Assets {
 		items[i] = assetDoc(a, info(r).base)
 	}
-	s.list(w, r, "assets", items, total, p)
+	if l.Next != "" {
+		w.Header().Set("X-Next-Cursor", l.Next)
+	}
+	if q.Cursor != "" {
+		// A keyset page links on with its cursor, not a page number.
+		s.keysetList(w, r, "assets", items, l)
+		return
+	}
+	s.list(w, r, "assets", items, l.Total, q.Page)
+}
+
+// keysetList answers a page reached by cursor, linking the next one.
+func (s *Server) keysetList(w http.ResponseWriter, r *http.Request, name string, items []node, l *library.AssetList) {
+	h := w.Header()
+	h.Set("X-Total-Count", strconv.Itoa(l.Total))
+	if l.Next != "" {
+		u := *r.URL
+		u.Path = r.URL.Path + ext(r)
+		q := u.Query()
+		q.Set("cursor", l.Next)
+		q.Del("page")
+		u.RawQuery = q.Encode()
+		h.Set("Link", fmt.Sprintf(`<%s%s>; rel="next"`, info(r).base, u.RequestURI()))
+	}
+	st := http.StatusOK
+	if len(items) == 0 {
+		st = http.StatusNotFound
+	}
+	s.reply(w, r, st, array(name, items))
+}
+
+func (s *Server) assetFacets(w http.ResponseWriter, r *http.Request) {
+	q, err := assetQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	fc, err := s.svc.Facets(r.Context(), caller(r), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.reply(w, r, http.StatusOK, facetsDoc(fc))
 }
 
 func (s *Server) showAsset(w http.ResponseWriter, r *http.Request) {

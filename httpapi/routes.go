@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/assets", s.listAssets)
 	m.HandleFunc("POST /api/assets", s.createAsset)
 	m.HandleFunc("GET /api/assets/{id}", s.showAsset)
+	m.HandleFunc("GET /api/assets/facets", s.assetFacets)
 	m.HandleFunc("PUT /api/assets/{id}", s.updateAsset)
 	m.HandleFunc("DELETE /api/assets/{id}", s.deleteAsset)
 	// GET /api/assets/download/ID and GET /api/assets/ID/versions share a

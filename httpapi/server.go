@@ -356,4 +356,3 @@ func requestID() string { return rand.Text()[:16] }
 func errBadParam(name, why string) error {
 	return damask.Errorf(damask.EMALFORMED, "Parameter %s %s", name, why)
 }
-

@@ -13,59 +13,6 @@ import (
 	"damask"
 )
 
-// AssetQuery is a client's list or search request.
-type AssetQuery struct {
-	Query string // words that must all match
-	Tags  string // tag names or ids, all required
-	Sort  string
-	Page  damask.Page
-}
-
-var sorts = map[string]bool{"created_on": true, "updated_on": true, "title": true, "size": true}
-
-// Limits of a query, to keep a hostile one cheap.
-const (
-	maxQueryWords = 32
-	maxQueryLen   = 1000
-)
-
-// Assets lists the assets of the caller's account that the query chooses.
-func (s *Service) Assets(ctx context.Context, c Caller, q AssetQuery) ([]*damask.Asset, int, error) {
-	f := damask.AssetFilter{AccountID: c.Account.ID, Page: q.Page, Sort: q.Sort}
-	if q.Sort != "" && !sorts[strings.TrimPrefix(q.Sort, "-")] {
-		return nil, 0, damask.Errorf(damask.EMALFORMED, "sort must be one of created_on, updated_on, title, size, with - for descending order")
-	}
-	// A NUL is refused: SQL text functions stop at it, so a word holding
-	// one would match every asset.
-	if len(q.Query) > maxQueryLen || !validUTF8(q.Query) || strings.ContainsRune(q.Query, 0) {
-		return nil, 0, damask.Errorf(damask.EMALFORMED, "query must be valid UTF-8 without NUL, of at most %d bytes", maxQueryLen)
-	}
-	f.Words = strings.Fields(q.Query)
-	if len(f.Words) > maxQueryWords {
-		return nil, 0, damask.Errorf(damask.EMALFORMED, "query may hold at most %d words", maxQueryWords)
-	}
-	if q.Tags != "" {
-		if len(q.Tags) > maxQueryLen || !validUTF8(q.Tags) {
-			return nil, 0, damask.Errorf(damask.EMALFORMED, "tags must be valid UTF-8 of at most %d bytes", maxQueryLen)
-		}
-		found, missing, err := s.resolveTags(ctx, c.Account.ID, q.Tags)
-		if err != nil {
-			return nil, 0, err
-		}
-		if len(missing) > 0 {
-			return nil, 0, nil // no asset carries a tag that does not exist
-		}
-		for _, t := range found {
-			f.TagIDs = append(f.TagIDs, t.ID)
-		}
-	}
-	as, n, err := s.store.Assets(ctx, f)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list assets: %w", err)
-	}
-	return as, n, nil
-}
-
 // Asset finds an asset of the caller's account outside the trash.
 func (s *Service) Asset(ctx context.Context, c Caller, id int64) (*damask.Asset, error) {
 	return s.store.Asset(ctx, c.Account.ID, id)

@@ -13,15 +13,21 @@ import (
 
 const assetColumns = `a.id, a.account_id, a.title, a.description, a.filename,
 	a.content_type, a.size, a.blob, a.version, coalesce(a.user_id, 0),
-	a.public_token, a.processing, a.created_at, a.updated_at, a.deleted_at`
+	a.public_token, a.processing, a.created_at, a.updated_at, a.deleted_at,
+	coalesce(a.width, 0), coalesce(a.height, 0), a.camera, a.taken_at, a.latitude, a.longitude, a.text`
 
 func scanAsset(s interface{ Scan(...any) error }) (*damask.Asset, error) {
 	var a damask.Asset
+	var lat, lon sql.NullFloat64
 	err := s.Scan(&a.ID, &a.AccountID, &a.Title, &a.Description, &a.Filename,
 		&a.ContentType, &a.Size, blobCol{&a.Blob}, &a.Version, &a.UserID,
-		&a.PublicToken, &a.Processing, timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt}, timeCol{&a.DeletedAt})
+		&a.PublicToken, &a.Processing, timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt}, timeCol{&a.DeletedAt},
+		&a.Width, &a.Height, &a.Camera, timeCol{&a.TakenAt}, &lat, &lon, &a.Text)
 	if err != nil {
 		return nil, err
+	}
+	if lat.Valid && lon.Valid {
+		a.GPS = &damask.GeoPoint{Latitude: lat.Float64, Longitude: lon.Float64}
 	}
 	return &a, nil
 }
@@ -40,7 +46,9 @@ func assetByID(ctx context.Context, q querier, accountID, id int64) (*damask.Ass
 	return a, nil
 }
 
-// loadTags sets the Tags of the assets, ordered by name.
+// loadTags sets the Tags of the assets, ordered by name. An asset's tags
+// carry no AssetsCount: counting them for every asset of a list would cost
+// more than the list.
 func loadTags(ctx context.Context, q querier, as []*damask.Asset) error {
 	byID := make(map[int64]*damask.Asset, len(as))
 	for _, a := range as {
@@ -57,7 +65,7 @@ func loadTags(ctx context.Context, q querier, as []*damask.Asset) error {
 		}
 		as = as[n:]
 		rows, err := q.QueryContext(ctx, `
-			SELECT at.asset_id, `+tagColumns+`
+			SELECT at.asset_id, t.id, t.account_id, t.name, t.created_at
 			FROM asset_tags at JOIN tags t ON t.id = at.tag_id
 			WHERE at.asset_id IN (?`+strings.Repeat(", ?", n-1)+`)
 			ORDER BY t.name, t.id`, args...)
@@ -67,7 +75,7 @@ func loadTags(ctx context.Context, q querier, as []*damask.Asset) error {
 		for rows.Next() {
 			var assetID int64
 			var t damask.Tag
-			if err := rows.Scan(&assetID, &t.ID, &t.AccountID, &t.Name, timeCol{&t.CreatedAt}, &t.AssetsCount); err != nil {
+			if err := rows.Scan(&assetID, &t.ID, &t.AccountID, &t.Name, timeCol{&t.CreatedAt}); err != nil {
 				rows.Close()
 				return err
 			}
@@ -155,12 +163,22 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 		if a.UserID != 0 {
 			user = a.UserID
 		}
+		var width, height, lat, lon any // NULL when unknown
+		if a.Width > 0 && a.Height > 0 {
+			width, height = a.Width, a.Height
+		}
+		if a.GPS != nil {
+			lat, lon = a.GPS.Latitude, a.GPS.Longitude
+		}
+		kind, ext := kindAndExt(v.ContentType, v.Filename)
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO assets (account_id, title, description, filename, content_type,
-				size, blob, version, user_id, public_token, processing, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
+				size, blob, version, user_id, public_token, processing, created_at, updated_at,
+				width, height, camera, taken_at, latitude, longitude, text, kind, ext)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.AccountID, a.Title, a.Description, v.Filename, v.ContentType,
-			v.Size, v.Blob[:], user, a.PublicToken, a.Processing, now.UnixNano(), now.UnixNano())
+			v.Size, v.Blob[:], user, a.PublicToken, a.Processing, now.UnixNano(), now.UnixNano(),
+			width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext)
 		if err != nil {
 			return err
 		}
@@ -174,6 +192,9 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 			return err
 		}
 		if err := setTags(ctx, tx, a.AccountID, id, tags, now); err != nil {
+			return err
+		}
+		if err := reindex(ctx, tx, id); err != nil {
 			return err
 		}
 		fresh, err := assetByID(ctx, tx, a.AccountID, id)
@@ -195,97 +216,6 @@ func (db *DB) Asset(ctx context.Context, accountID, id int64) (*damask.Asset, er
 	return a, err
 }
 
-// assetSorts maps AssetFilter.Sort to columns.
-var assetSorts = map[string]string{
-	"created_on": "a.created_at",
-	"updated_on": "a.updated_at",
-	"title":      "a.title COLLATE NOCASE",
-	"size":       "a.size",
-}
-
-// escapeLike quotes LIKE's wildcards so that a word matches literally.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// Assets lists the assets the filter chooses, with their tags.
-func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset, int, error) {
-	order := "a.id DESC"
-	if f.Sort != "" {
-		col, ok := assetSorts[strings.TrimPrefix(f.Sort, "-")]
-		if !ok {
-			err := damask.Errorf(damask.EINVALID, "Sort must be one of created_on, updated_on, title, size")
-			return nil, 0, fmt.Errorf("sqlite: assets of account %d: %w", f.AccountID, err)
-		}
-		// id breaks ties in the same direction, so that pages never
-		// overlap or skip.
-		dir := " ASC"
-		if strings.HasPrefix(f.Sort, "-") {
-			dir = " DESC"
-		}
-		order = col + dir + ", a.id" + dir
-	}
-
-	where := []string{"a.account_id = ?"}
-	args := []any{f.AccountID}
-	if f.Trash {
-		where = append(where, "a.deleted_at IS NOT NULL")
-	} else {
-		where = append(where, "a.deleted_at IS NULL")
-	}
-	// A plain substring search; full-text search will replace it.
-	for _, w := range f.Words {
-		w = strings.TrimSpace(w)
-		if w == "" {
-			continue
-		}
-		pat := "%" + escapeLike(strings.ToLower(w)) + "%"
-		where = append(where, `(lower(a.title) LIKE ? ESCAPE '\'
-			OR lower(a.description) LIKE ? ESCAPE '\'
-			OR lower(a.filename) LIKE ? ESCAPE '\'
-			OR EXISTS (SELECT 1 FROM asset_tags x JOIN tags t ON t.id = x.tag_id
-				WHERE x.asset_id = a.id AND lower(t.name) LIKE ? ESCAPE '\'))`)
-		args = append(args, pat, pat, pat, pat)
-	}
-	for _, id := range f.TagIDs {
-		where = append(where, `EXISTS (SELECT 1 FROM asset_tags x WHERE x.asset_id = a.id AND x.tag_id = ?)`)
-		args = append(args, id)
-	}
-	cond := strings.Join(where, "\n\t\tAND ")
-
-	var (
-		as    []*damask.Asset
-		total int
-	)
-	err := db.view(ctx, fmt.Sprintf("assets of account %d", f.AccountID), func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM assets a WHERE `+cond, args...).Scan(&total); err != nil {
-			return err
-		}
-		lim, off := limit(f.Page)
-		rows, err := tx.QueryContext(ctx, `
-			SELECT `+assetColumns+` FROM assets a
-			WHERE `+cond+`
-			ORDER BY `+order+`
-			LIMIT ? OFFSET ?`, append(args, lim, off)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAsset(rows)
-			if err != nil {
-				return err
-			}
-			as = append(as, a)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return loadTags(ctx, tx, as)
-	})
-	return as, total, err
-}
-
 // UpdateAsset writes the descriptive fields of an asset outside the trash
 // and, when tags is not nil, its tags; a is refreshed.
 func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) error {
@@ -305,6 +235,9 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 			if err := setTags(ctx, tx, a.AccountID, a.ID, tags, now); err != nil {
 				return err
 			}
+		}
+		if err := reindex(ctx, tx, a.ID); err != nil {
+			return err
 		}
 		fresh, err := assetByID(ctx, tx, a.AccountID, a.ID)
 		if err != nil {
@@ -337,10 +270,15 @@ func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version
 		if err := insertVersion(ctx, tx, &nv); err != nil {
 			return err
 		}
+		kind, ext := kindAndExt(nv.ContentType, nv.Filename)
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE assets SET filename = ?, content_type = ?, size = ?, blob = ?, version = ?, updated_at = ?
+			UPDATE assets SET filename = ?, content_type = ?, size = ?, blob = ?, version = ?, updated_at = ?,
+				kind = ?, ext = ?
 			WHERE id = ?`,
-			nv.Filename, nv.ContentType, nv.Size, nv.Blob[:], nv.Number, now.UnixNano(), a.ID); err != nil {
+			nv.Filename, nv.ContentType, nv.Size, nv.Blob[:], nv.Number, now.UnixNano(), kind, ext, a.ID); err != nil {
+			return err
+		}
+		if err := reindex(ctx, tx, a.ID); err != nil {
 			return err
 		}
 		fresh, err := assetByID(ctx, tx, a.AccountID, a.ID)
@@ -419,7 +357,10 @@ func (db *DB) TrashAsset(ctx context.Context, accountID, id int64, at time.Time)
 		if err != nil {
 			return err
 		}
-		return notFound(res)
+		if err := notFound(res); err != nil {
+			return err
+		}
+		return reindex(ctx, tx, id)
 	})
 }
 
@@ -432,7 +373,10 @@ func (db *DB) RestoreAsset(ctx context.Context, accountID, id int64) error {
 		if err != nil {
 			return err
 		}
-		return notFound(res)
+		if err := notFound(res); err != nil {
+			return err
+		}
+		return reindex(ctx, tx, id)
 	})
 }
 
@@ -446,7 +390,10 @@ func (db *DB) PurgeAsset(ctx context.Context, accountID, id int64) error {
 		if err != nil {
 			return err
 		}
-		return notFound(res)
+		if err := notFound(res); err != nil {
+			return err
+		}
+		return reindex(ctx, tx, id)
 	})
 }
 

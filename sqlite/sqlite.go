@@ -74,7 +74,18 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	// Full-text search needs FTS5, which mattn/go-sqlite3 compiles in only
+	// under a build tag; say so rather than fail on "no such module".
+	var fts5 bool
+	if err := write.QueryRowContext(ctx, `SELECT sqlite_compileoption_used('ENABLE_FTS5')`).Scan(&fts5); err != nil || !fts5 {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: this build lacks FTS5: build with -tags sqlite_fts5 (the Makefile does)", path)
+	}
 	if err := migrate(ctx, write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := db.backfill(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -111,12 +122,31 @@ func cloneValues(v url.Values) url.Values {
 // checkPragmas makes sure the DSN's settings took effect: the driver ignores
 // a misspelt parameter silently, and durability depends on these.
 func checkPragmas(ctx context.Context, pool *sql.DB) error {
-	conn, err := pool.Conn(ctx)
+	conn, err := connect(ctx, pool)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	return checkConnPragmas(ctx, conn)
+}
+
+// connect takes a connection from the pool. Two processes opening a new
+// file at once can meet while one of them switches it to WAL, which SQLite
+// answers with "database is locked" at once, without its busy wait; a
+// second try a moment later succeeds.
+func connect(ctx context.Context, pool *sql.DB) (*sql.Conn, error) {
+	for try := 0; ; try++ {
+		conn, err := pool.Conn(ctx)
+		var se sqlite3.Error
+		if err == nil || try == 100 || !errors.As(err, &se) || se.Code != sqlite3.ErrBusy {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 func checkConnPragmas(ctx context.Context, conn *sql.Conn) error {

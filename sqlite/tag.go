@@ -115,6 +115,9 @@ func (db *DB) UpdateTag(ctx context.Context, t *damask.Tag) error {
 		if err := notFound(res); err != nil {
 			return err
 		}
+		if err := reindexTagged(ctx, tx, t.ID); err != nil {
+			return err
+		}
 		fresh, err := tagByID(ctx, tx, t.AccountID, t.ID)
 		if err != nil {
 			return err
@@ -127,10 +130,20 @@ func (db *DB) UpdateTag(ctx context.Context, t *damask.Tag) error {
 // DeleteTag removes a tag; asset_tags' foreign key takes it off the assets.
 func (db *DB) DeleteTag(ctx context.Context, accountID, id int64) error {
 	return db.update(ctx, fmt.Sprintf("delete tag %d", id), func(tx *sql.Tx) error {
+		// The assets that carry the tag are indexed again once it is gone.
+		ids, err := column[int64](ctx, tx, `
+			SELECT x.asset_id FROM asset_tags x JOIN tags t ON t.id = x.tag_id
+			WHERE t.account_id = ? AND t.id = ?`, accountID, id)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE account_id = ? AND id = ?`, accountID, id)
 		if err != nil {
 			return err
 		}
-		return notFound(res)
+		if err := notFound(res); err != nil {
+			return err
+		}
+		return reindex(ctx, tx, ids...)
 	})
 }

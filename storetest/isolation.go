@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"damask"
+	"damask/search"
 )
 
 func testTenantIsolation(t *testing.T, s damask.Store) {
@@ -152,7 +153,7 @@ func testConcurrentWriters(t *testing.T, s damask.Store) {
 			}
 		})
 		wg.Go(func() {
-			if _, _, err := s.Assets(ctx, damask.AssetFilter{AccountID: acct.ID, Words: []string{"asset"}, Page: damask.Page{Number: 1, Size: 10}}); err != nil {
+			if _, _, err := s.Assets(ctx, damask.AssetFilter{AccountID: acct.ID, Query: search.Word{Value: "asset"}, Page: damask.Page{Number: 1, Size: 10}}); err != nil {
 				errs <- fmt.Errorf("Assets: %w", err)
 			}
 			if _, err := s.AccountStats(ctx, acct.ID); err != nil {

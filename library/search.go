@@ -1,0 +1,194 @@
+package library
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"damask"
+	"damask/search"
+)
+
+// AssetQuery is a client's list or search request.
+type AssetQuery struct {
+	Query  string // in the language of package search
+	Tags   string // tag names or ids, all required
+	Sort   string // created_on, updated_on, title, size or relevance; "-" for descending
+	Page   damask.Page
+	Cursor string // from a previous answer's Next: keyset paging, Page.Number ignored
+}
+
+// AssetList is a page of a list or search.
+type AssetList struct {
+	Assets []*damask.Asset
+	Total  int
+	// Next is the cursor of the page after this one, "" on the last.
+	Next string
+}
+
+var sorts = map[string]bool{"created_on": true, "updated_on": true, "title": true, "size": true, "relevance": true}
+
+// maxTagsParam bounds the tags parameter, to keep a hostile one cheap.
+const maxTagsParam = 1000
+
+// Assets lists the assets of the caller's account that the query chooses.
+// A query that cannot be parsed is EINVALID with the place of the trouble.
+func (s *Service) Assets(ctx context.Context, c Caller, q AssetQuery) (*AssetList, error) {
+	f, ok, err := s.filter(ctx, c, q)
+	if err != nil || !ok {
+		return &AssetList{}, err
+	}
+	if f.Sort != "" && !sorts[strings.TrimPrefix(f.Sort, "-")] {
+		return nil, damask.Errorf(damask.EMALFORMED, "sort must be one of created_on, updated_on, title, size, relevance, with - for descending order")
+	}
+	if q.Cursor != "" {
+		if f.After, err = readCursor(q.Cursor, f.Sort); err != nil {
+			return nil, err
+		}
+	}
+	as, total, err := s.store.Assets(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("list assets: %w", err)
+	}
+	l := &AssetList{Assets: as, Total: total}
+	offset := f.Page.Offset()
+	if f.After != nil {
+		offset = f.After.Offset
+	}
+	if len(as) > 0 && len(as) == f.Page.Size && offset+len(as) < total {
+		l.Next = writeCursor(as[len(as)-1], f.Sort, offset+len(as))
+	}
+	return l, nil
+}
+
+// Facets counts the assets a query chooses per tag and per kind.
+func (s *Service) Facets(ctx context.Context, c Caller, q AssetQuery) (damask.Facets, error) {
+	f, ok, err := s.filter(ctx, c, q)
+	if err != nil || !ok {
+		return damask.Facets{Kinds: map[string]int{}, Tags: []damask.TagCount{}}, err
+	}
+	fc, err := s.store.AssetFacets(ctx, f)
+	if err != nil {
+		return fc, fmt.Errorf("facets: %w", err)
+	}
+	return fc, nil
+}
+
+// filter parses the query and resolves its names to the account's ids. ok
+// is false when the tags parameter names a tag the account lacks: then no
+// asset can match.
+func (s *Service) filter(ctx context.Context, c Caller, q AssetQuery) (damask.AssetFilter, bool, error) {
+	f := damask.AssetFilter{AccountID: c.Account.ID, Page: q.Page, Sort: q.Sort}
+	expr, err := search.Parse(q.Query)
+	if err != nil {
+		var pe *search.Error
+		if errors.As(err, &pe) {
+			return f, false, damask.Errorf(damask.EINVALID, "query %s", pe.Error())
+		}
+		return f, false, damask.Errorf(damask.EINVALID, "query: %v", err)
+	}
+	if f.Query, err = s.resolve(ctx, c.Account.ID, expr); err != nil {
+		return f, false, err
+	}
+	if q.Tags == "" {
+		return f, true, nil
+	}
+	if len(q.Tags) > maxTagsParam || !validUTF8(q.Tags) {
+		return f, false, damask.Errorf(damask.EMALFORMED, "tags must be valid UTF-8 of at most %d bytes", maxTagsParam)
+	}
+	found, missing, err := s.resolveTags(ctx, c.Account.ID, q.Tags)
+	if err != nil || len(missing) > 0 {
+		return f, false, err
+	}
+	for _, t := range found {
+		f.TagIDs = append(f.TagIDs, t.ID)
+	}
+	return f, true, nil
+}
+
+// resolve sets the ids of the tags and uploaders a query names; a name the
+// account lacks keeps id 0, which matches nothing.
+func (s *Service) resolve(ctx context.Context, accountID int64, e search.Expr) (search.Expr, error) {
+	switch e := e.(type) {
+	case search.Tag:
+		t, err := s.store.TagByName(ctx, accountID, e.Name)
+		if err == nil {
+			e.ID = t.ID
+		} else if damask.ErrorCode(err) != damask.ENOTFOUND {
+			return nil, fmt.Errorf("tag %q: %w", e.Name, err)
+		}
+		return e, nil
+	case search.By:
+		u, err := s.store.UserByLogin(ctx, accountID, e.Login)
+		if err == nil {
+			e.UserID = u.ID
+		} else if damask.ErrorCode(err) != damask.ENOTFOUND {
+			return nil, fmt.Errorf("user %q: %w", e.Login, err)
+		}
+		return e, nil
+	case search.And:
+		return resolveAll(ctx, s, accountID, e)
+	case search.Or:
+		out, err := resolveAll(ctx, s, accountID, e)
+		return search.Or(out), err
+	case search.Not:
+		x, err := s.resolve(ctx, accountID, e.X)
+		return search.Not{X: x}, err
+	}
+	return e, nil
+}
+
+func resolveAll[L ~[]search.Expr](ctx context.Context, s *Service, accountID int64, l L) (search.And, error) {
+	out := make(search.And, len(l))
+	for i, x := range l {
+		var err error
+		if out[i], err = s.resolve(ctx, accountID, x); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// cursor is the wire form of a damask.Cursor, with the sort it belongs to.
+type cursor struct {
+	Sort   string `json:"s,omitempty"`
+	ID     int64  `json:"i"`
+	Title  string `json:"t,omitempty"`
+	Size   int64  `json:"z,omitempty"`
+	Time   int64  `json:"u,omitempty"`
+	Offset int    `json:"o,omitempty"`
+}
+
+func writeCursor(last *damask.Asset, sort string, offset int) string {
+	c := cursor{Sort: sort, ID: last.ID, Offset: offset}
+	switch strings.TrimPrefix(sort, "-") {
+	case "title":
+		c.Title = last.Title
+	case "size":
+		c.Size = last.Size
+	case "updated_on":
+		c.Time = last.UpdatedAt.UnixNano()
+	}
+	b, _ := json.Marshal(c) // a struct of plain fields always encodes
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func readCursor(s, sort string) (*damask.Cursor, error) {
+	bad := damask.Errorf(damask.EMALFORMED, "cursor is not one this list handed out")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 2048 {
+		return nil, bad
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil || c.ID <= 0 || c.Offset < 0 {
+		return nil, bad
+	}
+	if c.Sort != sort {
+		return nil, damask.Errorf(damask.EMALFORMED, "cursor belongs to another sort order (%q)", c.Sort)
+	}
+	return &damask.Cursor{ID: c.ID, Title: c.Title, Size: c.Size, Time: time.Unix(0, c.Time).UTC(), Offset: c.Offset}, nil
+}
