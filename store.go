@@ -210,3 +210,14 @@ type BlobWriter interface {
 	// nothing.
 	Abort() error
 }
+
+// BulkCreator is a Store that can load many assets in one transaction: for
+// imports and the synthetic catalogues of benchmarks.
+type BulkCreator interface {
+	// CreateAssets stores each asset with a first version made of its file
+	// fields, and its tags by name (Tags[i].Name; names the account lacks
+	// become tags), as CreateAsset does. IDs are set; CreatedAt and
+	// UpdatedAt are kept when set, so a catalogue can span years, and must
+	// then grow with the order of the assets.
+	CreateAssets(ctx context.Context, as []*Asset) error
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"damask"
 )
@@ -24,8 +25,8 @@ func (s *Service) Tag(ctx context.Context, c Caller, id int64) (*damask.Tag, err
 
 func validTag(name string) (string, error) {
 	name, err := required("Tag", name, maxTag)
-	if err == nil && splitList(name)[0] != name {
-		err = damask.Errorf(damask.EINVALID, "Tag may not hold commas or only spaces between words")
+	if err == nil && strings.Contains(name, ",") {
+		err = damask.Errorf(damask.EINVALID, "Tag may not hold commas: they separate tags in lists")
 	}
 	return name, err
 }

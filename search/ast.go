@@ -19,7 +19,7 @@
 //	by:ann               uploaded by the user whose login is ann
 //	before:2024-05       added before May 2024 (YYYY, YYYY-MM or YYYY-MM-DD)
 //	after:2024           added after the end of 2024
-//	size>10MB size<1GB   file size (B, KB, MB, GB; 1 KB = 1024 bytes)
+//	size>10MB size<1GB   file size (B, KB, MB, GB, TB; 1 KB = 1024 bytes)
 //	width>1000 height<=800
 //	orientation:portrait landscape, portrait or square
 //	has:gps              the file carries a location
@@ -158,13 +158,21 @@ func (Orientation) isExpr() {}
 func (Has) isExpr()         {}
 
 // Error is a query that cannot be parsed; Pos is the byte offset of the
-// trouble, counted from 0.
+// trouble, counted from 0, and Char the character it is, counted from 1
+// (0 when unknown).
 type Error struct {
-	Pos int
-	Msg string
+	Pos  int
+	Char int
+	Msg  string
 }
 
-func (e *Error) Error() string { return "at character " + strconv.Itoa(e.Pos+1) + ": " + e.Msg }
+func (e *Error) Error() string {
+	n := e.Char
+	if n == 0 {
+		n = e.Pos + 1
+	}
+	return "at character " + strconv.Itoa(n) + ": " + e.Msg
+}
 
 // KindOf classifies a media type.
 func KindOf(contentType string) string {

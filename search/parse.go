@@ -65,11 +65,20 @@ const (
 // And and Or with one part are that part; an And inside an And (from
 // parentheses) is flattened into it, as is an Or inside an Or.
 func Parse(q string) (Expr, error) {
+	var (
+		x   Expr
+		err *Error
+	)
 	if len(q) > MaxQueryLen {
-		return nil, &Error{Pos: MaxQueryLen, Msg: fmt.Sprintf("the query is longer than %d bytes", MaxQueryLen)}
+		err = &Error{Pos: MaxQueryLen, Msg: fmt.Sprintf("the query is longer than %d bytes", MaxQueryLen)}
+	} else {
+		x, err = parse(q)
 	}
-	x, err := parse(q)
 	if err != nil {
+		// People count characters, not bytes.
+		if err.Pos <= len(q) && utf8.ValidString(q[:err.Pos]) {
+			err.Char = utf8.RuneCountInString(q[:err.Pos]) + 1
+		}
 		return nil, err
 	}
 	return x, nil
@@ -541,7 +550,7 @@ func date(before bool, s string, pos int) (Expr, *Error) {
 	if before {
 		field = "before"
 	}
-	bad := errorf(pos, "%s: takes a date: YYYY, YYYY-MM or YYYY-MM-DD", field)
+	bad := &Error{Pos: pos, Msg: field + ": takes a date: YYYY, YYYY-MM or YYYY-MM-DD"}
 	if len(s) != 4 && len(s) != 7 && len(s) != 10 {
 		return nil, bad
 	}

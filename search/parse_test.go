@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -349,7 +350,11 @@ func TestParseErrors(t *testing.T) {
 			if x != nil {
 				t.Errorf("Parse(%q) returned %#v with its error", tt.q, x)
 			}
-			if diff := cmp.Diff(&Error{Pos: tt.pos, Msg: tt.msg}, e); diff != "" {
+			want := &Error{Pos: tt.pos, Msg: tt.msg}
+			if utf8.ValidString(tt.q[:min(tt.pos, len(tt.q))]) {
+				want.Char = utf8.RuneCountInString(tt.q[:min(tt.pos, len(tt.q))]) + 1
+			}
+			if diff := cmp.Diff(want, e); diff != "" {
 				t.Errorf("Parse(%q) error (-want +got):\n%s", tt.q, diff)
 			}
 		})
@@ -461,5 +466,13 @@ func BenchmarkParse(b *testing.B) {
 		if _, err := Parse(q); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestErrorMessage(t *testing.T) {
+	_, err := Parse("sunset foo:bar")
+	want := `at character 8: unknown field "foo": use title, filename, description, camera, tag, type, ext, by, before, after, size, width, height, orientation or has`
+	if err == nil || err.Error() != want {
+		t.Errorf("Parse error = %v, want %s", err, want)
 	}
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -104,16 +103,12 @@ func setTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []
 		if name == "" {
 			continue
 		}
-		var tagID int64
-		err := tx.QueryRowContext(ctx, `SELECT id FROM tags WHERE account_id = ? AND name = ?`, accountID, name).Scan(&tagID)
-		if errors.Is(err, sql.ErrNoRows) {
-			tagID, err = insertTag(ctx, tx, accountID, name, now.UnixNano())
-		}
+		id, err := tagID(ctx, tx, accountID, name, now)
 		if err != nil {
 			return err
 		}
 		// A name given twice is one tag, kept once.
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO asset_tags (asset_id, tag_id) VALUES (?, ?)`, assetID, tagID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO asset_tags (asset_id, tag_id) VALUES (?, ?)`, assetID, id); err != nil {
 			return err
 		}
 	}

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -21,25 +23,71 @@ func kindAndExt(contentType, filename string) (string, string) {
 	return search.KindOf(contentType), ext
 }
 
+// indexRow is what the index holds of an asset.
+type indexRow struct {
+	id                                 int64
+	title, description, filename, tags string
+	camera, body                       string
+	accountID, userID                  int64
+	kind, ext                          string
+	tagIDs                             []int64
+}
+
+// writeIndex replaces the asset's row in the index. Tag names are joined
+// with " ; " so that a phrase never runs from one tag into the next.
+func writeIndex(ctx context.Context, tx *sql.Tx, r indexRow) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM assets_fts WHERE rowid = ?`, r.id); err != nil {
+		return fmt.Errorf("unindex asset %d: %w", r.id, err)
+	}
+	ids := make([]string, len(r.tagIDs))
+	for i, id := range r.tagIDs {
+		ids[i] = "t" + strconv.FormatInt(id, 10)
+	}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO assets_fts (rowid, title, description, filename, tags, camera, body,
+			acct, kind, ext, owner, tagids)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, r.title, r.description, r.filename, r.tags, r.camera, r.body,
+		"a"+strconv.FormatInt(r.accountID, 10), r.kind, r.ext, "u"+strconv.FormatInt(r.userID, 10), strings.Join(ids, " "))
+	if err != nil {
+		return fmt.Errorf("index asset %d: %w", r.id, err)
+	}
+	return nil
+}
+
 // reindex writes the index rows of the given assets as they are now in the
 // transaction: a row for each asset outside the trash, none for the others.
 func reindex(ctx context.Context, tx *sql.Tx, ids ...int64) error {
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM assets_fts WHERE rowid = ?`, id); err != nil {
-			return fmt.Errorf("unindex asset %d: %w", id, err)
-		}
-		// Tag names are joined with " ; " so that a phrase never runs from
-		// one tag into the next.
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO assets_fts (rowid, title, description, filename, tags, camera, body,
-				acct, kind, ext, owner, tagids)
-			SELECT a.id, a.title, a.description, a.filename,
+		r := indexRow{id: id}
+		var tagIDs string
+		err := tx.QueryRowContext(ctx, `
+			SELECT a.title, a.description, a.filename,
 				coalesce((SELECT group_concat(t.name, ' ; ') FROM asset_tags x JOIN tags t ON t.id = x.tag_id
 					WHERE x.asset_id = a.id), ''),
-				a.camera, a.text, 'a' || a.account_id, a.kind, a.ext, 'u' || coalesce(a.user_id, 0),
-				coalesce((SELECT group_concat('t' || x.tag_id, ' ') FROM asset_tags x WHERE x.asset_id = a.id), '')
-			FROM assets a WHERE a.id = ? AND a.deleted_at IS NULL`, id); err != nil {
-			return fmt.Errorf("index asset %d: %w", id, err)
+				a.camera, a.text, a.account_id, coalesce(a.user_id, 0), a.kind, a.ext,
+				coalesce((SELECT group_concat(x.tag_id, ' ') FROM asset_tags x WHERE x.asset_id = a.id), '')
+			FROM assets a WHERE a.id = ? AND a.deleted_at IS NULL`, id).
+			Scan(&r.title, &r.description, &r.filename, &r.tags, &r.camera, &r.body,
+				&r.accountID, &r.userID, &r.kind, &r.ext, &tagIDs)
+		if errors.Is(err, sql.ErrNoRows) { // in the trash, or gone
+			if _, err := tx.ExecContext(ctx, `DELETE FROM assets_fts WHERE rowid = ?`, id); err != nil {
+				return fmt.Errorf("unindex asset %d: %w", id, err)
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read asset %d for the index: %w", id, err)
+		}
+		for _, f := range strings.Fields(tagIDs) {
+			tid, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				return fmt.Errorf("tag ids of asset %d: %w", id, err)
+			}
+			r.tagIDs = append(r.tagIDs, tid)
+		}
+		if err := writeIndex(ctx, tx, r); err != nil {
+			return err
 		}
 	}
 	return nil
