@@ -66,6 +66,9 @@ type TagCount struct {
 	Count int
 }
 
+// ExactCount is the largest number of matches a list counts exactly.
+const ExactCount = 1000
+
 // Limits of a facet answer.
 const (
 	FacetTags   = 50
@@ -125,7 +128,9 @@ type Store interface {
 	CreateAsset(ctx context.Context, a *Asset, v *Version, tags []string, uploadID int64) error
 	// Asset finds an asset outside the trash, with its tags.
 	Asset(ctx context.Context, accountID, id int64) (*Asset, error)
-	// Assets lists the assets the filter chooses, with their tags. An
+	// Assets lists the assets the filter chooses, with their tags, and
+	// their number: exact up to ExactCount, an estimate above, so that a
+	// page of a huge result costs no more than a page of a small one. An
 	// asset is found by its new fields the moment its create or update
 	// returns, and not at all once it is in the trash.
 	Assets(ctx context.Context, f AssetFilter) ([]*Asset, int, error)

@@ -64,6 +64,9 @@ func (db *DB) CreateAccount(ctx context.Context, a *damask.Account, holder *dama
 		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET holder_id = ? WHERE id = ?`, h.ID, id); err != nil {
 			return err
 		}
+		if err := createIndex(ctx, tx, id); err != nil {
+			return err
+		}
 		// Only now, when nothing can fail any more, do the caller's values change.
 		*holder = h
 		a.ID, a.HolderID, a.CreatedAt, a.UpdatedAt = id, h.ID, now, now

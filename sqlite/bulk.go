@@ -74,8 +74,8 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 			if _, err := insVersion.ExecContext(ctx, a.ID, a.Filename, a.ContentType, a.Size, a.Blob[:], user, created.UnixNano()); err != nil {
 				return fmt.Errorf("insert version of asset %d: %w", a.ID, err)
 			}
-			row := indexRow{id: a.ID, title: a.Title, description: a.Description, filename: a.Filename,
-				camera: a.Camera, body: a.Text, accountID: a.AccountID, userID: a.UserID, kind: kind, ext: ext}
+			row := indexRow{id: a.ID, accountID: a.AccountID, userID: a.UserID, title: a.Title, description: a.Description,
+				filename: a.Filename, camera: a.Camera, body: a.Text, kind: kind, ext: ext}
 			names := make([]string, 0, len(a.Tags))
 			for i, t := range a.Tags {
 				key := strings.ToLower(t.Name)
@@ -90,11 +90,11 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 					return err
 				}
 				a.Tags[i].ID, a.Tags[i].AccountID = id, a.AccountID
-				names = append(names, t.Name)
+				names = append(names, unmarked(t.Name))
 				row.tagIDs = append(row.tagIDs, id)
 			}
-			row.tags = strings.Join(names, " ; ")
-			if err := writeIndex(ctx, tx, row); err != nil {
+			row.tags = strings.Join(names, tagSeparator)
+			if err := writeIndex(ctx, tx, row, false); err != nil { // a new id has no row to replace
 				return err
 			}
 		}

@@ -5,17 +5,66 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"damask"
 	"damask/search"
 )
 
-// The full-text index, assets_fts (migrations/0002_search.sql), and the
-// compiler of search trees into queries over it.
+// The full-text index and the compiler of search trees into queries over
+// it. Each account has its own FTS5 table, fts_<account id>, so that a
+// search reads only its account's postings: no account token to intersect
+// with, counts that touch nothing of other accounts. Besides the text
+// columns a row holds filter tokens in the column filters:
+//
+//	<mark>k<kind>   image, video, audio, document, other
+//	<mark>e<ext>    the filename's extension
+//	<mark>u<id>     the uploader
+//	<mark>t<id>     each tag
+//
+// where <mark> is U+E000, a private-use character: unicode61 keeps it in a
+// token, and no word of a title or a query holds it, so plain words need
+// no column filter to stay off these tokens (a column filter costs FTS5
+// the positions of every match).
+const mark = "\uE000"
+
+// tagSeparator stands between tag names in the tags column: a token of its
+// own, so that a phrase never runs from one tag into the next.
+const tagSeparator = " " + mark + " "
+
+// unmarked keeps a client's text, indexed or searched, from forging
+// filter tokens.
+func unmarked(s string) string {
+	if !strings.Contains(s, mark) {
+		return s
+	}
+	return strings.ReplaceAll(s, mark, " ")
+}
+
+// indexTable names the account's index.
+func indexTable(accountID int64) string { return "fts_" + strconv.FormatInt(accountID, 10) }
+
+// createIndex makes the account's index if it has none.
+func createIndex(ctx context.Context, tx *sql.Tx, accountID int64) error {
+	// Contentless: the text lives in assets already; contentless_delete
+	// lets a row be replaced. The prefix indexes make sun* cheap.
+	_, err := tx.ExecContext(ctx, `CREATE VIRTUAL TABLE IF NOT EXISTS `+indexTable(accountID)+` USING fts5(
+		title, description, filename, tags, camera, body, filters,
+		content = '',
+		contentless_delete = 1,
+		tokenize = 'porter unicode61 remove_diacritics 2',
+		prefix = '2 3'
+	)`)
+	if err != nil {
+		return fmt.Errorf("create index of account %d: %w", accountID, err)
+	}
+	return nil
+}
 
 // kindAndExt derive the kind and extension columns of an asset.
 func kindAndExt(contentType, filename string) (string, string) {
@@ -25,30 +74,33 @@ func kindAndExt(contentType, filename string) (string, string) {
 
 // indexRow is what the index holds of an asset.
 type indexRow struct {
-	id                                 int64
+	id, accountID, userID              int64
 	title, description, filename, tags string
 	camera, body                       string
-	accountID, userID                  int64
 	kind, ext                          string
 	tagIDs                             []int64
 }
 
-// writeIndex replaces the asset's row in the index. Tag names are joined
-// with " ; " so that a phrase never runs from one tag into the next.
-func writeIndex(ctx context.Context, tx *sql.Tx, r indexRow) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM assets_fts WHERE rowid = ?`, r.id); err != nil {
-		return fmt.Errorf("unindex asset %d: %w", r.id, err)
+// writeIndex writes the asset's row; replace drops the row it had first.
+func writeIndex(ctx context.Context, tx *sql.Tx, r indexRow, replace bool) error {
+	table := indexTable(r.accountID)
+	if replace {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE rowid = ?`, r.id); err != nil {
+			return fmt.Errorf("unindex asset %d: %w", r.id, err)
+		}
 	}
-	ids := make([]string, len(r.tagIDs))
-	for i, id := range r.tagIDs {
-		ids[i] = "t" + strconv.FormatInt(id, 10)
+	filters := []string{mark + "k" + r.kind, mark + "u" + strconv.FormatInt(r.userID, 10)}
+	if r.ext != "" {
+		filters = append(filters, mark+"e"+r.ext)
+	}
+	for _, id := range r.tagIDs {
+		filters = append(filters, mark+"t"+strconv.FormatInt(id, 10))
 	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO assets_fts (rowid, title, description, filename, tags, camera, body,
-			acct, kind, ext, owner, tagids)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.id, r.title, r.description, r.filename, r.tags, r.camera, r.body,
-		"a"+strconv.FormatInt(r.accountID, 10), r.kind, r.ext, "u"+strconv.FormatInt(r.userID, 10), strings.Join(ids, " "))
+		INSERT INTO `+table+` (rowid, title, description, filename, tags, camera, body, filters)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.id, unmarked(r.title), unmarked(r.description), unmarked(r.filename), r.tags, unmarked(r.camera),
+		unmarked(r.body), strings.Join(filters, " "))
 	if err != nil {
 		return fmt.Errorf("index asset %d: %w", r.id, err)
 	}
@@ -57,27 +109,33 @@ func writeIndex(ctx context.Context, tx *sql.Tx, r indexRow) error {
 
 // reindex writes the index rows of the given assets as they are now in the
 // transaction: a row for each asset outside the trash, none for the others.
+// (An asset purged for good was in the trash, so it had no row left.)
 func reindex(ctx context.Context, tx *sql.Tx, ids ...int64) error {
 	for _, id := range ids {
 		r := indexRow{id: id}
 		var tagIDs string
+		var trashed bool
 		err := tx.QueryRowContext(ctx, `
 			SELECT a.title, a.description, a.filename,
-				coalesce((SELECT group_concat(t.name, ' ; ') FROM asset_tags x JOIN tags t ON t.id = x.tag_id
+				coalesce((SELECT group_concat(replace(t.name, ?1, ' '), ?2) FROM asset_tags x JOIN tags t ON t.id = x.tag_id
 					WHERE x.asset_id = a.id), ''),
 				a.camera, a.text, a.account_id, coalesce(a.user_id, 0), a.kind, a.ext,
-				coalesce((SELECT group_concat(x.tag_id, ' ') FROM asset_tags x WHERE x.asset_id = a.id), '')
-			FROM assets a WHERE a.id = ? AND a.deleted_at IS NULL`, id).
+				coalesce((SELECT group_concat(x.tag_id, ' ') FROM asset_tags x WHERE x.asset_id = a.id), ''),
+				a.deleted_at IS NOT NULL
+			FROM assets a WHERE a.id = ?3`, mark, tagSeparator, id).
 			Scan(&r.title, &r.description, &r.filename, &r.tags, &r.camera, &r.body,
-				&r.accountID, &r.userID, &r.kind, &r.ext, &tagIDs)
-		if errors.Is(err, sql.ErrNoRows) { // in the trash, or gone
-			if _, err := tx.ExecContext(ctx, `DELETE FROM assets_fts WHERE rowid = ?`, id); err != nil {
-				return fmt.Errorf("unindex asset %d: %w", id, err)
-			}
+				&r.accountID, &r.userID, &r.kind, &r.ext, &tagIDs, &trashed)
+		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("read asset %d for the index: %w", id, err)
+		}
+		if trashed {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+indexTable(r.accountID)+` WHERE rowid = ?`, id); err != nil {
+				return fmt.Errorf("unindex asset %d: %w", id, err)
+			}
+			continue
 		}
 		for _, f := range strings.Fields(tagIDs) {
 			tid, err := strconv.ParseInt(f, 10, 64)
@@ -86,7 +144,7 @@ func reindex(ctx context.Context, tx *sql.Tx, ids ...int64) error {
 			}
 			r.tagIDs = append(r.tagIDs, tid)
 		}
-		if err := writeIndex(ctx, tx, r); err != nil {
+		if err := writeIndex(ctx, tx, r, true); err != nil {
 			return err
 		}
 	}
@@ -102,9 +160,25 @@ func reindexTagged(ctx context.Context, tx *sql.Tx, tagID int64) error {
 	return reindex(ctx, tx, ids...)
 }
 
-// backfill fills kind and ext of rows written before they existed and
-// indexes them, a batch a transaction.
+// backfill makes the index of every account that lacks one, then fills
+// kind and ext of rows written before they existed and indexes them, a
+// batch a transaction.
 func (db *DB) backfill(ctx context.Context) error {
+	err := db.update(ctx, "create indexes", func(tx *sql.Tx) error {
+		ids, err := column[int64](ctx, tx, `SELECT id FROM accounts`)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := createIndex(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
 	for {
 		n := 0
 		err := db.update(ctx, "index older assets", func(tx *sql.Tx) error {
@@ -164,29 +238,28 @@ func column[T any](ctx context.Context, q querier, query string, args ...any) ([
 	return out, rows.Err()
 }
 
-// textColumns are the index's columns for words of any field.
-const textColumns = "{title description filename tags camera body}"
-
 // bm25Weights rank a word in the title above one in the tags, the
 // filename, the description and camera, and those above extracted text;
 // filter tokens do not count.
-const bm25Weights = "10.0, 2.0, 4.0, 5.0, 2.0, 1.0, 0, 0, 0, 0, 0"
+const bm25Weights = "10.0, 2.0, 4.0, 5.0, 2.0, 1.0, 0"
 
-// plan is a compiled filter: an FTS5 MATCH that drives the scan (empty:
-// scan the account's assets instead) and SQL conditions on the asset a.
+// plan is a compiled filter: an FTS5 MATCH on the account's index that
+// drives the scan (empty: scan the account's assets instead) and SQL
+// conditions on the asset a.
 type plan struct {
+	table string
 	match string
 	conds []string
 	args  []any
-	words bool // the match holds words, so relevance can rank it
+	words bool // the query holds words, so relevance can rank it
 }
 
 // compile turns the filter into a plan. Parts of the query that the index
 // can answer (words, phrases, tags, kind, extension, uploader) go into the
-// MATCH, together with the account; the rest (sizes, dates, dimensions)
-// become conditions on the asset row.
+// MATCH; the rest (sizes, dates, dimensions) become conditions on the
+// asset row.
 func compile(f damask.AssetFilter) plan {
-	var p plan
+	p := plan{table: indexTable(f.AccountID)}
 	var pos, neg []string
 	for _, e := range conjuncts(f.Query) {
 		if n, ok := e.(search.Not); ok {
@@ -203,29 +276,26 @@ func compile(f damask.AssetFilter) plan {
 			}
 			continue
 		}
-		cond, args := p.sql(e, f.AccountID)
+		cond, args := p.sql(e)
 		p.conds, p.args = append(p.conds, cond), append(p.args, args...)
 	}
 	for _, id := range f.TagIDs {
-		pos = append(pos, fmt.Sprintf(`tagids : "t%d"`, id))
+		pos = append(pos, quote(mark+"t"+strconv.FormatInt(id, 10)))
 	}
-	if len(pos)+len(neg) > 0 {
-		p.match = matchIn(f.AccountID, pos, neg)
+	if len(pos) == 0 {
+		// FTS5's NOT needs something to take from: exclusions alone are
+		// conditions on the account's assets.
+		for _, x := range neg {
+			p.conds = append(p.conds, "a.id NOT IN (SELECT rowid FROM "+p.table+" WHERE "+p.table+" MATCH ?)")
+			p.args = append(p.args, x)
+		}
+		return p
+	}
+	p.match = "(" + strings.Join(pos, ") AND (") + ")"
+	for _, x := range neg {
+		p.match += " NOT (" + x + ")"
 	}
 	return p
-}
-
-// matchIn is a MATCH within the account: all of pos and none of neg.
-func matchIn(accountID int64, pos, neg []string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `acct : "a%d"`, accountID)
-	for _, x := range pos {
-		b.WriteString(" AND (" + x + ")")
-	}
-	for _, x := range neg {
-		b.WriteString(" NOT (" + x + ")")
-	}
-	return b.String()
 }
 
 func conjuncts(e search.Expr) []search.Expr {
@@ -248,7 +318,7 @@ func (p *plan) fts(e search.Expr) (string, bool) {
 			return "", true
 		}
 		p.words = true
-		x := columns(e.Field) + " : " + quote(e.Value)
+		x := fieldFilter(e.Field) + quote(unmarked(e.Value))
 		if e.Prefix {
 			x += " *"
 		}
@@ -258,45 +328,43 @@ func (p *plan) fts(e search.Expr) (string, bool) {
 			return "", true
 		}
 		p.words = true
-		return columns(e.Field) + " : " + quote(strings.Join(e.Words, " ")), true
+		return fieldFilter(e.Field) + quote(unmarked(strings.Join(e.Words, " "))), true
 	case search.Tag:
-		return fmt.Sprintf(`tagids : "t%d"`, e.ID), true
+		return quote(mark + "t" + strconv.FormatInt(e.ID, 10)), true
 	case search.Kind:
-		return "kind : " + quote(e.Kind), true
+		return quote(mark + "k" + e.Kind), true
 	case search.Ext:
 		if !hasToken(e.Ext) {
 			return "", true
 		}
-		return "ext : " + quote(e.Ext), true
+		return quote(mark + "e" + e.Ext), true
 	case search.By:
-		return fmt.Sprintf(`owner : "u%d"`, e.UserID), true
+		return quote(mark + "u" + strconv.FormatInt(e.UserID, 10)), true
 	case search.And:
 		var pos, neg []string
 		for _, x := range e {
-			if n, ok := x.(search.Not); ok {
-				s, ok := p.fts(n.X)
-				if !ok {
-					return "", false
-				}
-				if s != "" {
-					neg = append(neg, s)
-				}
-				continue
+			n, isNot := x.(search.Not)
+			if isNot {
+				x = n.X
 			}
 			s, ok := p.fts(x)
 			if !ok {
 				return "", false
 			}
-			if s != "" {
+			switch {
+			case s == "":
+			case isNot:
+				neg = append(neg, s)
+			default:
 				pos = append(pos, s)
 			}
 		}
 		if len(pos) == 0 && len(neg) > 0 {
 			return "", false // FTS5's NOT needs something to take from
 		}
-		x := "(" + strings.Join(pos, ") AND (") + ")"
-		if len(pos) == 0 {
-			x = ""
+		x := ""
+		if len(pos) > 0 {
+			x = "(" + strings.Join(pos, ") AND (") + ")"
 		}
 		for _, n := range neg {
 			x += " NOT (" + n + ")"
@@ -320,12 +388,12 @@ func (p *plan) fts(e search.Expr) (string, bool) {
 }
 
 // sql compiles e to a condition on the asset a, with its arguments.
-func (p *plan) sql(e search.Expr, accountID int64) (string, []any) {
+func (p *plan) sql(e search.Expr) (string, []any) {
 	if x, ok := p.fts(e); ok {
 		if x == "" {
 			return "1", nil
 		}
-		return "a.id IN (SELECT rowid FROM assets_fts WHERE assets_fts MATCH ?)", []any{matchIn(accountID, []string{x}, nil)}
+		return "a.id IN (SELECT rowid FROM " + p.table + " WHERE " + p.table + " MATCH ?)", []any{x}
 	}
 	switch e := e.(type) {
 	case search.And, search.Or:
@@ -339,12 +407,12 @@ func (p *plan) sql(e search.Expr, accountID int64) (string, []any) {
 		conds := make([]string, len(parts))
 		var args []any
 		for i, x := range parts {
-			c, a := p.sql(x, accountID)
+			c, a := p.sql(x)
 			conds[i], args = c, append(args, a...)
 		}
 		return "(" + strings.Join(conds, join) + ")", args
 	case search.Not:
-		c, a := p.sql(e.X, accountID)
+		c, a := p.sql(e.X)
 		return "NOT " + c, a
 	case search.Compare:
 		col := map[string]string{search.Size: "a.size", search.Width: "a.width", search.Height: "a.height"}[e.Field]
@@ -355,9 +423,9 @@ func (p *plan) sql(e search.Expr, accountID int64) (string, []any) {
 		return fmt.Sprintf("coalesce(%s %s ?, 0)", col, op), []any{e.Value}
 	case search.Date:
 		if e.Before {
-			return "a.created_at < ?", []any{e.At.UnixNano()}
+			return "a.created_at < ?", []any{nanos(e.At)}
 		}
-		return "a.created_at >= ?", []any{e.At.UnixNano()}
+		return "a.created_at >= ?", []any{nanos(e.At)}
 	case search.Orientation:
 		op := map[string]string{search.Landscape: ">", search.Portrait: "<", search.Square: "="}[e.Value]
 		if op == "" {
@@ -372,13 +440,26 @@ func (p *plan) sql(e search.Expr, accountID int64) (string, []any) {
 	return "0", nil // a node this store does not know matches nothing
 }
 
-// columns is the FTS5 column filter of a search field.
-func columns(field string) string {
+// nanos is t in the store's unit, held to the range it can count: UnixNano
+// wraps around outside the years 1678 to 2262.
+func nanos(t time.Time) int64 {
+	switch {
+	case t.Year() < 1678:
+		return math.MinInt64
+	case t.Year() > 2261:
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// fieldFilter is the FTS5 column filter of a search field; words of any
+// field need none (see mark).
+func fieldFilter(field string) string {
 	switch field {
 	case search.Title, search.Filename, search.Description, search.Camera:
-		return field
+		return field + " : "
 	}
-	return textColumns
+	return ""
 }
 
 // quote makes an FTS5 string: the tokenizer splits it as it split the
@@ -394,7 +475,7 @@ func hasToken(s string) bool {
 // relevanceWindow matches and not all of them, so that a common word among
 // a million assets still answers in milliseconds. A rare word (fewer
 // matches than the window) is ranked whole.
-const relevanceWindow = 2000
+const relevanceWindow = 500
 
 // order is how a list is sorted: the ORDER BY, and the keyset condition
 // that starts a page after a cursor.
@@ -405,7 +486,7 @@ type order struct {
 }
 
 // orderOf reads the filter's sort. rowid is the driving table's id column
-// (assets_fts.rowid or a.id), so that SQLite walks the index in order
+// (the index's rowid or a.id), so that SQLite walks the index in order
 // instead of sorting.
 func orderOf(sort string, words bool, rowid string) (order, error) {
 	desc := strings.HasPrefix(sort, "-")
@@ -448,11 +529,12 @@ func orderOf(sort string, words bool, rowid string) (order, error) {
 }
 
 // from is the FROM and WHERE of a plan, with their arguments: the index
-// drives when there is a MATCH, else the account's assets do.
+// drives when there is a MATCH, else the account's assets do. rowid is the
+// driving table's id, so that SQLite walks it in order instead of sorting.
 func (p plan) from(accountID int64) (from string, where []string, args []any, rowid string) {
 	if p.match != "" {
-		return "assets_fts JOIN assets a ON a.id = assets_fts.rowid",
-			append([]string{"assets_fts MATCH ?"}, p.conds...), append([]any{p.match}, p.args...), "assets_fts.rowid"
+		return p.table + " JOIN assets a ON a.id = " + p.table + ".rowid",
+			append([]string{p.table + " MATCH ?"}, p.conds...), append([]any{p.match}, p.args...), p.table + ".rowid"
 	}
 	return "assets a", append([]string{"a.account_id = ?", "a.deleted_at IS NULL"}, p.conds...),
 		append([]any{accountID}, p.args...), "a.id"
@@ -466,15 +548,11 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 	}
 	p := compile(f)
 	from, where, args, rowid := p.from(f.AccountID)
-	o, err := orderOf(f.Sort, p.words, rowid)
+	o, err := orderOf(f.Sort, p.words && p.match != "", rowid) // bm25 needs the index to drive
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
 	lim, off := limit(f.Page)
-	countQuery := "SELECT count(*) FROM " + from + " WHERE " + strings.Join(where, " AND ")
-	if p.match != "" && len(p.conds) == 0 {
-		countQuery = "SELECT count(*) FROM assets_fts WHERE assets_fts MATCH ?" // no join to pay for
-	}
 	countArgs := args
 
 	var query string
@@ -483,9 +561,9 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 			off = f.After.Offset
 		}
 		query = `SELECT ` + assetColumns + ` FROM (
-				SELECT assets_fts.rowid AS id, bm25(assets_fts, ` + bm25Weights + `) AS score
+				SELECT ` + rowid + ` AS id, bm25(` + p.table + `, ` + bm25Weights + `) AS score
 				FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") + `
-				ORDER BY assets_fts.rowid DESC LIMIT ` + fmt.Sprint(relevanceWindow) + `) m
+				ORDER BY ` + rowid + ` DESC LIMIT ` + fmt.Sprint(relevanceWindow) + `) m
 			JOIN assets a ON a.id = m.id
 			ORDER BY ` + o.by + ` LIMIT ? OFFSET ?`
 	} else {
@@ -503,10 +581,10 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 		total int
 	)
 	err = db.view(ctx, what, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, countQuery, countArgs...).Scan(&total); err != nil {
+		var err error
+		if total, err = p.estimate(ctx, tx, f.AccountID, countArgs); err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
-		var err error
 		as, err = queryAssets(ctx, tx, query, append(args, lim, off)...)
 		return err
 	})
@@ -605,4 +683,50 @@ func (db *DB) AssetFacets(ctx context.Context, f damask.AssetFilter) (damask.Fac
 		return rows.Err()
 	})
 	return fc, err
+}
+
+// estimate counts what the plan chooses: exactly up to damask.ExactCount,
+// and beyond that by the density of matches among the newest ones, which
+// takes as long for a million matches as for a thousand. (An exact count
+// of a common word among a million assets reads every posting of it.)
+func (p plan) estimate(ctx context.Context, tx *sql.Tx, accountID int64, args []any) (int, error) {
+	from, where, _, rowid := p.from(accountID)
+	var n int
+	var oldest sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT count(*), min(id) FROM (SELECT `+rowid+` AS id FROM `+from+
+		` WHERE `+strings.Join(where, " AND ")+` ORDER BY `+rowid+` DESC LIMIT `+strconv.Itoa(damask.ExactCount+1)+`)`,
+		args...).Scan(&n, &oldest)
+	if err != nil || n <= damask.ExactCount {
+		return n, err
+	}
+	// The matches so far fill the ids from oldest to the newest asset;
+	// the rest of the ids are taken to hold matches as densely. Two
+	// subqueries: SQLite reads min() or max() alone off the index, but
+	// both in one SELECT scan every row.
+	var first, last int64
+	if err := tx.QueryRowContext(ctx, `SELECT
+		coalesce((SELECT min(id) FROM assets WHERE account_id = ?1 AND deleted_at IS NULL), 0),
+		coalesce((SELECT max(id) FROM assets WHERE account_id = ?1 AND deleted_at IS NULL), 0)`,
+		accountID).Scan(&first, &last); err != nil {
+		return 0, err
+	}
+	span := float64(last - oldest.Int64 + 1)
+	est := float64(n) * float64(last-first+1) / max(span, 1)
+	return max(n, int(est)), nil
+}
+
+// Count counts exactly what the filter chooses, reading every match: for
+// facets and benchmarks, not for every page of a list.
+func (db *DB) Count(ctx context.Context, f damask.AssetFilter) (int, error) {
+	p := compile(f)
+	from, where, args, _ := p.from(f.AccountID)
+	query := "SELECT count(*) FROM " + from + " WHERE " + strings.Join(where, " AND ")
+	if p.match != "" && len(p.conds) == 0 {
+		query = "SELECT count(*) FROM " + p.table + " WHERE " + p.table + " MATCH ?" // no join to pay for
+	}
+	var n int
+	err := db.view(ctx, fmt.Sprintf("count assets of account %d", f.AccountID), func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, query, args...).Scan(&n)
+	})
+	return n, err
 }

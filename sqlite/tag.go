@@ -8,12 +8,9 @@ import (
 	"damask"
 )
 
-// tagColumns select a tag t with the number of its assets outside the trash.
-// Counting on read keeps no counter to drift when assets move in and out of
-// the trash; asset_tags_tag makes it an index range.
-const tagColumns = `t.id, t.account_id, t.name, t.created_at,
-	(SELECT count(*) FROM asset_tags x JOIN assets y ON y.id = x.asset_id
-		WHERE x.tag_id = t.id AND y.deleted_at IS NULL)`
+// tagColumns select a tag t with the number of its assets outside the
+// trash, which triggers keep (migrations/0002_search.sql).
+const tagColumns = `t.id, t.account_id, t.name, t.created_at, t.assets_count`
 
 func scanTag(s interface{ Scan(...any) error }) (*damask.Tag, error) {
 	var t damask.Tag

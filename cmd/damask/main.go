@@ -31,6 +31,8 @@ const usage = `Damask: a digital asset manager.
   damask trash list|empty ACCOUNT
   damask trash restore ACCOUNT ID
   damask check   [--data DIR]          verify every stored file against its hash
+  damask dev seed --assets N [--data DIR]     a synthetic catalogue, for benchmarks
+  damask dev bench-search [--data DIR]        search timings on a seeded catalogue
 
 Every flag also reads from an environment variable: --data from DAMASK_DATA,
 --tls-cert from DAMASK_TLS_CERT, and so on. Passwords come from
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return trash(ctx, env, rest)
 	case "check":
 		return check(ctx, env, rest)
+	case "dev":
+		return dev(ctx, env, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
