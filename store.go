@@ -84,6 +84,8 @@ const (
 // *Error with code EINVALID naming the field ("Login has already been
 // taken"). Lists answer the page asked for and the total count.
 type Store interface {
+	AuditLog
+
 	// CreateAccount stores a new account and its holder in one transaction,
 	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.
 	CreateAccount(ctx context.Context, a *Account, holder *User) error

@@ -60,6 +60,18 @@ func userDoc(u *damask.User) node {
 	)
 }
 
+func auditDoc(e *damask.AuditEvent) node {
+	return record("event",
+		integer("id", e.ID),
+		str("action", e.Action),
+		integer("user_id", e.UserID),
+		str("target", e.Target),
+		str("detail", e.Detail),
+		str("source", e.Source),
+		datetime("created_on", e.At),
+	)
+}
+
 func tagDoc(t *damask.Tag) node {
 	return record("tag",
 		integer("id", t.ID),

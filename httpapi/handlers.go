@@ -236,6 +236,26 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	s.fail(w, r, err)
 }
 
+// ---- audit
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
+	p, err := pageOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	es, total, err := s.svc.Audit(r.Context(), caller(r), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := make([]node, len(es))
+	for i, e := range es {
+		items[i] = auditDoc(e)
+	}
+	s.list(w, r, "events", items, total, p)
+}
+
 // ---- tags
 
 func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
@@ -352,6 +372,10 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 	}
 	if l.Next != "" {
 		w.Header().Set("X-Next-Cursor", l.Next)
+	}
+	if l.Approximate {
+		// Counting a huge result exactly would cost more than the page.
+		w.Header().Set("X-Total-Count-Approximate", "true")
 	}
 	if q.Cursor != "" {
 		// A keyset page links on with its cursor, not a page number.

@@ -14,6 +14,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/account", s.showAccount)
 	m.HandleFunc("PUT /api/account", s.updateAccount)
 
+	m.HandleFunc("GET /api/audit", s.listAudit)
+
 	m.HandleFunc("GET /api/user", s.currentUser)
 	m.HandleFunc("GET /api/users", s.listUsers)
 	m.HandleFunc("POST /api/users", s.createUser)

@@ -129,7 +129,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	req.caller = library.Caller{Account: a, User: u}
+	req.caller = library.Caller{Account: a, User: u, Source: s.source(r)}
 
 	r.URL.Path = stripFormat(r.URL.Path)
 	r.URL.RawPath = ""

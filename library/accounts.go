@@ -69,7 +69,23 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges
 	if err := s.store.UpdateAccount(ctx, &a); err != nil {
 		return nil, fmt.Errorf("update account %s: %w", a.Name, err)
 	}
+	s.recordAccount(ctx, c, c.Account, &a)
 	return &a, nil
+}
+
+// recordAccount writes the audit events of a change to an account.
+func (s *Service) recordAccount(ctx context.Context, c Caller, before, after *damask.Account) {
+	target := "account " + after.Name
+	if before.APIEnabled != after.APIEnabled {
+		s.record(ctx, c, damask.AuditAPISwitched, target, map[bool]string{true: "API on", false: "API off"}[after.APIEnabled])
+	}
+	if before.Plan != after.Plan {
+		s.record(ctx, c, damask.AuditPlanChanged, target, before.Plan+" -> "+after.Plan)
+	}
+	if before.CompanyName != after.CompanyName || before.BillingEmail != after.BillingEmail ||
+		before.Country != after.Country || before.PublicLinks != after.PublicLinks {
+		s.record(ctx, c, damask.AuditAccountChange, target, "")
+	}
 }
 
 // NewAccount describes an account an operator creates.
@@ -176,11 +192,13 @@ func (s *Service) changeAccount(ctx context.Context, name string, change func(*d
 	if err != nil {
 		return fmt.Errorf("account %s: %w", name, err)
 	}
+	before := *a
 	if err := change(a); err != nil {
 		return err
 	}
 	if err := s.store.UpdateAccount(ctx, a); err != nil {
 		return fmt.Errorf("update account %s: %w", name, err)
 	}
+	s.recordAccount(ctx, operator(a), &before, a)
 	return nil
 }

@@ -227,6 +227,7 @@ func (s *Service) DeleteAsset(ctx context.Context, c Caller, id int64) (*damask.
 	if err := s.store.TrashAsset(ctx, c.Account.ID, id, s.now()); err != nil {
 		return nil, fmt.Errorf("trash asset %d: %w", id, err)
 	}
+	s.record(ctx, c, damask.AuditAssetDeleted, assetTarget(id), a.Title)
 	return a, nil
 }
 

@@ -46,6 +46,9 @@ func (s *Service) Authenticate(ctx context.Context, a *damask.Account, login, pw
 	}
 	ok, verr := password.Verify(pw, hash)
 	if u == nil || !ok || verr != nil || u.Disabled {
+		// Under attack this writes an event a try until the throttle
+		// holds the source back; the login is kept, a password never.
+		s.record(ctx, Caller{Account: a, Source: source}, damask.AuditSignInFailed, "login "+truncateRunes(login, 64), "")
 		if wait := s.throttle.fail(a.ID, login, source); wait > 0 {
 			return nil, throttled(wait)
 		}

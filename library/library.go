@@ -17,6 +17,8 @@ import (
 type Caller struct {
 	Account *damask.Account
 	User    *damask.User
+	// Source is the client's address, for the audit log.
+	Source string
 }
 
 // Options are the operator's settings the service needs.

@@ -30,6 +30,7 @@ func (s *Service) Restore(ctx context.Context, account string, id int64) error {
 	if err := s.store.RestoreAsset(ctx, a.ID, id); err != nil {
 		return fmt.Errorf("restore asset %d: %w", id, err)
 	}
+	s.record(ctx, operator(a), damask.AuditAssetRestored, assetTarget(id), "")
 	return nil
 }
 
@@ -47,6 +48,9 @@ func (s *Service) EmptyTrash(ctx context.Context, account string) (int, error) {
 			return n, fmt.Errorf("list trash: %w", err)
 		}
 		if len(as) == 0 {
+			if n > 0 {
+				s.record(ctx, operator(a), damask.AuditTrashEmptied, "account "+a.Name, fmt.Sprintf("%d assets", n))
+			}
 			return n, nil
 		}
 		for _, x := range as {

@@ -26,6 +26,8 @@ type AssetQuery struct {
 type AssetList struct {
 	Assets []*damask.Asset
 	Total  int
+	// Approximate tells that Total is an estimate (above damask.ExactCount).
+	Approximate bool
 	// Next is the cursor of the page after this one, "" on the last.
 	Next string
 }
@@ -54,12 +56,14 @@ func (s *Service) Assets(ctx context.Context, c Caller, q AssetQuery) (*AssetLis
 	if err != nil {
 		return nil, fmt.Errorf("list assets: %w", err)
 	}
-	l := &AssetList{Assets: as, Total: total}
+	l := &AssetList{Assets: as, Total: total, Approximate: total > damask.ExactCount}
 	offset := f.Page.Offset()
 	if f.After != nil {
 		offset = f.After.Offset
 	}
-	if len(as) > 0 && len(as) == f.Page.Size && offset+len(as) < total {
+	// An estimate may fall short of the matches, which must not end the
+	// list early: a full page then always has a next one, perhaps empty.
+	if len(as) > 0 && len(as) == f.Page.Size && (l.Approximate || offset+len(as) < total) {
 		l.Next = writeCursor(as[len(as)-1], f.Sort, offset+len(as))
 	}
 	return l, nil

@@ -78,6 +78,7 @@ func (s *Service) DeleteTag(ctx context.Context, c Caller, id int64) (*damask.Ta
 	if err := s.store.DeleteTag(ctx, c.Account.ID, id); err != nil {
 		return nil, fmt.Errorf("delete tag %d: %w", id, err)
 	}
+	s.record(ctx, c, damask.AuditTagDeleted, fmt.Sprintf("tag %d", id), t.Name)
 	return t, nil
 }
 

@@ -57,6 +57,7 @@ func (s *Service) createUser(ctx context.Context, c Caller, ch UserChanges) (*da
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		return nil, fmt.Errorf("create user: %w", err)
 	}
+	s.record(ctx, c, damask.AuditUserCreated, userTarget(u), "role "+string(u.Role))
 	return u, nil
 }
 
@@ -78,13 +79,32 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, ch UserCha
 			return nil, damask.Errorf(damask.EFORBIDDEN, "Only the account holder may change the holder")
 		}
 	}
+	before := *u
 	if err := s.applyUser(c, u, ch); err != nil {
 		return nil, err
 	}
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return nil, fmt.Errorf("update user %d: %w", id, err)
 	}
+	s.recordUser(ctx, c, &before, u)
 	return u, nil
+}
+
+// recordUser writes the audit events of a change to a user.
+func (s *Service) recordUser(ctx context.Context, c Caller, before, after *damask.User) {
+	target := userTarget(after)
+	switch {
+	case before.Role != after.Role:
+		s.record(ctx, c, damask.AuditRoleChanged, target, string(before.Role)+" -> "+string(after.Role))
+	case before.Disabled != after.Disabled:
+		s.record(ctx, c, damask.AuditUserChanged, target, map[bool]string{true: "disabled", false: "enabled"}[after.Disabled])
+	}
+	if before.PasswordHash != after.PasswordHash {
+		s.record(ctx, c, damask.AuditPasswordSet, target, "")
+	}
+	if before.Login != after.Login || before.Email != after.Email {
+		s.record(ctx, c, damask.AuditUserChanged, target, "login or e-mail changed")
+	}
 }
 
 // applyUser validates the changes and writes them into u.
@@ -162,6 +182,7 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, id int64) (*damask.U
 	if err := s.store.DeleteUser(ctx, c.Account.ID, id); err != nil {
 		return nil, fmt.Errorf("delete user %d: %w", id, err)
 	}
+	s.record(ctx, c, damask.AuditUserDeleted, userTarget(u), "")
 	return u, nil
 }
 
@@ -176,5 +197,8 @@ func (s *Service) AddUser(ctx context.Context, account string, ch UserChanges) (
 	if err != nil {
 		return nil, fmt.Errorf("account %s holder: %w", account, err)
 	}
-	return s.createUser(ctx, Caller{Account: a, User: holder}, ch)
+	op := operator(a)
+	op.User = holder // for the role checks; the event's source says operator
+	u, err := s.createUser(ctx, op, ch)
+	return u, err
 }

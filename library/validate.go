@@ -144,3 +144,12 @@ func splitList(s string) []string {
 }
 
 func validUTF8(s string) bool { return utf8.ValidString(s) }
+
+// truncateRunes cuts s to at most n characters, for logs.
+func truncateRunes(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}

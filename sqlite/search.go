@@ -664,11 +664,12 @@ func (db *DB) AssetFacets(ctx context.Context, f damask.AssetFilter) (damask.Fac
 		if err := rows.Close(); err != nil {
 			return err
 		}
+		// The cut takes tags in the order of the answer, ties by name: cut
+		// by id, it would keep other tags of a count than those it shows.
 		rows, err = tx.QueryContext(ctx, `WITH m AS (`+sample+`),
-			c AS (SELECT x.tag_id, count(*) AS n FROM m JOIN asset_tags x ON x.asset_id = m.id
-				GROUP BY x.tag_id ORDER BY n DESC, x.tag_id LIMIT `+fmt.Sprint(damask.FacetTags)+`)
+			c AS (SELECT x.tag_id, count(*) AS n FROM m JOIN asset_tags x ON x.asset_id = m.id GROUP BY x.tag_id)
 			SELECT t.id, t.account_id, t.name, t.created_at, c.n FROM c JOIN tags t ON t.id = c.tag_id
-			ORDER BY c.n DESC, t.name`, args...)
+			ORDER BY c.n DESC, t.name LIMIT `+fmt.Sprint(damask.FacetTags), args...)
 		if err != nil {
 			return fmt.Errorf("tags: %w", err)
 		}

@@ -563,6 +563,28 @@ func testSearchFacets(t *testing.T, s damask.Store, c *catalogue) {
 	}
 }
 
+// testSearchFacetTags checks the cut of a facet with more tags than it
+// answers: the first FacetTags by count, then by name.
+func testSearchFacetTags(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	acct, h := newAccount(t, s, "acme")
+	n := damask.FacetTags + 5
+	var names []string
+	// Made in reverse order, so that ids do not follow names.
+	for i := n - 1; i >= 0; i-- {
+		tg := &damask.Tag{AccountID: acct.ID, Name: fmt.Sprintf("tag%02d", i)}
+		must(t, "CreateTag", s.CreateTag(ctx, tg))
+		names = append(names, tg.Name)
+	}
+	many := newSearchAsset(t, s, h, searchSpec{title: "Many", filename: "many.jpg", tags: names})
+	few := newSearchAsset(t, s, h, searchSpec{title: "Few", filename: "few.jpg", tags: []string{"tag50", "tag51", "tag52"}})
+	fc, err := s.AssetFacets(ctx, damask.AssetFilter{AccountID: acct.ID})
+	must(t, "AssetFacets", err)
+	want := facetsOf([]*damask.Asset{many, few})
+	want.Tags = want.Tags[:damask.FacetTags]
+	diff(t, "facets", viewFacets(want), viewFacets(fc))
+}
+
 // testSearchIndex checks that the index follows every write in the call
 // that makes it.
 func testSearchIndex(t *testing.T, s damask.Store) {

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"Search", testSearch},
 		{"SearchIndex", testSearchIndex},
 		{"SearchPaging", testSearchPaging},
+		{"SearchFacetTags", testSearchFacetTags},
 		{"Trash", testTrash},
 		{"PurgeTrash", testPurgeTrash},
 		{"Uploads", testUploads},
