@@ -52,6 +52,12 @@ func pageOf(r *http.Request) (damask.Page, error) {
 // list answers a page of a collection with its paging headers; an empty
 // page is 404 with an empty array, as the 2007 text has it.
 func (s *Server) list(w http.ResponseWriter, r *http.Request, name string, items []node, total int, p damask.Page) {
+	s.listMore(w, r, name, items, total, p, p.Offset()+len(items) < total)
+}
+
+// listMore is list for a total that may be an estimate: more tells whether
+// a next page exists.
+func (s *Server) listMore(w http.ResponseWriter, r *http.Request, name string, items []node, total int, p damask.Page, more bool) {
 	h := w.Header()
 	h.Set("X-Total-Count", strconv.Itoa(total))
 	var links []string
@@ -64,7 +70,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, name string, items
 		u.RawQuery = q.Encode()
 		links = append(links, fmt.Sprintf(`<%s%s>; rel="%s"`, info(r).base, u.RequestURI(), rel))
 	}
-	if p.Offset()+len(items) < total {
+	if more {
 		link(p.Number+1, "next")
 	}
 	if p.Number > 1 && total > 0 {
@@ -382,7 +388,7 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 		s.keysetList(w, r, "assets", items, l)
 		return
 	}
-	s.list(w, r, "assets", items, l.Total, q.Page)
+	s.listMore(w, r, "assets", items, l.Total, q.Page, l.Next != "")
 }
 
 // keysetList answers a page reached by cursor, linking the next one.
