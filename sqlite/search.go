@@ -238,11 +238,6 @@ func column[T any](ctx context.Context, q querier, query string, args ...any) ([
 	return out, rows.Err()
 }
 
-// bm25Weights rank a word in the title above one in the tags, the
-// filename, the description and camera, and those above extracted text;
-// filter tokens do not count.
-const bm25Weights = "10.0, 2.0, 4.0, 5.0, 2.0, 1.0, 0"
-
 // plan is a compiled filter: an FTS5 MATCH on the account's index that
 // drives the scan (empty: scan the account's assets instead) and SQL
 // conditions on the asset a.
@@ -252,6 +247,9 @@ type plan struct {
 	conds []string
 	args  []any
 	words bool // the query holds words, so relevance can rank it
+	// terms are the query's required words and phrases, as FTS5 strings
+	// without a column: relevance asks in which fields they all stand.
+	terms []string
 }
 
 // compile turns the filter into a plan. Parts of the query that the index
@@ -273,6 +271,9 @@ func compile(f damask.AssetFilter) plan {
 		if x, ok := p.fts(e); ok {
 			if x != "" {
 				pos = append(pos, x)
+				if t := term(e); t != "" {
+					p.terms = append(p.terms, t)
+				}
 			}
 			continue
 		}
@@ -471,11 +472,53 @@ func hasToken(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) >= 0
 }
 
-// relevanceWindow bounds ranking: a query by relevance ranks the newest
-// relevanceWindow matches and not all of them, so that a common word among
-// a million assets still answers in milliseconds. A rare word (fewer
-// matches than the window) is ranked whole.
+// term is a required word or phrase of any field as an FTS5 string, ""
+// for anything else.
+func term(e search.Expr) string {
+	switch e := e.(type) {
+	case search.Word:
+		if e.Field == search.AnyField {
+			if e.Prefix {
+				return quote(unmarked(e.Value)) + " *"
+			}
+			return quote(unmarked(e.Value))
+		}
+	case search.Phrase:
+		if e.Field == search.AnyField {
+			return quote(unmarked(strings.Join(e.Words, " ")))
+		}
+	}
+	return ""
+}
+
+// Relevance ranks the newest relevanceWindow matches, and not all of them,
+// so that a common word among a million assets still answers in
+// milliseconds; a rarer query (fewer matches than the window) is ranked
+// whole. It ranks by where the words stand: all of them in the title
+// first, then in the tags, the filename, the description; newest first
+// within a rank. (FTS5's bm25 would read every posting of each word to
+// weigh it, which for a common word among a million assets is tens of
+// milliseconds; asking the index whether the words stand in a field, from
+// the oldest candidate on, reads only the window.)
 const relevanceWindow = 500
+
+var relevanceFields = []string{"title", "tags", "filename", "description"}
+
+// ranks is the ORDER BY of relevance over the candidates m, with its
+// arguments; dir is " DESC" for best first.
+func (p plan) ranks(dir string) (string, []any) {
+	if len(p.terms) == 0 {
+		return "m.id" + dir, nil
+	}
+	var by []string
+	var args []any
+	all := "(" + strings.Join(p.terms, " AND ") + ")"
+	for _, f := range relevanceFields {
+		by = append(by, "(m.id IN (SELECT rowid FROM "+p.table+" WHERE "+p.table+" MATCH ? AND rowid >= (SELECT min(id) FROM m)))"+dir)
+		args = append(args, f+" : "+all)
+	}
+	return strings.Join(append(by, "m.id"+dir), ", "), args
+}
 
 // order is how a list is sorted: the ORDER BY, and the keyset condition
 // that starts a page after a cursor.
@@ -505,9 +548,13 @@ func orderOf(sort string, words bool, rowid string) (order, error) {
 		if !words {
 			return orderOf("", false, rowid) // nothing to rank by
 		}
-		// bm25 is lower for better matches: the best come first unless
-		// "-relevance" asks for the reverse.
-		return order{by: "m.score" + dir + ", a.id DESC", relevance: true}, nil
+		// The best come first unless "-relevance" asks for the reverse.
+		if key == "" || !desc {
+			dir = " DESC"
+		} else {
+			dir = " ASC"
+		}
+		return order{by: dir, relevance: true}, nil
 	case key == "", key == "created_on":
 		if key == "" {
 			dir, cmp = " DESC", "<"
@@ -540,6 +587,15 @@ func (p plan) from(accountID int64) (from string, where []string, args []any, ro
 		append([]any{accountID}, p.args...), "a.id"
 }
 
+// ids is from for queries that want only the ids of the matches: without
+// conditions on the row, the index alone answers, with no join to pay for.
+func (p plan) ids(accountID int64) (from string, where []string, args []any, rowid string) {
+	if p.match != "" && len(p.conds) == 0 {
+		return p.table, []string{p.table + " MATCH ?"}, []any{p.match}, p.table + ".rowid"
+	}
+	return p.from(accountID)
+}
+
 // Assets lists the assets the filter chooses, with their tags.
 func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset, int, error) {
 	what := fmt.Sprintf("assets of account %d", f.AccountID)
@@ -548,7 +604,7 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 	}
 	p := compile(f)
 	from, where, args, rowid := p.from(f.AccountID)
-	o, err := orderOf(f.Sort, p.words && p.match != "", rowid) // bm25 needs the index to drive
+	o, err := orderOf(f.Sort, p.words && p.match != "", rowid) // ranking needs the index to drive
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: %s: %w", what, err)
 	}
@@ -560,12 +616,13 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 		if f.After != nil {
 			off = f.After.Offset
 		}
-		query = `SELECT ` + assetColumns + ` FROM (
-				SELECT ` + rowid + ` AS id, bm25(` + p.table + `, ` + bm25Weights + `) AS score
-				FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") + `
-				ORDER BY ` + rowid + ` DESC LIMIT ` + fmt.Sprint(relevanceWindow) + `) m
-			JOIN assets a ON a.id = m.id
-			ORDER BY ` + o.by + ` LIMIT ? OFFSET ?`
+		by, rargs := p.ranks(o.by)
+		ifrom, iwhere, _, irowid := p.ids(f.AccountID)
+		query = `WITH m AS (SELECT ` + irowid + ` AS id FROM ` + ifrom + ` WHERE ` + strings.Join(iwhere, " AND ") + `
+				ORDER BY ` + irowid + ` DESC LIMIT ` + fmt.Sprint(relevanceWindow) + `)
+			SELECT ` + assetColumns + ` FROM m JOIN assets a ON a.id = m.id
+			ORDER BY ` + by + ` LIMIT ? OFFSET ?`
+		args = append(args[:len(args):len(args)], rargs...)
 	} else {
 		if f.After != nil {
 			cond, cargs := o.after(f.After)
@@ -691,7 +748,7 @@ func (db *DB) AssetFacets(ctx context.Context, f damask.AssetFilter) (damask.Fac
 // takes as long for a million matches as for a thousand. (An exact count
 // of a common word among a million assets reads every posting of it.)
 func (p plan) estimate(ctx context.Context, tx *sql.Tx, accountID int64, args []any) (int, error) {
-	from, where, _, rowid := p.from(accountID)
+	from, where, _, rowid := p.ids(accountID)
 	var n int
 	var oldest sql.NullInt64
 	err := tx.QueryRowContext(ctx, `SELECT count(*), min(id) FROM (SELECT `+rowid+` AS id FROM `+from+
@@ -720,11 +777,8 @@ func (p plan) estimate(ctx context.Context, tx *sql.Tx, accountID int64, args []
 // facets and benchmarks, not for every page of a list.
 func (db *DB) Count(ctx context.Context, f damask.AssetFilter) (int, error) {
 	p := compile(f)
-	from, where, args, _ := p.from(f.AccountID)
+	from, where, args, _ := p.ids(f.AccountID)
 	query := "SELECT count(*) FROM " + from + " WHERE " + strings.Join(where, " AND ")
-	if p.match != "" && len(p.conds) == 0 {
-		query = "SELECT count(*) FROM " + p.table + " WHERE " + p.table + " MATCH ?" // no join to pay for
-	}
 	var n int
 	err := db.view(ctx, fmt.Sprintf("count assets of account %d", f.AccountID), func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, query, args...).Scan(&n)

@@ -15,6 +15,7 @@ import (
 	"damask"
 	"damask/httpapi"
 	"damask/library"
+	"damask/search"
 	"damask/synth"
 )
 
@@ -150,6 +151,8 @@ func benchSearch(ctx context.Context, env environment, lib *openLibrary, seed ui
 	}
 	cases = append(cases, searchCase{"keyset page (same depth)", q("query", common, "sort", "-created_on", "cursor", deep.Next)})
 
+	defer countBench(ctx, env, lib, c, common, runs)
+
 	srv := httptest.NewServer(httpapi.New(lib.svc, httpapi.Config{}))
 	defer srv.Close()
 	client := srv.Client()
@@ -214,3 +217,21 @@ func pct(ds []time.Duration, p int) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+// countBench times the exact count of the common word's matches, which a
+// list only estimates above damask.ExactCount.
+func countBench(ctx context.Context, env environment, lib *openLibrary, c library.Caller, word string, runs int) {
+	f := damask.AssetFilter{AccountID: c.Account.ID, Query: search.Word{Value: word}}
+	var ds []time.Duration
+	n := 0
+	for range runs {
+		t0 := time.Now()
+		var err error
+		if n, err = lib.db.Count(ctx, f); err != nil {
+			fmt.Fprintf(env.stderr, "count: %v\n", err)
+			return
+		}
+		ds = append(ds, time.Since(t0))
+	}
+	fmt.Fprintf(env.stdout, "| exact count of the common word (store) | %d | | | %s | %s | |\n", n, ms(pct(ds, 50)), ms(pct(ds, 95)))
+}
