@@ -495,14 +495,13 @@ func term(e search.Expr) string {
 // so that a common word among a million assets still answers in
 // milliseconds; a rarer query (fewer matches than the window) is ranked
 // whole. It ranks by where the words stand: all of them in the title
-// first, then in the tags, the filename, the description; newest first
-// within a rank. (FTS5's bm25 would read every posting of each word to
+// first, then in the tags; newest first within a rank. (FTS5's bm25 would read every posting of each word to
 // weigh it, which for a common word among a million assets is tens of
 // milliseconds; asking the index whether the words stand in a field, from
 // the oldest candidate on, reads only the window.)
 const relevanceWindow = 500
 
-var relevanceFields = []string{"title", "tags", "filename", "description"}
+var relevanceFields = []string{"title", "tags"}
 
 // ranks is the ORDER BY of relevance over the candidates m, with its
 // arguments; dir is " DESC" for best first.
@@ -512,10 +511,12 @@ func (p plan) ranks(dir string) (string, []any) {
 	}
 	var by []string
 	var args []any
+	// The whole match goes along, so that the index reads no more of a
+	// word's postings than the candidates' own query did.
 	all := "(" + strings.Join(p.terms, " AND ") + ")"
 	for _, f := range relevanceFields {
 		by = append(by, "(m.id IN (SELECT rowid FROM "+p.table+" WHERE "+p.table+" MATCH ? AND rowid >= (SELECT min(id) FROM m)))"+dir)
-		args = append(args, f+" : "+all)
+		args = append(args, p.match+" AND ("+f+" : "+all+")")
 	}
 	return strings.Join(append(by, "m.id"+dir), ", "), args
 }
