@@ -14,8 +14,9 @@ import (
 )
 
 // newService is a service over real stores in a temporary folder, with
-// cheap password hashes and a clock the test moves.
-func newService(t *testing.T, now *time.Time) *library.Service {
+// cheap password hashes and a clock the test moves; the store is answered
+// too, for what only the store does (bulk loads).
+func newService(t *testing.T, now *time.Time) (*library.Service, *sqlite.DB) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
@@ -35,13 +36,13 @@ func newService(t *testing.T, now *time.Time) *library.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svc
+	return svc, db
 }
 
 func TestAuthenticate(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	svc := newService(t, &now)
+	svc, _ := newService(t, &now)
 	a, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
 		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "first password"})
 	if err != nil {
@@ -88,7 +89,7 @@ func TestAuthenticate(t *testing.T) {
 func TestAuthenticateThrottles(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	svc := newService(t, &now)
+	svc, _ := newService(t, &now)
 	a, _, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
 		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "right password"})
 	if err != nil {

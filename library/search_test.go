@@ -3,14 +3,11 @@ package library_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
+	"time"
 
 	"damask"
-	"damask/blob/disk"
 	"damask/library"
-	"damask/password"
-	"damask/sqlite"
 )
 
 // TestCursorPastEstimate walks a list whose count is an estimate below the
@@ -18,20 +15,8 @@ import (
 // cursors must lead to the end all the same.
 func TestCursorPastEstimate(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	blobs, err := disk.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
-	svc, err := library.New(db, blobs, library.Options{Password: password.Params{Memory: 64, Time: 1, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	now := time.Now()
+	svc, db := newService(t, &now)
 	acct, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
 		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "a password"})
 	if err != nil {
