@@ -85,6 +85,8 @@ const (
 // taken"). Lists answer the page asked for and the total count.
 type Store interface {
 	AuditLog
+	TokenStore
+	SessionStore
 
 	// CreateAccount stores a new account and its holder in one transaction,
 	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.

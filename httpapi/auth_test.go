@@ -202,6 +202,8 @@ func allRoutes(id string) []route {
 		{"GET", "/api/assets/" + id + "/versions"}, {"POST", "/api/assets/" + id + "/versions"},
 		{"GET", "/api/assets/" + id + "/versions/1"},
 		{"POST", "/api/upload"}, {"GET", "/api/uploads/" + id},
+		{"GET", "/api/tokens"}, {"POST", "/api/tokens"},
+		{"GET", "/api/tokens/" + id}, {"DELETE", "/api/tokens/" + id},
 	}
 }
 

@@ -55,6 +55,9 @@ var (
 	userResource = resource{"user",
 		fields("login", "email", "first_name", "last_name", "role", "password", "disabled"),
 		fields("id", "created_on", "updated_on")}
+	tokenResource = resource{"token",
+		fields("name", "read_only", "expires_on", "expires_in_days"),
+		fields("id", "prefix", "user_id", "created_on", "last_used_on", "revoked_on", "token")}
 	accountResource = resource{"account",
 		fields("company_name", "billing_email", "country", "plan", "api_enabled", "public_links"),
 		fields("id", "subdomain", "account_holder_id", "branding", "branding_info", "trial", "stats",

@@ -72,6 +72,22 @@ func auditDoc(e *damask.AuditEvent) node {
 	)
 }
 
+// tokenDoc is an API token, never with its hash; the secret is added to
+// the answer of a create only.
+func tokenDoc(t *damask.Token) node {
+	return record("token",
+		integer("id", t.ID),
+		str("name", t.Name),
+		str("prefix", t.Prefix),
+		boolean("read_only", t.ReadOnly),
+		integer("user_id", t.UserID),
+		datetime("created_on", t.CreatedAt),
+		datetime("expires_on", t.ExpiresAt),
+		datetime("last_used_on", t.LastUsedAt),
+		datetime("revoked_on", t.RevokedAt),
+	)
+}
+
 func tagDoc(t *damask.Tag) node {
 	return record("tag",
 		integer("id", t.ID),

@@ -23,6 +23,11 @@ func (s *Server) routes() {
 	m.HandleFunc("PUT /api/users/{id}", s.updateUser)
 	m.HandleFunc("DELETE /api/users/{id}", s.deleteUser)
 
+	m.HandleFunc("GET /api/tokens", s.listTokens)
+	m.HandleFunc("POST /api/tokens", s.createToken)
+	m.HandleFunc("GET /api/tokens/{id}", s.showToken)
+	m.HandleFunc("DELETE /api/tokens/{id}", s.revokeToken)
+
 	m.HandleFunc("GET /api/tags", s.listTags)
 	m.HandleFunc("POST /api/tags", s.createTag)
 	m.HandleFunc("GET /api/tags/{id}", s.showTag)

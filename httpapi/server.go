@@ -124,12 +124,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, damask.Errorf(damask.EFORBIDDEN, "The API of this account is switched off: the account holder must enable it under Account -> API"))
 		return
 	}
-	u, err := s.authenticate(r, a)
+	c, err := s.authenticate(r, a)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	req.caller = library.Caller{Account: a, User: u, Source: s.source(r)}
+	req.caller = c
 
 	r.URL.Path = stripFormat(r.URL.Path)
 	r.URL.RawPath = ""
@@ -176,21 +176,10 @@ func stripFormat(p string) string {
 }
 
 // accountOf chooses the account by host: a subdomain of the configured
-// domain names an account; any other host is the default account.
+// domain names an account; any other host is the default account. The web
+// pages choose the same way, through the same function.
 func (s *Server) accountOf(r *http.Request) (*damask.Account, error) {
-	host := strings.ToLower(r.Host)
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	name := library.DefaultAccount
-	if d := strings.ToLower(s.cfg.Domain); d != "" && strings.HasSuffix(host, "."+d) {
-		name = strings.TrimSuffix(host, "."+d)
-	}
-	a, err := s.svc.AccountByName(r.Context(), name)
-	if damask.ErrorCode(err) == damask.ENOTFOUND {
-		return nil, damask.Errorf(damask.ENOTFOUND, "No account at this address")
-	}
-	return a, err
+	return s.svc.AccountByHost(r.Context(), r.Host, s.cfg.Domain)
 }
 
 func (s *Server) secure(r *http.Request) bool {
@@ -222,12 +211,19 @@ func (s *Server) source(r *http.Request) string {
 	return host
 }
 
-func (s *Server) authenticate(r *http.Request, a *damask.Account) (*damask.User, error) {
+// authenticate finds the caller: Basic auth with a password or an API
+// token as the password, or "Authorization: Bearer" with a token.
+func (s *Server) authenticate(r *http.Request, a *damask.Account) (library.Caller, error) {
+	if scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		if secret = strings.TrimSpace(secret); secret != "" {
+			return s.svc.AuthenticateBearer(r.Context(), a, secret, s.source(r))
+		}
+	}
 	login, pw, ok := r.BasicAuth()
 	if !ok || login == "" {
-		return nil, damask.Errorf(damask.EUNAUTHORIZED, "Sign in with HTTP Basic auth: your login or e-mail, and your password")
+		return library.Caller{}, damask.Errorf(damask.EUNAUTHORIZED, "Sign in with HTTP Basic auth: your login or e-mail, and your password or an API token; or send a token as Authorization: Bearer")
 	}
-	return s.svc.Authenticate(r.Context(), a, login, pw, s.source(r))
+	return s.svc.AuthenticateBasic(r.Context(), a, login, pw, s.source(r))
 }
 
 // status maps the domain's error codes to HTTP statuses: the one place

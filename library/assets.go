@@ -243,6 +243,9 @@ func (s *Service) Version(ctx context.Context, c Caller, id int64, n int) (*dama
 
 // Upload records a stored file as an upload, for a later create or update.
 func (s *Service) Upload(ctx context.Context, c Caller, f *StoredFile) (*damask.Upload, error) {
+	if err := writable(c); err != nil {
+		return nil, err
+	}
 	u := &damask.Upload{AccountID: c.Account.ID, UserID: c.User.ID, Filename: f.Filename,
 		ContentType: f.ContentType, Size: f.Blob.Size, Blob: f.Blob.Ref, ExpiresAt: s.now().Add(damask.UploadLifetime)}
 	if err := s.store.CreateUpload(ctx, u); err != nil {
@@ -261,7 +264,7 @@ type Download struct {
 // Download opens version n (0: the current one) of an asset for the
 // caller. Guests may preview but not download originals.
 func (s *Service) Download(ctx context.Context, c Caller, id int64, n int) (*Download, error) {
-	if err := require(c, damask.RoleMember, "download originals (guests may preview only)"); err != nil {
+	if err := requireRole(c, damask.RoleMember, "download originals (guests may preview only)"); err != nil {
 		return nil, err
 	}
 	a, err := s.store.Asset(ctx, c.Account.ID, id)

@@ -25,7 +25,7 @@ func operator(a *damask.Account) Caller { return Caller{Account: a, Source: "ope
 // Audit lists the security events of the caller's account, newest first;
 // holder and admins may.
 func (s *Service) Audit(ctx context.Context, c Caller, p damask.Page) ([]*damask.AuditEvent, int, error) {
-	if err := require(c, damask.RoleAdmin, "read the audit log"); err != nil {
+	if err := requireRole(c, damask.RoleAdmin, "read the audit log"); err != nil {
 		return nil, 0, err
 	}
 	es, n, err := s.store.AuditEvents(ctx, c.Account.ID, p)

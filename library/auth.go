@@ -14,20 +14,66 @@ import (
 	"damask/password"
 )
 
-// Authenticate finds the enabled user of the account whose login or e-mail
-// and password these are. Unknown logins and wrong passwords take the same
-// path (a dummy hash is checked) and answer the same EUNAUTHORIZED, so that
-// no answer tells whether a login exists. After too many failures from one
-// source or for one login, it answers ETHROTTLED with the wait in seconds.
+// Authenticate finds the enabled user of the account whose login or
+// e-mail and password these are: a password only, never an API token, so
+// that a token cannot start a web session. Unknown logins and wrong
+// passwords take the same path (a dummy hash is checked) and answer the
+// same EUNAUTHORIZED, so that no answer tells whether a login exists.
+// After too many failures from one source or for one login, it answers
+// ETHROTTLED with the wait in seconds.
 //
 // A verified password is remembered for a while, keyed by an HMAC of the
 // credentials under a per-process key, so that Basic auth on every API
 // request does not pay for argon2id each time. The entry holds the hash it
-// was verified against: a changed password or a disabled user misses.
+// was verified against and the user is read afresh on every hit: a changed
+// password or a disabled user misses at once, whichever process made the
+// change.
 func (s *Service) Authenticate(ctx context.Context, a *damask.Account, login, pw, source string) (*damask.User, error) {
 	if wait := s.throttle.wait(a.ID, login, source); wait > 0 {
 		return nil, throttled(wait)
 	}
+	return s.password(ctx, a, login, pw, source, "")
+}
+
+// AuthenticateBasic finds the caller of an API request with HTTP Basic
+// auth: a login or e-mail, and the password or one of the user's API
+// tokens, so that old clients can use a token. A token's user must be the
+// one the login names, and the caller then carries the token. Failures
+// are answered, recorded and throttled as in Authenticate.
+func (s *Service) AuthenticateBasic(ctx context.Context, a *damask.Account, login, secret, source string) (Caller, error) {
+	if wait := s.throttle.wait(a.ID, login, source); wait > 0 {
+		return Caller{}, throttled(wait)
+	}
+	why := ""
+	if tokenShaped(secret) {
+		t, u, reason, err := s.liveToken(ctx, a, secret)
+		if err != nil {
+			return Caller{}, fmt.Errorf("authenticate: %w", err)
+		}
+		if t != nil {
+			named, err := s.store.UserByLogin(ctx, a.ID, login)
+			if err != nil && damask.ErrorCode(err) != damask.ENOTFOUND {
+				return Caller{}, fmt.Errorf("authenticate: %w", err)
+			}
+			if named != nil && named.ID == u.ID {
+				return Caller{Account: a, User: u, Source: source, Token: t}, nil
+			}
+			reason = tokenTarget(t) + " sent with another login"
+		}
+		// Not a usable token; it may still be a password that happens
+		// to look like one, checked like any other.
+		why = reason
+	}
+	u, err := s.password(ctx, a, login, secret, source, why)
+	if err != nil {
+		return Caller{}, err
+	}
+	return Caller{Account: a, User: u, Source: source}, nil
+}
+
+// password checks a login's password, through the cache of verified
+// credentials; a failure is recorded with the detail why.
+func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, source, why string) (*damask.User, error) {
 	key := s.creds.key(a.ID, login, pw)
 	if id, hash, ok := s.creds.get(key); ok {
 		u, err := s.store.User(ctx, a.ID, id)
@@ -46,16 +92,23 @@ func (s *Service) Authenticate(ctx context.Context, a *damask.Account, login, pw
 	}
 	ok, verr := password.Verify(pw, hash)
 	if u == nil || !ok || verr != nil || u.Disabled {
-		// Under attack this writes an event a try until the throttle
-		// holds the source back; the login is kept, a password never.
-		s.record(ctx, Caller{Account: a, Source: source}, damask.AuditSignInFailed, "login "+truncateRunes(login, 64), "")
-		if wait := s.throttle.fail(a.ID, login, source); wait > 0 {
-			return nil, throttled(wait)
-		}
-		return nil, damask.Errorf(damask.EUNAUTHORIZED, "Wrong login or password")
+		return nil, s.failed(ctx, a, login, source, why, "Wrong login or password")
 	}
 	s.creds.put(key, u.ID, u.PasswordHash)
 	return u, nil
+}
+
+// failed records a failed sign-in and counts it in the throttle, and
+// answers the error for the client: EUNAUTHORIZED with msg, or ETHROTTLED
+// once this failure reaches the limit. Under attack this writes an event a
+// try until the throttle holds the source back; the login is kept, a
+// password or a secret never.
+func (s *Service) failed(ctx context.Context, a *damask.Account, login, source, detail, msg string) error {
+	s.record(ctx, Caller{Account: a, Source: source}, damask.AuditSignInFailed, "login "+truncateRunes(login, 64), detail)
+	if wait := s.throttle.fail(a.ID, login, source); wait > 0 {
+		return throttled(wait)
+	}
+	return damask.Errorf(damask.EUNAUTHORIZED, "%s", msg)
 }
 
 func throttled(wait time.Duration) error {

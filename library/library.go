@@ -19,6 +19,10 @@ type Caller struct {
 	User    *damask.User
 	// Source is the client's address, for the audit log.
 	Source string
+	// Token is the API token the caller signed in with; nil for a
+	// password. A token may not make tokens nor change passwords or roles,
+	// and a read-only one may change nothing.
+	Token *damask.Token
 }
 
 // Options are the operator's settings the service needs.
@@ -49,6 +53,7 @@ type Service struct {
 	creds    *credCache
 	throttle *throttle
 	dummy    string // a hash verified for unknown logins, so that they cost as much as known ones
+	oidc     *providers
 }
 
 // New returns a service over the given stores.
@@ -83,6 +88,7 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		creds:    newCredCache(),
 		throttle: newThrottle(o.Now),
 		dummy:    dummy,
+		oidc:     newProviders(),
 	}, nil
 }
 
@@ -101,8 +107,28 @@ func (s *Service) Plan(a *damask.Account) damask.Plan {
 // MaxFileSize is the largest file accepted, in bytes.
 func (s *Service) MaxFileSize() int64 { return s.maxFile }
 
-// require answers EFORBIDDEN unless the caller's role includes min.
+// require answers EFORBIDDEN unless the caller may make a change that
+// needs the role min. Every service method that changes anything calls it
+// (or writable) first, which makes it the one place where a read-only
+// token is refused: reads that need a role call requireRole instead.
 func require(c Caller, min damask.Role, doing string) error {
+	if err := writable(c); err != nil {
+		return err
+	}
+	return requireRole(c, min, doing)
+}
+
+// writable answers EFORBIDDEN when the caller signed in with a read-only
+// token.
+func writable(c Caller) error {
+	if c.Token != nil && c.Token.ReadOnly {
+		return damask.Errorf(damask.EFORBIDDEN, "This token is read-only")
+	}
+	return nil
+}
+
+// requireRole answers EFORBIDDEN unless the caller's role includes min.
+func requireRole(c Caller, min damask.Role, doing string) error {
 	if c.User == nil || !c.User.Role.AtLeast(min) {
 		return damask.Errorf(damask.EFORBIDDEN, "Your role may not %s", doing)
 	}

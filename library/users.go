@@ -66,6 +66,9 @@ func (s *Service) createUser(ctx context.Context, c Caller, ch UserChanges) (*da
 // users and roles, but nobody becomes holder this way and only the holder
 // changes the holder.
 func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, ch UserChanges) (*damask.User, error) {
+	if err := writable(c); err != nil {
+		return nil, err
+	}
 	u, err := s.store.User(ctx, c.Account.ID, id)
 	if err != nil {
 		return nil, err
@@ -107,8 +110,18 @@ func (s *Service) recordUser(ctx context.Context, c Caller, before, after *damas
 	}
 }
 
-// applyUser validates the changes and writes them into u.
+// applyUser validates the changes and writes them into u. A caller signed
+// in with a token may set neither passwords nor roles: a stolen token must
+// not become the account, nor outlive its revocation.
 func (s *Service) applyUser(c Caller, u *damask.User, ch UserChanges) error {
+	if c.Token != nil {
+		switch {
+		case ch.Password != nil:
+			return damask.Errorf(damask.EFORBIDDEN, "Tokens cannot set passwords: sign in with your password")
+		case ch.Role != nil && damask.Role(*ch.Role) != u.Role:
+			return damask.Errorf(damask.EFORBIDDEN, "Tokens cannot change roles: sign in with your password")
+		}
+	}
 	var err error
 	if ch.Login != nil {
 		if u.Login, err = validLogin(*ch.Login); err != nil {
@@ -201,4 +214,53 @@ func (s *Service) AddUser(ctx context.Context, account string, ch UserChanges) (
 	op.User = holder // for the role checks; the event's source says operator
 	u, err := s.createUser(ctx, op, ch)
 	return u, err
+}
+
+// SetPassword is the operator's reset of a user's password, by account and
+// login (or e-mail). The old password stops working at once, in cached
+// credentials too; the user's API tokens stay valid (revoke them through
+// the API).
+func (s *Service) SetPassword(ctx context.Context, account, login, pw string) (*damask.User, error) {
+	if err := validPassword(pw); err != nil {
+		return nil, err
+	}
+	return s.operatorChange(ctx, account, login, func(u *damask.User) (err error) {
+		u.PasswordHash, err = password.Hash(pw, s.pwParams)
+		return err
+	})
+}
+
+// SetDisabled is the operator's switch of a user, by account and login
+// (or e-mail). A disabled user can neither sign in nor use a token, at
+// once; the holder cannot be disabled.
+func (s *Service) SetDisabled(ctx context.Context, account, login string, disabled bool) (*damask.User, error) {
+	return s.operatorChange(ctx, account, login, func(u *damask.User) error {
+		if disabled && u.Role == damask.RoleHolder {
+			return damask.Errorf(damask.EFORBIDDEN, "The account holder cannot be disabled")
+		}
+		u.Disabled = disabled
+		return nil
+	})
+}
+
+// operatorChange applies change to a user and records it as the
+// operator's.
+func (s *Service) operatorChange(ctx context.Context, account, login string, change func(*damask.User) error) (*damask.User, error) {
+	a, err := s.store.AccountByName(ctx, account)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", account, err)
+	}
+	u, err := s.store.UserByLogin(ctx, a.ID, login)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: %w", login, err)
+	}
+	before := *u
+	if err := change(u); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("update user %d: %w", u.ID, err)
+	}
+	s.recordUser(ctx, operator(a), &before, u)
+	return u, nil
 }

@@ -46,6 +46,11 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"PurgeTrash", testPurgeTrash},
 		{"Uploads", testUploads},
 		{"Blobs", testBlobs},
+		{"Sessions", testSessions},
+		{"ExpiredSessions", testExpiredSessions},
+		{"OIDCConfig", testOIDCConfig},
+		{"OIDCLogins", testOIDCLogins},
+		{"Tokens", testTokens},
 		{"TenantIsolation", testTenantIsolation},
 		{"ConcurrentWriters", testConcurrentWriters},
 	}

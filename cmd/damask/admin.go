@@ -10,12 +10,15 @@ import (
 	"damask/library"
 )
 
-const accountUse = "account create NAME --holder LOGIN --email E [--plan PLAN] | account api NAME on|off | account plan NAME PLAN"
+const accountUse = "account create NAME --holder LOGIN --email E [--plan PLAN] | account api NAME on|off | account plan NAME PLAN | " + oidcUse
 
 // account create|api|plan
 func account(ctx context.Context, env environment, args []string) error {
 	if len(args) == 0 {
-		return usageError("account: create, api or plan?")
+		return usageError("account: create, api, plan or oidc?")
+	}
+	if args[0] == "oidc" {
+		return accountOIDC(ctx, env, args[1:])
 	}
 	fs := flag.NewFlagSet("account "+args[0], flag.ContinueOnError)
 	var st storage
@@ -67,34 +70,69 @@ func account(ctx context.Context, env environment, args []string) error {
 	})
 }
 
-// user add ACCOUNT LOGIN --email E [--role R]
+const userUse = "user add ACCOUNT LOGIN --email E [--role admin|member|guest] | user password ACCOUNT LOGIN | user disable|enable ACCOUNT LOGIN"
+
+// user add ACCOUNT LOGIN --email E [--role R], user password ACCOUNT LOGIN,
+// user disable|enable ACCOUNT LOGIN
 func user(ctx context.Context, env environment, args []string) error {
-	if len(args) == 0 || args[0] != "add" {
-		return usageError("user add ACCOUNT LOGIN --email E [--role admin|member|guest]")
+	if len(args) == 0 {
+		return usageError(userUse)
 	}
-	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	var st storage
 	st.register(fs)
-	email := fs.String("email", "", "e-mail of the user")
-	role := fs.String("role", "member", "admin, member or guest")
-	pwFile := fs.String("password-file", "", "file holding the user's password")
+	var email, role, pwFile *string
+	switch args[0] {
+	case "add":
+		email = fs.String("email", "", "e-mail of the user")
+		role = fs.String("role", "member", "admin, member or guest")
+		pwFile = fs.String("password-file", "", "file holding the user's password")
+	case "password":
+		pwFile = fs.String("password-file", "", "file holding the user's new password")
+	case "disable", "enable":
+	default:
+		return usageError(userUse)
+	}
 	pos, err := interleaved(fs, args[1:], env.getenv)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 2 || *email == "" {
+	// A mistyped command must not open, let alone create, a data folder.
+	if len(pos) != 2 {
+		return usageError(userUse)
+	}
+	if args[0] == "add" && *email == "" {
 		return usageError("user add ACCOUNT LOGIN --email E [--role admin|member|guest]")
 	}
 	return withLibrary(ctx, env, &st, func(lib *openLibrary) error {
-		pw, err := readPassword(env, *pwFile)
-		if err != nil {
-			return err
+		switch args[0] {
+		case "add":
+			pw, err := readPassword(env, *pwFile)
+			if err != nil {
+				return err
+			}
+			u, err := lib.svc.AddUser(ctx, pos[0], library.UserChanges{Login: &pos[1], Email: email, Role: role, Password: &pw})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Added %s (%s) to account %s with id %d.\n", u.Login, u.Role, pos[0], u.ID)
+		case "password":
+			pw, err := readPassword(env, *pwFile)
+			if err != nil {
+				return err
+			}
+			u, err := lib.svc.SetPassword(ctx, pos[0], pos[1], pw)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Set the password of %s in account %s; the old one no longer works. API tokens stay valid.\n", u.Login, pos[0])
+		case "disable", "enable":
+			u, err := lib.svc.SetDisabled(ctx, pos[0], pos[1], args[0] == "disable")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "User %s of account %s is %sd.\n", u.Login, pos[0], args[0])
 		}
-		u, err := lib.svc.AddUser(ctx, pos[0], library.UserChanges{Login: &pos[1], Email: email, Role: role, Password: &pw})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "Added %s (%s) to account %s with id %d.\n", u.Login, u.Role, pos[0], u.ID)
 		return nil
 	})
 }

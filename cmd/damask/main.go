@@ -27,7 +27,12 @@ const usage = `Damask: a digital asset manager.
   damask account create NAME --holder LOGIN --email E [--plan basic|private|pro|deluxe]
   damask account api NAME on|off
   damask account plan NAME PLAN
+  damask account oidc NAME --issuer URL --client-id ID [--client-secret-file F]
+                 --domains a.com,b.com [--auto-create member|guest|admin]
+  damask account oidc NAME off
   damask user add ACCOUNT LOGIN --email E [--role admin|member|guest]
+  damask user password ACCOUNT LOGIN   set a new password (the old one stops working)
+  damask user disable|enable ACCOUNT LOGIN
   damask trash list|empty ACCOUNT
   damask trash restore ACCOUNT ID
   damask check   [--data DIR]          verify every stored file against its hash

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"damask/httpapi"
+	"damask/web"
 )
 
 // Housework: how often, and how old an unreferenced file must be before it
@@ -66,7 +68,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	api := httpapi.New(lib.svc, httpapi.Config{Domain: *domain, HTTPS: *tlsCert != "" || *trustProxy,
 		TrustProxy: *trustProxy, JSONP: *jsonp, Logger: log})
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           routes(api, web.New(lib.svc, web.Config{Domain: *domain, TrustProxy: *trustProxy, Logger: log})),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -111,10 +113,26 @@ func tidy(ctx context.Context, lib *openLibrary, log *slog.Logger) {
 		if err := lib.svc.Tidy(ctx, tidyGrace); err != nil && ctx.Err() == nil {
 			log.Error("housework failed", "err", err)
 		}
+		if _, err := lib.svc.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Error("housework failed: expired sessions", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// routes sends the API's paths (/api/ and the public links under /p/) to
+// the API and every other path to the web pages.
+func routes(api, pages http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "/api" || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/p/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
 }

@@ -1,0 +1,398 @@
+package library
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"damask"
+	"damask/password"
+)
+
+// OIDCSettings are what the operator sets for an account's provider.
+type OIDCSettings struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret string
+	Domains      []string
+	AutoCreate   string // "", "member", "guest" or "admin"
+}
+
+// SetOIDC configures sign-in with an OpenID Connect provider for the
+// account (the operator's command). The issuer must be an https URL (http
+// only on a loopback address, for tests and local providers); at least one
+// e-mail domain is required, since nobody else may sign in.
+func (s *Service) SetOIDC(ctx context.Context, account string, o OIDCSettings) error {
+	a, err := s.store.AccountByName(ctx, account)
+	if err != nil {
+		return fmt.Errorf("account %s: %w", account, err)
+	}
+	u, err := url.Parse(o.Issuer)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" ||
+		!(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) {
+		return damask.Errorf(damask.EINVALID, "Issuer must be an https URL (http only on a loopback address)")
+	}
+	if strings.TrimSpace(o.ClientID) == "" {
+		return damask.Errorf(damask.EINVALID, "Client id is required")
+	}
+	var domains []string
+	for _, d := range o.Domains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d == "" {
+			continue
+		}
+		if !domainRE.MatchString(d) {
+			return damask.Errorf(damask.EINVALID, "Domain %q is invalid", d)
+		}
+		domains = append(domains, d)
+	}
+	if len(domains) == 0 {
+		return damask.Errorf(damask.EINVALID, "At least one allowed e-mail domain is required")
+	}
+	var role damask.Role
+	switch o.AutoCreate {
+	case "":
+	case string(damask.RoleMember), string(damask.RoleGuest), string(damask.RoleAdmin):
+		role = damask.Role(o.AutoCreate)
+	default:
+		return damask.Errorf(damask.EINVALID, "Auto-create role must be member, guest or admin")
+	}
+	c := &damask.OIDCConfig{AccountID: a.ID, Issuer: o.Issuer, ClientID: o.ClientID,
+		ClientSecret: o.ClientSecret, Domains: domains, AutoCreate: role}
+	if err := s.store.SetOIDCConfig(ctx, c); err != nil {
+		return fmt.Errorf("set oidc of %s: %w", account, err)
+	}
+	s.oidc.forget(o.Issuer)
+	detail := fmt.Sprintf("OpenID Connect on: issuer %s, domains %s", o.Issuer, strings.Join(domains, ","))
+	if role != "" {
+		detail += ", auto-create " + string(role)
+	}
+	s.record(ctx, operator(a), damask.AuditAccountChange, "account "+a.Name, detail)
+	return nil
+}
+
+// DisableOIDC switches sign-in with a provider off for the account.
+func (s *Service) DisableOIDC(ctx context.Context, account string) error {
+	a, err := s.store.AccountByName(ctx, account)
+	if err != nil {
+		return fmt.Errorf("account %s: %w", account, err)
+	}
+	if err := s.store.DeleteOIDCConfig(ctx, a.ID); err != nil {
+		return fmt.Errorf("disable oidc of %s: %w", account, err)
+	}
+	s.record(ctx, operator(a), damask.AuditAccountChange, "account "+a.Name, "OpenID Connect off")
+	return nil
+}
+
+// OIDCName is the name of the account's provider, for a "Sign in with"
+// button (the issuer's host), or "" when the account has none.
+func (s *Service) OIDCName(ctx context.Context, a *damask.Account) (string, error) {
+	c, err := s.store.OIDCConfig(ctx, a.ID)
+	if damask.ErrorCode(err) == damask.ENOTFOUND {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("oidc config: %w", err)
+	}
+	u, err := url.Parse(c.Issuer)
+	if err != nil {
+		return c.Issuer, nil
+	}
+	return u.Host, nil
+}
+
+// BeginOIDC starts a sign-in with the account's provider: it answers the
+// provider's URL to send the browser to, and a key the browser must keep
+// (in a cookie) and bring back to FinishOIDC. The state, the nonce and the
+// PKCE verifier stay in the store under the key's hash, for
+// damask.OIDCLoginLifetime.
+func (s *Service) BeginOIDC(ctx context.Context, a *damask.Account, redirectURL string) (authURL, key string, err error) {
+	c, p, err := s.oidcProvider(ctx, a)
+	if err != nil {
+		return "", "", err
+	}
+	key = newWebSecret()
+	l := &damask.OIDCLogin{
+		AccountID:   a.ID,
+		KeyHash:     webSecretHash(key),
+		State:       newWebSecret(),
+		Nonce:       newWebSecret(),
+		Verifier:    oauth2.GenerateVerifier(),
+		RedirectURL: redirectURL,
+		ExpiresAt:   s.now().Add(damask.OIDCLoginLifetime),
+	}
+	if err := s.store.CreateOIDCLogin(ctx, l); err != nil {
+		return "", "", fmt.Errorf("begin oidc: %w", err)
+	}
+	conf := oauthConfig(c, p, redirectURL)
+	return conf.AuthCodeURL(l.State, oidc.Nonce(l.Nonce), oauth2.S256ChallengeOption(l.Verifier)), key, nil
+}
+
+// FinishOIDC completes a sign-in with the provider: the browser's key must
+// name a sign-in under way (each is used once), the state must be its
+// state, the code is exchanged with its PKCE verifier, and the ID token
+// must be signed by the provider for this client, unexpired, and carry its
+// nonce. The verified e-mail address must be of an allowed domain and
+// belong to an enabled user of the account, who is created with the
+// configured role when auto-create is on. It then starts a session as
+// SignIn does. Every refusal is EUNAUTHORIZED or EFORBIDDEN with a message
+// fit for the page, and is written to the audit log.
+func (s *Service) FinishOIDC(ctx context.Context, a *damask.Account, key, state, code string, cl Client) (*damask.User, string, error) {
+	u, err := s.finishOIDC(ctx, a, key, state, code, cl)
+	if err != nil {
+		var de *damask.Error
+		if errors.As(err, &de) && (de.Code == damask.EUNAUTHORIZED || de.Code == damask.EFORBIDDEN) {
+			detail := "OpenID Connect: " + de.Message
+			if de.Err != nil {
+				detail += ": " + truncateRunes(de.Err.Error(), 200)
+			}
+			s.record(ctx, Caller{Account: a, Source: cl.Source}, damask.AuditSignInFailed, "", detail)
+		}
+		return nil, "", err
+	}
+	secret, err := s.startSession(ctx, a, u, "oidc", cl)
+	if err != nil {
+		return nil, "", err
+	}
+	return u, secret, nil
+}
+
+func (s *Service) finishOIDC(ctx context.Context, a *damask.Account, key, state, code string, cl Client) (*damask.User, error) {
+	refuse := func(msg string, cause error) error {
+		return &damask.Error{Code: damask.EUNAUTHORIZED, Message: msg, Err: cause}
+	}
+	if key == "" {
+		return nil, refuse("This sign-in was not started in this browser, or it expired; please start again", nil)
+	}
+	l, err := s.store.TakeOIDCLogin(ctx, a.ID, webSecretHash(key))
+	if damask.ErrorCode(err) == damask.ENOTFOUND {
+		return nil, refuse("This sign-in was used already or expired; please start again", nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("finish oidc: %w", err)
+	}
+	if !s.now().Before(l.ExpiresAt) {
+		return nil, refuse("This sign-in expired; please start again", nil)
+	}
+	if subtle.ConstantTimeCompare([]byte(state), []byte(l.State)) != 1 {
+		return nil, refuse("The provider's answer does not belong to this sign-in (state mismatch)", nil)
+	}
+	if code == "" {
+		return nil, refuse("The provider sent no authorization code", nil)
+	}
+	c, p, err := s.oidcProvider(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, oidcTimeout)
+	defer cancel()
+	tok, err := oauthConfig(c, p, l.RedirectURL).Exchange(ctx, code, oauth2.VerifierOption(l.Verifier))
+	if err != nil {
+		return nil, refuse("The provider refused the authorization code", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	if raw == "" {
+		return nil, refuse("The provider sent no ID token", nil)
+	}
+	// Verify checks the signature against the provider's keys (refusing
+	// alg none), the issuer, the audience and the expiry.
+	idt, err := p.Verifier(&oidc.Config{ClientID: c.ClientID}).Verify(ctx, raw)
+	if err != nil {
+		return nil, refuse("The provider's ID token is not valid", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(l.Nonce)) != 1 {
+		return nil, refuse("The provider's ID token does not belong to this sign-in (nonce mismatch)", nil)
+	}
+	email, verified, err := oidcEmail(ctx, p, tok, idt)
+	if err != nil {
+		return nil, refuse("The provider did not tell the e-mail address", err)
+	}
+	if email == "" || !verified {
+		return nil, refuse("The provider has not verified your e-mail address", nil)
+	}
+	_, domain, _ := strings.Cut(strings.ToLower(email), "@")
+	allowed := false
+	for _, d := range c.Domains {
+		allowed = allowed || d == domain
+	}
+	if !allowed {
+		return nil, &damask.Error{Code: damask.EFORBIDDEN, Message: fmt.Sprintf("Addresses at %s may not sign in to this library", domain)}
+	}
+	u, err := s.store.UserByLogin(ctx, a.ID, email)
+	switch {
+	case err == nil && strings.EqualFold(u.Email, email):
+		if u.Disabled {
+			return nil, &damask.Error{Code: damask.EFORBIDDEN, Message: "Your user is disabled"}
+		}
+		return u, nil
+	case err != nil && damask.ErrorCode(err) != damask.ENOTFOUND:
+		return nil, fmt.Errorf("finish oidc: %w", err)
+	}
+	if c.AutoCreate == "" {
+		return nil, &damask.Error{Code: damask.EFORBIDDEN, Message: fmt.Sprintf("No user of this library has the address %s; ask an admin to add you", email)}
+	}
+	return s.autoCreate(ctx, a, email, c.AutoCreate, cl)
+}
+
+// autoCreate adds a user for a verified e-mail address, with a login made
+// from the address and a random password nobody knows.
+func (s *Service) autoCreate(ctx context.Context, a *damask.Account, email string, role damask.Role, cl Client) (*damask.User, error) {
+	if !s.Plan(a).MultipleUsers {
+		return nil, &damask.Error{Code: damask.EFORBIDDEN, Message: fmt.Sprintf("The %s plan does not include multiple users", a.Plan)}
+	}
+	email, err := validEmail(email)
+	if err != nil {
+		return nil, &damask.Error{Code: damask.EFORBIDDEN, Message: "Your e-mail address cannot be used here", Err: err}
+	}
+	hash, err := password.Hash(rand.Text(), s.pwParams)
+	if err != nil {
+		return nil, err
+	}
+	local, _, _ := strings.Cut(email, "@")
+	base := strings.Trim(loginChars.ReplaceAllString(local, "-"), "-._")
+	if base == "" {
+		base = "user"
+	}
+	base = truncateRunes(base, maxLogin-4)
+	for i := 1; i <= 20; i++ {
+		login := base
+		if i > 1 {
+			login = fmt.Sprintf("%s-%d", base, i)
+		}
+		u := &damask.User{AccountID: a.ID, Login: login, Email: email, Role: role, PasswordHash: hash}
+		err := s.store.CreateUser(ctx, u)
+		if err == nil {
+			s.record(ctx, Caller{Account: a, Source: cl.Source}, damask.AuditUserCreated, userTarget(u),
+				"role "+string(role)+", at OpenID Connect sign-in")
+			return u, nil
+		}
+		if damask.ErrorCode(err) != damask.EINVALID || !strings.HasPrefix(damask.ErrorMessage(err), "Login") {
+			return nil, fmt.Errorf("auto-create user: %w", err)
+		}
+	}
+	return nil, &damask.Error{Code: damask.EFORBIDDEN, Message: "No free login could be made from your e-mail address; ask an admin to add you"}
+}
+
+var (
+	loginChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+	domainRE   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+)
+
+// oidcEmail reads the e-mail address and whether the provider verified
+// it, from the ID token or, when it lacks them, the userinfo endpoint of
+// the same subject. Some providers send email_verified as a string.
+func oidcEmail(ctx context.Context, p *oidc.Provider, tok *oauth2.Token, idt *oidc.IDToken) (string, bool, error) {
+	var claims struct {
+		Email    string          `json:"email"`
+		Verified json.RawMessage `json:"email_verified"`
+	}
+	if err := idt.Claims(&claims); err != nil {
+		return "", false, err
+	}
+	if claims.Email == "" {
+		ui, err := p.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			return "", false, err
+		}
+		if ui.Subject != idt.Subject {
+			return "", false, fmt.Errorf("userinfo of subject %q, ID token of %q", ui.Subject, idt.Subject)
+		}
+		claims.Email, claims.Verified = "", nil
+		if err := ui.Claims(&claims); err != nil {
+			return "", false, err
+		}
+	}
+	v := strings.Trim(string(claims.Verified), `"`)
+	return claims.Email, v == "true", nil
+}
+
+const oidcTimeout = 15 * time.Second
+
+// oidcProvider answers the account's settings and its provider, found by
+// discovery and kept for an hour.
+func (s *Service) oidcProvider(ctx context.Context, a *damask.Account) (*damask.OIDCConfig, *oidc.Provider, error) {
+	c, err := s.store.OIDCConfig(ctx, a.ID)
+	if damask.ErrorCode(err) == damask.ENOTFOUND {
+		return nil, nil, damask.Errorf(damask.ENOTFOUND, "This library has no single sign-on")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("oidc config: %w", err)
+	}
+	p, err := s.oidc.get(ctx, c.Issuer, s.now())
+	if err != nil {
+		return nil, nil, fmt.Errorf("oidc provider %s: %w", c.Issuer, err)
+	}
+	return c, p, nil
+}
+
+func oauthConfig(c *damask.OIDCConfig, p *oidc.Provider, redirectURL string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     c.ClientID,
+		ClientSecret: c.ClientSecret,
+		Endpoint:     p.Endpoint(),
+		RedirectURL:  redirectURL,
+		Scopes:       []string{oidc.ScopeOpenID, "email", "profile"},
+	}
+}
+
+// providers keeps discovered providers by issuer.
+type providers struct {
+	mu sync.Mutex
+	m  map[string]providerEntry
+}
+
+type providerEntry struct {
+	p     *oidc.Provider
+	found time.Time
+}
+
+const providerTTL = time.Hour
+
+func newProviders() *providers { return &providers{m: make(map[string]providerEntry)} }
+
+func (ps *providers) get(ctx context.Context, issuer string, now time.Time) (*oidc.Provider, error) {
+	ps.mu.Lock()
+	e, ok := ps.m[issuer]
+	ps.mu.Unlock()
+	if ok && now.Sub(e.found) < providerTTL && now.Sub(e.found) >= 0 {
+		return e.p, nil
+	}
+	// The provider keeps the context's HTTP client, never its deadline:
+	// the keys it fetches later are fetched under the caller's context.
+	dctx, cancel := context.WithTimeout(ctx, oidcTimeout)
+	defer cancel()
+	p, err := oidc.NewProvider(dctx, issuer)
+	if err != nil {
+		return nil, err
+	}
+	ps.mu.Lock()
+	ps.m[issuer] = providerEntry{p: p, found: now}
+	ps.mu.Unlock()
+	return p, nil
+}
+
+func (ps *providers) forget(issuer string) {
+	ps.mu.Lock()
+	delete(ps.m, issuer)
+	ps.mu.Unlock()
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

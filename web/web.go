@@ -1,0 +1,451 @@
+// Package web serves Damask's pages to browsers: for now signing in and
+// out, with a password or an account's OpenID Connect provider. Pages are
+// rendered on the server from embedded html/template files and need no
+// JavaScript. Sessions live in a cookie holding a random secret; every
+// state-changing form carries a CSRF token derived from that secret (or,
+// before sign-in, from a cookie of its own), and cross-site POSTs are
+// refused outright. It calls the library service and never a store.
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"damask"
+	"damask/library"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Cookie names.
+const (
+	SessionCookie = "damask_session" // the session's secret
+	csrfCookie    = "damask_csrf"    // the secret of the sign-in form's token
+	oidcCookie    = "damask_oidc"    // the key of a sign-in under way at a provider
+)
+
+// Config are the operator's settings of the pages.
+type Config struct {
+	// Domain is the parent domain of the accounts, as for the API.
+	Domain string
+	// TrustProxy believes X-Forwarded-Proto and X-Forwarded-For.
+	TrustProxy bool
+	Logger     *slog.Logger
+}
+
+// Server is the web interface.
+type Server struct {
+	svc  *library.Service
+	cfg  Config
+	log  *slog.Logger
+	mux  *http.ServeMux
+	tmpl *template.Template
+}
+
+// New returns the pages' handler.
+func New(svc *library.Service, cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(),
+		tmpl: template.Must(template.ParseFS(templateFiles, "templates/*.html"))}
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := s.mux
+	m.HandleFunc("GET /{$}", s.home)
+	m.HandleFunc("GET /signin", s.signinForm)
+	m.HandleFunc("POST /signin", s.signin)
+	m.HandleFunc("POST /signout", s.signout)
+	m.HandleFunc("POST /signout/everywhere", s.signoutEverywhere)
+	m.HandleFunc("GET /auth/oidc", s.beginOIDC)
+	m.HandleFunc("GET /auth/oidc/callback", s.finishOIDC)
+	static, _ := fs.Sub(staticFiles, "static")
+	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+}
+
+type ctxKey struct{}
+
+// request is what ServeHTTP learns before a handler runs.
+type request struct {
+	account *damask.Account
+}
+
+func info(r *http.Request) *request { return r.Context().Value(ctxKey{}).(*request) }
+
+// maxForm caps the body of a form.
+const maxForm = 64 << 10
+
+// ServeHTTP sets the headers every page shares, refuses cross-site POSTs,
+// chooses the account by host, and runs the route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	// The callback's URL holds an authorization code: never send it on.
+	h.Set("Referrer-Policy", "no-referrer")
+	if s.secure(r) {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.fail(w, r, fmt.Errorf("panic: %v", v))
+		}
+	}()
+	req := &request{}
+	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, req))
+	a, err := s.svc.AccountByHost(r.Context(), r.Host, s.cfg.Domain)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req.account = a
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if !s.sameSite(r) {
+			s.page(w, r, http.StatusForbidden, "error", pageData{Title: "Forbidden",
+				Error: "This form was sent from another site, and was refused."})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// sameSite refuses what the browser says comes from another site: a
+// Sec-Fetch-Site of cross-site, or an Origin other than this server's.
+// Browsers too old to send either still meet the CSRF token.
+func (s *Server) sameSite(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		return strings.EqualFold(o, s.scheme(r)+"://"+r.Host)
+	}
+	return true
+}
+
+func (s *Server) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func (s *Server) scheme(r *http.Request) string {
+	if s.secure(r) {
+		return "https"
+	}
+	return "http"
+}
+
+// source is the client's address, for throttling and the audit log.
+func (s *Server) source(r *http.Request) string {
+	if s.cfg.TrustProxy {
+		if f := r.Header.Get("X-Forwarded-For"); f != "" {
+			first, _, _ := strings.Cut(f, ",")
+			return strings.TrimSpace(first)
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) client(r *http.Request) library.Client {
+	return library.Client{Source: s.source(r), UserAgent: r.UserAgent()}
+}
+
+// pageData is what every template reads.
+type pageData struct {
+	Title    string
+	Library  string
+	Error    string
+	CSRF     string
+	Login    string
+	Provider string
+	User     *damask.User
+}
+
+func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	if a := info(r).account; a != nil {
+		d.Library = cmpOr(a.Branding.Title, a.CompanyName, a.Name)
+	} else {
+		d.Library = "Damask"
+	}
+	var b strings.Builder
+	if err := s.tmpl.ExecuteTemplate(&b, name+".html", d); err != nil {
+		s.log.Error("render page", "page", name, "err", err)
+		http.Error(w, "Internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write([]byte(b.String()))
+	}
+}
+
+func cmpOr(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// status maps the domain's error codes to the statuses of pages.
+func status(code string) int {
+	switch code {
+	case damask.ENOTFOUND:
+		return http.StatusNotFound
+	case damask.EINVALID:
+		return http.StatusUnprocessableEntity
+	case damask.EMALFORMED, damask.ECANCELED:
+		return http.StatusBadRequest
+	case damask.EFORBIDDEN:
+		return http.StatusForbidden
+	case damask.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case damask.ETHROTTLED:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers an error page. Internal errors are logged; the browser
+// sees a generic message.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := damask.ErrorCode(err)
+	st := status(code)
+	if st >= 500 {
+		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if code == damask.ETHROTTLED {
+		w.Header().Set("Retry-After", strconv.Itoa(int(library.RetryAfter(err).Seconds())+1))
+	}
+	s.page(w, r, st, "error", pageData{Title: http.StatusText(st), Error: damask.ErrorMessage(err)})
+}
+
+// csrfToken derives a form's token from a secret only the browser's
+// cookie holds: another site can make the browser send the cookie, but
+// can neither read it nor the token.
+func csrfToken(secret, purpose string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("damask csrf\x00" + purpose))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func validToken(secret, purpose, got string) bool {
+	if secret == "" || got == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(csrfToken(secret, purpose)), []byte(got)) == 1
+}
+
+func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value, path string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge,
+		HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode})
+}
+
+func (s *Server) clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
+	s.setCookie(w, r, name, "", path, -1)
+}
+
+func cookie(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// session answers the signed-in user and the session's secret, or an
+// EUNAUTHORIZED error.
+func (s *Server) session(r *http.Request) (*damask.User, *damask.Session, string, error) {
+	secret := cookie(r, SessionCookie)
+	u, se, err := s.svc.Session(r.Context(), info(r).account, secret)
+	return u, se, secret, err
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	u, _, secret, err := s.session(r)
+	if damask.ErrorCode(err) == damask.EUNAUTHORIZED {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.page(w, r, http.StatusOK, "home", pageData{Title: "Library", User: u, CSRF: csrfToken(secret, "session")})
+}
+
+// signinForm shows the form. The form's CSRF token comes from a cookie of
+// its own, set here when the browser lacks one (double submit).
+func (s *Server) signinForm(w http.ResponseWriter, r *http.Request) {
+	if _, _, _, err := s.session(r); err == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	s.renderSignin(w, r, http.StatusOK, "", "")
+}
+
+func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, st int, login, msg string) {
+	secret := cookie(r, csrfCookie)
+	if len(secret) < 32 {
+		secret = rand.Text() + rand.Text()
+		s.setCookie(w, r, csrfCookie, secret, "/", 0)
+	}
+	provider, err := s.svc.OIDCName(r.Context(), info(r).account)
+	if err != nil {
+		s.log.Error("oidc provider name", "err", err)
+	}
+	s.page(w, r, st, "signin", pageData{Title: "Sign in", Error: msg, Login: login,
+		CSRF: csrfToken(secret, "signin"), Provider: provider})
+}
+
+func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, damask.Errorf(damask.EMALFORMED, "The form cannot be read"))
+		return
+	}
+	if !validToken(cookie(r, csrfCookie), "signin", r.PostForm.Get("csrf")) {
+		s.renderSignin(w, r, http.StatusForbidden, "", "The form expired; please sign in again.")
+		return
+	}
+	login := r.PostForm.Get("login")
+	_, secret, err := s.svc.SignIn(r.Context(), info(r).account, login, r.PostForm.Get("password"), s.client(r))
+	switch code := damask.ErrorCode(err); code {
+	case "":
+	case damask.EUNAUTHORIZED:
+		s.renderSignin(w, r, http.StatusUnauthorized, login, damask.ErrorMessage(err))
+		return
+	case damask.ETHROTTLED:
+		w.Header().Set("Retry-After", strconv.Itoa(int(library.RetryAfter(err).Seconds())+1))
+		s.renderSignin(w, r, http.StatusTooManyRequests, login, damask.ErrorMessage(err))
+		return
+	default:
+		s.fail(w, r, err)
+		return
+	}
+	s.startSession(w, r, secret)
+}
+
+// startSession hands the browser its session and sends it home.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, secret string) {
+	s.setCookie(w, r, SessionCookie, secret, "/", int(damask.SessionLifetime.Seconds()))
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// sessionForm checks a signed-in user's form: the session must be alive
+// and the form's token derived from its secret.
+func (s *Server) sessionForm(w http.ResponseWriter, r *http.Request) (library.Caller, *damask.Session, bool) {
+	u, se, secret, err := s.session(r)
+	if err != nil {
+		if damask.ErrorCode(err) == damask.EUNAUTHORIZED {
+			s.clearCookie(w, r, SessionCookie, "/")
+			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		} else {
+			s.fail(w, r, err)
+		}
+		return library.Caller{}, nil, false
+	}
+	if err := r.ParseForm(); err != nil || !validToken(secret, "session", r.PostForm.Get("csrf")) {
+		s.fail(w, r, damask.Errorf(damask.EFORBIDDEN, "This form lacks its security token; reload the page and try again"))
+		return library.Caller{}, nil, false
+	}
+	return library.Caller{Account: info(r).account, User: u, Source: s.source(r)}, se, true
+}
+
+func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
+	c, se, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	if err := s.svc.SignOut(r.Context(), c, se); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.clearCookie(w, r, SessionCookie, "/")
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+func (s *Server) signoutEverywhere(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	if _, err := s.svc.SignOutEverywhere(r.Context(), c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.clearCookie(w, r, SessionCookie, "/")
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+// beginOIDC sends the browser to the account's provider. The key of the
+// sign-in under way stays in a cookie that only the callback's path sees;
+// SameSite=Lax still sends it on the provider's top-level redirect back.
+func (s *Server) beginOIDC(w http.ResponseWriter, r *http.Request) {
+	redirect := s.scheme(r) + "://" + r.Host + "/auth/oidc/callback"
+	authURL, key, err := s.svc.BeginOIDC(r.Context(), info(r).account, redirect)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.setCookie(w, r, oidcCookie, key, "/auth/oidc", int(damask.OIDCLoginLifetime.Seconds()))
+	http.Redirect(w, r, authURL, http.StatusFound)
+}
+
+func (s *Server) finishOIDC(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	key := cookie(r, oidcCookie)
+	s.clearCookie(w, r, oidcCookie, "/auth/oidc")
+	if e := q.Get("error"); e != "" {
+		msg := "The provider did not sign you in (" + e + ")"
+		if d := q.Get("error_description"); d != "" {
+			msg += ": " + d
+		}
+		s.page(w, r, http.StatusUnauthorized, "error", pageData{Title: "Not signed in", Error: msg})
+		return
+	}
+	_, secret, err := s.svc.FinishOIDC(r.Context(), info(r).account, key, q.Get("state"), q.Get("code"), s.client(r))
+	if err != nil {
+		code := damask.ErrorCode(err)
+		if code == damask.EUNAUTHORIZED || code == damask.EFORBIDDEN {
+			s.page(w, r, status(code), "error", pageData{Title: "Not signed in", Error: damask.ErrorMessage(err)})
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	s.startSession(w, r, secret)
+}
