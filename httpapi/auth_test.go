@@ -204,6 +204,8 @@ func allRoutes(id string) []route {
 		{"POST", "/api/upload"}, {"GET", "/api/uploads/" + id},
 		{"GET", "/api/tokens"}, {"POST", "/api/tokens"},
 		{"GET", "/api/tokens/" + id}, {"DELETE", "/api/tokens/" + id},
+		{"GET", "/api/assets/facets"}, {"GET", "/api/audit"},
+		{"GET", "/api/account/oidc"}, {"PUT", "/api/account/oidc"}, {"DELETE", "/api/account/oidc"},
 	}
 }
 

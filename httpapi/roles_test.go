@@ -109,6 +109,10 @@ func TestRoles(t *testing.T) {
 			return call{"POST", "/api/upload" + ext, multipartBody(file{"file", "u.txt", []byte("up " + unique())})}
 		}},
 		{"show upload", "guest", func(t *testing.T, ext string) call { return call{"GET", "/api/uploads/" + f.upload + ext, payload{}} }},
+		{"facets", "guest", func(t *testing.T, ext string) call {
+			return call{"GET", "/api/assets/facets" + ext + "?query=logo", payload{}}
+		}},
+		{"read the audit log", "admin", func(t *testing.T, ext string) call { return call{"GET", "/api/audit" + ext, payload{}} }},
 	}
 	rank := map[string]int{"guest": 1, "member": 2, "admin": 3, "holder": 4}
 	for _, rt := range routes {

@@ -13,6 +13,9 @@ func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /api/account", s.showAccount)
 	m.HandleFunc("PUT /api/account", s.updateAccount)
+	m.HandleFunc("GET /api/account/oidc", s.showOIDC)
+	m.HandleFunc("PUT /api/account/oidc", s.updateOIDC)
+	m.HandleFunc("DELETE /api/account/oidc", s.deleteOIDC)
 
 	m.HandleFunc("GET /api/audit", s.listAudit)
 

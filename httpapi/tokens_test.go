@@ -254,6 +254,8 @@ func TestReadOnlyToken(t *testing.T) {
 	f := populate(t, tn)
 	ro := str(tn.holder.newToken(t, "name", "reader", "read_only", "true")["token"])
 	rw := id(t, tn.holder.newToken(t, "name", "writer"))
+	tn.holder.send(t, "PUT", "/api/account/oidc.json",
+		form("issuer", "https://id.acme.test", "client_id", "damask", "domains", "acme.test")).want(t, 200)
 	before := e.state(t, tn.holder)
 	calls := []struct {
 		method, path string
@@ -276,6 +278,8 @@ func TestReadOnlyToken(t *testing.T) {
 		{"POST", "/api/upload", payload{"application/octet-stream", []byte("new upload")}},
 		{"POST", "/api/tokens", form("name", "child")},
 		{"DELETE", "/api/tokens/" + rw, payload{}},
+		{"PUT", "/api/account/oidc", form("issuer", "https://evil.test", "client_id", "x", "domains", "evil.test")},
+		{"DELETE", "/api/account/oidc", payload{}},
 	}
 	// Every writing route of routes.go is here.
 	seen := map[string]bool{}

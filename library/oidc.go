@@ -39,6 +39,55 @@ func (s *Service) SetOIDC(ctx context.Context, account string, o OIDCSettings) e
 	if err != nil {
 		return fmt.Errorf("account %s: %w", account, err)
 	}
+	return s.setOIDC(ctx, operator(a), o)
+}
+
+// AccountOIDC answers the caller's account's provider settings, without
+// the client secret; ENOTFOUND when it has none. The holder may.
+func (s *Service) AccountOIDC(ctx context.Context, c Caller) (*damask.OIDCConfig, error) {
+	if err := requireRole(c, damask.RoleHolder, "read the sign-in settings"); err != nil {
+		return nil, err
+	}
+	cfg, err := s.store.OIDCConfig(ctx, c.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	cfg.ClientSecret = ""
+	return cfg, nil
+}
+
+// SetAccountOIDC configures the caller's account's provider, as SetOIDC
+// does for the operator; the holder may. An empty ClientSecret keeps the
+// one stored, so that a form that never shows the secret can be saved.
+func (s *Service) SetAccountOIDC(ctx context.Context, c Caller, o OIDCSettings) error {
+	if err := require(c, damask.RoleHolder, "change the sign-in settings"); err != nil {
+		return err
+	}
+	if c.Token != nil {
+		return damask.Errorf(damask.EFORBIDDEN, "Tokens cannot change the sign-in settings")
+	}
+	if o.ClientSecret == "" {
+		if old, err := s.store.OIDCConfig(ctx, c.Account.ID); err == nil {
+			o.ClientSecret = old.ClientSecret
+		}
+	}
+	return s.setOIDC(ctx, c, o)
+}
+
+// DisableAccountOIDC switches the caller's account's provider off; the
+// holder may.
+func (s *Service) DisableAccountOIDC(ctx context.Context, c Caller) error {
+	if err := require(c, damask.RoleHolder, "change the sign-in settings"); err != nil {
+		return err
+	}
+	if c.Token != nil {
+		return damask.Errorf(damask.EFORBIDDEN, "Tokens cannot change the sign-in settings")
+	}
+	return s.disableOIDC(ctx, c)
+}
+
+func (s *Service) setOIDC(ctx context.Context, c Caller, o OIDCSettings) error {
+	a := c.Account
 	u, err := url.Parse(o.Issuer)
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" ||
 		!(u.Scheme == "https" || u.Scheme == "http" && isLoopback(u.Hostname())) {
@@ -69,17 +118,17 @@ func (s *Service) SetOIDC(ctx context.Context, account string, o OIDCSettings) e
 	default:
 		return damask.Errorf(damask.EINVALID, "Auto-create role must be member, guest or admin")
 	}
-	c := &damask.OIDCConfig{AccountID: a.ID, Issuer: o.Issuer, ClientID: o.ClientID,
+	cfg := &damask.OIDCConfig{AccountID: a.ID, Issuer: o.Issuer, ClientID: o.ClientID,
 		ClientSecret: o.ClientSecret, Domains: domains, AutoCreate: role}
-	if err := s.store.SetOIDCConfig(ctx, c); err != nil {
-		return fmt.Errorf("set oidc of %s: %w", account, err)
+	if err := s.store.SetOIDCConfig(ctx, cfg); err != nil {
+		return fmt.Errorf("set oidc of %s: %w", a.Name, err)
 	}
 	s.oidc.forget(o.Issuer)
 	detail := fmt.Sprintf("OpenID Connect on: issuer %s, domains %s", o.Issuer, strings.Join(domains, ","))
 	if role != "" {
 		detail += ", auto-create " + string(role)
 	}
-	s.record(ctx, operator(a), damask.AuditAccountChange, "account "+a.Name, detail)
+	s.record(ctx, c, damask.AuditAccountChange, "account "+a.Name, detail)
 	return nil
 }
 
@@ -89,10 +138,14 @@ func (s *Service) DisableOIDC(ctx context.Context, account string) error {
 	if err != nil {
 		return fmt.Errorf("account %s: %w", account, err)
 	}
-	if err := s.store.DeleteOIDCConfig(ctx, a.ID); err != nil {
-		return fmt.Errorf("disable oidc of %s: %w", account, err)
+	return s.disableOIDC(ctx, operator(a))
+}
+
+func (s *Service) disableOIDC(ctx context.Context, c Caller) error {
+	if err := s.store.DeleteOIDCConfig(ctx, c.Account.ID); err != nil {
+		return fmt.Errorf("disable oidc of %s: %w", c.Account.Name, err)
 	}
-	s.record(ctx, operator(a), damask.AuditAccountChange, "account "+a.Name, "OpenID Connect off")
+	s.record(ctx, c, damask.AuditAccountChange, "account "+c.Account.Name, "OpenID Connect off")
 	return nil
 }
 
