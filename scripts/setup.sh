@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Damask needs to build, run and test on Debian 12: a C
-# compiler (SQLite is compiled in through cgo) and Go 1.26. It is
+# compiler (SQLite and libvips are used through cgo), the media tools and
+# Go 1.26. It is
 # idempotent: what is there already is left alone, so `make run` and
 # `make test` call it every time.
 set -euo pipefail
@@ -21,6 +22,9 @@ apt_install() {
 }
 
 apt_install gcc libc6-dev ca-certificates make sqlite3
+# Media: libvips through cgo (with pkg-config to find it) and its command
+# line tools for the benchmarks' references, exiftool, ffmpeg, poppler.
+apt_install pkg-config libvips-dev libvips-tools libimage-exiftool-perl ffmpeg poppler-utils
 
 # Go: any Go 1.21 or newer fetches the 1.26 toolchain that go.mod asks for
 # by itself (GOTOOLCHAIN=auto). Debian 12 ships only Go 1.19, which cannot,
