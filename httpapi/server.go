@@ -11,13 +11,13 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 
 	"damask"
+	"damask/forwarded"
 	"damask/library"
 )
 
@@ -182,34 +182,11 @@ func (s *Server) accountOf(r *http.Request) (*damask.Account, error) {
 	return s.svc.AccountByHost(r.Context(), r.Host, s.cfg.Domain)
 }
 
-func (s *Server) secure(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	return s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-}
+func (s *Server) secure(r *http.Request) bool { return forwarded.Secure(r, s.cfg.TrustProxy) }
 
-func (s *Server) scheme(r *http.Request) string {
-	if s.secure(r) {
-		return "https"
-	}
-	return "http"
-}
+func (s *Server) scheme(r *http.Request) string { return forwarded.Scheme(r, s.cfg.TrustProxy) }
 
-// source is the client's address, for throttling.
-func (s *Server) source(r *http.Request) string {
-	if s.cfg.TrustProxy {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			first, _, _ := strings.Cut(f, ",")
-			return strings.TrimSpace(first)
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (s *Server) source(r *http.Request) string { return forwarded.Source(r, s.cfg.TrustProxy) }
 
 // authenticate finds the caller: Basic auth with a password or an API
 // token as the password, or "Authorization: Bearer" with a token.

@@ -19,12 +19,12 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"damask"
+	"damask/forwarded"
 	"damask/library"
 )
 
@@ -147,34 +147,11 @@ func (s *Server) sameSite(r *http.Request) bool {
 	return true
 }
 
-func (s *Server) secure(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	return s.cfg.TrustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-}
+func (s *Server) secure(r *http.Request) bool { return forwarded.Secure(r, s.cfg.TrustProxy) }
 
-func (s *Server) scheme(r *http.Request) string {
-	if s.secure(r) {
-		return "https"
-	}
-	return "http"
-}
+func (s *Server) scheme(r *http.Request) string { return forwarded.Scheme(r, s.cfg.TrustProxy) }
 
-// source is the client's address, for throttling and the audit log.
-func (s *Server) source(r *http.Request) string {
-	if s.cfg.TrustProxy {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			first, _, _ := strings.Cut(f, ",")
-			return strings.TrimSpace(first)
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func (s *Server) source(r *http.Request) string { return forwarded.Source(r, s.cfg.TrustProxy) }
 
 func (s *Server) client(r *http.Request) library.Client {
 	return library.Client{Source: s.source(r), UserAgent: r.UserAgent()}
