@@ -1,0 +1,362 @@
+package media
+
+// #include <vips/vips.h>
+import "C"
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors. Render and RenderVideoFrame wrap one of these (or the context's
+// error on timeout) with the reason, so callers can tell "mark processing
+// unsupported" (ErrUnsupported) from "mark it failed" (everything else).
+var (
+	// ErrUnsupported: the format has no rendition (audio, archives, office
+	// documents, PostScript, video given to Render, a video with no video
+	// stream...). Not a failure.
+	ErrUnsupported = errors.New("no rendition for this format")
+	// ErrEmpty: a 0-byte file.
+	ErrEmpty = errors.New("empty file")
+	// ErrTooManyPixels: the header declares more than Options.MaxPixels.
+	ErrTooManyPixels = errors.New("too many pixels")
+	// ErrCorrupt: the file claims a supported format but does not decode
+	// (truncated, corrupt, or a decoder refused it).
+	ErrCorrupt = errors.New("corrupt or truncated file")
+	// ErrClosed: Render was called after Close.
+	ErrClosed = errors.New("renderer closed")
+)
+
+// Defaults for Options.
+const (
+	DefaultMaxPixels = 100_000_000
+	DefaultTimeout   = 60 * time.Second
+	// JPEGQuality is used for every rendition.
+	JPEGQuality = 82
+	// maxSVGBytes bounds the SVG read into memory.
+	maxSVGBytes = 16 << 20
+)
+
+// Options configure a Renderer. Zero values mean the defaults.
+type Options struct {
+	// MaxPixels refuses raster images whose header declares more
+	// (width x height) pixels. Default 100 megapixels.
+	MaxPixels int64
+	// Workers bounds the renders running at once; each uses one vips thread
+	// (or one ffmpeg thread). Default runtime.GOMAXPROCS(0).
+	Workers int
+	// Timeout bounds one Render or RenderVideoFrame call, the wait for a
+	// worker included. Default 60 s.
+	Timeout time.Duration
+	// FFmpeg and FFprobe are the tool paths; default "ffmpeg" and "ffprobe"
+	// looked up in PATH.
+	FFmpeg, FFprobe string
+	// TempDir holds video frames while they are rendered; default os.TempDir().
+	TempDir string
+}
+
+// Info describes a source file.
+type Info struct {
+	Width, Height int // of the original (first page or frame), upright
+	Format        Format
+	PageCount     int           // pages (PDF) or frames (GIF, HEIF); 1 otherwise
+	HasAlpha      bool          // the decoder gives alpha (always for GIF, SVG, PDF)
+	Duration      time.Duration // videos only
+}
+
+// Renderer makes renditions. It is safe for concurrent use; at most
+// Options.Workers renders run at once and the others wait their turn.
+type Renderer struct {
+	opts Options
+	sem  chan struct{}
+
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New starts libvips on first use (see the package documentation for the
+// settings) and returns a Renderer.
+func New(opts Options) (*Renderer, error) {
+	if opts.MaxPixels <= 0 {
+		opts.MaxPixels = DefaultMaxPixels
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.FFmpeg == "" {
+		opts.FFmpeg = "ffmpeg"
+	}
+	if opts.FFprobe == "" {
+		opts.FFprobe = "ffprobe"
+	}
+	if opts.TempDir == "" {
+		opts.TempDir = os.TempDir()
+	}
+	if err := startVips(); err != nil {
+		return nil, err
+	}
+	return &Renderer{opts: opts, sem: make(chan struct{}, opts.Workers)}, nil
+}
+
+// Close refuses new work and waits for the renders in flight. libvips itself
+// stays started for the life of the process.
+func (r *Renderer) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.wg.Wait()
+	return nil
+}
+
+// acquire applies the timeout and takes a worker slot; release undoes both.
+func (r *Renderer) acquire(ctx context.Context) (context.Context, func(), error) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, nil, fmt.Errorf("media: %w", ErrClosed)
+	}
+	r.wg.Add(1)
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	select {
+	case r.sem <- struct{}{}:
+	case <-ctx.Done():
+		cancel()
+		r.wg.Done()
+		return nil, nil, fmt.Errorf("media: wait for a worker: %w", ctx.Err())
+	}
+	return ctx, func() { <-r.sem; cancel(); r.wg.Done() }, nil
+}
+
+// Render makes the renditions of the still image at srcPath for each of
+// sizes, from one decode, and passes each to out as a JPEG (longest side
+// = size.Px, never upscaled, upright, sRGB, no metadata), largest first. If
+// out returns an error, Render stops and returns it. The reader is valid
+// only during the call to out.
+//
+// The format is detected from the bytes and the pixel count checked from the
+// header before any decoding. Errors: ErrEmpty, ErrUnsupported (including
+// videos: use RenderVideoFrame), ErrTooManyPixels, ErrCorrupt,
+// context.DeadlineExceeded on timeout, ErrClosed, each wrapped with a reason.
+func (r *Renderer) Render(ctx context.Context, srcPath string, sizes []Size, out func(size Size, jpeg io.Reader) error) (Info, error) {
+	ctx, release, err := r.acquire(ctx)
+	if err != nil {
+		return Info{}, err
+	}
+	defer release()
+	format, err := Detect(srcPath)
+	if err != nil {
+		return Info{}, fmt.Errorf("media: render: %w", err)
+	}
+	if format.Video() {
+		return Info{Format: format}, fmt.Errorf("media: render: %w: %s is a video (use RenderVideoFrame)", ErrUnsupported, format)
+	}
+	return r.renderImage(ctx, srcPath, format, sizes, out)
+}
+
+func (r *Renderer) renderImage(ctx context.Context, path string, format Format, sizes []Size, out func(Size, io.Reader) error) (Info, error) {
+	info := Info{Format: format}
+	if len(sizes) == 0 {
+		return info, errors.New("media: render: no sizes")
+	}
+	// vips reads "name[options]" as a file name with load options: refuse
+	// rather than let a path choose options. Blob paths never contain brackets.
+	if strings.ContainsAny(path, "[]") {
+		return info, fmt.Errorf("media: render %q: brackets in path", path)
+	}
+	if err := r.checkHeaderGo(path, format); err != nil {
+		return info, err
+	}
+	if err := ctx.Err(); err != nil {
+		return info, fmt.Errorf("media: render: %w", err)
+	}
+
+	var src *source
+	if format == FormatSVG {
+		b, err := readLimited(path, maxSVGBytes)
+		if err != nil {
+			return info, err
+		}
+		src = newBufferSource(b)
+	} else {
+		src = newPathSource(path)
+	}
+	defer src.free()
+
+	h, err := src.header()
+	if err != nil {
+		return info, fmt.Errorf("media: render: %w: %s header: %s", ErrCorrupt, format, err)
+	}
+	info.Width, info.Height, info.PageCount, info.HasAlpha = h.width, h.height, max(h.pages, 1), h.alpha
+	if h.orientation >= 5 && h.orientation <= 8 {
+		info.Width, info.Height = info.Height, info.Width
+	}
+	if h.width <= 0 || h.height <= 0 {
+		return info, fmt.Errorf("media: render: %w: %s declares %dx%d", ErrCorrupt, format, h.width, h.height)
+	}
+	if !format.vector() && int64(h.width)*int64(h.height) > r.opts.MaxPixels {
+		return info, fmt.Errorf("media: render: %w: %s declares %dx%d, limit %d", ErrTooManyPixels, format, h.width, h.height, r.opts.MaxPixels)
+	}
+
+	order := slices.Clone(sizes)
+	slices.SortStableFunc(order, func(a, b Size) int { return b.Px - a.Px })
+	if err := render(ctx, src, order, out); err != nil {
+		return info, err
+	}
+	return info, nil
+}
+
+// checkHeaderGo reads width and height with the standard library's header
+// parsers, which cost microseconds and no pixel memory, so that a bomb never
+// reaches libvips (whose own header read of a 50000x50000 PNG takes ~50 ms).
+// Formats the standard library does not parse are checked from the vips
+// header, which also does not decode pixels.
+func (r *Renderer) checkHeaderGo(path string, format Format) error {
+	var decode func(io.Reader) (image.Config, error)
+	switch format {
+	case FormatPNG:
+		decode = png.DecodeConfig
+	case FormatJPEG:
+		decode = jpeg.DecodeConfig
+	case FormatGIF:
+		decode = gif.DecodeConfig
+	default:
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("media: render: %w", err)
+	}
+	defer f.Close()
+	cfg, err := decode(f)
+	if err != nil {
+		var unsup jpeg.UnsupportedError
+		if errors.As(err, &unsup) {
+			return nil // e.g. arithmetic-coded JPEG: let libvips judge
+		}
+		return fmt.Errorf("media: render: %w: %s header: %v", ErrCorrupt, format, err)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > r.opts.MaxPixels {
+		return fmt.Errorf("media: render: %w: %s declares %dx%d, limit %d", ErrTooManyPixels, format, cfg.Width, cfg.Height, r.opts.MaxPixels)
+	}
+	return nil
+}
+
+// render decodes once, shrinking on load to the largest size, then makes each
+// smaller size from the previous (already decoded) rendition.
+func render(ctx context.Context, src *source, order []Size, out func(Size, io.Reader) error) error {
+	// killer sets libvips' kill flag on the image being computed when ctx
+	// ends, so a long decode stops at the next tile instead of running on.
+	var k killer
+	stop := context.AfterFunc(ctx, k.fire)
+	defer stop()
+
+	lazy, err := src.thumbnail(order[0].Px)
+	if err != nil {
+		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
+	}
+	flat, err := srgb8(lazy)
+	unref(lazy)
+	if err != nil {
+		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
+	}
+	k.watch(flat)
+	cur, err := materialise(flat)
+	k.watch(nil)
+	unref(flat)
+	if err := ctx.Err(); err != nil {
+		unref(cur)
+		return fmt.Errorf("media: render: decode: %w", err)
+	}
+	if err != nil {
+		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
+	}
+	defer func() { unref(cur) }()
+
+	for i, size := range order {
+		if i > 0 {
+			lazy, err := thumbImage(cur, size.Px)
+			if err != nil {
+				return fmt.Errorf("media: render %s: %s", size.Name, err)
+			}
+			next, err := materialise(lazy)
+			unref(lazy)
+			if err != nil {
+				return fmt.Errorf("media: render %s: %s", size.Name, err)
+			}
+			unref(cur)
+			cur = next
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("media: render %s: %w", size.Name, err)
+		}
+		b, err := encodeJPEG(cur, JPEGQuality)
+		if err != nil {
+			return fmt.Errorf("media: render %s: encode: %s", size.Name, err)
+		}
+		if err := out(size, bytes.NewReader(b)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// killer holds the image under evaluation for a context.AfterFunc.
+type killer struct {
+	mu    sync.Mutex
+	im    *C.VipsImage
+	fired bool
+}
+
+func (k *killer) fire() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.fired = true
+	if k.im != nil {
+		kill(k.im)
+	}
+}
+
+// watch sets the image to kill; nil stops watching. The caller must call
+// watch(nil) before unreferencing the image.
+func (k *killer) watch(im *C.VipsImage) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.im = im
+	if im != nil && k.fired {
+		kill(im)
+	}
+}
+
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("media: render: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("media: render: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("media: render: %w: SVG larger than %d bytes", ErrTooManyPixels, limit)
+	}
+	return b, nil
+}

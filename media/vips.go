@@ -1,0 +1,287 @@
+package media
+
+/*
+#cgo pkg-config: vips
+#include <stdlib.h>
+#include <vips/vips.h>
+
+// The loaders Damask trusts. Everything else under VipsForeignLoad stays
+// blocked, ImageMagick (magickload) and every "untrusted" loader included;
+// svgload and pdfload are marked untrusted by libvips and are re-enabled on
+// purpose: SVG is loaded from memory (no base URI, so librsvg resolves no
+// external reference) and poppler fetches nothing.
+static const char *dm_allowed[] = {
+	"VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadNsgif",
+	"VipsForeignLoadWebp", "VipsForeignLoadTiff", "VipsForeignLoadHeif",
+	"VipsForeignLoadSvg", "VipsForeignLoadPdf", NULL,
+};
+
+static void dm_drop_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data) {}
+
+static int dm_start(void) {
+	if (VIPS_INIT("damask"))
+		return -1;
+	// Renditions are made once per source; caching operations only costs memory.
+	vips_cache_set_max(0);
+	vips_cache_set_max_mem(0);
+	vips_cache_set_max_files(0);
+	// One vips thread per worker: vips threads do not speed up JPEG decoding,
+	// and the worker pool is the unit of parallelism.
+	vips_concurrency_set(1);
+	// Failures reach the caller through the error buffer; libvips' warnings
+	// ("error in tile", "ignoring nclx profile") would only be noise on stderr.
+	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, dm_drop_log, NULL);
+	vips_block_untrusted_set(TRUE);
+	vips_operation_block_set("VipsForeignLoad", TRUE);
+	for (int i = 0; dm_allowed[i]; i++)
+		vips_operation_block_set(dm_allowed[i], FALSE);
+	return 0;
+}
+
+typedef struct {
+	int width, height, pages, orientation, alpha;
+} dm_header;
+
+static void dm_fill(VipsImage *im, dm_header *h) {
+	h->width = vips_image_get_width(im);
+	h->height = vips_image_get_height(im);
+	h->pages = vips_image_get_n_pages(im);
+	h->orientation = 1;
+	if (vips_image_get_typeof(im, VIPS_META_ORIENTATION))
+		vips_image_get_int(im, VIPS_META_ORIENTATION, &h->orientation);
+	h->alpha = vips_image_hasalpha(im);
+}
+
+// dm_header_file reads only the header: vips loads pixels lazily.
+static int dm_header_file(const char *path, dm_header *h) {
+	VipsImage *im = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL,
+		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+	if (!im)
+		return -1;
+	dm_fill(im, h);
+	g_object_unref(im);
+	return 0;
+}
+
+static int dm_header_buffer(void *buf, size_t len, dm_header *h) {
+	VipsImage *im = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
+		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+	if (!im)
+		return -1;
+	dm_fill(im, h);
+	g_object_unref(im);
+	return 0;
+}
+
+// dm_thumb_file is shrink-on-load to fit px x px: JPEG decodes at 1/2..1/8
+// scale, PDF and SVG rasterise at the target scale, only the first page or
+// frame is loaded, EXIF orientation is applied and the tag removed, and
+// embedded profiles are converted to sRGB.
+static int dm_thumb_file(const char *path, int px, VipsImage **out) {
+	return vips_thumbnail(path, out, px, "height", px, "size", VIPS_SIZE_DOWN,
+		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+}
+
+static int dm_thumb_buffer(void *buf, size_t len, int px, VipsImage **out) {
+	return vips_thumbnail_buffer(buf, len, out, px, "height", px, "size", VIPS_SIZE_DOWN,
+		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+}
+
+// dm_thumb_image downsizes an image already in memory; it is upright already.
+static int dm_thumb_image(VipsImage *in, int px, VipsImage **out) {
+	return vips_thumbnail_image(in, out, px, "height", px, "size", VIPS_SIZE_DOWN,
+		"no_rotate", TRUE, NULL);
+}
+
+// dm_srgb8 makes 8-bit sRGB with no alpha (flattened on white) and no
+// colour profile: what a JPEG rendition holds.
+static int dm_srgb8(VipsImage *in, VipsImage **out) {
+	VipsImage *base = vips_image_new();
+	VipsImage **t = (VipsImage **) vips_object_local_array(VIPS_OBJECT(base), 3);
+	VipsImage *cur = in;
+	if (vips_colourspace(cur, &t[0], VIPS_INTERPRETATION_sRGB, NULL))
+		goto fail;
+	cur = t[0];
+	if (vips_image_hasalpha(cur)) {
+		double white[3] = {255, 255, 255};
+		VipsArrayDouble *bg = vips_array_double_new(white, 3);
+		int r = vips_flatten(cur, &t[1], "background", bg, NULL);
+		vips_area_unref(VIPS_AREA(bg));
+		if (r)
+			goto fail;
+		cur = t[1];
+	}
+	if (vips_cast(cur, &t[2], VIPS_FORMAT_UCHAR, NULL))
+		goto fail;
+	*out = t[2];
+	g_object_ref(*out);
+	g_object_unref(base);
+	return 0;
+fail:
+	g_object_unref(base);
+	return -1;
+}
+
+// dm_materialise runs the pipeline behind in into a memory image. This is
+// where pixels are decoded; vips_image_set_kill on in stops it between tiles.
+static VipsImage *dm_materialise(VipsImage *in) {
+	VipsImage *m = vips_image_copy_memory(in);
+	if (m)
+		vips_image_remove(m, VIPS_META_ICC_NAME);
+	return m;
+}
+
+static int dm_jpeg(VipsImage *in, int q, void **buf, size_t *len) {
+	return vips_jpegsave_buffer(in, buf, len, "Q", q, "strip", TRUE,
+		"optimize_coding", TRUE, NULL);
+}
+
+static void dm_kill(VipsImage *im) { vips_image_set_kill(im, TRUE); }
+*/
+import "C"
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// libvips is process-wide state: it is started once, with the settings
+// every Renderer relies on, and never shut down (it cannot be restarted).
+var (
+	vipsOnce sync.Once
+	vipsErr  error
+)
+
+func startVips() error {
+	vipsOnce.Do(func() {
+		if C.dm_start() != 0 {
+			vipsErr = errors.New("media: start libvips: " + vipsError())
+		}
+	})
+	return vipsErr
+}
+
+// vipsError takes and clears libvips' error buffer. The buffer is global, so
+// under concurrent failures a message may carry another call's text too.
+func vipsError() string {
+	p := C.vips_error_buffer_copy()
+	if p == nil {
+		return "unknown libvips error"
+	}
+	defer C.g_free(C.gpointer(p))
+	s := strings.TrimSpace(C.GoString(p))
+	s = strings.ReplaceAll(s, "\n", "; ")
+	if s == "" {
+		return "unknown libvips error"
+	}
+	return s
+}
+
+type header struct {
+	width, height, pages, orientation int
+	alpha                             bool
+}
+
+func toHeader(h C.dm_header) header {
+	return header{
+		width: int(h.width), height: int(h.height), pages: int(h.pages),
+		orientation: int(h.orientation), alpha: h.alpha != 0,
+	}
+}
+
+// source is where vips reads a file from: a path, or (for SVG) a C copy of
+// its bytes, so that librsvg has no base URI to resolve references against.
+type source struct {
+	path *C.char
+	buf  unsafe.Pointer
+	n    C.size_t
+}
+
+func newPathSource(path string) *source { return &source{path: C.CString(path)} }
+
+func newBufferSource(b []byte) *source {
+	return &source{buf: C.CBytes(b), n: C.size_t(len(b))}
+}
+
+// free releases the source; call it after every image made from it is gone.
+func (s *source) free() {
+	if s.path != nil {
+		C.free(unsafe.Pointer(s.path))
+	}
+	if s.buf != nil {
+		C.free(s.buf)
+	}
+}
+
+func (s *source) header() (header, error) {
+	var h C.dm_header
+	var rc C.int
+	if s.path != nil {
+		rc = C.dm_header_file(s.path, &h)
+	} else {
+		rc = C.dm_header_buffer(s.buf, s.n, &h)
+	}
+	if rc != 0 {
+		return header{}, errors.New(vipsError())
+	}
+	return toHeader(h), nil
+}
+
+// thumbnail returns a lazy image: nothing is decoded until materialise.
+func (s *source) thumbnail(px int) (*C.VipsImage, error) {
+	var out *C.VipsImage
+	var rc C.int
+	if s.path != nil {
+		rc = C.dm_thumb_file(s.path, C.int(px), &out)
+	} else {
+		rc = C.dm_thumb_buffer(s.buf, s.n, C.int(px), &out)
+	}
+	if rc != 0 {
+		return nil, errors.New(vipsError())
+	}
+	return out, nil
+}
+
+func thumbImage(in *C.VipsImage, px int) (*C.VipsImage, error) {
+	var out *C.VipsImage
+	if C.dm_thumb_image(in, C.int(px), &out) != 0 {
+		return nil, errors.New(vipsError())
+	}
+	return out, nil
+}
+
+func srgb8(in *C.VipsImage) (*C.VipsImage, error) {
+	var out *C.VipsImage
+	if C.dm_srgb8(in, &out) != 0 {
+		return nil, errors.New(vipsError())
+	}
+	return out, nil
+}
+
+func materialise(in *C.VipsImage) (*C.VipsImage, error) {
+	m := C.dm_materialise(in)
+	if m == nil {
+		return nil, errors.New(vipsError())
+	}
+	return m, nil
+}
+
+func encodeJPEG(in *C.VipsImage, quality int) ([]byte, error) {
+	var buf unsafe.Pointer
+	var n C.size_t
+	if C.dm_jpeg(in, C.int(quality), &buf, &n) != 0 {
+		return nil, errors.New(vipsError())
+	}
+	defer C.g_free(C.gpointer(buf))
+	return C.GoBytes(buf, C.int(n)), nil
+}
+
+func unref(im *C.VipsImage) {
+	if im != nil {
+		C.g_object_unref(C.gpointer(im))
+	}
+}
+
+func kill(im *C.VipsImage) { C.dm_kill(im) }
