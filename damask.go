@@ -151,10 +151,12 @@ type Asset struct {
 	UserID      int64
 	PublicToken string // empty when the asset has no public link
 	Processing  string
-	Tags        []Tag
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	DeletedAt   time.Time // zero unless the asset is in the trash
+	// ProcessingError says why Processing is failed or unsupported.
+	ProcessingError string
+	Tags            []Tag
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       time.Time // zero unless the asset is in the trash
 
 	// What the file tells of itself, found by media processing; zero
 	// until then. Search reads them.
@@ -162,6 +164,10 @@ type Asset struct {
 	Camera        string // make and model
 	TakenAt       time.Time
 	GPS           *GeoPoint // nil when the file has no location
+	// PixelWidth and PixelHeight are as stored, before orientation.
+	PixelWidth, PixelHeight int
+	Duration                time.Duration // videos and audio
+	PageCount               int           // documents
 	// Text is the words extracted from the file for search: metadata
 	// (keywords, caption, creator, ...) and a document's text.
 	Text string

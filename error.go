@@ -17,6 +17,7 @@ const (
 	ETHROTTLED    = "throttled"    // too many failures; try later
 	EINTERNAL     = "internal"     // our fault; details are logged, not shown
 	ECANCELED     = "canceled"     // the client went away
+	EPENDING      = "pending"      // not ready yet (background work under way); try later
 )
 
 // Error is the domain's error: a code the API maps to a status and a message

@@ -87,6 +87,7 @@ type Store interface {
 	AuditLog
 	TokenStore
 	SessionStore
+	JobQueue
 
 	// CreateAccount stores a new account and its holder in one transaction,
 	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.
@@ -125,7 +126,8 @@ type Store interface {
 
 	// CreateAsset stores a, its first version v and its tags in one
 	// transaction, setting IDs, timestamps, a.Version = v.Number = 1 and
-	// a.Tags. Tags are named; a name the account lacks becomes a new tag.
+	// a.Tags. When a.Processing is ProcessingPending a Job for v is queued
+	// in the same transaction. Tags are named; a name the account lacks becomes a new tag.
 	// When uploadID is not 0 that upload is consumed in the same
 	// transaction, and if it no longer exists nothing is stored and the
 	// answer is ErrNotFound.
@@ -141,14 +143,17 @@ type Store interface {
 	// AssetFacets counts what the filter chooses per tag and per kind
 	// (Sort, Page and After do not apply).
 	AssetFacets(ctx context.Context, f AssetFilter) (Facets, error)
-	// UpdateAsset writes Title, Description, PublicToken and Processing of
+	// UpdateAsset writes Title, Description and PublicToken of
 	// an asset outside the trash and sets UpdatedAt; when tags is not nil
 	// the asset's tags become exactly those names. a.Tags is refreshed.
 	UpdateAsset(ctx context.Context, a *Asset, tags []string) error
 	// AddVersion adds v as the next version of the asset a (outside the
 	// trash), numbering it, and makes it current: the asset's file fields,
 	// Version and UpdatedAt follow v, and a is refreshed. uploadID is
-	// consumed as in CreateAsset.
+	// consumed as in CreateAsset. The asset's Processing becomes
+	// a.Processing; when that is ProcessingPending a Job for v is queued in
+	// the same transaction. What processing found in the former version
+	// stays until SetExtracted replaces it.
 	AddVersion(ctx context.Context, a *Asset, v *Version, uploadID int64) error
 	// Versions lists the versions of an asset outside the trash, oldest first.
 	Versions(ctx context.Context, accountID, assetID int64) ([]*Version, error)
@@ -171,7 +176,8 @@ type Store interface {
 	DeleteExpiredUploads(ctx context.Context, before time.Time) (int, error)
 
 	// BlobReferenced tells whether any version or upload, in any account and
-	// in the trash too, points at ref.
+	// in the trash too, points at ref, or ref is a rendition of a file a
+	// version points at.
 	BlobReferenced(ctx context.Context, ref BlobRef) (bool, error)
 	// BlobRefs calls fn once for every distinct ref that a version or an
 	// upload points at, with the size recorded for it.

@@ -45,7 +45,7 @@ var (
 		fields("title", "description", "tags", "upload_id", "comment", "public_link"),
 		fields("id", "filename", "content_type", "size", "version", "user_id", "created_on", "updated_on",
 			"thumb_url", "preview_url", "public_url", "download_url", "sha256", "processing", "width", "height",
-			"duration", "page_count", "metadata_type", "metadata_pixel_width", "metadata_pixel_height",
+			"duration", "page_count", "camera", "taken_at", "latitude", "longitude", "metadata_type", "metadata_pixel_width", "metadata_pixel_height",
 			"metadata_resolution_width", "metadata_resolution_height", "metadata_bits_per_sample",
 			"metadata_color_space", "metadata_orientation", "metadata_alpha_channel")}
 	versionResource = resource{"version",

@@ -1,12 +1,13 @@
 package httpapi
 
 import (
+	"fmt"
 	"strconv"
-
-	"damask/search"
 
 	"damask"
 	"damask/library"
+	"damask/media"
+	"damask/search"
 )
 
 // The documents of API.md, built from domain values. Each is a node tree
@@ -125,27 +126,67 @@ func assetDoc(a *damask.Asset, base string) node {
 		datetime("created_on", a.CreatedAt),
 		datetime("updated_on", a.UpdatedAt),
 		array("tags", tags),
-		// Renditions arrive with the media work; until then there are none.
-		null("thumb_url", kString),
-		null("preview_url", kString),
+		renditionURL("thumb_url", a, base, "thumbnail", media.Thumb64),
+		renditionURL("preview_url", a, base, "preview", media.Preview),
 		publicURL,
 		str("download_url", base+"/api/assets/download/"+id),
 		str("sha256", a.Blob.String()),
 		str("processing", a.Processing),
 		str("metadata_type", a.ContentType),
-		null("metadata_pixel_width", kInteger),
-		null("metadata_pixel_height", kInteger),
+		intOrNil("metadata_pixel_width", a.PixelWidth),
+		intOrNil("metadata_pixel_height", a.PixelHeight),
 		null("metadata_resolution_width", kInteger),
 		null("metadata_resolution_height", kInteger),
 		null("metadata_bits_per_sample", kInteger),
 		null("metadata_color_space", kString),
 		null("metadata_orientation", kString),
 		null("metadata_alpha_channel", kBoolean),
-		null("width", kInteger),
-		null("height", kInteger),
-		null("duration", kFloat),
-		null("page_count", kInteger),
+		intOrNil("width", a.Width),
+		intOrNil("height", a.Height),
+		floatOrNil("duration", a.Duration.Seconds()),
+		intOrNil("page_count", a.PageCount),
+		strOrNil("camera", a.Camera),
+		datetime("taken_at", a.TakenAt),
+		gpsField("latitude", a.GPS, func(g *damask.GeoPoint) float64 { return g.Latitude }),
+		gpsField("longitude", a.GPS, func(g *damask.GeoPoint) float64 { return g.Longitude }),
 	)
+}
+
+// renditionURL is the URL of an asset's rendition, nil when its file has
+// none. The name ends in _<px>.jpg, which fluxiom's clients swap for
+// another thumbnail size; v names the source's content, so that a URL
+// answered with immutable caching never changes what it shows.
+func renditionURL(name string, a *damask.Asset, base, kind string, size media.Size) node {
+	if a.Processing != damask.ProcessingPending && a.Processing != damask.ProcessingDone {
+		return null(name, kString)
+	}
+	return str(name, fmt.Sprintf("%s/api/assets/%d/%s_%d.jpg?v=%s", base, a.ID, kind, size.Px, contentKey(a)))
+}
+
+// contentKey names an asset's current file in rendition URLs.
+func contentKey(a *damask.Asset) string { return a.Blob.String()[:16] }
+
+// intOrNil is an integer that is nil when 0 (unknown).
+func intOrNil(name string, v int) node {
+	if v == 0 {
+		return null(name, kInteger)
+	}
+	return integer(name, int64(v))
+}
+
+// floatOrNil is a number that is nil when 0 (unknown).
+func floatOrNil(name string, v float64) node {
+	if v == 0 {
+		return null(name, kFloat)
+	}
+	return node{name: name, kind: kFloat, text: strconv.FormatFloat(v, 'f', -1, 64)}
+}
+
+func gpsField(name string, g *damask.GeoPoint, f func(*damask.GeoPoint) float64) node {
+	if g == nil {
+		return null(name, kFloat)
+	}
+	return node{name: name, kind: kFloat, text: strconv.FormatFloat(f(g), 'f', -1, 64)}
 }
 
 func versionDoc(v *damask.Version, assetID int64) node {

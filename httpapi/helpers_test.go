@@ -32,6 +32,7 @@ import (
 	"damask"
 	"damask/blob/disk"
 	"damask/httpapi"
+	"damask/jobs"
 	"damask/library"
 	"damask/password"
 	"damask/sqlite"
@@ -60,6 +61,9 @@ type setup struct {
 	plans   damask.Plans
 	cfg     httpapi.Config
 	now     func() time.Time // the service's clock; the real one when nil
+	// process gives the service a renderer and an extractor, so that new
+	// files are queued; workers also runs a worker pool on the queue.
+	process, workers bool
 }
 
 func newEnv(t *testing.T, s setup) *env {
@@ -77,10 +81,24 @@ func newEnv(t *testing.T, s setup) *env {
 	if s.maxFile == 0 {
 		s.maxFile = 2 << 20
 	}
-	svc, err := library.New(db, blobs, library.Options{Plans: s.plans, MaxFileSize: s.maxFile,
-		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Now: s.now})
+	opts := library.Options{Plans: s.plans, MaxFileSize: s.maxFile,
+		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Now: s.now}
+	var pool *jobs.Pool
+	stopPool := func() {}
+	if s.process {
+		opts.Renderer, opts.Extractor = newTools(t)
+		opts.Queued = func() { pool.Wake() }
+	}
+	svc, err := library.New(db, blobs, opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.workers {
+		pool = jobs.New(db, svc.Process, jobs.Options{Workers: 2, Poll: 50 * time.Millisecond, Timeout: 30 * time.Second})
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		go func() { pool.Run(ctx); close(stopped) }()
+		stopPool = func() { cancel(); <-stopped }
 	}
 	if s.cfg.Domain == "" {
 		s.cfg.Domain = domain
@@ -90,6 +108,7 @@ func newEnv(t *testing.T, s setup) *env {
 	e.srv.Config.ConnState = e.connState
 	e.srv.Start()
 	t.Cleanup(func() {
+		stopPool() // before the stores close
 		e.srv.Close()
 		db.Close()
 		blobs.Close()

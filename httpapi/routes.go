@@ -53,7 +53,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/uploads/{id}", s.showUpload)
 }
 
-// assetsGet2 tells GET /api/assets/download/ID from GET /api/assets/ID/versions.
+// assetsGet2 tells GET /api/assets/download/ID from GET /api/assets/ID/versions
+// and from the renditions, GET /api/assets/ID/thumbnail (or preview, or
+// thumbnail_64.jpg ...).
 func (s *Server) assetsGet2(w http.ResponseWriter, r *http.Request) {
 	a, b := r.PathValue("a"), r.PathValue("b")
 	switch {
@@ -63,6 +65,9 @@ func (s *Server) assetsGet2(w http.ResponseWriter, r *http.Request) {
 	case b == "versions":
 		r.SetPathValue("id", a)
 		s.listVersions(w, r)
+	case b == "thumbnail" || b == "preview" || renditionFile.MatchString(b):
+		r.SetPathValue("id", a)
+		s.rendition(w, r, b)
 	default:
 		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "No route matches %s %s", r.Method, r.URL.Path))
 	}

@@ -223,6 +223,8 @@ func status(code string) int {
 		return http.StatusInsufficientStorage
 	case damask.ETHROTTLED:
 		return http.StatusTooManyRequests
+	case damask.EPENDING:
+		return http.StatusAccepted
 	}
 	return http.StatusInternalServerError
 }
@@ -239,6 +241,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Damask"`)
 	case code == damask.ETHROTTLED:
 		w.Header().Set("Retry-After", strconv.Itoa(int(library.RetryAfter(err).Seconds())+1))
+	case code == damask.EPENDING:
+		w.Header().Set("Retry-After", "2")
 	}
 	s.writeErrors(w, r, st, damask.ErrorMessage(err))
 }

@@ -45,7 +45,7 @@ func (s *Service) CreateAsset(ctx context.Context, c Caller, in AssetInput) (*da
 	if err != nil {
 		return nil, err
 	}
-	a := &damask.Asset{AccountID: c.Account.ID, UserID: c.User.ID, Processing: damask.ProcessingUnsupported}
+	a := &damask.Asset{AccountID: c.Account.ID, UserID: c.User.ID, Processing: s.newProcessing()}
 	if in.Title == nil {
 		t := strings.TrimSuffix(v.Filename, path.Ext(v.Filename))
 		if t == "" {
@@ -66,6 +66,7 @@ func (s *Service) CreateAsset(ctx context.Context, c Caller, in AssetInput) (*da
 	if err := s.store.CreateAsset(ctx, a, v, tags, in.UploadID); err != nil {
 		return nil, uploadGone(in.UploadID, fmt.Errorf("create asset: %w", err))
 	}
+	s.queued()
 	return a, nil
 }
 
@@ -99,9 +100,11 @@ func (s *Service) UpdateAsset(ctx context.Context, c Caller, id int64, in AssetI
 		return nil, fmt.Errorf("update asset %d: %w", id, err)
 	}
 	if v != nil {
+		a.Processing = s.newProcessing()
 		if err := s.store.AddVersion(ctx, a, v, in.UploadID); err != nil {
 			return nil, uploadGone(in.UploadID, fmt.Errorf("add version to asset %d: %w", id, err))
 		}
+		s.queued()
 	}
 	return a, nil
 }
@@ -123,9 +126,11 @@ func (s *Service) AddVersion(ctx context.Context, c Caller, id int64, in AssetIn
 	if err != nil {
 		return nil, err
 	}
+	a.Processing = s.newProcessing()
 	if err := s.store.AddVersion(ctx, a, v, in.UploadID); err != nil {
 		return nil, uploadGone(in.UploadID, fmt.Errorf("add version to asset %d: %w", id, err))
 	}
+	s.queued()
 	return v, nil
 }
 

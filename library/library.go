@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"damask"
+	"damask/media"
+	"damask/metadata"
 	"damask/password"
 )
 
@@ -35,6 +37,14 @@ type Options struct {
 	Logger   *slog.Logger
 	// Now tells the time; tests set it.
 	Now func() time.Time
+	// Renderer and Extractor do the background processing of new
+	// versions (Process). With neither, nothing is queued and new assets
+	// are ProcessingUnsupported. The caller closes them.
+	Renderer  *media.Renderer
+	Extractor *metadata.Extractor
+	// Queued, when set, is called after a job is queued (a worker pool's
+	// Wake), so that it starts at once.
+	Queued func()
 }
 
 // DefaultMaxFileSize is 5 GiB.
@@ -54,6 +64,9 @@ type Service struct {
 	throttle *throttle
 	dummy    string // a hash verified for unknown logins, so that they cost as much as known ones
 	oidc     *providers
+	render   *media.Renderer
+	extract  *metadata.Extractor
+	onQueued func()
 }
 
 // New returns a service over the given stores.
@@ -89,6 +102,9 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		throttle: newThrottle(o.Now),
 		dummy:    dummy,
 		oidc:     newProviders(),
+		render:   o.Renderer,
+		extract:  o.Extractor,
+		onQueued: o.Queued,
 	}, nil
 }
 

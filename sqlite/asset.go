@@ -13,18 +13,22 @@ import (
 const assetColumns = `a.id, a.account_id, a.title, a.description, a.filename,
 	a.content_type, a.size, a.blob, a.version, coalesce(a.user_id, 0),
 	a.public_token, a.processing, a.created_at, a.updated_at, a.deleted_at,
-	coalesce(a.width, 0), coalesce(a.height, 0), a.camera, a.taken_at, a.latitude, a.longitude, a.text`
+	coalesce(a.width, 0), coalesce(a.height, 0), a.camera, a.taken_at, a.latitude, a.longitude, a.text,
+	a.processing_error, a.pixel_width, a.pixel_height, a.duration, a.page_count`
 
 func scanAsset(s interface{ Scan(...any) error }) (*damask.Asset, error) {
 	var a damask.Asset
 	var lat, lon sql.NullFloat64
+	var dur int64
 	err := s.Scan(&a.ID, &a.AccountID, &a.Title, &a.Description, &a.Filename,
 		&a.ContentType, &a.Size, blobCol{&a.Blob}, &a.Version, &a.UserID,
 		&a.PublicToken, &a.Processing, timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt}, timeCol{&a.DeletedAt},
-		&a.Width, &a.Height, &a.Camera, timeCol{&a.TakenAt}, &lat, &lon, &a.Text)
+		&a.Width, &a.Height, &a.Camera, timeCol{&a.TakenAt}, &lat, &lon, &a.Text,
+		&a.ProcessingError, &a.PixelWidth, &a.PixelHeight, &dur, &a.PageCount)
 	if err != nil {
 		return nil, err
 	}
+	a.Duration = time.Duration(dur)
 	if lat.Valid && lon.Valid {
 		a.GPS = &damask.GeoPoint{Latitude: lat.Float64, Longitude: lon.Float64}
 	}
@@ -189,6 +193,11 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 		if err := setTags(ctx, tx, a.AccountID, id, tags, now); err != nil {
 			return err
 		}
+		if a.Processing == damask.ProcessingPending {
+			if err := enqueueJob(ctx, tx, a.AccountID, id, 1, nv.Blob, now); err != nil {
+				return err
+			}
+		}
 		if err := reindex(ctx, tx, id); err != nil {
 			return err
 		}
@@ -217,9 +226,9 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 	now := db.clock()
 	return db.update(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
-			UPDATE assets SET title = ?, description = ?, public_token = ?, processing = ?, updated_at = ?
+			UPDATE assets SET title = ?, description = ?, public_token = ?, updated_at = ?
 			WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
-			a.Title, a.Description, a.PublicToken, a.Processing, now.UnixNano(), a.AccountID, a.ID)
+			a.Title, a.Description, a.PublicToken, now.UnixNano(), a.AccountID, a.ID)
 		if err != nil {
 			return err
 		}
@@ -268,10 +277,15 @@ func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version
 		kind, ext := kindAndExt(nv.ContentType, nv.Filename)
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE assets SET filename = ?, content_type = ?, size = ?, blob = ?, version = ?, updated_at = ?,
-				kind = ?, ext = ?
+				kind = ?, ext = ?, processing = ?, processing_error = ''
 			WHERE id = ?`,
-			nv.Filename, nv.ContentType, nv.Size, nv.Blob[:], nv.Number, now.UnixNano(), kind, ext, a.ID); err != nil {
+			nv.Filename, nv.ContentType, nv.Size, nv.Blob[:], nv.Number, now.UnixNano(), kind, ext, a.Processing, a.ID); err != nil {
 			return err
+		}
+		if a.Processing == damask.ProcessingPending {
+			if err := enqueueJob(ctx, tx, a.AccountID, a.ID, nv.Number, nv.Blob, now); err != nil {
+				return err
+			}
 		}
 		if err := reindex(ctx, tx, a.ID); err != nil {
 			return err

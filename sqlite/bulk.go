@@ -74,6 +74,11 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 			if _, err := insVersion.ExecContext(ctx, a.ID, a.Filename, a.ContentType, a.Size, a.Blob[:], user, created.UnixNano()); err != nil {
 				return fmt.Errorf("insert version of asset %d: %w", a.ID, err)
 			}
+			if a.Processing == damask.ProcessingPending {
+				if err := enqueueJob(ctx, tx, a.AccountID, a.ID, 1, a.Blob, now); err != nil {
+					return err
+				}
+			}
 			row := indexRow{id: a.ID, accountID: a.AccountID, userID: a.UserID, title: a.Title, description: a.Description,
 				filename: a.Filename, camera: a.Camera, body: a.Text, kind: kind, ext: ext}
 			names := make([]string, 0, len(a.Tags))

@@ -79,14 +79,18 @@ func (db *DB) DeleteExpiredUploads(ctx context.Context, before time.Time) (int, 
 	return int(n), err
 }
 
-// BlobReferenced tells whether a version or an upload points at ref. Every
-// asset's current file is one of its versions, so assets need no look.
+// BlobReferenced tells whether a version or an upload points at ref, or ref
+// is a rendition of a version's file. Every asset's current file is one of
+// its versions, so assets need no look. A rendition of a file no version
+// points at any more is released with it.
 func (db *DB) BlobReferenced(ctx context.Context, ref damask.BlobRef) (bool, error) {
 	var found bool
 	err := db.view(ctx, fmt.Sprintf("blob %s referenced", ref), func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `
 			SELECT EXISTS (SELECT 1 FROM versions WHERE blob = ?1)
-				OR EXISTS (SELECT 1 FROM uploads WHERE blob = ?1)`, ref[:]).Scan(&found)
+				OR EXISTS (SELECT 1 FROM uploads WHERE blob = ?1)
+				OR EXISTS (SELECT 1 FROM renditions r WHERE r.rendition = ?1
+					AND EXISTS (SELECT 1 FROM versions v WHERE v.blob = r.source))`, ref[:]).Scan(&found)
 	})
 	return found, err
 }

@@ -53,6 +53,11 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"Tokens", testTokens},
 		{"TenantIsolation", testTenantIsolation},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"Jobs", testJobs},
+		{"JobLease", testJobLease},
+		{"JobClaimConcurrent", testJobClaimConcurrent},
+		{"SetExtracted", testSetExtracted},
+		{"Renditions", testRenditions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

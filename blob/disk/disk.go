@@ -50,6 +50,7 @@ type Store struct {
 }
 
 var _ damask.BlobStore = (*Store)(nil)
+var _ damask.BlobPather = (*Store)(nil)
 
 // Open opens the store in dir, creating the folder if needed, and removes
 // the temporary files of writes that a crash interrupted. When another
@@ -137,6 +138,18 @@ func (s *Store) Open(ctx context.Context, ref damask.BlobRef) (io.ReadSeekCloser
 		return nil, fmt.Errorf("open blob %s: %w", ref, err)
 	}
 	return f, nil
+}
+
+// Path names the file of ref, for tools that read files by name
+// (damask.BlobPather).
+func (s *Store) Path(ref damask.BlobRef) (string, error) {
+	p := s.path(ref)
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("blob %s: %w", ref, damask.ErrNotFound)
+	} else if err != nil {
+		return "", fmt.Errorf("blob %s: %w", ref, err)
+	}
+	return p, nil
 }
 
 // Stat describes the file named ref.

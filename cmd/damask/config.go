@@ -102,6 +102,12 @@ func (l *openLibrary) Close() error {
 // open opens the stores the flags name, creating the data folder on first
 // use.
 func (s *storage) open(ctx context.Context, log *slog.Logger) (*openLibrary, error) {
+	return s.openWith(ctx, log, library.Options{})
+}
+
+// openWith is open with the processing settings of o (Renderer,
+// Extractor, Queued); the other fields come from the flags.
+func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Options) (*openLibrary, error) {
 	dbPath, err := location(s.db, "sqlite", filepath.Join(s.data, "damask.db"))
 	if err != nil {
 		return nil, err
@@ -134,7 +140,8 @@ func (s *storage) open(ctx context.Context, log *slog.Logger) (*openLibrary, err
 		db.Close()
 		return nil, fmt.Errorf("open file store %s: %w", blobDir, err)
 	}
-	svc, err := library.New(db, blobs, library.Options{Plans: plans, MaxFileSize: s.maxFile, Logger: log})
+	o.Plans, o.MaxFileSize, o.Logger = plans, s.maxFile, log
+	svc, err := library.New(db, blobs, o)
 	if err != nil {
 		db.Close()
 		blobs.Close()

@@ -12,6 +12,10 @@ import (
 	"time"
 
 	"damask/httpapi"
+	"damask/jobs"
+	"damask/library"
+	"damask/media"
+	"damask/metadata"
 	"damask/web"
 )
 
@@ -32,7 +36,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 		tlsKey     = fs.String("tls-key", "", "TLS key file")
 		trustProxy = fs.Bool("trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-For from a proxy in front")
 		jsonp      = fs.Bool("jsonp", false, "allow ?callback= on JSON answers")
-		_          = fs.Bool("no-workers", false, "run no background workers in this process")
+		noWorkers  = fs.Bool("no-workers", false, "run no background workers in this process (new files are still queued)")
 	)
 	st.register(fs)
 	if err := parse(fs, args, env.getenv); err != nil {
@@ -47,11 +51,23 @@ func serve(ctx context.Context, env environment, args []string) error {
 		return usageError("--tls-cert and --tls-key go together")
 	}
 	log := st.logger(env.stderr)
-	lib, err := st.open(ctx, log)
+	proc := startProcessing(ctx, log)
+	defer proc.Close()
+	var pool *jobs.Pool // made once the library exists; Wake is nil-safe
+	proc.opts.Queued = func() { pool.Wake() }
+	lib, err := st.openWith(ctx, log, proc.opts)
 	if err != nil {
 		return err
 	}
 	defer lib.Close()
+	if !*noWorkers && proc.enabled() {
+		pool = jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log})
+		poolDone := make(chan struct{})
+		go func() { pool.Run(ctx); close(poolDone) }()
+		// Stop the workers (ctx has ended by then) before the tools and
+		// the stores they use are closed.
+		defer func() { <-poolDone }()
+	}
 
 	created, generated, err := lib.svc.EnsureDefault(ctx, env.getenv("DAMASK_ADMIN_PASSWORD"))
 	if err != nil {
@@ -103,6 +119,42 @@ func serve(ctx context.Context, env environment, args []string) error {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	return nil
+}
+
+// processing holds the tools of background processing.
+type processing struct {
+	opts library.Options // Renderer and Extractor; nil when unavailable
+}
+
+// startProcessing starts libvips and exiftool. A missing tool is logged
+// and leaves that part of processing out, so that the server still serves.
+func startProcessing(ctx context.Context, log *slog.Logger) *processing {
+	p := &processing{}
+	r, err := media.New(media.Options{})
+	if err != nil {
+		log.Warn("no renditions: libvips did not start", "err", err)
+	} else {
+		p.opts.Renderer = r
+	}
+	x, err := metadata.New(ctx, metadata.Config{})
+	if err != nil {
+		log.Warn("no metadata: exiftool did not start", "err", err)
+	} else {
+		p.opts.Extractor = x
+	}
+	return p
+}
+
+func (p *processing) enabled() bool { return p.opts.Renderer != nil || p.opts.Extractor != nil }
+
+// Close waits for renders in flight and stops exiftool.
+func (p *processing) Close() {
+	if p.opts.Renderer != nil {
+		p.opts.Renderer.Close()
+	}
+	if p.opts.Extractor != nil {
+		p.opts.Extractor.Close()
+	}
 }
 
 // tidy does the housework at start and then every hour until ctx ends.

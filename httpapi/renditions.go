@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"damask"
+	"damask/media"
+)
+
+// renditionFile is the last path element of a thumb_url or preview_url.
+var renditionFile = regexp.MustCompile(`^(thumbnail|preview)_([0-9]+)\.jpg$`)
+
+// renditionSize chooses the size of GET /api/assets/ID/<file>: file is
+// "thumbnail" or "preview" with ?size= (default 64 and 1024), or
+// thumbnail_<px>.jpg / preview_<px>.jpg. Thumbnails come in 64, 128 and
+// 256 px, previews in 1024 and 2048.
+func renditionSize(r *http.Request, file string) (media.Size, error) {
+	kind, px := file, r.URL.Query().Get("size")
+	if m := renditionFile.FindStringSubmatch(file); m != nil {
+		kind, px = m[1], m[2]
+	}
+	allowed := func(s media.Size) bool { return s.Px <= media.Thumb256.Px }
+	def := media.Thumb64
+	if kind == "preview" {
+		allowed = func(s media.Size) bool { return s.Px >= media.Preview.Px }
+		def = media.Preview
+	}
+	if px == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(px)
+	size, ok := media.SizeByPx(n)
+	if err != nil || !ok || !allowed(size) {
+		var served []string
+		for _, s := range media.Sizes() {
+			if allowed(s) {
+				served = append(served, strconv.Itoa(s.Px))
+			}
+		}
+		return media.Size{}, damask.Errorf(damask.ENOTFOUND, "No %s of size %s: the sizes are %s", kind, px, strings.Join(served, ", "))
+	}
+	return size, nil
+}
+
+// rendition sends a thumbnail or preview. Guests may see them. While the
+// file is processed the answer is 202 with Retry-After; a file without
+// renditions is 404. The ETag is the rendition's SHA-256; a URL whose v
+// names the current file (as thumb_url does) is cached for good, since a
+// new version changes the URL.
+func (s *Server) rendition(w http.ResponseWriter, r *http.Request, file string) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	size, err := renditionSize(r, file)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := s.svc.Rendition(r.Context(), caller(r), id, size)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer f.Body.Close()
+	h := w.Header()
+	h.Set("Content-Type", "image/jpeg")
+	h.Set("ETag", `"`+f.Rendition.Blob.String()+`"`)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	if r.URL.Query().Get("v") == contentKey(f.Asset) {
+		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	}
+	http.ServeContent(w, r, "", time.Time{}, f.Body)
+}

@@ -1,0 +1,190 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"image/jpeg"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"damask/media"
+	"damask/metadata"
+)
+
+// newTools starts the real renderer and extractor, closed when t ends.
+func newTools(t *testing.T) (*media.Renderer, *metadata.Extractor) {
+	t.Helper()
+	r, err := media.New(media.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := metadata.New(t.Context(), metadata.Config{})
+	if err != nil {
+		r.Close()
+		t.Skipf("exiftool: %v", err)
+	}
+	t.Cleanup(func() { r.Close(); x.Close() })
+	return r, x
+}
+
+func testFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../media/testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// waitProcessed polls the asset until its processing is no longer pending.
+func waitProcessed(t *testing.T, c *client, id string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		doc := c.get(t, "/api/assets/"+id+".json").want(t, http.StatusOK).obj(t)
+		if doc["processing"] != "pending" {
+			return doc
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("asset %s still pending after 30 s", id)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// uriOf is the path and query of an absolute URL of a document.
+func uriOf(t *testing.T, raw any) string {
+	t.Helper()
+	u, err := url.Parse(str(raw))
+	if err != nil || raw == nil {
+		t.Fatalf("URL %v: %v", raw, err)
+	}
+	return u.RequestURI()
+}
+
+// wantJPEG checks an answer is a JPEG whose longest side is px.
+func wantJPEG(t *testing.T, r *response, px int) {
+	t.Helper()
+	r.want(t, http.StatusOK)
+	if ct := r.header.Get("Content-Type"); ct != "image/jpeg" {
+		t.Errorf("%s: Content-Type %q", r.path, ct)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatalf("%s: not a JPEG: %v", r.path, err)
+	}
+	if got := max(cfg.Width, cfg.Height); got != px {
+		t.Errorf("%s: %dx%d, want longest side %d", r.path, cfg.Width, cfg.Height, px)
+	}
+}
+
+func TestRenditionsEndToEnd(t *testing.T) {
+	e := newEnv(t, setup{process: true, workers: true})
+	tn := e.tenant(t, "acme", "pro")
+	c := tn.member
+
+	doc := c.createAsset(t, "photo.jpg", testFile(t, "photo.jpg"))
+	aid := id(t, doc)
+	if !strings.Contains(str(doc["thumb_url"]), "/api/assets/"+aid+"/thumbnail_64.jpg?v=") {
+		t.Errorf("thumb_url %v", doc["thumb_url"])
+	}
+	doc = waitProcessed(t, c, aid)
+	if doc["processing"] != "done" {
+		t.Fatalf("processing %v, want done", doc["processing"])
+	}
+	if num(t, doc["width"]) != 600 || num(t, doc["height"]) != 400 || num(t, doc["metadata_pixel_width"]) != 600 {
+		t.Errorf("dimensions %v x %v (pixels %v)", doc["width"], doc["height"], doc["metadata_pixel_width"])
+	}
+
+	thumb := uriOf(t, doc["thumb_url"])
+	for _, px := range []string{"64", "128", "256"} {
+		u := strings.Replace(thumb, "_64.jpg", "_"+px+".jpg", 1)
+		r := c.get(t, u)
+		wantJPEG(t, r, map[string]int{"64": 64, "128": 128, "256": 256}[px])
+		if cc := r.header.Get("Cache-Control"); cc != "private, max-age=31536000, immutable" {
+			t.Errorf("thumbnail_%s Cache-Control %q", px, cc)
+		}
+		etag := r.header.Get("ETag")
+		if len(etag) != 66 {
+			t.Errorf("ETag %q", etag)
+		}
+		c.get(t, u, "If-None-Match", etag).want(t, http.StatusNotModified)
+	}
+	// The preview is never upscaled: the photo is 600 px wide.
+	wantJPEG(t, c.get(t, uriOf(t, doc["preview_url"])), 600)
+	wantJPEG(t, c.get(t, "/api/assets/"+aid+"/preview?size=1024"), 600)
+	wantJPEG(t, c.get(t, "/api/assets/"+aid+"/preview?size=2048"), 600)
+	r := c.get(t, "/api/assets/"+aid+"/thumbnail?size=128")
+	wantJPEG(t, r, 128)
+	if cc := r.header.Get("Cache-Control"); cc != "private, max-age=0, must-revalidate" {
+		t.Errorf("thumbnail without v: Cache-Control %q", cc)
+	}
+	c.get(t, "/api/assets/"+aid+"/thumbnail?size=1024").wantError(t, http.StatusNotFound, "64, 128, 256")
+	c.get(t, "/api/assets/"+aid+"/thumbnail_100.jpg").wantError(t, http.StatusNotFound, "")
+
+	// Guests see renditions but not originals; strangers see nothing.
+	wantJPEG(t, tn.guest.get(t, thumb), 64)
+	tn.guest.get(t, "/api/assets/download/"+aid).want(t, http.StatusForbidden)
+	tn.anon.get(t, thumb).want(t, http.StatusUnauthorized)
+	other := e.tenant(t, "other", "pro")
+	other.holder.get(t, thumb).wantError(t, http.StatusNotFound, "")
+
+	// The same bytes again share the renditions.
+	doc2 := waitProcessed(t, c, id(t, c.createAsset(t, "copy.jpg", testFile(t, "photo.jpg"))))
+	r1 := c.get(t, thumb)
+	r2 := c.get(t, uriOf(t, doc2["thumb_url"]))
+	if r1.header.Get("ETag") != r2.header.Get("ETag") {
+		t.Errorf("identical files have different thumbnails")
+	}
+}
+
+func TestRenditionsUnsupported(t *testing.T) {
+	e := newEnv(t, setup{process: true, workers: true})
+	c := e.tenant(t, "acme", "pro").member
+	doc := waitProcessed(t, c, id(t, c.createAsset(t, "notes.txt", []byte("just some words\n"))))
+	if doc["processing"] != "unsupported" {
+		t.Errorf("processing %v, want unsupported", doc["processing"])
+	}
+	if doc["thumb_url"] != nil || doc["preview_url"] != nil {
+		t.Errorf("thumb_url %v, preview_url %v, want nil", doc["thumb_url"], doc["preview_url"])
+	}
+	c.get(t, "/api/assets/"+str(doc["id"])+"/thumbnail_64.jpg").wantError(t, http.StatusNotFound, "no rendition")
+	c.get(t, "/api/assets/"+str(doc["id"])+"/preview.json").wantError(t, http.StatusNotFound, "no rendition")
+
+	// A corrupt JPEG fails, with no rendition either.
+	bad := testFile(t, "photo.jpg")[:2000]
+	doc = waitProcessed(t, c, id(t, c.createAsset(t, "broken.jpg", bad)))
+	if doc["processing"] != "failed" || doc["thumb_url"] != nil {
+		t.Errorf("truncated JPEG: processing %v thumb_url %v, want failed and nil", doc["processing"], doc["thumb_url"])
+	}
+}
+
+func TestRenditionsPending(t *testing.T) {
+	// Processing on but no workers: the job waits in the queue.
+	e := newEnv(t, setup{process: true})
+	c := e.tenant(t, "acme", "pro").member
+	doc := c.createAsset(t, "photo.jpg", testFile(t, "photo.jpg"))
+	if doc["processing"] != "pending" {
+		t.Fatalf("processing %v, want pending", doc["processing"])
+	}
+	r := c.get(t, uriOf(t, doc["thumb_url"]))
+	r.wantError(t, http.StatusAccepted, "try again")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("202 without Retry-After")
+	}
+	c.get(t, "/api/assets/"+id(t, doc)+"/preview.json").wantError(t, http.StatusAccepted, "try again")
+}
+
+func TestRenditionsOff(t *testing.T) {
+	// Without processing, files are unsupported at once, as before.
+	e := newEnv(t, setup{})
+	c := e.tenant(t, "acme", "pro").member
+	doc := c.createAsset(t, "photo.jpg", testFile(t, "photo.jpg"))
+	if doc["processing"] != "unsupported" || doc["thumb_url"] != nil {
+		t.Errorf("processing %v thumb_url %v", doc["processing"], doc["thumb_url"])
+	}
+	c.get(t, "/api/assets/"+id(t, doc)+"/thumbnail").wantError(t, http.StatusNotFound, "")
+}

@@ -1,0 +1,109 @@
+package damask
+
+import (
+	"context"
+	"time"
+)
+
+// Job is the background processing of one version of an asset: metadata,
+// renditions and document text. Jobs live in the store, so that they
+// survive a restart and can be shared by several workers.
+type Job struct {
+	ID        int64
+	AccountID int64
+	AssetID   int64
+	Version   int     // the version's number
+	Blob      BlobRef // the version's file
+	State     string  // one of the Job* states
+	// Attempts counts the claims so far, this one included.
+	Attempts   int
+	RunAfter   time.Time
+	LeaseUntil time.Time
+	LastError  string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Job states.
+const (
+	JobQueued  = "queued"
+	JobRunning = "running"
+	JobDone    = "done"
+	JobFailed  = "failed"
+)
+
+// MaxJobAttempts is how many times a job is claimed before FailJob gives up
+// on it for good.
+const MaxJobAttempts = 5
+
+// Rendition is a JPEG made from a stored file at one named size
+// (media.Size.Name). Renditions are keyed by the source's ref and the size,
+// so that identical files share them and a new version gets its own.
+type Rendition struct {
+	Source        BlobRef
+	Size          string
+	Blob          BlobRef // the JPEG, in the blob store
+	Width, Height int
+}
+
+// Extracted is what processing found in the current version of an asset.
+type Extracted struct {
+	// Processing is the outcome: ProcessingDone, ProcessingFailed or
+	// ProcessingUnsupported; Reason says why for the last two.
+	Processing string
+	Reason     string
+
+	Width, Height           int // as displayed
+	PixelWidth, PixelHeight int // as stored, before orientation
+	Duration                time.Duration
+	PageCount               int
+	Camera                  string
+	TakenAt                 time.Time
+	GPS                     *GeoPoint
+	Text                    string
+}
+
+// JobQueue is the durable queue of processing work, part of every Store.
+//
+// A job is queued by CreateAsset and AddVersion, in their transaction, when
+// the asset they store is ProcessingPending. A worker claims a job for a
+// lease; a job whose lease ran out (its worker died or hung) is claimable
+// again, so that nothing is lost, and the calls of the old holder then
+// answer ErrNotFound, so that nothing is recorded twice.
+type JobQueue interface {
+	// ClaimJob takes the oldest queued job whose RunAfter has come, or a
+	// running one whose lease has expired, marks it running for worker
+	// until now+lease and counts an attempt. ErrNotFound when there is none.
+	// Two callers never get the same job while its lease runs.
+	ClaimJob(ctx context.Context, worker string, lease time.Duration) (*Job, error)
+	// FinishJob marks the job done. ErrNotFound unless worker holds it.
+	FinishJob(ctx context.Context, id int64, worker string) error
+	// FailJob records reason and queues the job again to run at retryAt,
+	// or marks it JobFailed for good once it has had MaxJobAttempts
+	// attempts. ErrNotFound unless worker holds it.
+	FailJob(ctx context.Context, id int64, worker string, retryAt time.Time, reason string) error
+	// Job finds a job by id (for tests and tools).
+	Job(ctx context.Context, id int64) (*Job, error)
+
+	// SetExtracted writes what processing found in version of the asset
+	// (Width .. Text, Processing and its reason) and updates the search
+	// index, in one transaction, only while version is still the asset's
+	// current one: otherwise, or when the asset is gone, it writes nothing
+	// and answers ErrNotFound. An asset in the trash is written too.
+	SetExtracted(ctx context.Context, accountID, assetID int64, version int, x Extracted) error
+
+	// PutRendition stores r, replacing any rendition of the same source
+	// and size.
+	PutRendition(ctx context.Context, r Rendition) error
+	// Rendition finds the rendition of source at size; ErrNotFound when
+	// there is none.
+	Rendition(ctx context.Context, source BlobRef, size string) (Rendition, error)
+}
+
+// BlobPather is a BlobStore that keeps files on a local disk and can name
+// them by path, for tools (libvips, exiftool) that read files by name. The
+// caller must not change the file.
+type BlobPather interface {
+	// Path names the file of ref; ErrNotFound when there is none.
+	Path(ref BlobRef) (string, error)
+}

@@ -1,0 +1,193 @@
+// Package jobs runs the background work queued in a damask.JobQueue: a
+// pool of workers, one per core by default, each of which claims a job,
+// runs it under a time limit and records the outcome.
+//
+// The queue is durable and claims are leased, so the pool holds no state of
+// its own: a pool stopped (or killed) in the middle of a batch leaves its
+// unfinished jobs to the next pool, which claims them once their lease ends.
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"damask"
+)
+
+// Handler does one job. nil means the job is done; an error means the
+// attempt failed and the job is queued again (after Backoff) until it has
+// had damask.MaxJobAttempts. A handler that knows retrying cannot help
+// records the failure itself and answers nil.
+type Handler func(ctx context.Context, j *damask.Job) error
+
+// Options configure a Pool. Zero values mean the defaults.
+type Options struct {
+	// Workers is how many jobs run at once; default runtime.GOMAXPROCS(0).
+	Workers int
+	// Timeout bounds one job; default 5 minutes.
+	Timeout time.Duration
+	// Lease is how long a claim lasts before another worker may take the
+	// job; default Timeout plus a minute, so that a job is never taken
+	// while its first worker may still be on it.
+	Lease time.Duration
+	// Poll is how often an idle worker looks for work; default 2 s. Wake
+	// makes it look at once.
+	Poll time.Duration
+	// Backoff is the wait before attempt n+1 after attempt n failed;
+	// default Backoff.
+	Backoff func(attempt int) time.Duration
+	// Name prefixes the workers' names in the queue; default host:pid and
+	// a random part, so that two pools never share a name.
+	Name   string
+	Logger *slog.Logger
+}
+
+// Backoff waits 30 s after the first failure, doubling up to an hour.
+func Backoff(attempt int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < attempt && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+// Pool runs jobs from a queue.
+type Pool struct {
+	queue  damask.JobQueue
+	handle Handler
+	opts   Options
+	wake   chan struct{}
+}
+
+// New makes a pool; Run starts it.
+func New(q damask.JobQueue, h Handler, o Options) *Pool {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	if o.Lease <= 0 {
+		o.Lease = o.Timeout + time.Minute
+	}
+	if o.Poll <= 0 {
+		o.Poll = 2 * time.Second
+	}
+	if o.Backoff == nil {
+		o.Backoff = Backoff
+	}
+	if o.Name == "" {
+		host, _ := os.Hostname()
+		o.Name = fmt.Sprintf("%s:%d:%s", host, os.Getpid(), rand.Text()[:8])
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Pool{queue: q, handle: h, opts: o, wake: make(chan struct{}, o.Workers)}
+}
+
+// Wake tells idle workers that a job was queued, so that they look now
+// rather than at their next poll. It never blocks; a nil pool ignores it.
+func (p *Pool) Wake() {
+	if p == nil {
+		return
+	}
+	for range p.opts.Workers {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+			return
+		}
+	}
+}
+
+// Run works until ctx ends, then waits for the jobs in flight to stop
+// (their context ends with ctx) and returns. A job cut short so is not
+// recorded as failed: it stays claimed until its lease ends and is then
+// claimed again, as if the process had died.
+func (p *Pool) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for i := range p.opts.Workers {
+		name := fmt.Sprintf("%s/%d", p.opts.Name, i)
+		wg.Go(func() { p.work(ctx, name) })
+	}
+	wg.Wait()
+}
+
+func (p *Pool) work(ctx context.Context, name string) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-p.wake:
+		}
+		// Drain the queue before waiting again.
+		for ctx.Err() == nil {
+			more, err := p.one(ctx, name)
+			if err != nil {
+				p.opts.Logger.Error("job queue", "worker", name, "err", err)
+			}
+			if !more || err != nil {
+				break
+			}
+		}
+		timer.Reset(p.opts.Poll)
+	}
+}
+
+// one claims and runs a job, and says whether there was one.
+func (p *Pool) one(ctx context.Context, name string) (bool, error) {
+	j, err := p.queue.ClaimJob(ctx, name, p.opts.Lease)
+	if errors.Is(err, damask.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		return false, fmt.Errorf("claim: %w", err)
+	}
+	jctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	herr := p.run(jctx, j)
+	cancel()
+	if herr != nil && ctx.Err() != nil {
+		// Stopped, not failed: leave the job to its lease.
+		return true, nil
+	}
+	// Record the outcome even if the pool is stopping now: the work is done.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer rcancel()
+	if herr == nil {
+		if err := p.queue.FinishJob(rctx, j.ID, name); err != nil {
+			return true, fmt.Errorf("finish job %d: %w", j.ID, err)
+		}
+		return true, nil
+	}
+	p.opts.Logger.Warn("job failed", "job", j.ID, "asset", j.AssetID, "version", j.Version, "attempt", j.Attempts, "err", herr)
+	retry := time.Now().Add(p.opts.Backoff(j.Attempts))
+	if err := p.queue.FailJob(rctx, j.ID, name, retry, herr.Error()); err != nil {
+		return true, fmt.Errorf("fail job %d: %w", j.ID, err)
+	}
+	return true, nil
+}
+
+// run calls the handler, turning a panic into an error so that one hostile
+// file cannot take the process down.
+func (p *Pool) run(ctx context.Context, j *damask.Job) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return p.handle(ctx, j)
+}

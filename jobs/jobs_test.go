@@ -1,0 +1,214 @@
+package jobs_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"damask"
+	"damask/jobs"
+	"damask/sqlite"
+)
+
+// queue opens a store with n pending assets, so n queued jobs.
+func queue(t *testing.T, n int) *sqlite.DB {
+	t.Helper()
+	ctx := t.Context()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	acct := &damask.Account{Name: "acme", Plan: "pro"}
+	h := &damask.User{Login: "h", Role: damask.RoleHolder}
+	if err := db.CreateAccount(ctx, acct, h); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		blob := sha256.Sum256(fmt.Append(nil, i))
+		a := &damask.Asset{AccountID: acct.ID, Processing: damask.ProcessingPending}
+		v := &damask.Version{Filename: fmt.Sprint(i, ".jpg"), Blob: blob}
+		if err := db.CreateAsset(ctx, a, v, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// counter counts the jobs a handler completed, per asset.
+type counter struct {
+	mu   sync.Mutex
+	done map[int64]int
+}
+
+func (c *counter) add(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done == nil {
+		c.done = map[int64]int{}
+	}
+	c.done[id]++
+}
+
+func (c *counter) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.done)
+}
+
+func (c *counter) check(t *testing.T, n int) {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.done) != n {
+		t.Errorf("%d jobs done, want %d", len(c.done), n)
+	}
+	for id, k := range c.done {
+		if k != 1 {
+			t.Errorf("asset %d processed %d times", id, k)
+		}
+	}
+}
+
+func TestPoolRunsEveryJobOnce(t *testing.T) {
+	const n = 30
+	db := queue(t, n)
+	var c counter
+	p := jobs.New(db, func(ctx context.Context, j *damask.Job) error {
+		c.add(j.AssetID)
+		return nil
+	}, jobs.Options{Workers: 4, Poll: time.Hour})
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan struct{})
+	go func() { p.Run(ctx); close(stopped) }()
+	waitFor(t, "every job", func() bool { return c.len() == n })
+	cancel()
+	<-stopped
+	c.check(t, n)
+}
+
+func TestPoolRetriesWithBackoff(t *testing.T) {
+	db := queue(t, 1)
+	var mu sync.Mutex
+	var attempts []int
+	p := jobs.New(db, func(ctx context.Context, j *damask.Job) error {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts = append(attempts, j.Attempts)
+		return errors.New("flaky")
+	}, jobs.Options{Workers: 1, Poll: time.Millisecond, Backoff: func(int) time.Duration { return 0 }})
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan struct{})
+	go func() { p.Run(ctx); close(stopped) }()
+	waitFor(t, "the last attempt", func() bool {
+		j, err := db.Job(t.Context(), 1)
+		return err == nil && j.State == damask.JobFailed
+	})
+	cancel()
+	<-stopped
+	if len(attempts) != damask.MaxJobAttempts {
+		t.Errorf("attempts %v, want %d", attempts, damask.MaxJobAttempts)
+	}
+	j, _ := db.Job(t.Context(), 1)
+	if j.LastError != "flaky" {
+		t.Errorf("LastError %q", j.LastError)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for _, tt := range []struct {
+		attempt int
+		want    time.Duration
+	}{{1, 30 * time.Second}, {2, time.Minute}, {3, 2 * time.Minute}, {20, time.Hour}} {
+		if got := jobs.Backoff(tt.attempt); got != tt.want {
+			t.Errorf("Backoff(%d) = %v, want %v", tt.attempt, got, tt.want)
+		}
+	}
+}
+
+// TestPoolRestart stops a pool in the middle of a batch, as a shutdown or a
+// crash would, and starts another: every job ends done exactly once.
+func TestPoolRestart(t *testing.T) {
+	const n = 20
+	db := queue(t, n)
+	var c counter
+	started := make(chan struct{}, n)
+	// The first pool finishes a few jobs, then hangs on the rest until it
+	// is stopped.
+	first := jobs.New(db, func(ctx context.Context, j *damask.Job) error {
+		if j.AssetID <= 5 {
+			c.add(j.AssetID)
+			return nil
+		}
+		started <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	}, jobs.Options{Workers: 3, Poll: time.Millisecond, Lease: 50 * time.Millisecond, Name: "first"})
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan struct{})
+	go func() { first.Run(ctx); close(stopped) }()
+	for range 3 {
+		<-started
+	}
+	cancel()
+	<-stopped
+	if c.len() != 5 {
+		t.Fatalf("first pool finished %d jobs, want 5", c.len())
+	}
+
+	second := jobs.New(db, func(ctx context.Context, j *damask.Job) error {
+		c.add(j.AssetID)
+		return nil
+	}, jobs.Options{Workers: 3, Poll: time.Millisecond, Lease: time.Minute, Name: "second"})
+	ctx, cancel = context.WithCancel(t.Context())
+	stopped = make(chan struct{})
+	go func() { second.Run(ctx); close(stopped) }()
+	waitFor(t, "every job", func() bool { return c.len() == n })
+	cancel()
+	<-stopped
+	c.check(t, n)
+	for id := int64(1); id <= n; id++ {
+		j, err := db.Job(t.Context(), id)
+		if err != nil || j.State != damask.JobDone {
+			t.Errorf("job %d: %v %v", id, j, err)
+		}
+	}
+}
+
+func TestWakeWithoutPoll(t *testing.T) {
+	db := queue(t, 0)
+	var c counter
+	p := jobs.New(db, func(ctx context.Context, j *damask.Job) error {
+		c.add(j.AssetID)
+		return nil
+	}, jobs.Options{Workers: 2, Poll: time.Hour})
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan struct{})
+	go func() { p.Run(ctx); close(stopped) }()
+	time.Sleep(20 * time.Millisecond) // the workers' first look finds nothing
+	a := &damask.Asset{AccountID: 1, Processing: damask.ProcessingPending}
+	if err := db.CreateAsset(t.Context(), a, &damask.Version{Filename: "x.jpg", Blob: sha256.Sum256([]byte("x"))}, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	p.Wake()
+	waitFor(t, "the woken worker", func() bool { return c.len() == 1 })
+	cancel()
+	<-stopped
+}

@@ -1,0 +1,276 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image/jpeg"
+	"io"
+	"os"
+	"time"
+
+	"damask"
+	"damask/media"
+	"damask/metadata"
+)
+
+// processes tells whether new versions are queued for processing: only
+// when the service has a renderer or an extractor to do it with.
+func (s *Service) processes() bool { return s.render != nil || s.extract != nil }
+
+// newProcessing is the Processing a new version starts in.
+func (s *Service) newProcessing() string {
+	if s.processes() {
+		return damask.ProcessingPending
+	}
+	return damask.ProcessingUnsupported
+}
+
+// queued tells the worker pool, if any, that a job is waiting.
+func (s *Service) queued() {
+	if s.onQueued != nil && s.processes() {
+		s.onQueued()
+	}
+}
+
+// Process does the job of one version (a jobs.Handler): it reads the
+// file's metadata, makes every rendition of media.Sizes from one decode
+// (skipping those the same bytes already have) and records the outcome on
+// the asset with SetExtracted.
+//
+// Outcomes: done; unsupported when the format has no rendition (its
+// metadata is still kept); failed, with the reason, when the file is
+// corrupt, empty or too large, at once since a retry would find the same.
+// Other errors (a time limit, the blob store, the database) are returned
+// so that the job is retried; on its last attempt the asset is marked
+// failed first. A version that is no longer current, or an asset gone,
+// ends the job with nothing written.
+func (s *Service) Process(ctx context.Context, j *damask.Job) error {
+	if !s.processes() {
+		return nil
+	}
+	v, err := s.store.Version(ctx, j.AccountID, j.AssetID, j.Version)
+	if errors.Is(err, damask.ErrNotFound) {
+		return nil // purged or in the trash: nothing to show
+	}
+	if err != nil {
+		return fmt.Errorf("process asset %d: %w", j.AssetID, err)
+	}
+	x, err := s.process(ctx, j, v)
+	if err != nil {
+		// Canceled is a shutdown, not the file's fault: the job is left
+		// for the next worker. A time limit (DeadlineExceeded) counts.
+		if j.Attempts < damask.MaxJobAttempts || errors.Is(ctx.Err(), context.Canceled) {
+			return err
+		}
+		x = damask.Extracted{Processing: damask.ProcessingFailed, Reason: err.Error()}
+	}
+	if serr := s.store.SetExtracted(ctx, j.AccountID, j.AssetID, j.Version, x); serr != nil && !errors.Is(serr, damask.ErrNotFound) {
+		return fmt.Errorf("process asset %d: %w", j.AssetID, serr)
+	}
+	if x.Processing == damask.ProcessingFailed {
+		s.log.Info("processing failed", "account", j.AccountID, "asset", j.AssetID, "version", j.Version, "reason", x.Reason)
+	}
+	return err
+}
+
+// process works out what to record; an error means "retry".
+func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version) (damask.Extracted, error) {
+	path, done, err := s.blobPath(ctx, j.Blob)
+	if err != nil {
+		return damask.Extracted{}, err
+	}
+	defer done()
+
+	var x damask.Extracted
+	var metaErr error
+	if s.extract != nil {
+		m, err := s.extract.Extract(ctx, path, v.ContentType)
+		switch {
+		case err == nil:
+			x = fromMetadata(m)
+		case errors.Is(err, metadata.ErrUnreadable), errors.Is(err, metadata.ErrTooLarge), errors.Is(err, metadata.ErrBadPath):
+			metaErr = err // the renderer has its say on the file below
+		default:
+			return damask.Extracted{}, err
+		}
+	}
+	if s.render == nil {
+		if metaErr != nil {
+			return failed(metaErr), nil
+		}
+		x.Processing = damask.ProcessingUnsupported
+		x.Reason = "no renderer"
+		return x, nil
+	}
+
+	info, err := s.renditions(ctx, path, j.Blob)
+	switch {
+	case err == nil:
+		x.Processing = damask.ProcessingDone
+	case errors.Is(err, media.ErrUnsupported):
+		if metaErr != nil {
+			return failed(metaErr), nil
+		}
+		x.Processing, x.Reason = damask.ProcessingUnsupported, err.Error()
+		return x, nil
+	case errors.Is(err, media.ErrCorrupt), errors.Is(err, media.ErrEmpty), errors.Is(err, media.ErrTooManyPixels):
+		return failed(err), nil
+	default:
+		return damask.Extracted{}, err
+	}
+	// What the decoder saw fills what the metadata lacked.
+	if x.Width == 0 || x.Height == 0 {
+		x.Width, x.Height = info.Width, info.Height
+	}
+	if x.PageCount == 0 && info.Format == media.FormatPDF {
+		x.PageCount = info.PageCount
+	}
+	if x.Duration == 0 {
+		x.Duration = info.Duration
+	}
+	return x, nil
+}
+
+func failed(err error) damask.Extracted {
+	return damask.Extracted{Processing: damask.ProcessingFailed, Reason: err.Error()}
+}
+
+func fromMetadata(m metadata.Metadata) damask.Extracted {
+	return damask.Extracted{
+		Width: m.Width, Height: m.Height,
+		PixelWidth: m.PixelWidth, PixelHeight: m.PixelHeight,
+		Duration:  time.Duration(m.Duration * float64(time.Second)),
+		PageCount: m.PageCount,
+		Camera:    m.Camera,
+		TakenAt:   m.TakenAt,
+		GPS:       m.GPS,
+		Text:      m.SearchText(),
+	}
+}
+
+// renditions makes the renditions of the file at path that the store
+// lacks, all from one decode, and stores each as a blob. When every one
+// exists (the same bytes were processed before) nothing is decoded and the
+// Info is zero.
+func (s *Service) renditions(ctx context.Context, path string, source damask.BlobRef) (media.Info, error) {
+	var missing []media.Size
+	for _, size := range media.Sizes() {
+		_, err := s.store.Rendition(ctx, source, size.Name)
+		if errors.Is(err, damask.ErrNotFound) {
+			missing = append(missing, size)
+		} else if err != nil {
+			return media.Info{}, err
+		}
+	}
+	if len(missing) == 0 {
+		return media.Info{}, nil
+	}
+	format, err := media.Detect(path)
+	if err != nil {
+		return media.Info{}, err
+	}
+	render := s.render.Render
+	if format.Video() {
+		render = s.render.RenderVideoFrame
+	}
+	return render(ctx, path, missing, func(size media.Size, r io.Reader) error {
+		return s.putRendition(ctx, source, size, r)
+	})
+}
+
+func (s *Service) putRendition(ctx context.Context, source damask.BlobRef, size media.Size, r io.Reader) error {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(r); err != nil {
+		return fmt.Errorf("rendition %s: %w", size.Name, err)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		return fmt.Errorf("rendition %s: %w", size.Name, err)
+	}
+	w, err := s.blobs.Create(ctx)
+	if err != nil {
+		return fmt.Errorf("store rendition %s: %w", size.Name, err)
+	}
+	defer w.Abort()
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("store rendition %s: %w", size.Name, err)
+	}
+	bi, err := w.Commit(ctx)
+	if err != nil {
+		return fmt.Errorf("store rendition %s: %w", size.Name, err)
+	}
+	return s.store.PutRendition(ctx, damask.Rendition{Source: source, Size: size.Name, Blob: bi.Ref, Width: cfg.Width, Height: cfg.Height})
+}
+
+// blobPath names a file holding the blob's bytes for the tools: the blob
+// itself on a disk store, else a temporary copy that done removes.
+func (s *Service) blobPath(ctx context.Context, ref damask.BlobRef) (path string, done func(), err error) {
+	if p, ok := s.blobs.(damask.BlobPather); ok {
+		path, err := p.Path(ref)
+		if err != nil {
+			return "", nil, fmt.Errorf("blob %s: %w", ref, err)
+		}
+		return path, func() {}, nil
+	}
+	r, err := s.blobs.Open(ctx, ref)
+	if err != nil {
+		return "", nil, fmt.Errorf("blob %s: %w", ref, err)
+	}
+	defer r.Close()
+	f, err := os.CreateTemp("", "damask-process-*")
+	if err != nil {
+		return "", nil, err
+	}
+	done = func() { f.Close(); os.Remove(f.Name()) }
+	if _, err := io.Copy(f, r); err != nil {
+		done()
+		return "", nil, fmt.Errorf("copy blob %s: %w", ref, err)
+	}
+	if err := f.Sync(); err != nil {
+		done()
+		return "", nil, err
+	}
+	return f.Name(), done, nil
+}
+
+// RenditionFile is a rendition opened for sending.
+type RenditionFile struct {
+	Asset     *damask.Asset
+	Rendition damask.Rendition
+	Body      io.ReadSeekCloser
+}
+
+// Rendition opens the rendition at size of an asset's current file. Every
+// role may, guests included: renditions are previews, not originals.
+// Errors: EPENDING while processing is under way; ENOTFOUND for an unknown
+// asset and for a file that has no rendition (unsupported or failed).
+func (s *Service) Rendition(ctx context.Context, c Caller, id int64, size media.Size) (*RenditionFile, error) {
+	if err := requireRole(c, damask.RoleGuest, "see previews"); err != nil {
+		return nil, err
+	}
+	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	switch a.Processing {
+	case damask.ProcessingPending:
+		return nil, damask.Errorf(damask.EPENDING, "The %s of asset %d is being made; try again shortly", size.Name, id)
+	case damask.ProcessingDone:
+	default:
+		return nil, damask.Errorf(damask.ENOTFOUND, "Asset %d has no %s: its file has no rendition (processing %s)", id, size.Name, a.Processing)
+	}
+	r, err := s.store.Rendition(ctx, a.Blob, size.Name)
+	if errors.Is(err, damask.ErrNotFound) {
+		return nil, damask.Errorf(damask.ENOTFOUND, "Asset %d has no %s", id, size.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rendition %s of asset %d: %w", size.Name, id, err)
+	}
+	body, err := s.blobs.Open(ctx, r.Blob)
+	if err != nil {
+		return nil, fmt.Errorf("open rendition %s of asset %d: %w", size.Name, id, err)
+	}
+	return &RenditionFile{Asset: a, Rendition: r, Body: body}, nil
+}

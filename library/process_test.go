@@ -1,0 +1,160 @@
+package library_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"damask"
+	"damask/blob/disk"
+	"damask/jobs"
+	"damask/library"
+	"damask/media"
+	"damask/metadata"
+	"damask/password"
+	"damask/sqlite"
+)
+
+// finishCounter is the queue, counting the jobs recorded done.
+type finishCounter struct {
+	*sqlite.DB
+	mu       sync.Mutex
+	finished map[int64]int
+}
+
+func (q *finishCounter) FinishJob(ctx context.Context, id int64, worker string) error {
+	err := q.DB.FinishJob(ctx, id, worker)
+	if err == nil {
+		q.mu.Lock()
+		q.finished[id]++
+		q.mu.Unlock()
+	}
+	return err
+}
+
+// TestProcessSurvivesRestart stops the workers in the middle of a batch of
+// real files and starts new ones: nothing is lost, nothing done twice, and
+// every file ends with all its renditions.
+func TestProcessSurvivesRestart(t *testing.T) {
+	ctx := t.Context()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	blobs, err := disk.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blobs.Close() })
+	r, err := media.New(media.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	x, err := metadata.New(ctx, metadata.Config{})
+	if err != nil {
+		t.Skipf("exiftool: %v", err)
+	}
+	t.Cleanup(func() { x.Close() })
+	svc, err := library.New(db, blobs, library.Options{
+		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Renderer: r, Extractor: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
+		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "a password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := library.Caller{Account: acct, User: holder}
+
+	files := []string{"photo.jpg", "rotated6.jpg", "alpha.png", "anim.gif", "photo.webp", "photo.tif", "shape.svg", "doc.pdf"}
+	var assets []*damask.Asset
+	for _, name := range files {
+		b, err := os.ReadFile(filepath.Join("../media/testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := svc.ReceiveFile(ctx, c, library.FileInput{Body: bytes.NewReader(b), Filename: name, Length: int64(len(b))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := svc.CreateAsset(ctx, c, library.AssetInput{File: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Processing != damask.ProcessingPending {
+			t.Fatalf("%s: processing %q, want pending", name, a.Processing)
+		}
+		assets = append(assets, a)
+	}
+
+	q := &finishCounter{DB: db, finished: map[int64]int{}}
+	// The first pool stops after its third job, others in flight.
+	ctx1, stop := context.WithCancel(ctx)
+	var mu sync.Mutex
+	done := 0
+	first := jobs.New(q, func(ctx context.Context, j *damask.Job) error {
+		err := svc.Process(ctx, j)
+		mu.Lock()
+		defer mu.Unlock()
+		if done++; done == 3 {
+			stop()
+		}
+		return err
+	}, jobs.Options{Workers: 2, Poll: 5 * time.Millisecond, Lease: 200 * time.Millisecond, Name: "first"})
+	first.Run(ctx1)
+	stop()
+	if done >= len(files) {
+		t.Fatalf("the first pool ran all %d jobs before it stopped", done)
+	}
+
+	second := jobs.New(q, svc.Process, jobs.Options{Workers: 2, Poll: 5 * time.Millisecond, Name: "second"})
+	ctx2, stop2 := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { second.Run(ctx2); close(stopped) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for _, a := range assets {
+		for {
+			got, err := svc.Asset(ctx, c, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Processing != damask.ProcessingPending {
+				if got.Processing != damask.ProcessingDone || got.Width == 0 {
+					t.Errorf("%s: processing %q (%s), width %d", got.Filename, got.Processing, got.ProcessingError, got.Width)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still pending", a.Filename)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	stop2()
+	<-stopped
+
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.finished) != len(files) {
+		t.Errorf("%d jobs finished, want %d", len(q.finished), len(files))
+	}
+	for id, n := range q.finished {
+		if n != 1 {
+			t.Errorf("job %d finished %d times", id, n)
+		}
+	}
+	for _, a := range assets {
+		for _, size := range media.Sizes() {
+			if _, err := db.Rendition(ctx, a.Blob, size.Name); err != nil {
+				t.Errorf("%s: rendition %s: %v", a.Filename, size.Name, err)
+			}
+		}
+	}
+}

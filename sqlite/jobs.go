@@ -1,0 +1,163 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"damask"
+)
+
+// enqueueJob queues the processing of a version, inside the transaction
+// that stores the version.
+func enqueueJob(ctx context.Context, tx *sql.Tx, accountID, assetID int64, version int, blob damask.BlobRef, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO jobs (account_id, asset_id, version, blob, state, run_after, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+		accountID, assetID, version, blob[:], now.UnixNano(), now.UnixNano(), now.UnixNano())
+	if err != nil {
+		return fmt.Errorf("queue job: %w", err)
+	}
+	return nil
+}
+
+const jobColumns = `id, account_id, asset_id, version, blob, state, attempts,
+	run_after, lease_until, last_error, created_at, updated_at`
+
+func scanJob(s interface{ Scan(...any) error }) (*damask.Job, error) {
+	var j damask.Job
+	err := s.Scan(&j.ID, &j.AccountID, &j.AssetID, &j.Version, blobCol{&j.Blob}, &j.State, &j.Attempts,
+		timeCol{&j.RunAfter}, timeCol{&j.LeaseUntil}, &j.LastError, timeCol{&j.CreatedAt}, timeCol{&j.UpdatedAt})
+	if err != nil {
+		return nil, err
+	}
+	return &j, nil
+}
+
+// ClaimJob takes the oldest runnable job. SQLite has one writer, so the
+// look and the claim in one write transaction cannot race with another
+// claim.
+func (db *DB) ClaimJob(ctx context.Context, worker string, lease time.Duration) (*damask.Job, error) {
+	now := db.clock()
+	var j *damask.Job
+	err := db.update(ctx, "claim job", func(tx *sql.Tx) error {
+		// Two indexed looks rather than one OR, so that each uses its
+		// partial index; the older of the two candidates wins.
+		var nid sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `
+			SELECT min(id) FROM (
+				SELECT min(id) AS id FROM jobs WHERE state = 'queued' AND run_after <= ?1
+				UNION ALL
+				SELECT min(id) FROM jobs WHERE state = 'running' AND lease_until <= ?1)`,
+			now.UnixNano()).Scan(&nid); err != nil {
+			return err
+		}
+		if !nid.Valid {
+			return damask.ErrNotFound
+		}
+		id := nid.Int64
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, worker = ?, updated_at = ?
+			WHERE id = ?`, now.Add(lease).UnixNano(), worker, now.UnixNano(), id); err != nil {
+			return err
+		}
+		var err error
+		j, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`, id))
+		return err
+	})
+	return j, err
+}
+
+// FinishJob marks a job the worker holds done.
+func (db *DB) FinishJob(ctx context.Context, id int64, worker string) error {
+	now := db.clock()
+	return db.update(ctx, fmt.Sprintf("finish job %d", id), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?
+			WHERE id = ? AND state = 'running' AND worker = ?`, now.UnixNano(), id, worker)
+		if err != nil {
+			return err
+		}
+		return notFound(res)
+	})
+}
+
+// FailJob queues a job the worker holds again, or gives up on it after
+// damask.MaxJobAttempts.
+func (db *DB) FailJob(ctx context.Context, id int64, worker string, retryAt time.Time, reason string) error {
+	now := db.clock()
+	return db.update(ctx, fmt.Sprintf("fail job %d", id), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE jobs SET state = CASE WHEN attempts >= ? THEN 'failed' ELSE 'queued' END,
+				run_after = ?, lease_until = NULL, last_error = ?, updated_at = ?
+			WHERE id = ? AND state = 'running' AND worker = ?`,
+			damask.MaxJobAttempts, retryAt.UnixNano(), reason, now.UnixNano(), id, worker)
+		if err != nil {
+			return err
+		}
+		return notFound(res)
+	})
+}
+
+// Job finds a job by id.
+func (db *DB) Job(ctx context.Context, id int64) (*damask.Job, error) {
+	var j *damask.Job
+	err := db.view(ctx, fmt.Sprintf("job %d", id), func(tx *sql.Tx) (err error) {
+		j, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`, id))
+		return err
+	})
+	return j, err
+}
+
+// SetExtracted writes what processing found while the version is current.
+func (db *DB) SetExtracted(ctx context.Context, accountID, assetID int64, version int, x damask.Extracted) error {
+	return db.update(ctx, fmt.Sprintf("set extracted of asset %d", assetID), func(tx *sql.Tx) error {
+		var width, height, lat, lon any // NULL when unknown
+		if x.Width > 0 && x.Height > 0 {
+			width, height = x.Width, x.Height
+		}
+		if x.GPS != nil {
+			lat, lon = x.GPS.Latitude, x.GPS.Longitude
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE assets SET processing = ?, processing_error = ?, width = ?, height = ?,
+				pixel_width = ?, pixel_height = ?, duration = ?, page_count = ?,
+				camera = ?, taken_at = ?, latitude = ?, longitude = ?, text = ?
+			WHERE account_id = ? AND id = ? AND version = ?`,
+			x.Processing, x.Reason, width, height,
+			x.PixelWidth, x.PixelHeight, int64(x.Duration), x.PageCount,
+			x.Camera, timeValue(x.TakenAt), lat, lon, x.Text,
+			accountID, assetID, version)
+		if err != nil {
+			return err
+		}
+		if err := notFound(res); err != nil {
+			return err
+		}
+		return reindex(ctx, tx, assetID)
+	})
+}
+
+// PutRendition stores r, replacing the one of the same source and size.
+func (db *DB) PutRendition(ctx context.Context, r damask.Rendition) error {
+	return db.update(ctx, "put rendition", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO renditions (source, size, rendition, width, height) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (source, size) DO UPDATE SET
+				rendition = excluded.rendition, width = excluded.width, height = excluded.height`,
+			r.Source[:], r.Size, r.Blob[:], r.Width, r.Height)
+		return err
+	})
+}
+
+// Rendition finds the rendition of source at size.
+func (db *DB) Rendition(ctx context.Context, source damask.BlobRef, size string) (damask.Rendition, error) {
+	r := damask.Rendition{Source: source, Size: size}
+	err := db.view(ctx, fmt.Sprintf("rendition %s of %s", size, source), func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `
+			SELECT rendition, width, height FROM renditions WHERE source = ? AND size = ?`,
+			source[:], size).Scan(blobCol{&r.Blob}, &r.Width, &r.Height)
+	})
+	return r, err
+}

@@ -1,0 +1,228 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"damask"
+)
+
+func testJobs(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	acct, h := newAccount(t, s, "acme")
+
+	_, err := s.ClaimJob(ctx, "w1", time.Minute)
+	wantCode(t, "ClaimJob on an empty queue", err, damask.ENOTFOUND, "")
+
+	// A pending asset queues its first version; an unsupported one does not.
+	a := newAsset(t, s, h, assetSpec{title: "a"})
+	b := newAsset(t, s, h, assetSpec{title: "b"})
+	off := &damask.Asset{AccountID: acct.ID, UserID: h.ID, Processing: damask.ProcessingUnsupported}
+	must(t, "CreateAsset unsupported", s.CreateAsset(ctx, off, newVersion(h, "off.txt", 3), nil, 0))
+
+	j1, err := s.ClaimJob(ctx, "w1", time.Minute)
+	must(t, "ClaimJob", err)
+	want := damask.Job{ID: j1.ID, AccountID: acct.ID, AssetID: a.ID, Version: 1, Blob: a.Blob,
+		State: damask.JobRunning, Attempts: 1, RunAfter: j1.RunAfter, LeaseUntil: j1.LeaseUntil,
+		CreatedAt: j1.CreatedAt, UpdatedAt: j1.UpdatedAt}
+	diff(t, "first claimed job (the oldest)", &want, j1)
+	if d := j1.LeaseUntil.Sub(time.Now()); d < 50*time.Second || d > 70*time.Second {
+		t.Errorf("LeaseUntil is %v from now, want about a minute", d)
+	}
+	j2, err := s.ClaimJob(ctx, "w2", time.Minute)
+	must(t, "ClaimJob second", err)
+	if j2.AssetID != b.ID {
+		t.Errorf("second job is of asset %d, want %d", j2.AssetID, b.ID)
+	}
+	_, err = s.ClaimJob(ctx, "w3", time.Minute)
+	wantCode(t, "ClaimJob with every job leased", err, damask.ENOTFOUND, "")
+
+	// Only the holder may finish or fail a job.
+	wantCode(t, "FinishJob by another worker", s.FinishJob(ctx, j1.ID, "w2"), damask.ENOTFOUND, "")
+	must(t, "FinishJob", s.FinishJob(ctx, j1.ID, "w1"))
+	wantCode(t, "FinishJob twice", s.FinishJob(ctx, j1.ID, "w1"), damask.ENOTFOUND, "")
+	got, err := s.Job(ctx, j1.ID)
+	must(t, "Job", err)
+	if got.State != damask.JobDone {
+		t.Errorf("finished job is %s, want done", got.State)
+	}
+
+	// A failed attempt runs again from its retry time, until the last.
+	for i := 2; i <= damask.MaxJobAttempts; i++ {
+		must(t, "FailJob", s.FailJob(ctx, j2.ID, "w2", time.Now().Add(-time.Second), "boom"))
+		j, err := s.ClaimJob(ctx, "w2", time.Minute)
+		must(t, "ClaimJob after the retry time", err)
+		if j.ID != j2.ID || j.Attempts != i || j.LastError != "boom" {
+			t.Fatalf("retry %d: got job %d attempt %d error %q", i, j.ID, j.Attempts, j.LastError)
+		}
+	}
+	must(t, "FailJob last", s.FailJob(ctx, j2.ID, "w2", time.Now().Add(-time.Second), "boom at last"))
+	got, err = s.Job(ctx, j2.ID)
+	must(t, "Job", err)
+	if got.State != damask.JobFailed || got.LastError != "boom at last" {
+		t.Errorf("job after %d attempts: %s %q, want failed", damask.MaxJobAttempts, got.State, got.LastError)
+	}
+	_, err = s.ClaimJob(ctx, "w2", time.Minute)
+	wantCode(t, "ClaimJob with a failed job only", err, damask.ENOTFOUND, "")
+
+	// A new version is always queued, whatever the state before.
+	a.Processing = damask.ProcessingPending
+	must(t, "AddVersion", s.AddVersion(ctx, a, newVersion(h, "a-2.png", 5), 0))
+	if a.Processing != damask.ProcessingPending {
+		t.Errorf("Processing after AddVersion = %q, want pending", a.Processing)
+	}
+	j3, err := s.ClaimJob(ctx, "w1", time.Minute)
+	must(t, "ClaimJob new version", err)
+	if j3.AssetID != a.ID || j3.Version != 2 || j3.Blob != ref("a-2.png") {
+		t.Errorf("new version's job: asset %d version %d blob %s", j3.AssetID, j3.Version, j3.Blob)
+	}
+	// A failed attempt waits for its retry time.
+	must(t, "FailJob", s.FailJob(ctx, j3.ID, "w1", time.Now().Add(time.Hour), "boom"))
+	_, err = s.ClaimJob(ctx, "w2", time.Minute)
+	wantCode(t, "ClaimJob before the retry time", err, damask.ENOTFOUND, "")
+}
+
+// testJobLease: a worker that dies leaves its job to be claimed again
+// once the lease ends, and then records nothing.
+func testJobLease(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	_, h := newAccount(t, s, "acme")
+	a := newAsset(t, s, h, assetSpec{title: "a"})
+	j, err := s.ClaimJob(ctx, "dead", time.Millisecond)
+	must(t, "ClaimJob", err)
+	time.Sleep(5 * time.Millisecond)
+	again, err := s.ClaimJob(ctx, "alive", time.Minute)
+	must(t, "ClaimJob after the lease", err)
+	if again.ID != j.ID || again.Attempts != 2 || again.AssetID != a.ID {
+		t.Errorf("reclaimed job %d attempt %d, want %d attempt 2", again.ID, again.Attempts, j.ID)
+	}
+	wantCode(t, "FinishJob by the old holder", s.FinishJob(ctx, j.ID, "dead"), damask.ENOTFOUND, "")
+	wantCode(t, "FailJob by the old holder", s.FailJob(ctx, j.ID, "dead", time.Now(), "x"), damask.ENOTFOUND, "")
+	must(t, "FinishJob by the new holder", s.FinishJob(ctx, j.ID, "alive"))
+}
+
+// testJobClaimConcurrent: workers claiming at once never share a job.
+func testJobClaimConcurrent(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	_, h := newAccount(t, s, "acme")
+	const n = 20
+	for i := range n {
+		newAsset(t, s, h, assetSpec{title: fmt.Sprint("a", i)})
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			worker := fmt.Sprint("w", w)
+			for {
+				j, err := s.ClaimJob(ctx, worker, time.Minute)
+				if err != nil {
+					if damask.ErrorCode(err) != damask.ENOTFOUND {
+						t.Error(err)
+					}
+					return
+				}
+				mu.Lock()
+				seen[j.ID]++
+				mu.Unlock()
+				if err := s.FinishJob(ctx, j.ID, worker); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d jobs claimed, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("job %d claimed %d times", id, c)
+		}
+	}
+}
+
+func testSetExtracted(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	acct, h := newAccount(t, s, "acme")
+	a := newAsset(t, s, h, assetSpec{title: "sunset"})
+	taken := time.Date(2024, 5, 1, 18, 30, 0, 0, time.UTC)
+	x := damask.Extracted{
+		Processing: damask.ProcessingDone,
+		Width:      4000, Height: 3000, PixelWidth: 3000, PixelHeight: 4000,
+		Duration: 1500 * time.Millisecond, PageCount: 1,
+		Camera: "Canon EOS R5", TakenAt: taken,
+		GPS:  &damask.GeoPoint{Latitude: 46.5, Longitude: 6.6},
+		Text: "lighthouse by the sea",
+	}
+	must(t, "SetExtracted", s.SetExtracted(ctx, acct.ID, a.ID, 1, x))
+	got, err := s.Asset(ctx, acct.ID, a.ID)
+	must(t, "Asset", err)
+	want := *a
+	want.Processing, want.Width, want.Height, want.PixelWidth, want.PixelHeight = damask.ProcessingDone, 4000, 3000, 3000, 4000
+	want.Duration, want.PageCount, want.Camera, want.TakenAt, want.GPS, want.Text = x.Duration, 1, x.Camera, taken, x.GPS, x.Text
+	diff(t, "asset after SetExtracted", &want, got)
+
+	// The index follows in the same step.
+	as, _, err := s.Assets(ctx, damask.AssetFilter{AccountID: acct.ID, Query: w("lighthouse"), Page: damask.Page{Number: 1, Size: 10}})
+	must(t, "Assets", err)
+	diff(t, "assets found by extracted text", []int64{a.ID}, ids(as))
+
+	// A stale version writes nothing.
+	must(t, "AddVersion", s.AddVersion(ctx, a, newVersion(h, "sunset-2.png", 9), 0))
+	wantCode(t, "SetExtracted of a former version", s.SetExtracted(ctx, acct.ID, a.ID, 1,
+		damask.Extracted{Processing: damask.ProcessingFailed, Reason: "late"}), damask.ENOTFOUND, "")
+	got, err = s.Asset(ctx, acct.ID, a.ID)
+	must(t, "Asset", err)
+	if got.Processing != damask.ProcessingPending || got.ProcessingError != "" {
+		t.Errorf("after a stale SetExtracted: %q %q, want pending", got.Processing, got.ProcessingError)
+	}
+	must(t, "SetExtracted failed", s.SetExtracted(ctx, acct.ID, a.ID, 2,
+		damask.Extracted{Processing: damask.ProcessingFailed, Reason: "corrupt file"}))
+	got, err = s.Asset(ctx, acct.ID, a.ID)
+	must(t, "Asset", err)
+	if got.Processing != damask.ProcessingFailed || got.ProcessingError != "corrupt file" || got.Width != 0 || got.Text != "" {
+		t.Errorf("after SetExtracted failed: %q %q width %d text %q", got.Processing, got.ProcessingError, got.Width, got.Text)
+	}
+
+	other, _ := newAccount(t, s, "other")
+	wantCode(t, "SetExtracted of another account", s.SetExtracted(ctx, other.ID, a.ID, 2, x), damask.ENOTFOUND, "")
+}
+
+func testRenditions(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	_, h := newAccount(t, s, "acme")
+	a := newAsset(t, s, h, assetSpec{title: "a"})
+
+	_, err := s.Rendition(ctx, a.Blob, "thumb64")
+	wantCode(t, "Rendition before any", err, damask.ENOTFOUND, "")
+	r := damask.Rendition{Source: a.Blob, Size: "thumb64", Blob: ref("thumb of a"), Width: 64, Height: 48}
+	must(t, "PutRendition", s.PutRendition(ctx, r))
+	got, err := s.Rendition(ctx, a.Blob, "thumb64")
+	must(t, "Rendition", err)
+	diff(t, "Rendition", r, got)
+	r.Blob, r.Height = ref("thumb of a, again"), 47
+	must(t, "PutRendition again", s.PutRendition(ctx, r))
+	got, err = s.Rendition(ctx, a.Blob, "thumb64")
+	must(t, "Rendition", err)
+	diff(t, "Rendition replaced", r, got)
+	_, err = s.Rendition(ctx, a.Blob, "preview")
+	wantCode(t, "Rendition of another size", err, damask.ENOTFOUND, "")
+
+	// A rendition keeps its file while a version points at the source.
+	used, err := s.BlobReferenced(ctx, r.Blob)
+	must(t, "BlobReferenced", err)
+	if !used {
+		t.Error("a rendition of a version's file is not referenced")
+	}
+	orphan := damask.Rendition{Source: ref("gone"), Size: "thumb64", Blob: ref("thumb of gone"), Width: 1, Height: 1}
+	must(t, "PutRendition orphan", s.PutRendition(ctx, orphan))
+	used, err = s.BlobReferenced(ctx, orphan.Blob)
+	must(t, "BlobReferenced", err)
+	if used {
+		t.Error("a rendition of a file no version has is referenced")
+	}
+}
