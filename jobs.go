@@ -84,6 +84,9 @@ type JobQueue interface {
 	FailJob(ctx context.Context, id int64, worker string, retryAt time.Time, reason string) error
 	// Job finds a job by id (for tests and tools).
 	Job(ctx context.Context, id int64) (*Job, error)
+	// DeleteFinishedJobs removes jobs done or failed for good before the
+	// given time, and says how many.
+	DeleteFinishedJobs(ctx context.Context, before time.Time) (int, error)
 
 	// SetExtracted writes what processing found in version of the asset
 	// (Width .. Text, Processing and its reason) and updates the search

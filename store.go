@@ -179,8 +179,9 @@ type Store interface {
 	// in the trash too, points at ref, or ref is a rendition of a file a
 	// version points at.
 	BlobReferenced(ctx context.Context, ref BlobRef) (bool, error)
-	// BlobRefs calls fn once for every distinct ref that a version or an
-	// upload points at, with the size recorded for it.
+	// BlobRefs calls fn once for every distinct ref that a version, an
+	// upload or a rendition points at, with the size recorded for it (-1
+	// for a rendition alone: its size is not recorded).
 	BlobRefs(ctx context.Context, fn func(ref BlobRef, size int64) error) error
 
 	Close() error

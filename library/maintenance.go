@@ -62,8 +62,12 @@ func (s *Service) EmptyTrash(ctx context.Context, account string) (int, error) {
 	}
 }
 
-// Tidy does the periodic housework: it removes expired uploads and assets
-// that have been in the trash for 30 days, then deletes stored files that
+// finishedJobLifetime is how long a finished job is kept, to be looked at.
+const finishedJobLifetime = 7 * 24 * time.Hour
+
+// Tidy does the periodic housework: it removes expired uploads, jobs
+// finished a week ago and assets that have been in the trash for 30 days,
+// then deletes stored files that
 // no record points at and that are older than grace (a file younger than
 // that may belong to a request still under way).
 func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
@@ -72,6 +76,9 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 		return fmt.Errorf("expire uploads: %w", err)
 	} else if n > 0 {
 		s.log.Info("removed expired uploads", "count", n)
+	}
+	if _, err := s.store.DeleteFinishedJobs(ctx, now.Add(-finishedJobLifetime)); err != nil {
+		return fmt.Errorf("delete finished jobs: %w", err)
 	}
 	if n, err := s.store.PurgeTrash(ctx, now.Add(-damask.TrashLifetime)); err != nil {
 		return fmt.Errorf("purge trash: %w", err)
@@ -146,7 +153,7 @@ func (s *Service) verify(ctx context.Context, ref damask.BlobRef, size int64) st
 	switch {
 	case err != nil && !errors.Is(err, io.EOF):
 		return fmt.Sprintf("unreadable: %v", err)
-	case got != size:
+	case size >= 0 && got != size:
 		return fmt.Sprintf("size %d, recorded %d", got, size)
 	case damask.BlobRef(h.Sum(nil)) != ref:
 		return "content does not match its SHA-256"

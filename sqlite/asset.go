@@ -385,8 +385,31 @@ func (db *DB) RestoreAsset(ctx context.Context, accountID, id int64) error {
 		if err := notFound(res); err != nil {
 			return err
 		}
+		if err := requeuePending(ctx, tx, id, db.clock()); err != nil {
+			return err
+		}
 		return reindex(ctx, tx, id)
 	})
+}
+
+// requeuePending queues the asset's current version again when it is
+// still pending with no job to do it: processing skips an asset that sits
+// in the trash, so one restored from there would wait for ever.
+func requeuePending(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
+	var (
+		accountID int64
+		version   int
+		blob      damask.BlobRef
+		waiting   bool
+	)
+	err := tx.QueryRowContext(ctx, `
+		SELECT a.account_id, a.version, a.blob,
+			a.processing = ? AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.asset_id = a.id AND j.state IN ('queued', 'running'))
+		FROM assets a WHERE a.id = ?`, damask.ProcessingPending, id).Scan(&accountID, &version, blobCol{&blob}, &waiting)
+	if err != nil || !waiting {
+		return err
+	}
+	return enqueueJob(ctx, tx, accountID, id, version, blob, now)
 }
 
 // PurgeAsset removes an asset in the trash; foreign keys take its versions

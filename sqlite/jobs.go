@@ -161,3 +161,17 @@ func (db *DB) Rendition(ctx context.Context, source damask.BlobRef, size string)
 	})
 	return r, err
 }
+
+// DeleteFinishedJobs removes the jobs done or failed before the time.
+func (db *DB) DeleteFinishedJobs(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.update(ctx, "delete finished jobs", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated_at < ?`, before.UnixNano())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

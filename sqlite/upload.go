@@ -117,6 +117,8 @@ func (db *DB) BlobRefs(ctx context.Context, fn func(ref damask.BlobRef, size int
 					SELECT blob, size FROM versions WHERE blob > ?1
 					UNION ALL
 					SELECT blob, size FROM uploads WHERE blob > ?1
+					UNION ALL
+					SELECT rendition, -1 FROM renditions WHERE rendition > ?1
 				)
 				GROUP BY blob ORDER BY blob LIMIT ?2`, after, blobRefsBatch)
 			if err != nil {

@@ -225,4 +225,59 @@ func testRenditions(t *testing.T, s damask.Store) {
 	if used {
 		t.Error("a rendition of a file no version has is referenced")
 	}
+
+	// damask check reads renditions too; their size is not recorded.
+	sizes := map[damask.BlobRef]int64{}
+	must(t, "BlobRefs", s.BlobRefs(ctx, func(ref damask.BlobRef, size int64) error {
+		sizes[ref] = size
+		return nil
+	}))
+	if size, ok := sizes[r.Blob]; !ok || size != -1 {
+		t.Errorf("BlobRefs gives the rendition as %d, %v; want -1, true", size, ok)
+	}
+	if _, ok := sizes[a.Blob]; !ok {
+		t.Error("BlobRefs lacks the version's file")
+	}
+}
+
+// testJobHousekeeping: an asset restored from the trash while still
+// pending is queued again (its job may have passed it by while it was in
+// the trash); finished jobs can be cleared away.
+func testJobHousekeeping(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	acct, h := newAccount(t, s, "acme")
+	a := newAsset(t, s, h, assetSpec{title: "a"})
+	j, err := s.ClaimJob(ctx, "w1", time.Minute)
+	must(t, "ClaimJob", err)
+	must(t, "TrashAsset", s.TrashAsset(ctx, acct.ID, a.ID, time.Now()))
+	// The worker found the asset in the trash and let the job go.
+	must(t, "FinishJob", s.FinishJob(ctx, j.ID, "w1"))
+	_, err = s.ClaimJob(ctx, "w1", time.Minute)
+	wantCode(t, "ClaimJob with nothing queued", err, damask.ENOTFOUND, "")
+
+	must(t, "RestoreAsset", s.RestoreAsset(ctx, acct.ID, a.ID))
+	again, err := s.ClaimJob(ctx, "w1", time.Minute)
+	must(t, "ClaimJob after the restore", err)
+	if again.AssetID != a.ID || again.Version != 1 {
+		t.Errorf("job after restore: asset %d version %d, want %d version 1", again.AssetID, again.Version, a.ID)
+	}
+	// A restore while a job is still due queues nothing more.
+	must(t, "TrashAsset again", s.TrashAsset(ctx, acct.ID, a.ID, time.Now()))
+	must(t, "RestoreAsset again", s.RestoreAsset(ctx, acct.ID, a.ID))
+	_, err = s.ClaimJob(ctx, "w2", time.Minute)
+	wantCode(t, "ClaimJob while the job runs", err, damask.ENOTFOUND, "")
+	must(t, "FinishJob", s.FinishJob(ctx, again.ID, "w1"))
+
+	n, err := s.DeleteFinishedJobs(ctx, time.Now().Add(-time.Hour))
+	must(t, "DeleteFinishedJobs of an hour ago", err)
+	if n != 0 {
+		t.Errorf("DeleteFinishedJobs an hour back removed %d, want 0", n)
+	}
+	n, err = s.DeleteFinishedJobs(ctx, time.Now().Add(time.Second))
+	must(t, "DeleteFinishedJobs", err)
+	if n != 2 {
+		t.Errorf("DeleteFinishedJobs removed %d, want 2", n)
+	}
+	_, err = s.Job(ctx, again.ID)
+	wantCode(t, "Job after deletion", err, damask.ENOTFOUND, "")
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"TenantIsolation", testTenantIsolation},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Jobs", testJobs},
+		{"JobHousekeeping", testJobHousekeeping},
 		{"JobLease", testJobLease},
 		{"JobClaimConcurrent", testJobClaimConcurrent},
 		{"SetExtracted", testSetExtracted},
