@@ -82,9 +82,12 @@ type Account struct {
 	APIEnabled   bool
 	HolderID     int64
 	PublicLinks  bool // whether assets get a public_url
-	Branding     Branding
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// KeywordsToTags makes the IPTC/XMP keywords found in a file tags of
+	// its asset.
+	KeywordsToTags bool
+	Branding       Branding
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Branding is how the account's pages look.

@@ -61,6 +61,9 @@ type Extracted struct {
 	TakenAt                 time.Time
 	GPS                     *GeoPoint
 	Text                    string
+	// Keywords become tags of the asset when its account says so
+	// (Account.KeywordsToTags); the caller has made them valid tag names.
+	Keywords []string
 }
 
 // JobQueue is the durable queue of processing work, part of every Store.

@@ -40,6 +40,7 @@ func accountDoc(a *damask.Account, p damask.Plan, st damask.AccountStats) node {
 			integer("used_bandwidth", 0), integer("available_bandwidth", p.Bandwidth)),
 		boolean("api_enabled", a.APIEnabled),
 		boolean("public_links", a.PublicLinks),
+		boolean("keywords_to_tags", a.KeywordsToTags),
 		integer("users_count", int64(st.UsersCount)),
 		integer("assets_count", int64(st.AssetsCount)),
 		datetime("created_on", a.CreatedAt),

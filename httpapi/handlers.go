@@ -122,7 +122,9 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 	ch := library.AccountChanges{CompanyName: b.ptr("company_name"), BillingEmail: b.ptr("billing_email"),
 		Country: b.ptr("country"), Plan: b.ptr("plan")}
 	if ch.APIEnabled, err = b.boolPtr("api_enabled"); err == nil {
-		ch.PublicLinks, err = b.boolPtr("public_links")
+		if ch.PublicLinks, err = b.boolPtr("public_links"); err == nil {
+			ch.KeywordsToTags, err = b.boolPtr("keywords_to_tags")
+		}
 	}
 	if err != nil {
 		s.fail(w, r, err)

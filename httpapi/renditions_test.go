@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +188,37 @@ func TestRenditionsOff(t *testing.T) {
 		t.Errorf("processing %v thumb_url %v", doc["processing"], doc["thumb_url"])
 	}
 	c.get(t, "/api/assets/"+id(t, doc)+"/thumbnail").wantError(t, http.StatusNotFound, "")
+}
+
+// TestKeywordsBecomeTags: the IPTC and XMP keywords of a photo become tags
+// of its asset (the account's setting, on by default), searchable as tags;
+// with the setting off they do not.
+func TestKeywordsBecomeTags(t *testing.T) {
+	e := newEnv(t, setup{process: true, workers: true})
+	tn := e.tenant(t, "acme", "pro")
+	photo, err := os.ReadFile("../metadata/testdata/photo.jpg") // keywords lake, geneva, Summer; subject fountain
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := tn.holder.get(t, "/api/account.json").want(t, 200).obj(t)
+	if acct["keywords_to_tags"] != true {
+		t.Fatalf("keywords_to_tags = %v, want true by default", acct["keywords_to_tags"])
+	}
+	doc := waitProcessed(t, tn.member, id(t, tn.member.createAsset(t, "geneva.jpg", photo)))
+	var got []string
+	for _, tg := range doc["tags"].([]any) {
+		got = append(got, str(tg.(map[string]any)["tag"]))
+	}
+	for _, want := range []string{"lake", "geneva", "Summer", "fountain"} {
+		if !slices.ContainsFunc(got, func(g string) bool { return strings.EqualFold(g, want) }) {
+			t.Errorf("tags %v lack %q", got, want)
+		}
+	}
+	tn.member.get(t, "/api/assets.json?query=tag:fountain").want(t, 200)
+
+	tn.holder.send(t, "PUT", "/api/account.json", form("keywords_to_tags", "false")).want(t, 200)
+	doc = waitProcessed(t, tn.member, id(t, tn.member.createAsset(t, "geneva2.jpg", append(photo, 0))))
+	if tags := doc["tags"].([]any); len(tags) != 0 {
+		t.Errorf("with the setting off the asset has tags %v", tags)
+	}
 }

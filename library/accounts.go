@@ -24,12 +24,13 @@ func (s *Service) Account(ctx context.Context, c Caller) (*damask.Account, damas
 // AccountChanges are the fields of an account a holder may change; nil
 // leaves a field alone.
 type AccountChanges struct {
-	CompanyName  *string
-	BillingEmail *string
-	Country      *string
-	Plan         *string
-	APIEnabled   *bool
-	PublicLinks  *bool
+	CompanyName    *string
+	BillingEmail   *string
+	Country        *string
+	Plan           *string
+	APIEnabled     *bool
+	PublicLinks    *bool
+	KeywordsToTags *bool
 }
 
 // UpdateAccount changes the caller's account. Only the holder may.
@@ -66,6 +67,9 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges
 	if ch.PublicLinks != nil {
 		a.PublicLinks = *ch.PublicLinks
 	}
+	if ch.KeywordsToTags != nil {
+		a.KeywordsToTags = *ch.KeywordsToTags
+	}
 	if err := s.store.UpdateAccount(ctx, &a); err != nil {
 		return nil, fmt.Errorf("update account %s: %w", a.Name, err)
 	}
@@ -83,7 +87,8 @@ func (s *Service) recordAccount(ctx context.Context, c Caller, before, after *da
 		s.record(ctx, c, damask.AuditPlanChanged, target, before.Plan+" -> "+after.Plan)
 	}
 	if before.CompanyName != after.CompanyName || before.BillingEmail != after.BillingEmail ||
-		before.Country != after.Country || before.PublicLinks != after.PublicLinks {
+		before.Country != after.Country || before.PublicLinks != after.PublicLinks ||
+		before.KeywordsToTags != after.KeywordsToTags {
 		s.record(ctx, c, damask.AuditAccountChange, target, "")
 	}
 }
@@ -131,7 +136,7 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (*damask.Acco
 		company = n.Name
 	}
 	a := &damask.Account{Name: n.Name, CompanyName: company, BillingEmail: email, Plan: n.Plan,
-		APIEnabled: n.APIEnabled, PublicLinks: true}
+		APIEnabled: n.APIEnabled, PublicLinks: true, KeywordsToTags: true}
 	u := &damask.User{Login: login, Email: email, Role: damask.RoleHolder, PasswordHash: hash}
 	if err := s.store.CreateAccount(ctx, a, u); err != nil {
 		return nil, nil, fmt.Errorf("create account %s: %w", n.Name, err)

@@ -8,7 +8,9 @@ import (
 	"image/jpeg"
 	"io"
 	"os"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"damask"
 	"damask/media"
@@ -147,7 +149,33 @@ func fromMetadata(m metadata.Metadata) damask.Extracted {
 		TakenAt:   m.TakenAt,
 		GPS:       m.GPS,
 		Text:      m.SearchText(),
+		Keywords:  keywordTags(m.Keywords),
 	}
+}
+
+// maxKeywordTags bounds the tags one file's keywords can add.
+const maxKeywordTags = 50
+
+// keywordTags makes a file's keywords valid tag names (no commas, not
+// blank, not too long), each once, at most maxKeywordTags.
+func keywordTags(keywords []string) []string {
+	var tags []string
+	seen := map[string]bool{}
+	for _, k := range keywords {
+		k = strings.ReplaceAll(k, ",", " ")
+		if utf8.RuneCountInString(k) > maxTag {
+			k = string([]rune(k)[:maxTag])
+		}
+		name, err := validTag(k)
+		if err != nil || seen[strings.ToLower(name)] {
+			continue
+		}
+		seen[strings.ToLower(name)] = true
+		if tags = append(tags, name); len(tags) == maxKeywordTags {
+			break
+		}
+	}
+	return tags
 }
 
 // renditions makes the renditions of the file at path that the store

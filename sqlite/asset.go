@@ -119,6 +119,21 @@ func setTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []
 	return nil
 }
 
+// addTags adds the named tags to the asset, keeping those it has, and
+// creating the names the account lacks.
+func addTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []string, now time.Time) error {
+	for _, name := range names {
+		id, err := tagID(ctx, tx, accountID, name, now)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO asset_tags (asset_id, tag_id) VALUES (?, ?)`, assetID, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // consumeUpload deletes the upload an asset or version is made from, or
 // answers ErrNotFound when it is gone.
 func consumeUpload(ctx context.Context, tx *sql.Tx, accountID, uploadID int64) error {

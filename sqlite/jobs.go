@@ -135,6 +135,17 @@ func (db *DB) SetExtracted(ctx context.Context, accountID, assetID int64, versio
 		if err := notFound(res); err != nil {
 			return err
 		}
+		if len(x.Keywords) > 0 {
+			var on bool
+			if err := tx.QueryRowContext(ctx, `SELECT keywords_to_tags FROM accounts WHERE id = ?`, accountID).Scan(&on); err != nil {
+				return err
+			}
+			if on {
+				if err := addTags(ctx, tx, accountID, assetID, x.Keywords, db.clock()); err != nil {
+					return err
+				}
+			}
+		}
 		return reindex(ctx, tx, assetID)
 	})
 }

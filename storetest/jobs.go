@@ -281,3 +281,36 @@ func testJobHousekeeping(t *testing.T, s damask.Store) {
 	_, err = s.Job(ctx, again.ID)
 	wantCode(t, "Job after deletion", err, damask.ENOTFOUND, "")
 }
+
+// testKeywordTags: keywords found in a file become tags of its asset when
+// the account says so, added to those it has; otherwise they do not.
+func testKeywordTags(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	acct, h := newAccount(t, s, "acme")
+	acct.KeywordsToTags = true
+	must(t, "UpdateAccount", s.UpdateAccount(ctx, acct))
+	got, err := s.Account(ctx, acct.ID)
+	must(t, "Account", err)
+	if !got.KeywordsToTags {
+		t.Fatal("KeywordsToTags did not keep true")
+	}
+	tagNames := func(a *damask.Asset) []string {
+		fresh, err := s.Asset(ctx, acct.ID, a.ID)
+		must(t, "Asset", err)
+		var names []string
+		for _, tg := range fresh.Tags {
+			names = append(names, tg.Name)
+		}
+		return names
+	}
+	a := newAsset(t, s, h, assetSpec{title: "lake", tags: []string{"summer"}})
+	x := damask.Extracted{Processing: damask.ProcessingDone, Keywords: []string{"lake", "Summer", "geneva"}}
+	must(t, "SetExtracted", s.SetExtracted(ctx, acct.ID, a.ID, 1, x))
+	diff(t, "tags with keywords on", []string{"geneva", "lake", "summer"}, tagNames(a))
+
+	acct.KeywordsToTags = false
+	must(t, "UpdateAccount off", s.UpdateAccount(ctx, acct))
+	b := newAsset(t, s, h, assetSpec{title: "other"})
+	must(t, "SetExtracted off", s.SetExtracted(ctx, acct.ID, b.ID, 1, x))
+	diff(t, "tags with keywords off", []string(nil), tagNames(b))
+}

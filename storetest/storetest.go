@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Jobs", testJobs},
 		{"JobHousekeeping", testJobHousekeeping},
+		{"KeywordTags", testKeywordTags},
 		{"JobLease", testJobLease},
 		{"JobClaimConcurrent", testJobClaimConcurrent},
 		{"SetExtracted", testSetExtracted},
