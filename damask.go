@@ -174,6 +174,30 @@ type Asset struct {
 	// Text is the words extracted from the file for search: metadata
 	// (keywords, caption, creator, ...) and a document's text.
 	Text string
+	// Meta is the rest of what the file says of itself.
+	Meta FileMeta
+}
+
+// FileMeta is what a file says of itself beyond the fields above: the
+// fluxiom metadata_* fields and the IPTC/XMP fields people look for.
+// Values are outside input: escape them wherever they are shown.
+type FileMeta struct {
+	Type             string   `json:"type,omitempty"` // the format the file's bytes are in, "JPEG"
+	ResolutionWidth  float64  `json:"resolution_width,omitempty"`
+	ResolutionHeight float64  `json:"resolution_height,omitempty"`
+	BitsPerSample    int      `json:"bits_per_sample,omitempty"`
+	ColorSpace       string   `json:"color_space,omitempty"`
+	Orientation      int      `json:"orientation,omitempty"` // EXIF 1-8
+	AlphaChannel     bool     `json:"alpha_channel,omitempty"`
+	Lens             string   `json:"lens,omitempty"`
+	Keywords         []string `json:"keywords,omitempty"`
+	Caption          string   `json:"caption,omitempty"`
+	Creator          string   `json:"creator,omitempty"`
+	Copyright        string   `json:"copyright,omitempty"`
+	Title            string   `json:"title,omitempty"`
+	Description      string   `json:"description,omitempty"`
+	VideoCodec       string   `json:"video_codec,omitempty"`
+	AudioCodec       string   `json:"audio_codec,omitempty"`
 }
 
 // GeoPoint is a place on Earth, in degrees.

@@ -64,6 +64,9 @@ type Extracted struct {
 	// Keywords become tags of the asset when its account says so
 	// (Account.KeywordsToTags); the caller has made them valid tag names.
 	Keywords []string
+	Meta     FileMeta
+	// Raw is the metadata tool's whole answer, bounded, stored as it is.
+	Raw map[string]any
 }
 
 // JobQueue is the durable queue of processing work, part of every Store.

@@ -47,7 +47,7 @@ var (
 			"thumb_url", "preview_url", "public_url", "download_url", "sha256", "processing", "width", "height",
 			"duration", "page_count", "camera", "taken_at", "latitude", "longitude", "metadata_type", "metadata_pixel_width", "metadata_pixel_height",
 			"metadata_resolution_width", "metadata_resolution_height", "metadata_bits_per_sample",
-			"metadata_color_space", "metadata_orientation", "metadata_alpha_channel")}
+			"metadata_color_space", "metadata_orientation", "metadata_alpha_channel", "processing_error", "lens", "keywords", "caption", "creator", "copyright", "xmp_title", "xmp_description", "video_codec", "audio_codec")}
 	versionResource = resource{"version",
 		fields("comment", "upload_id"),
 		fields("id", "number", "asset_id", "filename", "content_type", "size", "sha256", "user_id", "created_on")}

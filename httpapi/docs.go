@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"strconv"
 
 	"damask"
@@ -111,6 +113,16 @@ func assetDoc(a *damask.Asset, base string) node {
 		tags[i] = tagRef(t)
 	}
 	id := strconv.FormatInt(a.ID, 10)
+	m := a.Meta
+	keywords := make([]node, len(m.Keywords))
+	for i, k := range m.Keywords {
+		keywords[i] = str("keyword", k)
+	}
+	// Known only once processing has read the file.
+	alpha := null("metadata_alpha_channel", kBoolean)
+	if a.Processing == damask.ProcessingDone || m.Type != "" {
+		alpha = boolean("metadata_alpha_channel", m.AlphaChannel)
+	}
 	publicURL := null("public_url", kString)
 	if tok := library.PublicToken(a); tok != "" {
 		publicURL = str("public_url", base+"/p/"+tok)
@@ -133,15 +145,18 @@ func assetDoc(a *damask.Asset, base string) node {
 		str("download_url", base+"/api/assets/download/"+id),
 		str("sha256", a.Blob.String()),
 		str("processing", a.Processing),
-		str("metadata_type", a.ContentType),
+		strOrNil("processing_error", a.ProcessingError),
+		str("metadata_type", cmp.Or(m.Type, a.ContentType)),
 		intOrNil("metadata_pixel_width", a.PixelWidth),
 		intOrNil("metadata_pixel_height", a.PixelHeight),
-		null("metadata_resolution_width", kInteger),
-		null("metadata_resolution_height", kInteger),
-		null("metadata_bits_per_sample", kInteger),
-		null("metadata_color_space", kString),
-		null("metadata_orientation", kString),
-		null("metadata_alpha_channel", kBoolean),
+		// Types as fluxiom's documents had them: whole dots per inch, the
+		// EXIF orientation (1-8) as text.
+		intOrNil("metadata_resolution_width", int(math.Round(m.ResolutionWidth))),
+		intOrNil("metadata_resolution_height", int(math.Round(m.ResolutionHeight))),
+		intOrNil("metadata_bits_per_sample", m.BitsPerSample),
+		strOrNil("metadata_color_space", m.ColorSpace),
+		strOrNil("metadata_orientation", orientation(m.Orientation)),
+		alpha,
 		intOrNil("width", a.Width),
 		intOrNil("height", a.Height),
 		floatOrNil("duration", a.Duration.Seconds()),
@@ -150,6 +165,15 @@ func assetDoc(a *damask.Asset, base string) node {
 		datetime("taken_at", a.TakenAt),
 		gpsField("latitude", a.GPS, func(g *damask.GeoPoint) float64 { return g.Latitude }),
 		gpsField("longitude", a.GPS, func(g *damask.GeoPoint) float64 { return g.Longitude }),
+		strOrNil("lens", m.Lens),
+		array("keywords", keywords),
+		strOrNil("caption", m.Caption),
+		strOrNil("creator", m.Creator),
+		strOrNil("copyright", m.Copyright),
+		strOrNil("xmp_title", m.Title),
+		strOrNil("xmp_description", m.Description),
+		strOrNil("video_codec", m.VideoCodec),
+		strOrNil("audio_codec", m.AudioCodec),
 	)
 }
 
@@ -173,6 +197,14 @@ func intOrNil(name string, v int) node {
 		return null(name, kInteger)
 	}
 	return integer(name, int64(v))
+}
+
+// orientation is the EXIF orientation as text, "" when unknown.
+func orientation(o int) string {
+	if o == 0 {
+		return ""
+	}
+	return strconv.Itoa(o)
 }
 
 // floatOrNil is a number that is nil when 0 (unknown).

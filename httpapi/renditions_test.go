@@ -215,6 +215,15 @@ func TestKeywordsBecomeTags(t *testing.T) {
 		}
 	}
 	tn.member.get(t, "/api/assets.json?query=tag:fountain").want(t, 200)
+	// What the file says of itself is in the document.
+	for _, field := range []string{"camera", "lens", "creator", "copyright", "taken_at", "latitude", "metadata_orientation"} {
+		if doc[field] == nil || doc[field] == "" {
+			t.Errorf("%s is empty: %v", field, doc[field])
+		}
+	}
+	if kw, _ := doc["keywords"].([]any); len(kw) < 3 {
+		t.Errorf("keywords %v", doc["keywords"])
+	}
 
 	tn.holder.send(t, "PUT", "/api/account.json", form("keywords_to_tags", "false")).want(t, 200)
 	doc = waitProcessed(t, tn.member, id(t, tn.member.createAsset(t, "geneva2.jpg", append(photo, 0))))

@@ -150,6 +150,14 @@ func fromMetadata(m metadata.Metadata) damask.Extracted {
 		GPS:       m.GPS,
 		Text:      m.SearchText(),
 		Keywords:  keywordTags(m.Keywords),
+		Meta: damask.FileMeta{
+			Type: m.Type, ResolutionWidth: m.ResolutionWidth, ResolutionHeight: m.ResolutionHeight,
+			BitsPerSample: m.BitsPerSample, ColorSpace: m.ColorSpace, Orientation: m.Orientation,
+			AlphaChannel: m.AlphaChannel, Lens: m.Lens, Keywords: m.Keywords, Caption: m.Caption,
+			Creator: m.Creator, Copyright: m.Copyright, Title: m.Title, Description: m.Description,
+			VideoCodec: m.VideoCodec, AudioCodec: m.AudioCodec,
+		},
+		Raw: m.Raw,
 	}
 }
 

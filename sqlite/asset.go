@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -14,19 +15,23 @@ const assetColumns = `a.id, a.account_id, a.title, a.description, a.filename,
 	a.content_type, a.size, a.blob, a.version, coalesce(a.user_id, 0),
 	a.public_token, a.processing, a.created_at, a.updated_at, a.deleted_at,
 	coalesce(a.width, 0), coalesce(a.height, 0), a.camera, a.taken_at, a.latitude, a.longitude, a.text,
-	a.processing_error, a.pixel_width, a.pixel_height, a.duration, a.page_count`
+	a.processing_error, a.pixel_width, a.pixel_height, a.duration, a.page_count, a.meta`
 
 func scanAsset(s interface{ Scan(...any) error }) (*damask.Asset, error) {
 	var a damask.Asset
 	var lat, lon sql.NullFloat64
 	var dur int64
+	var meta string
 	err := s.Scan(&a.ID, &a.AccountID, &a.Title, &a.Description, &a.Filename,
 		&a.ContentType, &a.Size, blobCol{&a.Blob}, &a.Version, &a.UserID,
 		&a.PublicToken, &a.Processing, timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt}, timeCol{&a.DeletedAt},
 		&a.Width, &a.Height, &a.Camera, timeCol{&a.TakenAt}, &lat, &lon, &a.Text,
-		&a.ProcessingError, &a.PixelWidth, &a.PixelHeight, &dur, &a.PageCount)
+		&a.ProcessingError, &a.PixelWidth, &a.PixelHeight, &dur, &a.PageCount, &meta)
 	if err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(meta), &a.Meta); err != nil {
+		return nil, fmt.Errorf("meta of asset %d: %w", a.ID, err)
 	}
 	a.Duration = time.Duration(dur)
 	if lat.Valid && lon.Valid {

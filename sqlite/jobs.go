@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -120,14 +121,24 @@ func (db *DB) SetExtracted(ctx context.Context, accountID, assetID int64, versio
 		if x.GPS != nil {
 			lat, lon = x.GPS.Latitude, x.GPS.Longitude
 		}
+		meta, err := json.Marshal(x.Meta)
+		if err != nil {
+			return fmt.Errorf("meta: %w", err)
+		}
+		raw := []byte("{}")
+		if len(x.Raw) > 0 {
+			if raw, err = json.Marshal(x.Raw); err != nil {
+				return fmt.Errorf("raw meta: %w", err)
+			}
+		}
 		res, err := tx.ExecContext(ctx, `
 			UPDATE assets SET processing = ?, processing_error = ?, width = ?, height = ?,
 				pixel_width = ?, pixel_height = ?, duration = ?, page_count = ?,
-				camera = ?, taken_at = ?, latitude = ?, longitude = ?, text = ?
+				camera = ?, taken_at = ?, latitude = ?, longitude = ?, text = ?, meta = ?, meta_raw = ?
 			WHERE account_id = ? AND id = ? AND version = ?`,
 			x.Processing, x.Reason, width, height,
 			x.PixelWidth, x.PixelHeight, int64(x.Duration), x.PageCount,
-			x.Camera, timeValue(x.TakenAt), lat, lon, x.Text,
+			x.Camera, timeValue(x.TakenAt), lat, lon, x.Text, meta, raw,
 			accountID, assetID, version)
 		if err != nil {
 			return err
