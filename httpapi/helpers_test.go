@@ -66,7 +66,7 @@ type setup struct {
 	process, workers bool
 }
 
-func newEnv(t *testing.T, s setup) *env {
+func newEnv(t testing.TB, s setup) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
@@ -132,7 +132,7 @@ func (e *env) connState(c net.Conn, st http.ConnState) {
 
 // dial opens a raw connection to the server and answers it with a channel
 // closed once the server has closed its end (its handler has returned).
-func (e *env) dial(t *testing.T) (net.Conn, <-chan struct{}) {
+func (e *env) dial(t testing.TB) (net.Conn, <-chan struct{}) {
 	t.Helper()
 	conn, err := net.Dial("tcp", e.srv.Listener.Addr().String())
 	if err != nil {
@@ -154,7 +154,7 @@ type tenant struct {
 
 // tenant creates an account on the plan, with its API on and a user of
 // every role, all with the password pw.
-func (e *env) tenant(t *testing.T, name, plan string) *tenant {
+func (e *env) tenant(t testing.TB, name, plan string) *tenant {
 	t.Helper()
 	ctx := context.Background()
 	if _, _, err := e.svc.CreateAccount(ctx, library.NewAccount{Name: name, Plan: plan,
@@ -210,7 +210,7 @@ func (r *response) String() string {
 // do sends a request; headers come in pairs of name and value. It fails
 // the test on any answer of 5xx (but 507 where the client expects it) and
 // on anything that looks like a stack trace.
-func (c *client) do(t *testing.T, method, path string, body io.Reader, headers ...string) *response {
+func (c *client) do(t testing.TB, method, path string, body io.Reader, headers ...string) *response {
 	t.Helper()
 	req, err := http.NewRequest(method, c.e.srv.URL+path, body)
 	if err != nil {
@@ -242,13 +242,13 @@ func (c *client) do(t *testing.T, method, path string, body io.Reader, headers .
 	return r
 }
 
-func (c *client) get(t *testing.T, path string, headers ...string) *response {
+func (c *client) get(t testing.TB, path string, headers ...string) *response {
 	t.Helper()
 	return c.do(t, http.MethodGet, path, nil, headers...)
 }
 
 // send sends a body with its Content-Type.
-func (c *client) send(t *testing.T, method, path string, b payload, headers ...string) *response {
+func (c *client) send(t testing.TB, method, path string, b payload, headers ...string) *response {
 	t.Helper()
 	if b.ct != "" {
 		headers = append([]string{"Content-Type", b.ct}, headers...)
@@ -349,7 +349,7 @@ const xmlDecl = `<?xml version="1.0" encoding="UTF-8"?>`
 
 // xml parses an XML answer, which must start with the XML declaration and
 // say so in its Content-Type.
-func (r *response) xml(t *testing.T) xnode {
+func (r *response) xml(t testing.TB) xnode {
 	t.Helper()
 	if ct := r.header.Get("Content-Type"); ct != "application/xml; charset=utf-8" {
 		t.Fatalf("Content-Type %q, want XML: %s", ct, r)
@@ -368,7 +368,7 @@ func (r *response) xml(t *testing.T) xnode {
 // map[string]any, lists []any, numbers json.Number. An XML document is
 // read as Rails read it back, by its type attributes, so that the two
 // formats of one document read the same.
-func (r *response) doc(t *testing.T) any {
+func (r *response) doc(t testing.TB) any {
 	t.Helper()
 	switch ct := r.header.Get("Content-Type"); ct {
 	case "application/json; charset=utf-8":
@@ -485,7 +485,7 @@ func guess(s string) any {
 }
 
 // obj reads an answer that must be one object.
-func (r *response) obj(t *testing.T) map[string]any {
+func (r *response) obj(t testing.TB) map[string]any {
 	t.Helper()
 	m, ok := r.doc(t).(map[string]any)
 	if !ok {
@@ -496,7 +496,7 @@ func (r *response) obj(t *testing.T) map[string]any {
 
 // list reads an answer that must be an array; in XML its root must be
 // <name type="array"> of <item> elements.
-func (r *response) list(t *testing.T, name, item string) []any {
+func (r *response) list(t testing.TB, name, item string) []any {
 	t.Helper()
 	if strings.HasPrefix(r.header.Get("Content-Type"), "application/xml") {
 		n := r.xml(t)
@@ -518,7 +518,7 @@ func (r *response) list(t *testing.T, name, item string) []any {
 
 // errors reads an error document: <errors><error>..</error></errors> or
 // {"errors":[..]}, with at least one message.
-func (r *response) errors(t *testing.T) []string {
+func (r *response) errors(t testing.TB) []string {
 	t.Helper()
 	var msgs []string
 	if strings.HasPrefix(r.header.Get("Content-Type"), "application/xml") {
@@ -550,7 +550,7 @@ func (r *response) errors(t *testing.T) []string {
 }
 
 // want fails the test unless the answer has the status.
-func (r *response) want(t *testing.T, status int) *response {
+func (r *response) want(t testing.TB, status int) *response {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r)
@@ -560,7 +560,7 @@ func (r *response) want(t *testing.T, status int) *response {
 
 // wantError checks the status and that the body is an error document
 // whose messages contain the given text.
-func (r *response) wantError(t *testing.T, status int, contains string) {
+func (r *response) wantError(t testing.TB, status int, contains string) {
 	t.Helper()
 	r.want(t, status)
 	msgs := r.errors(t)
@@ -581,7 +581,7 @@ func str(v any) string {
 	return fmt.Sprint(v)
 }
 
-func num(t *testing.T, v any) int64 {
+func num(t testing.TB, v any) int64 {
 	t.Helper()
 	n, err := strconv.ParseInt(str(v), 10, 64)
 	if err != nil {
@@ -600,7 +600,7 @@ func truncate(s string, n int) string {
 // ---- making things
 
 // upload posts a file as a raw body and answers the upload document.
-func (c *client) upload(t *testing.T, name string, data []byte) map[string]any {
+func (c *client) upload(t testing.TB, name string, data []byte) map[string]any {
 	t.Helper()
 	r := c.do(t, http.MethodPost, "/api/upload.json?filename="+urlEscape(name), bytes.NewReader(data),
 		"Content-Type", "application/octet-stream").want(t, http.StatusCreated)
@@ -609,13 +609,13 @@ func (c *client) upload(t *testing.T, name string, data []byte) map[string]any {
 
 // createAsset adds an asset in one step (multipart with the file) and
 // answers its document; kv are more fields.
-func (c *client) createAsset(t *testing.T, name string, data []byte, kv ...string) map[string]any {
+func (c *client) createAsset(t testing.TB, name string, data []byte, kv ...string) map[string]any {
 	t.Helper()
 	r := c.send(t, http.MethodPost, "/api/assets.json", multipartBody(file{"file", name, data}, kv...))
 	return r.want(t, http.StatusCreated).obj(t)
 }
 
-func id(t *testing.T, doc map[string]any) string {
+func id(t testing.TB, doc map[string]any) string {
 	t.Helper()
 	return strconv.FormatInt(num(t, doc["id"]), 10)
 }
@@ -624,7 +624,7 @@ func id(t *testing.T, doc map[string]any) string {
 
 // state is what a client of the account can see of it, and what the
 // stores hold: it must not change after a refused request.
-func (e *env) state(t *testing.T, c *client) map[string]any {
+func (e *env) state(t testing.TB, c *client) map[string]any {
 	t.Helper()
 	h := c.as("holder", pw)
 	s := map[string]any{}
@@ -652,7 +652,7 @@ func (e *env) state(t *testing.T, c *client) map[string]any {
 }
 
 // unchanged fails the test if the state differs from before.
-func (e *env) unchanged(t *testing.T, c *client, before map[string]any) {
+func (e *env) unchanged(t testing.TB, c *client, before map[string]any) {
 	t.Helper()
 	if diff := cmp.Diff(before, e.state(t, c)); diff != "" {
 		t.Errorf("stored state changed (-before +after):\n%s", diff)

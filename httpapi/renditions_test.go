@@ -16,7 +16,7 @@ import (
 )
 
 // newTools starts the real renderer and extractor, closed when t ends.
-func newTools(t *testing.T) (*media.Renderer, *metadata.Extractor) {
+func newTools(t testing.TB) (*media.Renderer, *metadata.Extractor) {
 	t.Helper()
 	r, err := media.New(media.Options{Workers: 2})
 	if err != nil {

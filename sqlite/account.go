@@ -87,8 +87,8 @@ func (db *DB) Account(ctx context.Context, id int64) (*damask.Account, error) {
 // AccountByName finds an account by its name, without regard to case.
 func (db *DB) AccountByName(ctx context.Context, name string) (*damask.Account, error) {
 	var a *damask.Account
-	err := db.view(ctx, fmt.Sprintf("account %q", name), func(tx *sql.Tx) (err error) {
-		a, err = scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE name = ?`, name))
+	err := db.lookup(ctx, fmt.Sprintf("account %q", name), func(q querier) (err error) {
+		a, err = scanAccount(q.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts WHERE name = ?`, name))
 		return err
 	})
 	return a, err

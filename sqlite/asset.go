@@ -17,16 +17,16 @@ const assetColumns = `a.id, a.account_id, a.title, a.description, a.filename,
 	coalesce(a.width, 0), coalesce(a.height, 0), a.camera, a.taken_at, a.latitude, a.longitude, a.text,
 	a.processing_error, a.pixel_width, a.pixel_height, a.duration, a.page_count, a.meta`
 
-func scanAsset(s interface{ Scan(...any) error }) (*damask.Asset, error) {
+func scanAsset(s interface{ Scan(...any) error }, more ...any) (*damask.Asset, error) {
 	var a damask.Asset
 	var lat, lon sql.NullFloat64
 	var dur int64
 	var meta string
-	err := s.Scan(&a.ID, &a.AccountID, &a.Title, &a.Description, &a.Filename,
+	err := s.Scan(append([]any{&a.ID, &a.AccountID, &a.Title, &a.Description, &a.Filename,
 		&a.ContentType, &a.Size, blobCol{&a.Blob}, &a.Version, &a.UserID,
 		&a.PublicToken, &a.Processing, timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt}, timeCol{&a.DeletedAt},
 		&a.Width, &a.Height, &a.Camera, timeCol{&a.TakenAt}, &lat, &lon, &a.Text,
-		&a.ProcessingError, &a.PixelWidth, &a.PixelHeight, &dur, &a.PageCount, &meta)
+		&a.ProcessingError, &a.PixelWidth, &a.PixelHeight, &dur, &a.PageCount, &meta}, more...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -40,16 +40,32 @@ func scanAsset(s interface{ Scan(...any) error }) (*damask.Asset, error) {
 	return &a, nil
 }
 
+// tagsColumn is the tags of asset a as one JSON array ordered by name, so
+// that an asset and its tags come from one statement: one snapshot without
+// a transaction around two.
+const tagsColumn = `(SELECT json_group_array(json_object('id', t.id, 'name', t.name, 'at', t.created_at) ORDER BY t.name, t.id)
+	FROM asset_tags at JOIN tags t ON t.id = at.tag_id WHERE at.asset_id = a.id)`
+
 // assetByID finds an asset outside the trash, with its tags.
 func assetByID(ctx context.Context, q querier, accountID, id int64) (*damask.Asset, error) {
+	var tags []byte
 	a, err := scanAsset(q.QueryRowContext(ctx, `
-		SELECT `+assetColumns+` FROM assets a
-		WHERE a.account_id = ? AND a.id = ? AND a.deleted_at IS NULL`, accountID, id))
+		SELECT `+assetColumns+`, `+tagsColumn+` FROM assets a
+		WHERE a.account_id = ? AND a.id = ? AND a.deleted_at IS NULL`, accountID, id), &tags)
 	if err != nil {
 		return nil, err
 	}
-	if err := loadTags(ctx, q, []*damask.Asset{a}); err != nil {
-		return nil, err
+	var ts []struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+		At   int64  `json:"at"`
+	}
+	if err := json.Unmarshal(tags, &ts); err != nil {
+		return nil, fmt.Errorf("tags of asset %d: %w", a.ID, err)
+	}
+	a.Tags = make([]damask.Tag, len(ts))
+	for i, t := range ts {
+		a.Tags[i] = damask.Tag{ID: t.ID, AccountID: a.AccountID, Name: t.Name, CreatedAt: time.Unix(0, t.At).UTC()}
 	}
 	return a, nil
 }
@@ -233,8 +249,8 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 // Asset finds an asset outside the trash, with its tags.
 func (db *DB) Asset(ctx context.Context, accountID, id int64) (*damask.Asset, error) {
 	var a *damask.Asset
-	err := db.view(ctx, fmt.Sprintf("asset %d", id), func(tx *sql.Tx) (err error) {
-		a, err = assetByID(ctx, tx, accountID, id)
+	err := db.lookup(ctx, fmt.Sprintf("asset %d", id), func(q querier) (err error) {
+		a, err = assetByID(ctx, q, accountID, id)
 		return err
 	})
 	return a, err

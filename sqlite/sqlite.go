@@ -55,6 +55,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		"_synchronous":  {"FULL"},
 		"_foreign_keys": {"on"},
 		"_busy_timeout": {"10000"},
+		// Keep each connection's prepared statements: preparing costs more
+		// than running the small queries of a request.
+		"_stmt_cache_size": {"64"},
 	}
 	wparams := cloneValues(params)
 	wparams.Set("_txlock", "immediate")
@@ -261,6 +264,17 @@ func (db *DB) view(ctx context.Context, what string, fn func(tx *sql.Tx) error) 
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, domainError(err))
+	}
+	return nil
+}
+
+// lookup runs fn, which reads with a single statement, outside a
+// transaction: one statement sees one snapshot anyway, and BEGIN and
+// ROLLBACK would double the cost of the small reads every request makes
+// (its account, its user).
+func (db *DB) lookup(ctx context.Context, what string, fn func(q querier) error) error {
+	if err := fn(db.read); err != nil {
 		return fmt.Errorf("sqlite: %s: %w", what, domainError(err))
 	}
 	return nil

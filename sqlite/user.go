@@ -30,8 +30,8 @@ func (db *DB) CreateUser(ctx context.Context, u *damask.User) error {
 // User finds a user of the account.
 func (db *DB) User(ctx context.Context, accountID, id int64) (*damask.User, error) {
 	var u *damask.User
-	err := db.view(ctx, fmt.Sprintf("user %d", id), func(tx *sql.Tx) (err error) {
-		u, err = scanUser(tx.QueryRowContext(ctx,
+	err := db.lookup(ctx, fmt.Sprintf("user %d", id), func(q querier) (err error) {
+		u, err = scanUser(q.QueryRowContext(ctx,
 			`SELECT `+userColumns+` FROM users WHERE account_id = ? AND id = ?`, accountID, id))
 		return err
 	})
@@ -41,13 +41,13 @@ func (db *DB) User(ctx context.Context, accountID, id int64) (*damask.User, erro
 // UserByLogin finds a user of the account by login or e-mail.
 func (db *DB) UserByLogin(ctx context.Context, accountID int64, loginOrEmail string) (*damask.User, error) {
 	var u *damask.User
-	err := db.view(ctx, fmt.Sprintf("user %q", loginOrEmail), func(tx *sql.Tx) (err error) {
+	err := db.lookup(ctx, fmt.Sprintf("user %q", loginOrEmail), func(q querier) (err error) {
 		if loginOrEmail == "" {
 			// Users without an e-mail address have an empty one.
 			return damask.ErrNotFound
 		}
 		// Should one user's login be another's e-mail address, the login wins.
-		u, err = scanUser(tx.QueryRowContext(ctx, `
+		u, err = scanUser(q.QueryRowContext(ctx, `
 			SELECT `+userColumns+` FROM users
 			WHERE account_id = ?1 AND (login = ?2 OR email = ?2)
 			ORDER BY login = ?2 DESC, id
