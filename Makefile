@@ -10,7 +10,7 @@ DATA ?= ./damask-data
 ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 10s
 
-.PHONY: run test setup build vet fuzz
+.PHONY: run test setup build vet fuzz bench
 
 setup:
 	@scripts/setup.sh
@@ -37,3 +37,10 @@ fuzz:
 			go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+# Damask next to its ceilings (PERFORMANCE.md), written to docs/benchmarks.md.
+# Not part of the tests: it takes minutes and wants a quiet machine.
+# BENCHFLAGS passes options, e.g. BENCHFLAGS="-assets 100000 -only search".
+bench:
+	@scripts/setup.sh bench
+	go run ./bench $(BENCHFLAGS)

@@ -25,6 +25,10 @@ apt_install gcc libc6-dev ca-certificates make sqlite3
 # Media: libvips through cgo (with pkg-config to find it) and its command
 # line tools for the benchmarks' references, exiftool, ffmpeg, poppler.
 apt_install pkg-config libvips-dev libvips-tools libimage-exiftool-perl ffmpeg poppler-utils
+# make bench: nginx serves the reference download (sendfile).
+if [ "${1:-}" = bench ]; then
+	apt_install nginx-light
+fi
 
 # Go: any Go 1.21 or newer fetches the 1.26 toolchain that go.mod asks for
 # by itself (GOTOOLCHAIN=auto). Debian 12 ships only Go 1.19, which cannot,

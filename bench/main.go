@@ -1,0 +1,112 @@
+// Command bench puts every hot path of Damask next to the ceiling it is
+// held against (../shared/PERFORMANCE.md), in one run on one machine, and
+// writes the report (docs/benchmarks.md). `make bench` runs it; it is not
+// part of CI, and takes minutes.
+//
+// Each pair runs alternately, A B A B, so that the machine's drift falls on
+// both sides alike; the report gives the median of the rounds, their spread
+// (lowest to highest) and the ratio of the medians.
+//
+// The references are small programs this command builds and starts itself:
+// a plain Go upload sink (io.Copy + fsync + rename, with and without
+// SHA-256; `bench sink`), a bare Go handler serving a pre-rendered document
+// (`bench bare`), nginx serving a file with sendfile, and vipsthumbnail and
+// exiftool through the Go benchmarks of the media packages.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "sink":
+			exit(runSink(os.Args[2:]))
+		case "bare":
+			exit(runBare(os.Args[2:]))
+		}
+	}
+	var cfg config
+	flag.StringVar(&cfg.out, "out", "docs/benchmarks.md", "the report to write")
+	flag.StringVar(&cfg.work, "work", "", "scratch folder (default: a new one under the system's temporary folder, removed at the end)")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of each A/B pair")
+	flag.IntVar(&cfg.assets, "assets", 1_000_000, "assets in the catalogue of the search, import and startup benchmarks")
+	flag.DurationVar(&cfg.load, "load", 10*time.Second, "length of each load run at 64 connections")
+	flag.Int64Var(&cfg.bigSize, "big", 1<<30, "size of the large file, in bytes")
+	flag.StringVar(&cfg.only, "only", "", "run only the sections whose names contain this (upload, download, get, media, search, go)")
+	flag.Parse()
+	exit(run(cfg))
+}
+
+func exit(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	out, work, only string
+	rounds, assets  int
+	load            time.Duration
+	bigSize         int64
+}
+
+func run(cfg config) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if cfg.work == "" {
+		dir, err := os.MkdirTemp("", "damask-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.work = dir
+	}
+	b := &bench{cfg: cfg, log: log, report: newReport()}
+	b.report.machine = describeMachine(ctx)
+	start := time.Now()
+	if err := b.build(ctx); err != nil {
+		return err
+	}
+	sections := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"upload", b.upload},
+		{"download", b.download},
+		{"get", b.get},
+		{"media", b.media},
+		{"search", b.search},
+		{"go", b.goBenchmarks},
+	}
+	for _, s := range sections {
+		if cfg.only != "" && !strings.Contains(cfg.only, s.name) {
+			continue
+		}
+		log.Info("bench: section", "name", s.name)
+		if err := s.fn(ctx); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	b.report.took = time.Since(start)
+	b.report.machine.loadEnd = loadAverage()
+	if err := os.MkdirAll(filepath.Dir(cfg.out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(cfg.out, []byte(b.report.markdown()), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	log.Info("bench: report written", "file", cfg.out, "took", time.Since(start).Round(time.Second))
+	return nil
+}

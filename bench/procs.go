@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const benchPassword = "bench-password-1"
+
+// bench is one run: its settings, the programs it built and the report it
+// fills.
+type bench struct {
+	cfg    config
+	log    *slog.Logger
+	report *report
+
+	damask string // the damask binary
+	self   string // this program, for the reference servers
+
+	srv       *proc  // damask on a fresh data folder, once started
+	bigUpload string // id of the large file's upload, once sent
+}
+
+// build compiles damask and takes this program's own path for the
+// references it starts.
+func (b *bench) build(ctx context.Context) error {
+	b.damask = filepath.Join(b.cfg.work, "damask")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", b.damask, "./cmd/damask")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build damask: %w", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find this program: %w", err)
+	}
+	b.self = self
+	return nil
+}
+
+// proc is a server process started by the benchmark.
+type proc struct {
+	cmd    *exec.Cmd
+	addr   string // where it listens
+	output *syncBuffer
+	done   chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// start runs a server and waits until a line of its output starting with
+// prefix names the address it listens on.
+func start(ctx context.Context, prefix string, env []string, name string, args ...string) (*proc, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	p := &proc{cmd: cmd, output: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = p.output
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	addrc := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+				select {
+				case addrc <- strings.TrimSpace(a):
+				default:
+				}
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	go func() { cmd.Wait(); close(p.done) }()
+	select {
+	case p.addr = <-addrc:
+		return p, nil
+	case <-p.done:
+		return nil, fmt.Errorf("%s %s exited: %s", name, strings.Join(args, " "), p.output.String())
+	case <-time.After(5 * time.Minute):
+		p.stop()
+		return nil, fmt.Errorf("%s did not say where it listens", name)
+	}
+}
+
+// stop ends the process and waits for it.
+func (p *proc) stop() {
+	p.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func (p *proc) url() string { return "http://" + p.addr }
+
+// rss is the process's resident memory now, in bytes.
+func (p *proc) rss() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// peakRSS samples the process's memory while fn runs and answers the
+// highest sample.
+func (p *proc) peakRSS(fn func() error) (int64, error) {
+	stop := make(chan struct{})
+	peak := make(chan int64)
+	go func() {
+		var m int64
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			m = max(m, p.rss())
+			select {
+			case <-stop:
+				peak <- m
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := fn()
+	close(stop)
+	return <-peak, err
+}
+
+// serve starts damask on the data folder with the API of the default
+// account on, and answers its address.
+func (b *bench) serve(ctx context.Context, data string, extra ...string) (*proc, error) {
+	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--max-file-size", strconv.FormatInt(8<<30, 10)}, extra...)
+	p, err := start(ctx, "Damask is listening on ", []string{"DAMASK_ADMIN_PASSWORD=" + benchPassword}, b.damask, args...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.CommandContext(ctx, b.damask, "account", "api", "default", "on", "--data", data).CombinedOutput()
+	if err != nil {
+		p.stop()
+		return nil, fmt.Errorf("switch the API on: %v: %s", err, out)
+	}
+	return p, nil
+}

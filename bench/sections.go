@@ -1,0 +1,474 @@
+package main
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const mb = 1e6
+
+// server answers the damask server of the run, started on first use over
+// a fresh data folder.
+func (b *bench) server(ctx context.Context) (*proc, error) {
+	if b.srv != nil {
+		return b.srv, nil
+	}
+	p, err := b.serve(ctx, filepath.Join(b.cfg.work, "data"))
+	if err != nil {
+		return nil, err
+	}
+	b.srv = p
+	context.AfterFunc(ctx, p.stop)
+	return p, nil
+}
+
+func auth(r *http.Request) { r.SetBasicAuth("admin", benchPassword) }
+
+// post sends the file's bytes as one request body and answers the time it
+// took and the answer.
+func post(ctx context.Context, u, path string, withAuth bool) (time.Duration, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, f)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.ContentLength = st.Size()
+	req.Header.Set("Content-Type", "application/octet-stream")
+	if withAuth {
+		auth(req)
+	}
+	t0 := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("POST %s: %w", u, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	d := time.Since(t0)
+	if err != nil || res.StatusCode/100 != 2 {
+		return 0, nil, fmt.Errorf("POST %s: %d %s %v", u, res.StatusCode, body, err)
+	}
+	return d, body, nil
+}
+
+// fetch reads u to the end, with the extra headers, and answers the time
+// and the bytes read.
+func fetch(ctx context.Context, u string, withAuth bool, header ...string) (time.Duration, int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	if withAuth {
+		auth(req)
+	}
+	t0 := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer res.Body.Close()
+	n, err := io.Copy(io.Discard, res.Body)
+	if err != nil || res.StatusCode/100 != 2 {
+		return 0, 0, fmt.Errorf("GET %s: %d %v", u, res.StatusCode, err)
+	}
+	return time.Since(t0), n, nil
+}
+
+// writeRandom makes a file of n random bytes (no compression or dedup can
+// help either side).
+func writeRandom(path string, n int64, seed uint64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	r := rand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8)})
+	if _, err := io.CopyN(f, r, n); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// upload: one large file, then many small ones with four writers.
+func (b *bench) upload(ctx context.Context) error {
+	srv, err := b.server(ctx)
+	if err != nil {
+		return err
+	}
+	sinkDir := filepath.Join(b.cfg.work, "sink")
+	if err := os.MkdirAll(sinkDir, 0o755); err != nil {
+		return err
+	}
+	plain, err := start(ctx, "listening on ", nil, b.self, "sink", "--dir", sinkDir)
+	if err != nil {
+		return err
+	}
+	defer plain.stop()
+	hashed, err := start(ctx, "listening on ", nil, b.self, "sink", "--hash", "--dir", sinkDir)
+	if err != nil {
+		return err
+	}
+	defer hashed.stop()
+
+	big := b.bigFile()
+	if err := os.MkdirAll(filepath.Dir(big), 0o755); err != nil {
+		return err
+	}
+	if err := writeRandom(big, b.cfg.bigSize, 1); err != nil {
+		return fmt.Errorf("make the large file: %w", err)
+	}
+	var ours, ref, refHash, rss []float64
+	rate := func(d time.Duration) float64 { return float64(b.cfg.bigSize) / mb / d.Seconds() }
+	for range b.cfg.rounds {
+		d, _, err := post(ctx, plain.url()+"/", big, false)
+		if err != nil {
+			return err
+		}
+		ref = append(ref, rate(d))
+		d, _, err = post(ctx, hashed.url()+"/", big, false)
+		if err != nil {
+			return err
+		}
+		refHash = append(refHash, rate(d))
+		var body []byte
+		peak, err := srv.peakRSS(func() (err error) {
+			d, body, err = post(ctx, srv.url()+"/api/upload.xml?filename=big.bin", big, true)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		b.bigUpload = uploadID(body)
+		ours = append(ours, rate(d))
+		rss = append(rss, float64(peak)/(1<<20))
+	}
+	size := fmt.Sprintf("%.1f GiB", float64(b.cfg.bigSize)/(1<<30))
+	b.report.add(pair{what: "upload " + size, unit: "MB/s", ours: ours, ref: ref, refName: "io.Copy + fsync",
+		higherBetter: true, target: ">= 0.85x", met: func(o, r float64) bool { return o >= 0.85*r }})
+	b.report.add(pair{what: "upload " + size + ", against the reference that hashes", unit: "MB/s", ours: ours, ref: refHash,
+		refName: "io.Copy + SHA-256 + fsync", higherBetter: true})
+	b.report.add(pair{what: "server RSS during the upload", unit: "MiB", ours: rss, target: "< 64 MiB",
+		met: func(o, _ float64) bool { return o < 64 }})
+
+	// 1,000 files of 100 KB, four at a time.
+	small := filepath.Join(b.cfg.work, "small")
+	if err := os.MkdirAll(small, 0o755); err != nil {
+		return err
+	}
+	const files, writers = 1000, 4
+	for i := range files {
+		if err := writeRandom(filepath.Join(small, strconv.Itoa(i)), 100_000, uint64(1000+i)); err != nil {
+			return err
+		}
+	}
+	batch := func(u func(i int) string, withAuth bool) (float64, error) {
+		t0 := time.Now()
+		next := make(chan int)
+		errc := make(chan error, writers)
+		var wg sync.WaitGroup
+		for range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					if _, _, err := post(ctx, u(i), filepath.Join(small, strconv.Itoa(i)), withAuth); err != nil {
+						errc <- err
+						return
+					}
+				}
+			}()
+		}
+	feed:
+		for i := range files {
+			select {
+			case next <- i:
+			case err := <-errc:
+				close(next)
+				wg.Wait()
+				return 0, err
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(next)
+		wg.Wait()
+		select {
+		case err := <-errc:
+			return 0, err
+		default:
+		}
+		return files / time.Since(t0).Seconds(), ctx.Err()
+	}
+	ours, ref = nil, nil
+	for round := range b.cfg.rounds {
+		r, err := batch(func(int) string { return plain.url() + "/" }, false)
+		if err != nil {
+			return err
+		}
+		ref = append(ref, r)
+		// Each round's files differ from the last so that no upload is a
+		// copy of a stored file.
+		for i := range files {
+			if err := writeRandom(filepath.Join(small, strconv.Itoa(i)), 100_000, uint64(round*files+i+5000)); err != nil {
+				return err
+			}
+		}
+		o, err := batch(func(i int) string {
+			return srv.url() + "/api/upload.xml?filename=" + url.QueryEscape(fmt.Sprintf("small-%d-%d.bin", round, i))
+		}, true)
+		if err != nil {
+			return err
+		}
+		ours = append(ours, o)
+	}
+	b.report.add(pair{what: "upload 1,000 x 100 KB, 4 writers", unit: "files/s", ours: ours, ref: ref,
+		refName: "write + fsync + rename", higherBetter: true, target: ">= 0.8x", met: func(o, r float64) bool { return o >= 0.8*r }})
+	return nil
+}
+
+func (b *bench) bigFile() string { return filepath.Join(b.cfg.work, "www", "big.bin") }
+
+// uploadID reads the id of an upload document.
+func uploadID(doc []byte) string {
+	var u struct {
+		ID string `xml:"id"`
+	}
+	xml.Unmarshal(doc, &u)
+	return u.ID
+}
+
+// assetFrom makes an asset of an upload and answers its id.
+func assetFrom(ctx context.Context, base, upload, title string) (string, error) {
+	form := url.Values{"asset[upload_id]": {upload}, "asset[title]": {title}, "asset[tags]": {"bench,harbour,print"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/assets.xml", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	auth(req)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusCreated {
+		return "", fmt.Errorf("create asset: %d %s", res.StatusCode, body)
+	}
+	return uploadID(body), nil
+}
+
+// download: the large file whole and a range of it, against nginx.
+func (b *bench) download(ctx context.Context) error {
+	srv, err := b.server(ctx)
+	if err != nil {
+		return err
+	}
+	big := b.bigFile()
+	if b.bigUpload == "" {
+		if err := os.MkdirAll(filepath.Dir(big), 0o755); err != nil {
+			return err
+		}
+		if err := writeRandom(big, b.cfg.bigSize, 1); err != nil {
+			return err
+		}
+		_, body, err := post(ctx, srv.url()+"/api/upload.xml?filename=big.bin", big, true)
+		if err != nil {
+			return err
+		}
+		b.bigUpload = uploadID(body)
+	}
+	id, err := assetFrom(ctx, srv.url(), b.bigUpload, "The large file")
+	if err != nil {
+		return err
+	}
+	nginx, err := b.nginx(ctx, filepath.Dir(big))
+	if err != nil {
+		return err
+	}
+	defer nginx.stop()
+	ranged := []string{"Range", fmt.Sprintf("bytes=%d-%d", b.cfg.bigSize/4, b.cfg.bigSize/4+b.cfg.bigSize/4-1)}
+	for _, c := range []struct {
+		what   string
+		header []string
+	}{{"download", nil}, {"download a quarter with Range", ranged}} {
+		var ours, ref []float64
+		for range b.cfg.rounds {
+			d, n, err := fetch(ctx, "http://"+nginx.addr+"/big.bin", false, c.header...)
+			if err != nil {
+				return err
+			}
+			ref = append(ref, float64(n)/mb/d.Seconds())
+			d, n, err = fetch(ctx, srv.url()+"/api/assets/download/"+id, true, c.header...)
+			if err != nil {
+				return err
+			}
+			ours = append(ours, float64(n)/mb/d.Seconds())
+		}
+		b.report.add(pair{what: fmt.Sprintf("%s %.1f GiB", c.what, float64(b.cfg.bigSize)/(1<<30)), unit: "MB/s", ours: ours, ref: ref,
+			refName: "nginx sendfile", higherBetter: true, target: ">= 0.95x", met: func(o, r float64) bool { return o >= 0.95*r }})
+	}
+	return nil
+}
+
+// nginx serves dir on a free loopback port with sendfile, as Debian's
+// nginx does by default.
+func (b *bench) nginx(ctx context.Context, dir string) (*proc, error) {
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		bin = "/usr/sbin/nginx"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	prefix := filepath.Join(b.cfg.work, "nginx")
+	if err := os.MkdirAll(filepath.Join(prefix, "logs"), 0o755); err != nil {
+		return nil, err
+	}
+	conf := fmt.Sprintf(`daemon off; master_process off; worker_processes 1;
+error_log %[1]s/logs/error.log; pid %[1]s/nginx.pid;
+events { worker_connections 1024; }
+http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
+  client_body_temp_path %[1]s/body; proxy_temp_path %[1]s/proxy; fastcgi_temp_path %[1]s/fcgi;
+  uwsgi_temp_path %[1]s/uwsgi; scgi_temp_path %[1]s/scgi;
+  types { application/xml xml; application/octet-stream bin; }
+  server { listen %[2]s; root %[3]s; } }
+`, prefix, addr, dir)
+	confPath := filepath.Join(prefix, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "-p", prefix, "-c", confPath)
+	p := &proc{cmd: cmd, addr: addr, output: &syncBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.output, p.output
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start nginx (make bench installs it): %w", err)
+	}
+	go func() { cmd.Wait(); close(p.done) }()
+	for range 100 {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return p, nil
+		}
+		select {
+		case <-p.done:
+			return nil, fmt.Errorf("nginx exited: %s", p.output)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	p.stop()
+	return nil, fmt.Errorf("nginx did not listen on %s", addr)
+}
+
+// get: one asset's document and the first page of a list, 64 connections,
+// Basic auth on every request, against a bare handler of the same bytes.
+func (b *bench) get(ctx context.Context) error {
+	srv, err := b.server(ctx)
+	if err != nil {
+		return err
+	}
+	doc := filepath.Join(b.cfg.work, "doc")
+	if err := os.MkdirAll(doc, 0o755); err != nil {
+		return err
+	}
+	var first string
+	for i := range 200 {
+		p := filepath.Join(doc, "f")
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("asset %d of the listing", i)), 0o644); err != nil {
+			return err
+		}
+		_, body, err := post(ctx, srv.url()+"/api/upload.xml?filename="+fmt.Sprintf("IMG_%04d.jpg", i), p, true)
+		if err != nil {
+			return err
+		}
+		id, err := assetFrom(ctx, srv.url(), uploadID(body), fmt.Sprintf("Harbour at dusk %d", i))
+		if err != nil {
+			return err
+		}
+		if first == "" {
+			first = id
+		}
+	}
+	for _, c := range []struct{ what, path, target string }{
+		{"GET /api/assets/ID.xml", "/api/assets/" + first + ".xml", ">= 20,000 req/s"},
+		{"GET /api/assets.xml?per_page=25", "/api/assets.xml?per_page=25", ">= 4,100 req/s (10x the best peer's listing)"},
+	} {
+		// The bare handler serves the very bytes Damask answers.
+		res, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.url()+c.path, nil)
+		if err != nil {
+			return err
+		}
+		auth(res)
+		ans, err := http.DefaultClient.Do(res)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(ans.Body)
+		ans.Body.Close()
+		docFile := filepath.Join(doc, "answer.xml")
+		if err := os.WriteFile(docFile, body, 0o644); err != nil {
+			return err
+		}
+		bare, err := start(ctx, "listening on ", nil, b.self, "bare", "--file", docFile)
+		if err != nil {
+			return err
+		}
+		var ours, ref, ourP50, refP50, ourP99, refP99 []float64
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		for range b.cfg.rounds {
+			r, err := loadRun(ctx, bare.url()+c.path, 64, b.cfg.load, nil)
+			if err != nil {
+				bare.stop()
+				return err
+			}
+			ref, refP50, refP99 = append(ref, r.rate), append(refP50, ms(r.p50)), append(refP99, ms(r.p99))
+			o, err := loadRun(ctx, srv.url()+c.path, 64, b.cfg.load, auth)
+			if err != nil {
+				bare.stop()
+				return err
+			}
+			if o.errors > 0 {
+				b.log.Warn("bench: errors under load", "path", c.path, "errors", o.errors)
+			}
+			ours, ourP50, ourP99 = append(ours, o.rate), append(ourP50, ms(o.p50)), append(ourP99, ms(o.p99))
+		}
+		bare.stop()
+		min := 20000.0
+		if strings.Contains(c.target, "4,100") {
+			min = 4100
+		}
+		b.report.add(pair{what: c.what + ", 64 connections", unit: "req/s", ours: ours, ref: ref, refName: "bare Go handler",
+			higherBetter: true, target: c.target, met: func(o, _ float64) bool { return o >= min }})
+		b.report.add(pair{what: c.what + ", p50", unit: "ms", ours: ourP50, ref: refP50, refName: "bare Go handler"})
+		b.report.add(pair{what: c.what + ", p99", unit: "ms", ours: ourP99, ref: refP99, refName: "bare Go handler",
+			target: "<= 15 ms", met: func(o, _ float64) bool { return o <= 15 }})
+	}
+	return nil
+}
