@@ -171,6 +171,7 @@ func (p *Pool) one(ctx context.Context, name string) (bool, error) {
 		if err := p.queue.FinishJob(rctx, j.ID, name); err != nil {
 			return true, fmt.Errorf("finish job %d: %w", j.ID, err)
 		}
+		p.opts.Logger.Info("job done", "job", j.ID, "asset", j.AssetID, "version", j.Version, "worker", name)
 		return true, nil
 	}
 	p.opts.Logger.Warn("job failed", "job", j.ID, "asset", j.AssetID, "version", j.Version, "attempt", j.Attempts, "err", herr)

@@ -87,8 +87,27 @@ func (s *storage) logger(w io.Writer) *slog.Logger {
 // library is an opened library: its stores and the service over them.
 type openLibrary struct {
 	svc   *library.Service
-	db    *sqlite.DB
-	blobs *disk.Store
+	db    metaStore
+	blobs blobStore
+}
+
+// metaStore is what the commands need of a metadata store: the store of
+// the service, and the extras of the operator's commands. Every adapter
+// (SQLite, PostgreSQL) has them.
+type metaStore interface {
+	damask.Store
+	damask.BulkCreator
+	// Count counts the assets of a filter exactly, however many.
+	Count(ctx context.Context, f damask.AssetFilter) (int, error)
+	// IntegrityCheck asks the database engine to check its own files.
+	IntegrityCheck(ctx context.Context) error
+	Close() error
+}
+
+// blobStore is a file store the commands can close.
+type blobStore interface {
+	damask.BlobStore
+	Close() error
 }
 
 // Close closes both stores. The file store must be closed too: it holds a

@@ -126,9 +126,16 @@ func (b *lockedBuffer) String() string {
 
 // startServer starts `damask serve` on a port of the kernel's choosing and
 // waits until it says where it listens.
-func startServer(t *testing.T, bin, data string) *server {
+func startServer(t *testing.T, bin, data string, extra ...string) *server {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	return startProcess(t, bin, "Damask is listening on ", append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, extra...)...)
+}
+
+// startProcess runs the binary with args and waits until it prints a line
+// starting with ready; the rest of that line is its address, if any.
+func startProcess(t *testing.T, bin, ready string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = cleanEnv("DAMASK_ADMIN_PASSWORD=" + crashPassword)
 	s := &server{t: t, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = s.stderr
@@ -143,7 +150,7 @@ func startServer(t *testing.T, bin, data string) *server {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "Damask is listening on "); ok {
+			if a, ok := strings.CutPrefix(sc.Text(), ready); ok {
 				addrc <- strings.TrimSpace(a)
 			}
 		}
@@ -161,15 +168,15 @@ func startServer(t *testing.T, bin, data string) *server {
 			<-s.done
 		}
 		if t.Failed() {
-			t.Logf("server log:\n%s", s.stderr)
+			t.Logf("damask %s log:\n%s", args[0], s.stderr)
 		}
 	})
 	select {
 	case s.addr = <-addrc:
 	case <-s.done:
-		t.Fatalf("damask serve exited before listening: %v\n%s", s.err, s.stderr)
+		t.Fatalf("damask %s exited before it was ready: %v\n%s", args[0], s.err, s.stderr)
 	case <-time.After(2 * time.Minute):
-		t.Fatalf("damask serve did not start listening within 2 minutes\n%s", s.stderr)
+		t.Fatalf("damask %s was not ready within 2 minutes\n%s", args[0], s.stderr)
 	}
 	return s
 }

@@ -24,6 +24,8 @@ const usage = `Damask: a digital asset manager.
 
   damask serve   [--addr 127.0.0.1:8080] [--data ./damask-data] [--domain D]
                  [--db URL] [--blobs URL] [--tls-cert F --tls-key F] [--no-workers]
+  damask worker  [--data DIR] [--db URL] [--blobs URL] [--workers N]
+                 background work only (metadata, previews), beside --no-workers servers
   damask account create NAME --holder LOGIN --email E [--plan basic|private|pro|deluxe]
   damask account api NAME on|off
   damask account plan NAME PLAN
@@ -55,6 +57,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return serve(ctx, env, rest)
+	case "worker":
+		return worker(ctx, env, rest)
 	case "account":
 		return account(ctx, env, rest)
 	case "user":
