@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -33,13 +34,26 @@ const (
 
 var b64 = base64.RawStdEncoding
 
+// slots bounds the derivations running at once to one per core: each holds
+// Memory KiB (19 MiB by default), so that a burst of sign-ins, honest or
+// not, costs queueing time rather than memory without bound; more at once
+// would not finish sooner on the same cores anyway.
+var slots = make(chan struct{}, runtime.GOMAXPROCS(0))
+
+// derive is argon2id.IDKey inside a slot.
+func derive(pw, salt []byte, p Params, n uint32) []byte {
+	slots <- struct{}{}
+	defer func() { <-slots }()
+	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, n)
+}
+
 // Hash derives a PHC string for pw with fresh random salt.
 func Hash(pw string, p Params) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, keyLen)
+	key := derive([]byte(pw), salt, p, keyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -72,6 +86,6 @@ func Verify(pw, phc string) (bool, error) {
 	if err != nil || len(want) == 0 || len(want) > 128 {
 		return false, errFormat
 	}
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
+	got := derive([]byte(pw), salt, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }

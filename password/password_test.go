@@ -1,6 +1,9 @@
 package password
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestHashVerify(t *testing.T) {
 	fast := Params{Memory: 64, Time: 1, Threads: 1}
@@ -34,5 +37,34 @@ func TestHashVerify(t *testing.T) {
 				t.Errorf("Verify = %v, %v; want %v, error %v", ok, err, tt.ok, tt.err)
 			}
 		})
+	}
+}
+
+// Derivations beyond one per core wait for a slot instead of each taking
+// its memory at once; all of them still finish, right.
+func TestConcurrentVerify(t *testing.T) {
+	p := Params{Memory: 1024, Time: 1, Threads: 1}
+	h, err := Hash("secret", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 32)
+	for i := range 32 {
+		go func() {
+			pw := "secret"
+			if i%2 == 1 {
+				pw = "wrong"
+			}
+			ok, err := Verify(pw, h)
+			if err == nil && ok != (i%2 == 0) {
+				err = fmt.Errorf("Verify(%q) = %v", pw, ok)
+			}
+			errs <- err
+		}()
+	}
+	for range 32 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
