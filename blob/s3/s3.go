@@ -71,6 +71,7 @@ type Store struct {
 	bucket   string
 	prefix   string
 	partSize int64
+	maxParts int    // S3's, lowered by tests
 	url      string // the URL without its secret, for messages
 	parts    sync.Pool
 }
@@ -114,6 +115,7 @@ func open(ctx context.Context, c config) (*Store, error) {
 		bucket:   c.bucket,
 		prefix:   c.prefix,
 		partSize: c.partSize,
+		maxParts: maxParts,
 		url:      name,
 	}
 	s.parts.New = func() any { b := make([]byte, 0, s.partSize); return &b }

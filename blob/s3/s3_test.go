@@ -361,3 +361,73 @@ func read(t *testing.T, s damask.BlobStore, ref damask.BlobRef) []byte {
 	}
 	return b
 }
+
+// A write that became a multipart upload leaves nothing behind however it
+// ends short of a Commit (openStore checks .tmp when the test ends).
+func TestMultipartLeavesNothing(t *testing.T) {
+	url, _ := s3test.Start(t)
+	const part = 5 << 20
+	data := make([]byte, 2*part+100)
+	for i := range data {
+		data[i] = byte(i * 31)
+	}
+	ref := damask.BlobRef(sha256.Sum256(data))
+
+	tests := []struct {
+		name string
+		// end ends the write after data was written (or failed to be);
+		// it answers the error that Commit gave, nil when not called.
+		end      func(t *testing.T, w damask.BlobWriter, cancelCreate func()) error
+		maxParts int
+		wantCode string
+	}{
+		{"Abort", func(t *testing.T, w damask.BlobWriter, _ func()) error {
+			return nil
+		}, 0, ""},
+		{"Commit canceled", func(t *testing.T, w damask.BlobWriter, _ func()) error {
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			_, err := w.Commit(ctx)
+			return err
+		}, 0, damask.ECANCELED},
+		{"Create's context ended", func(t *testing.T, w damask.BlobWriter, cancelCreate func()) error {
+			cancelCreate()
+			_, err := w.Commit(t.Context())
+			return err
+		}, 0, damask.ECANCELED},
+		{"too many parts", func(t *testing.T, w damask.BlobWriter, _ func()) error {
+			_, err := w.Commit(t.Context())
+			return err
+		}, 2, damask.ETOOLARGE},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openStore(t, url+"&part-size=5")
+			if tt.maxParts > 0 {
+				s.maxParts = tt.maxParts
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			w, err := s.Create(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, werr := w.Write(data)
+			err = tt.end(t, w, cancel)
+			if werr != nil {
+				err = werr
+			}
+			if tt.wantCode != "" {
+				if code := damask.ErrorCode(err); code != tt.wantCode {
+					t.Errorf("Write or Commit: error %v (code %q), want code %q", err, code, tt.wantCode)
+				}
+			}
+			if err := w.Abort(); err != nil {
+				t.Errorf("Abort: %v", err)
+			}
+			if _, err := s.Stat(t.Context(), ref); damask.ErrorCode(err) != damask.ENOTFOUND {
+				t.Errorf("Stat: error %v, want code %q", err, damask.ENOTFOUND)
+			}
+		})
+	}
+}

@@ -157,9 +157,9 @@ func (w *writer) handOver() error {
 		}
 	}
 	// This part and the last one must fit in S3's count.
-	if w.handed+2 > maxParts {
+	if w.handed+2 > w.s.maxParts {
 		return &damask.Error{Code: damask.ETOOLARGE, Message: "File too large for the S3 store's part size",
-			Err: fmt.Errorf("write blob: more than %d parts of %d bytes", maxParts, w.s.partSize)}
+			Err: fmt.Errorf("write blob: more than %d parts of %d bytes", w.s.maxParts, w.s.partSize)}
 	}
 	select {
 	case w.up.parts <- w.buf:
