@@ -431,3 +431,63 @@ func TestMultipartLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+// Storing a large file again renews its time, as the suite checks for small
+// ones: the copy into place writes the object anew.
+func TestLargeDedupRenews(t *testing.T) {
+	url, _ := s3test.Start(t)
+	s := openStore(t, url+"&part-size=5")
+	data := bytes.Repeat([]byte("large "), 6<<20/6+1)
+	first := commit(t, s, data)
+	// Last-Modified counts whole seconds: commit again in the next one.
+	time.Sleep(time.Until(first.ModTime.Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
+	second := commit(t, s, data)
+	if second.Ref != first.Ref || second.Size != first.Size || !second.ModTime.After(first.ModTime) {
+		t.Errorf("second Commit = %v, want %v renewed", second, first)
+	}
+	st, err := s.Stat(t.Context(), first.Ref)
+	if err != nil || !st.ModTime.After(first.ModTime) {
+		t.Errorf("Stat = %v, %v; want renewed after %v", st, err, first.ModTime)
+	}
+}
+
+// Walk lists only objects whose key is the one their name calls for.
+// Strangers are put in as plain files behind versitygw, which lists them as
+// objects.
+func TestWalkIgnoresStrangers(t *testing.T) {
+	url, dir := s3test.Start(t)
+	s := openStore(t, url)
+	info := commit(t, s, []byte("the only file"))
+	name := info.Ref.String()
+	other := damask.BlobRef(sha256.Sum256([]byte("elsewhere"))).String()
+	for _, p := range []string{
+		"README",                                // top level
+		filepath.Join(name[:2], "notes.txt"),    // in a fan-out folder
+		filepath.Join(name[:2], name[2:4], "x"), // beside a file
+		filepath.Join(name[:2], name[2:4], name+".bak"),
+		filepath.Join(name[:2], name[2:4], other), // in the wrong folder
+		filepath.Join(name[:2], name[2:4], strings.ToUpper(name)),
+		filepath.Join("zz", "zz", name), // not a hex folder
+		filepath.Join("AB", "CD", name), // not lowercase
+		filepath.Join("x", name[:2], name[2:4], name),
+	} {
+		path := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("stranger"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []damask.BlobRef
+	err := s.Walk(t.Context(), func(bi damask.BlobInfo) error {
+		got = append(got, bi.Ref)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Walk: %v", err)
+	}
+	if len(got) != 1 || got[0] != info.Ref {
+		t.Errorf("Walk listed %v, want only %s", got, info.Ref)
+	}
+}

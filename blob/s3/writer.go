@@ -304,6 +304,9 @@ func (w *writer) Commit(ctx context.Context) (damask.BlobInfo, error) {
 		return damask.BlobInfo{}, err
 	}
 	w.done = true
+	if w.up != nil {
+		w.up.cancel() // the uploader has returned; release its context
+	}
 	return info, nil
 }
 
