@@ -38,8 +38,7 @@ func (r *reader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	if r.body != nil && r.bodyPos != r.pos {
-		r.body.Close()
-		r.body = nil
+		r.dropBody()
 	}
 	if r.body == nil {
 		opts := minio.GetObjectOptions{}
@@ -71,10 +70,26 @@ func (r *reader) Read(p []byte) (int, error) {
 		err = r.s.fail(r.ctx, fmt.Sprintf("read blob %s at %d", r.ref, r.pos), err)
 	}
 	if err != nil {
-		r.body.Close()
+		r.body.Close() // broken: never reused
 		r.body = nil
 	}
 	return n, err
+}
+
+// drainMax is the most dropBody reads to the end of a response: beyond,
+// closing the connection costs less than reading on.
+const drainMax = 256 << 10
+
+// dropBody closes the response in progress. An HTTP connection is reused
+// only once its response was read to the end, so a short rest is read
+// first: a conditional GET answered 304 without reading a thumbnail
+// leaves the connection to the next request.
+func (r *reader) dropBody() {
+	if r.size-r.bodyPos <= drainMax {
+		io.Copy(io.Discard, io.LimitReader(r.body, drainMax))
+	}
+	r.body.Close()
+	r.body = nil
 }
 
 // Seek moves the position only; no request goes out until the next Read.
@@ -107,8 +122,7 @@ func (r *reader) Close() error {
 	}
 	r.closed = true
 	if r.body != nil {
-		r.body.Close()
-		r.body = nil
+		r.dropBody()
 	}
 	return nil
 }

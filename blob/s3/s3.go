@@ -105,6 +105,7 @@ func open(ctx context.Context, c config) (*Store, error) {
 		Secure:       c.secure,
 		Region:       c.region,
 		BucketLookup: c.lookup,
+		MaxRetries:   c.retries,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open blob store %s: %w", name, err)

@@ -491,3 +491,45 @@ func TestWalkIgnoresStrangers(t *testing.T) {
 		t.Errorf("Walk listed %v, want only %s", got, info.Ref)
 	}
 }
+
+// The S3 server going away mid-upload fails the Commit (after the client's
+// retries, with backoff) and stores nothing; what the upload left is removed once it is
+// stale, when the server is back.
+func TestServerDownMidUpload(t *testing.T) {
+	srv := s3test.StartServer(t)
+	c, err := parseURL(srv.URL("down")+"&part-size=5", os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.retries = 2 // the default 10 take some 12 s of backoff
+	s, err := open(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("part "), 6<<20/5)
+	w, err := s.Create(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+	start := time.Now()
+	info, err := w.Commit(t.Context())
+	if err == nil {
+		t.Fatalf("Commit with the server down = %v, want an error", info)
+	}
+	t.Logf("Commit failed after %v: %v", time.Since(start), err)
+	srv.Restart()
+	if _, err := s.Stat(t.Context(), sha256.Sum256(data)); damask.ErrorCode(err) != damask.ENOTFOUND {
+		t.Errorf("Stat after a failed Commit: %v, want code %q", err, damask.ENOTFOUND)
+	}
+	if err := s.removeStale(t.Context(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if left := s.temporaries(t); len(left) > 0 {
+		t.Errorf("under .tmp after removing what is stale: %v", left)
+	}
+}

@@ -33,6 +33,9 @@ type config struct {
 	accessKey string
 	secretKey string
 	session   string // a temporary credential's token, from the environment
+	// retries is how many times a request is tried; 0 is minio-go's
+	// default (10, with backoff). Tests lower it.
+	retries int
 }
 
 // parseURL reads a store URL:

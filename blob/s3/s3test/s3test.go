@@ -3,7 +3,8 @@
 // scripts/setup.sh installs versitygw; without it a test fails, saying so.
 //
 // versitygw keeps each object as a plain file, DIR/BUCKET/KEY, so that a
-// test can look at stored bytes, or damage them, behind the server's back.
+// test can look at stored bytes, or damage them, behind the server's back;
+// Stop and Restart play an S3 service going away and coming back.
 package s3test
 
 import (
@@ -40,6 +41,13 @@ type Server struct {
 	AccessKey, SecretKey string
 	// Dir is the folder served: bucket B's object K is the file Dir/B/K.
 	Dir string
+
+	bin    string
+	t      testing.TB
+	mu     sync.Mutex
+	cmd    *exec.Cmd // nil while stopped
+	exited chan struct{}
+	out    *syncBuffer
 }
 
 // Start starts a server and answers the URL of a store in its bucket
@@ -72,19 +80,61 @@ func StartServer(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{AccessKey: randomKey(10), SecretKey: randomKey(20), Dir: t.TempDir()}
+	s := &Server{AccessKey: randomKey(10), SecretKey: randomKey(20), Dir: t.TempDir(), bin: bin, t: t, out: &syncBuffer{}}
 	// A free port found by listening may be taken by someone else before
 	// versitygw listens on it: try a few.
 	var errs []error
 	for range 5 {
-		err := s.start(t, bin)
+		port, err := freePort()
 		if err == nil {
+			err = s.start(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		}
+		if err == nil {
+			t.Cleanup(func() {
+				s.Stop()
+				if t.Failed() {
+					t.Logf("versitygw output:\n%s", s.out)
+				}
+			})
 			return s
 		}
 		errs = append(errs, err)
 	}
 	t.Fatalf("start versitygw: %v", errors.Join(errs...))
 	return nil
+}
+
+// Stop stops the server, as a crash of the S3 service would; its folder
+// stays. Requests fail until Restart. Stopping a stopped server does
+// nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exited
+	}
+	s.cmd = nil
+}
+
+// Restart starts a stopped server again on the same address and folder.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.mu.Lock()
+	running := s.cmd != nil
+	s.mu.Unlock()
+	if running {
+		return
+	}
+	if err := s.start(s.Addr); err != nil {
+		s.t.Fatalf("restart versitygw: %v", err)
+	}
 }
 
 // Binary finds versitygw: in PATH, in $GOBIN, or in GOPATH's bin folders
@@ -120,22 +170,16 @@ func Binary() (string, error) {
 	return "", fmt.Errorf("versitygw %s is not installed (looked in PATH and %v): run scripts/setup.sh", Version, dirs)
 }
 
-// start runs versitygw on a free port and waits until it answers.
-func (s *Server) start(t testing.TB, bin string) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin, "--quiet", "--port", addr, "posix", s.Dir)
+// start runs versitygw on addr and waits until it answers.
+func (s *Server) start(addr string) error {
+	cmd := exec.Command(s.bin, "--quiet", "--port", addr, "posix", s.Dir)
 	cmd.Env = append(os.Environ(),
 		"ROOT_ACCESS_KEY="+s.AccessKey,
 		"ROOT_SECRET_KEY="+s.SecretKey,
 	)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = s.out, s.out
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("run %s: %w", bin, err)
+		return fmt.Errorf("run %s: %w", s.bin, err)
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
@@ -143,35 +187,27 @@ func (s *Server) start(t testing.TB, bin string) error {
 	// Generous: the machine may be busy. Not a timing assertion: a server
 	// that answers sooner goes on sooner.
 	deadline := time.Now().Add(30 * time.Second)
-	for {
+	for !answers(addr) {
 		select {
 		case <-exited:
-			return fmt.Errorf("versitygw on %s exited: %s\n%s", addr, cmd.ProcessState, out)
+			return fmt.Errorf("versitygw on %s exited: %s\n%s", addr, cmd.ProcessState, s.out)
 		default:
-		}
-		if answers(addr) {
-			break
 		}
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
 			<-exited
-			return fmt.Errorf("versitygw on %s did not answer within 30 s:\n%s", addr, out)
+			return fmt.Errorf("versitygw on %s did not answer within 30 s:\n%s", addr, s.out)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.Addr = addr
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("versitygw output:\n%s", out)
-		}
-	})
+	select {
+	case <-exited: // someone else answered on that port
+		return fmt.Errorf("versitygw on %s exited: %s\n%s", addr, cmd.ProcessState, s.out)
+	case <-time.After(50 * time.Millisecond):
+	}
+	s.mu.Lock()
+	s.Addr, s.cmd, s.exited = addr, cmd, exited
+	s.mu.Unlock()
 	return nil
 }
 
