@@ -43,6 +43,7 @@ func BenchmarkWrite(b *testing.B) {
 	srv := s3test.StartServer(b)
 	for _, c := range []struct{ name, opts string }{
 		{"s3", ""},
+		{"s3/part-size=16", "&part-size=16"},
 		{"s3/part-size=64", "&part-size=64"},
 	} {
 		b.Run(c.name, func(b *testing.B) {

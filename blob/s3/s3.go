@@ -13,7 +13,7 @@
 // A file is written in one of two ways, decided by its size, which is known
 // only at Commit:
 //
-//   - Up to the part size (16 MiB unless the URL says otherwise), the bytes
+//   - Up to the part size (8 MiB unless the URL says otherwise), the bytes
 //     are held in memory; Commit hashes them and PUTs them straight under
 //     their final name. Nothing is ever stored under another name.
 //   - Beyond that, parts are uploaded while the file is being written, as a
@@ -29,7 +29,8 @@
 // collector looks at), and repairs an object that was damaged.
 //
 // Memory: a write holds at most two parts at once, one being filled and
-// one going out (32 MiB by default); a small file holds its own size.
+// one going out (16 MiB by default). A file that fits in a part holds
+// twice its size at most while under 1 MiB, one part above.
 //
 // What a crash can leave is a temporary object or an unfinished multipart
 // upload under .tmp; Open removes those older than a day. A bucket
@@ -86,7 +87,7 @@ var _ damask.BlobStore = (*Store)(nil)
 // Options: region=NAME (say us-east-1; asked of the server when missing),
 // tls=false for plain HTTP (default true), lookup=path|dns|auto (how the
 // bucket is named in requests; auto, the default, puts it in the host name
-// on AWS only), part-size=MiB (5 to 5120, default 16: two parts per upload
+// on AWS only), part-size=MiB (5 to 5120, default 8: two parts per upload
 // in memory; files up to 10,000 parts). Keys are escaped as in any URL (a
 // "/" in a secret is %2F). Without keys in the URL, the environment's
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN are used.

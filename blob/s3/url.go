@@ -15,7 +15,7 @@ import (
 // each (the last may be smaller), so the part size bounds both a store's
 // memory per upload (two parts) and its largest file (10,000 parts).
 const (
-	defaultPartSize = 16 << 20
+	defaultPartSize = 8 << 20
 	minPartSize     = 5 << 20
 	maxPartSize     = 5 << 30
 	maxParts        = 10_000
@@ -44,7 +44,7 @@ type config struct {
 //
 // with the options region=NAME, tls=true|false (default true),
 // lookup=auto|path|dns (how the bucket is named in requests; auto uses the
-// bucket as a host name on AWS only) and part-size=MiB (default 16). The
+// bucket as a host name on AWS only) and part-size=MiB (default 8). The
 // keys must be escaped as in any URL (a "/" in a secret is %2F). Without
 // keys in the URL, getenv gives AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
 // and, when set, AWS_SESSION_TOKEN.
