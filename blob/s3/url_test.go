@@ -123,3 +123,23 @@ func FuzzParseURL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRefOf: a key from a listing (the server's, so outside input) names a
+// file only when it is exactly the key of that file.
+func FuzzRefOf(f *testing.F) {
+	name := "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+	for _, k := range []string{
+		"2d/71/" + name, "p/2d/71/" + name, "2d/71/" + strings.ToUpper(name), "2d/72/" + name,
+		".tmp/x", "README", "2d/71/" + name + "x", "",
+	} {
+		f.Add("", k)
+		f.Add("p/", k)
+	}
+	f.Fuzz(func(t *testing.T, prefix, key string) {
+		s := &Store{prefix: prefix}
+		ref, ok := s.refOf(key)
+		if ok && s.key(ref) != key {
+			t.Fatalf("refOf(%q) under prefix %q = %s, whose key is %q", key, prefix, ref, s.key(ref))
+		}
+	})
+}
