@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Damask needs to build, run and test on Debian 12: a C
-# compiler (SQLite and libvips are used through cgo), the media tools and
-# Go 1.26. It is
+# compiler (SQLite and libvips are used through cgo), the media tools,
+# Go 1.26, and versitygw (the S3 server the tests of blob/s3 start). It is
 # idempotent: what is there already is left alone, so `make run` and
 # `make test` call it every time.
 set -euo pipefail
 
 GO_VERSION=1.26.8
+VERSITYGW_VERSION=v1.8.0
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
@@ -40,10 +41,27 @@ go_ok() {
 	v=${v#go}
 	[ "$(printf '%s\n' 1.21 "$v" | sort -V | head -n1)" = 1.21 ]
 }
+
+# versitygw, a real S3 server for the tests (blob/s3/s3test starts it),
+# built by `go install` into $(go env GOPATH)/bin, where the tests look
+# besides PATH. About 100 s to build, once: a binary of that version is
+# kept (`go version -m` tells the version it was built from).
+install_versitygw() {
+	local gocmd=$1 bin
+	bin="$("$gocmd" env GOPATH | cut -d: -f1)/bin/versitygw"
+	if [ -x "$bin" ] && "$gocmd" version -m "$bin" 2>/dev/null | grep -q "mod[[:space:]]*github.com/versity/versitygw[[:space:]]*${VERSITYGW_VERSION}[[:space:]]"; then
+		return 0
+	fi
+	echo "setup: installing versitygw ${VERSITYGW_VERSION} in ${bin%/*} (about 100 s)"
+	GOFLAGS= GOBIN="${bin%/*}" "$gocmd" install "github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}"
+}
+
 if command -v go >/dev/null && go_ok go; then
+	install_versitygw go
 	exit 0
 fi
 if [ -x /usr/local/go/bin/go ] && go_ok /usr/local/go/bin/go; then
+	install_versitygw /usr/local/go/bin/go
 	echo "setup: Go is in /usr/local/go/bin; add it to your PATH"
 	exit 0
 fi
@@ -58,4 +76,5 @@ trap 'rm -rf "$work"' EXIT
 $SUDO rm -rf /usr/local/go
 $SUDO cp -a "$work/mod/golang.org/toolchain@v0.0.1-go${GO_VERSION}.linux-amd64" /usr/local/go
 $SUDO chmod -R a+rX /usr/local/go
+install_versitygw /usr/local/go/bin/go
 echo "setup: installed Go ${GO_VERSION} in /usr/local/go; add /usr/local/go/bin to your PATH"
