@@ -15,6 +15,7 @@ import (
 
 	"damask"
 	"damask/blob/disk"
+	"damask/blob/s3"
 	"damask/library"
 	"damask/sqlite"
 )
@@ -31,8 +32,8 @@ type storage struct {
 
 func (s *storage) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.data, "data", "./damask-data", "data folder: the SQLite database and the files, unless --db or --blobs say otherwise")
-	fs.StringVar(&s.db, "db", "", "metadata database URL (sqlite:PATH; default DATA/damask.db)")
-	fs.StringVar(&s.blobs, "blobs", "", "file store URL (file:PATH; default DATA/blobs)")
+	fs.StringVar(&s.db, "db", "", "metadata database: sqlite:PATH or postgres://USER@HOST/DB (default DATA/damask.db)")
+	fs.StringVar(&s.blobs, "blobs", "", "file store: file:PATH or s3://[KEY:SECRET@]HOST[:PORT]/BUCKET[/PREFIX] (default DATA/blobs)")
 	fs.StringVar(&s.plans, "plans", "", "JSON file of plans laid over the defaults")
 	fs.Int64Var(&s.maxFile, "max-file-size", library.DefaultMaxFileSize, "largest file accepted, in bytes")
 	fs.StringVar(&s.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -127,17 +128,6 @@ func (s *storage) open(ctx context.Context, log *slog.Logger) (*openLibrary, err
 // openWith is open with the processing settings of o (Renderer,
 // Extractor, Queued); the other fields come from the flags.
 func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Options) (*openLibrary, error) {
-	dbPath, err := location(s.db, "sqlite", filepath.Join(s.data, "damask.db"))
-	if err != nil {
-		return nil, err
-	}
-	blobDir, err := location(s.blobs, "file", filepath.Join(s.data, "blobs"))
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(dbPath), 0o700); err != nil {
-		return nil, fmt.Errorf("make data folder: %w", err)
-	}
 	plans := damask.DefaultPlans()
 	if s.plans != "" {
 		f, err := os.Open(s.plans)
@@ -150,14 +140,14 @@ func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Opti
 			return nil, err
 		}
 	}
-	db, err := sqlite.Open(ctx, dbPath)
+	db, err := s.openDB(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", dbPath, err)
+		return nil, err
 	}
-	blobs, err := disk.Open(blobDir)
+	blobs, err := s.openBlobs(ctx)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open file store %s: %w", blobDir, err)
+		return nil, err
 	}
 	o.Plans, o.MaxFileSize, o.Logger = plans, s.maxFile, log
 	svc, err := library.New(db, blobs, o)
@@ -167,6 +157,56 @@ func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Opti
 		return nil, fmt.Errorf("start library: %w", err)
 	}
 	return &openLibrary{svc: svc, db: db, blobs: blobs}, nil
+}
+
+// openDB opens the metadata store --db names: PostgreSQL for a postgres://
+// URL, else SQLite (by default DATA/damask.db, the folder made on first use).
+func (s *storage) openDB(ctx context.Context) (metaStore, error) {
+	if strings.HasPrefix(s.db, "postgres://") || strings.HasPrefix(s.db, "postgresql://") {
+		return nil, usageError(fmt.Sprintf("%s: PostgreSQL is not in this build yet", redacted(s.db)))
+	}
+	path, err := location(s.db, "sqlite", filepath.Join(s.data, "damask.db"))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("make data folder: %w", err)
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// openBlobs opens the file store --blobs names: a bucket for an s3:// URL,
+// else a folder (by default DATA/blobs).
+func (s *storage) openBlobs(ctx context.Context) (blobStore, error) {
+	if strings.HasPrefix(s.blobs, "s3://") {
+		st, err := s3.Open(ctx, s.blobs)
+		if err != nil {
+			return nil, fmt.Errorf("open file store %s: %w", redacted(s.blobs), err)
+		}
+		return st, nil
+	}
+	dir, err := location(s.blobs, "file", filepath.Join(s.data, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	st, err := disk.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open file store %s: %w", dir, err)
+	}
+	return st, nil
+}
+
+// redacted is a store URL without its password, for messages.
+func redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unreadable URL)"
+	}
+	return u.Redacted()
 }
 
 // location reads a store URL of the given scheme (or a plain path),

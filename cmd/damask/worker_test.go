@@ -45,7 +45,7 @@ func TestWorkers(t *testing.T) {
 	for i := range n {
 		// Bytes after the end of the image make each file its own.
 		file := append(append([]byte{}, jpeg...), fmt.Sprintf("copy %d", i)...)
-		ids[i] = createJPEG(t, c, srv, fmt.Sprintf("photo-%d.jpg", i), file)
+		ids[i] = createFile(t, c, srv, fmt.Sprintf("photo-%d.jpg", i), file)
 	}
 
 	done := regexp.MustCompile(`msg="job done" job=(\d+)`)
@@ -110,8 +110,8 @@ func TestWorkers(t *testing.T) {
 	}
 }
 
-// createJPEG adds an asset with the file and answers its id.
-func createJPEG(t *testing.T, c *http.Client, s *server, name string, data []byte) string {
+// createFile adds an asset with the file and answers its id.
+func createFile(t *testing.T, c *http.Client, s *server, name string, data []byte) string {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
