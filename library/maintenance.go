@@ -2,10 +2,7 @@ package library
 
 import (
 	"context"
-	"crypto/sha256"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"damask"
@@ -148,15 +145,9 @@ func (s *Service) verify(ctx context.Context, ref damask.BlobRef, size int64) st
 		return fmt.Sprintf("unreadable: %v", err)
 	}
 	defer r.Close()
-	h := sha256.New()
-	got, err := io.Copy(h, r)
-	switch {
-	case err != nil && !errors.Is(err, io.EOF):
+	reason, err := checkBytes(r, ref, size)
+	if err != nil {
 		return fmt.Sprintf("unreadable: %v", err)
-	case size >= 0 && got != size:
-		return fmt.Sprintf("size %d, recorded %d", got, size)
-	case damask.BlobRef(h.Sum(nil)) != ref:
-		return "content does not match its SHA-256"
 	}
-	return ""
+	return reason
 }

@@ -84,7 +84,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	api := httpapi.New(lib.svc, httpapi.Config{Domain: *domain, HTTPS: *tlsCert != "" || *trustProxy,
 		TrustProxy: *trustProxy, JSONP: *jsonp, Logger: log})
 	srv := &http.Server{
-		Handler:           routes(api, web.New(lib.svc, web.Config{Domain: *domain, TrustProxy: *trustProxy, Logger: log})),
+		Handler:           routes(api, metrics(lib.svc), web.New(lib.svc, web.Config{Domain: *domain, TrustProxy: *trustProxy, Logger: log})),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -178,9 +178,13 @@ func tidy(ctx context.Context, lib *openLibrary, log *slog.Logger) {
 
 // routes sends the API's paths (/api/ and the public links under /p/) to
 // the API and every other path to the web pages.
-func routes(api, pages http.Handler) http.Handler {
+func routes(api, metrics, pages http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
+		if p == "/metrics" {
+			metrics.ServeHTTP(w, r)
+			return
+		}
 		if p == "/api" || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/p/") {
 			api.ServeHTTP(w, r)
 			return
