@@ -85,20 +85,35 @@ type querier interface {
 }
 
 // update runs fn in a write transaction and commits it. what names the
-// operation in the error.
+// operation in the error. A transaction PostgreSQL chose to end to break a
+// deadlock (writers taking the same tag counts in another order) is run
+// again, a few times: fn must set the caller's values only from what it
+// reads, so that a second run sets them anew.
 func (db *DB) update(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
+	for try := 1; ; try++ {
+		err := db.try(ctx, fn)
+		var pe *pgconn.PgError
+		if try < 5 && errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") {
+			continue // deadlock_detected, serialization_failure
+		}
+		if err != nil {
+			return fmt.Errorf("postgres: %s: %w", what, domainError(err))
+		}
+		return nil
+	}
+}
+
+// try runs fn in one write transaction.
+func (db *DB) try(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
-		return fmt.Errorf("postgres: %s: %w", what, err)
+		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
-		return fmt.Errorf("postgres: %s: %w", what, domainError(err))
+		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: %s: %w", what, domainError(err))
-	}
-	return nil
+	return tx.Commit(ctx)
 }
 
 // view runs fn in a read-only transaction on one snapshot.
