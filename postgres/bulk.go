@@ -20,7 +20,13 @@ const bulkBatch = 500
 func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 	now := db.clock()
 	return db.update(ctx, fmt.Sprintf("create %d assets", len(as)), func(tx pgx.Tx) error {
+		// The tag counts are added up here, once, rather than by the
+		// trigger once per link (see migrations/0001_init.sql).
+		if _, err := tx.Exec(ctx, `SELECT set_config('damask.bulk', 'on', true)`); err != nil {
+			return err
+		}
 		tagIDs := map[string]int64{} // by lower-case name, within this call
+		added := map[int64]int{}     // links made, by tag id
 		for start := 0; start < len(as); start += bulkBatch {
 			chunk := as[start:min(start+bulkBatch, len(as))]
 			// The tags first, so that each asset goes in with its tag_ids.
@@ -43,6 +49,9 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 				links[i] = slices.Compact(links[i])
 				if links[i] == nil {
 					links[i] = []int64{}
+				}
+				for _, id := range links[i] {
+					added[id]++
 				}
 			}
 
@@ -104,6 +113,17 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 				return err
 			}
 		}
-		return nil
+		// Every asset made is outside the trash, so each link counts.
+		ids, counts := make([]int64, 0, len(added)), make([]int64, 0, len(added))
+		for id, n := range added {
+			ids, counts = append(ids, id), append(counts, int64(n))
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE tags SET assets_count = assets_count + u.n
+			FROM unnest($1::bigint[], $2::bigint[]) AS u(id, n) WHERE tags.id = u.id`, ids, counts); err != nil {
+			return fmt.Errorf("count tags: %w", err)
+		}
+		_, err := tx.Exec(ctx, `SELECT set_config('damask.bulk', 'off', true)`)
+		return err
 	})
 }

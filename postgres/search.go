@@ -147,14 +147,26 @@ func (p *plan) cond(e search.Expr) string {
 		if len(e) == 0 {
 			return "true"
 		}
-		parts := make([]string, len(e))
-		for i, x := range e {
-			parts[i] = p.cond(x)
+		// The parts the text index answers go to it as one query, so
+		// that it intersects them itself; the rest are conditions beside.
+		var qs, parts []string
+		for _, x := range e {
+			if q, ok := p.tsq(x); ok {
+				qs = append(qs, "("+q+")")
+			} else {
+				parts = append(parts, p.cond(x))
+			}
+		}
+		if len(qs) > 0 {
+			parts = append([]string{p.match(strings.Join(qs, " & "))}, parts...)
 		}
 		return "(" + strings.Join(parts, " AND ") + ")"
 	case search.Or:
 		if len(e) == 0 {
 			return "false"
+		}
+		if q, ok := p.tsq(e); ok {
+			return p.match(q)
 		}
 		parts := make([]string, len(e))
 		for i, x := range e {
@@ -164,6 +176,9 @@ func (p *plan) cond(e search.Expr) string {
 	case search.Not:
 		return "NOT " + p.cond(e.X)
 	case search.Word:
+		if q, ok := p.tsq(e); ok {
+			return p.match(q)
+		}
 		return p.text(e.Field, words(e.Value), e.Prefix)
 	case search.Phrase:
 		return p.text(e.Field, words(strings.Join(e.Words, " ")), false)
@@ -202,6 +217,67 @@ func (p *plan) cond(e search.Expr) string {
 		}
 	}
 	return "false" // a node this store does not know matches nothing
+}
+
+// match is the condition that tsv matches the to_tsquery text q.
+func (p *plan) match(q string) string {
+	return "a.tsv @@ to_tsquery('damask', " + p.arg(q) + ")"
+}
+
+// tsq compiles e to a to_tsquery text over tsv when tsv alone can answer
+// it: words and phrases of any field, the title or the description, and
+// And, Or and Not of those. Words of punctuation only (which match
+// everything) and the other fields cannot.
+func (p *plan) tsq(e search.Expr) (string, bool) {
+	var ws []string
+	var field string
+	prefix := false
+	switch e := e.(type) {
+	case search.Word:
+		ws, field, prefix = words(e.Value), e.Field, e.Prefix
+	case search.Phrase:
+		ws, field = words(strings.Join(e.Words, " ")), e.Field
+	case search.Not:
+		q, ok := p.tsq(e.X)
+		return "!(" + q + ")", ok
+	case search.And, search.Or:
+		var parts []search.Expr
+		join := " & "
+		if or, ok := e.(search.Or); ok {
+			parts, join = or, " | "
+		} else {
+			parts = e.(search.And)
+		}
+		if len(parts) == 0 {
+			return "", false
+		}
+		qs := make([]string, len(parts))
+		for i, x := range parts {
+			q, ok := p.tsq(x)
+			if !ok {
+				return "", false
+			}
+			qs[i] = "(" + q + ")"
+		}
+		return strings.Join(qs, join), true
+	default:
+		return "", false
+	}
+	if len(ws) == 0 {
+		return "", false
+	}
+	var w string
+	switch field {
+	case search.AnyField:
+	case search.Title:
+		w = weightTitle
+	case search.Description:
+		w = weightDescription
+	default:
+		return "", false
+	}
+	p.words = true
+	return tsquery(ws, prefix, w), true
 }
 
 // text compiles words that follow each other in a text field. Words of
