@@ -32,6 +32,15 @@ func serverURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
+// redacted is the server's URL without its password, for messages.
+func redacted() string {
+	u, err := url.Parse(serverURL())
+	if err != nil {
+		return "(an unreadable DAMASK_TEST_POSTGRES)"
+	}
+	return u.Redacted()
+}
+
 var tpl struct {
 	once sync.Once
 	name string // the template database, once made
@@ -85,7 +94,7 @@ func template(t testing.TB) string {
 	})
 	if tpl.err != nil {
 		t.Fatalf("PostgreSQL at %s is needed for these tests and failed: %v\n"+
-			"(start the server, or name another with DAMASK_TEST_POSTGRES=postgres://user@host:port/db)", serverURL(), tpl.err)
+			"(start the server, or name another with DAMASK_TEST_POSTGRES=postgres://user@host:port/db)", redacted(), tpl.err)
 	}
 	return tpl.name
 }
