@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -428,4 +429,42 @@ func FuzzWords(f *testing.F) {
 			t.Fatalf("tsquery(%q) = %q: stray quotes", ws, q)
 		}
 	})
+}
+
+// TestPageOf checks the pages cut from the newest matches, and that a
+// page they do not hold whole is left to the table.
+func TestPageOf(t *testing.T) {
+	ids := []int64{9, 7, 5, 3, 1} // newest first
+	tests := []struct {
+		name     string
+		complete bool
+		desc     bool
+		after    *damask.Cursor
+		lim      any
+		off      int
+		want     []int64
+		ok       bool
+	}{
+		{"first page", false, true, nil, 2, 0, []int64{9, 7}, true},
+		{"second page", false, true, nil, 2, 2, []int64{5, 3}, true},
+		{"past the newest, incomplete", false, true, nil, 2, 4, nil, false},
+		{"past the newest, complete", true, true, nil, 2, 4, []int64{1}, true},
+		{"beyond the end, complete", true, true, nil, 2, 6, []int64{}, true},
+		{"after a cursor", false, true, &damask.Cursor{ID: 7}, 2, 0, []int64{5, 3}, true},
+		{"after a cursor between ids", false, true, &damask.Cursor{ID: 6}, 1, 0, []int64{5}, true},
+		{"after a cursor past the newest", false, true, &damask.Cursor{ID: 1}, 1, 0, nil, false},
+		{"oldest first, incomplete", false, false, nil, 2, 0, nil, false},
+		{"oldest first, complete", true, false, nil, 2, 0, []int64{1, 3}, true},
+		{"oldest first after a cursor", true, false, &damask.Cursor{ID: 3}, 2, 0, []int64{5, 7}, true},
+		{"everything, incomplete", false, true, nil, nil, 0, nil, false},
+		{"everything, complete", true, true, nil, nil, 0, ids, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := pageOf(ids, tt.complete, tt.desc, tt.after, tt.lim, tt.off)
+			if ok != tt.ok || ok && !slices.Equal(got, tt.want) {
+				t.Errorf("pageOf = %v, %v; want %v, %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
 }

@@ -348,7 +348,8 @@ func (p *plan) ranks(dir string) string {
 type order struct {
 	by        string
 	relevance bool
-	dir       string
+	byID      bool   // by id alone: the order of creation
+	dir       string // " ASC" or " DESC", for relevance and byID
 	after     func(p *plan, c *damask.Cursor) string
 }
 
@@ -386,7 +387,7 @@ func orderOf(sort string, words bool) (order, error) {
 		if key == "" {
 			dir, cmp = " DESC", "<"
 		}
-		return order{by: "a.id" + dir, after: func(p *plan, c *damask.Cursor) string {
+		return order{by: "a.id" + dir, byID: true, dir: dir, after: func(p *plan, c *damask.Cursor) string {
 			return "a.id " + cmp + " " + p.arg(c.ID)
 		}}, nil
 	case key == "updated_on":
@@ -403,6 +404,12 @@ func orderOf(sort string, words bool) (order, error) {
 }
 
 // Assets lists the assets the filter chooses, with their tags.
+//
+// One look at the newest matches, ExactCount+1 of them at most, answers
+// most of a list: the total (exact, or estimated from how densely they
+// fill the ids), the candidates relevance ranks, and a page newest or
+// oldest first that lies among them. Only other orders, and pages deeper
+// than that, ask the table again.
 func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset, int, error) {
 	what := fmt.Sprintf("assets of account %d", f.AccountID)
 	if f.Trash {
@@ -413,44 +420,90 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 	if err != nil {
 		return nil, 0, fmt.Errorf("postgres: %s: %w", what, err)
 	}
-	// The count shares the filter's arguments, taken before the list adds its own.
 	where := strings.Join(p.where, " AND ")
-	countArgs := p.args[:len(p.args):len(p.args)]
 	lim, off := limit(f.Page)
-
-	var query string
-	if o.relevance {
-		if f.After != nil {
-			off = f.After.Offset
-		}
-		by := p.ranks(o.dir)
-		query = `WITH m AS (SELECT a.id FROM assets a WHERE ` + where + `
-				ORDER BY a.id DESC LIMIT ` + strconv.Itoa(relevanceWindow) + `)
-			SELECT ` + assetColumns + ` FROM m JOIN assets a ON a.id = m.id
-			ORDER BY ` + by
-	} else {
-		w := where
-		if f.After != nil {
-			w += " AND " + o.after(p, f.After)
-			off = 0
-		}
-		query = `SELECT ` + assetColumns + ` FROM assets a WHERE ` + w + ` ORDER BY ` + o.by
-	}
-	query += " LIMIT " + p.arg(lim) + " OFFSET " + p.arg(off)
 
 	var (
 		as    []*damask.Asset
 		total int
 	)
 	err = db.view(ctx, what, func(tx pgx.Tx) error {
-		var err error
-		if total, err = estimate(ctx, tx, f.AccountID, where, countArgs); err != nil {
+		ids, err := column[int64](ctx, tx, `SELECT a.id FROM assets a WHERE `+where+
+			` ORDER BY a.id DESC LIMIT `+strconv.Itoa(damask.ExactCount+1), p.args...)
+		if err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
-		as, err = queryAssets(ctx, tx, query, p.args...)
+		if total, err = estimate(ctx, tx, f.AccountID, ids); err != nil {
+			return fmt.Errorf("count: %w", err)
+		}
+		complete := len(ids) <= damask.ExactCount
+		if o.relevance {
+			if f.After != nil {
+				off = f.After.Offset
+			}
+			r := &plan{terms: p.terms, prefixes: p.prefixes}
+			window := r.arg(ids[:min(len(ids), relevanceWindow)])
+			as, err = queryAssets(ctx, tx, `SELECT `+assetColumns+` FROM assets a WHERE a.id = ANY(`+window+`)
+				ORDER BY `+r.ranks(o.dir)+` LIMIT `+r.arg(lim)+` OFFSET `+r.arg(off), r.args...)
+			return err
+		}
+		if o.byID {
+			if page, ok := pageOf(ids, complete, o.dir == " DESC", f.After, lim, off); ok {
+				as, err = queryAssets(ctx, tx, `SELECT `+assetColumns+` FROM assets a WHERE a.id = ANY($1)
+					ORDER BY a.id`+o.dir, page)
+				return err
+			}
+		}
+		w := where
+		if f.After != nil {
+			w += " AND " + o.after(p, f.After)
+			off = 0
+		}
+		as, err = queryAssets(ctx, tx, `SELECT `+assetColumns+` FROM assets a WHERE `+w+
+			` ORDER BY `+o.by+` LIMIT `+p.arg(lim)+` OFFSET `+p.arg(off), p.args...)
 		return err
 	})
 	return as, total, err
+}
+
+// pageOf picks a page in id order out of the newest matches, ids (newest
+// first; complete when they are all the matches), and says whether they
+// held it whole. A page starts after the cursor when there is one, else
+// off matches in; lim is its size, nil for everything.
+func pageOf(ids []int64, complete, desc bool, after *damask.Cursor, lim any, off int) ([]int64, bool) {
+	list := ids
+	if !desc {
+		if !complete {
+			return nil, false // the oldest matches are not among the newest
+		}
+		list = make([]int64, len(ids))
+		for i, id := range ids {
+			list[len(ids)-1-i] = id
+		}
+	}
+	start := off
+	if after != nil {
+		start = len(list)
+		for i, id := range list {
+			if desc && id < after.ID || !desc && id > after.ID {
+				start = i
+				break
+			}
+		}
+	}
+	end := len(list)
+	if n, ok := lim.(int); ok {
+		end = start + n
+	} else if !complete {
+		return nil, false // everything, of which these are only the newest
+	}
+	if end > len(list) || start > len(list) {
+		if !complete {
+			return nil, false
+		}
+		end, start = len(list), min(start, len(list))
+	}
+	return list[start:end], true
 }
 
 // queryAssets reads the assets a query selects, with their tags.
@@ -549,26 +602,25 @@ func (db *DB) AssetFacets(ctx context.Context, f damask.AssetFilter) (damask.Fac
 	return fc, err
 }
 
-// estimate counts the assets the conditions choose: exactly up to
-// damask.ExactCount, and beyond that by the density of matches among the
-// newest ones, which takes as long for a million matches as for a
-// thousand.
-func estimate(ctx context.Context, tx pgx.Tx, accountID int64, where string, args []any) (int, error) {
-	var n int
-	var oldest *int64
-	err := tx.QueryRow(ctx, `SELECT count(*), min(id) FROM (SELECT a.id FROM assets a WHERE `+where+
-		` ORDER BY a.id DESC LIMIT `+strconv.Itoa(damask.ExactCount+1)+`) m`, args...).Scan(&n, &oldest)
-	if err != nil || n <= damask.ExactCount {
-		return n, err
+// estimate counts the matches from the newest ones, ids (newest first, at
+// most damask.ExactCount+1): exactly up to damask.ExactCount, and beyond
+// that by the density of matches among the newest ones, which takes as
+// long for a million matches as for a thousand.
+func estimate(ctx context.Context, tx pgx.Tx, accountID int64, ids []int64) (int, error) {
+	n := len(ids)
+	if n <= damask.ExactCount {
+		return n, nil
 	}
-	// The matches so far fill the ids from oldest to the newest asset;
-	// the rest of the ids are taken to hold matches as densely.
+	// The matches so far fill the ids from the oldest of them to the
+	// newest asset; the rest of the ids are taken to hold matches as
+	// densely.
+	oldest := ids[n-1]
 	var first, last int64
 	if err := tx.QueryRow(ctx, `SELECT coalesce(min(id), 0), coalesce(max(id), 0)
 		FROM assets WHERE account_id = $1 AND deleted_at IS NULL`, accountID).Scan(&first, &last); err != nil {
 		return 0, err
 	}
-	span := float64(last - *oldest + 1)
+	span := float64(last - oldest + 1)
 	est := float64(n) * float64(last-first+1) / max(span, 1)
 	return max(n, int(est)), nil
 }
