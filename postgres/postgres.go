@@ -29,8 +29,10 @@ import (
 )
 
 var (
-	_ damask.Store       = (*DB)(nil)
-	_ damask.BulkCreator = (*DB)(nil)
+	_ damask.Store            = (*DB)(nil)
+	_ damask.BulkCreator      = (*DB)(nil)
+	_ damask.Counter          = (*DB)(nil)
+	_ damask.IntegrityChecker = (*DB)(nil)
 )
 
 // DB is the PostgreSQL store. Its methods are safe for concurrent use.
