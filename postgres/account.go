@@ -72,8 +72,8 @@ func (db *DB) CreateAccount(ctx context.Context, a *damask.Account, holder *dama
 // Account finds an account by id.
 func (db *DB) Account(ctx context.Context, id int64) (*damask.Account, error) {
 	var a *damask.Account
-	err := db.view(ctx, fmt.Sprintf("account %d", id), func(tx pgx.Tx) (err error) {
-		a, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
+	err := db.get(ctx, fmt.Sprintf("account %d", id), func(q querier) (err error) {
+		a, err = scanAccount(q.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id))
 		return err
 	})
 	return a, err
@@ -82,8 +82,8 @@ func (db *DB) Account(ctx context.Context, id int64) (*damask.Account, error) {
 // AccountByName finds an account by its name, without regard to case.
 func (db *DB) AccountByName(ctx context.Context, name string) (*damask.Account, error) {
 	var a *damask.Account
-	err := db.view(ctx, fmt.Sprintf("account %q", name), func(tx pgx.Tx) (err error) {
-		a, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE lower(name) = lower($1)`, name))
+	err := db.get(ctx, fmt.Sprintf("account %q", name), func(q querier) (err error) {
+		a, err = scanAccount(q.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts WHERE lower(name) = lower($1)`, name))
 		return err
 	})
 	return a, err

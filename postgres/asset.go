@@ -233,8 +233,8 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 // Asset finds an asset outside the trash, with its tags.
 func (db *DB) Asset(ctx context.Context, accountID, id int64) (*damask.Asset, error) {
 	var a *damask.Asset
-	err := db.view(ctx, fmt.Sprintf("asset %d", id), func(tx pgx.Tx) (err error) {
-		a, err = assetByID(ctx, tx, accountID, id)
+	err := db.get(ctx, fmt.Sprintf("asset %d", id), func(q querier) (err error) {
+		a, err = assetByID(ctx, q, accountID, id)
 		return err
 	})
 	return a, err
@@ -341,14 +341,14 @@ func scanVersion(s pgx.Row) (*damask.Version, error) {
 // Versions lists the versions of an asset outside the trash, oldest first.
 func (db *DB) Versions(ctx context.Context, accountID, assetID int64) ([]*damask.Version, error) {
 	var vs []*damask.Version
-	err := db.view(ctx, fmt.Sprintf("versions of asset %d", assetID), func(tx pgx.Tx) error {
+	err := db.get(ctx, fmt.Sprintf("versions of asset %d", assetID), func(q querier) error {
 		var one int
-		if err := tx.QueryRow(ctx, `
+		if err := q.QueryRow(ctx, `
 			SELECT 1 FROM assets WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL`,
 			accountID, assetID).Scan(&one); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `
+		rows, err := q.Query(ctx, `
 			SELECT `+versionColumns+` FROM versions v WHERE v.asset_id = $1 ORDER BY v.number`, assetID)
 		if err != nil {
 			return err
@@ -369,8 +369,8 @@ func (db *DB) Versions(ctx context.Context, accountID, assetID int64) ([]*damask
 // Version finds one version of an asset outside the trash.
 func (db *DB) Version(ctx context.Context, accountID, assetID int64, number int) (*damask.Version, error) {
 	var v *damask.Version
-	err := db.view(ctx, fmt.Sprintf("version %d of asset %d", number, assetID), func(tx pgx.Tx) (err error) {
-		v, err = scanVersion(tx.QueryRow(ctx, `
+	err := db.get(ctx, fmt.Sprintf("version %d of asset %d", number, assetID), func(q querier) (err error) {
+		v, err = scanVersion(q.QueryRow(ctx, `
 			SELECT `+versionColumns+` FROM versions v JOIN assets a ON a.id = v.asset_id
 			WHERE a.account_id = $1 AND a.id = $2 AND a.deleted_at IS NULL AND v.number = $3`,
 			accountID, assetID, number))

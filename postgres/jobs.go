@@ -94,8 +94,8 @@ func (db *DB) FailJob(ctx context.Context, id int64, worker string, retryAt time
 // Job finds a job by id.
 func (db *DB) Job(ctx context.Context, id int64) (*damask.Job, error) {
 	var j *damask.Job
-	err := db.view(ctx, fmt.Sprintf("job %d", id), func(tx pgx.Tx) (err error) {
-		j, err = scanJob(tx.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
+	err := db.get(ctx, fmt.Sprintf("job %d", id), func(q querier) (err error) {
+		j, err = scanJob(q.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
 		return err
 	})
 	return j, err
@@ -167,8 +167,8 @@ func (db *DB) PutRendition(ctx context.Context, r damask.Rendition) error {
 // Rendition finds the rendition of source at size.
 func (db *DB) Rendition(ctx context.Context, source damask.BlobRef, size string) (damask.Rendition, error) {
 	r := damask.Rendition{Source: source, Size: size}
-	err := db.view(ctx, fmt.Sprintf("rendition %s of %s", size, source), func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `
+	err := db.get(ctx, fmt.Sprintf("rendition %s of %s", size, source), func(q querier) error {
+		return q.QueryRow(ctx, `
 			SELECT rendition, width, height FROM renditions WHERE source = $1 AND size = $2`,
 			source[:], size).Scan(blobCol{&r.Blob}, &r.Width, &r.Height)
 	})

@@ -131,6 +131,16 @@ func (db *DB) view(ctx context.Context, what string, fn func(tx pgx.Tx) error) e
 	return nil
 }
 
+// get runs fn on the pool, outside a transaction: for lookups of one
+// statement (or whose statements need no common snapshot), which a
+// transaction would cost two more round trips.
+func (db *DB) get(ctx context.Context, what string, fn func(q querier) error) error {
+	if err := fn(db.pool); err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, domainError(err))
+	}
+	return nil
+}
+
 // domainError turns the errors with a meaning for the caller into
 // *damask.Error: no rows is ErrNotFound, a broken uniqueness rule is
 // EINVALID naming the field (by the name of the index that caught it).

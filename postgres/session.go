@@ -30,9 +30,9 @@ func (db *DB) CreateSession(ctx context.Context, s *damask.Session) error {
 // SessionByHash finds a session of the account by the hash of its secret.
 func (db *DB) SessionByHash(ctx context.Context, accountID int64, hash [sha256.Size]byte) (*damask.Session, error) {
 	var s damask.Session
-	err := db.view(ctx, "session", func(tx pgx.Tx) error {
+	err := db.get(ctx, "session", func(q querier) error {
 		var idle int64
-		err := tx.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions
+		err := q.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions
 			WHERE account_id = $1 AND token_hash = $2`, accountID, hash[:]).
 			Scan(&s.ID, &s.AccountID, &s.UserID, hashCol{&s.TokenHash}, &s.PasswordFP, &s.Method, &s.UserAgent, &s.Source,
 				timeCol{&s.CreatedAt}, timeCol{&s.LastSeenAt}, timeCol{&s.ExpiresAt}, &idle)
@@ -103,9 +103,9 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, before time.Time) (int,
 // OIDCConfig answers the account's OpenID Connect settings.
 func (db *DB) OIDCConfig(ctx context.Context, accountID int64) (*damask.OIDCConfig, error) {
 	var c damask.OIDCConfig
-	err := db.view(ctx, fmt.Sprintf("oidc config of account %d", accountID), func(tx pgx.Tx) error {
+	err := db.get(ctx, fmt.Sprintf("oidc config of account %d", accountID), func(q querier) error {
 		var domains, role string
-		err := tx.QueryRow(ctx, `
+		err := q.QueryRow(ctx, `
 			SELECT account_id, issuer, client_id, client_secret, domains, auto_create, updated_at
 			FROM oidc_configs WHERE account_id = $1`, accountID).
 			Scan(&c.AccountID, &c.Issuer, &c.ClientID, &c.ClientSecret, &domains, &role, timeCol{&c.UpdatedAt})

@@ -60,8 +60,8 @@ func tagID(ctx context.Context, tx pgx.Tx, accountID int64, name string, now tim
 // Tag finds a tag of the account.
 func (db *DB) Tag(ctx context.Context, accountID, id int64) (*damask.Tag, error) {
 	var t *damask.Tag
-	err := db.view(ctx, fmt.Sprintf("tag %d", id), func(tx pgx.Tx) (err error) {
-		t, err = tagByID(ctx, tx, accountID, id)
+	err := db.get(ctx, fmt.Sprintf("tag %d", id), func(q querier) (err error) {
+		t, err = tagByID(ctx, q, accountID, id)
 		return err
 	})
 	return t, err
@@ -75,8 +75,8 @@ func tagByID(ctx context.Context, q querier, accountID, id int64) (*damask.Tag, 
 // TagByName finds a tag of the account by name, without regard to case.
 func (db *DB) TagByName(ctx context.Context, accountID int64, name string) (*damask.Tag, error) {
 	var t *damask.Tag
-	err := db.view(ctx, fmt.Sprintf("tag %q", name), func(tx pgx.Tx) (err error) {
-		t, err = scanTag(tx.QueryRow(ctx,
+	err := db.get(ctx, fmt.Sprintf("tag %q", name), func(q querier) (err error) {
+		t, err = scanTag(q.QueryRow(ctx,
 			`SELECT `+tagColumns+` FROM tags t WHERE t.account_id = $1 AND lower(t.name) = lower($2)`, accountID, name))
 		return err
 	})

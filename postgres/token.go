@@ -51,8 +51,8 @@ func (db *DB) CreateToken(ctx context.Context, t *damask.Token) error {
 // Tokens lists a user's tokens, newest first.
 func (db *DB) Tokens(ctx context.Context, accountID, userID int64) ([]*damask.Token, error) {
 	var ts []*damask.Token
-	err := db.view(ctx, fmt.Sprintf("tokens of user %d", userID), func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `
+	err := db.get(ctx, fmt.Sprintf("tokens of user %d", userID), func(q querier) error {
+		rows, err := q.Query(ctx, `
 			SELECT `+tokenColumns+` FROM tokens
 			WHERE account_id = $1 AND user_id = $2 ORDER BY id DESC`, accountID, userID)
 		if err != nil {
@@ -74,8 +74,8 @@ func (db *DB) Tokens(ctx context.Context, accountID, userID int64) ([]*damask.To
 // TokenByHash finds a token of the account by the hash of its secret.
 func (db *DB) TokenByHash(ctx context.Context, accountID int64, hash [sha256.Size]byte) (*damask.Token, error) {
 	var t *damask.Token
-	err := db.view(ctx, "token by hash", func(tx pgx.Tx) (err error) {
-		t, err = scanToken(tx.QueryRow(ctx,
+	err := db.get(ctx, "token by hash", func(q querier) (err error) {
+		t, err = scanToken(q.QueryRow(ctx,
 			`SELECT `+tokenColumns+` FROM tokens WHERE hash = $1 AND account_id = $2`, hash[:], accountID))
 		return err
 	})

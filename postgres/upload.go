@@ -51,8 +51,8 @@ func (db *DB) CreateUpload(ctx context.Context, u *damask.Upload) error {
 // Upload finds an upload of the account, expired or not, until it is deleted.
 func (db *DB) Upload(ctx context.Context, accountID, id int64) (*damask.Upload, error) {
 	var u *damask.Upload
-	err := db.view(ctx, fmt.Sprintf("upload %d", id), func(tx pgx.Tx) (err error) {
-		u, err = scanUpload(tx.QueryRow(ctx,
+	err := db.get(ctx, fmt.Sprintf("upload %d", id), func(q querier) (err error) {
+		u, err = scanUpload(q.QueryRow(ctx,
 			`SELECT `+uploadColumns+` FROM uploads WHERE account_id = $1 AND id = $2`, accountID, id))
 		return err
 	})
@@ -75,8 +75,8 @@ func (db *DB) DeleteExpiredUploads(ctx context.Context, before time.Time) (int, 
 // its versions, so assets need no look.
 func (db *DB) BlobReferenced(ctx context.Context, ref damask.BlobRef) (bool, error) {
 	var found bool
-	err := db.view(ctx, fmt.Sprintf("blob %s referenced", ref), func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `
+	err := db.get(ctx, fmt.Sprintf("blob %s referenced", ref), func(q querier) error {
+		return q.QueryRow(ctx, `
 			SELECT EXISTS (SELECT 1 FROM versions WHERE blob = $1)
 				OR EXISTS (SELECT 1 FROM uploads WHERE blob = $1)
 				OR EXISTS (SELECT 1 FROM renditions r WHERE r.rendition = $1

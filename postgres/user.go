@@ -31,8 +31,8 @@ func (db *DB) CreateUser(ctx context.Context, u *damask.User) error {
 // User finds a user of the account.
 func (db *DB) User(ctx context.Context, accountID, id int64) (*damask.User, error) {
 	var u *damask.User
-	err := db.view(ctx, fmt.Sprintf("user %d", id), func(tx pgx.Tx) (err error) {
-		u, err = scanUser(tx.QueryRow(ctx,
+	err := db.get(ctx, fmt.Sprintf("user %d", id), func(q querier) (err error) {
+		u, err = scanUser(q.QueryRow(ctx,
 			`SELECT `+userColumns+` FROM users WHERE account_id = $1 AND id = $2`, accountID, id))
 		return err
 	})
@@ -42,13 +42,13 @@ func (db *DB) User(ctx context.Context, accountID, id int64) (*damask.User, erro
 // UserByLogin finds a user of the account by login or e-mail.
 func (db *DB) UserByLogin(ctx context.Context, accountID int64, loginOrEmail string) (*damask.User, error) {
 	var u *damask.User
-	err := db.view(ctx, fmt.Sprintf("user %q", loginOrEmail), func(tx pgx.Tx) (err error) {
+	err := db.get(ctx, fmt.Sprintf("user %q", loginOrEmail), func(q querier) (err error) {
 		if loginOrEmail == "" {
 			// Users without an e-mail address have an empty one.
 			return damask.ErrNotFound
 		}
 		// Should one user's login be another's e-mail address, the login wins.
-		u, err = scanUser(tx.QueryRow(ctx, `
+		u, err = scanUser(q.QueryRow(ctx, `
 			SELECT `+userColumns+` FROM users
 			WHERE account_id = $1 AND (lower(login) = lower($2) OR (lower(email) = lower($2) AND email <> ''))
 			ORDER BY lower(login) = lower($2) DESC, id
