@@ -56,6 +56,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// pgx prepares each statement once per connection; a search's best
+	// plan depends on how common its words are, so it is planned for its
+	// values every time rather than once for all (a generic plan).
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", redact(cfg), err)
