@@ -94,8 +94,7 @@ type plan struct {
 	// default order.
 	words bool
 	// terms are the query's required words and phrases of any field, as
-	// tsquery texts without weights: relevance asks in which fields they
-	// all stand.
+	// their folded words: relevance asks in which fields they all stand.
 	terms [][]string
 	// prefixes tells which terms end with a prefix.
 	prefixes []bool
