@@ -16,8 +16,8 @@ import (
 	"damask"
 	"damask/blob/disk"
 	"damask/blob/s3"
-	"damask/postgres"
 	"damask/library"
+	"damask/postgres"
 	"damask/sqlite"
 )
 
