@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -17,30 +14,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"damask"
+	"damask/postgres/pgtest"
 	"damask/search"
 	"damask/storetest"
 )
 
-// The tests run on a real PostgreSQL server: DAMASK_TEST_POSTGRES names it
-// (a URL whose database is any the user may connect to), by default the
-// machine's. Each store gets a database of its own, copied from a template
-// that the first test migrates, and dropped when its test ends.
-
-func serverURL() string {
-	if u := os.Getenv("DAMASK_TEST_POSTGRES"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-// redacted is the server's URL without its password, for messages.
-func redacted() string {
-	u, err := url.Parse(serverURL())
-	if err != nil {
-		return "(an unreadable DAMASK_TEST_POSTGRES)"
-	}
-	return u.Redacted()
-}
+// The tests run on a real PostgreSQL server (package pgtest says which).
+// Each store gets a database of its own, copied from a template that the
+// first test migrates, and dropped when its test ends.
 
 var tpl struct {
 	once sync.Once
@@ -48,45 +29,18 @@ var tpl struct {
 	err  error
 }
 
-// withDatabase is the server's URL naming the database name instead.
-func withDatabase(t testing.TB, name string) string {
-	u, err := url.Parse(serverURL())
-	if err != nil {
-		t.Fatalf("DAMASK_TEST_POSTGRES %q: %v", serverURL(), err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
-
-// admin runs a statement on the server's own database.
-func admin(ctx context.Context, sql string) error {
-	conn, err := pgx.Connect(ctx, serverURL())
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
-	return err
-}
-
-func randomName(prefix string) string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
 // template makes, once per run, a database with every migration applied,
 // for the tests' databases to be copied from.
 func template(t testing.TB) string {
 	tpl.once.Do(func() {
 		ctx := context.Background()
-		name := randomName("damask_tpl_")
-		if err := admin(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
+		name := pgtest.RandomName("damask_tpl_")
+		if err := pgtest.Admin(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
 			tpl.err = err
 			return
 		}
 		tpl.name = name
-		db, err := Open(ctx, withDatabase(t, name))
+		db, err := Open(ctx, pgtest.WithDatabase(t, name))
 		if err != nil {
 			tpl.err = err
 			return
@@ -95,7 +49,7 @@ func template(t testing.TB) string {
 	})
 	if tpl.err != nil {
 		t.Fatalf("PostgreSQL at %s is needed for these tests and failed: %v\n"+
-			"(start the server, or name another with DAMASK_TEST_POSTGRES=postgres://user@host:port/db)", redacted(), tpl.err)
+			"(start the server, or name another with DAMASK_TEST_POSTGRES=postgres://user@host:port/db)", pgtest.Redacted(), tpl.err)
 	}
 	return tpl.name
 }
@@ -103,7 +57,7 @@ func template(t testing.TB) string {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if tpl.name != "" {
-		if err := admin(context.Background(), `DROP DATABASE IF EXISTS `+pgx.Identifier{tpl.name}.Sanitize()+` WITH (FORCE)`); err != nil {
+		if err := pgtest.Admin(context.Background(), `DROP DATABASE IF EXISTS `+pgx.Identifier{tpl.name}.Sanitize()+` WITH (FORCE)`); err != nil {
 			fmt.Fprintf(os.Stderr, "drop template database %s: %v\n", tpl.name, err)
 		}
 	}
@@ -113,18 +67,7 @@ func TestMain(m *testing.M) {
 // openTemp opens a store on a new database, dropped when t ends.
 func openTemp(t testing.TB) *DB {
 	t.Helper()
-	ctx := context.Background()
-	from := template(t)
-	name := randomName("damask_test_")
-	if err := admin(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()+` TEMPLATE `+pgx.Identifier{from}.Sanitize()); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if err := admin(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	db, err := Open(ctx, withDatabase(t, name))
+	db, err := Open(context.Background(), pgtest.Database(t, template(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +95,7 @@ func TestReopen(t *testing.T) {
 	if err := db.CreateAsset(ctx, asset, v, []string{"tag"}, 0); err != nil {
 		t.Fatal(err)
 	}
-	url := withDatabase(t, db.pool.Config().ConnConfig.Database)
+	url := pgtest.WithDatabase(t, db.pool.Config().ConnConfig.Database)
 	db.Close()
 
 	db, err := Open(ctx, url)
@@ -176,21 +119,11 @@ func TestReopen(t *testing.T) {
 // goroutines at once, as processes starting together would: each
 // migration step must be applied once.
 func TestOpenConcurrently(t *testing.T) {
-	ctx := context.Background()
-	template(t) // the server is there
-	name := randomName("damask_test_")
-	if err := admin(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := admin(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
+	url := pgtest.Database(t, "") // empty: no migration yet
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			db, err := Open(t.Context(), withDatabase(t, name))
+			db, err := Open(t.Context(), url)
 			if err != nil {
 				t.Errorf("Open: %v", err)
 				return
@@ -349,7 +282,7 @@ func TestCreateAssets(t *testing.T) {
 func TestClaimAcrossProcesses(t *testing.T) {
 	ctx := t.Context()
 	first := openTemp(t)
-	second, err := Open(ctx, withDatabase(t, first.pool.Config().ConnConfig.Database))
+	second, err := Open(ctx, pgtest.WithDatabase(t, first.pool.Config().ConnConfig.Database))
 	if err != nil {
 		t.Fatal(err)
 	}
