@@ -18,6 +18,7 @@ const (
 	EINTERNAL     = "internal"     // our fault; details are logged, not shown
 	ECANCELED     = "canceled"     // the client went away
 	EPENDING      = "pending"      // not ready yet (background work under way); try later
+	ECONFLICT     = "conflict"     // another request holds what this one needs; retry
 )
 
 // Error is the domain's error: a code the API maps to a status and a message

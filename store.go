@@ -88,6 +88,7 @@ type Store interface {
 	TokenStore
 	SessionStore
 	JobQueue
+	IdempotencyStore
 
 	// CreateAccount stores a new account and its holder in one transaction,
 	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.

@@ -176,6 +176,9 @@ func insertVersion(ctx context.Context, tx pgx.Tx, v *damask.Version) error {
 func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Version, tags []string, uploadID int64) error {
 	now := db.clock()
 	return db.update(ctx, "create asset", func(tx pgx.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindAsset, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, a.AccountID); err != nil {
 			return err
 		}
@@ -219,6 +222,9 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 			}
 		}
 		if err := reindex(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
 		fresh, err := assetByID(ctx, tx, a.AccountID, id)
@@ -276,6 +282,9 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version, uploadID int64) error {
 	now := db.clock()
 	return db.update(ctx, fmt.Sprintf("add version to asset %d", a.ID), func(tx pgx.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindVersion, now); err != nil {
+			return err
+		}
 		// The lock on the asset queues writers of versions of one asset;
 		// the number is read after it, in a statement of its own, so
 		// that it sees the version the writer before just committed.
@@ -314,6 +323,9 @@ func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version
 			}
 		}
 		if err := reindex(ctx, tx, a.ID); err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, a.ID, nv.Number); err != nil {
 			return err
 		}
 		fresh, err := assetByID(ctx, tx, a.AccountID, a.ID)

@@ -27,6 +27,9 @@ func scanTag(s pgx.Row) (*damask.Tag, error) {
 func (db *DB) CreateTag(ctx context.Context, t *damask.Tag) error {
 	now := db.clock()
 	return db.update(ctx, "create tag", func(tx pgx.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindTag, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, t.AccountID); err != nil {
 			return err
 		}
@@ -34,6 +37,9 @@ func (db *DB) CreateTag(ctx context.Context, t *damask.Tag) error {
 		err := tx.QueryRow(ctx, `INSERT INTO tags (account_id, name, created_at) VALUES ($1, $2, $3) RETURNING id`,
 			t.AccountID, t.Name, now).Scan(&id)
 		if err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
 		t.ID, t.CreatedAt, t.AssetsCount = id, now, 0

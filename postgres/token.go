@@ -28,6 +28,9 @@ func scanToken(row pgx.Row) (*damask.Token, error) {
 func (db *DB) CreateToken(ctx context.Context, t *damask.Token) error {
 	now := db.clock()
 	return db.update(ctx, "create token", func(tx pgx.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindToken, now); err != nil {
+			return err
+		}
 		var one int
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE account_id = $1 AND id = $2`,
 			t.AccountID, t.UserID).Scan(&one); err != nil {
@@ -41,6 +44,9 @@ func (db *DB) CreateToken(ctx context.Context, t *damask.Token) error {
 			t.AccountID, t.UserID, t.Name, t.ReadOnly, t.Prefix, t.Hash[:],
 			now, timeValue(t.ExpiresAt), timeValue(t.LastUsedAt), timeValue(t.RevokedAt)).Scan(&id)
 		if err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
 		t.ID, t.CreatedAt = id, now

@@ -32,6 +32,9 @@ func (db *DB) CreateUpload(ctx context.Context, u *damask.Upload) error {
 		expires = now.Add(damask.UploadLifetime)
 	}
 	return db.update(ctx, "create upload", func(tx pgx.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindUpload, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, u.AccountID); err != nil {
 			return err
 		}
@@ -41,6 +44,9 @@ func (db *DB) CreateUpload(ctx context.Context, u *damask.Upload) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 			u.AccountID, nullID(u.UserID), u.Filename, u.ContentType, u.Size, u.Blob[:], now, expires).Scan(&id)
 		if err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
 		u.ID, u.CreatedAt, u.ExpiresAt = id, now, expires.UTC()

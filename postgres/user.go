@@ -21,10 +21,16 @@ func accountExists(ctx context.Context, q querier, accountID int64) error {
 func (db *DB) CreateUser(ctx context.Context, u *damask.User) error {
 	now := db.clock()
 	return db.update(ctx, "create user", func(tx pgx.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindUser, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, u.AccountID); err != nil {
 			return err
 		}
-		return insertUser(ctx, tx, u, now)
+		if err := insertUser(ctx, tx, u, now); err != nil {
+			return err
+		}
+		return keyDone(ctx, tx, u.ID, 0)
 	})
 }
 

@@ -186,6 +186,9 @@ func insertVersion(ctx context.Context, tx *sql.Tx, v *damask.Version) error {
 func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Version, tags []string, uploadID int64) error {
 	now := db.clock()
 	return db.update(ctx, "create asset", func(tx *sql.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindAsset, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, a.AccountID); err != nil {
 			return err
 		}
@@ -235,6 +238,9 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 			}
 		}
 		if err := reindex(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
 		fresh, err := assetByID(ctx, tx, a.AccountID, id)
@@ -292,6 +298,9 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version, uploadID int64) error {
 	now := db.clock()
 	return db.update(ctx, fmt.Sprintf("add version to asset %d", a.ID), func(tx *sql.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindVersion, now); err != nil {
+			return err
+		}
 		var number int
 		err := tx.QueryRowContext(ctx, `
 			SELECT (SELECT coalesce(max(number), 0) + 1 FROM versions WHERE asset_id = a.id)
@@ -324,6 +333,9 @@ func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version
 			}
 		}
 		if err := reindex(ctx, tx, a.ID); err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, a.ID, nv.Number); err != nil {
 			return err
 		}
 		fresh, err := assetByID(ctx, tx, a.AccountID, a.ID)

@@ -24,11 +24,17 @@ func scanTag(s interface{ Scan(...any) error }) (*damask.Tag, error) {
 func (db *DB) CreateTag(ctx context.Context, t *damask.Tag) error {
 	now := db.clock()
 	return db.update(ctx, "create tag", func(tx *sql.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindTag, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, t.AccountID); err != nil {
 			return err
 		}
 		id, err := insertTag(ctx, tx, t.AccountID, t.Name, now.UnixNano())
 		if err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
 		t.ID, t.CreatedAt, t.AssetsCount = id, now, 0

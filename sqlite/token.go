@@ -34,6 +34,9 @@ func scanToken(row interface{ Scan(...any) error }) (*damask.Token, error) {
 func (db *DB) CreateToken(ctx context.Context, t *damask.Token) error {
 	now := db.clock()
 	return db.update(ctx, "create token", func(tx *sql.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindToken, now); err != nil {
+			return err
+		}
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE account_id = ? AND id = ?`,
 			t.AccountID, t.UserID).Scan(&one); err != nil {
@@ -49,6 +52,9 @@ func (db *DB) CreateToken(ctx context.Context, t *damask.Token) error {
 			return err
 		}
 		if t.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, t.ID, 0); err != nil {
 			return err
 		}
 		t.CreatedAt = now

@@ -31,6 +31,9 @@ func (db *DB) CreateUpload(ctx context.Context, u *damask.Upload) error {
 		expires = now.Add(damask.UploadLifetime)
 	}
 	return db.update(ctx, "create upload", func(tx *sql.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindUpload, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, u.AccountID); err != nil {
 			return err
 		}
@@ -47,6 +50,9 @@ func (db *DB) CreateUpload(ctx context.Context, u *damask.Upload) error {
 		}
 		id, err := res.LastInsertId()
 		if err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
 		u.ID, u.CreatedAt, u.ExpiresAt = id, now, expires.UTC()

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"JobClaimConcurrent", testJobClaimConcurrent},
 		{"SetExtracted", testSetExtracted},
 		{"Renditions", testRenditions},
+		{"Idempotency", testIdempotency},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
