@@ -200,6 +200,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	keyRequest(r, b, nil)
 	u, err := s.svc.CreateUser(r.Context(), caller(r), ch)
 	if err != nil {
 		s.fail(w, r, err)
@@ -314,6 +315,7 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	keyRequest(r, body{"tag": name}, nil)
 	t, err := s.svc.CreateTag(r.Context(), caller(r), name)
 	if err != nil {
 		s.fail(w, r, err)
@@ -455,6 +457,7 @@ func (s *Server) assetInput(r *http.Request, res resource, check func() error) (
 	if err != nil {
 		return in, err
 	}
+	keyRequest(r, b, in.File)
 	in.Title, in.Description, in.Tags = b.ptr("title"), b.ptr("description"), b.ptr("tags")
 	in.Comment = b["comment"]
 	if in.PublicLink, err = b.boolPtr("public_link"); err != nil {
@@ -594,13 +597,14 @@ var uploadResource = resource{name: "upload", writable: fields(), readOnly: fiel
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	var (
 		f   *library.StoredFile
+		b   body
 		err error
 	)
 	c := caller(r)
 	limitBody(r, s.svc.MaxFileSize())
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "multipart/form-data" {
-		_, err = readBody(r, uploadResource, func(body io.Reader, filename string) error {
+		b, err = readBody(r, uploadResource, func(body io.Reader, filename string) error {
 			f, err = s.svc.ReceiveFile(r.Context(), c, library.FileInput{Body: body, Filename: filename, Length: -1})
 			return err
 		})
@@ -614,6 +618,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	keyRequest(r, b, f)
 	u, err := s.svc.Upload(r.Context(), c, f)
 	if err != nil {
 		s.fail(w, r, err)

@@ -21,24 +21,24 @@ func (s *Server) routes() {
 
 	m.HandleFunc("GET /api/user", s.currentUser)
 	m.HandleFunc("GET /api/users", s.listUsers)
-	m.HandleFunc("POST /api/users", s.createUser)
+	m.HandleFunc("POST /api/users", s.idempotent(s.createUser))
 	m.HandleFunc("GET /api/users/{id}", s.showUser)
 	m.HandleFunc("PUT /api/users/{id}", s.updateUser)
 	m.HandleFunc("DELETE /api/users/{id}", s.deleteUser)
 
 	m.HandleFunc("GET /api/tokens", s.listTokens)
-	m.HandleFunc("POST /api/tokens", s.createToken)
+	m.HandleFunc("POST /api/tokens", s.idempotent(s.createToken))
 	m.HandleFunc("GET /api/tokens/{id}", s.showToken)
 	m.HandleFunc("DELETE /api/tokens/{id}", s.revokeToken)
 
 	m.HandleFunc("GET /api/tags", s.listTags)
-	m.HandleFunc("POST /api/tags", s.createTag)
+	m.HandleFunc("POST /api/tags", s.idempotent(s.createTag))
 	m.HandleFunc("GET /api/tags/{id}", s.showTag)
 	m.HandleFunc("PUT /api/tags/{id}", s.updateTag)
 	m.HandleFunc("DELETE /api/tags/{id}", s.deleteTag)
 
 	m.HandleFunc("GET /api/assets", s.listAssets)
-	m.HandleFunc("POST /api/assets", s.createAsset)
+	m.HandleFunc("POST /api/assets", s.idempotent(s.createAsset))
 	m.HandleFunc("GET /api/assets/{id}", s.showAsset)
 	m.HandleFunc("GET /api/assets/facets", s.assetFacets)
 	m.HandleFunc("PUT /api/assets/{id}", s.updateAsset)
@@ -46,10 +46,10 @@ func (s *Server) routes() {
 	// GET /api/assets/download/ID and GET /api/assets/ID/versions share a
 	// shape the mux cannot tell apart ("/api/assets/download/versions").
 	m.HandleFunc("GET /api/assets/{a}/{b}", s.assetsGet2)
-	m.HandleFunc("POST /api/assets/{id}/versions", s.createVersion)
+	m.HandleFunc("POST /api/assets/{id}/versions", s.idempotent(s.createVersion))
 	m.HandleFunc("GET /api/assets/{id}/versions/{n}", s.showVersion)
 
-	m.HandleFunc("POST /api/upload", s.upload)
+	m.HandleFunc("POST /api/upload", s.idempotent(s.upload))
 	m.HandleFunc("GET /api/uploads/{id}", s.showUpload)
 }
 

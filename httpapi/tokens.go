@@ -24,7 +24,8 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 }
 
 // createToken answers the new token with its secret as the field token:
-// the only time the secret is shown.
+// the only time the secret is shown. A replay of the create (the same
+// Idempotency-Key) answers the token without it.
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	b, err := readBody(r, tokenResource, nil)
 	if err != nil {
@@ -36,13 +37,16 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	keyRequest(r, b, nil)
 	t, secret, err := s.svc.CreateToken(r.Context(), caller(r), in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	doc := tokenDoc(t)
-	doc.kids = append(doc.kids, str("token", secret))
+	if secret != "" { // empty on a replay: the secret is shown once and never kept
+		doc.kids = append(doc.kids, str("token", secret))
+	}
 	s.created(w, r, "/api/tokens/"+strconv.FormatInt(t.ID, 10), doc)
 }
 

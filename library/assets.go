@@ -41,6 +41,15 @@ func (s *Service) CreateAsset(ctx context.Context, c Caller, in AssetInput) (*da
 	if !in.hasFile() {
 		return nil, damask.Errorf(damask.EINVALID, "File can't be blank: send upload_id or file")
 	}
+	return once(ctx, s, c, damask.KindAsset, func(r *damask.IdempotencyRecord) (*damask.Asset, error) {
+		return s.store.Asset(ctx, c.Account.ID, r.ID)
+	}, func() (*damask.Asset, error) {
+		return s.createAsset(ctx, c, in)
+	})
+}
+
+// createAsset is the work of CreateAsset, done once per Idempotency-Key.
+func (s *Service) createAsset(ctx context.Context, c Caller, in AssetInput) (*damask.Asset, error) {
 	v, err := s.versionFrom(ctx, c, in)
 	if err != nil {
 		return nil, err
@@ -118,6 +127,15 @@ func (s *Service) AddVersion(ctx context.Context, c Caller, id int64, in AssetIn
 	if !in.hasFile() {
 		return nil, damask.Errorf(damask.EINVALID, "File can't be blank: send file or upload_id")
 	}
+	return once(ctx, s, c, damask.KindVersion, func(r *damask.IdempotencyRecord) (*damask.Version, error) {
+		return s.store.Version(ctx, c.Account.ID, r.ID, r.Number)
+	}, func() (*damask.Version, error) {
+		return s.addVersion(ctx, c, id, in)
+	})
+}
+
+// addVersion is the work of AddVersion, done once per Idempotency-Key.
+func (s *Service) addVersion(ctx context.Context, c Caller, id int64, in AssetInput) (*damask.Version, error) {
 	a, err := s.store.Asset(ctx, c.Account.ID, id)
 	if err != nil {
 		return nil, err
@@ -251,12 +269,16 @@ func (s *Service) Upload(ctx context.Context, c Caller, f *StoredFile) (*damask.
 	if err := writable(c); err != nil {
 		return nil, err
 	}
-	u := &damask.Upload{AccountID: c.Account.ID, UserID: c.User.ID, Filename: f.Filename,
-		ContentType: f.ContentType, Size: f.Blob.Size, Blob: f.Blob.Ref, ExpiresAt: s.now().Add(damask.UploadLifetime)}
-	if err := s.store.CreateUpload(ctx, u); err != nil {
-		return nil, fmt.Errorf("create upload: %w", err)
-	}
-	return u, nil
+	return once(ctx, s, c, damask.KindUpload, func(r *damask.IdempotencyRecord) (*damask.Upload, error) {
+		return s.UploadByID(ctx, c, r.ID)
+	}, func() (*damask.Upload, error) {
+		u := &damask.Upload{AccountID: c.Account.ID, UserID: c.User.ID, Filename: f.Filename,
+			ContentType: f.ContentType, Size: f.Blob.Size, Blob: f.Blob.Ref, ExpiresAt: s.now().Add(damask.UploadLifetime)}
+		if err := s.store.CreateUpload(ctx, u); err != nil {
+			return nil, fmt.Errorf("create upload: %w", err)
+		}
+		return u, nil
+	})
 }
 
 // Download is a version's file, open for reading.

@@ -62,8 +62,9 @@ func (s *Service) EmptyTrash(ctx context.Context, account string) (int, error) {
 // finishedJobLifetime is how long a finished job is kept, to be looked at.
 const finishedJobLifetime = 7 * 24 * time.Hour
 
-// Tidy does the periodic housework: it removes expired uploads, jobs
-// finished a week ago and assets that have been in the trash for 30 days,
+// Tidy does the periodic housework: it removes expired uploads,
+// Idempotency-Keys older than a day, jobs finished a week ago and assets
+// that have been in the trash for 30 days,
 // then deletes stored files that
 // no record points at and that are older than grace (a file younger than
 // that may belong to a request still under way).
@@ -73,6 +74,9 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 		return fmt.Errorf("expire uploads: %w", err)
 	} else if n > 0 {
 		s.log.Info("removed expired uploads", "count", n)
+	}
+	if _, err := s.store.DeleteIdempotencyRecords(ctx, now.Add(-damask.IdempotencyLifetime)); err != nil {
+		return fmt.Errorf("forget idempotency keys: %w", err)
 	}
 	if _, err := s.store.DeleteFinishedJobs(ctx, now.Add(-finishedJobLifetime)); err != nil {
 		return fmt.Errorf("delete finished jobs: %w", err)

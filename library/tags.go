@@ -40,11 +40,15 @@ func (s *Service) CreateTag(ctx context.Context, c Caller, name string) (*damask
 	if err != nil {
 		return nil, err
 	}
-	t := &damask.Tag{AccountID: c.Account.ID, Name: name}
-	if err := s.store.CreateTag(ctx, t); err != nil {
-		return nil, fmt.Errorf("create tag: %w", err)
-	}
-	return t, nil
+	return once(ctx, s, c, damask.KindTag, func(r *damask.IdempotencyRecord) (*damask.Tag, error) {
+		return s.store.Tag(ctx, c.Account.ID, r.ID)
+	}, func() (*damask.Tag, error) {
+		t := &damask.Tag{AccountID: c.Account.ID, Name: name}
+		if err := s.store.CreateTag(ctx, t); err != nil {
+			return nil, fmt.Errorf("create tag: %w", err)
+		}
+		return t, nil
+	})
 }
 
 // RenameTag renames a tag; holder and admins may.

@@ -77,6 +77,19 @@ func (s *Service) CreateToken(ctx context.Context, c Caller, in TokenInput) (*da
 	if c.Token != nil {
 		return nil, "", damask.Errorf(damask.EFORBIDDEN, "Tokens cannot create tokens: sign in with your password")
 	}
+	// The secret is never kept: a replay answers the token without it.
+	var secret string
+	t, err := once(ctx, s, c, damask.KindToken, func(r *damask.IdempotencyRecord) (*damask.Token, error) {
+		return s.Token(ctx, c, r.ID)
+	}, func() (t *damask.Token, err error) {
+		t, secret, err = s.createToken(ctx, c, in)
+		return t, err
+	})
+	return t, secret, err
+}
+
+// createToken is the work of CreateToken, done once per Idempotency-Key.
+func (s *Service) createToken(ctx context.Context, c Caller, in TokenInput) (*damask.Token, string, error) {
 	name, err := required("Name", in.Name, maxName)
 	if err != nil {
 		return nil, "", err

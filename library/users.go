@@ -43,7 +43,11 @@ func (s *Service) CreateUser(ctx context.Context, c Caller, ch UserChanges) (*da
 	if !s.Plan(c.Account).MultipleUsers {
 		return nil, damask.Errorf(damask.EFORBIDDEN, "The %s plan does not include multiple users", c.Account.Plan)
 	}
-	return s.createUser(ctx, c, ch)
+	return once(ctx, s, c, damask.KindUser, func(r *damask.IdempotencyRecord) (*damask.User, error) {
+		return s.store.User(ctx, c.Account.ID, r.ID)
+	}, func() (*damask.User, error) {
+		return s.createUser(ctx, c, ch)
+	})
 }
 
 func (s *Service) createUser(ctx context.Context, c Caller, ch UserChanges) (*damask.User, error) {
