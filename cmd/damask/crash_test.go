@@ -280,6 +280,7 @@ type uploadResult struct {
 	gotHash    string // sha256 of the answer
 	err        error
 	body       string
+	replayed   bool // answered with Idempotent-Replayed: true
 }
 
 type assetXML struct {
@@ -290,8 +291,8 @@ type assetXML struct {
 }
 
 // upload sends one file as POST /api/assets.xml with a multipart body that
-// is written as it is sent.
-func upload(ctx context.Context, c *http.Client, s *server, n int, seed uint64, size int64) uploadResult {
+// is written as it is sent, with the Idempotency-Key key unless it is "".
+func upload(ctx context.Context, c *http.Client, s *server, n int, seed uint64, size int64, key string) uploadResult {
 	res := uploadResult{n: n, size: size}
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
@@ -320,6 +321,9 @@ func upload(ctx context.Context, c *http.Client, s *server, n int, seed uint64, 
 		return res
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	req.SetBasicAuth("admin", crashPassword)
 	resp, err := c.Do(req)
 	pr.CloseWithError(errors.New("request over")) // unblocks the writer if the request ended early
@@ -336,6 +340,7 @@ func upload(ctx context.Context, c *http.Client, s *server, n int, seed uint64, 
 	}
 	res.status = resp.StatusCode
 	res.body = string(body)
+	res.replayed = resp.Header.Get("Idempotent-Replayed") == "true"
 	if resp.StatusCode == http.StatusCreated {
 		var a assetXML
 		if err := xml.Unmarshal(body, &a); err != nil {
@@ -381,7 +386,7 @@ func TestCrashDuringUploads(t *testing.T) {
 	defer cancel()
 	for i := range crashUploads {
 		wg.Go(func() {
-			results[i] = upload(ctx, client, srv, i, seeds[i], sizes[i])
+			results[i] = upload(ctx, client, srv, i, seeds[i], sizes[i], "")
 			results[i].beforeKill = !srv.killing.Load()
 			if results[i].status == http.StatusCreated && acked.Add(1) == crashKillAfter {
 				killOnce.Do(func() {
