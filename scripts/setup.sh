@@ -25,6 +25,8 @@ apt_install gcc libc6-dev ca-certificates make sqlite3
 # Media: libvips through cgo (with pkg-config to find it) and its command
 # line tools for the benchmarks' references, exiftool, ffmpeg, poppler.
 apt_install pkg-config libvips-dev libvips-tools libimage-exiftool-perl ffmpeg poppler-utils
+# The web interface's browser tests drive Debian's chromium (headless).
+apt_install chromium
 
 # Go: any Go 1.21 or newer fetches the 1.26 toolchain that go.mod asks for
 # by itself (GOTOOLCHAIN=auto). Debian 12 ships only Go 1.19, which cannot,

@@ -57,6 +57,26 @@ func BenchmarkLibraryPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The store's share of the page: its two reads alone.
+	u, err := svc.Authenticate(ctx, a, "admin", pw, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := library.Caller{Account: a, User: u}
+	b.Run("store: list", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := svc.Assets(ctx, c, library.AssetQuery{Page: damask.Page{Number: 1, Size: 48}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("store: facets", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := svc.Facets(ctx, c, library.AssetQuery{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	h := web.New(svc, web.Config{})
 	for _, bc := range []struct{ name, path string }{
 		{"first page", "/"},

@@ -177,13 +177,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // sameSite refuses what the browser says comes from another site: a
-// Sec-Fetch-Site of cross-site, or an Origin other than this server's.
+// Sec-Fetch-Site of cross-site or same-site, or an Origin other than this server's.
 // Browsers too old to send either still meet the CSRF token.
 func (s *Server) sameSite(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if site == "cross-site" || site == "same-site" { // same-site: another account's subdomain
 		return false
 	}
-	if o := r.Header.Get("Origin"); o != "" {
+	o := r.Header.Get("Origin")
+	if o == "null" && site == "same-origin" {
+		// Our pages' Referrer-Policy (no-referrer) makes a browser send
+		// "Origin: null" with their own forms; Sec-Fetch-Site vouches.
+		return true
+	}
+	if o != "" {
 		return strings.EqualFold(o, s.scheme(r)+"://"+r.Host)
 	}
 	return true

@@ -245,6 +245,11 @@
 		el.setAttribute("data-id", a.id);
 		var parent = grid.tagName === "UL" ? grid : grid.querySelector("tbody");
 		parent.insertBefore(el, parent.firstChild);
+		var count = document.getElementById("count");
+		if (count) {
+			var n = (parseInt(count.textContent, 10) || 0) + 1;
+			count.textContent = n + " asset" + (n === 1 ? "" : "s");
+		}
 		poll(800);
 	}
 
