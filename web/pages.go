@@ -118,7 +118,7 @@ func readListParams(r *http.Request) listParams {
 		p.View = "grid"
 	}
 	p.Page, _ = strconv.Atoi(q.Get("page"))
-	p.Page = max(p.Page, 1)
+	p.Page = min(max(p.Page, 1), 1_000_000) // deeper, the keyset link goes on
 	return p
 }
 
@@ -197,7 +197,7 @@ type libraryData struct {
 	Tags        []facetLink // the facets' tags; Active ones narrow the list
 	Kinds       []facetLink
 	Pages       []link
-	Prev, Next  string // page links, "" when there is none
+	Prev        string // the page before, "" on the first
 	NextCursor  string // the keyset link to the next page
 	GridURL     string
 	ListURL     string
@@ -329,9 +329,6 @@ func (d *libraryData) pages(l *library.AssetList) {
 	at := func(n int) string { q := p; q.Page = n; return q.URL() }
 	if p.Page > 1 {
 		d.Prev = at(p.Page - 1)
-	}
-	if p.Page < last {
-		d.Next = at(p.Page + 1)
 	}
 	lo, hi := max(1, p.Page-3), min(last, p.Page+3)
 	if lo > 1 {

@@ -8,6 +8,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -525,5 +527,40 @@ func TestTrashEmpty(t *testing.T) {
 	admin.want(admin.post("/trash/empty", url.Values{"csrf": {token(t, page)}}), http.StatusSeeOther)
 	if !strings.Contains(admin.get("/trash").body, "The trash is empty") {
 		t.Error("trash not empty")
+	}
+}
+
+// Video and audio play in the page from /media, inline but sandboxed;
+// guests, who may not have originals, get neither player nor file.
+func TestMediaPlayers(t *testing.T) {
+	e := newEnv(t)
+	e.addUser(t, "gus", damask.RoleGuest)
+	b := e.signedIn(t, "ann")
+	for _, tt := range []struct{ file, tag, ctype string }{
+		{"clip.mp4", "<video", "video/mp4"},
+		{"audio.m4a", "<audio", "audio/"},
+	} {
+		body, err := os.ReadFile(filepath.Join("..", "media", "testdata", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := strconv.FormatInt(b.upload(tt.file, string(body), ""), 10)
+		page := b.want(b.get("/assets/"+id), http.StatusOK)
+		if !strings.Contains(page.body, tt.tag) {
+			t.Errorf("%s: no %s player", tt.file, tt.tag)
+		}
+		res := b.want(b.get("/assets/"+id+"/media"), http.StatusOK)
+		if !strings.HasPrefix(res.header.Get("Content-Type"), tt.ctype) || !strings.Contains(res.header.Get("Content-Security-Policy"), "sandbox") ||
+			res.header.Get("Content-Disposition") != "" || len(res.body) != len(body) {
+			t.Errorf("%s: media answer %s, %q, CSP %q, %d bytes", tt.file, res.header.Get("Content-Type"),
+				res.header.Get("Content-Disposition"), res.header.Get("Content-Security-Policy"), len(res.body))
+		}
+		gus := e.signedIn(t, "gus")
+		if strings.Contains(gus.get("/assets/"+id).body, tt.tag) {
+			t.Errorf("%s: guest gets a player", tt.file)
+		}
+		if res := gus.get("/assets/" + id + "/media"); res.status != http.StatusForbidden {
+			t.Errorf("%s: guest media: status %d", tt.file, res.status)
+		}
 	}
 }
