@@ -21,6 +21,7 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -236,6 +237,26 @@ func TestBrowser(t *testing.T) {
 		until(`document.querySelectorAll("#grid .tile img").length === 3 && [...document.querySelectorAll("#grid .tile img")].every(i => i.complete && i.naturalWidth > 0)`))
 	u.shot("library")
 
+	// A file the server refuses (an empty one) is marked failed, with its
+	// reason and a Retry button; the refusal is the only error logged.
+	ctxF, cancelF := context.WithTimeout(ctx, u.timeout)
+	defer cancelF()
+	if err := chromedp.Do(ctxF,
+		void(chromedp.Evaluate[bool](`(() => {
+			const dt = new DataTransfer();
+			dt.items.add(new File([], "empty.txt", {type: "text/plain"}));
+			document.body.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+			return true;
+		})()`)),
+		until(`[...document.querySelectorAll("#uploads li")].some(li => li.textContent.includes("empty.txt") && li.textContent.includes("File is empty") && !li.querySelector("button").hidden)`)); err != nil {
+		t.Fatalf("failed upload: %v", err)
+	}
+	for _, m := range u.errs.take() {
+		if !strings.Contains(m, "422") {
+			t.Errorf("failed upload: console error: %s", m)
+		}
+	}
+
 	// Search with a field filter.
 	u.do("search",
 		chromedp.SetValue(chromedp.ID("q"), "title:photo"),
@@ -258,10 +279,14 @@ func TestBrowser(t *testing.T) {
 	}
 	u.shot("facet")
 
-	// Open an asset and edit its title.
+	// "/" goes to the search box; Enter on an asset opens it.
 	u.do("open asset",
 		u.open("/?q=title%3Aphoto"),
-		load(`#grid a.open`),
+		chromedp.WaitVisible(chromedp.CSS(`#grid a.open`)),
+		chromedp.KeyEvent("/"),
+		until(`document.activeElement === document.getElementById("q")`),
+		chromedp.Focus(chromedp.CSS(`#grid a.open`)),
+		void(chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.KeyEvent(kb.Enter))),
 		until(`document.getElementById("asset-title").textContent === "photo"`),
 		until(`document.querySelector(".preview img.large").complete && document.querySelector(".preview img.large").naturalWidth > 0`))
 	u.shot("asset")
@@ -325,6 +350,24 @@ func TestBrowser(t *testing.T) {
 	for _, p := range []string{"/people", "/tokens"} {
 		u.do("page "+p, u.open(p), chromedp.WaitVisible(chromedp.CSS("h1")))
 		u.shot(strings.TrimPrefix(p, "/"))
+	}
+
+	// With JavaScript off, search, browse and open an asset still work.
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	u.do("no script: search",
+		u.open("/"),
+		chromedp.SetValue(chromedp.ID("q"), "-nosuchword"),
+		load(`form.search button[type=submit]`),
+		chromedp.WaitVisible(chromedp.CSS(`#grid a.open`)))
+	if n, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("count"))); err != nil || strings.TrimSpace(n) != "2 assets" {
+		t.Errorf("no script: count %q (%v)", n, err)
+	}
+	u.do("no script: open", load(`#grid a.open`), chromedp.WaitVisible(chromedp.ID("download")))
+	u.shot("no-script-asset")
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
+		t.Fatal(err)
 	}
 
 	// At phone width the library still works.

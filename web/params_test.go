@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"reflect"
 	"testing"
+
+	"damask"
 )
 
 // FuzzListParams checks that the library page's parameters, whatever a
@@ -38,4 +40,22 @@ func FuzzListParams(f *testing.F) {
 			t.Fatalf("%q -> %+v -> %s -> %+v", raw, p, u, again)
 		}
 	})
+}
+
+// Only colours reach the branding style sheet.
+func TestBrandingRules(t *testing.T) {
+	tests := []struct {
+		b    damask.Branding
+		want string
+	}{
+		{damask.Branding{}, ""},
+		{damask.Branding{TopColor: "#123456", FontColor: "#fff", BottomColor: "#abcdef"},
+			"header.top { background: #123456; }\nheader.top, header.top a, header.top button.link { color: #fff; }\nfooter.bottom { background: #abcdef; }\n"},
+		{damask.Branding{TopColor: "red;} body{display:none", FontColor: "#12345", BottomColor: "url(x)"}, ""},
+	}
+	for _, tt := range tests {
+		if got := brandingRules(tt.b); got != tt.want {
+			t.Errorf("brandingRules(%+v) = %q, want %q", tt.b, got, tt.want)
+		}
+	}
 }
