@@ -376,6 +376,15 @@ func TestRoles(t *testing.T) {
 	if res := gus.tryUpload("x.txt", "x", "", csrf); res.status != http.StatusForbidden {
 		t.Errorf("guest upload: status %d", res.status)
 	}
+	if res := gus.get("/trash"); res.status != http.StatusForbidden {
+		t.Errorf("guest trash: status %d", res.status)
+	}
+	if res := gus.post("/trash/"+strconv.FormatInt(id, 10)+"/restore", url.Values{"csrf": {csrf}}); res.status != http.StatusForbidden {
+		t.Errorf("guest restore: status %d", res.status)
+	}
+	if res := gus.get("/"); strings.Contains(res.body, `id="upload"`) || strings.Contains(res.body, `value="delete"`) {
+		t.Error("guest's library offers upload or delete")
+	}
 
 	for _, p := range []string{"/people", "/account"} {
 		if res := ann.get(p); res.status != http.StatusForbidden {
