@@ -308,11 +308,13 @@ func brandingRules(b damask.Branding) string {
 	return sb.String()
 }
 
-// brandingCSS serves the account's colours as a style sheet: the pages'
-// policy allows no inline style.
+// brandingCSS serves the account's colours as a style sheet, on plans with
+// branding: the pages' policy allows no inline style.
 func (s *Server) brandingCSS(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/css; charset=utf-8")
 	h.Set("Cache-Control", "private, max-age=60")
-	w.Write([]byte(brandingRules(info(r).account.Branding)))
+	if a := info(r).account; s.svc.Plan(a).Branding {
+		w.Write([]byte(brandingRules(a.Branding)))
+	}
 }

@@ -224,7 +224,7 @@ type pageData struct {
 func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
 	if a := info(r).account; a != nil {
 		d.Library = cmpOr(a.Branding.Title, a.CompanyName, a.Name)
-		d.Branded = brandingRules(a.Branding) != ""
+		d.Branded = s.svc.Plan(a).Branding && brandingRules(a.Branding) != ""
 	} else {
 		d.Library = "Damask"
 	}
