@@ -52,6 +52,7 @@ func (c *clock) Add(d time.Duration) {
 // env is a web server over fresh stores with the account "default" (plan
 // deluxe) whose holder is admin, and a member ann.
 type env struct {
+	db    *sqlite.DB
 	svc   *library.Service
 	clock *clock
 	srv   *httptest.Server
@@ -118,7 +119,7 @@ func newEnvWith(t *testing.T, process bool) *env {
 	}
 	srv := httptest.NewServer(web.New(svc, web.Config{}))
 	t.Cleanup(srv.Close)
-	return &env{svc: svc, clock: c, srv: srv, ann: ann}
+	return &env{db: db, svc: svc, clock: c, srv: srv, ann: ann}
 }
 
 // caller is the signed-in user as the library sees it, for changes made

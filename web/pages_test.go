@@ -573,3 +573,30 @@ func TestMediaPlayers(t *testing.T) {
 		}
 	}
 }
+
+// An account's branding, written straight into the store as an operator's
+// import would, shows on every page: its title, and its colours through
+// /branding.css.
+func TestBranding(t *testing.T) {
+	e := newEnv(t)
+	b := e.signedIn(t, "ann")
+	if res := b.get("/"); strings.Contains(res.body, "/branding.css") {
+		t.Error("a page links branding.css with no branding set")
+	}
+	a, err := e.svc.AccountByName(t.Context(), library.DefaultAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Branding = damask.Branding{Title: "Acme <Assets>", TopColor: "#aa0000", FontColor: "#ffffff", BottomColor: "blue;}*{x:y"}
+	if err := e.db.UpdateAccount(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
+	res := b.get("/")
+	if !strings.Contains(res.body, `href="/branding.css"`) || !strings.Contains(res.body, "Acme &lt;Assets&gt;") {
+		t.Errorf("branding not on the page:\n%s", res.body)
+	}
+	css := b.want(b.get("/branding.css"), http.StatusOK)
+	if !strings.Contains(css.body, "background: #aa0000") || strings.Contains(css.body, "blue") {
+		t.Errorf("branding.css:\n%s", css.body)
+	}
+}
