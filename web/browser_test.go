@@ -308,6 +308,20 @@ func TestBrowser(t *testing.T) {
 	u.do("download", chromedp.Click(chromedp.ID("download"), chromedp.NodeVisible))
 	waitForDownload(t, downloads, want.Size())
 
+	// A click then a Shift-click selects the range between.
+	u.do("shift-click",
+		u.open("/"),
+		until(`document.querySelectorAll("#grid .tile").length === 3`),
+		chromedp.Click(chromedp.CSS(`#grid .tile:nth-child(1) input[name=ids]`), chromedp.NodeVisible),
+		func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			ns, err := chromedp.Nodes(chromedp.CSS(`#grid .tile:nth-child(3) input[name=ids]`), chromedp.NodeVisible)(ctx, tg)
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			return chromedp.MouseClickNode(ns[0], chromedp.ButtonModifiers(chromedp.ModifierShift))(ctx, tg)
+		},
+		until(`document.getElementById("selected-count").textContent === "3 selected"`))
+
 	// Select two with the keyboard and delete them.
 	u.do("select two",
 		u.open("/"),
