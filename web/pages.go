@@ -342,9 +342,9 @@ func (d *libraryData) pages(l *library.AssetList) {
 	}
 }
 
-// status answers the scripts' question "are these assets processed yet?"
+// processingStatus answers the scripts' question "are these assets processed yet?"
 // with, for each id, its processing state and, once done, its thumbnails.
-func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+func (s *Server) processingStatus(w http.ResponseWriter, r *http.Request) {
 	u, _, _, err := s.session(r)
 	if err != nil {
 		writeJSON(w, status(damask.ErrorCode(err)), map[string]string{"error": damask.ErrorMessage(err)})

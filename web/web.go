@@ -77,7 +77,7 @@ func New(svc *library.Service, cfg Config) *Server {
 func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("GET /{$}", s.library)
-	m.HandleFunc("GET /status", s.status)
+	m.HandleFunc("GET /status", s.processingStatus)
 	m.HandleFunc("POST /upload", s.upload)
 	m.HandleFunc("POST /selection", s.selection)
 	m.HandleFunc("GET /assets/{id}", s.asset)
