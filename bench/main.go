@@ -79,6 +79,7 @@ func run(cfg config) error {
 	if err := b.build(ctx); err != nil {
 		return err
 	}
+	var failed []string
 	sections := []struct {
 		name string
 		fn   func(context.Context) error
@@ -96,7 +97,11 @@ func run(cfg config) error {
 		}
 		log.Info("bench: section", "name", s.name)
 		if err := s.fn(ctx); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
+			// The other sections still run and the report is still
+			// written, saying what failed: a run takes long.
+			log.Error("bench: section failed", "name", s.name, "err", err)
+			b.report.section("Section "+s.name+" failed", "```\n"+err.Error()+"\n```")
+			failed = append(failed, s.name)
 		}
 	}
 	b.report.took = time.Since(start)
@@ -108,5 +113,8 @@ func run(cfg config) error {
 		return fmt.Errorf("write report: %w", err)
 	}
 	log.Info("bench: report written", "file", cfg.out, "took", time.Since(start).Round(time.Second))
+	if len(failed) > 0 {
+		return fmt.Errorf("sections failed: %s", strings.Join(failed, ", "))
+	}
 	return nil
 }
