@@ -43,7 +43,8 @@ func (s *Service) queued() {
 //
 // Outcomes: done; unsupported when the format has no rendition (its
 // metadata is still kept); failed, with the reason, when the file is
-// corrupt, empty or too large, at once since a retry would find the same.
+// corrupt, empty or too large, or drove a tool past its memory or CPU
+// limit, at once since a retry would find the same.
 // Other errors (a time limit, the blob store, the database) are returned
 // so that the job is retried; on its last attempt the asset is marked
 // failed first. A version that is no longer current, or an asset gone,
@@ -117,7 +118,8 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 		}
 		x.Processing, x.Reason = damask.ProcessingUnsupported, err.Error()
 		return x, nil
-	case errors.Is(err, media.ErrCorrupt), errors.Is(err, media.ErrEmpty), errors.Is(err, media.ErrTooManyPixels):
+	case errors.Is(err, media.ErrCorrupt), errors.Is(err, media.ErrEmpty), errors.Is(err, media.ErrTooManyPixels),
+		errors.Is(err, media.ErrLimit):
 		return failed(err), nil
 	default:
 		return damask.Extracted{}, err

@@ -34,7 +34,9 @@
 //     without a shell, input passed as a file: path, with
 //     -protocol_whitelist file and a demuxer whitelist (so an HLS playlist or
 //     ffconcat list named .mp4 opens nothing), one thread, a minimal
-//     environment, and killed at the time limit.
+//     environment, under kernel limits on address space, CPU time and file
+//     size (package subproc; Options.ToolMemory), and killed with their
+//     process group at the time limit.
 //   - Renditions carry no metadata (EXIF, XMP, GPS, ICC are stripped) and are
 //     upright (EXIF orientation applied), 8-bit sRGB, alpha flattened on white.
 //

@@ -401,7 +401,7 @@ func TestFFmpegGuard(t *testing.T) {
 			out := filepath.Join(dir, name+".png")
 			args := append([]string{"-nostdin", "-loglevel", "error"}, ffInputGuard...)
 			args = append(args, "-i", "file:"+p, "-frames:v", "1", "-y", out)
-			if _, err := run(ctx, r.opts.FFmpeg, args); err == nil {
+			if _, err := r.run(ctx, r.opts.FFmpeg, args); err == nil {
 				t.Error("ffmpeg accepted a playlist")
 			} else {
 				t.Logf("ffmpeg: %v", err)
@@ -662,13 +662,42 @@ func FuzzDetectSniff(f *testing.F) {
 func TestToolKilledAtTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
+	r := newRenderer(t, Options{})
 	start := time.Now()
-	_, err := run(ctx, "ffmpeg", []string{"-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=duration=600", "-f", "null", "-"})
+	_, err := r.run(ctx, "ffmpeg", []string{"-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=duration=600", "-f", "null", "-"})
 	took := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
 	if took > 3*time.Second {
 		t.Errorf("took %v", took)
+	}
+}
+
+// TestToolMemoryLimit: ffmpeg decoding a 16-megapixel frame needs more
+// than 350 MiB of address space; under that limit the render fails with
+// ErrLimit and a reason, and the process carries on.
+func TestToolMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.mkv")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=gray:s=4000x4000:d=1:r=1",
+		"-frames:v", "1", "-c:v", "mjpeg", big).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v %s", err, out)
+	}
+	r := newRenderer(t, Options{ToolMemory: 350 << 20})
+	_, err := r.RenderVideoFrame(context.Background(), big, []Size{Thumb64}, func(Size, io.Reader) error {
+		t.Error("out called")
+		return nil
+	})
+	t.Logf("%v", err)
+	if !errors.Is(err, ErrLimit) {
+		t.Fatalf("err = %v, want ErrLimit", err)
+	}
+	if !strings.Contains(err.Error(), "memory") {
+		t.Errorf("err = %v, want the reason to say memory", err)
+	}
+	// The same renderer still renders what fits.
+	if _, err := r.RenderVideoFrame(context.Background(), testdata(t, "clip.mp4"), []Size{Thumb64}, func(Size, io.Reader) error { return nil }); err != nil {
+		t.Errorf("clip.mp4 after the failure: %v", err)
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"damask/subproc"
 )
 
 // Errors. Render and RenderVideoFrame wrap one of these (or the context's
@@ -38,6 +40,10 @@ var (
 	ErrCorrupt = errors.New("corrupt or truncated file")
 	// ErrClosed: Render was called after Close.
 	ErrClosed = errors.New("renderer closed")
+	// ErrLimit: a tool (ffmpeg, ffprobe, exiftool) working on the file
+	// was stopped by its memory, CPU or file size limit, or crashed under
+	// them. It is subproc.ErrLimit.
+	ErrLimit = subproc.ErrLimit
 )
 
 // Defaults for Options.
@@ -66,6 +72,10 @@ type Options struct {
 	FFmpeg, FFprobe string
 	// TempDir holds video frames while they are rendered; default os.TempDir().
 	TempDir string
+	// ToolMemory bounds the address space of each tool run on a file
+	// (ffmpeg, ffprobe, exiftool), in bytes; default
+	// subproc.DefaultMemory (1 GiB). Their CPU time is bounded by Timeout.
+	ToolMemory int64
 }
 
 // Info describes a source file.

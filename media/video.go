@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"damask/subproc"
 )
 
 // ffmpeg options shared by ffprobe and ffmpeg, placed before the input:
@@ -74,7 +76,7 @@ func (r *Renderer) RenderVideoFrame(ctx context.Context, srcPath string, sizes [
 	// duration in the container, a stream that starts late), the first one.
 	at := probe.duration / 10
 	if err := r.extractFrame(ctx, input, at, frame); err != nil {
-		if at == 0 || ctx.Err() != nil {
+		if at == 0 || ctx.Err() != nil || errors.Is(err, ErrLimit) {
 			return info, err
 		}
 		if err := r.extractFrame(ctx, input, 0, frame); err != nil {
@@ -98,7 +100,7 @@ func (r *Renderer) extractFrame(ctx context.Context, input string, at time.Durat
 	args = append(args, "-ss", strconv.FormatFloat(at.Seconds(), 'f', 3, 64), "-i", input,
 		"-map", "0:v:0", "-frames:v", "1", "-an", "-sn", "-dn", "-threads", "1",
 		"-c:v", "png", "-f", "image2", "-update", "1", "-y", frame)
-	if _, err := run(ctx, r.opts.FFmpeg, args); err != nil {
+	if _, err := r.run(ctx, r.opts.FFmpeg, args); err != nil {
 		return fmt.Errorf("media: video frame: ffmpeg: %w", err)
 	}
 	if fi, err := os.Stat(frame); err != nil || fi.Size() == 0 {
@@ -117,7 +119,7 @@ func (r *Renderer) probe(ctx context.Context, input string) (probeResult, error)
 	args = append(args, ffInputGuard...)
 	args = append(args, "-print_format", "json", "-show_entries",
 		"format=duration:stream=codec_type,width,height,duration", "-i", input)
-	stdout, err := run(ctx, r.opts.FFprobe, args)
+	stdout, err := r.run(ctx, r.opts.FFprobe, args)
 	if err != nil {
 		return probeResult{}, fmt.Errorf("media: video frame: ffprobe: %w", err)
 	}
@@ -163,13 +165,14 @@ func seconds(s string) (time.Duration, bool) {
 	return time.Duration(f * float64(time.Second)), true
 }
 
-// run starts a tool with no shell and a minimal environment, and returns its
-// stdout. A failure is ErrCorrupt with the tool's first stderr line, or the
-// context's error when the time limit killed it.
-func run(ctx context.Context, tool string, args []string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, tool, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C"}
-	cmd.WaitDelay = 2 * time.Second
+// run starts a tool under the renderer's limits (see package subproc: no
+// shell, a minimal environment, memory, CPU and file size bounded, its
+// process group killed when ctx ends) and returns its stdout. A failure is
+// ErrLimit when a limit stopped the tool, ErrCorrupt with the tool's first
+// stderr line otherwise, or the context's error when the time limit
+// killed it.
+func (r *Renderer) run(ctx context.Context, tool string, args []string) ([]byte, error) {
+	cmd := subproc.Command(ctx, r.limits(ctx), tool, args...)
 	var stdout, stderr capped
 	stdout.limit, stderr.limit = maxToolOutput, maxToolOutput
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -182,10 +185,23 @@ func run(ctx context.Context, tool string, args []string) ([]byte, error) {
 		if !errors.As(err, &exit) {
 			return nil, err // the tool is missing or could not start
 		}
+		if why := subproc.Explain(filepath.Base(tool), cmd.ProcessState, stderr.String(), r.limits(ctx)); why != nil {
+			return nil, why
+		}
 		msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
 		return nil, fmt.Errorf("%w: %s (%v)", ErrCorrupt, msg, err)
 	}
 	return stdout.Bytes(), nil
+}
+
+// limits are a tool's: the configured memory, and CPU time up to the
+// context's deadline (the wall-clock limit kills it then anyway).
+func (r *Renderer) limits(ctx context.Context) subproc.Limits {
+	lim := subproc.Limits{Memory: r.opts.ToolMemory}
+	if d, ok := ctx.Deadline(); ok {
+		lim.CPU = max(time.Until(d), 0) + time.Second
+	}
+	return lim
 }
 
 // capped keeps the first limit bytes written and discards the rest.

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"damask/subproc"
 )
 
 // MinExifToolVersion is the oldest exiftool accepted: 12.24 fixed
@@ -30,6 +32,10 @@ type ExifToolConfig struct {
 	MaxRaw    int           // bytes of the bounded Raw map (JSON-encoded); default 1 MiB
 	MaxField  int           // bytes kept of each string value; default 4 KiB
 	MaxList   int           // elements kept of each list value; default 256
+	// Memory bounds each exiftool process's address space, in bytes;
+	// default subproc.DefaultMemory (1 GiB). A process that runs out dies
+	// and is replaced; the file it was reading fails with the reason.
+	Memory int64
 }
 
 func (c *ExifToolConfig) setDefaults() {
@@ -82,7 +88,7 @@ func NewExifTool(ctx context.Context, cfg ExifToolConfig) (*ExifTool, error) {
 	}
 	e := &ExifTool{cfg: cfg, version: v, procs: make(chan *exifProc, cfg.Workers)}
 	for range cfg.Workers {
-		p, err := startExifProc(cfg.Path)
+		p, err := startExifProc(cfg.Path, cfg.Memory)
 		if err != nil {
 			e.Close()
 			return nil, err
@@ -98,7 +104,8 @@ func (e *ExifTool) Version() float64 { return e.version }
 func exifToolVersion(ctx context.Context, path string) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "-config", "", "-ver").Output()
+	cmd := subproc.Command(ctx, subproc.Limits{}, path, "-config", "", "-ver")
+	out, err := cmd.Output()
 	if err != nil {
 		return 0, fmt.Errorf("run %s -ver: %w", path, err)
 	}
@@ -139,7 +146,7 @@ func (e *ExifTool) Read(ctx context.Context, path string) (map[string]any, error
 		if p != nil {
 			p.kill()
 		}
-		p, err = startExifProc(e.cfg.Path)
+		p, err = startExifProc(e.cfg.Path, e.cfg.Memory)
 		if err != nil {
 			e.procs <- nil
 			return nil, err
@@ -199,6 +206,7 @@ func (e *ExifTool) Close() error {
 // exifProc is one exiftool -stay_open process.
 type exifProc struct {
 	cmd    *exec.Cmd
+	limits subproc.Limits
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
 	stderr *bufio.Reader
@@ -206,9 +214,12 @@ type exifProc struct {
 	seq    int
 }
 
-func startExifProc(path string) (*exifProc, error) {
+func startExifProc(path string, mem int64) (*exifProc, error) {
 	// -config "" ignores any ~/.ExifTool_config, which could load Perl.
-	cmd := exec.Command(path, "-config", "", "-stay_open", "True", "-@", "-")
+	// No CPU limit: the process lives for many files, and each has its
+	// time limit in exchange.
+	lim := subproc.Limits{Memory: mem}
+	cmd := subproc.Command(context.Background(), lim, path, "-config", "", "-stay_open", "True", "-@", "-")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -226,6 +237,7 @@ func startExifProc(path string) (*exifProc, error) {
 	}
 	p := &exifProc{
 		cmd:    cmd,
+		limits: lim,
 		stdin:  stdin,
 		stdout: bufio.NewReaderSize(stdout, 64<<10),
 		stderr: bufio.NewReaderSize(stderr, 4<<10),
@@ -250,7 +262,7 @@ func (p *exifProc) dead() bool {
 }
 
 func (p *exifProc) kill() {
-	p.cmd.Process.Kill()
+	subproc.Kill(p.cmd)
 	<-p.exited
 }
 
@@ -309,9 +321,18 @@ func (p *exifProc) exchange(ctx context.Context, timeout time.Duration, max int,
 	select {
 	case r := <-done:
 		if r.err != nil {
+			// A closed pipe means the process is ending: give Wait a
+			// moment to say how, so that the reason can.
+			select {
+			case <-p.exited:
+			case <-time.After(time.Second):
+			}
 			code := "running"
 			if p.dead() {
 				code = p.cmd.ProcessState.String()
+				if why := subproc.Explain("exiftool", p.cmd.ProcessState, string(r.stderr), p.limits); why != nil {
+					return nil, "", fmt.Errorf("%w: %w", why, ErrUnreadable)
+				}
 			}
 			return nil, "", fmt.Errorf("exiftool died (%s): %w: %w", code, r.err, ErrUnreadable)
 		}
@@ -336,7 +357,7 @@ func readToMarker(r *bufio.Reader, marker string, max int) ([]byte, error) {
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if err != nil && err != bufio.ErrBufferFull {
-			return nil, err
+			return append(out, chunk...), err // what came before a crash, for its reason
 		}
 		complete := err == nil
 		if atStart && complete && string(bytes.TrimRight(chunk, "\r\n")) == marker {

@@ -18,9 +18,11 @@
 //     leaves out playlists (hls, concat, ...): an .m3u8 or ffconcat file
 //     renamed .mp4 fetches nothing, neither from the network nor from other
 //     local files.
-//   - Every child has a time limit and is killed when it passes it or when
-//     the caller's context ends; an exiftool process killed so is replaced
-//     on the next call.
+//   - Every child has a time limit and is killed (its process group) when
+//     it passes it or when the caller's context ends; an exiftool process
+//     killed so is replaced on the next call. Every child also runs under
+//     kernel limits on address space, CPU time and file size (package
+//     subproc); one stopped by them fails with a reason that says so.
 //   - Output is bounded: exiftool's answer per file (MaxOutput), each string
 //     and list in Raw, Raw as a whole (about 1 MiB encoded), ffprobe's JSON,
 //     and a PDF's text (the first 50 pages, at most 1 MiB).
@@ -48,6 +50,10 @@ type Config struct {
 	Timeout   time.Duration // per ffprobe or pdftotext run; default 30s
 	MaxText   int           // bytes of document text kept; default 1 MiB
 	MaxPages  int           // pages of a PDF read for text; default 50
+	// Memory bounds the address space of each ffprobe and pdftotext run,
+	// in bytes; default subproc.DefaultMemory (1 GiB). ExifTool.Memory is
+	// exiftool's.
+	Memory int64
 }
 
 // Extractor reads metadata from files. It is safe for concurrent use.
@@ -198,7 +204,7 @@ const demuxers = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mp3,aac,flac,wav,ogg
 
 // probe fills duration, dimensions and codecs from ffprobe.
 func (x *Extractor) probe(ctx context.Context, abs string, m *Metadata) error {
-	out, truncated, err := runBounded(ctx, x.cfg.Timeout, 1<<20, x.cfg.FFprobe,
+	out, truncated, err := runBounded(ctx, x.cfg.Timeout, x.cfg.Memory, 1<<20, x.cfg.FFprobe,
 		"-v", "error",
 		"-protocol_whitelist", "file",
 		"-format_whitelist", demuxers,
@@ -272,7 +278,7 @@ func (x *Extractor) probe(ctx context.Context, abs string, m *Metadata) error {
 
 // pdfText reads the text of the first MaxPages pages, cut at MaxText bytes.
 func (x *Extractor) pdfText(ctx context.Context, abs string, m *Metadata) error {
-	out, _, err := runBounded(ctx, x.cfg.Timeout, x.cfg.MaxText, x.cfg.PDFToText,
+	out, _, err := runBounded(ctx, x.cfg.Timeout, x.cfg.Memory, x.cfg.MaxText, x.cfg.PDFToText,
 		"-q", "-l", strconv.Itoa(x.cfg.MaxPages), "-enc", "UTF-8", abs, "-")
 	if err != nil {
 		return err

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"damask"
+
+	"damask/subproc"
 )
 
 // newExtractor starts an Extractor for one test and closes it after.
@@ -489,4 +491,38 @@ func FuzzFromExif(f *testing.F) {
 			t.Errorf("unbounded field: %+v", m)
 		}
 	})
+}
+
+// TestToolMemoryLimit: a tool that needs more memory than its limit fails
+// the file with a reason that says so (ErrLimit and ErrUnreadable), and the
+// extractor goes on serving. ffprobe cannot even map its libraries in
+// 100 MiB; the stand-in exiftool asks for 512 MiB under 64 MiB.
+func TestToolMemoryLimit(t *testing.T) {
+	x := newExtractor(t, Config{Memory: 100 << 20})
+	_, err := x.Extract(context.Background(), "testdata/clip.mp4", "video/mp4")
+	t.Logf("ffprobe: %v", err)
+	if !errors.Is(err, subproc.ErrLimit) || !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "memory") {
+		t.Errorf("ffprobe: err = %v, want ErrLimit and ErrUnreadable, saying memory", err)
+	}
+	if _, err := x.Extract(context.Background(), "testdata/photo.jpg", "image/jpeg"); err != nil {
+		t.Errorf("photo.jpg after: %v", err)
+	}
+
+	real, err := execLookPath("exiftool")
+	if err != nil {
+		t.Skip(err)
+	}
+	fake := fakeTool(t, fmt.Sprintf(`
+if [ "$3" = -ver ]; then exec %[1]q "$@"; fi
+exec perl -e 'my $x = "a" x (512<<20)'`, real))
+	et, err := NewExifTool(context.Background(), ExifToolConfig{Path: fake, Memory: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer et.Close()
+	_, err = et.Read(context.Background(), "testdata/photo.jpg")
+	t.Logf("exiftool: %v", err)
+	if !errors.Is(err, subproc.ErrLimit) || !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "memory") {
+		t.Errorf("exiftool: err = %v, want ErrLimit and ErrUnreadable, saying memory", err)
+	}
 }
