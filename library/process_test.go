@@ -75,7 +75,8 @@ func TestProcessSurvivesRestart(t *testing.T) {
 	}
 	c := library.Caller{Account: acct, User: holder}
 
-	files := []string{"photo.jpg", "rotated6.jpg", "alpha.png", "anim.gif", "photo.webp", "photo.tif", "shape.svg", "doc.pdf"}
+	files := []string{"photo.jpg", "rotated6.jpg", "alpha.png", "anim.gif", "photo.webp", "photo.tif", "shape.svg", "doc.pdf",
+		"layers.psd", "raw.dng"}
 	var assets []*damask.Asset
 	for _, name := range files {
 		b, err := os.ReadFile(filepath.Join("../media/testdata", name))

@@ -105,6 +105,19 @@ func TestRender(t *testing.T) {
 			{0.2, 0.8, "black", "box on page 1"}, {0.8, 0.2, "white", "page"},
 		}},
 		{file: "drawing.ai", format: FormatPDF, w: 297, h: 420, pages: 2, alpha: true},
+		// The composite: white, a red right half (layer 1) and a blue
+		// square (layer 2, at 20,20, 100 px). A render of layer 1 alone
+		// would have no blue.
+		{file: "layers.psd", format: FormatPSD, w: 300, h: 200, pages: 1, pixels: []pixelCheck{
+			{0.23, 0.35, "blue", "layer 2 in the composite"}, {0.8, 0.5, "red", "layer 1"}, {0.25, 0.85, "white", "background"},
+		}},
+		// A DNG (testdata/mkdng.go) whose 300x200 preview is photo.jpg made
+		// smaller, with Orientation 6 in the DNG's IFD0 and none in the
+		// preview: shown 200x300, turned as rotated6.jpg is.
+		{file: "raw.dng", format: FormatRAW, w: 200, h: 300, pages: 1, pixels: []pixelCheck{
+			{0.02, 0.02, "greenish", "stored bottom-left"},
+			{0.98, 0.02, "dark", "stored top-left"},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -314,6 +327,25 @@ func TestRenderBadInput(t *testing.T) {
 				bombPNG(t, p, 50000, 50000)
 				return p
 			}},
+		{name: "truncated psd", want: ErrCorrupt, make: func(t *testing.T, dir string) string {
+			b := readTestdata(t, "layers.psd")
+			return writeFile(t, filepath.Join(dir, "t.psd"), b[:len(b)/2])
+		}},
+		{name: "psd bomb 50000x50000", want: ErrTooManyPixels, reason: "50000x50000", maxTime: 100 * time.Millisecond,
+			make: func(t *testing.T, dir string) string {
+				b := bytes.Clone(readTestdata(t, "layers.psd"))
+				binary.BigEndian.PutUint32(b[14:], 50000)
+				binary.BigEndian.PutUint32(b[18:], 50000)
+				return writeFile(t, filepath.Join(dir, "bomb.psd"), b)
+			}},
+		{name: "psb", want: ErrUnsupported, make: func(t *testing.T, dir string) string {
+			b := bytes.Clone(readTestdata(t, "layers.psd"))
+			b[5] = 2
+			return writeFile(t, filepath.Join(dir, "x.psb"), b)
+		}},
+		{name: "raf with nothing inside", want: ErrCorrupt, reason: "file format error", make: func(t *testing.T, dir string) string {
+			return writeFile(t, filepath.Join(dir, "x.raf"), append([]byte("FUJIFILMCCD-RAW 0201FF383501"), make([]byte, 200)...))
+		}},
 		{name: "mvg named jpg", want: ErrUnsupported, make: func(t *testing.T, dir string) string { return testdata(t, "mvg.jpg") }},
 		{name: "msl named jpg", want: ErrUnsupported, make: func(t *testing.T, dir string) string { return testdata(t, "msl.jpg") }},
 		{name: "eps with pipe", want: ErrUnsupported, reason: "PostScript", make: func(t *testing.T, dir string) string {
@@ -578,6 +610,8 @@ func TestLoadersBlocked(t *testing.T) {
 		"x.ppm":    writeFile(t, filepath.Join(dir, "x.ppm"), []byte("P3\n1 1\n255\n0 0 0\n")),
 		"x.csv":    writeFile(t, filepath.Join(dir, "x.csv"), []byte("1,2,3\n")),
 		"x.mat":    writeFile(t, filepath.Join(dir, "x.mat"), []byte("2 1\n1 2\n")),
+		// Only ImageMagick reads XPM: its policy must refuse it.
+		"xpm": writeFile(t, filepath.Join(dir, "xpm"), []byte("/* XPM */\nstatic char *x[] = {\"1 1 1 1\", \"a c #000000\", \"a\"};\n")),
 	}
 	for name, p := range files {
 		t.Run(name, func(t *testing.T) {
@@ -588,6 +622,9 @@ func TestLoadersBlocked(t *testing.T) {
 				t.Fatalf("libvips loaded %s: %+v", name, h)
 			}
 			t.Logf("refused: %v", err)
+			if name == "xpm" && !strings.Contains(err.Error(), "security policy") {
+				t.Errorf("xpm: %v, want ImageMagick's policy to refuse it", err)
+			}
 		})
 	}
 	for _, p := range pwned {
@@ -642,7 +679,7 @@ func TestPDFActions(t *testing.T) {
 
 func FuzzDetectSniff(f *testing.F) {
 	for _, name := range []string{"photo.jpg", "alpha.png", "anim.gif", "photo.webp", "photo.tif", "photo.heic",
-		"photo.avif", "shape.svg", "doc.pdf", "clip.mp4", "audio.m4a", "pipe.eps", "mvg.jpg"} {
+		"photo.avif", "shape.svg", "doc.pdf", "clip.mp4", "audio.m4a", "pipe.eps", "mvg.jpg", "layers.psd", "raw.dng"} {
 		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
 			f.Add(b[:min(len(b), sniffLen)])
 		}
@@ -701,3 +738,61 @@ func TestToolMemoryLimit(t *testing.T) {
 		t.Errorf("clip.mp4 after the failure: %v", err)
 	}
 }
+
+// tiffWith is a little-endian TIFF header and an IFD0 of the given
+// entries (tag, type, count, inline value), with ASCII values placed after.
+func tiffWith(entries [][4]uint32, ascii map[uint16]string) []byte {
+	var b bytes.Buffer
+	b.WriteString("II*\x00")
+	binary.Write(&b, binary.LittleEndian, uint32(8))
+	binary.Write(&b, binary.LittleEndian, uint16(len(entries)))
+	extra := 8 + 2 + 12*len(entries) + 4
+	var tail []byte
+	for _, e := range entries {
+		binary.Write(&b, binary.LittleEndian, uint16(e[0]))
+		binary.Write(&b, binary.LittleEndian, uint16(e[1]))
+		if s, ok := ascii[uint16(e[0])]; ok {
+			binary.Write(&b, binary.LittleEndian, uint32(len(s)+1))
+			binary.Write(&b, binary.LittleEndian, uint32(extra+len(tail)))
+			tail = append(append(tail, s...), 0)
+			continue
+		}
+		binary.Write(&b, binary.LittleEndian, e[2])
+		binary.Write(&b, binary.LittleEndian, e[3])
+	}
+	binary.Write(&b, binary.LittleEndian, uint32(0))
+	b.Write(tail)
+	return b.Bytes()
+}
+
+func TestDetectRAW(t *testing.T) {
+	nikon := map[uint16]string{271: "NIKON CORPORATION"}
+	scanner := map[uint16]string{271: "Nikon"}
+	tests := []struct {
+		name string
+		b    []byte
+		want Format
+	}{
+		{"dng", readTestdata(t, "raw.dng"), FormatRAW},
+		{"tiff", readTestdata(t, "photo.tif"), FormatTIFF},
+		{"nef: maker and sub-IFDs", tiffWith([][4]uint32{{271, 2, 0, 0}, {330, 4, 1, 100}}, nikon), FormatRAW},
+		{"tiff by a camera maker, no sub-IFDs", tiffWith([][4]uint32{{271, 2, 0, 0}}, nikon), FormatTIFF},
+		{"scanner tiff with sub-IFDs", tiffWith([][4]uint32{{271, 2, 0, 0}, {330, 4, 1, 100}}, scanner), FormatTIFF},
+		{"dng version tag", tiffWith([][4]uint32{{50706, 1, 4, 0x00000401}}, nil), FormatRAW},
+		{"cr2", append([]byte("II*\x00\x10\x00\x00\x00CR\x02\x00"), make0(64)...), FormatRAW},
+		{"orf", append([]byte("IIRO\x08\x00\x00\x00"), make0(64)...), FormatRAW},
+		{"rw2", append([]byte("IIU\x00\x08\x00\x00\x00"), make0(64)...), FormatRAW},
+		{"raf", []byte("FUJIFILMCCD-RAW 0201FF383501"), FormatRAW},
+		{"cr3", []byte("\x00\x00\x00\x18ftypcrx \x00\x00\x00\x01crx isom"), FormatRAW},
+		{"ifd0 out of reach", []byte("II*\x00\xff\xff\x00\x00"), FormatTIFF},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sniff(tc.b); got != tc.want {
+				t.Errorf("sniff = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func make0(n int) []byte { return make([]byte, n) }

@@ -6,6 +6,7 @@ import "C"
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -70,6 +71,9 @@ type Options struct {
 	// FFmpeg and FFprobe are the tool paths; default "ffmpeg" and "ffprobe"
 	// looked up in PATH.
 	FFmpeg, FFprobe string
+	// ExifTool extracts the previews embedded in camera RAW files; default
+	// "exiftool" looked up in PATH.
+	ExifTool string
 	// TempDir holds video frames while they are rendered; default os.TempDir().
 	TempDir string
 	// ToolMemory bounds the address space of each tool run on a file
@@ -115,6 +119,9 @@ func New(opts Options) (*Renderer, error) {
 	}
 	if opts.FFprobe == "" {
 		opts.FFprobe = "ffprobe"
+	}
+	if opts.ExifTool == "" {
+		opts.ExifTool = "exiftool"
 	}
 	if opts.TempDir == "" {
 		opts.TempDir = os.TempDir()
@@ -175,13 +182,20 @@ func (r *Renderer) Render(ctx context.Context, srcPath string, sizes []Size, out
 	if err != nil {
 		return Info{}, fmt.Errorf("media: render: %w", err)
 	}
-	if format.Video() {
+	switch {
+	case format.Video():
 		return Info{Format: format}, fmt.Errorf("media: render: %w: %s is a video (use RenderVideoFrame)", ErrUnsupported, format)
+	case format == FormatRAW:
+		return r.renderRAW(ctx, srcPath, sizes, out)
+	case format == FormatPSD && !psdOK:
+		return Info{Format: format}, fmt.Errorf("media: render: %w: PSD needs libvips' ImageMagick loader, which is missing or did not take Damask's policy", ErrUnsupported)
 	}
-	return r.renderImage(ctx, srcPath, format, sizes, out)
+	return r.renderImage(ctx, srcPath, format, 0, sizes, out)
 }
 
-func (r *Renderer) renderImage(ctx context.Context, path string, format Format, sizes []Size, out func(Size, io.Reader) error) (Info, error) {
+// renderImage renders a still image. orient, when not 0, is the EXIF
+// orientation to apply instead of the file's own.
+func (r *Renderer) renderImage(ctx context.Context, path string, format Format, orient int, sizes []Size, out func(Size, io.Reader) error) (Info, error) {
 	info := Info{Format: format}
 	if len(sizes) == 0 {
 		return info, errors.New("media: render: no sizes")
@@ -207,6 +221,7 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 		src = newBufferSource(b)
 	} else {
 		src = newPathSource(path)
+		src.orient = orient
 	}
 	defer src.free()
 
@@ -215,6 +230,9 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 		return info, fmt.Errorf("media: render: %w: %s header: %s", ErrCorrupt, format, err)
 	}
 	info.Width, info.Height, info.PageCount, info.HasAlpha = h.width, h.height, max(h.pages, 1), h.alpha
+	if format == FormatPSD {
+		info.PageCount = 1 // ImageMagick counts the layers after the composite
+	}
 	if h.orientation >= 5 && h.orientation <= 8 {
 		info.Width, info.Height = info.Height, info.Width
 	}
@@ -241,6 +259,8 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 func (r *Renderer) checkHeaderGo(path string, format Format) error {
 	var decode func(io.Reader) (image.Config, error)
 	switch format {
+	case FormatPSD:
+		decode = psdConfig
 	case FormatPNG:
 		decode = png.DecodeConfig
 	case FormatJPEG:
@@ -369,4 +389,21 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("media: render: %w: SVG larger than %d bytes", ErrTooManyPixels, limit)
 	}
 	return b, nil
+}
+
+// psdConfig reads a Photoshop header: signature, version, 6 reserved
+// bytes, channels, then height and width (big-endian 32-bit).
+func psdConfig(r io.Reader) (image.Config, error) {
+	var h [26]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return image.Config{}, fmt.Errorf("psd header: %w", err)
+	}
+	if string(h[:4]) != "8BPS" {
+		return image.Config{}, errors.New("psd header: no 8BPS signature")
+	}
+	height, width := binary.BigEndian.Uint32(h[14:]), binary.BigEndian.Uint32(h[18:])
+	if width == 0 || height == 0 || width > 300000 || height > 300000 {
+		return image.Config{}, fmt.Errorf("psd header: %dx%d", width, height)
+	}
+	return image.Config{Width: int(width), Height: int(height)}, nil
 }

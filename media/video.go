@@ -83,7 +83,7 @@ func (r *Renderer) RenderVideoFrame(ctx context.Context, srcPath string, sizes [
 			return info, err
 		}
 	}
-	fi, err := r.renderImage(ctx, frame, FormatPNG, sizes, out)
+	fi, err := r.renderImage(ctx, frame, FormatPNG, 0, sizes, out)
 	if err != nil {
 		return info, err
 	}
