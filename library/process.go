@@ -210,8 +210,8 @@ func (s *Service) renditions(ctx context.Context, path string, source damask.Blo
 		return media.Info{}, err
 	}
 	render := s.render.Render
-	if format.Video() {
-		render = s.render.RenderVideoFrame
+	if format.Video() || format.Audio() {
+		render = s.render.RenderVideoFrame // a frame, or a sound's waveform
 	}
 	return render(ctx, path, missing, func(size media.Size, r io.Reader) error {
 		return s.putRendition(ctx, source, size, r)

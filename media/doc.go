@@ -2,8 +2,8 @@
 // (64, 128, 256 px), a 1024 px preview and a 2048 px lightbox image, from
 // still images through libvips (cgo), from Photoshop files (the composite)
 // through libvips' ImageMagick loader, from camera RAW files through the
-// largest JPEG they embed (extracted by exiftool), and from videos through
-// ffmpeg.
+// largest JPEG they embed (extracted by exiftool), and from videos (a
+// frame) and sounds (a waveform) through ffmpeg.
 //
 // Every file is treated as hostile. The choices that follow from that:
 //

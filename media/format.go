@@ -28,9 +28,15 @@ const (
 	FormatMP4     Format = "mp4" // ISO base media: MP4, MOV, M4V, 3GP
 	FormatMKV     Format = "matroska"
 	FormatAVI     Format = "avi"
-	FormatPSD     Format = "psd" // Photoshop: the composite, through ImageMagick
-	FormatRAW     Format = "raw" // camera RAW: the embedded preview, through exiftool
+	FormatPSD     Format = "psd"   // Photoshop: the composite, through ImageMagick
+	FormatRAW     Format = "raw"   // camera RAW: the embedded preview, through exiftool
+	FormatAudio   Format = "audio" // MP3, FLAC, WAV, Ogg, AIFF: a waveform, through ffmpeg
 )
+
+// Audio tells whether f is a sound, rendered as a waveform by
+// RenderVideoFrame. Sound in an MP4 container (M4A) is FormatMP4, found to
+// be sound by ffprobe.
+func (f Format) Audio() bool { return f == FormatAudio }
 
 // Video tells whether f is rendered with RenderVideoFrame.
 func (f Format) Video() bool {
@@ -98,6 +104,11 @@ func sniff(b []byte) Format {
 		return FormatMP4 // QuickTime without ftyp
 	case isSVG(b):
 		return FormatSVG
+	case bytes.HasPrefix(b, []byte("ID3")), bytes.HasPrefix(b, []byte("fLaC")), bytes.HasPrefix(b, []byte("OggS")),
+		len(b) >= 12 && bytes.HasPrefix(b, []byte("RIFF")) && string(b[8:12]) == "WAVE",
+		len(b) >= 12 && bytes.HasPrefix(b, []byte("FORM")) && (string(b[8:12]) == "AIFF" || string(b[8:12]) == "AIFC"),
+		len(b) >= 4 && b[0] == 0xFF && b[1]&0xE0 == 0xE0 && b[1]&0x06 != 0 && b[2]&0xF0 != 0xF0: // MPEG audio frame
+		return FormatAudio
 	}
 	return FormatUnknown
 }

@@ -355,8 +355,17 @@ func TestRenderBadInput(t *testing.T) {
 		{name: "video given to Render", want: ErrUnsupported, reason: "video", make: func(t *testing.T, dir string) string {
 			return testdata(t, "clip.mp4")
 		}},
-		{name: "audio m4a", want: ErrUnsupported, video: true, reason: "no video stream", make: func(t *testing.T, dir string) string {
-			return testdata(t, "audio.m4a")
+		{name: "mp4 with neither video nor audio", want: ErrUnsupported, video: true, reason: "no video or audio stream",
+			make: func(t *testing.T, dir string) string {
+				srt := writeFile(t, filepath.Join(dir, "s.srt"), []byte("1\n00:00:00,000 --> 00:00:01,000\nhello\n"))
+				p := filepath.Join(dir, "subs.mp4")
+				if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-i", srt, "-c:s", "mov_text", p).CombinedOutput(); err != nil {
+					t.Fatalf("ffmpeg: %v %s", err, out)
+				}
+				return p
+			}},
+		{name: "truncated mp3", want: ErrCorrupt, video: true, make: func(t *testing.T, dir string) string {
+			return writeFile(t, filepath.Join(dir, "t.mp3"), []byte("ID3\x04\x00\x00\x00\x00\x00\x10garbage"))
 		}},
 		{name: "image given to RenderVideoFrame", want: ErrUnsupported, video: true, make: func(t *testing.T, dir string) string {
 			return testdata(t, "photo.jpg")
@@ -796,3 +805,47 @@ func TestDetectRAW(t *testing.T) {
 }
 
 func make0(n int) []byte { return make([]byte, n) }
+
+// TestRenderWaveform: sound, alone in its container or in an MP4, is
+// drawn as a waveform, with its duration and no picture size.
+func TestRenderWaveform(t *testing.T) {
+	r := newRenderer(t, Options{})
+	dir := t.TempDir()
+	mp3 := filepath.Join(dir, "tone.mp3")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=220:duration=2",
+		"-c:a", "libmp3lame", mp3).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v %s", err, out)
+	}
+	tests := []struct {
+		file   string
+		format Format
+		d      time.Duration
+	}{
+		{testdata(t, "audio.m4a"), FormatMP4, time.Second},
+		{mp3, FormatAudio, 2 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			var got []rendition
+			info, err := r.RenderVideoFrame(context.Background(), tc.file, []Size{Thumb256, Preview}, collect(t, &got))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Format != tc.format || info.Width != 0 || info.Height != 0 {
+				t.Errorf("Info = %+v, want format %s and no size", info, tc.format)
+			}
+			if d := info.Duration - tc.d; d < -100*time.Millisecond || d > 100*time.Millisecond {
+				t.Errorf("duration %v, want about %v", info.Duration, tc.d)
+			}
+			if len(got) != 2 {
+				t.Fatalf("%d renditions", len(got))
+			}
+			for _, g := range got {
+				checkDims(t, g, WaveformWidth, WaveformHeight)
+			}
+			// White around the wave, the wave through the middle.
+			checkPixel(t, got, 0.5, 0.02, "white", "above the wave")
+			checkPixel(t, got, 0.5, 0.5, "dark", "the wave")
+		})
+	}
+}

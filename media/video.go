@@ -23,7 +23,7 @@ import (
 // lavfi, tee... which open further files by name).
 var ffInputGuard = []string{
 	"-protocol_whitelist", "file",
-	"-format_whitelist", "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi",
+	"-format_whitelist", "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mp3,flac,wav,ogg,aiff",
 }
 
 // maxToolOutput bounds what is kept of a tool's stdout and stderr.
@@ -31,12 +31,17 @@ const maxToolOutput = 1 << 20
 
 // RenderVideoFrame makes the renditions of the video at srcPath from one
 // frame taken at 10% of its duration, and passes them to out as Render does.
+// An audio file, or a container with sound and no picture (M4A), gets its
+// waveform instead (ffmpeg's showwavespic, WaveformWidth x WaveformHeight,
+// dark on white); its Info has the duration and no width or height, which
+// are the sound's, not the picture's.
 // ffprobe and ffmpeg run as child processes (no shell, the input given as a
 // file: path, one thread, local files only), killed when the timeout ends.
 //
-// Errors: ErrEmpty, ErrUnsupported (not a video container this package
-// knows, or no video stream), ErrCorrupt (ffprobe or ffmpeg failed, or no
-// frame came out), context.DeadlineExceeded, ErrClosed, each wrapped.
+// Errors: ErrEmpty, ErrUnsupported (not a container this package knows,
+// or neither video nor audio stream), ErrCorrupt (ffprobe or ffmpeg
+// failed, or no frame came out), ErrLimit, context.DeadlineExceeded,
+// ErrClosed, each wrapped.
 func (r *Renderer) RenderVideoFrame(ctx context.Context, srcPath string, sizes []Size, out func(size Size, jpeg io.Reader) error) (Info, error) {
 	ctx, release, err := r.acquire(ctx)
 	if err != nil {
@@ -47,7 +52,7 @@ func (r *Renderer) RenderVideoFrame(ctx context.Context, srcPath string, sizes [
 	if err != nil {
 		return Info{}, fmt.Errorf("media: video frame: %w", err)
 	}
-	if !format.Video() {
+	if !format.Video() && !format.Audio() {
 		return Info{Format: format}, fmt.Errorf("media: video frame: %w: %s is not a video", ErrUnsupported, format)
 	}
 	abs, err := filepath.Abs(srcPath)
@@ -60,6 +65,9 @@ func (r *Renderer) RenderVideoFrame(ctx context.Context, srcPath string, sizes [
 	probe, err := r.probe(ctx, input)
 	if err != nil {
 		return Info{Format: format}, err
+	}
+	if probe.audioOnly {
+		return r.renderWaveform(ctx, input, format, probe.duration, sizes, out)
 	}
 	info := Info{Format: format, Width: probe.width, Height: probe.height, PageCount: 1, Duration: probe.duration}
 	if int64(probe.width)*int64(probe.height) > r.opts.MaxPixels {
@@ -92,6 +100,43 @@ func (r *Renderer) RenderVideoFrame(ctx context.Context, srcPath string, sizes [
 	return info, nil
 }
 
+// The waveform image of a sound: wide, as waveforms are drawn, and large
+// enough for the 2048 px lightbox.
+const (
+	WaveformWidth  = 2048
+	WaveformHeight = 1024
+	waveformColor  = "0x203050"
+)
+
+// renderWaveform draws the sound of input (all channels mixed to one) with
+// ffmpeg's showwavespic, on transparency that the rendering flattens on
+// white, and renders it as a PNG.
+func (r *Renderer) renderWaveform(ctx context.Context, input string, format Format, d time.Duration, sizes []Size, out func(Size, io.Reader) error) (Info, error) {
+	info := Info{Format: format, PageCount: 1, Duration: d}
+	dir, err := os.MkdirTemp(r.opts.TempDir, "damask-wave-")
+	if err != nil {
+		return info, fmt.Errorf("media: waveform: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	pic := filepath.Join(dir, "wave.png")
+	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1", "-filter_threads", "1"}
+	args = append(args, ffInputGuard...)
+	args = append(args, "-i", input,
+		"-filter_complex", fmt.Sprintf("[0:a:0]aformat=channel_layouts=mono,showwavespic=s=%dx%d:colors=%s:split_channels=0:scale=sqrt[w]",
+			WaveformWidth, WaveformHeight, waveformColor),
+		"-map", "[w]", "-frames:v", "1", "-c:v", "png", "-f", "image2", "-update", "1", "-y", pic)
+	if _, err := r.run(ctx, r.opts.FFmpeg, args); err != nil {
+		return info, fmt.Errorf("media: waveform: ffmpeg: %w", err)
+	}
+	if fi, err := os.Stat(pic); err != nil || fi.Size() == 0 {
+		return info, fmt.Errorf("media: waveform: %w: ffmpeg drew no waveform", ErrCorrupt)
+	}
+	if _, err := r.renderImage(ctx, pic, FormatPNG, 0, sizes, out); err != nil {
+		return info, err
+	}
+	return info, nil
+}
+
 // extractFrame writes one PNG frame, seeking (before -i: fast, to the
 // keyframe then decoding forward) to at.
 func (r *Renderer) extractFrame(ctx context.Context, input string, at time.Duration, frame string) error {
@@ -112,6 +157,7 @@ func (r *Renderer) extractFrame(ctx context.Context, input string, at time.Durat
 type probeResult struct {
 	width, height int
 	duration      time.Duration
+	audioOnly     bool // no video stream but an audio one
 }
 
 func (r *Renderer) probe(ctx context.Context, input string) (probeResult, error) {
@@ -149,7 +195,12 @@ func (r *Renderer) probe(ctx context.Context, input string) (probeResult, error)
 		}
 	}
 	if !found {
-		return probeResult{}, fmt.Errorf("media: video frame: %w: no video stream", ErrUnsupported)
+		for _, s := range doc.Streams {
+			res.audioOnly = res.audioOnly || s.CodecType == "audio"
+		}
+		if !res.audioOnly {
+			return probeResult{}, fmt.Errorf("media: video frame: %w: no video or audio stream", ErrUnsupported)
+		}
 	}
 	if d, ok := seconds(doc.Format.Duration); ok {
 		res.duration = d
