@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"io"
 	"os"
@@ -189,12 +190,12 @@ func keywordTags(keywords []string) []string {
 }
 
 // renditions makes the renditions of the file at path that the store
-// lacks, all from one decode, and stores each as a blob. When every one
+// lacks, JPEG and WebP, all from one decode, and stores each as a blob. When every one
 // exists (the same bytes were processed before) nothing is decoded and the
 // Info is zero.
 func (s *Service) renditions(ctx context.Context, path string, source damask.BlobRef) (media.Info, error) {
 	var missing []media.Size
-	for _, size := range media.Sizes() {
+	for _, size := range append(media.Sizes(), media.WebPSizes()...) {
 		_, err := s.store.Rendition(ctx, source, size.Name)
 		if errors.Is(err, damask.ErrNotFound) {
 			missing = append(missing, size)
@@ -223,7 +224,13 @@ func (s *Service) putRendition(ctx context.Context, source damask.BlobRef, size 
 	if _, err := buf.ReadFrom(r); err != nil {
 		return fmt.Errorf("rendition %s: %w", size.Name, err)
 	}
-	cfg, err := jpeg.DecodeConfig(bytes.NewReader(buf.Bytes()))
+	var cfg image.Config
+	var err error
+	if size.WebP {
+		cfg.Width, cfg.Height, err = media.WebPDimensions(buf.Bytes())
+	} else {
+		cfg, err = jpeg.DecodeConfig(bytes.NewReader(buf.Bytes()))
+	}
 	if err != nil {
 		return fmt.Errorf("rendition %s: %w", size.Name, err)
 	}

@@ -154,7 +154,7 @@ func TestProcessSurvivesRestart(t *testing.T) {
 		}
 	}
 	for _, a := range assets {
-		for _, size := range media.Sizes() {
+		for _, size := range append(media.Sizes(), media.WebPSizes()...) {
 			if _, err := db.Rendition(ctx, a.Blob, size.Name); err != nil {
 				t.Errorf("%s: rendition %s: %v", a.Filename, size.Name, err)
 			}

@@ -45,9 +45,14 @@ func collect(t *testing.T, got *[]rendition) func(Size, io.Reader) error {
 		if err != nil {
 			return err
 		}
-		cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+		var cfg image.Config
+		if s.WebP {
+			cfg.Width, cfg.Height, err = WebPDimensions(b)
+		} else {
+			cfg, err = jpeg.DecodeConfig(bytes.NewReader(b))
+		}
 		if err != nil {
-			t.Errorf("%s: not a valid JPEG: %v", s.Name, err)
+			t.Errorf("%s: not a valid %s: %v", s.Name, s.ContentType(), err)
 		}
 		*got = append(*got, rendition{size: s, data: b, cfg: cfg})
 		return nil
@@ -605,6 +610,18 @@ func TestSizes(t *testing.T) {
 	if Sizes()[0].Px == 1 {
 		t.Error("Sizes returned the table itself")
 	}
+	for i, w := range WebPSizes() {
+		j := Sizes()[i]
+		if !w.WebP || w.Px != j.Px || j.AsWebP() != w || w.AsWebP() != w || w.ContentType() != "image/webp" {
+			t.Errorf("WebP twin of %v: %v", j, w)
+		}
+		if got, ok := SizeByName(w.Name); !ok || got != w {
+			t.Errorf("SizeByName(%q) = %v, %v", w.Name, got, ok)
+		}
+		if got, _ := SizeByPx(w.Px); got.WebP {
+			t.Errorf("SizeByPx(%d) = %v, want the JPEG size", w.Px, got)
+		}
+	}
 }
 
 // TestLoadersBlocked opens hostile and untrusted-format files with libvips
@@ -846,6 +863,36 @@ func TestRenderWaveform(t *testing.T) {
 			// White around the wave, the wave through the middle.
 			checkPixel(t, got, 0.5, 0.02, "white", "above the wave")
 			checkPixel(t, got, 0.5, 0.5, "dark", "the wave")
+		})
+	}
+}
+
+// TestRenderWebP: WebP twins come from the same decode as the JPEGs, each
+// right after its JPEG, with the same dimensions.
+func TestRenderWebP(t *testing.T) {
+	r := newRenderer(t, Options{})
+	for _, file := range []string{"photo.jpg", "alpha.png", "rotated6.jpg"} {
+		t.Run(file, func(t *testing.T) {
+			var got []rendition
+			sizes := append(WebPSizes(), Sizes()...)
+			if _, err := r.Render(context.Background(), testdata(t, file), sizes, collect(t, &got)); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(sizes) {
+				t.Fatalf("%d renditions, want %d", len(got), len(sizes))
+			}
+			for i := 0; i < len(got); i += 2 {
+				j, w := got[i], got[i+1]
+				if j.size.WebP || !w.size.WebP || j.size.Px != w.size.Px {
+					t.Fatalf("renditions %d, %d: %s, %s; want a JPEG then its WebP twin", i, i+1, j.size.Name, w.size.Name)
+				}
+				if !bytes.HasPrefix(w.data, []byte("RIFF")) {
+					t.Errorf("%s: not a RIFF file", w.size.Name)
+				}
+				if j.cfg.Width != w.cfg.Width || j.cfg.Height != w.cfg.Height {
+					t.Errorf("%s %dx%d, %s %dx%d", j.size.Name, j.cfg.Width, j.cfg.Height, w.size.Name, w.cfg.Width, w.cfg.Height)
+				}
+			}
 		})
 	}
 }

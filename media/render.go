@@ -51,8 +51,11 @@ var (
 const (
 	DefaultMaxPixels = 100_000_000
 	DefaultTimeout   = 60 * time.Second
-	// JPEGQuality is used for every rendition.
+	// JPEGQuality is used for every JPEG rendition.
 	JPEGQuality = 82
+	// WebPQuality is used for every WebP rendition: about JPEG's 82 by
+	// eye, in two thirds of the bytes or less.
+	WebPQuality = 75
 	// maxSVGBytes bounds the SVG read into memory.
 	maxSVGBytes = 16 << 20
 )
@@ -163,8 +166,10 @@ func (r *Renderer) acquire(ctx context.Context) (context.Context, func(), error)
 }
 
 // Render makes the renditions of the still image at srcPath for each of
-// sizes, from one decode, and passes each to out as a JPEG (longest side
-// = size.Px, never upscaled, upright, sRGB, no metadata), largest first. If
+// sizes, from one decode, and passes each to out as a JPEG, or a WebP for
+// a WebP size (longest side = size.Px, never upscaled, upright, sRGB, no
+// metadata), largest first, a size's JPEG before its WebP twin, which
+// shares its resize. If
 // out returns an error, Render stops and returns it. The reader is valid
 // only during the call to out.
 //
@@ -244,7 +249,19 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 	}
 
 	order := slices.Clone(sizes)
-	slices.SortStableFunc(order, func(a, b Size) int { return b.Px - a.Px })
+	// Sizes of one length share their resize: kept in a run, JPEG first.
+	slices.SortStableFunc(order, func(a, b Size) int {
+		if a.Px != b.Px {
+			return b.Px - a.Px
+		}
+		switch {
+		case a.WebP == b.WebP:
+			return 0
+		case b.WebP:
+			return -1
+		}
+		return 1
+	})
 	if err := render(ctx, src, order, out); err != nil {
 		return info, err
 	}
@@ -321,7 +338,7 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 	defer func() { unref(cur) }()
 
 	for i, size := range order {
-		if i > 0 {
+		if i > 0 && size.Px != order[i-1].Px {
 			lazy, err := thumbImage(cur, size.Px)
 			if err != nil {
 				return fmt.Errorf("media: render %s: %s", size.Name, err)
@@ -337,7 +354,11 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("media: render %s: %w", size.Name, err)
 		}
-		b, err := encodeJPEG(cur, JPEGQuality)
+		encode, quality := encodeJPEG, JPEGQuality
+		if size.WebP {
+			encode, quality = encodeWebP, WebPQuality
+		}
+		b, err := encode(cur, quality)
 		if err != nil {
 			return fmt.Errorf("media: render %s: encode: %s", size.Name, err)
 		}
