@@ -55,7 +55,9 @@
 //
 // All renditions of a file come from one decode: libvips shrinks on load to
 // the largest size asked for (JPEG decodes at 1/2 to 1/8 scale; PDF and SVG
-// rasterise at scale), and each smaller size is made from the previous one.
+// rasterise at scale), and every size is made from that decoded image,
+// smallest first, so that a thumbnail is ready before the lightbox size is
+// encoded.
 //
 // The binding to libvips is a thin cgo layer of our own (vips.go) rather
 // than govips: govips has no call for vips_block_untrusted_set or

@@ -140,8 +140,8 @@ func TestRender(t *testing.T) {
 				t.Fatalf("got %d renditions, want %d", len(got), len(Sizes()))
 			}
 			for i, g := range got {
-				if i > 0 && g.size.Px > got[i-1].size.Px {
-					t.Errorf("renditions not largest first: %s after %s", g.size.Name, got[i-1].size.Name)
+				if i > 0 && g.size.Px < got[i-1].size.Px {
+					t.Errorf("renditions not smallest first: %s after %s", g.size.Name, got[i-1].size.Name)
 				}
 				checkDims(t, g, tc.w, tc.h)
 				for _, marker := range []string{"Exif\x00", "ICC_PROFILE", "http://ns.adobe.com/xap"} {
@@ -532,8 +532,8 @@ func TestRenderVideoFrame(t *testing.T) {
 	for _, g := range got {
 		checkDims(t, g, 320, 240)
 	}
-	if got[0].size != Preview || got[2].size != Thumb64 {
-		t.Errorf("order %v %v %v, want largest first", got[0].size, got[1].size, got[2].size)
+	if got[0].size != Thumb64 || got[2].size != Preview {
+		t.Errorf("order %v %v %v, want smallest first", got[0].size, got[1].size, got[2].size)
 	}
 }
 

@@ -168,8 +168,9 @@ func (r *Renderer) acquire(ctx context.Context) (context.Context, func(), error)
 // Render makes the renditions of the still image at srcPath for each of
 // sizes, from one decode, and passes each to out as a JPEG, or a WebP for
 // a WebP size (longest side = size.Px, never upscaled, upright, sRGB, no
-// metadata), largest first, a size's JPEG before its WebP twin, which
-// shares its resize. If
+// metadata), smallest first (so that thumbnails can be stored and served
+// before the large sizes are encoded), a size's JPEG before its WebP twin,
+// which shares its resize. If
 // out returns an error, Render stops and returns it. The reader is valid
 // only during the call to out.
 //
@@ -249,10 +250,11 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 	}
 
 	order := slices.Clone(sizes)
-	// Sizes of one length share their resize: kept in a run, JPEG first.
+	// Smallest first; sizes of one length share their resize: kept in a
+	// run, JPEG first.
 	slices.SortStableFunc(order, func(a, b Size) int {
 		if a.Px != b.Px {
-			return b.Px - a.Px
+			return a.Px - b.Px
 		}
 		switch {
 		case a.WebP == b.WebP:
@@ -306,8 +308,9 @@ func (r *Renderer) checkHeaderGo(path string, format Format) error {
 	return nil
 }
 
-// render decodes once, shrinking on load to the largest size, then makes each
-// smaller size from the previous (already decoded) rendition.
+// render decodes once, shrinking on load to the largest size, then makes
+// every size, smallest first, from that one decoded image: the thumbnails
+// are out (and can be served) before the large sizes are encoded.
 func render(ctx context.Context, src *source, order []Size, out func(Size, io.Reader) error) error {
 	// killer sets libvips' kill flag on the image being computed when ctx
 	// ends, so a long decode stops at the next tile instead of running on.
@@ -315,7 +318,8 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 	stop := context.AfterFunc(ctx, k.fire)
 	defer stop()
 
-	lazy, err := src.thumbnail(order[0].Px)
+	largest := order[len(order)-1].Px
+	lazy, err := src.thumbnail(largest)
 	if err != nil {
 		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
 	}
@@ -325,30 +329,41 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
 	}
 	k.watch(flat)
-	cur, err := materialise(flat)
+	base, err := materialise(flat)
 	k.watch(nil)
 	unref(flat)
 	if err := ctx.Err(); err != nil {
-		unref(cur)
+		unref(base)
 		return fmt.Errorf("media: render: decode: %w", err)
 	}
 	if err != nil {
 		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
 	}
-	defer func() { unref(cur) }()
+	defer unref(base)
 
-	for i, size := range order {
-		if i > 0 && size.Px != order[i-1].Px {
-			lazy, err := thumbImage(cur, size.Px)
-			if err != nil {
-				return fmt.Errorf("media: render %s: %s", size.Name, err)
-			}
-			next, err := materialise(lazy)
-			unref(lazy)
-			if err != nil {
-				return fmt.Errorf("media: render %s: %s", size.Name, err)
-			}
+	var cur *C.VipsImage // the current size's image; base for the largest
+	defer func() {
+		if cur != base {
 			unref(cur)
+		}
+	}()
+	for i, size := range order {
+		if i == 0 || size.Px != order[i-1].Px {
+			next := base
+			if size.Px != largest {
+				lazy, err := thumbImage(base, size.Px)
+				if err != nil {
+					return fmt.Errorf("media: render %s: %s", size.Name, err)
+				}
+				next, err = materialise(lazy)
+				unref(lazy)
+				if err != nil {
+					return fmt.Errorf("media: render %s: %s", size.Name, err)
+				}
+			}
+			if cur != base {
+				unref(cur)
+			}
 			cur = next
 		}
 		if err := ctx.Err(); err != nil {
