@@ -118,7 +118,8 @@ func exifToolVersion(ctx context.Context, path string) (float64, error) {
 }
 
 // Read returns exiftool's JSON object for the file at path, with -n
-// (numbers, not prose) and -G1 (keys as "Group:Tag", e.g. "IFD0:Make").
+// (numbers, not prose), -G1 (keys as "Group:Tag", e.g. "IFD0:Make") and
+// no composite tags (-e; see LensID).
 // The object is bounded: strings cut to MaxField bytes, lists to MaxList
 // elements, the whole to about MaxRaw bytes; "SourceFile" (a server path)
 // is removed. A file exiftool cannot read gives an error with exiftool's
@@ -129,6 +130,37 @@ func (e *ExifTool) Read(ctx context.Context, path string) (map[string]any, error
 	if err != nil {
 		return nil, err
 	}
+	return e.read(ctx, abs, []string{
+		"-json", "-n", "-G1",
+		// No composite tags: working them out is half of exiftool's time
+		// per file. The few the mapping needs are worked out from their
+		// parts (imageSize, gps, takenAt), and the lens name by LensID.
+		"-e",
+		"-charset", "filename=utf8",
+		"-api", "LargeFileSupport=1",
+		"-x", "System:all", // file system facts: paths, owners, times of our copy
+		abs,
+	})
+}
+
+// LensID asks exiftool for the LensID composite alone, as a name: for
+// the cameras that give their lens as a maker's number (Canon LensType,
+// Nikon LensIDNumber...) and no LensModel. "" when there is none.
+func (e *ExifTool) LensID(ctx context.Context, path string) (string, error) {
+	abs, err := safePath(path)
+	if err != nil {
+		return "", err
+	}
+	raw, err := e.read(ctx, abs, []string{"-json", "-G1", "-charset", "filename=utf8", "-api", "LargeFileSupport=1", "-Composite:LensID", abs})
+	if err != nil {
+		return "", err
+	}
+	return str(raw, "Composite:LensID"), nil
+}
+
+// read sends one request for the file abs and bounds the answer.
+func (e *ExifTool) read(ctx context.Context, abs string, args []string) (map[string]any, error) {
+	var err error
 	var p *exifProc
 	select {
 	case p = <-e.procs:
@@ -152,13 +184,7 @@ func (e *ExifTool) Read(ctx context.Context, path string) (map[string]any, error
 			return nil, err
 		}
 	}
-	out, stderr, err := p.exchange(ctx, e.cfg.Timeout, e.cfg.MaxOutput, []string{
-		"-json", "-n", "-G1",
-		"-charset", "filename=utf8",
-		"-api", "LargeFileSupport=1",
-		"-x", "System:all", // file system facts: paths, owners, times of our copy
-		abs,
-	})
+	out, stderr, err := p.exchange(ctx, e.cfg.Timeout, e.cfg.MaxOutput, args)
 	if err != nil {
 		p.kill()
 		e.procs <- nil
