@@ -406,6 +406,9 @@ func TestRenderBadInput(t *testing.T) {
 				t.Errorf("err = %v, want the reason to mention %q", err, tc.reason)
 			}
 			t.Logf("%v in %v", err, took)
+			if strings.Contains(err.Error(), path) && filepath.IsAbs(path) {
+				t.Errorf("err = %v: names the file's path", err)
+			}
 			if tc.maxTime > 0 && took > tc.maxTime {
 				t.Errorf("took %v, want under %v", took, tc.maxTime)
 			}

@@ -120,3 +120,25 @@ func isTIFF(path string) bool {
 	s := string(b[:])
 	return s == "II*\x00" || s == "MM\x00*"
 }
+
+// redactPath keeps the server's folders out of an error whose text users
+// see as a processing reason: tools and decoders name the file they read
+// (exiftool's "File format error - /srv/...", ImageMagick's "`/srv/...'").
+func redactPath(err error, path string) error {
+	if err == nil {
+		return nil
+	}
+	if abs, aerr := filepath.Abs(path); aerr == nil {
+		err = redact{err, abs, "the file"}
+	}
+	return redact{err, path, "the file"}
+}
+
+// redact is err with every old in its message replaced by new.
+type redact struct {
+	err      error
+	old, new string
+}
+
+func (e redact) Error() string { return strings.ReplaceAll(e.err.Error(), e.old, e.new) }
+func (e redact) Unwrap() error { return e.err }

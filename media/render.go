@@ -178,7 +178,8 @@ func (r *Renderer) acquire(ctx context.Context) (context.Context, func(), error)
 // header before any decoding. Errors: ErrEmpty, ErrUnsupported (including
 // videos: use RenderVideoFrame), ErrTooManyPixels, ErrCorrupt,
 // context.DeadlineExceeded on timeout, ErrClosed, each wrapped with a reason.
-func (r *Renderer) Render(ctx context.Context, srcPath string, sizes []Size, out func(size Size, jpeg io.Reader) error) (Info, error) {
+func (r *Renderer) Render(ctx context.Context, srcPath string, sizes []Size, out func(size Size, jpeg io.Reader) error) (_ Info, err error) {
+	defer func() { err = redactPath(err, srcPath) }()
 	ctx, release, err := r.acquire(ctx)
 	if err != nil {
 		return Info{}, err

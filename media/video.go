@@ -42,7 +42,8 @@ const maxToolOutput = 1 << 20
 // or neither video nor audio stream), ErrCorrupt (ffprobe or ffmpeg
 // failed, or no frame came out), ErrLimit, context.DeadlineExceeded,
 // ErrClosed, each wrapped.
-func (r *Renderer) RenderVideoFrame(ctx context.Context, srcPath string, sizes []Size, out func(size Size, jpeg io.Reader) error) (Info, error) {
+func (r *Renderer) RenderVideoFrame(ctx context.Context, srcPath string, sizes []Size, out func(size Size, jpeg io.Reader) error) (_ Info, err error) {
+	defer func() { err = redactPath(err, srcPath) }()
 	ctx, release, err := r.acquire(ctx)
 	if err != nil {
 		return Info{}, err

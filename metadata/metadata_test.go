@@ -281,6 +281,17 @@ exec %[1]q "$@"`, real, flag))
 		t.Fatal(err)
 	}
 	defer et.Close()
+	// The first process is the hung one only once it has left its flag: on
+	// a busy machine the shell can take longer than the timeout to start,
+	// and killed before that it would leave the hang to the second.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(flag); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the fake exiftool never started")
+		}
+	}
 	start := time.Now()
 	_, err = et.Read(context.Background(), "testdata/photo.jpg")
 	if !errors.Is(err, ErrTimeout) {
