@@ -315,12 +315,9 @@ func (s *Service) open(ctx context.Context, a *damask.Asset, n int) (*Download, 
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.blobs.Open(ctx, v.Blob)
+	body, err := s.openVerified(ctx, v.Blob, v.Size, fmt.Sprintf("asset %d version %d", a.ID, n))
 	if err != nil {
-		// A record without its bytes breaks a promise: say so loudly.
-		s.log.Error("stored file missing", "asset", a.ID, "version", n, "blob", v.Blob.String(), "err", err)
-		return nil, &damask.Error{Code: damask.EINTERNAL, Message: "Stored file missing",
-			Err: fmt.Errorf("open blob %s of asset %d version %d: %w", v.Blob, a.ID, n, err)}
+		return nil, err
 	}
 	return &Download{Asset: a, Version: v, Body: body}, nil
 }

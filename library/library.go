@@ -78,6 +78,7 @@ type Service struct {
 	render   *media.Renderer
 	extract  *metadata.Extractor
 	onQueued func()
+	verified verified // files whose bytes were checked lately
 }
 
 // New returns a service over the given stores.

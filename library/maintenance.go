@@ -2,10 +2,7 @@ package library
 
 import (
 	"context"
-	"crypto/sha256"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"damask"
@@ -41,6 +38,12 @@ func (s *Service) EmptyTrash(ctx context.Context, account string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("account %s: %w", account, err)
 	}
+	return s.emptyTrash(ctx, operator(a))
+}
+
+// emptyTrash purges the trash of the caller's account.
+func (s *Service) emptyTrash(ctx context.Context, c Caller) (int, error) {
+	a := c.Account
 	n := 0
 	for {
 		as, _, err := s.store.Assets(ctx, damask.AssetFilter{AccountID: a.ID, Trash: true, Page: damask.Page{Number: 1, Size: 100}})
@@ -49,7 +52,7 @@ func (s *Service) EmptyTrash(ctx context.Context, account string) (int, error) {
 		}
 		if len(as) == 0 {
 			if n > 0 {
-				s.record(ctx, operator(a), damask.AuditTrashEmptied, "account "+a.Name, fmt.Sprintf("%d assets", n))
+				s.record(ctx, c, damask.AuditTrashEmptied, "account "+a.Name, fmt.Sprintf("%d assets", n))
 			}
 			return n, nil
 		}
@@ -148,15 +151,9 @@ func (s *Service) verify(ctx context.Context, ref damask.BlobRef, size int64) st
 		return fmt.Sprintf("unreadable: %v", err)
 	}
 	defer r.Close()
-	h := sha256.New()
-	got, err := io.Copy(h, r)
-	switch {
-	case err != nil && !errors.Is(err, io.EOF):
+	reason, err := checkBytes(r, ref, size)
+	if err != nil {
 		return fmt.Sprintf("unreadable: %v", err)
-	case size >= 0 && got != size:
-		return fmt.Sprintf("size %d, recorded %d", got, size)
-	case damask.BlobRef(h.Sum(nil)) != ref:
-		return "content does not match its SHA-256"
 	}
-	return ""
+	return reason
 }

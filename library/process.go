@@ -304,9 +304,9 @@ func (s *Service) Rendition(ctx context.Context, c Caller, id int64, size media.
 	if err != nil {
 		return nil, fmt.Errorf("rendition %s of asset %d: %w", size.Name, id, err)
 	}
-	body, err := s.blobs.Open(ctx, r.Blob)
+	body, err := s.openVerified(ctx, r.Blob, -1, fmt.Sprintf("%s of asset %d", size.Name, id))
 	if err != nil {
-		return nil, fmt.Errorf("open rendition %s of asset %d: %w", size.Name, id, err)
+		return nil, err
 	}
 	return &RenditionFile{Asset: a, Rendition: r, Body: body}, nil
 }

@@ -31,6 +31,25 @@ if [ "${1:-}" = bench ]; then
 	apt_install nginx-light
 fi
 
+# PostgreSQL, for the tests of package postgres: they use the server at
+# 127.0.0.1:5432 as user postgres, or the one DAMASK_TEST_POSTGRES names.
+# A server that answers is left alone. Otherwise Debian's is installed, told
+# to trust the user postgres connecting from this machine, and started.
+if [ -z "${DAMASK_TEST_POSTGRES:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+	apt_install postgresql
+	pgver=$(ls /etc/postgresql | sort -V | tail -n1)
+	hba=/etc/postgresql/$pgver/main/pg_hba.conf
+	if ! $SUDO grep -q '^# damask: tests' "$hba"; then
+		# The first line that matches a connection decides: ours go first.
+		$SUDO sed -i '1i # damask: tests connect as postgres from this machine\nhost all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' "$hba"
+	fi
+	$SUDO pg_ctlcluster "$pgver" main start 2>/dev/null || $SUDO pg_ctlcluster "$pgver" main reload
+	echo "setup: PostgreSQL $pgver runs on 127.0.0.1:5432 for the tests"
+fi
+
+# The web interface's browser tests drive Debian's chromium (headless).
+apt_install chromium
+
 # Go: any Go 1.21 or newer fetches the 1.26 toolchain that go.mod asks for
 # by itself (GOTOOLCHAIN=auto). Debian 12 ships only Go 1.19, which cannot,
 # so then its go command fetches the toolchain as a module from the Go

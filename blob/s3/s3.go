@@ -45,6 +45,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -249,7 +250,8 @@ func (s *Store) Open(ctx context.Context, ref damask.BlobRef) (io.ReadSeekCloser
 		}
 		return nil, s.fail(ctx, "open blob "+ref.String(), err)
 	}
-	return &reader{s: s, ctx: ctx, ref: ref, size: info.Size, body: body}, nil
+	return &reader{s: s, ctx: ctx, ref: ref, size: info.Size, body: body,
+		version: info.ETag + "@" + strconv.FormatInt(info.LastModified.UnixNano(), 10)}, nil
 }
 
 // Stat describes the file named ref.

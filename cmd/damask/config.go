@@ -17,6 +17,7 @@ import (
 	"damask/blob/disk"
 	"damask/blob/s3"
 	"damask/library"
+	"damask/postgres"
 	"damask/sqlite"
 )
 
@@ -98,10 +99,8 @@ type openLibrary struct {
 type metaStore interface {
 	damask.Store
 	damask.BulkCreator
-	// Count counts the assets of a filter exactly, however many.
-	Count(ctx context.Context, f damask.AssetFilter) (int, error)
-	// IntegrityCheck asks the database engine to check its own files.
-	IntegrityCheck(ctx context.Context) error
+	damask.Counter
+	damask.IntegrityChecker
 	Close() error
 }
 
@@ -163,7 +162,11 @@ func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Opti
 // URL, else SQLite (by default DATA/damask.db, the folder made on first use).
 func (s *storage) openDB(ctx context.Context) (metaStore, error) {
 	if strings.HasPrefix(s.db, "postgres://") || strings.HasPrefix(s.db, "postgresql://") {
-		return nil, usageError(fmt.Sprintf("%s: PostgreSQL is not in this build yet", redacted(s.db)))
+		db, err := postgres.Open(ctx, s.db)
+		if err != nil {
+			return nil, fmt.Errorf("open database %s: %w", redacted(s.db), err)
+		}
+		return db, nil
 	}
 	path, err := location(s.db, "sqlite", filepath.Join(s.data, "damask.db"))
 	if err != nil {

@@ -67,9 +67,10 @@ func TestAccountOIDC(t *testing.T) {
 func TestRoutes(t *testing.T) {
 	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("api")) })
 	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("web")) })
-	h := routes(api, pages)
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("metrics")) })
+	h := routes(api, metrics, pages)
 	for path, want := range map[string]string{
-		"/api": "api", "/api/assets.xml": "api", "/p/abc": "api",
+		"/api": "api", "/api/assets.xml": "api", "/p/abc": "api", "/metrics": "metrics", "/metrics/x": "web",
 		"/": "web", "/signin": "web", "/auth/oidc/callback": "web", "/apiary": "web", "/static/damask.css": "web",
 	} {
 		rec := httptest.NewRecorder()

@@ -99,7 +99,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 		BodyWindow: *bodyWindow, BodyMinBytes: *bodyMin, Logger: log})
 	pages := web.New(lib.svc, web.Config{Domain: *domain, TrustProxy: *trustProxy, Logger: log})
 	srv := &http.Server{
-		Handler: routes(api, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Handler: routes(api, metrics(lib.svc), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			httplimit.Progress(w, r, *bodyMin, *bodyWindow)
 			pages.ServeHTTP(w, r)
 		})),
@@ -196,9 +196,13 @@ func tidy(ctx context.Context, lib *openLibrary, log *slog.Logger) {
 
 // routes sends the API's paths (/api/ and the public links under /p/) to
 // the API and every other path to the web pages.
-func routes(api, pages http.Handler) http.Handler {
+func routes(api, metrics, pages http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
+		if p == "/metrics" {
+			metrics.ServeHTTP(w, r)
+			return
+		}
 		if p == "/api" || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/p/") {
 			api.ServeHTTP(w, r)
 			return

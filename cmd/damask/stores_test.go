@@ -49,11 +49,12 @@ func TestS3Blobs(t *testing.T) {
 	if _, err := os.Stat(object); err != nil {
 		t.Fatalf("the file is not in the bucket under its hash: %v", err)
 	}
-	srv.stop()
-
 	if out, err := damaskCmd(t, bin, "check", "--data", data, "--blobs", blobs); err != nil || !strings.Contains(out, "ok:") {
 		t.Fatalf("check of a sound library: %v\n%s", err, out)
 	}
+
+	// Bytes flipped in the bucket: the download fails loudly and is
+	// counted, and check names the file.
 	b, err := os.ReadFile(object)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +63,28 @@ func TestS3Blobs(t *testing.T) {
 	if err := os.WriteFile(object, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	res, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusInternalServerError {
+		t.Errorf("download of flipped bytes: %d, want 500", res.StatusCode)
+	}
+	res, err = c.Get(srv.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(m), "\ndamask_integrity_failures_total 1\n") {
+		t.Errorf("/metrics does not count the refusal:\n%s", m)
+	}
+	if !strings.Contains(srv.stderr.String(), "stored file damaged") {
+		t.Errorf("the refusal is not logged")
+	}
+	srv.stop()
 	out, err := damaskCmd(t, bin, "check", "--data", data, "--blobs", blobs)
 	if err == nil || !strings.Contains(out, "DAMAGED") || !strings.Contains(out, name) {
 		t.Fatalf("check of a flipped byte: %v\n%s", err, out)

@@ -14,25 +14,54 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"damask/blob/s3/s3test"
+	"damask/postgres/pgtest"
 )
 
 // TestWorkers runs the scaled-out shape on one data folder: a server that
 // does no background work and two `damask worker` processes sharing the
-// job queue. One worker is killed with SIGKILL once it has finished a job;
-// every asset must still be processed, each job finished exactly once, and
-// the thumbnails served.
+// job queue in SQLite.
 func TestWorkers(t *testing.T) {
+	testWorkers(t, 1, "--data", t.TempDir())
+}
+
+// TestScaledOut is the shape of many machines: two servers and two workers
+// on one PostgreSQL database and one S3 bucket (versitygw). Files go in
+// through one server and are found, downloaded and previewed through the
+// other.
+func TestScaledOut(t *testing.T) {
+	blobs, _ := s3test.Start(t)
+	testWorkers(t, 2, "--db", pgtest.Database(t, ""), "--blobs", blobs, "--data", t.TempDir())
+}
+
+// testWorkers starts the servers (each with --no-workers) and two workers
+// on the stores the flags name, uploads JPEGs through the first server and
+// kills one worker with SIGKILL once it has finished a job. Every asset
+// must still be processed, each job finished exactly once, and every file
+// found, downloaded and its thumbnail served through the last server.
+func testWorkers(t *testing.T, servers int, stores ...string) {
 	bin := buildDamask(t)
-	data := t.TempDir()
-	srv := startServer(t, bin, data, "--no-workers")
-	if out, err := damaskCmd(t, bin, "account", "api", "default", "on", "--data", data); err != nil {
-		t.Fatalf("account api: %v\n%s", err, out)
+	var srvs []*server
+	for range servers {
+		// One at a time: the first creates the default account.
+		srvs = append(srvs, startProcess(t, bin, "Damask is listening on ",
+			append([]string{"serve", "--addr", "127.0.0.1:0", "--no-workers"}, stores...)...))
+		if len(srvs) == 1 {
+			if out, err := damaskCmd(t, bin, append([]string{"account", "api", "default", "on"}, stores...)...); err != nil {
+				t.Fatalf("account api: %v\n%s", err, out)
+			}
+		}
 	}
+	in, out := srvs[0], srvs[len(srvs)-1]
 	c := &http.Client{Timeout: time.Minute}
-	waitReady(t, c, srv)
+	for _, s := range srvs {
+		waitReady(t, c, s)
+	}
 
 	worker := func() *server {
-		return startProcess(t, bin, "Damask worker is running", "worker", "--data", data, "--workers", "1", "--job-timeout", "15s")
+		return startProcess(t, bin, "Damask worker is running",
+			append([]string{"worker", "--workers", "1", "--job-timeout", "15s"}, stores...)...)
 	}
 	doomed, survivor := worker(), worker()
 
@@ -42,10 +71,11 @@ func TestWorkers(t *testing.T) {
 	}
 	const n = 8
 	ids := make([]string, n)
+	files := make([][]byte, n)
 	for i := range n {
 		// Bytes after the end of the image make each file its own.
-		file := append(append([]byte{}, jpeg...), fmt.Sprintf("copy %d", i)...)
-		ids[i] = createFile(t, c, srv, fmt.Sprintf("photo-%d.jpg", i), file)
+		files[i] = append(append([]byte{}, jpeg...), fmt.Sprintf("copy %d", i)...)
+		ids[i] = createFile(t, c, in, fmt.Sprintf("harbour-%d.jpg", i), files[i])
 	}
 
 	done := regexp.MustCompile(`msg="job done" job=(\d+)`)
@@ -58,23 +88,21 @@ func TestWorkers(t *testing.T) {
 	}
 	doomed.kill()
 
-	for _, id := range ids {
+	if found := countFound(t, c, out, "harbour"); found != n {
+		t.Errorf("the other server finds %d assets, want %d", found, n)
+	}
+	for i, id := range ids {
+		if got := fetchFile(t, c, out.url("/api/assets/download/"+id)); !bytes.Equal(got, files[i]) {
+			t.Errorf("asset %s: the other server answers %d bytes, not the %d uploaded", id, len(got), len(files[i]))
+		}
 		for {
-			a := getAsset(t, c, srv, id)
+			a := getAsset(t, c, out, id)
 			if a.Processing == "done" {
 				if a.Thumb == "" {
 					t.Fatalf("asset %s done without a thumb_url", id)
 				}
-				req, _ := http.NewRequest("GET", a.Thumb, nil)
-				req.SetBasicAuth("admin", crashPassword)
-				res, err := c.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/jpeg" {
-					t.Errorf("GET %s: %d %s", a.Thumb, res.StatusCode, res.Header.Get("Content-Type"))
+				if got := fetchFile(t, c, a.Thumb); !bytes.HasPrefix(got, []byte{0xff, 0xd8}) {
+					t.Errorf("thumbnail of asset %s is not a JPEG", id)
 				}
 				break
 			}
@@ -104,10 +132,41 @@ func TestWorkers(t *testing.T) {
 		}
 	}
 	survivor.stop()
-	srv.stop()
-	for _, s := range []*server{srv, survivor} {
+	for _, s := range srvs {
+		s.stop()
+	}
+	for _, s := range append(srvs, survivor) {
 		s.checkLog()
 	}
+}
+
+// fetchFile GETs u as admin and answers the body of a 200.
+func fetchFile(t *testing.T, c *http.Client, u string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.SetBasicAuth("admin", crashPassword)
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", u, res.StatusCode, err)
+	}
+	return b
+}
+
+// countFound answers how many assets the query finds.
+func countFound(t *testing.T, c *http.Client, s *server, query string) int {
+	t.Helper()
+	var list struct {
+		Assets []struct{} `xml:"asset"`
+	}
+	if err := xml.Unmarshal(fetchFile(t, c, s.url("/api/assets.xml?per_page=100&query="+query)), &list); err != nil {
+		t.Fatal(err)
+	}
+	return len(list.Assets)
 }
 
 // createFile adds an asset with the file and answers its id.
@@ -148,19 +207,8 @@ type processedXML struct {
 
 func getAsset(t *testing.T, c *http.Client, s *server, id string) processedXML {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.url("/api/assets/"+id+".xml"), nil)
-	req.SetBasicAuth("admin", crashPassword)
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET asset %s: %d %s", id, res.StatusCode, b)
-	}
 	var a processedXML
-	if err := xml.Unmarshal(b, &a); err != nil {
+	if err := xml.Unmarshal(fetchFile(t, c, s.url("/api/assets/"+id+".xml")), &a); err != nil {
 		t.Fatal(err)
 	}
 	if strings.HasPrefix(a.Thumb, "/") {

@@ -1,0 +1,141 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"damask"
+)
+
+const uploadColumns = `id, account_id, coalesce(user_id, 0), filename, content_type,
+	size, blob, created_at, expires_at`
+
+func scanUpload(s pgx.Row) (*damask.Upload, error) {
+	var u damask.Upload
+	err := s.Scan(&u.ID, &u.AccountID, &u.UserID, &u.Filename, &u.ContentType,
+		&u.Size, blobCol{&u.Blob}, timeCol{&u.CreatedAt}, timeCol{&u.ExpiresAt})
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// CreateUpload stores u.
+func (db *DB) CreateUpload(ctx context.Context, u *damask.Upload) error {
+	now := db.clock()
+	expires := u.ExpiresAt
+	if expires.IsZero() {
+		// Every upload must expire, or its bytes would be kept forever.
+		expires = now.Add(damask.UploadLifetime)
+	}
+	return db.update(ctx, "create upload", func(tx pgx.Tx) error {
+		if err := accountExists(ctx, tx, u.AccountID); err != nil {
+			return err
+		}
+		var id int64
+		err := tx.QueryRow(ctx, `
+			INSERT INTO uploads (account_id, user_id, filename, content_type, size, blob, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+			u.AccountID, nullID(u.UserID), u.Filename, u.ContentType, u.Size, u.Blob[:], now, expires).Scan(&id)
+		if err != nil {
+			return err
+		}
+		u.ID, u.CreatedAt, u.ExpiresAt = id, now, expires.UTC()
+		return nil
+	})
+}
+
+// Upload finds an upload of the account, expired or not, until it is deleted.
+func (db *DB) Upload(ctx context.Context, accountID, id int64) (*damask.Upload, error) {
+	var u *damask.Upload
+	err := db.get(ctx, fmt.Sprintf("upload %d", id), func(q querier) (err error) {
+		u, err = scanUpload(q.QueryRow(ctx,
+			`SELECT `+uploadColumns+` FROM uploads WHERE account_id = $1 AND id = $2`, accountID, id))
+		return err
+	})
+	return u, err
+}
+
+// DeleteExpiredUploads removes the uploads that expired before the time.
+func (db *DB) DeleteExpiredUploads(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.update(ctx, "delete expired uploads", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM uploads WHERE expires_at < $1`, before)
+		n = tag.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// BlobReferenced tells whether a version or an upload points at ref, or ref
+// is a rendition of a version's file. Every asset's current file is one of
+// its versions, so assets need no look.
+func (db *DB) BlobReferenced(ctx context.Context, ref damask.BlobRef) (bool, error) {
+	var found bool
+	err := db.get(ctx, fmt.Sprintf("blob %s referenced", ref), func(q querier) error {
+		return q.QueryRow(ctx, `
+			SELECT EXISTS (SELECT 1 FROM versions WHERE blob = $1)
+				OR EXISTS (SELECT 1 FROM uploads WHERE blob = $1)
+				OR EXISTS (SELECT 1 FROM renditions r WHERE r.rendition = $1
+					AND EXISTS (SELECT 1 FROM versions v WHERE v.blob = r.source))`, ref[:]).Scan(&found)
+	})
+	return found, err
+}
+
+// blobRefsBatch is how many refs BlobRefs reads at a time.
+const blobRefsBatch = 1000
+
+// BlobRefs calls fn for every distinct ref of a version, an upload or a
+// rendition, in order of the ref's bytes. It reads in batches and calls
+// fn outside any transaction, so that a slow fn holds no snapshot open; a
+// ref added meanwhile may be missed, which a collector must allow for
+// anyway.
+func (db *DB) BlobRefs(ctx context.Context, fn func(ref damask.BlobRef, size int64) error) error {
+	type refSize struct {
+		ref  damask.BlobRef
+		size int64
+	}
+	after := []byte{} // sorts before every ref
+	for {
+		var batch []refSize
+		err := db.view(ctx, "blob refs", func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `
+				SELECT blob, max(size) FROM (
+					SELECT blob, size FROM versions WHERE blob > $1
+					UNION ALL
+					SELECT blob, size FROM uploads WHERE blob > $1
+					UNION ALL
+					SELECT rendition, -1 FROM renditions WHERE rendition > $1
+				) b
+				GROUP BY blob ORDER BY blob LIMIT $2`, after, blobRefsBatch)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var rs refSize
+				if err := rows.Scan(blobCol{&rs.ref}, &rs.size); err != nil {
+					return err
+				}
+				batch = append(batch, rs)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return err
+		}
+		for _, rs := range batch {
+			if err := fn(rs.ref, rs.size); err != nil {
+				return err
+			}
+		}
+		if len(batch) < blobRefsBatch {
+			return nil
+		}
+		last := batch[len(batch)-1].ref
+		after = last[:]
+	}
+}

@@ -1,0 +1,123 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"damask"
+)
+
+// accountExists answers ErrNotFound for a missing account, so that creating
+// a row in it says so instead of failing on the foreign key.
+func accountExists(ctx context.Context, q querier, accountID int64) error {
+	var one int
+	return q.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1`, accountID).Scan(&one)
+}
+
+// CreateUser stores u; login and e-mail are unique in the account without
+// regard to case.
+func (db *DB) CreateUser(ctx context.Context, u *damask.User) error {
+	now := db.clock()
+	return db.update(ctx, "create user", func(tx pgx.Tx) error {
+		if err := accountExists(ctx, tx, u.AccountID); err != nil {
+			return err
+		}
+		return insertUser(ctx, tx, u, now)
+	})
+}
+
+// User finds a user of the account.
+func (db *DB) User(ctx context.Context, accountID, id int64) (*damask.User, error) {
+	var u *damask.User
+	err := db.get(ctx, fmt.Sprintf("user %d", id), func(q querier) (err error) {
+		u, err = scanUser(q.QueryRow(ctx,
+			`SELECT `+userColumns+` FROM users WHERE account_id = $1 AND id = $2`, accountID, id))
+		return err
+	})
+	return u, err
+}
+
+// UserByLogin finds a user of the account by login or e-mail.
+func (db *DB) UserByLogin(ctx context.Context, accountID int64, loginOrEmail string) (*damask.User, error) {
+	var u *damask.User
+	err := db.get(ctx, fmt.Sprintf("user %q", loginOrEmail), func(q querier) (err error) {
+		if loginOrEmail == "" {
+			// Users without an e-mail address have an empty one.
+			return damask.ErrNotFound
+		}
+		// Should one user's login be another's e-mail address, the login wins.
+		u, err = scanUser(q.QueryRow(ctx, `
+			SELECT `+userColumns+` FROM users
+			WHERE account_id = $1 AND (lower(login) = lower($2) OR (lower(email) = lower($2) AND email <> ''))
+			ORDER BY lower(login) = lower($2) DESC, id
+			LIMIT 1`, accountID, loginOrEmail))
+		return err
+	})
+	return u, err
+}
+
+// Users lists the account's users by id.
+func (db *DB) Users(ctx context.Context, accountID int64, p damask.Page) ([]*damask.User, int, error) {
+	var (
+		us    []*damask.User
+		total int
+	)
+	err := db.view(ctx, fmt.Sprintf("users of account %d", accountID), func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE account_id = $1`, accountID).Scan(&total); err != nil {
+			return err
+		}
+		lim, off := limit(p)
+		rows, err := tx.Query(ctx, `
+			SELECT `+userColumns+` FROM users WHERE account_id = $1
+			ORDER BY id LIMIT $2 OFFSET $3`, accountID, lim, off)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				return err
+			}
+			us = append(us, u)
+		}
+		return rows.Err()
+	})
+	return us, total, err
+}
+
+// UpdateUser writes every field but ID, AccountID and CreatedAt.
+func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
+	now := db.clock()
+	return db.update(ctx, fmt.Sprintf("update user %d", u.ID), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE users SET login = $1, email = $2, first_name = $3, last_name = $4,
+				role = $5, password_hash = $6, disabled = $7, updated_at = $8
+			WHERE account_id = $9 AND id = $10`,
+			u.Login, u.Email, u.FirstName, u.LastName,
+			string(u.Role), u.PasswordHash, u.Disabled, now,
+			u.AccountID, u.ID)
+		if err != nil {
+			return err
+		}
+		if err := notFound(tag); err != nil {
+			return err
+		}
+		u.UpdatedAt = now
+		return nil
+	})
+}
+
+// DeleteUser removes a user. The assets, versions and uploads the user made
+// stay, with no user (UserID 0).
+func (db *DB) DeleteUser(ctx context.Context, accountID, id int64) error {
+	return db.update(ctx, fmt.Sprintf("delete user %d", id), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE account_id = $1 AND id = $2`, accountID, id)
+		if err != nil {
+			return err
+		}
+		return notFound(tag)
+	})
+}
