@@ -195,15 +195,6 @@ type BlobInfo struct {
 	ModTime time.Time
 }
 
-// Fingerprinter is a reader of a stored file that can name the state of
-// the bytes it reads (for S3, the object's ETag and modification time): a
-// fingerprint seen before means the bytes checked then, whose hash need not
-// be computed again. A disk store's *os.File is described by its inode and
-// times instead.
-type Fingerprinter interface {
-	Fingerprint() string
-}
-
 // BlobStore keeps files by the SHA-256 of their bytes. Implementations
 // (blob/disk, blob/s3) pass the suite in blob/blobtest.
 type BlobStore interface {

@@ -22,10 +22,12 @@ import (
 // would halve the download rate, so a check is remembered for the state of
 // the bytes it read, as the store describes it: on disk the file's inode,
 // size, and modification and change times (any write changes the change
-// time); in S3 the object's ETag and modification time. A rewrite of the
-// bytes through the filesystem or the S3 API is therefore caught at the
-// next download; damage below the filesystem (a flipped bit on the
-// medium) within a day, when a check expires, or by `damask check`.
+// time). A rewrite of the bytes through the filesystem is therefore caught
+// at the next download; damage below the filesystem (a flipped bit on the
+// medium) within a day, when a check expires, or by `damask check`. An S3
+// object has no such fingerprint (its ETag is not recomputed when its
+// bytes rot, and its modification time counts seconds), so a file from S3
+// is hashed at every download: its bytes are read twice.
 
 const (
 	verifiedFor = 24 * time.Hour
@@ -59,10 +61,7 @@ func (v *verified) add(key string, now time.Time) {
 // fingerprint names the state of the bytes body reads, or "" when the
 // store cannot tell (then every read is checked).
 func fingerprint(body io.ReadSeeker) string {
-	switch b := body.(type) {
-	case damask.Fingerprinter:
-		return b.Fingerprint()
-	case interface{ Stat() (fs.FileInfo, error) }: // *os.File
+	if b, ok := body.(interface{ Stat() (fs.FileInfo, error) }); ok { // *os.File
 		fi, err := b.Stat()
 		if err != nil {
 			return ""

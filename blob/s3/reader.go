@@ -25,13 +25,7 @@ type reader struct {
 	body    io.ReadCloser
 	bodyPos int64
 	closed  bool
-	// version names the object's state when it was opened.
-	version string
 }
-
-// Fingerprint names the state of the object's bytes: its ETag and time of
-// last modification, which change whenever the object is written.
-func (r *reader) Fingerprint() string { return r.version }
 
 func (r *reader) Read(p []byte) (int, error) {
 	if r.closed {

@@ -45,7 +45,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -250,8 +249,7 @@ func (s *Store) Open(ctx context.Context, ref damask.BlobRef) (io.ReadSeekCloser
 		}
 		return nil, s.fail(ctx, "open blob "+ref.String(), err)
 	}
-	return &reader{s: s, ctx: ctx, ref: ref, size: info.Size, body: body,
-		version: info.ETag + "@" + strconv.FormatInt(info.LastModified.UnixNano(), 10)}, nil
+	return &reader{s: s, ctx: ctx, ref: ref, size: info.Size, body: body}, nil
 }
 
 // Stat describes the file named ref.
