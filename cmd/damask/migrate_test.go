@@ -399,3 +399,69 @@ func waitProcessed(t *testing.T, c *http.Client, s *server, id int64) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestMigrateLibraryChecks moves a small library to a folder and checks
+// what the command refuses: a destination holding another library, a
+// source file whose bytes are not what their name says, a missing one.
+func TestMigrateLibraryChecks(t *testing.T) {
+	c := newCLI(t)
+	c.env["DAMASK_PASSWORD"] = "long enough"
+	c.must("", "account", "create", "acme", "--holder", "boss", "--email", "boss@example.com")
+	a1 := addAsset(t, c, "acme", "one.txt", bytes.Repeat([]byte("one "), 1000))
+	a2 := addAsset(t, c, "acme", "two.txt", bytes.Repeat([]byte("two "), 1000))
+	path := func(ref fmt.Stringer) string {
+		s := ref.String()
+		return filepath.Join(c.data, "blobs", s[0:2], s[2:4], s)
+	}
+	migrate := func(db, blobs string) result {
+		return c.runRaw("", "migrate-library", "--from", c.data, "--to-db", db, "--to-blobs", blobs)
+	}
+
+	// A flipped byte: the destination's hash differs from the name.
+	good, err := os.ReadFile(path(a1.Blob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := slices.Clone(good)
+	bad[10] ^= 1
+	if err := os.WriteFile(path(a1.Blob), bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, folder := pgtest.Database(t, ""), "file:"+t.TempDir()
+	if r := migrate(db, folder); r.err == nil || !strings.Contains(r.err.Error(), "the source file is damaged") {
+		t.Errorf("a damaged source file: %v\n%s", r.err, r.stderr)
+	}
+	os.WriteFile(path(a1.Blob), good, 0o600)
+
+	// A missing file.
+	two, _ := os.ReadFile(path(a2.Blob))
+	os.Remove(path(a2.Blob))
+	if r := migrate(db, folder); r.err == nil || !strings.Contains(r.err.Error(), "the source lacks file "+a2.Blob.String()) {
+		t.Errorf("a missing source file: %v\n%s", r.err, r.stderr)
+	}
+	os.WriteFile(path(a2.Blob), two, 0o600)
+
+	// Repaired, it moves (nothing was committed before), then is done.
+	if r := migrate(db, folder); r.err != nil || !strings.Contains(r.stdout, "moved: 2 files") {
+		t.Fatalf("move to a folder: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	if r := migrate(db, folder); r.err != nil || !strings.Contains(r.stdout, "nothing to do") {
+		t.Errorf("again: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	if r := c.runRaw("", "check", "--db", db, "--blobs", folder, "--data", t.TempDir()); r.err != nil ||
+		!strings.Contains(r.stdout, "ok: database intact, 2 stored files") {
+		t.Errorf("check of the result: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+
+	// Another library is never mixed in.
+	other := newCLI(t)
+	other.env["DAMASK_PASSWORD"] = "long enough"
+	other.must("", "account", "create", "zeta", "--holder", "zed", "--email", "zed@example.com")
+	r := other.runRaw("", "migrate-library", "--from", other.data, "--to-db", db, "--to-blobs", folder)
+	if r.err == nil || !strings.Contains(r.err.Error(), "already holds another library") {
+		t.Errorf("another library into a full database: %v", r.err)
+	}
+	if r := c.runRaw("", "migrate-library", "--from", c.data); r.code() != 2 {
+		t.Errorf("without --to-db: exit %d, %v", r.code(), r.err)
+	}
+}
