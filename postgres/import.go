@@ -191,24 +191,22 @@ func (imp *importer) table(ctx context.Context, table string) error {
 	if err != nil {
 		return err
 	}
-	if table == "tags" || table == "asset_tags" {
-		// Read first, for the assets' search columns (asset_tags is
-		// copied after the assets it names).
+	if table == "tags" {
+		// Read first, for the assets' search columns.
 		if err := imp.remember(ctx, table); err != nil {
 			return err
 		}
 	}
-	var rows [][]any
 	holder := slices.Index(names, "holder_id")
-	err = imp.src.Rows(ctx, table, names, func(vs []any) error {
+	convertRow := func(vs []any) ([]any, error) {
 		if len(vs) != len(names) {
-			return fmt.Errorf("source row of %d values, want %d", len(vs), len(names))
+			return nil, fmt.Errorf("source row of %d values, want %d", len(vs), len(names))
 		}
-		row := make([]any, len(vs))
+		row := make([]any, len(vs), len(vs)+5)
 		for i, v := range vs {
 			c, err := convert(v, types[i])
 			if err != nil {
-				return fmt.Errorf("column %s: %w", names[i], err)
+				return nil, fmt.Errorf("column %s: %w", names[i], err)
 			}
 			row[i] = c
 		}
@@ -216,19 +214,16 @@ func (imp *importer) table(ctx context.Context, table string) error {
 			imp.holders = append(imp.holders, []any{row[0], row[holder]})
 			row[holder] = nil
 		}
-		rows = append(rows, row)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("read: %w", err)
+		return row, nil
 	}
-	imp.counts[table] = int64(len(rows))
 	if table == "assets" {
-		return imp.assets(ctx, names, rows)
+		return imp.assets(ctx, names, convertRow)
 	}
-	if _, err := imp.tx.CopyFrom(ctx, pgx.Identifier{table}, names, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("copy: %w", err)
+	n, err := imp.copyTable(ctx, table, names, table, convertRow)
+	if err != nil {
+		return err
 	}
+	imp.counts[table] = n
 	if table == "users" && len(imp.holders) > 0 {
 		var accounts, holders []int64
 		for _, h := range imp.holders {
@@ -242,6 +237,64 @@ func (imp *importer) table(ctx context.Context, table string) error {
 	}
 	return nil
 }
+
+// copyTable streams the source's rows of table, made into rows of the columns
+// by row, into the table into by COPY, without holding them all in
+// memory: the source is read on another goroutine while COPY sends.
+func (imp *importer) copyTable(ctx context.Context, table string, columns []string, into string, row func([]any) ([]any, error)) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows := make(chan []any, 256)
+	var readErr error // set before rows is closed
+	go func() {
+		defer close(rows)
+		readErr = imp.src.Rows(ctx, table, columns[:imp.sourceColumns(table, columns)], func(vs []any) error {
+			r, err := row(vs)
+			if err != nil {
+				return err
+			}
+			select {
+			case rows <- r:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	n, err := imp.tx.CopyFrom(ctx, pgx.Identifier{into}, columns, pgx.CopyFromFunc(func() ([]any, error) {
+		r, ok := <-rows
+		if !ok {
+			if readErr != nil {
+				return nil, fmt.Errorf("read: %w", readErr)
+			}
+			return nil, nil // the end
+		}
+		return r, nil
+	}))
+	cancel()
+	for range rows { // let the reader finish
+	}
+	if readErr != nil && !errors.Is(readErr, context.Canceled) {
+		return 0, fmt.Errorf("read: %w", readErr)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("copy: %w", err)
+	}
+	return n, nil
+}
+
+// sourceColumns is how many of the columns come from the source: all but
+// the assets' search columns, which are staged after them.
+func (imp *importer) sourceColumns(table string, columns []string) int {
+	if table == "assets" {
+		return len(columns) - len(stagedColumns)
+	}
+	return len(columns)
+}
+
+// stagedColumns are what the assets' staging table holds besides the
+// asset's own columns: what the search columns are made of.
+var stagedColumns = []string{"tag_ids", "parts", "weights", "folded_filename", "folded_camera"}
 
 // remember reads the tags' names or the assets' links from the source.
 func (imp *importer) remember(ctx context.Context, table string) error {
@@ -277,8 +330,8 @@ func (imp *importer) remember(ctx context.Context, table string) error {
 // INSERT makes their search columns in the server (as CreateAssets does),
 // from the same document as reindex reads: tags in order of id. Kind and
 // extension are derived anew, as every write of the store derives them.
-func (imp *importer) assets(ctx context.Context, names []string, rows [][]any) error {
-	// Links are read when asset_tags comes, after the assets: read now.
+func (imp *importer) assets(ctx context.Context, names []string, convertRow func([]any) ([]any, error)) error {
+	// Links are copied after the assets they name: read them now.
 	if err := imp.remember(ctx, "asset_tags"); err != nil {
 		return err
 	}
@@ -292,7 +345,11 @@ func (imp *importer) assets(ctx context.Context, names []string, rows [][]any) e
 		}
 	}
 	str := func(v any) string { s, _ := v.(string); return s }
-	for i, r := range rows {
+	stage := func(vs []any) ([]any, error) {
+		r, err := convertRow(vs)
+		if err != nil {
+			return nil, err
+		}
 		assetID, _ := r[id].(int64)
 		tagIDs := imp.links[assetID]
 		if tagIDs == nil {
@@ -304,7 +361,7 @@ func (imp *importer) assets(ctx context.Context, names []string, rows [][]any) e
 		}
 		r[kind], r[ext] = kindAndExt(str(r[contentType]), str(r[filename]))
 		parts, weights := document(str(r[title]), str(r[description]), str(r[filename]), str(r[camera]), str(r[text]), tags)
-		rows[i] = append(r, tagIDs, parts, weights, folded(str(r[filename])), folded(str(r[camera])))
+		return append(r, tagIDs, parts, weights, folded(str(r[filename])), folded(str(r[camera]))), nil
 	}
 	if _, err := imp.tx.Exec(ctx, `
 		CREATE TEMPORARY TABLE damask_import (LIKE assets INCLUDING DEFAULTS) ON COMMIT DROP;
@@ -312,10 +369,11 @@ func (imp *importer) assets(ctx context.Context, names []string, rows [][]any) e
 			ADD COLUMN folded_filename text, ADD COLUMN folded_camera text`, pgx.QueryExecModeSimpleProtocol); err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
-	staged := append(slices.Clone(names), "tag_ids", "parts", "weights", "folded_filename", "folded_camera")
-	if _, err := imp.tx.CopyFrom(ctx, pgx.Identifier{"damask_import"}, staged, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("copy: %w", err)
+	n, err := imp.copyTable(ctx, "assets", append(slices.Clone(names), stagedColumns...), "damask_import", stage)
+	if err != nil {
+		return err
 	}
+	imp.counts["assets"] = n
 	list := strings.Join(names, ", ")
 	if _, err := imp.tx.Exec(ctx, `
 		INSERT INTO assets (`+list+`, tag_ids, tsv, tsv_filename, tsv_camera)
@@ -324,6 +382,7 @@ func (imp *importer) assets(ctx context.Context, names []string, rows [][]any) e
 		FROM damask_import ORDER BY id`); err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
+	imp.links = nil // not needed any more
 	return nil
 }
 
