@@ -10,7 +10,7 @@ DATA ?= ./damask-data
 ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 10s
 
-.PHONY: run test setup build vet fuzz bench
+.PHONY: run test setup build vet fuzz bench soak
 
 setup:
 	@scripts/setup.sh
@@ -44,3 +44,10 @@ fuzz:
 bench:
 	@scripts/setup.sh bench
 	go run ./bench $(BENCHFLAGS)
+
+# Ten minutes of mixed load from 64 clients against a real server; fails on
+# any 5xx or on memory that keeps growing, and writes the section "Soak" of
+# docs/benchmarks.md. Not part of the tests. SOAKFLAGS passes options, e.g.
+# SOAKFLAGS="-duration 1m -clients 16".
+soak: setup
+	go run ./soak $(SOAKFLAGS)

@@ -116,3 +116,13 @@ type BlobPather interface {
 	// Path names the file of ref; ErrNotFound when there is none.
 	Path(ref BlobRef) (string, error)
 }
+
+// FreeSpacer is a BlobStore on a file system that can tell how much room
+// is left, so that uploads can keep a reserve free (an S3 bucket cannot
+// tell, and is never checked).
+type FreeSpacer interface {
+	// FreeSpace answers the bytes an unprivileged writer may still use on
+	// the file system holding the store, and that file system's size.
+	// errors.ErrUnsupported means the platform cannot tell.
+	FreeSpace(ctx context.Context) (free, size int64, err error)
+}

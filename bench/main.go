@@ -79,6 +79,7 @@ func run(cfg config) error {
 	if err := b.build(ctx); err != nil {
 		return err
 	}
+	var failed []string
 	sections := []struct {
 		name string
 		fn   func(context.Context) error
@@ -96,7 +97,11 @@ func run(cfg config) error {
 		}
 		log.Info("bench: section", "name", s.name)
 		if err := s.fn(ctx); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
+			// The other sections still run and the report is still
+			// written, saying what failed: a run takes long.
+			log.Error("bench: section failed", "name", s.name, "err", err)
+			b.report.section("Section "+s.name+" failed", "```\n"+err.Error()+"\n```")
+			failed = append(failed, s.name)
 		}
 	}
 	b.report.took = time.Since(start)
@@ -104,9 +109,34 @@ func run(cfg config) error {
 	if err := os.MkdirAll(filepath.Dir(cfg.out), 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(cfg.out, []byte(b.report.markdown()), 0o644); err != nil {
+	doc := b.report.markdown()
+	// make soak writes its own section into the same document: keep it.
+	if old, err := os.ReadFile(cfg.out); err == nil {
+		if soak := sectionOf(string(old), "Soak"); soak != "" {
+			doc = strings.TrimRight(doc, "\n") + "\n\n" + soak
+		}
+	}
+	if err := os.WriteFile(cfg.out, []byte(doc), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	log.Info("bench: report written", "file", cfg.out, "took", time.Since(start).Round(time.Second))
+	if len(failed) > 0 {
+		return fmt.Errorf("sections failed: %s", strings.Join(failed, ", "))
+	}
 	return nil
+}
+
+// sectionOf answers the level-2 section of a Markdown document with that
+// title, heading included, or "".
+func sectionOf(doc, title string) string {
+	head := "## " + title + "\n"
+	i := strings.Index("\n"+doc, "\n"+head)
+	if i < 0 {
+		return ""
+	}
+	rest := doc[i:]
+	if j := strings.Index(rest[len(head):], "\n## "); j >= 0 {
+		rest = rest[:len(head)+j+1]
+	}
+	return strings.TrimRight(rest, "\n") + "\n"
 }

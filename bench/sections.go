@@ -35,11 +35,12 @@ func (b *bench) server(ctx context.Context) (*proc, error) {
 	return p, nil
 }
 
+// auth signs a request in as the admin of the benchmark's library.
 func auth(r *http.Request) { r.SetBasicAuth("admin", benchPassword) }
 
-// post sends the file's bytes as one request body and answers the time it
-// took and the answer.
-func post(ctx context.Context, u, path string, withAuth bool) (time.Duration, []byte, error) {
+// post sends the file's bytes as one request body, with the credentials
+// auth sets (nil: none), and answers the time it took and the answer.
+func post(ctx context.Context, u, path string, auth func(*http.Request)) (time.Duration, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, nil, err
@@ -55,7 +56,7 @@ func post(ctx context.Context, u, path string, withAuth bool) (time.Duration, []
 	}
 	req.ContentLength = st.Size()
 	req.Header.Set("Content-Type", "application/octet-stream")
-	if withAuth {
+	if auth != nil {
 		auth(req)
 	}
 	t0 := time.Now()
@@ -72,9 +73,9 @@ func post(ctx context.Context, u, path string, withAuth bool) (time.Duration, []
 	return d, body, nil
 }
 
-// fetch reads u to the end, with the extra headers, and answers the time
-// and the bytes read.
-func fetch(ctx context.Context, u string, withAuth bool, header ...string) (time.Duration, int64, error) {
+// fetch reads u to the end, with the credentials auth sets (nil: none) and
+// the extra headers, and answers the time and the bytes read.
+func fetch(ctx context.Context, u string, auth func(*http.Request), header ...string) (time.Duration, int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, 0, err
@@ -82,7 +83,7 @@ func fetch(ctx context.Context, u string, withAuth bool, header ...string) (time
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	if withAuth {
+	if auth != nil {
 		auth(req)
 	}
 	t0 := time.Now()
@@ -143,26 +144,26 @@ func (b *bench) upload(ctx context.Context) error {
 	}
 	// The server's memory at rest, once it has checked the password (an
 	// argon2id derivation holds 19 MiB, which the Go runtime keeps a while).
-	if _, _, err := fetch(ctx, srv.url()+"/api/account.xml", true); err != nil {
+	if _, _, err := fetch(ctx, srv.url()+"/api/account.xml", auth); err != nil {
 		return err
 	}
 	idle := []float64{float64(srv.rss()) / (1 << 20)}
 	var ours, ref, refHash, rss []float64
 	rate := func(d time.Duration) float64 { return float64(b.cfg.bigSize) / mb / d.Seconds() }
 	for range b.cfg.rounds {
-		d, _, err := post(ctx, plain.url()+"/", big, false)
+		d, _, err := post(ctx, plain.url()+"/", big, nil)
 		if err != nil {
 			return err
 		}
 		ref = append(ref, rate(d))
-		d, _, err = post(ctx, hashed.url()+"/", big, false)
+		d, _, err = post(ctx, hashed.url()+"/", big, nil)
 		if err != nil {
 			return err
 		}
 		refHash = append(refHash, rate(d))
 		var body []byte
 		peak, err := srv.peakRSS(func() (err error) {
-			d, body, err = post(ctx, srv.url()+"/api/upload.xml?filename=big.bin", big, true)
+			d, body, err = post(ctx, srv.url()+"/api/upload.xml?filename=big.bin", big, auth)
 			return err
 		})
 		if err != nil {
@@ -192,7 +193,7 @@ func (b *bench) upload(ctx context.Context) error {
 			return err
 		}
 	}
-	batch := func(u func(i int) string, withAuth bool) (float64, error) {
+	batch := func(u func(i int) string, a func(*http.Request)) (float64, error) {
 		t0 := time.Now()
 		next := make(chan int)
 		errc := make(chan error, writers)
@@ -202,7 +203,7 @@ func (b *bench) upload(ctx context.Context) error {
 			go func() {
 				defer wg.Done()
 				for i := range next {
-					if _, _, err := post(ctx, u(i), filepath.Join(small, strconv.Itoa(i)), withAuth); err != nil {
+					if _, _, err := post(ctx, u(i), filepath.Join(small, strconv.Itoa(i)), a); err != nil {
 						errc <- err
 						return
 					}
@@ -232,7 +233,7 @@ func (b *bench) upload(ctx context.Context) error {
 	}
 	ours, ref = nil, nil
 	for round := range b.cfg.rounds {
-		r, err := batch(func(int) string { return plain.url() + "/" }, false)
+		r, err := batch(func(int) string { return plain.url() + "/" }, nil)
 		if err != nil {
 			return err
 		}
@@ -246,7 +247,7 @@ func (b *bench) upload(ctx context.Context) error {
 		}
 		o, err := batch(func(i int) string {
 			return srv.url() + "/api/upload.xml?filename=" + url.QueryEscape(fmt.Sprintf("small-%d-%d.bin", round, i))
-		}, true)
+		}, auth)
 		if err != nil {
 			return err
 		}
@@ -303,7 +304,7 @@ func (b *bench) download(ctx context.Context) error {
 		if err := writeRandom(big, b.cfg.bigSize, 1); err != nil {
 			return err
 		}
-		_, body, err := post(ctx, srv.url()+"/api/upload.xml?filename=big.bin", big, true)
+		_, body, err := post(ctx, srv.url()+"/api/upload.xml?filename=big.bin", big, auth)
 		if err != nil {
 			return err
 		}
@@ -325,12 +326,12 @@ func (b *bench) download(ctx context.Context) error {
 	}{{"download", nil}, {"download a quarter with Range", ranged}} {
 		var ours, ref []float64
 		for range b.cfg.rounds {
-			d, n, err := fetch(ctx, "http://"+nginx.addr+"/big.bin", false, c.header...)
+			d, n, err := fetch(ctx, "http://"+nginx.addr+"/big.bin", nil, c.header...)
 			if err != nil {
 				return err
 			}
 			ref = append(ref, float64(n)/mb/d.Seconds())
-			d, n, err = fetch(ctx, srv.url()+"/api/assets/download/"+id, true, c.header...)
+			d, n, err = fetch(ctx, srv.url()+"/api/assets/download/"+id, auth, c.header...)
 			if err != nil {
 				return err
 			}
@@ -411,7 +412,7 @@ func (b *bench) get(ctx context.Context) error {
 		if err := os.WriteFile(p, []byte(fmt.Sprintf("asset %d of the listing", i)), 0o644); err != nil {
 			return err
 		}
-		_, body, err := post(ctx, srv.url()+"/api/upload.xml?filename="+fmt.Sprintf("IMG_%04d.jpg", i), p, true)
+		_, body, err := post(ctx, srv.url()+"/api/upload.xml?filename="+fmt.Sprintf("IMG_%04d.jpg", i), p, auth)
 		if err != nil {
 			return err
 		}

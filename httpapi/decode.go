@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"damask"
+	"damask/httplimit"
 )
 
 // A request body comes in any form fluxiom took: form fields flat
@@ -282,7 +283,7 @@ func readXML(r *http.Request, res resource, b body) error {
 	}
 	if err := d.Decode(&doc); err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.As(err, &mbe) || errors.Is(err, httplimit.ErrSlowBody) {
 			return bodyError(err)
 		}
 		return damask.Errorf(damask.EMALFORMED, "The XML body cannot be read: %v", err)

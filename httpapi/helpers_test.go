@@ -64,6 +64,12 @@ type setup struct {
 	// process gives the service a renderer and an extractor, so that new
 	// files are queued; workers also runs a worker pool on the queue.
 	process, workers bool
+	// maxUploads and reserve are the service's limits of uploads at once
+	// per user and of the disk's free space.
+	maxUploads int
+	reserve    library.Reserve
+	// blobDir is the folder of the blob store; a new temporary one when "".
+	blobDir string
 }
 
 func newEnv(t testing.TB, s setup) *env {
@@ -73,7 +79,10 @@ func newEnv(t testing.TB, s setup) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobDir := t.TempDir()
+	blobDir := s.blobDir
+	if blobDir == "" {
+		blobDir = t.TempDir()
+	}
 	blobs, err := disk.Open(blobDir)
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +91,8 @@ func newEnv(t testing.TB, s setup) *env {
 		s.maxFile = 2 << 20
 	}
 	opts := library.Options{Plans: s.plans, MaxFileSize: s.maxFile,
-		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Now: s.now}
+		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Now: s.now,
+		MaxUploadsPerUser: s.maxUploads, DiskReserve: s.reserve}
 	var pool *jobs.Pool
 	stopPool := func() {}
 	if s.process {

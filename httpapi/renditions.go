@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"damask"
+	"damask/library"
 	"damask/media"
 )
 
@@ -48,7 +49,8 @@ func renditionSize(r *http.Request, file string) (media.Size, error) {
 
 // rendition sends a thumbnail or preview. Guests may see them. While the
 // file is processed the answer is 202 with Retry-After; a file without
-// renditions is 404. The ETag is the rendition's SHA-256; a URL whose v
+// renditions is 404. /thumbnail and /preview answer WebP when Accept names
+// image/webp (with Vary: Accept); the thumb_url forms are always JPEG. The ETag is the rendition's SHA-256; a URL whose v
 // names the current file (as thumb_url does) is cached for good, since a
 // new version changes the URL.
 func (s *Server) rendition(w http.ResponseWriter, r *http.Request, file string) {
@@ -62,14 +64,33 @@ func (s *Server) rendition(w http.ResponseWriter, r *http.Request, file string) 
 		s.fail(w, r, err)
 		return
 	}
-	f, err := s.svc.Rendition(r.Context(), caller(r), id, size)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	h := w.Header()
+	// The thumb_url forms (thumbnail_64.jpg) are JPEG, as API.md says;
+	// /thumbnail and /preview answer WebP to a client that asks for it.
+	negotiated := !renditionFile.MatchString(file)
+	if negotiated {
+		h.Add("Vary", "Accept")
+	}
+	var f *library.RenditionFile
+	if negotiated && acceptsWebP(r.Header.Values("Accept")) {
+		f, err = s.svc.Rendition(r.Context(), caller(r), id, size.AsWebP())
+		if damask.ErrorCode(err) == damask.ENOTFOUND {
+			f = nil // made before WebP renditions were: the JPEG
+		} else if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	if f == nil {
+		f, err = s.svc.Rendition(r.Context(), caller(r), id, size)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	defer f.Body.Close()
-	h := w.Header()
-	h.Set("Content-Type", "image/jpeg")
+	rs, _ := media.SizeByName(f.Rendition.Size)
+	h.Set("Content-Type", rs.ContentType())
 	h.Set("ETag", `"`+f.Rendition.Blob.String()+`"`)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	if r.URL.Query().Get("v") == contentKey(f.Asset) {
@@ -78,4 +99,29 @@ func (s *Server) rendition(w http.ResponseWriter, r *http.Request, file string) 
 		h.Set("Cache-Control", "private, max-age=0, must-revalidate")
 	}
 	http.ServeContent(w, r, "", time.Time{}, f.Body)
+}
+
+// acceptsWebP tells whether an Accept header names image/webp with a
+// quality above 0. Wildcards do not count: a client that did not name
+// WebP gets the JPEG every client can show.
+func acceptsWebP(accept []string) bool {
+	for _, line := range accept {
+		for _, part := range strings.Split(line, ",") {
+			typ, params, _ := strings.Cut(part, ";")
+			if !strings.EqualFold(strings.TrimSpace(typ), "image/webp") {
+				continue
+			}
+			q := 1.0
+			for _, p := range strings.Split(params, ";") {
+				k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+						q = f
+					}
+				}
+			}
+			return q > 0
+		}
+	}
+	return false
 }

@@ -82,6 +82,22 @@ func wantJPEG(t *testing.T, r *response, px int) {
 	}
 }
 
+// wantWebP checks an answer is a WebP whose longest side is px.
+func wantWebP(t *testing.T, r *response, px int) {
+	t.Helper()
+	r.want(t, http.StatusOK)
+	if ct := r.header.Get("Content-Type"); ct != "image/webp" {
+		t.Errorf("%s: Content-Type %q", r.path, ct)
+	}
+	w, h, err := media.WebPDimensions(r.body)
+	if err != nil {
+		t.Fatalf("%s: not a WebP: %v", r.path, err)
+	}
+	if got := max(w, h); got != px {
+		t.Errorf("%s: %dx%d, want longest side %d", r.path, w, h, px)
+	}
+}
+
 func TestRenditionsEndToEnd(t *testing.T) {
 	e := newEnv(t, setup{process: true, workers: true})
 	tn := e.tenant(t, "acme", "pro")
@@ -123,6 +139,32 @@ func TestRenditionsEndToEnd(t *testing.T) {
 	if cc := r.header.Get("Cache-Control"); cc != "private, max-age=0, must-revalidate" {
 		t.Errorf("thumbnail without v: Cache-Control %q", cc)
 	}
+	if v := r.header.Get("Vary"); v != "Accept" {
+		t.Errorf("thumbnail?size=: Vary %q, want Accept", v)
+	}
+
+	// WebP for a client that names it, on the routes that negotiate; the
+	// thumb_url forms stay JPEG whatever the client accepts.
+	accept := "image/avif,image/webp,*/*;q=0.8"
+	for _, tc := range []struct {
+		path string
+		px   int
+	}{{"/thumbnail?size=256", 256}, {"/thumbnail", 64}, {"/preview", 600}, {"/preview?size=2048", 600}} {
+		r := c.get(t, "/api/assets/"+aid+tc.path, "Accept", accept)
+		wantWebP(t, r, tc.px)
+		if v := r.header.Get("Vary"); v != "Accept" {
+			t.Errorf("%s: Vary %q, want Accept", tc.path, v)
+		}
+		c.get(t, "/api/assets/"+aid+tc.path, "If-None-Match", r.header.Get("ETag"), "Accept", accept).want(t, http.StatusNotModified)
+	}
+	wantJPEG(t, c.get(t, "/api/assets/"+aid+"/thumbnail?size=256", "Accept", "image/webp;q=0, image/jpeg"), 256)
+	wantJPEG(t, c.get(t, "/api/assets/"+aid+"/thumbnail?size=256", "Accept", "*/*"), 256)
+	r = c.get(t, thumb, "Accept", accept)
+	wantJPEG(t, r, 64)
+	if v := r.header.Get("Vary"); v != "" {
+		t.Errorf("thumb_url: Vary %q, want none", v)
+	}
+
 	c.get(t, "/api/assets/"+aid+"/thumbnail?size=1024").wantError(t, http.StatusNotFound, "64, 128, 256")
 	c.get(t, "/api/assets/"+aid+"/thumbnail_100.jpg").wantError(t, http.StatusNotFound, "")
 

@@ -9,15 +9,19 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"damask"
 	"damask/forwarded"
+	"damask/httplimit"
 	"damask/library"
 )
 
@@ -33,7 +37,20 @@ type Config struct {
 	// TrustProxy believes X-Forwarded-Proto and X-Forwarded-For.
 	TrustProxy bool
 	// JSONP allows ?callback= on JSON answers.
-	JSONP  bool
+	JSONP bool
+	// Rate and Burst limit the requests of each credential (an API token,
+	// or a user's password): Burst at once, then Rate a second; past them
+	// the answer is 429 with Retry-After. A Rate of 0 sets no limit. The
+	// counts live in this process's memory.
+	Rate  float64
+	Burst int
+	// BodyWindow and BodyMinBytes cut off a request body that stalls:
+	// every BodyWindow must bring BodyMinBytes, else the answer is 408 and
+	// the connection is closed. A BodyWindow of 0 sets no limit.
+	BodyWindow   time.Duration
+	BodyMinBytes int64
+	// Now tells the time to the rate limit; tests set it.
+	Now    func() time.Time
 	Logger *slog.Logger
 }
 
@@ -43,6 +60,8 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 	mux *http.ServeMux
+	// rates counts each credential's requests (Config.Rate).
+	rates *httplimit.Rates
 }
 
 // New returns the API's handler.
@@ -50,7 +69,9 @@ func New(svc *library.Service, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	cfg.BodyMinBytes = max(cfg.BodyMinBytes, 1)
+	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(),
+		rates: httplimit.NewRates(cfg.Rate, cfg.Burst, cfg.Now)}
 	s.routes()
 	return s
 }
@@ -107,6 +128,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req.account = a
 	req.base = s.scheme(r) + "://" + r.Host
+	httplimit.Progress(w, r, s.cfg.BodyMinBytes, s.cfg.BodyWindow)
 
 	if strings.HasPrefix(r.URL.Path, "/p/") {
 		s.publicDownload(w, r)
@@ -130,6 +152,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.caller = c
+	if ok, wait := s.rates.Allow(rateKey(c)); !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+		s.writeErrors(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many requests: at most %g a second with one credential; try again later", s.cfg.Rate))
+		return
+	}
 
 	r.URL.Path = stripFormat(r.URL.Path)
 	r.URL.RawPath = ""
@@ -138,6 +165,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// rateKey names the bucket of a caller's requests: its token, or its
+// user when it signed in with a password.
+func rateKey(c library.Caller) string {
+	if c.Token != nil {
+		return "t" + strconv.FormatInt(c.Token.ID, 10)
+	}
+	return "u" + strconv.FormatInt(c.User.ID, 10)
 }
 
 // noRoute answers 405 when the path exists for other methods, else 404.
@@ -232,6 +268,14 @@ func status(code string) int {
 // fail answers an error in the request's format. Internal errors are
 // logged with the request id; the client sees a generic message.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, httplimit.ErrSlowBody) {
+		// The connection's read deadline has passed: it is closed after
+		// this answer, which the client may still read.
+		s.log.Info("request body stalled", "id", info(r).id, "method", r.Method, "path", r.URL.Path, "source", s.source(r))
+		w.Header().Set("Connection", "close")
+		s.writeErrors(w, r, http.StatusRequestTimeout, fmt.Sprintf("The request body came too slowly: at least %d bytes every %s", s.cfg.BodyMinBytes, s.cfg.BodyWindow))
+		return
+	}
 	code := damask.ErrorCode(err)
 	st := status(code)
 	switch {

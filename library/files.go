@@ -37,17 +37,26 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }
 // ReceiveFile streams a client's file into the blob store, hashing it on
 // the way, and answers once it is durable. Members and above may. It
 // answers ETOOLARGE past the size limit and EQUOTA when the plan's storage
-// would overflow or the disk is full, leaving nothing behind, and EINVALID
-// for an empty file.
+// would overflow, the disk is full or the file would eat into the disk's
+// reserve, leaving nothing behind; EINVALID for an empty file; ETHROTTLED
+// when the user already sends as many files as Options.MaxUploadsPerUser.
 func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*StoredFile, error) {
 	if err := require(c, damask.RoleMember, "add files"); err != nil {
 		return nil, err
 	}
+	release, err := s.uploads.take(c)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if f.Length > s.maxFile {
 		return nil, s.tooLarge()
 	}
 	if f.Length > 0 {
 		if err := s.checkQuota(ctx, c.Account, f.Length); err != nil {
+			return nil, err
+		}
+		if err := s.checkDisk(ctx, f.Length); err != nil {
 			return nil, err
 		}
 	}
@@ -67,6 +76,11 @@ func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*Stor
 	if err := s.checkQuota(ctx, c.Account, w.Written()); err != nil {
 		return nil, err
 	}
+	// The bytes are on the disk already, in the temporary file: what is
+	// free now is what would be left.
+	if err := s.checkDisk(ctx, 0); err != nil {
+		return nil, err
+	}
 	info, err := w.Commit(ctx)
 	if err != nil {
 		return nil, storageError("store file", err)
@@ -83,6 +97,7 @@ func (s *Service) copyFile(ctx context.Context, w damask.BlobWriter, body io.Rea
 	defer copyBufs.Put(bp)
 	buf := *bp
 	var head []byte
+	checked := int64(0) // bytes written at the last look at the free space
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, &damask.Error{Code: damask.ECANCELED, Message: "Request canceled", Err: err}
@@ -97,6 +112,12 @@ func (s *Service) copyFile(ctx context.Context, w damask.BlobWriter, body io.Rea
 			}
 			if _, err := w.Write(buf[:n]); err != nil {
 				return nil, storageError("write file", err)
+			}
+			if w.Written()-checked >= diskCheckEvery {
+				checked = w.Written()
+				if err := s.checkDisk(ctx, 0); err != nil {
+					return nil, err
+				}
 			}
 		}
 		if rerr == io.EOF {

@@ -32,6 +32,15 @@ type Options struct {
 	Plans damask.Plans
 	// MaxFileSize is the largest file accepted, in bytes.
 	MaxFileSize int64
+	// MaxUploadsPerUser caps the files one user sends at once (ReceiveFile
+	// answers ETHROTTLED past it); 0 sets no cap. The count is kept in
+	// this process's memory.
+	MaxUploadsPerUser int
+	// DiskReserve is the free space kept on the blob store's file system:
+	// ReceiveFile answers EQUOTA for a file that would eat into it. Only
+	// blob stores that tell their free space (damask.FreeSpacer) are
+	// checked; the zero value keeps no reserve.
+	DiskReserve Reserve
 	// Password are the argon2id costs of new hashes.
 	Password password.Params
 	Logger   *slog.Logger
@@ -57,6 +66,8 @@ type Service struct {
 	blobs    damask.BlobStore
 	plans    damask.Plans
 	maxFile  int64
+	uploads  *uploadSlots
+	reserve  Reserve
 	pwParams password.Params
 	log      *slog.Logger
 	now      func() time.Time
@@ -96,6 +107,8 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		blobs:    blobs,
 		plans:    o.Plans,
 		maxFile:  o.MaxFileSize,
+		uploads:  newUploadSlots(o.MaxUploadsPerUser),
+		reserve:  o.DiskReserve,
 		pwParams: o.Password,
 		log:      o.Logger,
 		now:      func() time.Time { return o.Now().UTC() },

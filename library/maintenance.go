@@ -38,6 +38,12 @@ func (s *Service) EmptyTrash(ctx context.Context, account string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("account %s: %w", account, err)
 	}
+	return s.emptyTrash(ctx, operator(a))
+}
+
+// emptyTrash purges the trash of the caller's account.
+func (s *Service) emptyTrash(ctx context.Context, c Caller) (int, error) {
+	a := c.Account
 	n := 0
 	for {
 		as, _, err := s.store.Assets(ctx, damask.AssetFilter{AccountID: a.ID, Trash: true, Page: damask.Page{Number: 1, Size: 100}})
@@ -46,7 +52,7 @@ func (s *Service) EmptyTrash(ctx context.Context, account string) (int, error) {
 		}
 		if len(as) == 0 {
 			if n > 0 {
-				s.record(ctx, operator(a), damask.AuditTrashEmptied, "account "+a.Name, fmt.Sprintf("%d assets", n))
+				s.record(ctx, c, damask.AuditTrashEmptied, "account "+a.Name, fmt.Sprintf("%d assets", n))
 			}
 			return n, nil
 		}

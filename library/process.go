@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"io"
 	"os"
@@ -43,7 +44,8 @@ func (s *Service) queued() {
 //
 // Outcomes: done; unsupported when the format has no rendition (its
 // metadata is still kept); failed, with the reason, when the file is
-// corrupt, empty or too large, at once since a retry would find the same.
+// corrupt, empty or too large, or drove a tool past its memory or CPU
+// limit, at once since a retry would find the same.
 // Other errors (a time limit, the blob store, the database) are returned
 // so that the job is retried; on its last attempt the asset is marked
 // failed first. A version that is no longer current, or an asset gone,
@@ -85,6 +87,17 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 	}
 	defer done()
 
+	// Renditions first: their thumbnails are served as soon as they are
+	// stored, before the large sizes and the metadata are done.
+	var info media.Info
+	var renderErr error
+	if s.render != nil {
+		info, renderErr = s.renditions(ctx, path, j.Blob)
+		if renderErr != nil && !fileFault(renderErr) && !errors.Is(renderErr, media.ErrUnsupported) {
+			return damask.Extracted{}, renderErr
+		}
+	}
+
 	var x damask.Extracted
 	var metaErr error
 	if s.extract != nil {
@@ -107,21 +120,19 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 		return x, nil
 	}
 
-	info, err := s.renditions(ctx, path, j.Blob)
 	switch {
-	case err == nil:
+	case renderErr == nil:
 		x.Processing = damask.ProcessingDone
-	case errors.Is(err, media.ErrUnsupported):
+	case errors.Is(renderErr, media.ErrUnsupported):
 		if metaErr != nil {
 			return failed(metaErr), nil
 		}
-		x.Processing, x.Reason = damask.ProcessingUnsupported, err.Error()
+		x.Processing, x.Reason = damask.ProcessingUnsupported, renderErr.Error()
 		return x, nil
-	case errors.Is(err, media.ErrCorrupt), errors.Is(err, media.ErrEmpty), errors.Is(err, media.ErrTooManyPixels):
-		return failed(err), nil
-	default:
-		return damask.Extracted{}, err
+	default: // the file's fault
+		return failed(renderErr), nil
 	}
+
 	// What the decoder saw fills what the metadata lacked.
 	if x.Width == 0 || x.Height == 0 {
 		x.Width, x.Height = info.Width, info.Height
@@ -133,6 +144,13 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 		x.Duration = info.Duration
 	}
 	return x, nil
+}
+
+// fileFault tells the renderer's errors that are the file's doing, which
+// a retry would meet again.
+func fileFault(err error) bool {
+	return errors.Is(err, media.ErrCorrupt) || errors.Is(err, media.ErrEmpty) ||
+		errors.Is(err, media.ErrTooManyPixels) || errors.Is(err, media.ErrLimit)
 }
 
 func failed(err error) damask.Extracted {
@@ -187,12 +205,12 @@ func keywordTags(keywords []string) []string {
 }
 
 // renditions makes the renditions of the file at path that the store
-// lacks, all from one decode, and stores each as a blob. When every one
+// lacks, JPEG and WebP, all from one decode, and stores each as a blob. When every one
 // exists (the same bytes were processed before) nothing is decoded and the
 // Info is zero.
 func (s *Service) renditions(ctx context.Context, path string, source damask.BlobRef) (media.Info, error) {
 	var missing []media.Size
-	for _, size := range media.Sizes() {
+	for _, size := range append(media.Sizes(), media.WebPSizes()...) {
 		_, err := s.store.Rendition(ctx, source, size.Name)
 		if errors.Is(err, damask.ErrNotFound) {
 			missing = append(missing, size)
@@ -208,12 +226,32 @@ func (s *Service) renditions(ctx context.Context, path string, source damask.Blo
 		return media.Info{}, err
 	}
 	render := s.render.Render
-	if format.Video() {
-		render = s.render.RenderVideoFrame
+	if format.Video() || format.Audio() {
+		render = s.render.RenderVideoFrame // a frame, or a sound's waveform
 	}
-	return render(ctx, path, missing, func(size media.Size, r io.Reader) error {
-		return s.putRendition(ctx, source, size, r)
-	})
+	put := func(size media.Size, r io.Reader) error { return s.putRendition(ctx, source, size, r) }
+	// A JPEG decodes at 1/8 scale for the thumbnails in a fifth of the
+	// time its 1/2 scale decode for the 2048 px size takes: decoding twice
+	// costs about a fifth more and has the thumbnails stored (and served)
+	// that much sooner. Other formats decode once: a second decode of a
+	// PNG, a PSD or a video frame would cost as much as the first.
+	if format == media.FormatJPEG {
+		var thumbs, large []media.Size
+		for _, size := range missing {
+			if size.Px <= media.Thumb256.Px {
+				thumbs = append(thumbs, size)
+			} else {
+				large = append(large, size)
+			}
+		}
+		if len(thumbs) > 0 && len(large) > 0 {
+			if _, err := render(ctx, path, thumbs, put); err != nil {
+				return media.Info{}, err
+			}
+			missing = large
+		}
+	}
+	return render(ctx, path, missing, put)
 }
 
 func (s *Service) putRendition(ctx context.Context, source damask.BlobRef, size media.Size, r io.Reader) error {
@@ -221,7 +259,13 @@ func (s *Service) putRendition(ctx context.Context, source damask.BlobRef, size 
 	if _, err := buf.ReadFrom(r); err != nil {
 		return fmt.Errorf("rendition %s: %w", size.Name, err)
 	}
-	cfg, err := jpeg.DecodeConfig(bytes.NewReader(buf.Bytes()))
+	var cfg image.Config
+	var err error
+	if size.WebP {
+		cfg.Width, cfg.Height, err = media.WebPDimensions(buf.Bytes())
+	} else {
+		cfg, err = jpeg.DecodeConfig(bytes.NewReader(buf.Bytes()))
+	}
 	if err != nil {
 		return fmt.Errorf("rendition %s: %w", size.Name, err)
 	}
@@ -280,8 +324,10 @@ type RenditionFile struct {
 
 // Rendition opens the rendition at size of an asset's current file. Every
 // role may, guests included: renditions are previews, not originals.
-// Errors: EPENDING while processing is under way; ENOTFOUND for an unknown
-// asset and for a file that has no rendition (unsupported or failed).
+// While processing is under way a size already made is served.
+// Errors: EPENDING while processing is under way and the size is not made
+// yet; ENOTFOUND for an unknown asset and for a file that has no rendition
+// (unsupported or failed).
 func (s *Service) Rendition(ctx context.Context, c Caller, id int64, size media.Size) (*RenditionFile, error) {
 	if err := requireRole(c, damask.RoleGuest, "see previews"); err != nil {
 		return nil, err
@@ -291,13 +337,16 @@ func (s *Service) Rendition(ctx context.Context, c Caller, id int64, size media.
 		return nil, err
 	}
 	switch a.Processing {
-	case damask.ProcessingPending:
-		return nil, damask.Errorf(damask.EPENDING, "The %s of asset %d is being made; try again shortly", size.Name, id)
-	case damask.ProcessingDone:
+	case damask.ProcessingPending, damask.ProcessingDone:
 	default:
 		return nil, damask.Errorf(damask.ENOTFOUND, "Asset %d has no %s: its file has no rendition (processing %s)", id, size.Name, a.Processing)
 	}
+	// While processing is under way, the sizes already made are served:
+	// the thumbnails come first, before the large sizes and the metadata.
 	r, err := s.store.Rendition(ctx, a.Blob, size.Name)
+	if errors.Is(err, damask.ErrNotFound) && a.Processing == damask.ProcessingPending {
+		return nil, damask.Errorf(damask.EPENDING, "The %s of asset %d is being made; try again shortly", size.Name, id)
+	}
 	if errors.Is(err, damask.ErrNotFound) {
 		return nil, damask.Errorf(damask.ENOTFOUND, "Asset %d has no %s", id, size.Name)
 	}

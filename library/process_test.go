@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,7 +75,8 @@ func TestProcessSurvivesRestart(t *testing.T) {
 	}
 	c := library.Caller{Account: acct, User: holder}
 
-	files := []string{"photo.jpg", "rotated6.jpg", "alpha.png", "anim.gif", "photo.webp", "photo.tif", "shape.svg", "doc.pdf"}
+	files := []string{"photo.jpg", "rotated6.jpg", "alpha.png", "anim.gif", "photo.webp", "photo.tif", "shape.svg", "doc.pdf",
+		"layers.psd", "raw.dng"}
 	var assets []*damask.Asset
 	for _, name := range files {
 		b, err := os.ReadFile(filepath.Join("../media/testdata", name))
@@ -151,10 +154,94 @@ func TestProcessSurvivesRestart(t *testing.T) {
 		}
 	}
 	for _, a := range assets {
-		for _, size := range media.Sizes() {
+		for _, size := range append(media.Sizes(), media.WebPSizes()...) {
 			if _, err := db.Rendition(ctx, a.Blob, size.Name); err != nil {
 				t.Errorf("%s: rendition %s: %v", a.Filename, size.Name, err)
 			}
+		}
+	}
+}
+
+// TestProcessToolOverLimit: a video whose frame needs more memory than the
+// tools may have fails its job with a reason, and the service goes on.
+func TestProcessToolOverLimit(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.mkv")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=gray:s=4000x4000:d=1:r=1",
+		"-frames:v", "1", "-c:v", "mjpeg", big).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v %s", err, out)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	blobs, err := disk.Open(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blobs.Close() })
+	// 350 MiB: enough for ffmpeg to start and probe, not to decode 16 MP.
+	r, err := media.New(media.Options{Workers: 1, ToolMemory: 350 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	svc, err := library.New(db, blobs, library.Options{
+		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Renderer: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
+		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "a password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := library.Caller{Account: acct, User: holder}
+	var assets []*damask.Asset
+	for _, p := range []string{big, "../media/testdata/photo.jpg"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := svc.ReceiveFile(ctx, c, library.FileInput{Body: bytes.NewReader(b), Filename: filepath.Base(p), Length: int64(len(b))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := svc.CreateAsset(ctx, c, library.AssetInput{File: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		assets = append(assets, a)
+	}
+	pool := jobs.New(db, svc.Process, jobs.Options{Workers: 1, Poll: 5 * time.Millisecond})
+	ctx2, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { pool.Run(ctx2); close(stopped) }()
+	defer func() { stop(); <-stopped }()
+	want := []string{damask.ProcessingFailed, damask.ProcessingDone}
+	deadline := time.Now().Add(60 * time.Second)
+	for i, a := range assets {
+		for {
+			got, err := svc.Asset(ctx, c, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Processing != damask.ProcessingPending {
+				t.Logf("%s: %s (%s)", got.Filename, got.Processing, got.ProcessingError)
+				if got.Processing != want[i] {
+					t.Errorf("%s: processing %q (%s), want %q", got.Filename, got.Processing, got.ProcessingError, want[i])
+				}
+				if i == 0 && !strings.Contains(got.ProcessingError, "memory") {
+					t.Errorf("%s: reason %q, want it to say memory", got.Filename, got.ProcessingError)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still pending", a.Filename)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 }

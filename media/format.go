@@ -2,10 +2,12 @@ package media
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Format is a file type recognised from a file's first bytes. The name of
@@ -26,7 +28,15 @@ const (
 	FormatMP4     Format = "mp4" // ISO base media: MP4, MOV, M4V, 3GP
 	FormatMKV     Format = "matroska"
 	FormatAVI     Format = "avi"
+	FormatPSD     Format = "psd"   // Photoshop: the composite, through ImageMagick
+	FormatRAW     Format = "raw"   // camera RAW: the embedded preview, through exiftool
+	FormatAudio   Format = "audio" // MP3, FLAC, WAV, Ogg, AIFF: a waveform, through ffmpeg
 )
+
+// Audio tells whether f is a sound, rendered as a waveform by
+// RenderVideoFrame. Sound in an MP4 container (M4A) is FormatMP4, found to
+// be sound by ffprobe.
+func (f Format) Audio() bool { return f == FormatAudio }
 
 // Video tells whether f is rendered with RenderVideoFrame.
 func (f Format) Video() bool {
@@ -76,11 +86,15 @@ func sniff(b []byte) Format {
 		return FormatWebP
 	case len(b) >= 12 && bytes.HasPrefix(b, []byte("RIFF")) && string(b[8:12]) == "AVI ":
 		return FormatAVI
+	case isRAW(b):
+		return FormatRAW
 	case bytes.HasPrefix(b, []byte("II*\x00")), bytes.HasPrefix(b, []byte("MM\x00*")),
 		bytes.HasPrefix(b, []byte("II+\x00")), bytes.HasPrefix(b, []byte("MM\x00+")):
 		return FormatTIFF
 	case bytes.HasPrefix(b, []byte("%PDF-")):
 		return FormatPDF
+	case bytes.HasPrefix(b, []byte("8BPS\x00\x01")):
+		return FormatPSD // version 2 is PSB, the large format: not rendered
 	case bytes.HasPrefix(b, []byte{0x1A, 0x45, 0xDF, 0xA3}):
 		return FormatMKV
 	case len(b) >= 12 && string(b[4:8]) == "ftyp":
@@ -90,6 +104,11 @@ func sniff(b []byte) Format {
 		return FormatMP4 // QuickTime without ftyp
 	case isSVG(b):
 		return FormatSVG
+	case bytes.HasPrefix(b, []byte("ID3")), bytes.HasPrefix(b, []byte("fLaC")), bytes.HasPrefix(b, []byte("OggS")),
+		len(b) >= 12 && bytes.HasPrefix(b, []byte("RIFF")) && string(b[8:12]) == "WAVE",
+		len(b) >= 12 && bytes.HasPrefix(b, []byte("FORM")) && (string(b[8:12]) == "AIFF" || string(b[8:12]) == "AIFC"),
+		len(b) >= 4 && b[0] == 0xFF && b[1]&0xE0 == 0xE0 && b[1]&0x06 != 0 && b[2]&0xF0 != 0xF0: // MPEG audio frame
+		return FormatAudio
 	}
 	return FormatUnknown
 }
@@ -108,6 +127,8 @@ func sniffFtyp(b []byte) Format {
 		switch string(br) {
 		case "heic", "heix", "heim", "heis", "avif", "mif1":
 			return FormatHEIF
+		case "crx ":
+			return FormatRAW // Canon CR3
 		}
 	}
 	return FormatMP4
@@ -141,4 +162,80 @@ func describe(b []byte) string {
 		return "audio"
 	}
 	return fmt.Sprintf("%d bytes starting %q", len(b), b[:min(len(b), 8)])
+}
+
+// rawMakers are the makers whose TIFF-structured RAW files (NEF, ARW, PEF,
+// SRW, 3FR, IIQ, ERF, MEF, MOS, DCR...) carry no mark of their own: a
+// TIFF by one of them with sub-images is taken for a RAW. A plain TIFF
+// taken so by mistake loses nothing: with no embedded preview it is
+// rendered as the TIFF it is.
+var rawMakers = []string{"NIKON", "SONY", "PENTAX", "RICOH", "SAMSUNG", "Hasselblad", "Phase One",
+	"Leaf", "Mamiya", "KODAK", "Kodak", "EASTMAN KODAK", "Canon", "OLYMPUS", "Panasonic", "LEICA",
+	"SIGMA", "EPSON", "Minolta", "KONICA MINOLTA", "FUJIFILM", "Seiko Epson"}
+
+// isRAW recognises camera RAW files by their marks: ORF, RW2, RAF and CR2
+// by their headers, DNG by the DNGVersion tag, and the others by a RAW
+// maker's Make tag next to SubIFDs in IFD0. Only the first sniffLen bytes
+// are read; an IFD0 beyond them is not RAW.
+func isRAW(b []byte) bool {
+	switch {
+	case bytes.HasPrefix(b, []byte("FUJIFILMCCD-RAW")),
+		bytes.HasPrefix(b, []byte("IIRO\x08\x00")), bytes.HasPrefix(b, []byte("IIRS\x08\x00")),
+		bytes.HasPrefix(b, []byte("MMOR\x00\x00")),    // Olympus ORF
+		bytes.HasPrefix(b, []byte("IIU\x00\x08\x00")): // Panasonic RW2
+		return true
+	case bytes.HasPrefix(b, []byte("II*\x00")) && len(b) >= 11 && string(b[8:11]) == "CR\x02":
+		return true // Canon CR2
+	}
+	var bo binary.ByteOrder
+	switch {
+	case bytes.HasPrefix(b, []byte("II*\x00")):
+		bo = binary.LittleEndian
+	case bytes.HasPrefix(b, []byte("MM\x00*")):
+		bo = binary.BigEndian
+	default:
+		return false
+	}
+	off := int(bo.Uint32(b[4:8]))
+	if off < 8 || off+2 > len(b) {
+		return false
+	}
+	n := int(bo.Uint16(b[off:]))
+	var maker string
+	subIFDs := false
+	for i := range n {
+		e := off + 2 + 12*i
+		if e+12 > len(b) {
+			break
+		}
+		tag, typ, count := bo.Uint16(b[e:]), bo.Uint16(b[e+2:]), int(bo.Uint32(b[e+4:]))
+		switch tag {
+		case 50706: // DNGVersion
+			return true
+		case 330: // SubIFDs
+			subIFDs = true
+		case 271: // Make
+			if typ != 2 || count <= 0 || count > 64 {
+				continue
+			}
+			v := b[e+8 : e+12]
+			if count > 4 {
+				at := int(bo.Uint32(b[e+8:]))
+				if at < 0 || at+count > len(b) {
+					continue
+				}
+				v = b[at : at+count]
+			}
+			maker = string(bytes.TrimRight(v[:min(count, len(v))], "\x00 "))
+		}
+	}
+	if !subIFDs || maker == "" {
+		return false
+	}
+	for _, m := range rawMakers {
+		if strings.HasPrefix(maker, m) {
+			return true
+		}
+	}
+	return false
 }

@@ -45,9 +45,14 @@ func collect(t *testing.T, got *[]rendition) func(Size, io.Reader) error {
 		if err != nil {
 			return err
 		}
-		cfg, err := jpeg.DecodeConfig(bytes.NewReader(b))
+		var cfg image.Config
+		if s.WebP {
+			cfg.Width, cfg.Height, err = WebPDimensions(b)
+		} else {
+			cfg, err = jpeg.DecodeConfig(bytes.NewReader(b))
+		}
 		if err != nil {
-			t.Errorf("%s: not a valid JPEG: %v", s.Name, err)
+			t.Errorf("%s: not a valid %s: %v", s.Name, s.ContentType(), err)
 		}
 		*got = append(*got, rendition{size: s, data: b, cfg: cfg})
 		return nil
@@ -105,6 +110,19 @@ func TestRender(t *testing.T) {
 			{0.2, 0.8, "black", "box on page 1"}, {0.8, 0.2, "white", "page"},
 		}},
 		{file: "drawing.ai", format: FormatPDF, w: 297, h: 420, pages: 2, alpha: true},
+		// The composite: white, a red right half (layer 1) and a blue
+		// square (layer 2, at 20,20, 100 px). A render of layer 1 alone
+		// would have no blue.
+		{file: "layers.psd", format: FormatPSD, w: 300, h: 200, pages: 1, pixels: []pixelCheck{
+			{0.23, 0.35, "blue", "layer 2 in the composite"}, {0.8, 0.5, "red", "layer 1"}, {0.25, 0.85, "white", "background"},
+		}},
+		// A DNG (testdata/mkdng.go) whose 300x200 preview is photo.jpg made
+		// smaller, with Orientation 6 in the DNG's IFD0 and none in the
+		// preview: shown 200x300, turned as rotated6.jpg is.
+		{file: "raw.dng", format: FormatRAW, w: 200, h: 300, pages: 1, pixels: []pixelCheck{
+			{0.02, 0.02, "greenish", "stored bottom-left"},
+			{0.98, 0.02, "dark", "stored top-left"},
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -122,8 +140,8 @@ func TestRender(t *testing.T) {
 				t.Fatalf("got %d renditions, want %d", len(got), len(Sizes()))
 			}
 			for i, g := range got {
-				if i > 0 && g.size.Px > got[i-1].size.Px {
-					t.Errorf("renditions not largest first: %s after %s", g.size.Name, got[i-1].size.Name)
+				if i > 0 && g.size.Px < got[i-1].size.Px {
+					t.Errorf("renditions not smallest first: %s after %s", g.size.Name, got[i-1].size.Name)
 				}
 				checkDims(t, g, tc.w, tc.h)
 				for _, marker := range []string{"Exif\x00", "ICC_PROFILE", "http://ns.adobe.com/xap"} {
@@ -314,6 +332,25 @@ func TestRenderBadInput(t *testing.T) {
 				bombPNG(t, p, 50000, 50000)
 				return p
 			}},
+		{name: "truncated psd", want: ErrCorrupt, make: func(t *testing.T, dir string) string {
+			b := readTestdata(t, "layers.psd")
+			return writeFile(t, filepath.Join(dir, "t.psd"), b[:len(b)/2])
+		}},
+		{name: "psd bomb 50000x50000", want: ErrTooManyPixels, reason: "50000x50000", maxTime: 100 * time.Millisecond,
+			make: func(t *testing.T, dir string) string {
+				b := bytes.Clone(readTestdata(t, "layers.psd"))
+				binary.BigEndian.PutUint32(b[14:], 50000)
+				binary.BigEndian.PutUint32(b[18:], 50000)
+				return writeFile(t, filepath.Join(dir, "bomb.psd"), b)
+			}},
+		{name: "psb", want: ErrUnsupported, make: func(t *testing.T, dir string) string {
+			b := bytes.Clone(readTestdata(t, "layers.psd"))
+			b[5] = 2
+			return writeFile(t, filepath.Join(dir, "x.psb"), b)
+		}},
+		{name: "raf with nothing inside", want: ErrCorrupt, reason: "file format error", make: func(t *testing.T, dir string) string {
+			return writeFile(t, filepath.Join(dir, "x.raf"), append([]byte("FUJIFILMCCD-RAW 0201FF383501"), make([]byte, 200)...))
+		}},
 		{name: "mvg named jpg", want: ErrUnsupported, make: func(t *testing.T, dir string) string { return testdata(t, "mvg.jpg") }},
 		{name: "msl named jpg", want: ErrUnsupported, make: func(t *testing.T, dir string) string { return testdata(t, "msl.jpg") }},
 		{name: "eps with pipe", want: ErrUnsupported, reason: "PostScript", make: func(t *testing.T, dir string) string {
@@ -323,8 +360,17 @@ func TestRenderBadInput(t *testing.T) {
 		{name: "video given to Render", want: ErrUnsupported, reason: "video", make: func(t *testing.T, dir string) string {
 			return testdata(t, "clip.mp4")
 		}},
-		{name: "audio m4a", want: ErrUnsupported, video: true, reason: "no video stream", make: func(t *testing.T, dir string) string {
-			return testdata(t, "audio.m4a")
+		{name: "mp4 with neither video nor audio", want: ErrUnsupported, video: true, reason: "no video or audio stream",
+			make: func(t *testing.T, dir string) string {
+				srt := writeFile(t, filepath.Join(dir, "s.srt"), []byte("1\n00:00:00,000 --> 00:00:01,000\nhello\n"))
+				p := filepath.Join(dir, "subs.mp4")
+				if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-i", srt, "-c:s", "mov_text", p).CombinedOutput(); err != nil {
+					t.Fatalf("ffmpeg: %v %s", err, out)
+				}
+				return p
+			}},
+		{name: "truncated mp3", want: ErrCorrupt, video: true, make: func(t *testing.T, dir string) string {
+			return writeFile(t, filepath.Join(dir, "t.mp3"), []byte("ID3\x04\x00\x00\x00\x00\x00\x10garbage"))
 		}},
 		{name: "image given to RenderVideoFrame", want: ErrUnsupported, video: true, make: func(t *testing.T, dir string) string {
 			return testdata(t, "photo.jpg")
@@ -360,6 +406,9 @@ func TestRenderBadInput(t *testing.T) {
 				t.Errorf("err = %v, want the reason to mention %q", err, tc.reason)
 			}
 			t.Logf("%v in %v", err, took)
+			if strings.Contains(err.Error(), path) && filepath.IsAbs(path) {
+				t.Errorf("err = %v: names the file's path", err)
+			}
 			if tc.maxTime > 0 && took > tc.maxTime {
 				t.Errorf("took %v, want under %v", took, tc.maxTime)
 			}
@@ -401,7 +450,7 @@ func TestFFmpegGuard(t *testing.T) {
 			out := filepath.Join(dir, name+".png")
 			args := append([]string{"-nostdin", "-loglevel", "error"}, ffInputGuard...)
 			args = append(args, "-i", "file:"+p, "-frames:v", "1", "-y", out)
-			if _, err := run(ctx, r.opts.FFmpeg, args); err == nil {
+			if _, err := r.run(ctx, r.opts.FFmpeg, args); err == nil {
 				t.Error("ffmpeg accepted a playlist")
 			} else {
 				t.Logf("ffmpeg: %v", err)
@@ -486,8 +535,8 @@ func TestRenderVideoFrame(t *testing.T) {
 	for _, g := range got {
 		checkDims(t, g, 320, 240)
 	}
-	if got[0].size != Preview || got[2].size != Thumb64 {
-		t.Errorf("order %v %v %v, want largest first", got[0].size, got[1].size, got[2].size)
+	if got[0].size != Thumb64 || got[2].size != Preview {
+		t.Errorf("order %v %v %v, want smallest first", got[0].size, got[1].size, got[2].size)
 	}
 }
 
@@ -564,6 +613,18 @@ func TestSizes(t *testing.T) {
 	if Sizes()[0].Px == 1 {
 		t.Error("Sizes returned the table itself")
 	}
+	for i, w := range WebPSizes() {
+		j := Sizes()[i]
+		if !w.WebP || w.Px != j.Px || j.AsWebP() != w || w.AsWebP() != w || w.ContentType() != "image/webp" {
+			t.Errorf("WebP twin of %v: %v", j, w)
+		}
+		if got, ok := SizeByName(w.Name); !ok || got != w {
+			t.Errorf("SizeByName(%q) = %v, %v", w.Name, got, ok)
+		}
+		if got, _ := SizeByPx(w.Px); got.WebP {
+			t.Errorf("SizeByPx(%d) = %v, want the JPEG size", w.Px, got)
+		}
+	}
 }
 
 // TestLoadersBlocked opens hostile and untrusted-format files with libvips
@@ -578,6 +639,8 @@ func TestLoadersBlocked(t *testing.T) {
 		"x.ppm":    writeFile(t, filepath.Join(dir, "x.ppm"), []byte("P3\n1 1\n255\n0 0 0\n")),
 		"x.csv":    writeFile(t, filepath.Join(dir, "x.csv"), []byte("1,2,3\n")),
 		"x.mat":    writeFile(t, filepath.Join(dir, "x.mat"), []byte("2 1\n1 2\n")),
+		// Only ImageMagick reads XPM: its policy must refuse it.
+		"xpm": writeFile(t, filepath.Join(dir, "xpm"), []byte("/* XPM */\nstatic char *x[] = {\"1 1 1 1\", \"a c #000000\", \"a\"};\n")),
 	}
 	for name, p := range files {
 		t.Run(name, func(t *testing.T) {
@@ -588,6 +651,9 @@ func TestLoadersBlocked(t *testing.T) {
 				t.Fatalf("libvips loaded %s: %+v", name, h)
 			}
 			t.Logf("refused: %v", err)
+			if name == "xpm" && !strings.Contains(err.Error(), "security policy") {
+				t.Errorf("xpm: %v, want ImageMagick's policy to refuse it", err)
+			}
 		})
 	}
 	for _, p := range pwned {
@@ -642,7 +708,7 @@ func TestPDFActions(t *testing.T) {
 
 func FuzzDetectSniff(f *testing.F) {
 	for _, name := range []string{"photo.jpg", "alpha.png", "anim.gif", "photo.webp", "photo.tif", "photo.heic",
-		"photo.avif", "shape.svg", "doc.pdf", "clip.mp4", "audio.m4a", "pipe.eps", "mvg.jpg"} {
+		"photo.avif", "shape.svg", "doc.pdf", "clip.mp4", "audio.m4a", "pipe.eps", "mvg.jpg", "layers.psd", "raw.dng"} {
 		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
 			f.Add(b[:min(len(b), sniffLen)])
 		}
@@ -662,13 +728,174 @@ func FuzzDetectSniff(f *testing.F) {
 func TestToolKilledAtTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
+	r := newRenderer(t, Options{})
 	start := time.Now()
-	_, err := run(ctx, "ffmpeg", []string{"-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=duration=600", "-f", "null", "-"})
+	_, err := r.run(ctx, "ffmpeg", []string{"-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i", "testsrc=duration=600", "-f", "null", "-"})
 	took := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want DeadlineExceeded", err)
 	}
 	if took > 3*time.Second {
 		t.Errorf("took %v", took)
+	}
+}
+
+// TestToolMemoryLimit: ffmpeg decoding a 16-megapixel frame needs more
+// than 350 MiB of address space; under that limit the render fails with
+// ErrLimit and a reason, and the process carries on.
+func TestToolMemoryLimit(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.mkv")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "color=c=gray:s=4000x4000:d=1:r=1",
+		"-frames:v", "1", "-c:v", "mjpeg", big).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v %s", err, out)
+	}
+	r := newRenderer(t, Options{ToolMemory: 350 << 20})
+	_, err := r.RenderVideoFrame(context.Background(), big, []Size{Thumb64}, func(Size, io.Reader) error {
+		t.Error("out called")
+		return nil
+	})
+	t.Logf("%v", err)
+	if !errors.Is(err, ErrLimit) {
+		t.Fatalf("err = %v, want ErrLimit", err)
+	}
+	if !strings.Contains(err.Error(), "memory") {
+		t.Errorf("err = %v, want the reason to say memory", err)
+	}
+	// The same renderer still renders what fits.
+	if _, err := r.RenderVideoFrame(context.Background(), testdata(t, "clip.mp4"), []Size{Thumb64}, func(Size, io.Reader) error { return nil }); err != nil {
+		t.Errorf("clip.mp4 after the failure: %v", err)
+	}
+}
+
+// tiffWith is a little-endian TIFF header and an IFD0 of the given
+// entries (tag, type, count, inline value), with ASCII values placed after.
+func tiffWith(entries [][4]uint32, ascii map[uint16]string) []byte {
+	var b bytes.Buffer
+	b.WriteString("II*\x00")
+	binary.Write(&b, binary.LittleEndian, uint32(8))
+	binary.Write(&b, binary.LittleEndian, uint16(len(entries)))
+	extra := 8 + 2 + 12*len(entries) + 4
+	var tail []byte
+	for _, e := range entries {
+		binary.Write(&b, binary.LittleEndian, uint16(e[0]))
+		binary.Write(&b, binary.LittleEndian, uint16(e[1]))
+		if s, ok := ascii[uint16(e[0])]; ok {
+			binary.Write(&b, binary.LittleEndian, uint32(len(s)+1))
+			binary.Write(&b, binary.LittleEndian, uint32(extra+len(tail)))
+			tail = append(append(tail, s...), 0)
+			continue
+		}
+		binary.Write(&b, binary.LittleEndian, e[2])
+		binary.Write(&b, binary.LittleEndian, e[3])
+	}
+	binary.Write(&b, binary.LittleEndian, uint32(0))
+	b.Write(tail)
+	return b.Bytes()
+}
+
+func TestDetectRAW(t *testing.T) {
+	nikon := map[uint16]string{271: "NIKON CORPORATION"}
+	scanner := map[uint16]string{271: "Nikon"}
+	tests := []struct {
+		name string
+		b    []byte
+		want Format
+	}{
+		{"dng", readTestdata(t, "raw.dng"), FormatRAW},
+		{"tiff", readTestdata(t, "photo.tif"), FormatTIFF},
+		{"nef: maker and sub-IFDs", tiffWith([][4]uint32{{271, 2, 0, 0}, {330, 4, 1, 100}}, nikon), FormatRAW},
+		{"tiff by a camera maker, no sub-IFDs", tiffWith([][4]uint32{{271, 2, 0, 0}}, nikon), FormatTIFF},
+		{"scanner tiff with sub-IFDs", tiffWith([][4]uint32{{271, 2, 0, 0}, {330, 4, 1, 100}}, scanner), FormatTIFF},
+		{"dng version tag", tiffWith([][4]uint32{{50706, 1, 4, 0x00000401}}, nil), FormatRAW},
+		{"cr2", append([]byte("II*\x00\x10\x00\x00\x00CR\x02\x00"), make0(64)...), FormatRAW},
+		{"orf", append([]byte("IIRO\x08\x00\x00\x00"), make0(64)...), FormatRAW},
+		{"rw2", append([]byte("IIU\x00\x08\x00\x00\x00"), make0(64)...), FormatRAW},
+		{"raf", []byte("FUJIFILMCCD-RAW 0201FF383501"), FormatRAW},
+		{"cr3", []byte("\x00\x00\x00\x18ftypcrx \x00\x00\x00\x01crx isom"), FormatRAW},
+		{"ifd0 out of reach", []byte("II*\x00\xff\xff\x00\x00"), FormatTIFF},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := sniff(tc.b); got != tc.want {
+				t.Errorf("sniff = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func make0(n int) []byte { return make([]byte, n) }
+
+// TestRenderWaveform: sound, alone in its container or in an MP4, is
+// drawn as a waveform, with its duration and no picture size.
+func TestRenderWaveform(t *testing.T) {
+	r := newRenderer(t, Options{})
+	dir := t.TempDir()
+	mp3 := filepath.Join(dir, "tone.mp3")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=220:duration=2",
+		"-c:a", "libmp3lame", mp3).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg: %v %s", err, out)
+	}
+	tests := []struct {
+		file   string
+		format Format
+		d      time.Duration
+	}{
+		{testdata(t, "audio.m4a"), FormatMP4, time.Second},
+		{mp3, FormatAudio, 2 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			var got []rendition
+			info, err := r.RenderVideoFrame(context.Background(), tc.file, []Size{Thumb256, Preview}, collect(t, &got))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Format != tc.format || info.Width != 0 || info.Height != 0 {
+				t.Errorf("Info = %+v, want format %s and no size", info, tc.format)
+			}
+			if d := info.Duration - tc.d; d < -100*time.Millisecond || d > 100*time.Millisecond {
+				t.Errorf("duration %v, want about %v", info.Duration, tc.d)
+			}
+			if len(got) != 2 {
+				t.Fatalf("%d renditions", len(got))
+			}
+			for _, g := range got {
+				checkDims(t, g, WaveformWidth, WaveformHeight)
+			}
+			// White around the wave, the wave through the middle.
+			checkPixel(t, got, 0.5, 0.02, "white", "above the wave")
+			checkPixel(t, got, 0.5, 0.5, "dark", "the wave")
+		})
+	}
+}
+
+// TestRenderWebP: WebP twins come from the same decode as the JPEGs, each
+// right after its JPEG, with the same dimensions.
+func TestRenderWebP(t *testing.T) {
+	r := newRenderer(t, Options{})
+	for _, file := range []string{"photo.jpg", "alpha.png", "rotated6.jpg"} {
+		t.Run(file, func(t *testing.T) {
+			var got []rendition
+			sizes := append(WebPSizes(), Sizes()...)
+			if _, err := r.Render(context.Background(), testdata(t, file), sizes, collect(t, &got)); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(sizes) {
+				t.Fatalf("%d renditions, want %d", len(got), len(sizes))
+			}
+			for i := 0; i < len(got); i += 2 {
+				j, w := got[i], got[i+1]
+				if j.size.WebP || !w.size.WebP || j.size.Px != w.size.Px {
+					t.Fatalf("renditions %d, %d: %s, %s; want a JPEG then its WebP twin", i, i+1, j.size.Name, w.size.Name)
+				}
+				if !bytes.HasPrefix(w.data, []byte("RIFF")) {
+					t.Errorf("%s: not a RIFF file", w.size.Name)
+				}
+				if j.cfg.Width != w.cfg.Width || j.cfg.Height != w.cfg.Height {
+					t.Errorf("%s %dx%d, %s %dx%d", j.size.Name, j.cfg.Width, j.cfg.Height, w.size.Name, w.cfg.Width, w.cfg.Height)
+				}
+			}
+		})
 	}
 }

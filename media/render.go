@@ -6,6 +6,7 @@ import "C"
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -19,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"damask/subproc"
 )
 
 // Errors. Render and RenderVideoFrame wrap one of these (or the context's
@@ -38,14 +41,21 @@ var (
 	ErrCorrupt = errors.New("corrupt or truncated file")
 	// ErrClosed: Render was called after Close.
 	ErrClosed = errors.New("renderer closed")
+	// ErrLimit: a tool (ffmpeg, ffprobe, exiftool) working on the file
+	// was stopped by its memory, CPU or file size limit, or crashed under
+	// them. It is subproc.ErrLimit.
+	ErrLimit = subproc.ErrLimit
 )
 
 // Defaults for Options.
 const (
 	DefaultMaxPixels = 100_000_000
 	DefaultTimeout   = 60 * time.Second
-	// JPEGQuality is used for every rendition.
+	// JPEGQuality is used for every JPEG rendition.
 	JPEGQuality = 82
+	// WebPQuality is used for every WebP rendition: about JPEG's 82 by
+	// eye, in two thirds of the bytes or less.
+	WebPQuality = 75
 	// maxSVGBytes bounds the SVG read into memory.
 	maxSVGBytes = 16 << 20
 )
@@ -64,8 +74,15 @@ type Options struct {
 	// FFmpeg and FFprobe are the tool paths; default "ffmpeg" and "ffprobe"
 	// looked up in PATH.
 	FFmpeg, FFprobe string
+	// ExifTool extracts the previews embedded in camera RAW files; default
+	// "exiftool" looked up in PATH.
+	ExifTool string
 	// TempDir holds video frames while they are rendered; default os.TempDir().
 	TempDir string
+	// ToolMemory bounds the address space of each tool run on a file
+	// (ffmpeg, ffprobe, exiftool), in bytes; default
+	// subproc.DefaultMemory (1 GiB). Their CPU time is bounded by Timeout.
+	ToolMemory int64
 }
 
 // Info describes a source file.
@@ -105,6 +122,9 @@ func New(opts Options) (*Renderer, error) {
 	}
 	if opts.FFprobe == "" {
 		opts.FFprobe = "ffprobe"
+	}
+	if opts.ExifTool == "" {
+		opts.ExifTool = "exiftool"
 	}
 	if opts.TempDir == "" {
 		opts.TempDir = os.TempDir()
@@ -146,8 +166,11 @@ func (r *Renderer) acquire(ctx context.Context) (context.Context, func(), error)
 }
 
 // Render makes the renditions of the still image at srcPath for each of
-// sizes, from one decode, and passes each to out as a JPEG (longest side
-// = size.Px, never upscaled, upright, sRGB, no metadata), largest first. If
+// sizes, from one decode, and passes each to out as a JPEG, or a WebP for
+// a WebP size (longest side = size.Px, never upscaled, upright, sRGB, no
+// metadata), smallest first (so that thumbnails can be stored and served
+// before the large sizes are encoded), a size's JPEG before its WebP twin,
+// which shares its resize. If
 // out returns an error, Render stops and returns it. The reader is valid
 // only during the call to out.
 //
@@ -155,7 +178,8 @@ func (r *Renderer) acquire(ctx context.Context) (context.Context, func(), error)
 // header before any decoding. Errors: ErrEmpty, ErrUnsupported (including
 // videos: use RenderVideoFrame), ErrTooManyPixels, ErrCorrupt,
 // context.DeadlineExceeded on timeout, ErrClosed, each wrapped with a reason.
-func (r *Renderer) Render(ctx context.Context, srcPath string, sizes []Size, out func(size Size, jpeg io.Reader) error) (Info, error) {
+func (r *Renderer) Render(ctx context.Context, srcPath string, sizes []Size, out func(size Size, jpeg io.Reader) error) (_ Info, err error) {
+	defer func() { err = redactPath(err, srcPath) }()
 	ctx, release, err := r.acquire(ctx)
 	if err != nil {
 		return Info{}, err
@@ -165,13 +189,20 @@ func (r *Renderer) Render(ctx context.Context, srcPath string, sizes []Size, out
 	if err != nil {
 		return Info{}, fmt.Errorf("media: render: %w", err)
 	}
-	if format.Video() {
+	switch {
+	case format.Video():
 		return Info{Format: format}, fmt.Errorf("media: render: %w: %s is a video (use RenderVideoFrame)", ErrUnsupported, format)
+	case format == FormatRAW:
+		return r.renderRAW(ctx, srcPath, sizes, out)
+	case format == FormatPSD && !psdOK:
+		return Info{Format: format}, fmt.Errorf("media: render: %w: PSD needs libvips' ImageMagick loader, which is missing or did not take Damask's policy", ErrUnsupported)
 	}
-	return r.renderImage(ctx, srcPath, format, sizes, out)
+	return r.renderImage(ctx, srcPath, format, 0, sizes, out)
 }
 
-func (r *Renderer) renderImage(ctx context.Context, path string, format Format, sizes []Size, out func(Size, io.Reader) error) (Info, error) {
+// renderImage renders a still image. orient, when not 0, is the EXIF
+// orientation to apply instead of the file's own.
+func (r *Renderer) renderImage(ctx context.Context, path string, format Format, orient int, sizes []Size, out func(Size, io.Reader) error) (Info, error) {
 	info := Info{Format: format}
 	if len(sizes) == 0 {
 		return info, errors.New("media: render: no sizes")
@@ -197,6 +228,7 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 		src = newBufferSource(b)
 	} else {
 		src = newPathSource(path)
+		src.orient = orient
 	}
 	defer src.free()
 
@@ -205,6 +237,9 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 		return info, fmt.Errorf("media: render: %w: %s header: %s", ErrCorrupt, format, err)
 	}
 	info.Width, info.Height, info.PageCount, info.HasAlpha = h.width, h.height, max(h.pages, 1), h.alpha
+	if format == FormatPSD {
+		info.PageCount = 1 // ImageMagick counts the layers after the composite
+	}
 	if h.orientation >= 5 && h.orientation <= 8 {
 		info.Width, info.Height = info.Height, info.Width
 	}
@@ -216,7 +251,20 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 	}
 
 	order := slices.Clone(sizes)
-	slices.SortStableFunc(order, func(a, b Size) int { return b.Px - a.Px })
+	// Smallest first; sizes of one length share their resize: kept in a
+	// run, JPEG first.
+	slices.SortStableFunc(order, func(a, b Size) int {
+		if a.Px != b.Px {
+			return a.Px - b.Px
+		}
+		switch {
+		case a.WebP == b.WebP:
+			return 0
+		case b.WebP:
+			return -1
+		}
+		return 1
+	})
 	if err := render(ctx, src, order, out); err != nil {
 		return info, err
 	}
@@ -231,6 +279,8 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 func (r *Renderer) checkHeaderGo(path string, format Format) error {
 	var decode func(io.Reader) (image.Config, error)
 	switch format {
+	case FormatPSD:
+		decode = psdConfig
 	case FormatPNG:
 		decode = png.DecodeConfig
 	case FormatJPEG:
@@ -259,8 +309,9 @@ func (r *Renderer) checkHeaderGo(path string, format Format) error {
 	return nil
 }
 
-// render decodes once, shrinking on load to the largest size, then makes each
-// smaller size from the previous (already decoded) rendition.
+// render decodes once, shrinking on load to the largest size, then makes
+// every size, smallest first, from that one decoded image: the thumbnails
+// are out (and can be served) before the large sizes are encoded.
 func render(ctx context.Context, src *source, order []Size, out func(Size, io.Reader) error) error {
 	// killer sets libvips' kill flag on the image being computed when ctx
 	// ends, so a long decode stops at the next tile instead of running on.
@@ -268,7 +319,8 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 	stop := context.AfterFunc(ctx, k.fire)
 	defer stop()
 
-	lazy, err := src.thumbnail(order[0].Px)
+	largest := order[len(order)-1].Px
+	lazy, err := src.thumbnail(largest)
 	if err != nil {
 		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
 	}
@@ -278,36 +330,51 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
 	}
 	k.watch(flat)
-	cur, err := materialise(flat)
+	base, err := materialise(flat)
 	k.watch(nil)
 	unref(flat)
 	if err := ctx.Err(); err != nil {
-		unref(cur)
+		unref(base)
 		return fmt.Errorf("media: render: decode: %w", err)
 	}
 	if err != nil {
 		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
 	}
-	defer func() { unref(cur) }()
+	defer unref(base)
 
-	for i, size := range order {
-		if i > 0 {
-			lazy, err := thumbImage(cur, size.Px)
-			if err != nil {
-				return fmt.Errorf("media: render %s: %s", size.Name, err)
-			}
-			next, err := materialise(lazy)
-			unref(lazy)
-			if err != nil {
-				return fmt.Errorf("media: render %s: %s", size.Name, err)
-			}
+	var cur *C.VipsImage // the current size's image; base for the largest
+	defer func() {
+		if cur != base {
 			unref(cur)
+		}
+	}()
+	for i, size := range order {
+		if i == 0 || size.Px != order[i-1].Px {
+			next := base
+			if size.Px != largest {
+				lazy, err := thumbImage(base, size.Px)
+				if err != nil {
+					return fmt.Errorf("media: render %s: %s", size.Name, err)
+				}
+				next, err = materialise(lazy)
+				unref(lazy)
+				if err != nil {
+					return fmt.Errorf("media: render %s: %s", size.Name, err)
+				}
+			}
+			if cur != base {
+				unref(cur)
+			}
 			cur = next
 		}
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("media: render %s: %w", size.Name, err)
 		}
-		b, err := encodeJPEG(cur, JPEGQuality)
+		encode, quality := encodeJPEG, JPEGQuality
+		if size.WebP {
+			encode, quality = encodeWebP, WebPQuality
+		}
+		b, err := encode(cur, quality)
 		if err != nil {
 			return fmt.Errorf("media: render %s: encode: %s", size.Name, err)
 		}
@@ -359,4 +426,21 @@ func readLimited(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("media: render: %w: SVG larger than %d bytes", ErrTooManyPixels, limit)
 	}
 	return b, nil
+}
+
+// psdConfig reads a Photoshop header: signature, version, 6 reserved
+// bytes, channels, then height and width (big-endian 32-bit).
+func psdConfig(r io.Reader) (image.Config, error) {
+	var h [26]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return image.Config{}, fmt.Errorf("psd header: %w", err)
+	}
+	if string(h[:4]) != "8BPS" {
+		return image.Config{}, errors.New("psd header: no 8BPS signature")
+	}
+	height, width := binary.BigEndian.Uint32(h[14:]), binary.BigEndian.Uint32(h[18:])
+	if width == 0 || height == 0 || width > 300000 || height > 300000 {
+		return image.Config{}, fmt.Errorf("psd header: %dx%d", width, height)
+	}
+	return image.Config{Width: int(width), Height: int(height)}, nil
 }

@@ -6,10 +6,13 @@ package media
 #include <vips/vips.h>
 
 // The loaders Damask trusts. Everything else under VipsForeignLoad stays
-// blocked, ImageMagick (magickload) and every "untrusted" loader included;
-// svgload and pdfload are marked untrusted by libvips and are re-enabled on
-// purpose: SVG is loaded from memory (no base URI, so librsvg resolves no
-// external reference) and poppler fetches nothing.
+// blocked, every "untrusted" loader included; svgload and pdfload are
+// marked untrusted by libvips and are re-enabled on purpose: SVG is loaded
+// from memory (no base URI, so librsvg resolves no external reference) and
+// poppler fetches nothing. ImageMagick's file loader is re-enabled for PSD
+// alone: the ImageMagick policy written before libvips starts (magick.go)
+// denies every ImageMagick coder, module, delegate and filter but PSD, so
+// whatever file reaches it, ImageMagick decodes nothing else.
 static const char *dm_allowed[] = {
 	"VipsForeignLoadJpeg", "VipsForeignLoadPng", "VipsForeignLoadNsgif",
 	"VipsForeignLoadWebp", "VipsForeignLoadTiff", "VipsForeignLoadHeif",
@@ -18,7 +21,7 @@ static const char *dm_allowed[] = {
 
 static void dm_drop_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data) {}
 
-static int dm_start(void) {
+static int dm_start(int magick) {
 	if (VIPS_INIT("damask"))
 		return -1;
 	// Renditions are made once per source; caching operations only costs memory.
@@ -35,6 +38,8 @@ static int dm_start(void) {
 	vips_operation_block_set("VipsForeignLoad", TRUE);
 	for (int i = 0; dm_allowed[i]; i++)
 		vips_operation_block_set(dm_allowed[i], FALSE);
+	if (magick)
+		vips_operation_block_set("VipsForeignLoadMagickFile", FALSE);
 	return 0;
 }
 
@@ -80,6 +85,27 @@ static int dm_header_buffer(void *buf, size_t len, dm_header *h) {
 static int dm_thumb_file(const char *path, int px, VipsImage **out) {
 	return vips_thumbnail(path, out, px, "height", px, "size", VIPS_SIZE_DOWN,
 		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+}
+
+// dm_thumb_file_orient is dm_thumb_file for a file whose own orientation
+// tag is to be ignored in favour of another's (a RAW's embedded preview
+// takes the RAW's orientation).
+static int dm_thumb_file_orient(const char *path, int px, int orientation, VipsImage **out) {
+	VipsImage *base = vips_image_new();
+	VipsImage **t = (VipsImage **) vips_object_local_array(VIPS_OBJECT(base), 2);
+	if (vips_thumbnail(path, &t[0], px, "height", px, "size", VIPS_SIZE_DOWN,
+		"no_rotate", TRUE, "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL))
+		goto fail;
+	if (vips_copy(t[0], &t[1], NULL))
+		goto fail;
+	vips_image_set_int(t[1], VIPS_META_ORIENTATION, orientation);
+	if (vips_autorot(t[1], out, NULL))
+		goto fail;
+	g_object_unref(base);
+	return 0;
+fail:
+	g_object_unref(base);
+	return -1;
 }
 
 static int dm_thumb_buffer(void *buf, size_t len, int px, VipsImage **out) {
@@ -136,6 +162,12 @@ static int dm_jpeg(VipsImage *in, int q, void **buf, size_t *len) {
 		"optimize_coding", TRUE, NULL);
 }
 
+// dm_webp is lossy WebP at a quality that matches JPEG's 82 by eye, and
+// an effort (2 of 0..6) that costs about what the JPEG encoding does.
+static int dm_webp(VipsImage *in, int q, void **buf, size_t *len) {
+	return vips_webpsave_buffer(in, buf, len, "Q", q, "strip", TRUE, "effort", 2, NULL);
+}
+
 static void dm_kill(VipsImage *im) { vips_image_set_kill(im, TRUE); }
 */
 import "C"
@@ -154,10 +186,23 @@ var (
 	vipsErr  error
 )
 
+// psdOK tells whether PSD renders: libvips has its ImageMagick loader and
+// ImageMagick took the policy that allows it PSD alone.
+var psdOK bool
+
 func startVips() error {
 	vipsOnce.Do(func() {
-		if C.dm_start() != 0 {
+		done, err := setMagickPolicy()
+		magick := C.int(0)
+		if err == nil {
+			magick = 1
+		}
+		if C.dm_start(magick) != 0 {
 			vipsErr = errors.New("media: start libvips: " + vipsError())
+			return
+		}
+		if err == nil {
+			psdOK = checkMagickPolicy(done)
 		}
 	})
 	return vipsErr
@@ -193,10 +238,12 @@ func toHeader(h C.dm_header) header {
 
 // source is where vips reads a file from: a path, or (for SVG) a C copy of
 // its bytes, so that librsvg has no base URI to resolve references against.
+// orient, when not 0, replaces the file's own EXIF orientation.
 type source struct {
-	path *C.char
-	buf  unsafe.Pointer
-	n    C.size_t
+	path   *C.char
+	buf    unsafe.Pointer
+	n      C.size_t
+	orient int
 }
 
 func newPathSource(path string) *source { return &source{path: C.CString(path)} }
@@ -226,14 +273,20 @@ func (s *source) header() (header, error) {
 	if rc != 0 {
 		return header{}, errors.New(vipsError())
 	}
-	return toHeader(h), nil
+	hd := toHeader(h)
+	if s.orient != 0 {
+		hd.orientation = s.orient
+	}
+	return hd, nil
 }
 
 // thumbnail returns a lazy image: nothing is decoded until materialise.
 func (s *source) thumbnail(px int) (*C.VipsImage, error) {
 	var out *C.VipsImage
 	var rc C.int
-	if s.path != nil {
+	if s.path != nil && s.orient != 0 {
+		rc = C.dm_thumb_file_orient(s.path, C.int(px), C.int(s.orient), &out)
+	} else if s.path != nil {
 		rc = C.dm_thumb_file(s.path, C.int(px), &out)
 	} else {
 		rc = C.dm_thumb_buffer(s.buf, s.n, C.int(px), &out)
@@ -272,6 +325,16 @@ func encodeJPEG(in *C.VipsImage, quality int) ([]byte, error) {
 	var buf unsafe.Pointer
 	var n C.size_t
 	if C.dm_jpeg(in, C.int(quality), &buf, &n) != 0 {
+		return nil, errors.New(vipsError())
+	}
+	defer C.g_free(C.gpointer(buf))
+	return C.GoBytes(buf, C.int(n)), nil
+}
+
+func encodeWebP(in *C.VipsImage, quality int) ([]byte, error) {
+	var buf unsafe.Pointer
+	var n C.size_t
+	if C.dm_webp(in, C.int(quality), &buf, &n) != 0 {
 		return nil, errors.New(vipsError())
 	}
 	defer C.g_free(C.gpointer(buf))

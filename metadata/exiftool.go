@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"damask/subproc"
 )
 
 // MinExifToolVersion is the oldest exiftool accepted: 12.24 fixed
@@ -30,6 +32,10 @@ type ExifToolConfig struct {
 	MaxRaw    int           // bytes of the bounded Raw map (JSON-encoded); default 1 MiB
 	MaxField  int           // bytes kept of each string value; default 4 KiB
 	MaxList   int           // elements kept of each list value; default 256
+	// Memory bounds each exiftool process's address space, in bytes;
+	// default subproc.DefaultMemory (1 GiB). A process that runs out dies
+	// and is replaced; the file it was reading fails with the reason.
+	Memory int64
 }
 
 func (c *ExifToolConfig) setDefaults() {
@@ -82,7 +88,7 @@ func NewExifTool(ctx context.Context, cfg ExifToolConfig) (*ExifTool, error) {
 	}
 	e := &ExifTool{cfg: cfg, version: v, procs: make(chan *exifProc, cfg.Workers)}
 	for range cfg.Workers {
-		p, err := startExifProc(cfg.Path)
+		p, err := startExifProc(cfg.Path, cfg.Memory)
 		if err != nil {
 			e.Close()
 			return nil, err
@@ -98,7 +104,8 @@ func (e *ExifTool) Version() float64 { return e.version }
 func exifToolVersion(ctx context.Context, path string) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "-config", "", "-ver").Output()
+	cmd := subproc.Command(ctx, subproc.Limits{}, path, "-config", "", "-ver")
+	out, err := cmd.Output()
 	if err != nil {
 		return 0, fmt.Errorf("run %s -ver: %w", path, err)
 	}
@@ -111,7 +118,8 @@ func exifToolVersion(ctx context.Context, path string) (float64, error) {
 }
 
 // Read returns exiftool's JSON object for the file at path, with -n
-// (numbers, not prose) and -G1 (keys as "Group:Tag", e.g. "IFD0:Make").
+// (numbers, not prose), -G1 (keys as "Group:Tag", e.g. "IFD0:Make") and
+// no composite tags (-e; see LensID).
 // The object is bounded: strings cut to MaxField bytes, lists to MaxList
 // elements, the whole to about MaxRaw bytes; "SourceFile" (a server path)
 // is removed. A file exiftool cannot read gives an error with exiftool's
@@ -122,6 +130,37 @@ func (e *ExifTool) Read(ctx context.Context, path string) (map[string]any, error
 	if err != nil {
 		return nil, err
 	}
+	return e.read(ctx, abs, []string{
+		"-json", "-n", "-G1",
+		// No composite tags: working them out is half of exiftool's time
+		// per file. The few the mapping needs are worked out from their
+		// parts (imageSize, gps, takenAt), and the lens name by LensID.
+		"-e",
+		"-charset", "filename=utf8",
+		"-api", "LargeFileSupport=1",
+		"-x", "System:all", // file system facts: paths, owners, times of our copy
+		abs,
+	})
+}
+
+// LensID asks exiftool for the LensID composite alone, as a name: for
+// the cameras that give their lens as a maker's number (Canon LensType,
+// Nikon LensIDNumber...) and no LensModel. "" when there is none.
+func (e *ExifTool) LensID(ctx context.Context, path string) (string, error) {
+	abs, err := safePath(path)
+	if err != nil {
+		return "", err
+	}
+	raw, err := e.read(ctx, abs, []string{"-json", "-G1", "-charset", "filename=utf8", "-api", "LargeFileSupport=1", "-Composite:LensID", abs})
+	if err != nil {
+		return "", err
+	}
+	return str(raw, "Composite:LensID"), nil
+}
+
+// read sends one request for the file abs and bounds the answer.
+func (e *ExifTool) read(ctx context.Context, abs string, args []string) (map[string]any, error) {
+	var err error
 	var p *exifProc
 	select {
 	case p = <-e.procs:
@@ -139,19 +178,13 @@ func (e *ExifTool) Read(ctx context.Context, path string) (map[string]any, error
 		if p != nil {
 			p.kill()
 		}
-		p, err = startExifProc(e.cfg.Path)
+		p, err = startExifProc(e.cfg.Path, e.cfg.Memory)
 		if err != nil {
 			e.procs <- nil
 			return nil, err
 		}
 	}
-	out, stderr, err := p.exchange(ctx, e.cfg.Timeout, e.cfg.MaxOutput, []string{
-		"-json", "-n", "-G1",
-		"-charset", "filename=utf8",
-		"-api", "LargeFileSupport=1",
-		"-x", "System:all", // file system facts: paths, owners, times of our copy
-		abs,
-	})
+	out, stderr, err := p.exchange(ctx, e.cfg.Timeout, e.cfg.MaxOutput, args)
 	if err != nil {
 		p.kill()
 		e.procs <- nil
@@ -199,6 +232,7 @@ func (e *ExifTool) Close() error {
 // exifProc is one exiftool -stay_open process.
 type exifProc struct {
 	cmd    *exec.Cmd
+	limits subproc.Limits
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
 	stderr *bufio.Reader
@@ -206,9 +240,12 @@ type exifProc struct {
 	seq    int
 }
 
-func startExifProc(path string) (*exifProc, error) {
+func startExifProc(path string, mem int64) (*exifProc, error) {
 	// -config "" ignores any ~/.ExifTool_config, which could load Perl.
-	cmd := exec.Command(path, "-config", "", "-stay_open", "True", "-@", "-")
+	// No CPU limit: the process lives for many files, and each has its
+	// time limit in exchange.
+	lim := subproc.Limits{Memory: mem}
+	cmd := subproc.Command(context.Background(), lim, path, "-config", "", "-stay_open", "True", "-@", "-")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -226,6 +263,7 @@ func startExifProc(path string) (*exifProc, error) {
 	}
 	p := &exifProc{
 		cmd:    cmd,
+		limits: lim,
 		stdin:  stdin,
 		stdout: bufio.NewReaderSize(stdout, 64<<10),
 		stderr: bufio.NewReaderSize(stderr, 4<<10),
@@ -250,7 +288,7 @@ func (p *exifProc) dead() bool {
 }
 
 func (p *exifProc) kill() {
-	p.cmd.Process.Kill()
+	subproc.Kill(p.cmd)
 	<-p.exited
 }
 
@@ -309,9 +347,18 @@ func (p *exifProc) exchange(ctx context.Context, timeout time.Duration, max int,
 	select {
 	case r := <-done:
 		if r.err != nil {
+			// A closed pipe means the process is ending: give Wait a
+			// moment to say how, so that the reason can.
+			select {
+			case <-p.exited:
+			case <-time.After(time.Second):
+			}
 			code := "running"
 			if p.dead() {
 				code = p.cmd.ProcessState.String()
+				if why := subproc.Explain("exiftool", p.cmd.ProcessState, string(r.stderr), p.limits); why != nil {
+					return nil, "", fmt.Errorf("%w: %w", why, ErrUnreadable)
+				}
 			}
 			return nil, "", fmt.Errorf("exiftool died (%s): %w: %w", code, r.err, ErrUnreadable)
 		}
@@ -336,7 +383,7 @@ func readToMarker(r *bufio.Reader, marker string, max int) ([]byte, error) {
 	for {
 		chunk, err := r.ReadSlice('\n')
 		if err != nil && err != bufio.ErrBufferFull {
-			return nil, err
+			return append(out, chunk...), err // what came before a crash, for its reason
 		}
 		complete := err == nil
 		if atStart && complete && string(bytes.TrimRight(chunk, "\r\n")) == marker {

@@ -2,7 +2,11 @@
 // through exiftool, streams and duration through ffprobe, and a PDF's text
 // through pdftotext. It maps them to the fluxiom metadata_* fields and to
 // the Asset fields search uses (width, height, camera, taken_at, GPS, text),
-// and keeps exiftool's whole answer, bounded, as Raw.
+// and keeps exiftool's whole answer, bounded, as Raw. Composite tags
+// (exiftool's derived values: ImageSize, GPSPosition, Aperture...) are not
+// asked for, which halves exiftool's time per file; the mapping works out
+// the few it needs from their parts, and asks for LensID alone when a
+// camera gives its lens only as a number.
 //
 // Every file is hostile. The safety choices:
 //
@@ -18,9 +22,11 @@
 //     leaves out playlists (hls, concat, ...): an .m3u8 or ffconcat file
 //     renamed .mp4 fetches nothing, neither from the network nor from other
 //     local files.
-//   - Every child has a time limit and is killed when it passes it or when
-//     the caller's context ends; an exiftool process killed so is replaced
-//     on the next call.
+//   - Every child has a time limit and is killed (its process group) when
+//     it passes it or when the caller's context ends; an exiftool process
+//     killed so is replaced on the next call. Every child also runs under
+//     kernel limits on address space, CPU time and file size (package
+//     subproc); one stopped by them fails with a reason that says so.
 //   - Output is bounded: exiftool's answer per file (MaxOutput), each string
 //     and list in Raw, Raw as a whole (about 1 MiB encoded), ffprobe's JSON,
 //     and a PDF's text (the first 50 pages, at most 1 MiB).
@@ -48,6 +54,10 @@ type Config struct {
 	Timeout   time.Duration // per ffprobe or pdftotext run; default 30s
 	MaxText   int           // bytes of document text kept; default 1 MiB
 	MaxPages  int           // pages of a PDF read for text; default 50
+	// Memory bounds the address space of each ffprobe and pdftotext run,
+	// in bytes; default subproc.DefaultMemory (1 GiB). ExifTool.Memory is
+	// exiftool's.
+	Memory int64
 }
 
 // Extractor reads metadata from files. It is safe for concurrent use.
@@ -165,6 +175,12 @@ func (x *Extractor) Extract(ctx context.Context, path, contentType string) (Meta
 		return Metadata{}, fmt.Errorf("metadata: %w", err)
 	}
 	m := fromExif(raw)
+	if m.Lens == "" && hasLensNumber(raw) {
+		if id, err := x.exif.LensID(ctx, abs); err == nil && id != "" {
+			raw["Composite:LensID"] = id
+			m.Lens = lensName(raw)
+		}
+	}
 
 	found := str(raw, "File:MIMEType")
 	kind := func(prefix string) bool {
@@ -198,7 +214,7 @@ const demuxers = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mp3,aac,flac,wav,ogg
 
 // probe fills duration, dimensions and codecs from ffprobe.
 func (x *Extractor) probe(ctx context.Context, abs string, m *Metadata) error {
-	out, truncated, err := runBounded(ctx, x.cfg.Timeout, 1<<20, x.cfg.FFprobe,
+	out, truncated, err := runBounded(ctx, x.cfg.Timeout, x.cfg.Memory, 1<<20, x.cfg.FFprobe,
 		"-v", "error",
 		"-protocol_whitelist", "file",
 		"-format_whitelist", demuxers,
@@ -272,7 +288,7 @@ func (x *Extractor) probe(ctx context.Context, abs string, m *Metadata) error {
 
 // pdfText reads the text of the first MaxPages pages, cut at MaxText bytes.
 func (x *Extractor) pdfText(ctx context.Context, abs string, m *Metadata) error {
-	out, _, err := runBounded(ctx, x.cfg.Timeout, x.cfg.MaxText, x.cfg.PDFToText,
+	out, _, err := runBounded(ctx, x.cfg.Timeout, x.cfg.Memory, x.cfg.MaxText, x.cfg.PDFToText,
 		"-q", "-l", strconv.Itoa(x.cfg.MaxPages), "-enc", "UTF-8", abs, "-")
 	if err != nil {
 		return err
@@ -305,14 +321,7 @@ func fromExif(raw map[string]any) Metadata {
 	m.PageCount = num(raw, "PDF:PageCount", "XMP-xmpTPg:NPages")
 
 	m.Camera = camera(str(raw, "IFD0:Make", "XMP-tiff:Make", "QuickTime:Make"), str(raw, "IFD0:Model", "XMP-tiff:Model", "QuickTime:Model"))
-	m.Lens = clean(str(raw, "ExifIFD:LensModel", "XMP-aux:Lens", "XMP-exifEX:LensModel"), 200)
-	if m.Lens == "" {
-		if id := str(raw, "Composite:LensID"); id != "" {
-			if _, err := strconv.ParseFloat(id, 64); err != nil { // -n gives some makers' lenses as numbers
-				m.Lens = clean(id, 200)
-			}
-		}
-	}
+	m.Lens = lensName(raw)
 	m.TakenAt = takenAt(raw)
 	m.GPS = gps(raw)
 
@@ -328,6 +337,34 @@ func fromExif(raw map[string]any) Metadata {
 	return m
 }
 
+// imageSize is exiftool's ImageSize composite, worked out here since
+// composites are not asked for (they cost exiftool half its time): the
+// container's own size (File:), else the largest width and height pair
+// that one group of tags gives (a DNG's raw image over its thumbnail, a
+// video's picture track), XMP's claims left out.
+func lensName(raw map[string]any) string {
+	if l := clean(str(raw, "ExifIFD:LensModel", "XMP-aux:Lens", "XMP-exifEX:LensModel"), 200); l != "" {
+		return l
+	}
+	if id := str(raw, "Composite:LensID"); id != "" {
+		if _, err := strconv.ParseFloat(id, 64); err != nil { // -n gives some makers' lenses as numbers
+			return clean(id, 200)
+		}
+	}
+	return ""
+}
+
+// hasLensNumber tells whether the maker notes name the lens by a number
+// that only exiftool's LensID composite turns into a name.
+func hasLensNumber(raw map[string]any) bool {
+	for k := range raw {
+		if strings.HasSuffix(k, ":LensType") || strings.HasSuffix(k, ":LensIDNumber") || strings.HasSuffix(k, ":LensType2") {
+			return true
+		}
+	}
+	return false
+}
+
 func imageSize(raw map[string]any) (w, h int) {
 	if s := str(raw, "Composite:ImageSize"); s != "" {
 		// With -n the composite is "W H".
@@ -340,8 +377,25 @@ func imageSize(raw map[string]any) (w, h int) {
 			}
 		}
 	}
-	w = num(raw, "File:ImageWidth", "PNG:ImageWidth", "IFD0:ImageWidth", "GIF:ImageWidth", "ExifIFD:ExifImageWidth")
-	h = num(raw, "File:ImageHeight", "PNG:ImageHeight", "IFD0:ImageHeight", "GIF:ImageHeight", "ExifIFD:ExifImageHeight")
+	if w, h = num(raw, "File:ImageWidth"), num(raw, "File:ImageHeight"); w > 0 && h > 0 {
+		return w, h
+	}
+	w, h = 0, 0
+	for _, k := range sortedKeys(raw) {
+		group, ok := strings.CutSuffix(k, ":ImageWidth")
+		if !ok || strings.HasPrefix(group, "XMP") {
+			continue
+		}
+		gw, gh := num(raw, k), num(raw, group+":ImageHeight")
+		if gw > 0 && gh > 0 && int64(gw)*int64(gh) > int64(w)*int64(h) {
+			w, h = gw, gh
+		}
+	}
+	if w > 0 && h > 0 {
+		return w, h
+	}
+	w = num(raw, "ExifIFD:ExifImageWidth")
+	h = num(raw, "ExifIFD:ExifImageHeight")
 	if w <= 0 || h <= 0 {
 		return 0, 0
 	}
@@ -453,6 +507,10 @@ func takenAt(raw map[string]any) time.Time {
 		return t
 	}
 	if s := str(raw, "ExifIFD:DateTimeOriginal"); s != "" {
+		// The SubSecDateTimeOriginal composite, worked out here.
+		if sub := str(raw, "ExifIFD:SubSecTimeOriginal"); sub != "" && isDigits(sub) && !strings.Contains(s, ".") {
+			s += "." + sub
+		}
 		if off := str(raw, "ExifIFD:OffsetTimeOriginal"); off != "" {
 			if t, ok := parseTime(s + off); ok {
 				return t
@@ -506,13 +564,41 @@ func parseTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// gps is the GPSLatitude and GPSLongitude composites, worked out here:
+// EXIF's unsigned degrees signed by their S and W references, else XMP's
+// signed ones (with -n, both are decimal degrees).
 func gps(raw map[string]any) *damask.GeoPoint {
 	lat, ok1 := raw["Composite:GPSLatitude"].(float64)
 	lon, ok2 := raw["Composite:GPSLongitude"].(float64)
+	if !ok1 || !ok2 {
+		lat, ok1 = raw["GPS:GPSLatitude"].(float64)
+		lon, ok2 = raw["GPS:GPSLongitude"].(float64)
+		if ok1 && ok2 {
+			if strings.EqualFold(str(raw, "GPS:GPSLatitudeRef"), "S") {
+				lat = -lat
+			}
+			if strings.EqualFold(str(raw, "GPS:GPSLongitudeRef"), "W") {
+				lon = -lon
+			}
+		}
+	}
+	if !ok1 || !ok2 {
+		lat, ok1 = raw["XMP-exif:GPSLatitude"].(float64)
+		lon, ok2 = raw["XMP-exif:GPSLongitude"].(float64)
+	}
 	if !ok1 || !ok2 || lat < -90 || lat > 90 || lon < -180 || lon > 180 {
 		return nil
 	}
 	return &damask.GeoPoint{Latitude: lat, Longitude: lon}
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // keywords merges the lists under keys, keeping the first spelling of

@@ -17,6 +17,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"damask"
+
+	"damask/subproc"
 )
 
 // newExtractor starts an Extractor for one test and closes it after.
@@ -279,6 +281,17 @@ exec %[1]q "$@"`, real, flag))
 		t.Fatal(err)
 	}
 	defer et.Close()
+	// The first process is the hung one only once it has left its flag: on
+	// a busy machine the shell can take longer than the timeout to start,
+	// and killed before that it would leave the hang to the second.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(flag); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the fake exiftool never started")
+		}
+	}
 	start := time.Now()
 	_, err = et.Read(context.Background(), "testdata/photo.jpg")
 	if !errors.Is(err, ErrTimeout) {
@@ -489,4 +502,109 @@ func FuzzFromExif(f *testing.F) {
 			t.Errorf("unbounded field: %+v", m)
 		}
 	})
+}
+
+// TestToolMemoryLimit: a tool that needs more memory than its limit fails
+// the file with a reason that says so (ErrLimit and ErrUnreadable), and the
+// extractor goes on serving. ffprobe cannot even map its libraries in
+// 100 MiB; the stand-in exiftool asks for 512 MiB under 64 MiB.
+func TestToolMemoryLimit(t *testing.T) {
+	x := newExtractor(t, Config{Memory: 100 << 20})
+	_, err := x.Extract(context.Background(), "testdata/clip.mp4", "video/mp4")
+	t.Logf("ffprobe: %v", err)
+	if !errors.Is(err, subproc.ErrLimit) || !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "memory") {
+		t.Errorf("ffprobe: err = %v, want ErrLimit and ErrUnreadable, saying memory", err)
+	}
+	if _, err := x.Extract(context.Background(), "testdata/photo.jpg", "image/jpeg"); err != nil {
+		t.Errorf("photo.jpg after: %v", err)
+	}
+
+	real, err := execLookPath("exiftool")
+	if err != nil {
+		t.Skip(err)
+	}
+	fake := fakeTool(t, fmt.Sprintf(`
+if [ "$3" = -ver ]; then exec %[1]q "$@"; fi
+exec perl -e 'my $x = "a" x (512<<20)'`, real))
+	et, err := NewExifTool(context.Background(), ExifToolConfig{Path: fake, Memory: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer et.Close()
+	_, err = et.Read(context.Background(), "testdata/photo.jpg")
+	t.Logf("exiftool: %v", err)
+	if !errors.Is(err, subproc.ErrLimit) || !errors.Is(err, ErrUnreadable) || !strings.Contains(err.Error(), "memory") {
+		t.Errorf("exiftool: err = %v, want ErrLimit and ErrUnreadable, saying memory", err)
+	}
+}
+
+// TestImageSizeWithoutComposites: with composites off, every image format
+// of media/testdata still gives its size (exiftool's ImageSize worked out
+// here), the DNG its raw image's rather than its thumbnail's, turned by
+// its orientation.
+func TestImageSizeWithoutComposites(t *testing.T) {
+	x := newExtractor(t, Config{})
+	tests := []struct {
+		file   string
+		pw, ph int // as stored
+		w, h   int // as shown
+	}{
+		{"photo.jpg", 600, 400, 600, 400},
+		{"rotated6.jpg", 600, 400, 400, 600},
+		{"photo.webp", 600, 400, 600, 400},
+		{"photo.heic", 600, 400, 600, 400},
+		{"photo.avif", 600, 400, 600, 400},
+		{"photo.tif", 600, 400, 600, 400},
+		{"anim.gif", 160, 120, 160, 120},
+		{"shape.svg", 200, 100, 200, 100},
+		{"layers.psd", 300, 200, 300, 200},
+		{"raw.dng", 300, 200, 200, 300},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			p := filepath.Join("..", "media", "testdata", tc.file)
+			if _, err := os.Stat(p); err != nil {
+				t.Skip(err)
+			}
+			m, err := x.Extract(context.Background(), p, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.PixelWidth != tc.pw || m.PixelHeight != tc.ph || m.Width != tc.w || m.Height != tc.h {
+				t.Errorf("pixels %dx%d shown %dx%d, want %dx%d and %dx%d", m.PixelWidth, m.PixelHeight, m.Width, m.Height, tc.pw, tc.ph, tc.w, tc.h)
+			}
+			for k := range m.Raw {
+				if strings.HasPrefix(k, "Composite:") {
+					t.Errorf("composite %s asked for", k)
+				}
+			}
+		})
+	}
+}
+
+func TestLensAndGPSFromParts(t *testing.T) {
+	raw := map[string]any{
+		"GPS:GPSLatitude": 33.5, "GPS:GPSLatitudeRef": "S", "GPS:GPSLongitude": 70.25, "GPS:GPSLongitudeRef": "W",
+		"ExifIFD:DateTimeOriginal": "2024:05:17 14:03:22", "ExifIFD:SubSecTimeOriginal": "25", "ExifIFD:OffsetTimeOriginal": "+02:00",
+		"Canon:LensType": 61182.0,
+	}
+	m := fromExif(raw)
+	if m.GPS == nil || m.GPS.Latitude != -33.5 || m.GPS.Longitude != -70.25 {
+		t.Errorf("GPS = %+v, want -33.5, -70.25", m.GPS)
+	}
+	if want := time.Date(2024, 5, 17, 12, 3, 22, 250_000_000, time.UTC); !m.TakenAt.Equal(want) {
+		t.Errorf("TakenAt = %v, want %v", m.TakenAt, want)
+	}
+	if !hasLensNumber(raw) || m.Lens != "" {
+		t.Errorf("lens %q, hasLensNumber %v", m.Lens, hasLensNumber(raw))
+	}
+	raw["Composite:LensID"] = "Canon RF 24-105mm F4L IS USM"
+	if got := lensName(raw); got != "Canon RF 24-105mm F4L IS USM" {
+		t.Errorf("lensName = %q", got)
+	}
+	raw["XMP-exif:GPSLatitude"] = 1.0
+	delete(raw, "GPS:GPSLatitude")
+	if g := gps(raw); g != nil {
+		t.Errorf("gps with half of EXIF's and half of XMP's = %+v, want nil", g)
+	}
 }

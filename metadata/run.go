@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+
+	"damask/subproc"
 )
 
 // Errors a caller can tell apart with errors.Is. The error's text carries
@@ -47,15 +48,18 @@ func safePath(path string) (string, error) {
 	return abs, nil
 }
 
-// runBounded runs a tool with no shell, reading at most limit bytes of its
-// standard output; past that the tool is killed and truncated is true. The
-// tool is killed when ctx ends or after timeout. stderr keeps its first
-// 4 KiB for the error message.
-func runBounded(ctx context.Context, timeout time.Duration, limit int, name string, args ...string) (out []byte, truncated bool, err error) {
+// runBounded runs a tool under the memory limit mem (see package subproc:
+// no shell, a minimal environment, memory, CPU time and file size bounded),
+// reading at most limit bytes of its standard output; past that the tool is
+// killed and truncated is true. The tool's process group is killed when ctx
+// ends or after timeout. stderr keeps its first 4 KiB for the error
+// message. A tool stopped by a limit gives an error wrapping both
+// ErrUnreadable and subproc.ErrLimit.
+func runBounded(ctx context.Context, timeout time.Duration, mem int64, limit int, name string, args ...string) (out []byte, truncated bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.WaitDelay = time.Second
+	lim := subproc.Limits{Memory: mem, CPU: timeout + time.Second}
+	cmd := subproc.Command(ctx, lim, name, args...)
 	var stderr capBuffer
 	stderr.max = 4 << 10
 	cmd.Stderr = &stderr
@@ -69,7 +73,7 @@ func runBounded(ctx context.Context, timeout time.Duration, limit int, name stri
 	out, rerr := io.ReadAll(io.LimitReader(stdout, int64(limit)+1))
 	if len(out) > limit {
 		out, truncated = out[:limit], true
-		cmd.Process.Kill()
+		subproc.Kill(cmd)
 	}
 	werr := cmd.Wait()
 	switch {
@@ -80,6 +84,9 @@ func runBounded(ctx context.Context, timeout time.Duration, limit int, name stri
 	case truncated:
 		return out, true, nil
 	case werr != nil:
+		if why := subproc.Explain(name, cmd.ProcessState, stderr.String(), lim); why != nil {
+			return nil, false, fmt.Errorf("%w: %w", why, ErrUnreadable)
+		}
 		if msg := ffmpegPrefix.ReplaceAllString(firstLine(stderr.String()), ""); msg != "" {
 			return nil, false, fmt.Errorf("%s: %s: %w", name, msg, ErrUnreadable)
 		}

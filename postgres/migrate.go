@@ -4,55 +4,19 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"damask/migration"
 )
 
-// The schema's history, one file a step, named NNNN_what.sql. A step once
-// released is never edited: a change is a new file.
+// The schema's history (see package migration).
 //
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func readMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v < 1 {
-			return nil, fmt.Errorf("migration %s: name must start with a number and '_'", base)
-		}
-		b, err := migrations.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: want number %d", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
+func readMigrations() ([]migration.Step, error) { return migration.Read(migrations, "migrations") }
 
 // migrateLock is the key of the advisory lock held while migrating: the
 // first bytes of "damask" as a number.
@@ -94,7 +58,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 
 // migrateStep applies the next step the database lacks, if any, and says
 // whether none was left.
-func migrateStep(ctx context.Context, conn *pgx.Conn, ms []migration) (done bool, err error) {
+func migrateStep(ctx context.Context, conn *pgx.Conn, ms []migration.Step) (done bool, err error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return false, err
@@ -113,17 +77,17 @@ func migrateStep(ctx context.Context, conn *pgx.Conn, ms []migration) (done bool
 	}
 	m := ms[current]
 	// The simple protocol runs a file of several statements.
-	if _, err := tx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
-		return false, fmt.Errorf("%s: %w", m.name, err)
+	if _, err := tx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
+		return false, fmt.Errorf("%s: %w", m.Name, err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM damask_schema`); err != nil {
-		return false, fmt.Errorf("%s: %w", m.name, err)
+		return false, fmt.Errorf("%s: %w", m.Name, err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO damask_schema (version) VALUES ($1)`, m.version); err != nil {
-		return false, fmt.Errorf("%s: %w", m.name, err)
+	if _, err := tx.Exec(ctx, `INSERT INTO damask_schema (version) VALUES ($1)`, m.Version); err != nil {
+		return false, fmt.Errorf("%s: %w", m.Name, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return false, fmt.Errorf("%s: %w", m.name, err)
+		return false, fmt.Errorf("%s: %w", m.Name, err)
 	}
 	return false, nil
 }

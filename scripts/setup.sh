@@ -47,6 +47,9 @@ if [ -z "${DAMASK_TEST_POSTGRES:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/
 	echo "setup: PostgreSQL $pgver runs on 127.0.0.1:5432 for the tests"
 fi
 
+# The web interface's browser tests drive Debian's chromium (headless).
+apt_install chromium
+
 # Go: any Go 1.21 or newer fetches the 1.26 toolchain that go.mod asks for
 # by itself (GOTOOLCHAIN=auto). Debian 12 ships only Go 1.19, which cannot,
 # so then its go command fetches the toolchain as a module from the Go

@@ -20,7 +20,10 @@ import (
 
 	"damask"
 	"damask/blob/disk"
+	"damask/jobs"
 	"damask/library"
+	"damask/media"
+	"damask/metadata"
 	"damask/password"
 	"damask/sqlite"
 	"damask/web"
@@ -49,13 +52,19 @@ func (c *clock) Add(d time.Duration) {
 // env is a web server over fresh stores with the account "default" (plan
 // deluxe) whose holder is admin, and a member ann.
 type env struct {
+	db    *sqlite.DB
 	svc   *library.Service
 	clock *clock
 	srv   *httptest.Server
 	ann   *damask.User
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, false) }
+
+// newEnvWith makes an env; with process, the service renders and reads
+// new files, with a worker pool running on its queue as damask serve
+// runs one.
+func newEnvWith(t *testing.T, process bool) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
@@ -69,12 +78,36 @@ func newEnv(t *testing.T) *env {
 	}
 	t.Cleanup(func() { blobs.Close() })
 	c := &clock{t: time.Now().UTC()}
-	svc, err := library.New(db, blobs, library.Options{
+	opts := library.Options{
 		Password: password.Params{Memory: 64, Time: 1, Threads: 1},
 		Now:      c.Now,
-	})
+	}
+	var pool *jobs.Pool
+	if process {
+		r, err := media.New(media.Options{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := metadata.New(ctx, metadata.Config{})
+		if err != nil {
+			r.Close()
+			t.Fatalf("exiftool (scripts/setup.sh installs it): %v", err)
+		}
+		t.Cleanup(func() { r.Close(); x.Close() })
+		opts.Renderer, opts.Extractor = r, x
+		opts.Queued = func() { pool.Wake() }
+	}
+	svc, err := library.New(db, blobs, opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if process {
+		pool = jobs.New(db, svc.Process, jobs.Options{Workers: 2, Poll: 100 * time.Millisecond, Timeout: time.Minute})
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		go func() { pool.Run(ctx); close(stopped) }()
+		// Cleanups run last first: the pool stops before the stores close.
+		t.Cleanup(func() { cancel(); <-stopped })
 	}
 	if _, _, err := svc.EnsureDefault(ctx, pw); err != nil {
 		t.Fatal(err)
@@ -86,7 +119,7 @@ func newEnv(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(web.New(svc, web.Config{}))
 	t.Cleanup(srv.Close)
-	return &env{svc: svc, clock: c, srv: srv, ann: ann}
+	return &env{db: db, svc: svc, clock: c, srv: srv, ann: ann}
 }
 
 // caller is the signed-in user as the library sees it, for changes made

@@ -1,7 +1,11 @@
-// Package web serves Damask's pages to browsers: for now signing in and
-// out, with a password or an account's OpenID Connect provider. Pages are
-// rendered on the server from embedded html/template files and need no
-// JavaScript. Sessions live in a cookie holding a random secret; every
+// Package web serves Damask's pages to browsers: signing in and out (with
+// a password or an account's OpenID Connect provider), the library with its
+// search, facets, uploads and selection, each asset's page, the trash, the
+// account, the people and their tokens. Pages are rendered on the server
+// from embedded html/template files and browsing, search and downloads need
+// no JavaScript; a few plain scripts in static/ add drag and drop, progress
+// bars and keyboard moves. No script or style is ever inline, so that the
+// Content-Security-Policy can forbid them. Sessions live in a cookie holding a random secret; every
 // state-changing form carries a CSRF token derived from that secret (or,
 // before sign-in, from a cookie of its own), and cross-site POSTs are
 // refused outright. It calls the library service and never a store.
@@ -65,14 +69,38 @@ func New(svc *library.Service, cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(),
-		tmpl: template.Must(template.ParseFS(templateFiles, "templates/*.html"))}
+		tmpl: template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/*.html"))}
 	s.routes()
 	return s
 }
 
 func (s *Server) routes() {
 	m := s.mux
-	m.HandleFunc("GET /{$}", s.home)
+	m.HandleFunc("GET /{$}", s.library)
+	m.HandleFunc("GET /status", s.processingStatus)
+	m.HandleFunc("POST /upload", s.upload)
+	m.HandleFunc("POST /selection", s.selection)
+	m.HandleFunc("GET /assets/{id}", s.asset)
+	m.HandleFunc("POST /assets/{id}", s.editAsset)
+	m.HandleFunc("GET /assets/{id}/thumb/{px}", s.thumb)
+	m.HandleFunc("GET /assets/{id}/download", s.download)
+	m.HandleFunc("GET /assets/{id}/media", s.media)
+	m.HandleFunc("POST /assets/{id}/delete", s.deleteAsset)
+	m.HandleFunc("POST /assets/{id}/public", s.publicLink)
+	m.HandleFunc("POST /assets/{id}/versions", s.addVersion)
+	m.HandleFunc("POST /assets/{id}/versions/{n}/current", s.makeCurrent)
+	m.HandleFunc("GET /trash", s.trash)
+	m.HandleFunc("POST /trash/{id}/restore", s.restore)
+	m.HandleFunc("POST /trash/empty", s.emptyTrash)
+	m.HandleFunc("GET /account", s.account)
+	m.HandleFunc("POST /account/api", s.switchAPI)
+	m.HandleFunc("GET /people", s.people)
+	m.HandleFunc("POST /people", s.createUser)
+	m.HandleFunc("POST /people/{id}", s.updateUser)
+	m.HandleFunc("GET /tokens", s.tokens)
+	m.HandleFunc("POST /tokens", s.createToken)
+	m.HandleFunc("POST /tokens/{id}/revoke", s.revokeToken)
+	m.HandleFunc("GET /branding.css", s.brandingCSS)
 	m.HandleFunc("GET /signin", s.signinForm)
 	m.HandleFunc("POST /signin", s.signin)
 	m.HandleFunc("POST /signout", s.signout)
@@ -95,11 +123,21 @@ func info(r *http.Request) *request { return r.Context().Value(ctxKey{}).(*reque
 // maxForm caps the body of a form.
 const maxForm = 64 << 10
 
+// csp allows the pages' own scripts, styles, images and media and nothing
+// else: no inline script or style, no other origin, no framing.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// carriesFile tells the routes whose body is a file, capped at the file
+// limit instead of maxForm.
+func carriesFile(r *http.Request) bool {
+	return r.URL.Path == "/upload" || strings.HasSuffix(r.URL.Path, "/versions")
+}
+
 // ServeHTTP sets the headers every page shares, refuses cross-site POSTs,
 // chooses the account by host, and runs the route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	// The callback's URL holds an authorization code: never send it on.
@@ -129,19 +167,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				Error: "This form was sent from another site, and was refused."})
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		limit := int64(maxForm)
+		if carriesFile(r) {
+			limit = s.svc.MaxFileSize() + maxForm
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 	}
 	s.mux.ServeHTTP(w, r)
 }
 
 // sameSite refuses what the browser says comes from another site: a
-// Sec-Fetch-Site of cross-site, or an Origin other than this server's.
+// Sec-Fetch-Site of cross-site or same-site, or an Origin other than this server's.
 // Browsers too old to send either still meet the CSRF token.
 func (s *Server) sameSite(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if site == "cross-site" || site == "same-site" { // same-site: another account's subdomain
 		return false
 	}
-	if o := r.Header.Get("Origin"); o != "" {
+	o := r.Header.Get("Origin")
+	if o == "null" && site == "same-origin" {
+		// Our pages' Referrer-Policy (no-referrer) makes a browser send
+		// "Origin: null" with their own forms; Sec-Fetch-Site vouches.
+		return true
+	}
+	if o != "" {
 		return strings.EqualFold(o, s.scheme(r)+"://"+r.Host)
 	}
 	return true
@@ -162,15 +211,20 @@ type pageData struct {
 	Title    string
 	Library  string
 	Error    string
+	Notice   string
 	CSRF     string
 	Login    string
 	Provider string
 	User     *damask.User
+	Nav      string // the section the page belongs to, for the menu
+	Branded  bool   // the account has colours: link branding.css
+	Data     any    // the page's own content
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
 	if a := info(r).account; a != nil {
 		d.Library = cmpOr(a.Branding.Title, a.CompanyName, a.Name)
+		d.Branded = s.svc.Plan(a).Branding && brandingRules(a.Branding) != ""
 	} else {
 		d.Library = "Damask"
 	}
@@ -213,6 +267,12 @@ func status(code string) int {
 		return http.StatusUnauthorized
 	case damask.ETHROTTLED:
 		return http.StatusTooManyRequests
+	case damask.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case damask.EQUOTA:
+		return http.StatusInsufficientStorage
+	case damask.EPENDING:
+		return http.StatusConflict
 	}
 	return http.StatusInternalServerError
 }
@@ -270,19 +330,6 @@ func (s *Server) session(r *http.Request) (*damask.User, *damask.Session, string
 	secret := cookie(r, SessionCookie)
 	u, se, err := s.svc.Session(r.Context(), info(r).account, secret)
 	return u, se, secret, err
-}
-
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	u, _, secret, err := s.session(r)
-	if damask.ErrorCode(err) == damask.EUNAUTHORIZED {
-		http.Redirect(w, r, "/signin", http.StatusSeeOther)
-		return
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.page(w, r, http.StatusOK, "home", pageData{Title: "Library", User: u, CSRF: csrfToken(secret, "session")})
 }
 
 // signinForm shows the form. The form's CSRF token comes from a cookie of

@@ -51,6 +51,7 @@ type Store struct {
 
 var _ damask.BlobStore = (*Store)(nil)
 var _ damask.BlobPather = (*Store)(nil)
+var _ damask.FreeSpacer = (*Store)(nil)
 
 // Open opens the store in dir, creating the folder if needed, and removes
 // the temporary files of writes that a crash interrupted. When another

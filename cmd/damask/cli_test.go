@@ -519,8 +519,10 @@ func TestUsageErrors(t *testing.T) {
 		{"user-alone", []string{"user"}},
 		{"serve-tls-half", []string{"serve", "--data", c.data, "--tls-cert", "cert.pem"}},
 		{"serve-bad-flag", []string{"serve", "--port", "80"}},
-		{"db-other-scheme", []string{"check", "--data", c.data, "--db", "postgres://localhost/damask"}},
-		{"blobs-other-scheme", []string{"check", "--data", c.data, "--blobs", "s3://bucket"}},
+		{"serve-bad-reserve", []string{"serve", "--data", c.data, "--disk-reserve", "5 parsecs"}},
+		{"serve-bad-reserve-percent", []string{"serve", "--data", c.data, "--disk-reserve", "120%"}},
+		{"db-other-scheme", []string{"check", "--data", c.data, "--db", "mysql://localhost/damask"}},
+		{"blobs-other-scheme", []string{"check", "--data", c.data, "--blobs", "ftp://host/bucket"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -124,6 +124,10 @@ func (b *lockedBuffer) String() string {
 	return b.b.String()
 }
 
+// noUploadCap are the flags that let one user send any number of files at
+// once, for tests of many uploads together.
+var noUploadCap = []string{"--max-uploads-per-user", "0"}
+
 // startServer starts `damask serve` on a port of the kernel's choosing and
 // waits until it says where it listens.
 func startServer(t *testing.T, bin, data string, extra ...string) *server {
@@ -352,7 +356,9 @@ func TestCrashDuringUploads(t *testing.T) {
 	data := t.TempDir()
 	start := time.Now()
 
-	srv := startServer(t, bin, data)
+	// The uploads all come from admin at once, which the per-user cap of
+	// uploads at once would refuse: this test is about crashes.
+	srv := startServer(t, bin, data, noUploadCap...)
 	if out, err := damaskCmd(t, bin, "account", "api", "default", "on", "--data", data); err != nil {
 		t.Fatalf("account api default on: %v\n%s", err, out)
 	}
@@ -439,7 +445,7 @@ func TestCrashDuringUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv = startServer(t, bin, data)
+	srv = startServer(t, bin, data, noUploadCap...)
 	client = &http.Client{Timeout: 5 * time.Minute}
 	waitReady(t, client, srv)
 	if left, err := os.ReadDir(tmpDir); err != nil {

@@ -6,12 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"damask/httpapi"
+	"damask/httplimit"
 	"damask/jobs"
 	"damask/library"
 	"damask/media"
@@ -37,7 +40,15 @@ func serve(ctx context.Context, env environment, args []string) error {
 		trustProxy = fs.Bool("trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-For from a proxy in front")
 		jsonp      = fs.Bool("jsonp", false, "allow ?callback= on JSON answers")
 		noWorkers  = fs.Bool("no-workers", false, "run no background workers in this process (new files are still queued)")
+		rate       = fs.Float64("rate", 50, "requests a second per API token or user credential, after a burst of --burst (0: no limit)")
+		burst      = fs.Int("burst", 100, "requests at once per API token or user credential")
+		uploads    = fs.Int("max-uploads-per-user", 4, "files one user may send at once (0: no limit)")
+		reserve    = reserveFlag{Bytes: 1 << 30}
+		bodyWindow = fs.Duration("body-timeout", time.Minute, "cut off a request body that brings fewer than --body-min-bytes in this time (0: never)")
+		bodyMin    = fs.Int64("body-min-bytes", 16<<10, "bytes a request body must bring every --body-timeout")
+		hdrTimeout = fs.Duration("header-timeout", 10*time.Second, "time a client has to send a request's headers")
 	)
+	fs.Var(&reserve, "disk-reserve", "free space to keep on the disk of the files: bytes (suffix KiB, MiB, GiB, TiB) or a percentage of the disk, e.g. 5% (0: none)")
 	st.register(fs)
 	if err := parse(fs, args, env.getenv); err != nil {
 		return err
@@ -55,6 +66,8 @@ func serve(ctx context.Context, env environment, args []string) error {
 	defer proc.Close()
 	var pool *jobs.Pool // made once the library exists; Wake is nil-safe
 	proc.opts.Queued = func() { pool.Wake() }
+	proc.opts.MaxUploadsPerUser = *uploads
+	proc.opts.DiskReserve = library.Reserve(reserve)
 	lib, err := st.openWith(ctx, log, proc.opts)
 	if err != nil {
 		return err
@@ -82,10 +95,15 @@ func serve(ctx context.Context, env environment, args []string) error {
 	}
 
 	api := httpapi.New(lib.svc, httpapi.Config{Domain: *domain, HTTPS: *tlsCert != "" || *trustProxy,
-		TrustProxy: *trustProxy, JSONP: *jsonp, Logger: log})
+		TrustProxy: *trustProxy, JSONP: *jsonp, Rate: *rate, Burst: *burst,
+		BodyWindow: *bodyWindow, BodyMinBytes: *bodyMin, Logger: log})
+	pages := web.New(lib.svc, web.Config{Domain: *domain, TrustProxy: *trustProxy, Logger: log})
 	srv := &http.Server{
-		Handler:           routes(api, metrics(lib.svc), web.New(lib.svc, web.Config{Domain: *domain, TrustProxy: *trustProxy, Logger: log})),
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: routes(api, metrics(lib.svc), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			httplimit.Progress(w, r, *bodyMin, *bodyWindow)
+			pages.ServeHTTP(w, r)
+		})),
+		ReadHeaderTimeout: *hdrTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -191,4 +209,43 @@ func routes(api, metrics, pages http.Handler) http.Handler {
 		}
 		pages.ServeHTTP(w, r)
 	})
+}
+
+// reserveFlag reads --disk-reserve: bytes with an optional binary suffix
+// (1GiB), or a percentage of the disk (5%).
+type reserveFlag library.Reserve
+
+func (f *reserveFlag) String() string {
+	if f.Percent > 0 {
+		return strconv.FormatFloat(f.Percent, 'g', -1, 64) + "%"
+	}
+	return strconv.FormatInt(f.Bytes, 10)
+}
+
+func (f *reserveFlag) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if p, ok := strings.CutSuffix(v, "%"); ok {
+		n, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || n < 0 || n >= 100 || math.IsNaN(n) {
+			return fmt.Errorf("%q is not a percentage from 0 to 99", v)
+		}
+		*f = reserveFlag{Percent: n}
+		return nil
+	}
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			v, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("%q is not a size: bytes, with KiB, MiB, GiB or TiB, or a percentage", v)
+	}
+	*f = reserveFlag{Bytes: n * mult}
+	return nil
 }

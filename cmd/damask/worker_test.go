@@ -207,19 +207,8 @@ type processedXML struct {
 
 func getAsset(t *testing.T, c *http.Client, s *server, id string) processedXML {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.url("/api/assets/"+id+".xml"), nil)
-	req.SetBasicAuth("admin", crashPassword)
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET asset %s: %d %s", id, res.StatusCode, b)
-	}
 	var a processedXML
-	if err := xml.Unmarshal(b, &a); err != nil {
+	if err := xml.Unmarshal(fetchFile(t, c, s.url("/api/assets/"+id+".xml")), &a); err != nil {
 		t.Fatal(err)
 	}
 	if strings.HasPrefix(a.Thumb, "/") {

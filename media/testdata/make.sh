@@ -36,6 +36,25 @@ vips copy "$tmp/srgb.v" photo.webp[Q=70]
 vips copy "$tmp/srgb.v" photo.avif[Q=40] || echo "no AVIF encoder: skipped"
 vips copy "$tmp/srgb.v" photo.heic[Q=40] || echo "no HEIC encoder: skipped"
 
+# A layered Photoshop file, 300x200: layer 1 white with a red right half,
+# layer 2 a 100 px blue square at 20,20, and the composite of both (what
+# Photoshop saves for other programs, and what is rendered). Needs
+# ImageMagick's convert (apt-get install imagemagick), which the server
+# itself does not: libvips reads PSD through the ImageMagick library.
+if command -v convert >/dev/null && convert -version 2>/dev/null | grep -q ImageMagick; then
+  convert -size 300x200 xc:white -fill red -draw "rectangle 150,0 299,199" "$tmp/base.png"
+  convert "$tmp/base.png" -fill blue -draw "rectangle 20,20 119,119" "$tmp/comp.png"
+  convert "$tmp/comp.png" "$tmp/base.png" \( -size 100x100 xc:blue -set page +20+20 \) \
+    -type TrueColor -depth 8 -compress RLE layers.psd
+else
+  echo "no ImageMagick convert: layers.psd skipped"
+fi
+
+# A camera RAW: a DNG written by mkdng.go, whose full-size preview is the
+# photo at 300x200, with Orientation 6 in the DNG (none in the preview).
+vipsthumbnail photo.jpg --size 300 -o "$tmp/prev.jpg[Q=85,strip]"
+go run mkdng.go "$tmp/prev.jpg" raw.dng
+
 # Animated GIF, 160x120, first frame red, then green and blue, via ffmpeg.
 ffmpeg -v error -y -f lavfi -i "color=c=red:s=160x120:d=1:r=1,format=rgb24" \
   -f lavfi -i "color=c=lime:s=160x120:d=1:r=1" -f lavfi -i "color=c=blue:s=160x120:d=1:r=1" \

@@ -1,0 +1,100 @@
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"damask"
+)
+
+// Reserve is the free space the blob store's file system keeps: the larger
+// of Bytes and Percent of the file system's size. The zero value keeps
+// none.
+type Reserve struct {
+	Bytes   int64
+	Percent float64
+}
+
+// floor is the reserve on a file system of size bytes.
+func (r Reserve) floor(size int64) int64 {
+	return max(r.Bytes, int64(r.Percent/100*float64(size)))
+}
+
+func (r Reserve) String() string {
+	switch {
+	case r.Percent > 0 && r.Bytes > 0:
+		return fmt.Sprintf("the larger of %d bytes and %g%%", r.Bytes, r.Percent)
+	case r.Percent > 0:
+		return fmt.Sprintf("%g%%", r.Percent)
+	}
+	return fmt.Sprintf("%d bytes", r.Bytes)
+}
+
+// diskCheckEvery is how many bytes of a file arrive between two looks at
+// the free space, for files whose size nobody announced.
+const diskCheckEvery = 64 << 20
+
+// checkDisk answers EQUOTA when adding more bytes would leave the blob
+// store's file system below the reserve. Stores that cannot tell their
+// free space (S3) are never refused here; a full disk still answers ENOSPC
+// on write, which storageError turns into EQUOTA.
+func (s *Service) checkDisk(ctx context.Context, more int64) error {
+	fs, ok := s.blobs.(damask.FreeSpacer)
+	if !ok || s.reserve == (Reserve{}) {
+		return nil
+	}
+	free, size, err := fs.FreeSpace(ctx)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check free space: %w", err)
+	}
+	if free-more < s.reserve.floor(size) {
+		s.log.Warn("upload refused: the disk is at its reserve", "free", free, "more", more, "reserve", s.reserve.String())
+		return damask.Errorf(damask.EQUOTA, "Storage is full: the server keeps a reserve of free disk space")
+	}
+	return nil
+}
+
+// uploadSlots counts the files each user is sending at once.
+type uploadSlots struct {
+	max int // 0: no cap
+	mu  sync.Mutex
+	n   map[int64]int // by user id
+}
+
+func newUploadSlots(max int) *uploadSlots {
+	return &uploadSlots{max: max, n: make(map[int64]int)}
+}
+
+// take reserves a slot for the caller's user, or answers ETHROTTLED when
+// the user already sends max files; release gives the slot back. A map
+// entry lives only while its user has files in flight, so the map holds
+// at most the uploads under way.
+func (u *uploadSlots) take(c Caller) (release func(), err error) {
+	if u.max <= 0 || c.User == nil {
+		return func() {}, nil
+	}
+	id := c.User.ID
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.n[id] >= u.max {
+		return nil, &damask.Error{Code: damask.ETHROTTLED,
+			Message: fmt.Sprintf("Too many uploads at once: at most %d per user; try again when one has finished", u.max),
+			Err:     &retryAfter{0}}
+	}
+	u.n[id]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			if u.n[id]--; u.n[id] <= 0 {
+				delete(u.n, id)
+			}
+		})
+	}, nil
+}

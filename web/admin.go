@@ -1,0 +1,320 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"damask"
+	"damask/library"
+)
+
+// ---- trash
+
+type trashData struct {
+	Assets   []tile
+	Total    int
+	CanEmpty bool
+}
+
+func (s *Server) trash(w http.ResponseWriter, r *http.Request) {
+	c, csrf, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	as, n, err := s.svc.TrashedAssets(r.Context(), c, damask.Page{Number: 1, Size: 500})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := trashData{Total: n, CanEmpty: c.User.Role.AtLeast(damask.RoleAdmin)}
+	for _, a := range as {
+		d.Assets = append(d.Assets, newTile(a))
+	}
+	s.render(w, r, c, csrf, "trash", "Trash", d)
+}
+
+func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err == nil {
+		err = s.svc.RestoreAsset(r.Context(), c, id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/trash", http.StatusSeeOther)
+}
+
+func (s *Server) emptyTrash(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	if _, err := s.svc.EmptyAccountTrash(r.Context(), c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/trash", http.StatusSeeOther)
+}
+
+// ---- account
+
+type accountData struct {
+	Account *damask.Account
+	Stats   damask.AccountStats
+	Plan    damask.Plan
+}
+
+// holderOnly refuses every role but the holder: the account's page is
+// the holder's, as fluxiom's Account -> API was.
+func holderOnly(c library.Caller) error {
+	if c.User.Role != damask.RoleHolder {
+		return damask.Errorf(damask.EFORBIDDEN, "Only the account holder may see the account's page")
+	}
+	return nil
+}
+
+func (s *Server) account(w http.ResponseWriter, r *http.Request) {
+	c, csrf, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if err := holderOnly(c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a, st, err := s.svc.Account(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, c, csrf, "account", "Account", accountData{Account: a, Stats: st, Plan: s.svc.Plan(a)})
+}
+
+// switchAPI turns the API on, once the holder agrees to the API terms,
+// or off.
+func (s *Server) switchAPI(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	on := r.PostForm.Get("api") == "on"
+	if on && r.PostForm.Get("agree") != "yes" {
+		s.fail(w, r, damask.Errorf(damask.EINVALID, "Agree to the API terms to switch the API on"))
+		return
+	}
+	if _, err := s.svc.UpdateAccount(r.Context(), c, library.AccountChanges{APIEnabled: &on}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
+}
+
+// ---- people
+
+type peopleData struct {
+	Users      []*damask.User
+	Total      int
+	Audit      []auditRow
+	CanCreate  bool
+	Roles      []string
+	AuditTotal int
+}
+
+type auditRow struct {
+	*damask.AuditEvent
+	Who string
+}
+
+func adminOnly(c library.Caller) error {
+	if !c.User.Role.AtLeast(damask.RoleAdmin) {
+		return damask.Errorf(damask.EFORBIDDEN, "Only the holder and admins may see the people of the account")
+	}
+	return nil
+}
+
+func (s *Server) people(w http.ResponseWriter, r *http.Request) {
+	c, csrf, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	if err := adminOnly(c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	us, n, err := s.svc.Users(r.Context(), c, damask.Page{Number: 1, Size: 500})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	es, en, err := s.svc.Audit(r.Context(), c, damask.Page{Number: 1, Size: 100})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	logins := map[int64]string{}
+	for _, u := range us {
+		logins[u.ID] = u.Login
+	}
+	d := peopleData{Users: us, Total: n, AuditTotal: en, CanCreate: s.svc.Plan(c.Account).MultipleUsers,
+		Roles: []string{string(damask.RoleGuest), string(damask.RoleMember), string(damask.RoleAdmin)}}
+	for _, e := range es {
+		who := logins[e.UserID]
+		if e.UserID == 0 {
+			who = "—"
+		} else if who == "" {
+			who = "user " + strconv.FormatInt(e.UserID, 10)
+		}
+		d.Audit = append(d.Audit, auditRow{e, who})
+	}
+	s.render(w, r, c, csrf, "people", "People", d)
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	login, email, role, pass := f.Get("login"), f.Get("email"), f.Get("role"), f.Get("password")
+	first, last := f.Get("first_name"), f.Get("last_name")
+	if _, err := s.svc.CreateUser(r.Context(), c, library.UserChanges{Login: &login, Email: &email,
+		Role: &role, Password: &pass, FirstName: &first, LastName: &last}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/people", http.StatusSeeOther)
+}
+
+// updateUser changes a user's role, or disables or enables the user.
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var ch library.UserChanges
+	switch f := r.PostForm; {
+	case f.Has("role"):
+		role := f.Get("role")
+		ch.Role = &role
+	case f.Has("disabled"):
+		off := f.Get("disabled") == "1"
+		ch.Disabled = &off
+	default:
+		s.fail(w, r, damask.Errorf(damask.EMALFORMED, "Nothing to change"))
+		return
+	}
+	if _, err := s.svc.UpdateUser(r.Context(), c, id, ch); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/people", http.StatusSeeOther)
+}
+
+// ---- tokens
+
+type tokensData struct {
+	Tokens []*damask.Token
+	Secret string // a new token's secret, shown this once
+}
+
+func (s *Server) tokens(w http.ResponseWriter, r *http.Request) {
+	c, csrf, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	s.showTokens(w, r, c, csrf, "")
+}
+
+func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, c library.Caller, csrf, secret string) {
+	ts, err := s.svc.Tokens(r.Context(), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, c, csrf, "tokens", "API tokens", tokensData{Tokens: ts, Secret: secret})
+}
+
+// createToken makes a token and shows its secret in the answer itself,
+// once: it is never stored, so no later page can show it.
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	in := library.TokenInput{Name: f.Get("name"), ReadOnly: f.Get("read_only") == "1"}
+	if v := f.Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			s.fail(w, r, damask.Errorf(damask.EINVALID, "Days must be a whole number"))
+			return
+		}
+		in.ExpiresInDays = n
+	}
+	_, secret, err := s.svc.CreateToken(r.Context(), c, in)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.showTokens(w, r, c, f.Get("csrf"), secret)
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err == nil {
+		_, err = s.svc.RevokeToken(r.Context(), c, id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
+}
+
+// ---- branding
+
+var hexColor = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}){1,2}$`)
+
+// brandingRules are the account's colours as CSS, each checked to be a
+// colour so that nothing else reaches the style sheet.
+func brandingRules(b damask.Branding) string {
+	var sb strings.Builder
+	if c := b.TopColor; hexColor.MatchString(c) {
+		fmt.Fprintf(&sb, "header.top { background: %s; }\n", c)
+	}
+	if c := b.FontColor; hexColor.MatchString(c) {
+		fmt.Fprintf(&sb, "header.top, header.top a, header.top button.link { color: %s; }\n", c)
+	}
+	if c := b.BottomColor; hexColor.MatchString(c) {
+		fmt.Fprintf(&sb, "footer.bottom { background: %s; }\n", c)
+	}
+	return sb.String()
+}
+
+// brandingCSS serves the account's colours as a style sheet, on plans with
+// branding: the pages' policy allows no inline style.
+func (s *Server) brandingCSS(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/css; charset=utf-8")
+	h.Set("Cache-Control", "private, max-age=60")
+	if a := info(r).account; s.svc.Plan(a).Branding {
+		w.Write([]byte(brandingRules(a.Branding)))
+	}
+}

@@ -1,0 +1,320 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"damask"
+	"damask/library"
+	"damask/media"
+	"damask/search"
+)
+
+type metaRow struct{ Label, Value string }
+
+type metaGroup struct {
+	Name string
+	Rows []metaRow
+}
+
+type assetData struct {
+	A           *damask.Asset
+	Kind        string
+	Ready       bool
+	Preview     string // 1024 px
+	Zoom        string // 2048 px
+	Groups      []metaGroup
+	Versions    []*damask.Version
+	Tags        string
+	CanEdit     bool
+	CanDownload bool
+	CanVersion  bool
+	PublicLinks bool
+	PublicURL   string
+	Playable    bool // a video or audio file the browser may play
+}
+
+// asset is an asset's page: the preview, the metadata, the form that
+// edits it, its versions and its public link.
+func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
+	c, csrf, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.assetData(r, c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, c, csrf, "asset", d.A.Title, d)
+}
+
+func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.svc.Asset(r.Context(), c, id)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.svc.Versions(r.Context(), c, id)
+	if err != nil {
+		return nil, err
+	}
+	role := c.User.Role
+	d := &assetData{A: a, Kind: search.KindOf(a.ContentType), Ready: a.Processing == damask.ProcessingDone,
+		Versions: vs, CanEdit: role.AtLeast(damask.RoleMember), CanDownload: role.AtLeast(damask.RoleMember),
+		CanVersion: s.svc.CheckVersioning(c) == nil, PublicLinks: c.Account.PublicLinks}
+	d.Playable = d.CanDownload && (d.Kind == search.KindVideo || d.Kind == search.KindAudio)
+	if d.Ready {
+		d.Preview, d.Zoom = thumbURL(a, media.Preview.Px), thumbURL(a, media.Lightbox.Px)
+	}
+	names := make([]string, len(a.Tags))
+	for i, t := range a.Tags {
+		names[i] = t.Name
+	}
+	d.Tags = strings.Join(names, ", ")
+	if t := library.PublicToken(a); t != "" && d.PublicLinks {
+		d.PublicURL = s.scheme(r) + "://" + r.Host + "/p/" + t
+	}
+	d.Groups = metadataGroups(a)
+	return d, nil
+}
+
+// metadataGroups arranges what the file says of itself in groups people
+// read: the file, the camera, the description (IPTC/XMP) and the media.
+func metadataGroups(a *damask.Asset) []metaGroup {
+	m := a.Meta
+	add := func(g *metaGroup, label, value string) {
+		if value != "" && value != "0" {
+			g.Rows = append(g.Rows, metaRow{label, value})
+		}
+	}
+	file := metaGroup{Name: "File"}
+	add(&file, "Filename", a.Filename)
+	add(&file, "Type", a.ContentType)
+	add(&file, "Format", m.Type)
+	add(&file, "Size", humanBytes(a.Size))
+	if a.Width > 0 {
+		add(&file, "Dimensions", fmt.Sprintf("%d × %d px", a.Width, a.Height))
+	}
+	if m.ResolutionWidth > 0 {
+		add(&file, "Resolution", fmt.Sprintf("%g × %g dpi", m.ResolutionWidth, m.ResolutionHeight))
+	}
+	add(&file, "Colour space", m.ColorSpace)
+	add(&file, "Bits per sample", strconv.Itoa(m.BitsPerSample))
+	add(&file, "Pages", strconv.Itoa(a.PageCount))
+	if a.Duration > 0 {
+		add(&file, "Duration", a.Duration.Round(time.Second/10).String())
+	}
+	add(&file, "Video codec", m.VideoCodec)
+	add(&file, "Audio codec", m.AudioCodec)
+	add(&file, "Version", strconv.Itoa(a.Version))
+	add(&file, "Added", a.CreatedAt.UTC().Format("2006-01-02 15:04"))
+	add(&file, "Processing", a.Processing)
+	add(&file, "Why", a.ProcessingError)
+
+	cam := metaGroup{Name: "Camera (EXIF)"}
+	add(&cam, "Camera", a.Camera)
+	add(&cam, "Lens", m.Lens)
+	if !a.TakenAt.IsZero() {
+		add(&cam, "Taken", a.TakenAt.Format("2006-01-02 15:04:05"))
+	}
+	if a.GPS != nil {
+		add(&cam, "Location", fmt.Sprintf("%.5f, %.5f", a.GPS.Latitude, a.GPS.Longitude))
+	}
+	add(&cam, "Orientation", strconv.Itoa(m.Orientation))
+
+	desc := metaGroup{Name: "Description (IPTC/XMP)"}
+	add(&desc, "Title", m.Title)
+	add(&desc, "Caption", cmpOr(m.Caption, m.Description))
+	add(&desc, "Creator", m.Creator)
+	add(&desc, "Copyright", m.Copyright)
+	add(&desc, "Keywords", strings.Join(m.Keywords, ", "))
+
+	var out []metaGroup
+	for _, g := range []metaGroup{file, cam, desc} {
+		if len(g.Rows) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// editAsset saves the title, description and tags.
+func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := r.PostForm
+	title, desc, tags := f.Get("title"), f.Get("description"), f.Get("tags")
+	_, err = s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{Title: &title, Description: &desc, Tags: &tags})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/assets/%d", id), http.StatusSeeOther)
+}
+
+func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err == nil {
+		_, err = s.svc.DeleteAsset(r.Context(), c, id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// publicLink makes (on=1) or revokes the asset's public link.
+func (s *Server) publicLink(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err == nil {
+		on := r.PostForm.Get("on") == "1"
+		_, err = s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{PublicLink: &on})
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/assets/%d", id), http.StatusSeeOther)
+}
+
+// makeCurrent restores an old version: its file becomes a new current
+// version, so that nothing is lost.
+func (s *Server) makeCurrent(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 {
+		s.fail(w, r, damask.ErrNotFound)
+		return
+	}
+	v, err := s.svc.Version(r.Context(), c, id, n)
+	if err == nil {
+		f := &library.StoredFile{Blob: damask.BlobInfo{Ref: v.Blob, Size: v.Size}, Filename: v.Filename, ContentType: v.ContentType}
+		_, err = s.svc.AddVersion(r.Context(), c, id, library.AssetInput{File: f, Comment: fmt.Sprintf("Version %d made current", n)})
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/assets/%d", id), http.StatusSeeOther)
+}
+
+// download sends a version's file (?version=N, the current one without)
+// as an attachment; guests may not.
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	n := 0
+	if v := r.URL.Query().Get("version"); v != "" {
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			s.fail(w, r, damask.Errorf(damask.EMALFORMED, "version must be a version number from 1"))
+			return
+		}
+	}
+	d, err := s.svc.Download(r.Context(), c, id, n)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer d.Body.Close()
+	h := w.Header()
+	h.Set("Content-Type", d.Version.ContentType)
+	h.Set("Content-Disposition", attachment(d.Version.Filename))
+	h.Set("ETag", `"`+d.Version.Blob.String()+`"`)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	http.ServeContent(w, r, "", d.Version.CreatedAt, d.Body)
+}
+
+// media sends the current file of a video or audio asset inline, for the
+// page's player, with ranges for seeking. Nothing else is ever served
+// inline: an HTML or SVG file must not run on this origin.
+func (s *Server) media(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.svc.Download(r.Context(), c, id, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer d.Body.Close()
+	k := search.KindOf(d.Version.ContentType)
+	if k != search.KindVideo && k != search.KindAudio {
+		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "Only video and audio play in the page"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", d.Version.ContentType)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	http.ServeContent(w, r, "", d.Version.CreatedAt, d.Body)
+}
+
+// attachment is Content-Disposition: attachment with the filename, as RFC
+// 6266 says: an ASCII fallback and the exact name in UTF-8.
+func attachment(name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+	v := `attachment; filename="` + ascii + `"`
+	if ascii != name {
+		var b strings.Builder
+		for i := 0; i < len(name); i++ {
+			c := name[i]
+			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
+				b.WriteByte(c)
+			} else {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		}
+		v += "; filename*=UTF-8''" + b.String()
+	}
+	return v
+}

@@ -1,0 +1,409 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"damask"
+	"damask/library"
+	"damask/media"
+	"damask/search"
+)
+
+// funcs are the helpers the templates call.
+var funcs = template.FuncMap{
+	"bytes": humanBytes,
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04")
+	},
+	"kind": search.KindOf,
+	"join": func(v []string) string { return strings.Join(v, ",") },
+	"atLeast": func(u *damask.User, role string) bool {
+		return u != nil && u.Role.AtLeast(damask.Role(role))
+	},
+	"percent": func(used, limit int64) int {
+		if limit <= 0 {
+			return 0
+		}
+		return int(min(100, used*100/limit))
+	},
+}
+
+// humanBytes writes a size as people read it: 1.5 MB.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// signedIn finds the caller of a page and the token its forms carry. When
+// nobody is signed in it sends the browser to the sign-in form and answers
+// false.
+func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (library.Caller, string, bool) {
+	u, _, secret, err := s.session(r)
+	if err != nil {
+		if damask.ErrorCode(err) == damask.EUNAUTHORIZED {
+			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		} else {
+			s.fail(w, r, err)
+		}
+		return library.Caller{}, "", false
+	}
+	return library.Caller{Account: info(r).account, User: u, Source: s.source(r)}, csrfToken(secret, "session"), true
+}
+
+// render shows a signed-in user's page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, c library.Caller, csrf, name, title string, data any) {
+	s.page(w, r, http.StatusOK, name, pageData{Title: title, User: c.User, CSRF: csrf, Nav: name, Data: data})
+}
+
+// writeJSON answers the small JSON documents the scripts read.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// pathID reads a positive id from the path.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, damask.ErrNotFound
+	}
+	return id, nil
+}
+
+// ---- the library page
+
+// pageSize is the number of assets a library page shows.
+const pageSize = 48
+
+// listParams are the library page's query parameters.
+type listParams struct {
+	Query  string
+	Tags   []string // tag ids, all required
+	Sort   string
+	View   string // "grid" or "list"
+	Page   int
+	Cursor string
+}
+
+func readListParams(r *http.Request) listParams {
+	q := r.URL.Query()
+	p := listParams{Query: q.Get("q"), Sort: q.Get("sort"), View: q.Get("view"), Cursor: q.Get("cursor")}
+	for _, t := range strings.Split(q.Get("tags"), ",") {
+		if _, err := strconv.ParseInt(t, 10, 64); err == nil {
+			p.Tags = append(p.Tags, t)
+		}
+	}
+	if p.View != "list" {
+		p.View = "grid"
+	}
+	p.Page, _ = strconv.Atoi(q.Get("page"))
+	p.Page = min(max(p.Page, 1), 1_000_000) // deeper, the keyset link goes on
+	return p
+}
+
+// URL is the library page with these parameters, defaults left out.
+func (p listParams) URL() string {
+	v := url.Values{}
+	if p.Query != "" {
+		v.Set("q", p.Query)
+	}
+	if len(p.Tags) > 0 {
+		v.Set("tags", strings.Join(p.Tags, ","))
+	}
+	if p.Sort != "" {
+		v.Set("sort", p.Sort)
+	}
+	if p.View != "grid" {
+		v.Set("view", p.View)
+	}
+	if p.Cursor != "" {
+		v.Set("cursor", p.Cursor)
+	} else if p.Page > 1 {
+		v.Set("page", strconv.Itoa(p.Page))
+	}
+	if len(v) == 0 {
+		return "/"
+	}
+	return "/?" + v.Encode()
+}
+
+// first is the same list from its first page.
+func (p listParams) first() listParams { p.Page, p.Cursor = 1, ""; return p }
+
+// tile is an asset as the grid and the list show it.
+type tile struct {
+	*damask.Asset
+	Kind   string
+	Ready  bool   // its thumbnails exist
+	Thumb  string // the 128 px thumbnail
+	SrcSet string
+}
+
+func newTile(a *damask.Asset) tile {
+	t := tile{Asset: a, Kind: search.KindOf(a.ContentType), Ready: a.Processing == damask.ProcessingDone}
+	if t.Ready {
+		t.Thumb = thumbURL(a, media.Thumb128.Px)
+		t.SrcSet = fmt.Sprintf("%s 64w, %s 128w, %s 256w", thumbURL(a, 64), t.Thumb, thumbURL(a, 256))
+	}
+	return t
+}
+
+// thumbURL names a rendition of the asset's current file: the v parameter
+// changes with the file, so that the answer may be cached for good.
+func thumbURL(a *damask.Asset, px int) string {
+	return fmt.Sprintf("/assets/%d/thumb/%d?v=%s", a.ID, px, contentKey(a))
+}
+
+func contentKey(a *damask.Asset) string { return a.Blob.String()[:16] }
+
+type link struct {
+	Label, URL string
+	Current    bool
+}
+
+type facetLink struct {
+	Name, URL string
+	Count     int
+	Active    bool
+}
+
+type libraryData struct {
+	P           listParams
+	Assets      []tile
+	Total       int
+	Approximate bool
+	QueryError  string
+	Tags        []facetLink // the facets' tags; Active ones narrow the list
+	Kinds       []facetLink
+	Pages       []link
+	Prev        string // the page before, "" on the first
+	NextCursor  string // the keyset link to the next page
+	GridURL     string
+	ListURL     string
+	Sorts       []link // value in URL
+	CanEdit     bool
+	ListAction  string
+}
+
+var sortChoices = []link{
+	{"Newest first", "", false}, {"Oldest first", "created_on", false},
+	{"Recently changed", "-updated_on", false}, {"Title A-Z", "title", false},
+	{"Title Z-A", "-title", false}, {"Largest first", "-size", false},
+	{"Smallest first", "size", false}, {"Best match", "relevance", false},
+}
+
+// library is the home page: the grid or list of the account's assets,
+// the search box, the sort menu, the facets and the pages.
+func (s *Server) library(w http.ResponseWriter, r *http.Request) {
+	c, csrf, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	p := readListParams(r)
+	q := library.AssetQuery{Query: p.Query, Tags: strings.Join(p.Tags, ","), Sort: p.Sort,
+		Page: damask.Page{Number: p.Page, Size: pageSize}, Cursor: p.Cursor}
+	d := libraryData{P: p, CanEdit: c.User.Role.AtLeast(damask.RoleMember)}
+	// The page and the facets are two reads of the store, each about half
+	// of the page's time on a large library: run them side by side.
+	var (
+		fc    damask.Facets
+		fcErr error
+		done  = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		fq := q
+		fq.Cursor, fq.Page = "", damask.Page{}
+		fc, fcErr = s.svc.Facets(r.Context(), c, fq)
+	}()
+	l, err := s.svc.Assets(r.Context(), c, q)
+	<-done
+	switch code := damask.ErrorCode(err); {
+	case err == nil:
+	case code == damask.EINVALID || code == damask.EMALFORMED:
+		// A query the parser refused: say where, keep the page.
+		d.QueryError = damask.ErrorMessage(err)
+		l, fc, fcErr = &library.AssetList{}, damask.Facets{}, nil
+	default:
+		s.fail(w, r, err)
+		return
+	}
+	if fcErr != nil {
+		s.fail(w, r, fcErr)
+		return
+	}
+	d.Total, d.Approximate = l.Total, l.Approximate
+	d.Assets = make([]tile, len(l.Assets))
+	for i, a := range l.Assets {
+		d.Assets[i] = newTile(a)
+	}
+	d.facets(fc, p)
+	d.pages(l)
+	g, li := p, p
+	g.View, li.View = "grid", "list"
+	d.GridURL, d.ListURL = g.URL(), li.URL()
+	for _, o := range sortChoices {
+		d.Sorts = append(d.Sorts, link{o.Label, o.URL, o.URL == p.Sort})
+	}
+	s.render(w, r, c, csrf, "library", "Library", d)
+}
+
+// facets makes the sidebar's links: a tag not in the filter narrows by it,
+// one in the filter is taken off.
+func (d *libraryData) facets(fc damask.Facets, p listParams) {
+	active := map[string]bool{}
+	for _, t := range p.Tags {
+		active[t] = true
+	}
+	for _, tc := range fc.Tags {
+		id := strconv.FormatInt(tc.Tag.ID, 10)
+		n := p.first()
+		if active[id] {
+			n.Tags = nil
+			for _, t := range p.Tags {
+				if t != id {
+					n.Tags = append(n.Tags, t)
+				}
+			}
+		} else {
+			n.Tags = append(append([]string(nil), p.Tags...), id)
+		}
+		d.Tags = append(d.Tags, facetLink{Name: tc.Tag.Name, URL: n.URL(), Count: tc.Count, Active: active[id]})
+	}
+	for _, k := range []string{search.KindImage, search.KindVideo, search.KindAudio, search.KindDocument, search.KindOther} {
+		if fc.Kinds[k] == 0 {
+			continue
+		}
+		n := p.first()
+		term := "type:" + k
+		active := strings.Contains(" "+p.Query+" ", " "+term+" ")
+		if active {
+			n.Query = strings.TrimSpace(strings.Join(strings.Fields(strings.ReplaceAll(" "+p.Query+" ", " "+term+" ", " ")), " "))
+		} else {
+			n.Query = strings.TrimSpace(p.Query + " " + term)
+		}
+		d.Kinds = append(d.Kinds, facetLink{Name: k, URL: n.URL(), Count: fc.Kinds[k], Active: active})
+	}
+}
+
+// pages makes the page links: numbers around the current page, and the
+// keyset link on, which stays fast however deep the list goes.
+func (d *libraryData) pages(l *library.AssetList) {
+	p := d.P
+	if l.Next != "" {
+		n := p
+		n.Cursor, n.Page = l.Next, 0
+		d.NextCursor = n.URL()
+	}
+	if p.Cursor != "" {
+		return // a keyset page has no number
+	}
+	last := (l.Total + pageSize - 1) / pageSize
+	if l.Approximate {
+		last = min(last, p.Page+1)
+	}
+	if last <= 1 {
+		return
+	}
+	at := func(n int) string { q := p; q.Page = n; return q.URL() }
+	if p.Page > 1 {
+		d.Prev = at(p.Page - 1)
+	}
+	lo, hi := max(1, p.Page-3), min(last, p.Page+3)
+	if lo > 1 {
+		d.Pages = append(d.Pages, link{"1", at(1), false})
+	}
+	for n := lo; n <= hi; n++ {
+		d.Pages = append(d.Pages, link{strconv.Itoa(n), at(n), n == p.Page})
+	}
+	if hi < last && !l.Approximate {
+		d.Pages = append(d.Pages, link{strconv.Itoa(last), at(last), false})
+	}
+}
+
+// processingStatus answers the scripts' question "are these assets processed yet?"
+// with, for each id, its processing state and, once done, its thumbnails.
+func (s *Server) processingStatus(w http.ResponseWriter, r *http.Request) {
+	u, _, _, err := s.session(r)
+	if err != nil {
+		writeJSON(w, status(damask.ErrorCode(err)), map[string]string{"error": damask.ErrorMessage(err)})
+		return
+	}
+	c := library.Caller{Account: info(r).account, User: u, Source: s.source(r)}
+	type state struct {
+		Processing string `json:"processing"`
+		Thumb      string `json:"thumb,omitempty"`
+		SrcSet     string `json:"srcset,omitempty"`
+	}
+	out := map[string]state{}
+	ids := strings.Split(r.URL.Query().Get("ids"), ",")
+	for _, v := range ids[:min(len(ids), 100)] {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			continue
+		}
+		a, err := s.svc.Asset(r.Context(), c, id)
+		if err != nil {
+			continue
+		}
+		t := newTile(a)
+		out[v] = state{Processing: a.Processing, Thumb: t.Thumb, SrcSet: t.SrcSet}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// thumb sends a rendition of an asset: 64, 128 or 256 px thumbnails, 1024
+// or 2048 px previews. Every role may see them.
+func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	px, _ := strconv.Atoi(r.PathValue("px"))
+	size, ok := media.SizeByPx(px)
+	if !ok {
+		s.fail(w, r, damask.ErrNotFound)
+		return
+	}
+	f, err := s.svc.Rendition(r.Context(), c, id, size)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer f.Body.Close()
+	h := w.Header()
+	h.Set("Content-Type", "image/jpeg")
+	h.Set("ETag", `"`+f.Rendition.Blob.String()+`"`)
+	if r.URL.Query().Get("v") == contentKey(f.Asset) {
+		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	}
+	http.ServeContent(w, r, "", time.Time{}, f.Body)
+}

@@ -1,0 +1,165 @@
+package web
+
+import (
+	"archive/zip"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+
+	"damask"
+	"damask/library"
+)
+
+// maxSelection bounds the assets one action takes.
+const maxSelection = 1000
+
+// selection acts on the assets chosen in the library: tag, untag, delete
+// or download them as one zip.
+func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	var ids []int64
+	for _, v := range r.PostForm["ids"] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		s.fail(w, r, damask.Errorf(damask.EINVALID, "Select one or more assets first"))
+		return
+	}
+	if len(ids) > maxSelection {
+		s.fail(w, r, damask.Errorf(damask.EINVALID, "Select at most %d assets at once", maxSelection))
+		return
+	}
+	back := r.PostForm.Get("back")
+	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
+		back = "/"
+	}
+	var err error
+	switch action := r.PostForm.Get("action"); action {
+	case "download":
+		s.zip(w, r, c, ids)
+		return
+	case "delete":
+		for _, id := range ids {
+			if _, err = s.svc.DeleteAsset(r.Context(), c, id); err != nil {
+				break
+			}
+		}
+	case "tag", "untag":
+		tag := strings.TrimSpace(r.PostForm.Get("tag"))
+		if tag == "" {
+			err = damask.Errorf(damask.EINVALID, "Type the tag to %s", action)
+			break
+		}
+		for _, id := range ids {
+			if err = s.retag(r, c, id, tag, action == "tag"); err != nil {
+				break
+			}
+		}
+	default:
+		err = damask.Errorf(damask.EMALFORMED, "No such action")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// retag adds or removes one tag of an asset, keeping the others.
+func (s *Server) retag(r *http.Request, c library.Caller, id int64, tag string, add bool) error {
+	a, err := s.svc.Asset(r.Context(), c, id)
+	if err != nil {
+		return err
+	}
+	var names []string
+	has := false
+	for _, t := range a.Tags {
+		if strings.EqualFold(t.Name, tag) {
+			has = true
+			if !add {
+				continue
+			}
+		}
+		names = append(names, t.Name)
+	}
+	if add == has {
+		return nil // nothing to change
+	}
+	if add {
+		names = append(names, tag)
+	}
+	list := strings.Join(names, ",")
+	if len(names) == 1 {
+		list += "," // one name with spaces stays one name
+	}
+	_, err = s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{Tags: &list})
+	return err
+}
+
+// zip streams the current files of the assets as one zip archive, file by
+// file from the blob store into the response: nothing is held whole. The
+// first file is opened before the answer starts, so that a role that may
+// not download gets an error page, not a broken archive.
+func (s *Server) zip(w http.ResponseWriter, r *http.Request, c library.Caller, ids []int64) {
+	first, err := s.svc.Download(r.Context(), c, ids[0], 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/zip")
+	h.Set("Content-Disposition", attachment(fmt.Sprintf("damask-%d-files.zip", len(ids))))
+	h.Set("Cache-Control", "no-store")
+	zw := zip.NewWriter(w)
+	used := map[string]int{}
+	for i, id := range ids {
+		d := first
+		if i > 0 {
+			if d, err = s.svc.Download(r.Context(), c, id, 0); err != nil {
+				s.log.Warn("zip: skip asset", "asset", id, "err", err)
+				continue
+			}
+		}
+		err := addToZip(zw, d, used)
+		d.Body.Close()
+		if err != nil {
+			// The answer has begun: end it broken, so that the browser
+			// reports a failed download rather than a short archive.
+			s.log.Error("zip download", "asset", id, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		s.log.Error("zip download", "err", err)
+	}
+}
+
+// addToZip writes one file under a name not used yet in the archive.
+func addToZip(zw *zip.Writer, d *library.Download, used map[string]int) error {
+	name := d.Version.Filename
+	if name == "" {
+		name = fmt.Sprintf("asset-%d", d.Asset.ID)
+	}
+	if n := used[name]; n > 0 {
+		ext := path.Ext(name)
+		name = fmt.Sprintf("%s (%d)%s", strings.TrimSuffix(name, ext), n+1, ext)
+	}
+	used[d.Version.Filename]++
+	// Media are compressed already: store them as they are.
+	fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: d.Version.CreatedAt})
+	if err != nil {
+		return fmt.Errorf("zip entry %s: %w", name, err)
+	}
+	if _, err := io.Copy(fw, d.Body); err != nil {
+		return fmt.Errorf("zip copy %s: %w", name, err)
+	}
+	return nil
+}

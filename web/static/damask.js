@@ -1,0 +1,341 @@
+// Damask's pages work without this script; it adds what needs a script:
+// drag and drop uploads with progress, thumbnails that arrive as
+// processing finishes, selection with shift-click, keyboard moves in the
+// grid, copying links. Plain JavaScript, no build step, no framework, and
+// nothing from a user is ever set as HTML: only textContent and attributes.
+"use strict";
+
+(function () {
+	var grid = document.getElementById("grid");
+	var selection = document.getElementById("selection");
+
+	// "/" goes to the search box, unless one is typing somewhere.
+	document.addEventListener("keydown", function (e) {
+		if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+		var t = e.target;
+		if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+		var q = document.getElementById("q");
+		if (q) { e.preventDefault(); q.focus(); q.select(); }
+	});
+
+	// Menus that apply at once (the sort order, a user's role).
+	document.querySelectorAll("select.autosubmit").forEach(function (s) {
+		s.addEventListener("change", function () {
+			if (s.form.requestSubmit) s.form.requestSubmit(); else s.form.submit();
+		});
+	});
+
+	// Copy buttons copy the input they name.
+	document.querySelectorAll("button.copy").forEach(function (b) {
+		b.addEventListener("click", function () {
+			var input = document.getElementById(b.getAttribute("data-copy"));
+			if (!input) return;
+			input.select();
+			var done = function () { b.textContent = "Copied"; };
+			if (navigator.clipboard && window.isSecureContext) {
+				navigator.clipboard.writeText(input.value).then(done, function () {});
+			} else if (document.execCommand && document.execCommand("copy")) {
+				done();
+			}
+		});
+	});
+
+	// A click on the preview zooms to the large rendition in place.
+	var zoom = document.getElementById("zoom");
+	if (zoom) {
+		zoom.addEventListener("click", function (e) {
+			e.preventDefault();
+			var img = zoom.querySelector("img");
+			if (!zoom.classList.contains("zoomed") && img.getAttribute("src") !== zoom.getAttribute("href")) {
+				img.setAttribute("src", zoom.getAttribute("href"));
+			}
+			zoom.classList.toggle("zoomed");
+		});
+	}
+
+	// ---- selection
+
+	function boxes() { return grid ? Array.prototype.slice.call(grid.querySelectorAll("input[name=ids]")) : []; }
+	var lastBox = null;
+	function showSelected() {
+		var n = 0;
+		boxes().forEach(function (b) {
+			var tile = b.closest(".tile");
+			if (tile) tile.classList.toggle("selected", b.checked);
+			if (b.checked) n++;
+		});
+		var c = document.getElementById("selected-count");
+		if (c) c.textContent = n === 0 ? "Select assets with their boxes (Space; Shift for a range)." : n + " selected";
+	}
+	if (grid) {
+		grid.addEventListener("click", function (e) {
+			var b = e.target;
+			if (!b.matches || !b.matches("input[name=ids]")) return;
+			if (e.shiftKey && lastBox && lastBox !== b) {
+				var all = boxes(), i = all.indexOf(lastBox), j = all.indexOf(b);
+				var lo = Math.min(i, j), hi = Math.max(i, j);
+				for (var k = lo; k <= hi; k++) all[k].checked = b.checked;
+			}
+			lastBox = b;
+			showSelected();
+		});
+		grid.addEventListener("change", showSelected);
+		showSelected();
+	}
+	if (selection) {
+		selection.addEventListener("submit", function (e) {
+			var action = e.submitter ? e.submitter.value : "";
+			var n = boxes().filter(function (b) { return b.checked; }).length;
+			if (n === 0) {
+				e.preventDefault();
+				var c = document.getElementById("selected-count");
+				if (c) c.textContent = "Select one or more assets first.";
+				return;
+			}
+			if (action === "delete" && !window.confirm("Move " + n + " asset" + (n === 1 ? "" : "s") + " to the trash?")) {
+				e.preventDefault();
+			}
+		});
+	}
+
+	// ---- keyboard moves in the grid: arrows, Enter opens, Space selects
+
+	function links() { return grid ? Array.prototype.slice.call(grid.querySelectorAll("a.open")) : []; }
+	function columns(ls) {
+		if (grid.tagName !== "UL" || ls.length === 0) return 1;
+		var top = ls[0].getBoundingClientRect().top, n = 0;
+		for (var i = 0; i < ls.length && Math.abs(ls[i].getBoundingClientRect().top - top) < 2; i++) n++;
+		return Math.max(n, 1);
+	}
+	if (grid) {
+		grid.addEventListener("keydown", function (e) {
+			var ls = links(), i = ls.indexOf(document.activeElement);
+			if (i < 0) {
+				var box = document.activeElement;
+				if (box && box.matches && box.matches("input[name=ids]")) {
+					var tile = box.closest(".tile");
+					i = ls.indexOf(tile && tile.querySelector("a.open"));
+				}
+			}
+			if (i < 0) return;
+			var cols = columns(ls), to = -1;
+			switch (e.key) {
+			case "ArrowRight": to = i + 1; break;
+			case "ArrowLeft": to = i - 1; break;
+			case "ArrowDown": to = i + cols; break;
+			case "ArrowUp": to = i - cols; break;
+			case "Home": to = 0; break;
+			case "End": to = ls.length - 1; break;
+			case " ":
+				if (document.activeElement === ls[i]) {
+					e.preventDefault();
+					var b = ls[i].closest(".tile").querySelector("input[name=ids]");
+					if (e.shiftKey && lastBox && lastBox !== b) {
+						b.checked = !b.checked;
+						var all = boxes(), x = all.indexOf(lastBox), y = all.indexOf(b);
+						for (var k = Math.min(x, y); k <= Math.max(x, y); k++) all[k].checked = b.checked;
+					} else {
+						b.checked = !b.checked;
+					}
+					lastBox = b;
+					showSelected();
+				}
+				return;
+			default:
+				return;
+			}
+			if (to >= 0 && to < ls.length) {
+				e.preventDefault();
+				ls[to].focus();
+			}
+		});
+	}
+
+	// ---- thumbnails that arrive as processing finishes
+
+	var polling = false;
+	function pending() {
+		return Array.prototype.slice.call(document.querySelectorAll("[data-pending=pending]"));
+	}
+	function idOf(el) {
+		var t = el.closest("[data-id]");
+		return t ? t.getAttribute("data-id") : null;
+	}
+	function poll(delay) {
+		if (polling) return;
+		var els = pending();
+		if (els.length === 0) return;
+		polling = true;
+		window.setTimeout(function () {
+			var ids = els.map(idOf).filter(Boolean);
+			fetch("/status?ids=" + encodeURIComponent(ids.join(",")), { credentials: "same-origin" })
+				.then(function (r) { return r.ok ? r.json() : {}; })
+				.then(function (states) {
+					polling = false;
+					els.forEach(function (el) {
+						var st = states[idOf(el)];
+						if (!st || st.processing === "pending") return;
+						if (st.processing === "done" && st.thumb) {
+							if (el.classList.contains("big")) { window.location.reload(); return; }
+							var img = document.createElement("img");
+							img.setAttribute("src", st.thumb);
+							img.setAttribute("srcset", st.srcset);
+							var list = grid && grid.tagName === "TABLE";
+							img.setAttribute("sizes", list ? "48px" : "(max-width: 40rem) 45vw, 160px");
+							img.setAttribute("width", list ? "48" : "160");
+							img.setAttribute("height", list ? "48" : "160");
+							img.setAttribute("alt", "");
+							el.replaceWith(img);
+						} else {
+							el.setAttribute("data-pending", st.processing);
+						}
+					});
+					poll(Math.min(delay * 1.5, 5000));
+				}, function () { polling = false; poll(5000); });
+		}, delay);
+	}
+	poll(1000);
+
+	// ---- uploads: drop anywhere, or pick; one progress bar per file
+
+	var form = document.getElementById("upload");
+	if (!form) return;
+	var list = document.getElementById("uploads");
+	var picker = document.getElementById("upload-files");
+	var csrf = form.querySelector("input[name=csrf]").value;
+	var queue = [], running = 0, maxRunning = 3;
+
+	function addTile(a) {
+		if (!grid) return;
+		var empty = document.querySelector(".empty");
+		if (empty) empty.remove();
+		var box = document.createElement("input");
+		box.type = "checkbox"; box.name = "ids"; box.value = a.id;
+		box.setAttribute("form", "selection");
+		box.setAttribute("aria-label", "Select " + a.title);
+		var link = document.createElement("a");
+		link.className = "open"; link.href = a.url;
+		var thumb = document.createElement("span");
+		var ph = document.createElement("span");
+		ph.className = "placeholder";
+		ph.setAttribute("data-pending", a.processing);
+		ph.textContent = a.kind;
+		var title = document.createElement("span");
+		title.className = "title"; title.textContent = a.title;
+		var el;
+		if (grid.tagName === "UL") {
+			el = document.createElement("li");
+			thumb.className = "thumb";
+			thumb.appendChild(ph);
+			link.appendChild(thumb); link.appendChild(title);
+			var type = document.createElement("span");
+			type.className = "type"; type.textContent = a.kind;
+			el.appendChild(box); el.appendChild(link); el.appendChild(type);
+		} else {
+			el = document.createElement("tr");
+			var cells = [box, ph, link];
+			link.textContent = a.title;
+			cells.forEach(function (c, i) {
+				var td = document.createElement("td");
+				if (i === 1) td.className = "mini";
+				td.appendChild(c); el.appendChild(td);
+			});
+		}
+		el.className = "tile";
+		el.setAttribute("data-id", a.id);
+		var parent = grid.tagName === "UL" ? grid : grid.querySelector("tbody");
+		parent.insertBefore(el, parent.firstChild);
+		var count = document.getElementById("count");
+		if (count) {
+			var n = (parseInt(count.textContent, 10) || 0) + 1;
+			count.textContent = n + " asset" + (n === 1 ? "" : "s");
+		}
+		poll(800);
+	}
+
+	function send(item) {
+		running++;
+		item.bar.value = 0;
+		item.bar.removeAttribute("max");
+		item.bar.max = item.file.size || 1;
+		item.state.textContent = "uploading";
+		item.state.className = "";
+		item.retry.hidden = true;
+		var tags = (document.getElementById("upload-tags") || {}).value || "";
+		var xhr = new XMLHttpRequest();
+		xhr.open("POST", "/upload?filename=" + encodeURIComponent(item.file.name) + "&tags=" + encodeURIComponent(tags));
+		xhr.setRequestHeader("X-CSRF-Token", csrf);
+		xhr.upload.addEventListener("progress", function (e) {
+			if (e.lengthComputable) { item.bar.max = e.total; item.bar.value = e.loaded; }
+		});
+		xhr.addEventListener("loadend", function () {
+			running--;
+			var doc = null;
+			try { doc = JSON.parse(xhr.responseText); } catch (err) { doc = null; }
+			if (xhr.status === 201 && doc) {
+				item.bar.value = item.bar.max;
+				item.state.textContent = "done";
+				item.li.classList.add("ok");
+				addTile(doc);
+			} else {
+				item.state.textContent = "failed: " + (doc && doc.error ? doc.error : (xhr.status ? "status " + xhr.status : "the connection broke"));
+				item.state.className = "failed";
+				item.retry.hidden = false;
+			}
+			next();
+		});
+		xhr.send(item.file);
+	}
+
+	function next() {
+		while (running < maxRunning && queue.length > 0) send(queue.shift());
+	}
+
+	function add(files) {
+		Array.prototype.forEach.call(files, function (f) {
+			var li = document.createElement("li");
+			var name = document.createElement("span");
+			name.textContent = f.name;
+			var bar = document.createElement("progress");
+			bar.setAttribute("aria-label", "Upload of " + f.name);
+			var state = document.createElement("span");
+			state.textContent = "waiting";
+			var retry = document.createElement("button");
+			retry.type = "button"; retry.textContent = "Retry"; retry.hidden = true;
+			li.appendChild(name); li.appendChild(bar); li.appendChild(state); li.appendChild(retry);
+			list.appendChild(li);
+			var item = { file: f, li: li, bar: bar, state: state, retry: retry };
+			retry.addEventListener("click", function () { queue.push(item); next(); });
+			queue.push(item);
+		});
+		next();
+	}
+
+	form.addEventListener("submit", function (e) {
+		e.preventDefault();
+		add(picker.files);
+		picker.value = "";
+	});
+	picker.addEventListener("change", function () {
+		add(picker.files);
+		picker.value = "";
+	});
+	var depth = 0;
+	document.addEventListener("dragenter", function (e) {
+		if (e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types, "Files") >= 0) {
+			depth++;
+			document.body.classList.add("dragging");
+		}
+	});
+	document.addEventListener("dragleave", function () {
+		depth = Math.max(0, depth - 1);
+		if (depth === 0) document.body.classList.remove("dragging");
+	});
+	document.addEventListener("dragover", function (e) { e.preventDefault(); });
+	document.addEventListener("drop", function (e) {
+		e.preventDefault();
+		depth = 0;
+		document.body.classList.remove("dragging");
+		if (e.dataTransfer && e.dataTransfer.files.length > 0) add(e.dataTransfer.files);
+	});
+})();
