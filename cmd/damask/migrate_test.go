@@ -184,7 +184,9 @@ func TestMigrateLibrary(t *testing.T) {
 	bin := buildDamask(t)
 	data := t.TempDir()
 	c := &http.Client{Timeout: time.Minute}
-	src := startServer(t, bin, data, "--domain", migrateDomain)
+	// --rate 0: the checks download every file at once, far past a
+	// client's usual rate.
+	src := startServer(t, bin, data, "--domain", migrateDomain, "--rate", "0")
 	admin := apiClient{t: t, c: c, s: src, login: "admin", pw: crashPassword}
 
 	cmd := func(env []string, args ...string) string {
@@ -334,7 +336,7 @@ func TestMigrateLibrary(t *testing.T) {
 		}
 	}
 
-	dst := startProcess(t, bin, "Damask is listening on ", "serve", "--addr", "127.0.0.1:0", "--domain", migrateDomain,
+	dst := startProcess(t, bin, "Damask is listening on ", "serve", "--addr", "127.0.0.1:0", "--domain", migrateDomain, "--rate", "0",
 		"--db", db, "--blobs", blobs, "--data", t.TempDir())
 	waitReady(t, c, dst)
 	admin.s, boss.s = dst, dst
@@ -342,6 +344,13 @@ func TestMigrateLibrary(t *testing.T) {
 	if !maps.Equal(after.assets, before.assets) || !maps.Equal(after.other, before.other) {
 		t.Errorf("downloads differ after the move: %d and %d assets, were %d and %d",
 			len(after.assets), len(after.other), len(before.assets), len(before.other))
+		for _, m := range [][2]map[int64]string{{before.assets, after.assets}, {before.other, after.other}} {
+			for id, sum := range m[0] {
+				if m[1][id] != sum {
+					t.Errorf("asset %d: downloaded %q, was %q", id, m[1][id], sum)
+				}
+			}
+		}
 	}
 	for q, ids := range before.searches {
 		if !slices.Equal(after.searches[q], ids) {
