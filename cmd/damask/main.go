@@ -38,6 +38,8 @@ const usage = `Damask: a digital asset manager.
   damask trash list|empty ACCOUNT
   damask trash restore ACCOUNT ID
   damask check   [--data DIR]          verify every stored file against its hash
+  damask migrate-library --from DATA_DIR --to-db postgres://... --to-blobs s3://...|file:PATH
+                 move an embedded library to PostgreSQL and S3 (resumable; see docs/scaling.md)
   damask dev seed --assets N [--data DIR]     a synthetic catalogue, for benchmarks
   damask dev bench-search [--data DIR]        search timings on a seeded catalogue
 
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return trash(ctx, env, rest)
 	case "check":
 		return check(ctx, env, rest)
+	case "migrate-library":
+		return migrateLibrary(ctx, env, rest)
 	case "dev":
 		return dev(ctx, env, rest)
 	case "help", "-h", "--help":

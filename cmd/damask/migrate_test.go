@@ -1,0 +1,476 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"maps"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"damask/blob/s3/s3test"
+	"damask/postgres/pgtest"
+)
+
+const (
+	migrateAssets  = 300 // of which migrateJPEGs are photos, the rest small text files
+	migrateJPEGs   = 4
+	migratePause   = 100 // files copied before the first run is killed
+	migrateDomain  = "damask.test"
+	migrateBossPW  = "boss-password-1234"
+	migrateAlicePW = "alice-password-1234"
+	emptySHA256    = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+)
+
+// apiClient sends requests to a server as a user of an account (by host).
+type apiClient struct {
+	t     *testing.T
+	c     *http.Client
+	s     *server
+	host  string // "" for the default account
+	login string
+	pw    string
+	token string // when set, sent as Bearer instead of Basic auth
+}
+
+func (a apiClient) do(method, path, contentType string, body []byte) (int, []byte) {
+	a.t.Helper()
+	req, err := http.NewRequest(method, a.s.url(path), bytes.NewReader(body))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if a.host != "" {
+		req.Host = a.host
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	} else {
+		req.SetBasicAuth(a.login, a.pw)
+	}
+	res, err := a.c.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return res.StatusCode, b
+}
+
+// must sends a request and fails unless the status is want.
+func (a apiClient) must(want int, method, path, contentType string, body []byte) []byte {
+	a.t.Helper()
+	status, b := a.do(method, path, contentType, body)
+	if status != want {
+		a.t.Fatalf("%s %s: %d, want %d: %s", method, path, status, want, b)
+	}
+	return b
+}
+
+// form posts fields and, when name is not "", a file.
+func (a apiClient) form(want int, method, path, name string, data []byte, kv ...string) []byte {
+	a.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for i := 0; i+1 < len(kv); i += 2 {
+		mw.WriteField(kv[i], kv[i+1])
+	}
+	if name != "" {
+		w, _ := mw.CreateFormFile("file", name)
+		w.Write(data)
+	}
+	mw.Close()
+	return a.must(want, method, path, mw.FormDataContentType(), buf.Bytes())
+}
+
+// ids answers the ids of the assets of a list, in its order.
+func (a apiClient) ids(path string) []int64 {
+	a.t.Helper()
+	var list struct {
+		Assets []assetXML `xml:"asset"`
+	}
+	if err := xml.Unmarshal(a.must(200, "GET", path, "", nil), &list); err != nil {
+		a.t.Fatal(err)
+	}
+	var ids []int64
+	for _, x := range list.Assets {
+		ids = append(ids, x.ID)
+	}
+	return ids
+}
+
+// snapshotFiles answers the SHA-256 of every file under dir, by path.
+func snapshotFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	sums := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		h := sha256.Sum256(b)
+		sums[p] = hex.EncodeToString(h[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sums
+}
+
+// libraryView is what a client sees of the library, compared before and
+// after the move.
+type libraryView struct {
+	assets   map[int64]string // id to the SHA-256 of its download
+	other    map[int64]string // the second account's
+	searches map[string][]int64
+	tags     string // the tag list, with ids and counts
+	users    string
+	versions string // asset 11's second version
+}
+
+func viewLibrary(t *testing.T, admin, boss apiClient, c *http.Client, s *server) libraryView {
+	t.Helper()
+	v := libraryView{assets: map[int64]string{}, other: map[int64]string{}, searches: map[string][]int64{}}
+	for id := range listAssets(t, c, s) {
+		v.assets[id], _ = download(t, c, s, id)
+	}
+	for _, id := range boss.ids("/api/assets.xml?per_page=100") {
+		b := boss.must(200, "GET", fmt.Sprintf("/api/assets/download/%d", id), "", nil)
+		h := sha256.Sum256(b)
+		v.other[id] = hex.EncodeToString(h[:])
+	}
+	for _, q := range []string{"harbour", "report", "harb*", "tag:even", "filename:note-01*", "type:image", "ship"} {
+		v.searches[q] = admin.ids("/api/assets.xml?per_page=100&query=" + url.QueryEscape(q))
+	}
+	v.tags = string(admin.must(200, "GET", "/api/tags.xml", "", nil))
+	v.users = string(admin.must(200, "GET", "/api/users.xml", "", nil))
+	v.versions = string(admin.must(200, "GET", "/api/assets/11/versions/2.xml", "", nil))
+	return v
+}
+
+// TestMigrateLibrary makes a library through the API of a real server on
+// a data folder, moves it to PostgreSQL and S3 with a first run killed
+// (SIGKILL) part-way through the files, and checks what a server on the
+// result answers against what the first answered: every download byte
+// for byte, the ids, searches, tags, users, versions, a token, sign-in of
+// every user, thumbnails; and `damask check` on the result.
+func TestMigrateLibrary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves a library of 300 files between real servers")
+	}
+	bin := buildDamask(t)
+	data := t.TempDir()
+	c := &http.Client{Timeout: time.Minute}
+	// --rate 0: the checks download every file at once, far past a
+	// client's usual rate.
+	src := startServer(t, bin, data, "--domain", migrateDomain, "--rate", "0")
+	admin := apiClient{t: t, c: c, s: src, login: "admin", pw: crashPassword}
+
+	cmd := func(env []string, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		x := exec.CommandContext(ctx, bin, args...)
+		x.Env = cleanEnv(env...)
+		out, err := x.CombinedOutput()
+		if err != nil {
+			t.Fatalf("damask %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	cmd(nil, "account", "api", "default", "on", "--data", data)
+	waitReady(t, c, src)
+	cmd([]string{"DAMASK_PASSWORD=" + migrateBossPW}, "account", "create", "acme", "--holder", "boss",
+		"--email", "boss@acme.test", "--data", data)
+	cmd(nil, "account", "api", "acme", "on", "--data", data)
+	boss := apiClient{t: t, c: c, s: src, host: "acme." + migrateDomain, login: "boss", pw: migrateBossPW}
+
+	admin.form(201, "POST", "/api/users.xml", "", nil, "login", "alice", "email", "alice@example.test",
+		"password", migrateAlicePW, "role", "member")
+	var tok struct {
+		Token string `xml:"token"`
+	}
+	if err := xml.Unmarshal(admin.form(201, "POST", "/api/tokens.xml", "", nil, "name", "ci"), &tok); err != nil || tok.Token == "" {
+		t.Fatalf("token: %v %q", err, tok.Token)
+	}
+
+	jpeg, err := os.ReadFile("../../media/testdata/photo.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var photos []int64
+	for i := range migrateAssets {
+		name, data := fmt.Sprintf("note-%03d.txt", i), []byte(fmt.Sprintf("note %d of the library\n", i))
+		title := fmt.Sprintf("Field report %d", i)
+		if i%3 == 0 {
+			title = fmt.Sprintf("Harbour note %d", i)
+		}
+		if i < migrateJPEGs {
+			name, data = fmt.Sprintf("harbour-%d.jpg", i), append(slices.Clone(jpeg), fmt.Sprintf("copy %d", i)...)
+		}
+		tags := fmt.Sprintf("batch-%d", i%5)
+		if i%2 == 0 {
+			tags += ", even"
+		}
+		acct := admin
+		if i%10 == 9 {
+			acct = boss
+		}
+		var a assetXML
+		if err := xml.Unmarshal(acct.form(201, "POST", "/api/assets.xml", name, data, "title", title, "tags", tags), &a); err != nil {
+			t.Fatal(err)
+		}
+		if i < migrateJPEGs {
+			photos = append(photos, a.ID)
+		}
+	}
+	// Versions, a description, an asset in the trash.
+	for _, id := range []int64{11, 12, 13} {
+		admin.form(201, "POST", fmt.Sprintf("/api/assets/%d/versions.xml", id), "second.txt",
+			[]byte(fmt.Sprintf("second version of %d", id)), "comment", "again")
+	}
+	admin.form(200, "PUT", "/api/assets/5.xml", "", nil, "description", "a ship in the harbour")
+	admin.must(200, "DELETE", "/api/assets/7.xml", "", nil)
+	for _, id := range photos {
+		waitProcessed(t, c, src, id)
+	}
+	before := viewLibrary(t, admin, boss, c, src)
+	if len(before.assets)+len(before.other) != migrateAssets-1 || len(before.searches["type:image"]) != migrateJPEGs {
+		t.Fatalf("the library holds %d+%d assets, %d images", len(before.assets), len(before.other), len(before.searches["type:image"]))
+	}
+	src.stop()
+	untouched := snapshotFiles(t, data)
+
+	blobs, bucket := s3test.Start(t)
+	db := pgtest.Database(t, "")
+	migrate := []string{"migrate-library", "--from", data, "--to-db", db, "--to-blobs", blobs}
+
+	// The first run is killed part-way through the files.
+	first := exec.Command(bin, append(slices.Clone(migrate), "--test-pause-after", strconv.Itoa(migratePause))...)
+	first.Env = cleanEnv()
+	var firstOut lockedBuffer
+	first.Stdout, first.Stderr = &firstOut, &firstOut
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- first.Wait() }()
+	deadline := time.Now().Add(3 * time.Minute)
+	for !strings.Contains(firstOut.String(), "paused after") {
+		select {
+		case err := <-firstDone:
+			t.Fatalf("the first run ended: %v\n%s", err, &firstOut)
+		default:
+		}
+		if time.Now().After(deadline) {
+			first.Process.Kill()
+			t.Fatalf("the first run did not copy %d files within 3 minutes\n%s", migratePause, &firstOut)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-firstDone
+	copied := 0
+	filepath.WalkDir(bucket, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && len(d.Name()) == 64 {
+			copied++
+		}
+		return nil
+	})
+	if copied < migratePause {
+		t.Errorf("the bucket holds %d files after the first run, want at least %d", copied, migratePause)
+	}
+
+	out := cmd(nil, migrate...)
+	if !strings.Contains(out, fmt.Sprintf("(%d already there)", migratePause)) || !strings.Contains(out, "moved:") {
+		t.Errorf("the second run does not say it skipped %d files and moved the rest:\n%s", migratePause, out)
+	}
+	t.Logf("second run:\n%s", out)
+	if out := cmd(nil, migrate...); !strings.Contains(out, "nothing to do") {
+		t.Errorf("a run after the end does not say there is nothing to do:\n%s", out)
+	}
+	if out := cmd(nil, "check", "--db", db, "--blobs", blobs, "--data", t.TempDir()); !strings.Contains(out, "ok:") {
+		t.Errorf("damask check on the result:\n%s", out)
+	}
+	if got := snapshotFiles(t, data); !maps.Equal(got, untouched) {
+		for p, sum := range got {
+			// Any reader of a WAL database makes these companions of
+			// the file when they are missing; the log stays empty.
+			_, before := untouched[p]
+			if !before && strings.HasSuffix(p, "-shm") || !before && strings.HasSuffix(p, "-wal") && sum == emptySHA256 {
+				continue
+			}
+			if untouched[p] != sum {
+				t.Errorf("the migration changed or made %s", p)
+			}
+		}
+		for p := range untouched {
+			if _, ok := got[p]; !ok {
+				t.Errorf("the migration removed %s", p)
+			}
+		}
+	}
+
+	dst := startProcess(t, bin, "Damask is listening on ", "serve", "--addr", "127.0.0.1:0", "--domain", migrateDomain, "--rate", "0",
+		"--db", db, "--blobs", blobs, "--data", t.TempDir())
+	waitReady(t, c, dst)
+	admin.s, boss.s = dst, dst
+	after := viewLibrary(t, admin, boss, c, dst)
+	if !maps.Equal(after.assets, before.assets) || !maps.Equal(after.other, before.other) {
+		t.Errorf("downloads differ after the move: %d and %d assets, were %d and %d",
+			len(after.assets), len(after.other), len(before.assets), len(before.other))
+		for _, m := range [][2]map[int64]string{{before.assets, after.assets}, {before.other, after.other}} {
+			for id, sum := range m[0] {
+				if m[1][id] != sum {
+					t.Errorf("asset %d: downloaded %q, was %q", id, m[1][id], sum)
+				}
+			}
+		}
+	}
+	for q, ids := range before.searches {
+		if !slices.Equal(after.searches[q], ids) {
+			t.Errorf("search %q finds %v, found %v", q, after.searches[q], ids)
+		}
+	}
+	for _, x := range []struct{ what, before, after string }{
+		{"tags", before.tags, after.tags}, {"users", before.users, after.users}, {"version", before.versions, after.versions},
+	} {
+		if x.before != x.after {
+			t.Errorf("%s differ:\nbefore %s\nafter  %s", x.what, x.before, x.after)
+		}
+	}
+	token := apiClient{t: t, c: c, s: dst, token: tok.Token}
+	token.must(200, "GET", "/api/user.xml", "", nil)
+	alice := apiClient{t: t, c: c, s: dst, login: "alice", pw: migrateAlicePW}
+	alice.must(200, "GET", "/api/user.xml", "", nil)
+	boss.must(200, "GET", "/api/user.xml", "", nil)
+	for _, id := range photos {
+		a := getAsset(t, c, dst, strconv.FormatInt(id, 10))
+		if a.Processing != "done" || a.Thumb == "" {
+			t.Fatalf("photo %d: processing %q, thumb %q", id, a.Processing, a.Thumb)
+		}
+		if got := fetchFile(t, c, a.Thumb); !bytes.HasPrefix(got, []byte{0xff, 0xd8}) {
+			t.Errorf("thumbnail of photo %d is not a JPEG", id)
+		}
+	}
+	// New records continue after the moved ones.
+	var a assetXML
+	if err := xml.Unmarshal(admin.form(201, "POST", "/api/assets.xml", "new.txt", []byte("after the move")), &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != migrateAssets+1 {
+		t.Errorf("a new asset has id %d, want %d", a.ID, migrateAssets+1)
+	}
+	dst.stop()
+	dst.checkLog()
+}
+
+// waitProcessed waits until processing of the asset is over.
+func waitProcessed(t *testing.T, c *http.Client, s *server, id int64) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		a := getAsset(t, c, s, strconv.FormatInt(id, 10))
+		if a.Processing == "done" {
+			return
+		}
+		if a.Processing != "pending" {
+			t.Fatalf("asset %d: processing %q (%s)", id, a.Processing, a.Error)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("asset %d still pending after 3 minutes", id)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestMigrateLibraryChecks moves a small library to a folder and checks
+// what the command refuses: a destination holding another library, a
+// source file whose bytes are not what their name says, a missing one.
+func TestMigrateLibraryChecks(t *testing.T) {
+	c := newCLI(t)
+	c.env["DAMASK_PASSWORD"] = "long enough"
+	c.must("", "account", "create", "acme", "--holder", "boss", "--email", "boss@example.com")
+	a1 := addAsset(t, c, "acme", "one.txt", bytes.Repeat([]byte("one "), 1000))
+	a2 := addAsset(t, c, "acme", "two.txt", bytes.Repeat([]byte("two "), 1000))
+	path := func(ref fmt.Stringer) string {
+		s := ref.String()
+		return filepath.Join(c.data, "blobs", s[0:2], s[2:4], s)
+	}
+	migrate := func(db, blobs string) result {
+		return c.runRaw("", "migrate-library", "--from", c.data, "--to-db", db, "--to-blobs", blobs)
+	}
+
+	// A flipped byte: the destination's hash differs from the name.
+	good, err := os.ReadFile(path(a1.Blob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := slices.Clone(good)
+	bad[10] ^= 1
+	if err := os.WriteFile(path(a1.Blob), bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, folder := pgtest.Database(t, ""), "file:"+t.TempDir()
+	if r := migrate(db, folder); r.err == nil || !strings.Contains(r.err.Error(), "the source file is damaged") {
+		t.Errorf("a damaged source file: %v\n%s", r.err, r.stderr)
+	}
+	os.WriteFile(path(a1.Blob), good, 0o600)
+
+	// A missing file.
+	two, _ := os.ReadFile(path(a2.Blob))
+	os.Remove(path(a2.Blob))
+	if r := migrate(db, folder); r.err == nil || !strings.Contains(r.err.Error(), "the source lacks file "+a2.Blob.String()) {
+		t.Errorf("a missing source file: %v\n%s", r.err, r.stderr)
+	}
+	os.WriteFile(path(a2.Blob), two, 0o600)
+
+	// Repaired, it moves (nothing was committed before), then is done.
+	if r := migrate(db, folder); r.err != nil || !strings.Contains(r.stdout, "moved: 2 files") {
+		t.Fatalf("move to a folder: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	if r := migrate(db, folder); r.err != nil || !strings.Contains(r.stdout, "nothing to do") {
+		t.Errorf("again: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+	if r := c.runRaw("", "check", "--db", db, "--blobs", folder, "--data", t.TempDir()); r.err != nil ||
+		!strings.Contains(r.stdout, "ok: database intact, 2 stored files") {
+		t.Errorf("check of the result: %v\n%s%s", r.err, r.stdout, r.stderr)
+	}
+
+	// Another library is never mixed in.
+	other := newCLI(t)
+	other.env["DAMASK_PASSWORD"] = "long enough"
+	other.must("", "account", "create", "zeta", "--holder", "zed", "--email", "zed@example.com")
+	r := other.runRaw("", "migrate-library", "--from", other.data, "--to-db", db, "--to-blobs", folder)
+	if r.err == nil || !strings.Contains(r.err.Error(), "already holds another library") {
+		t.Errorf("another library into a full database: %v", r.err)
+	}
+	if r := c.runRaw("", "migrate-library", "--from", c.data); r.code() != 2 {
+		t.Errorf("without --to-db: exit %d, %v", r.code(), r.err)
+	}
+}
