@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"damask/procstat"
 )
 
 const benchPassword = "bench-password-1"
@@ -127,19 +129,7 @@ func (p *proc) stop() {
 func (p *proc) url() string { return "http://" + p.addr }
 
 // rss is the process's resident memory now, in bytes.
-func (p *proc) rss() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func (p *proc) rss() int64 { return procstat.RSS(p.cmd.Process.Pid) }
 
 // peakRSS samples the process's memory while fn runs and answers the
 // highest sample.

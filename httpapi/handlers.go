@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"damask"
+	"damask/disposition"
 	"damask/library"
 )
 
@@ -693,39 +694,9 @@ func serveFile(w http.ResponseWriter, r *http.Request, d *library.Download) {
 	defer d.Body.Close()
 	h := w.Header()
 	h.Set("Content-Type", d.Version.ContentType)
-	h.Set("Content-Disposition", attachment(d.Version.Filename))
+	h.Set("Content-Disposition", disposition.Attachment(d.Version.Filename))
 	h.Set("ETag", `"`+d.Version.Blob.String()+`"`)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
 	http.ServeContent(w, r, "", d.Version.CreatedAt, d.Body)
-}
-
-// attachment is Content-Disposition: attachment with the filename, as RFC
-// 6266 says: an ASCII fallback and the exact name in UTF-8.
-func attachment(name string) string {
-	ascii := strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
-			return '_'
-		}
-		return r
-	}, name)
-	v := `attachment; filename="` + ascii + `"`
-	if ascii != name {
-		v += "; filename*=UTF-8''" + extValue(name)
-	}
-	return v
-}
-
-// extValue percent-encodes all but RFC 5987's attr-chars.
-func extValue(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
 }

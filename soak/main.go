@@ -26,10 +26,11 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"damask/procstat"
 )
 
 const adminPassword = "soak-admin-password"
@@ -214,19 +215,7 @@ func (s *server) stop() {
 }
 
 // rss is the server's resident memory, in bytes; 0 once it has gone.
-func (s *server) rss() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func (s *server) rss() int64 { return procstat.RSS(s.cmd.Process.Pid) }
 
 type rssSample struct {
 	at  time.Duration // since the load started

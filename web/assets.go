@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"damask"
+	"damask/disposition"
 	"damask/library"
 	"damask/media"
 	"damask/search"
@@ -256,7 +257,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	defer d.Body.Close()
 	h := w.Header()
 	h.Set("Content-Type", d.Version.ContentType)
-	h.Set("Content-Disposition", attachment(d.Version.Filename))
+	h.Set("Content-Disposition", disposition.Attachment(d.Version.Filename))
 	h.Set("ETag", `"`+d.Version.Blob.String()+`"`)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
@@ -292,29 +293,4 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
 	http.ServeContent(w, r, "", d.Version.CreatedAt, d.Body)
-}
-
-// attachment is Content-Disposition: attachment with the filename, as RFC
-// 6266 says: an ASCII fallback and the exact name in UTF-8.
-func attachment(name string) string {
-	ascii := strings.Map(func(r rune) rune {
-		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
-			return '_'
-		}
-		return r
-	}, name)
-	v := `attachment; filename="` + ascii + `"`
-	if ascii != name {
-		var b strings.Builder
-		for i := 0; i < len(name); i++ {
-			c := name[i]
-			if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0 {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, "%%%02X", c)
-			}
-		}
-		v += "; filename*=UTF-8''" + b.String()
-	}
-	return v
 }
