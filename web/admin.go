@@ -36,20 +36,8 @@ func (s *Server) trash(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, c, csrf, "trash", "Trash", d)
 }
 
-func (s *Server) restore(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.sessionForm(w, r)
-	if !ok {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err == nil {
-		err = s.svc.RestoreAsset(r.Context(), c, id)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/trash", http.StatusSeeOther)
+func (s *Server) restore(r *http.Request, c library.Caller, id int64) (string, error) {
+	return "/trash", s.svc.RestoreAsset(r.Context(), c, id)
 }
 
 func (s *Server) emptyTrash(w http.ResponseWriter, r *http.Request) {
@@ -194,16 +182,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // updateUser changes a user's role, or disables or enables the user.
-func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.sessionForm(w, r)
-	if !ok {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) updateUser(r *http.Request, c library.Caller, id int64) (string, error) {
 	var ch library.UserChanges
 	switch f := r.PostForm; {
 	case f.Has("role"):
@@ -213,14 +192,10 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 		off := f.Get("disabled") == "1"
 		ch.Disabled = &off
 	default:
-		s.fail(w, r, damask.Errorf(damask.EMALFORMED, "Nothing to change"))
-		return
+		return "", damask.Errorf(damask.EMALFORMED, "Nothing to change")
 	}
-	if _, err := s.svc.UpdateUser(r.Context(), c, id, ch); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/people", http.StatusSeeOther)
+	_, err := s.svc.UpdateUser(r.Context(), c, id, ch)
+	return "/people", err
 }
 
 // ---- tokens
@@ -272,20 +247,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	s.showTokens(w, r, c, f.Get("csrf"), secret)
 }
 
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.sessionForm(w, r)
-	if !ok {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err == nil {
-		_, err = s.svc.RevokeToken(r.Context(), c, id)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
+func (s *Server) revokeToken(r *http.Request, c library.Caller, id int64) (string, error) {
+	_, err := s.svc.RevokeToken(r.Context(), c, id)
+	return "/tokens", err
 }
 
 // ---- branding

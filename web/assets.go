@@ -147,87 +147,39 @@ func metadataGroups(a *damask.Asset) []metaGroup {
 }
 
 // editAsset saves the title, description and tags.
-func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.sessionForm(w, r)
-	if !ok {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) editAsset(r *http.Request, c library.Caller, id int64) (string, error) {
 	f := r.PostForm
 	title, desc, tags := f.Get("title"), f.Get("description"), f.Get("tags")
-	_, err = s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{Title: &title, Description: &desc, Tags: &tags})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, fmt.Sprintf("/assets/%d", id), http.StatusSeeOther)
+	_, err := s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{Title: &title, Description: &desc, Tags: &tags})
+	return fmt.Sprintf("/assets/%d", id), err
 }
 
-func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.sessionForm(w, r)
-	if !ok {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err == nil {
-		_, err = s.svc.DeleteAsset(r.Context(), c, id)
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+func (s *Server) deleteAsset(r *http.Request, c library.Caller, id int64) (string, error) {
+	_, err := s.svc.DeleteAsset(r.Context(), c, id)
+	return "/", err
 }
 
 // publicLink makes (on=1) or revokes the asset's public link.
-func (s *Server) publicLink(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.sessionForm(w, r)
-	if !ok {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err == nil {
-		on := r.PostForm.Get("on") == "1"
-		_, err = s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{PublicLink: &on})
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, fmt.Sprintf("/assets/%d", id), http.StatusSeeOther)
+func (s *Server) publicLink(r *http.Request, c library.Caller, id int64) (string, error) {
+	on := r.PostForm.Get("on") == "1"
+	_, err := s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{PublicLink: &on})
+	return fmt.Sprintf("/assets/%d", id), err
 }
 
 // makeCurrent restores an old version: its file becomes a new current
 // version, so that nothing is lost.
-func (s *Server) makeCurrent(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.sessionForm(w, r)
-	if !ok {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+func (s *Server) makeCurrent(r *http.Request, c library.Caller, id int64) (string, error) {
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil || n < 1 {
-		s.fail(w, r, damask.ErrNotFound)
-		return
+		return "", damask.ErrNotFound
 	}
 	v, err := s.svc.Version(r.Context(), c, id, n)
-	if err == nil {
-		f := &library.StoredFile{Blob: damask.BlobInfo{Ref: v.Blob, Size: v.Size}, Filename: v.Filename, ContentType: v.ContentType}
-		_, err = s.svc.AddVersion(r.Context(), c, id, library.AssetInput{File: f, Comment: fmt.Sprintf("Version %d made current", n)})
-	}
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return "", err
 	}
-	http.Redirect(w, r, fmt.Sprintf("/assets/%d", id), http.StatusSeeOther)
+	f := &library.StoredFile{Blob: damask.BlobInfo{Ref: v.Blob, Size: v.Size}, Filename: v.Filename, ContentType: v.ContentType}
+	_, err = s.svc.AddVersion(r.Context(), c, id, library.AssetInput{File: f, Comment: fmt.Sprintf("Version %d made current", n)})
+	return fmt.Sprintf("/assets/%d", id), err
 }
 
 // download sends a version's file (?version=N, the current one without)

@@ -91,6 +91,28 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// idAction is the shape of the small forms on one thing (an asset, a
+// user, a token): the signed-in form with its CSRF token, the id from the
+// path, one change, then back to the page act names.
+func (s *Server) idAction(act func(r *http.Request, c library.Caller, id int64) (back string, err error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, _, ok := s.sessionForm(w, r)
+		if !ok {
+			return
+		}
+		id, err := pathID(r, "id")
+		back := ""
+		if err == nil {
+			back, err = act(r, c, id)
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, back, http.StatusSeeOther)
+	}
+}
+
 // ---- the library page
 
 // pageSize is the number of assets a library page shows.
