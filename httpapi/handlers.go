@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"damask"
-	"damask/disposition"
+	"damask/download"
 	"damask/library"
 )
 
@@ -670,7 +670,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	serveFile(w, r, d)
+	download.Send(w, r, d, true)
 }
 
 func (s *Server) publicDownload(w http.ResponseWriter, r *http.Request) {
@@ -684,19 +684,5 @@ func (s *Server) publicDownload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	serveFile(w, r, d)
-}
-
-// serveFile sends a version's exact bytes as an attachment, never inline,
-// with Range, conditional GET and the SHA-256 as ETag through
-// http.ServeContent (which keeps sendfile reachable for an *os.File).
-func serveFile(w http.ResponseWriter, r *http.Request, d *library.Download) {
-	defer d.Body.Close()
-	h := w.Header()
-	h.Set("Content-Type", d.Version.ContentType)
-	h.Set("Content-Disposition", disposition.Attachment(d.Version.Filename))
-	h.Set("ETag", `"`+d.Version.Blob.String()+`"`)
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
-	http.ServeContent(w, r, "", d.Version.CreatedAt, d.Body)
+	download.Send(w, r, d, true)
 }

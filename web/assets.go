@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"damask"
-	"damask/disposition"
+	"damask/download"
 	"damask/library"
 	"damask/media"
 	"damask/search"
@@ -206,14 +206,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	defer d.Body.Close()
-	h := w.Header()
-	h.Set("Content-Type", d.Version.ContentType)
-	h.Set("Content-Disposition", disposition.Attachment(d.Version.Filename))
-	h.Set("ETag", `"`+d.Version.Blob.String()+`"`)
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
-	http.ServeContent(w, r, "", d.Version.CreatedAt, d.Body)
+	download.Send(w, r, d, true)
 }
 
 // media sends the current file of a video or audio asset inline, for the
@@ -234,15 +227,11 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	defer d.Body.Close()
 	k := search.KindOf(d.Version.ContentType)
 	if k != search.KindVideo && k != search.KindAudio {
+		d.Body.Close()
 		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "Only video and audio play in the page"))
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", d.Version.ContentType)
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
-	http.ServeContent(w, r, "", d.Version.CreatedAt, d.Body)
+	download.Send(w, r, d, false)
 }

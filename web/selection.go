@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"damask"
-	"damask/disposition"
+	"damask/download"
 	"damask/library"
 )
 
@@ -117,7 +117,7 @@ func (s *Server) zip(w http.ResponseWriter, r *http.Request, c library.Caller, i
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Disposition", disposition.Attachment(fmt.Sprintf("damask-%d-files.zip", len(ids))))
+	h.Set("Content-Disposition", download.Attachment(fmt.Sprintf("damask-%d-files.zip", len(ids))))
 	h.Set("Cache-Control", "no-store")
 	zw := zip.NewWriter(w)
 	used := map[string]int{}

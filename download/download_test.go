@@ -1,4 +1,4 @@
-package disposition
+package download
 
 import (
 	"mime"
