@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
+	"damask"
 	"damask/library"
+	"damask/media"
 )
 
 // Send answers the file of d, as an attachment (to be saved) or inline
@@ -27,6 +30,28 @@ func Send(w http.ResponseWriter, r *http.Request, d *library.Download, attachmen
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
 	http.ServeContent(w, r, "", d.Version.CreatedAt, d.Body)
+}
+
+// ContentKey names the content of an asset's current file in the URLs of
+// its renditions (?v=), so that a URL that carries it can be cached for
+// good: a new version changes the key, and with it the URL.
+func ContentKey(a *damask.Asset) string { return a.Blob.String()[:16] }
+
+// SendRendition answers a rendition and closes it: cached for good when the
+// URL names the asset's current content (ContentKey), else revalidated.
+func SendRendition(w http.ResponseWriter, r *http.Request, f *library.RenditionFile) {
+	defer f.Body.Close()
+	h := w.Header()
+	size, _ := media.SizeByName(f.Rendition.Size)
+	h.Set("Content-Type", size.ContentType())
+	h.Set("ETag", `"`+f.Rendition.Blob.String()+`"`)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	if r.URL.Query().Get("v") == ContentKey(f.Asset) {
+		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	}
+	http.ServeContent(w, r, "", time.Time{}, f.Body)
 }
 
 // Attachment is "attachment" with the file's name: an ASCII fallback in

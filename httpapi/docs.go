@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"damask"
+	"damask/download"
 	"damask/library"
 	"damask/media"
 	"damask/search"
@@ -185,11 +186,8 @@ func renditionURL(name string, a *damask.Asset, base, kind string, size media.Si
 	if a.Processing != damask.ProcessingPending && a.Processing != damask.ProcessingDone {
 		return null(name, kString)
 	}
-	return str(name, fmt.Sprintf("%s/api/assets/%d/%s_%d.jpg?v=%s", base, a.ID, kind, size.Px, contentKey(a)))
+	return str(name, fmt.Sprintf("%s/api/assets/%d/%s_%d.jpg?v=%s", base, a.ID, kind, size.Px, download.ContentKey(a)))
 }
-
-// contentKey names an asset's current file in rendition URLs.
-func contentKey(a *damask.Asset) string { return a.Blob.String()[:16] }
 
 // intOrNil is an integer that is nil when 0 (unknown).
 func intOrNil(name string, v int) node {

@@ -5,9 +5,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"damask"
+	"damask/download"
 	"damask/library"
 	"damask/media"
 )
@@ -88,17 +88,7 @@ func (s *Server) rendition(w http.ResponseWriter, r *http.Request, file string) 
 			return
 		}
 	}
-	defer f.Body.Close()
-	rs, _ := media.SizeByName(f.Rendition.Size)
-	h.Set("Content-Type", rs.ContentType())
-	h.Set("ETag", `"`+f.Rendition.Blob.String()+`"`)
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	if r.URL.Query().Get("v") == contentKey(f.Asset) {
-		h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	} else {
-		h.Set("Cache-Control", "private, max-age=0, must-revalidate")
-	}
-	http.ServeContent(w, r, "", time.Time{}, f.Body)
+	download.SendRendition(w, r, f)
 }
 
 // acceptsWebP tells whether an Accept header names image/webp with a

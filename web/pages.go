@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"damask"
+	"damask/download"
 	"damask/library"
 	"damask/media"
 	"damask/search"
@@ -194,10 +195,8 @@ func newTile(a *damask.Asset) tile {
 // thumbURL names a rendition of the asset's current file: the v parameter
 // changes with the file, so that the answer may be cached for good.
 func thumbURL(a *damask.Asset, px int) string {
-	return fmt.Sprintf("/assets/%d/thumb/%d?v=%s", a.ID, px, contentKey(a))
+	return fmt.Sprintf("/assets/%d/thumb/%d?v=%s", a.ID, px, download.ContentKey(a))
 }
-
-func contentKey(a *damask.Asset) string { return a.Blob.String()[:16] }
 
 type link struct {
 	Label, URL string
@@ -418,14 +417,5 @@ func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	defer f.Body.Close()
-	h := w.Header()
-	h.Set("Content-Type", "image/jpeg")
-	h.Set("ETag", `"`+f.Rendition.Blob.String()+`"`)
-	if r.URL.Query().Get("v") == contentKey(f.Asset) {
-		h.Set("Cache-Control", "private, max-age=31536000, immutable")
-	} else {
-		h.Set("Cache-Control", "private, max-age=0, must-revalidate")
-	}
-	http.ServeContent(w, r, "", time.Time{}, f.Body)
+	download.SendRendition(w, r, f)
 }
