@@ -31,12 +31,7 @@ test: vet
 
 # Every fuzz target, briefly: long runs are for a developer's machine.
 fuzz:
-	@for pkg in $$(go list ./...); do \
-		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-			echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-			go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
-		done; \
-	done
+	@scripts/fuzz.sh $(FUZZTIME)
 
 # Damask next to its ceilings (PERFORMANCE.md), written to docs/benchmarks.md.
 # Not part of the tests: it takes minutes and wants a quiet machine.
