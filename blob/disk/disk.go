@@ -5,6 +5,7 @@
 //
 //	dir/ab/cd/abcd…(64 hex digits)   committed files, fanned out by the first two bytes
 //	dir/.tmp/                        files being written
+//	dir/.gc/abcd…                    files the collector quarantined (see Quarantine)
 //
 // A file reaches its final name only by a rename of a temporary file that was
 // fsynced first, and Commit returns only after the folder holding the new name
@@ -136,6 +137,9 @@ func (s *Store) Open(ctx context.Context, ref damask.BlobRef) (io.ReadSeekCloser
 		return nil, canceled("open blob "+ref.String(), err)
 	}
 	f, err := s.fs.Open(s.path(ref))
+	if errors.Is(err, fs.ErrNotExist) && s.unquarantine(ref) {
+		f, err = s.fs.Open(s.path(ref))
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("open blob %s: %w", ref, damask.ErrNotFound)
 	}
@@ -149,7 +153,11 @@ func (s *Store) Open(ctx context.Context, ref damask.BlobRef) (io.ReadSeekCloser
 // (damask.BlobPather).
 func (s *Store) Path(ref damask.BlobRef) (string, error) {
 	p := s.path(ref)
-	if _, err := s.fs.Stat(p); errors.Is(err, fs.ErrNotExist) {
+	_, err := s.fs.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) && s.unquarantine(ref) {
+		_, err = s.fs.Stat(p)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("blob %s: %w", ref, damask.ErrNotFound)
 	} else if err != nil {
 		return "", fmt.Errorf("blob %s: %w", ref, err)
@@ -163,6 +171,9 @@ func (s *Store) Stat(ctx context.Context, ref damask.BlobRef) (damask.BlobInfo, 
 		return damask.BlobInfo{}, canceled("stat blob "+ref.String(), err)
 	}
 	fi, err := s.fs.Stat(s.path(ref))
+	if errors.Is(err, fs.ErrNotExist) && s.unquarantine(ref) {
+		fi, err = s.fs.Stat(s.path(ref))
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return damask.BlobInfo{}, fmt.Errorf("stat blob %s: %w", ref, damask.ErrNotFound)
 	}

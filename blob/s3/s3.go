@@ -6,6 +6,7 @@
 //
 //	PREFIX/ab/cd/abcd…(64 hex digits)   committed files, as on disk
 //	PREFIX/.tmp/…                       large files being written
+//	PREFIX/.gc/abcd…                    files the collector quarantined (see Quarantine)
 //
 // The names are those of blob/disk, so a disk store's folder copied as it
 // is into a bucket (aws s3 sync, rclone) is a valid S3 store.
@@ -243,6 +244,9 @@ func (s *Store) Open(ctx context.Context, ref damask.BlobRef) (io.ReadSeekCloser
 		return nil, canceled("open blob "+ref.String(), err)
 	}
 	body, info, _, err := s.core.GetObject(ctx, s.bucket, s.key(ref), minio.GetObjectOptions{})
+	if isNotFound(err) && s.unquarantine(ctx, ref) {
+		body, info, _, err = s.core.GetObject(ctx, s.bucket, s.key(ref), minio.GetObjectOptions{})
+	}
 	if err != nil {
 		if isNotFound(err) {
 			return nil, fmt.Errorf("open blob %s: %w", ref, damask.ErrNotFound)
@@ -258,6 +262,9 @@ func (s *Store) Stat(ctx context.Context, ref damask.BlobRef) (damask.BlobInfo, 
 		return damask.BlobInfo{}, canceled("stat blob "+ref.String(), err)
 	}
 	info, err := s.client.StatObject(ctx, s.bucket, s.key(ref), minio.StatObjectOptions{})
+	if isNotFound(err) && s.unquarantine(ctx, ref) {
+		info, err = s.client.StatObject(ctx, s.bucket, s.key(ref), minio.StatObjectOptions{})
+	}
 	if err != nil {
 		if isNotFound(err) {
 			return damask.BlobInfo{}, fmt.Errorf("stat blob %s: %w", ref, damask.ErrNotFound)
