@@ -177,12 +177,13 @@ type Store interface {
 	DeleteExpiredUploads(ctx context.Context, before time.Time) (int, error)
 
 	// BlobReferenced tells whether any version or upload, in any account and
-	// in the trash too, points at ref, or ref is a rendition of a file a
-	// version points at.
+	// in the trash too, points at ref, ref is a rendition of a file a
+	// version points at, or ref is an account's logo (Branding.Logo).
 	BlobReferenced(ctx context.Context, ref BlobRef) (bool, error)
 	// BlobRefs calls fn once for every distinct ref that a version, an
-	// upload or a rendition points at, with the size recorded for it (-1
-	// for a rendition alone: its size is not recorded).
+	// upload, a rendition or an account's logo points at, with the size
+	// recorded for it (-1 for a rendition or a logo alone: its size is not
+	// recorded).
 	BlobRefs(ctx context.Context, fn func(ref BlobRef, size int64) error) error
 
 	Close() error
