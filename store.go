@@ -135,6 +135,9 @@ type Store interface {
 	CreateAsset(ctx context.Context, a *Asset, v *Version, tags []string, uploadID int64) error
 	// Asset finds an asset outside the trash, with its tags.
 	Asset(ctx context.Context, accountID, id int64) (*Asset, error)
+	// TrashedAsset finds an asset in the trash, with its tags: for the
+	// trash's thumbnails.
+	TrashedAsset(ctx context.Context, accountID, id int64) (*Asset, error)
 	// Assets lists the assets the filter chooses, with their tags, and
 	// their number: exact up to ExactCount, an estimate above, so that a
 	// page of a huge result costs no more than a page of a small one. An
