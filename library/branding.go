@@ -156,9 +156,9 @@ func (s *Service) storeLogo(ctx context.Context, r io.Reader) (damask.BlobRef, e
 	return info.Ref, nil
 }
 
-// LogoType is the content type of a logo's bytes, as they are checked on
+// logoType is the content type of a logo's bytes, as they are checked on
 // upload and sent: never the name's or the client's word.
-func LogoType(data []byte) string {
+func logoType(data []byte) string {
 	return http.DetectContentType(data)
 }
 
@@ -167,7 +167,7 @@ func checkLogo(data []byte) error {
 	if len(data) == 0 {
 		return damask.Errorf(damask.EINVALID, "The logo is empty")
 	}
-	t := LogoType(data)
+	t := logoType(data)
 	if !logoTypes[t] {
 		return damask.Errorf(damask.EINVALID, "The logo must be a PNG, JPEG, GIF or WebP image (this file is %s)", t)
 	}
@@ -248,7 +248,7 @@ func (s *Service) Logo(ctx context.Context, a *damask.Account) (*LogoFile, error
 		body.Close()
 		return nil, fmt.Errorf("read logo of account %s: %w", a.Name, err)
 	}
-	t := LogoType(head[:n])
+	t := logoType(head[:n])
 	if !logoTypes[t] {
 		// Only checked images are stored as logos; anything else is
 		// never sent with a type a browser would run.
