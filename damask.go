@@ -96,7 +96,7 @@ type Branding struct {
 	FontColor   string
 	TopColor    string
 	BottomColor string
-	Logo        string
+	Logo        string // the BlobRef of the logo's file in hex, or ""
 	UpdatedAt   time.Time
 }
 
