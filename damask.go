@@ -100,6 +100,16 @@ type Branding struct {
 	UpdatedAt   time.Time
 }
 
+// LogoPath is where the pages serve the logo, or "" when there is none:
+// the v parameter changes with the logo, so that it may be cached for good.
+func (b Branding) LogoPath() string {
+	ref, err := ParseBlobRef(b.Logo)
+	if err != nil {
+		return ""
+	}
+	return "/branding/logo?v=" + ref.String()[:16]
+}
+
 // AccountStats are figures derived from the account's contents.
 type AccountStats struct {
 	UsedSpace   int64 // bytes of every version of every asset, trash included, and of unused uploads

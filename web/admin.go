@@ -349,17 +349,12 @@ func (s *Server) removeLogo(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/account#branding", http.StatusSeeOther)
 }
 
-// logoURL names the account's logo for the pages' header, or is empty:
-// the v parameter changes with the logo, so that it may be cached for good.
+// logoURL names the account's logo for the pages' header, or is empty.
 func (s *Server) logoURL(a *damask.Account) string {
 	if a == nil || !s.svc.Plan(a).Branding {
 		return ""
 	}
-	ref, err := damask.ParseBlobRef(a.Branding.Logo)
-	if err != nil {
-		return ""
-	}
-	return "/branding/logo?v=" + ref.String()[:16]
+	return a.Branding.LogoPath()
 }
 
 // logo sends the account's logo as a download of a rendition is sent: its
