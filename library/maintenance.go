@@ -134,6 +134,7 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 			if err := collector.Quarantine(ctx, b.Ref); err != nil {
 				return fmt.Errorf("quarantine blob %s: %w", b.Ref, err)
 			}
+			s.log.Info("set aside unreferenced file", "blob", b.Ref.String(), "size", b.Size)
 			continue
 		}
 		if err := s.blobs.Delete(ctx, b.Ref); err != nil {

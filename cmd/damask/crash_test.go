@@ -139,15 +139,8 @@ func startServer(t *testing.T, bin, data string, extra ...string) *server {
 // starting with ready; the rest of that line is its address, if any.
 func startProcess(t *testing.T, bin, ready string, args ...string) *server {
 	t.Helper()
-	return startProcessEnv(t, bin, nil, ready, args...)
-}
-
-// startProcessEnv is startProcess with the variables env added to the
-// process's environment.
-func startProcessEnv(t *testing.T, bin string, env []string, ready string, args ...string) *server {
-	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = cleanEnv(append([]string{"DAMASK_ADMIN_PASSWORD=" + crashPassword}, env...)...)
+	cmd.Env = cleanEnv("DAMASK_ADMIN_PASSWORD=" + crashPassword)
 	s := &server{t: t, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = s.stderr
 	stdout, err := cmd.StdoutPipe()
