@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"damask/blob/s3/s3test"
 	"damask/servertest"
 )
 
@@ -230,4 +235,140 @@ func TestR29_OrphanBytesCollected(t *testing.T) {
 			t.Errorf("%s after the second round: %v, want it gone", p, err)
 		}
 	}
+}
+
+// TestR35_S3Faults: the real server with its files in a real S3 server
+// behind a proxy that fails on demand (s3test.Proxy). Answers of 503 are
+// retried with backoff and the uploads succeed. The S3 service going away
+// in the middle of a multipart upload fails the upload cleanly, within a
+// bounded time: 5xx with an error document, no record; once it is back,
+// uploads work again and the cut-off multipart upload is aborted, none
+// left on the server.
+func TestR35_S3Faults(t *testing.T) {
+	srv := s3test.StartServer(t)
+	p := s3test.StartProxy(t, srv)
+	blobs := p.URL(s3test.Bucket) + "&part-size=5"
+	data := filepath.Join(t.TempDir(), "data")
+	bin := servertest.Build(t)
+	s := servertest.Serve(t, bin, data, "--blobs", blobs, "--no-workers")
+	if out, err := servertest.Command(t, bin, nil, "account", "api", "default", "on", "--data", data, "--blobs", blobs); err != nil {
+		t.Fatalf("account api: %v\n%s", err, out)
+	}
+	admin := servertest.Admin(t, s)
+	s.WaitReady(admin.HTTP)
+
+	small := bytes.Repeat([]byte("a small file, sent while S3 says 503\n"), 1000)
+	large := bytes.Repeat([]byte("a large file, sent while S3 says 503\n"), 12<<20/37) // three parts
+	for _, file := range [][]byte{small, large} {
+		before := p.Requests()
+		p.Fail503(3)
+		body, ct := servertest.Multipart("slowdown.bin", file)
+		var a asset
+		if err := xml.Unmarshal(admin.Must(http.StatusCreated, "POST", "/api/assets.xml", ct, body), &a); err != nil {
+			t.Fatal(err)
+		}
+		if got, n := downloadSum(t, admin, a.ID); got != sha(file) || n != int64(len(file)) {
+			t.Errorf("asset %d stored through 503s downloads as %d bytes with sha256 %s", a.ID, n, got)
+		}
+		t.Logf("%d bytes stored through three 503s, in %d requests to S3", len(file), p.Requests()-before)
+	}
+
+	// S3 goes away once the upload has started a multipart upload.
+	cutoff := bytes.Repeat([]byte("a file S3 went away in the middle of\n"), 12<<20/37)
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	before := p.Requests()
+	partSent := make(chan struct{})
+	go func() {
+		part, _ := mw.CreateFormFile("file", "cutoff.bin")
+		part.Write(cutoff[:6<<20]) // one part and more
+		<-partSent
+		part.Write(cutoff[6<<20:])
+		mw.Close()
+		pw.Close()
+	}()
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	answered := make(chan answer, 1)
+	began := time.Now()
+	go func() {
+		req, _ := http.NewRequest("POST", s.URL("/api/assets.xml"), pr)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.SetBasicAuth(admin.Login, admin.PW)
+		res, err := admin.HTTP.Do(req)
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		answered <- answer{res.StatusCode, b, err}
+	}()
+	// The multipart upload has started and its first part is on its way
+	// (or there) once two more requests reached S3. Polled: the count is
+	// the signal.
+	for deadline := time.Now().Add(2 * time.Minute); p.Requests() < before+2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no multipart upload began within 2 minutes (%d requests)", p.Requests()-before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.Stop()
+	close(partSent)
+	ans := <-answered
+	took := time.Since(began)
+	if ans.err != nil || ans.status < 500 || !strings.Contains(string(ans.body), "<errors><error>") {
+		t.Errorf("upload while S3 is away: %d %v %s; want 5xx with an error document", ans.status, ans.err, ans.body)
+	}
+	t.Logf("the upload failed after %v: %d %s", took.Round(time.Millisecond), ans.status, ans.body)
+	if took > 5*time.Minute { // generous: the point is that it ends
+		t.Errorf("the upload took %v to fail", took)
+	}
+	for id, a := range listAll(t, admin) {
+		if a.SHA256 == sha(cutoff) {
+			t.Errorf("asset %d holds the failed upload", id)
+		}
+	}
+
+	// S3 is back: the same file goes in, and nothing of the cut-off
+	// upload is left in the bucket.
+	p.Resume()
+	body, ct := servertest.Multipart("cutoff.bin", cutoff)
+	var a asset
+	if err := xml.Unmarshal(admin.Must(http.StatusCreated, "POST", "/api/assets.xml", ct, body), &a); err != nil {
+		t.Fatal(err)
+	}
+	if got, n := downloadSum(t, admin, a.ID); got != sha(cutoff) || n != int64(len(cutoff)) {
+		t.Errorf("asset %d downloads as %d bytes with sha256 %s", a.ID, n, got)
+	}
+	s.Stop()
+	s.CheckLog()
+	if left := unfinishedUploads(t, srv); len(left) > 0 {
+		t.Errorf("multipart uploads left on the S3 server: %v", left)
+	}
+	if out, err := servertest.Command(t, bin, nil, "check", "--data", data, "--blobs", blobs); err != nil || !strings.Contains(out, "ok:") {
+		t.Errorf("damask check: %v\n%s", err, out)
+	}
+}
+
+// unfinishedUploads lists the multipart uploads in progress in the
+// bucket, asking the S3 server itself.
+func unfinishedUploads(t *testing.T, srv *s3test.Server) []string {
+	t.Helper()
+	c, err := minio.NewCore(srv.Addr, &minio.Options{Creds: credentials.NewStaticV4(srv.AccessKey, srv.SecretKey, ""), Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.ListMultipartUploads(t.Context(), s3test.Bucket, "", "", "", "", 1000)
+	if err != nil {
+		t.Fatalf("list multipart uploads: %v", err)
+	}
+	var keys []string
+	for _, u := range res.Uploads {
+		keys = append(keys, u.Key)
+	}
+	return keys
 }
