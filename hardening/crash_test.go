@@ -168,6 +168,7 @@ func crashRounds(t *testing.T, args []string, disk bool, rounds int, rng *rand.R
 					return
 				}
 				results[i] = sendUpload(context.Background(), admin, u, progress)
+				results[i].started = true
 				results[i].beforeKill = !s.Killing()
 			})
 		}
@@ -177,6 +178,7 @@ func crashRounds(t *testing.T, args []string, disk bool, rounds int, rng *rand.R
 		admin.HTTP.CloseIdleConnections()
 		s.CheckLog()
 		cut = cut[:0]
+		notSent := 0
 		for i, u := range ups {
 			r := results[i]
 			switch {
@@ -190,10 +192,14 @@ func crashRounds(t *testing.T, args []string, disk bool, rounds int, rng *rand.R
 			default:
 				cut = append(cut, u)
 				nCut++
+				if !r.started {
+					notSent++
+				}
 			}
 			all = append(all, u)
 		}
-		t.Logf("round %d: killed after %d of %d bytes; %d uploads, %d cut off", round, killAt, total, n, len(cut))
+		t.Logf("round %d: killed after %d of %d bytes; of %d uploads, %d answered, %d cut off, %d not sent yet",
+			round, killAt, total, n, n-len(cut), len(cut)-notSent, notSent)
 	}
 	t.Logf("%d rounds in %v: %d uploads acknowledged, %d cut off and retried", rounds, time.Since(start).Round(time.Second), nAcked, nCut)
 
@@ -264,6 +270,7 @@ type uploadOutcome struct {
 	body       string
 	err        error
 	beforeKill bool
+	started    bool
 }
 
 // sendUpload sends u as POST /api/assets.xml with its Idempotency-Key,
