@@ -67,24 +67,24 @@ const DefaultMaxFileSize = 5 << 30
 // Service is the domain: every call of the API and of the command line goes
 // through it.
 type Service struct {
-	store         damask.Store
-	blobs         damask.BlobStore
-	plans         damask.Plans
-	maxFile       int64
-	uploads       *uploadSlots
-	reserve       Reserve
-	pwParams      password.Params
-	log           *slog.Logger
-	now           func() time.Time
-	creds         *credCache
-	throttle      *throttle
-	dummy         string // a hash verified for unknown logins, so that they cost as much as known ones
-	oidc          *providers
-	render        *media.Renderer
-	extract       *metadata.Extractor
-	onQueued      func()
-	beforeCollect func(context.Context, damask.BlobRef)
-	verified      verified // files whose bytes were checked lately
+	store    damask.Store
+	blobs    damask.BlobStore
+	plans    damask.Plans
+	maxFile  int64
+	uploads  *uploadSlots
+	reserve  Reserve
+	pwParams password.Params
+	log      *slog.Logger
+	now      func() time.Time
+	creds    *credCache
+	throttle *throttle
+	dummy    string // a hash verified for unknown logins, so that they cost as much as known ones
+	oidc     *providers
+	render   *media.Renderer
+	extract  *metadata.Extractor
+	onQueued func()
+	collect  func(context.Context, damask.BlobRef)
+	verified verified // files whose bytes were checked lately
 }
 
 // New returns a service over the given stores.
@@ -109,23 +109,23 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		return nil, err
 	}
 	return &Service{
-		store:         store,
-		blobs:         blobs,
-		plans:         o.Plans,
-		maxFile:       o.MaxFileSize,
-		uploads:       newUploadSlots(o.MaxUploadsPerUser),
-		reserve:       o.DiskReserve,
-		pwParams:      o.Password,
-		log:           o.Logger,
-		now:           func() time.Time { return o.Now().UTC() },
-		creds:         newCredCache(),
-		throttle:      newThrottle(o.Now),
-		dummy:         dummy,
-		oidc:          newProviders(),
-		render:        o.Renderer,
-		extract:       o.Extractor,
-		onQueued:      o.Queued,
-		beforeCollect: o.BeforeCollect,
+		store:    store,
+		blobs:    blobs,
+		plans:    o.Plans,
+		maxFile:  o.MaxFileSize,
+		uploads:  newUploadSlots(o.MaxUploadsPerUser),
+		reserve:  o.DiskReserve,
+		pwParams: o.Password,
+		log:      o.Logger,
+		now:      func() time.Time { return o.Now().UTC() },
+		creds:    newCredCache(),
+		throttle: newThrottle(o.Now),
+		dummy:    dummy,
+		oidc:     newProviders(),
+		render:   o.Renderer,
+		extract:  o.Extractor,
+		onQueued: o.Queued,
+		collect:  o.BeforeCollect,
 	}, nil
 }
 
