@@ -598,11 +598,17 @@ func TestR10_BrokenMedia(t *testing.T) {
 		if len(started) < 2 {
 			t.Fatalf("pids %q", started)
 		}
-		// The failure is logged after the tool's Wait returned; a process
-		// that was killed is gone or a zombie being reaped.
+		// The failure is logged after the tool's Wait returned, and the
+		// SIGKILL went to the whole group at once; a process that got it
+		// is gone, or a zombie, within moments. One that did not (the
+		// grandchild, if only the child were killed) sleeps for an hour.
 		for _, p := range started {
+			gone := time.Now().Add(time.Minute)
+			for alive(p) && time.Now().Before(gone) {
+				time.Sleep(50 * time.Millisecond)
+			}
 			if alive(p) {
-				t.Errorf("process %s of the hanging tool is still running after its job failed", p)
+				t.Errorf("process %s of the hanging tool is still running a minute after its job failed", p)
 			}
 		}
 		t.Logf("killed %v; worker log:\n%s", started, w.Log())
@@ -611,6 +617,12 @@ func TestR10_BrokenMedia(t *testing.T) {
 		st := l.waitProcessedOrPending(t, a.ID)
 		t.Logf("clip.mp4: %s %q", st.Processing, st.Error)
 		l.admin.Must(http.StatusOK, "GET", "/api/assets.xml", "", nil)
+		// The worker goes on with other files (a photo needs neither
+		// ffprobe nor ffmpeg).
+		photo := l.upload(t, "photo.jpg", "", readSample(t, "photo.jpg"))
+		if st := l.waitProcessed(t, photo.ID); st.Processing != "done" {
+			t.Errorf("a photo after the hung job: %s %s", st.Processing, st.Error)
+		}
 		l.CheckLog()
 		w.CheckLog()
 	})
