@@ -38,7 +38,7 @@ func TestR13_HostileFilenames(t *testing.T) {
 		strings.Repeat("a", 1000),
 		strings.Repeat("é", 600) + ".jpg",
 		"CON", "con.txt", "NUL", "AUX.jpg", "COM1", "LPT1.txt",
-		"..", ".", ".htaccess", " . . .x", "\u202Egpj.exe",
+		"..", ".", ".htaccess", " . . .x", "\u202Egpj.exe", "invoice\u2067fdp.exe\u2069.txt",
 		"-rf.jpg", "$(touch pwned).jpg", "`id`.jpg", "name\xff\xfe.jpg",
 	}
 	for i, name := range names {
@@ -111,6 +111,8 @@ func cleanName(t *testing.T, name string) {
 		t.Errorf("%q starts with a dot or a space", name)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		t.Errorf("%q holds a control character", name)
+	case strings.ContainsAny(name, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"):
+		t.Errorf("%q holds a bidirectional control, which disguises its extension", name)
 	}
 }
 
