@@ -149,7 +149,7 @@ func pdfWithJS(js string) []byte {
 
 // refused checks that processing did not render a hostile file: no
 // renditions are offered or served.
-func (l *library) refused(t *testing.T, id int64) state {
+func (l *library) refused(t *testing.T, id int64) procState {
 	t.Helper()
 	st := l.waitProcessed(t, id)
 	if st.Processing == "done" {
@@ -315,7 +315,7 @@ func TestR07_PixelBomb(t *testing.T) {
 	if st := l.waitProcessed(t, good.ID); st.Processing != "done" {
 		t.Fatalf("photo.jpg: %s %s", st.Processing, st.Error)
 	}
-	_, peakBefore := memory(t, l.Server)
+	_, peakBefore := serverMemory(t, l.Server)
 	for _, name := range []string{"bomb.png", "bomb.jpg"} {
 		t.Run(name, func(t *testing.T) {
 			a := l.upload(t, name, "image/png", bombPNG(100000, 100000))
@@ -325,7 +325,7 @@ func TestR07_PixelBomb(t *testing.T) {
 			}
 		})
 	}
-	rss, peak := memory(t, l.Server)
+	rss, peak := serverMemory(t, l.Server)
 	t.Logf("server memory: peak %d MiB before the bombs, %d MiB after; now %d MiB", peakBefore>>20, peak>>20, rss>>20)
 	// Decoding would need 30 GB; a header read needs nothing.
 	if peak-peakBefore > 64<<20 {
@@ -377,7 +377,7 @@ func TestR08_ArchiveBombs(t *testing.T) {
 		name string
 		data []byte
 	}{{"bomb.zip", bomb}, {"many.zip", many}, {"zeros.gz", gz.Bytes()}, {"bomb.tar.gz", gz.Bytes()}}
-	_, peakBefore := memory(t, l.Server)
+	_, peakBefore := serverMemory(t, l.Server)
 	blobsBefore := blobFiles(t, l.data)
 	var want int64
 	for _, f := range files {
@@ -410,7 +410,7 @@ func TestR08_ArchiveBombs(t *testing.T) {
 			t.Errorf("the data folder holds %s: something was extracted", f)
 		}
 	}
-	_, peak := memory(t, l.Server)
+	_, peak := serverMemory(t, l.Server)
 	t.Logf("server peak memory %d MiB before the archives, %d MiB after", peakBefore>>20, peak>>20)
 	if peak-peakBefore > 128<<20 {
 		t.Errorf("peak memory rose by %d MiB with the archives", (peak-peakBefore)>>20)
@@ -604,10 +604,10 @@ func TestR10_BrokenMedia(t *testing.T) {
 		// grandchild, if only the child were killed) sleeps for an hour.
 		for _, p := range started {
 			gone := time.Now().Add(time.Minute)
-			for alive(p) && time.Now().Before(gone) {
+			for processAlive(p) && time.Now().Before(gone) {
 				time.Sleep(50 * time.Millisecond)
 			}
-			if alive(p) {
+			if processAlive(p) {
 				t.Errorf("process %s of the hanging tool is still running a minute after its job failed", p)
 			}
 		}
@@ -629,7 +629,7 @@ func TestR10_BrokenMedia(t *testing.T) {
 }
 
 // alive tells whether the process is running (not gone, not a zombie).
-func alive(pid string) bool {
+func processAlive(pid string) bool {
 	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
 		return false
@@ -641,10 +641,10 @@ func alive(pid string) bool {
 }
 
 // waitProcessedOrPending answers the asset's state now.
-func (l *library) waitProcessedOrPending(t *testing.T, id int64) state {
+func (l *library) waitProcessedOrPending(t *testing.T, id int64) procState {
 	t.Helper()
 	b := l.admin.Must(http.StatusOK, "GET", fmt.Sprintf("/api/assets/%d.xml", id), "", nil)
-	var s state
+	var s procState
 	if err := xml.Unmarshal(b, &s); err != nil {
 		t.Fatalf("asset %d: %v", id, err)
 	}

@@ -108,7 +108,7 @@ func (c *loopCanary) assertSilent(t *testing.T) {
 }
 
 // state is what an asset document says of its processing.
-type state struct {
+type procState struct {
 	ID         int64  `xml:"id"`
 	Filename   string `xml:"filename"`
 	Processing string `xml:"processing"`
@@ -120,12 +120,12 @@ type state struct {
 // waitProcessed polls the asset until its processing is no longer
 // pending, for up to five minutes (the machine may be slow and busy), and
 // answers its state.
-func (l *library) waitProcessed(t *testing.T, id int64) state {
+func (l *library) waitProcessed(t *testing.T, id int64) procState {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		b := l.admin.Must(http.StatusOK, "GET", fmt.Sprintf("/api/assets/%d.xml", id), "", nil)
-		var s state
+		var s procState
 		if err := xml.Unmarshal(b, &s); err != nil {
 			t.Fatalf("asset %d: %v: %s", id, err, b)
 		}
@@ -141,7 +141,7 @@ func (l *library) waitProcessed(t *testing.T, id int64) state {
 
 // memory answers the server's resident memory now and its peak (VmRSS and
 // VmHWM of /proc/PID/status), in bytes.
-func memory(t *testing.T, s *servertest.Server) (rss, peak int64) {
+func serverMemory(t *testing.T, s *servertest.Server) (rss, peak int64) {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.PID()))
 	if err != nil {
@@ -275,23 +275,23 @@ func readSample(t *testing.T, name string) []byte {
 }
 
 // session is a browser's cookie jar signed in to the web pages.
-type session struct {
+type pageSession struct {
 	t    *testing.T
 	l    *library
 	http *http.Client
 }
 
-var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // signIn signs in to the pages through the sign-in form, as a browser
 // would, as the default account's holder.
-func (l *library) signIn(t *testing.T) *session {
+func (l *library) signIn(t *testing.T) *pageSession {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &session{t: t, l: l, http: &http.Client{Jar: jar, Timeout: 5 * time.Minute,
+	s := &pageSession{t: t, l: l, http: &http.Client{Jar: jar, Timeout: 5 * time.Minute,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	_, _, form := s.get("/signin")
 	res, _, body := s.post("/signin", url.Values{"csrf": {s.csrf(form)}, "login": {"admin"}, "password": {servertest.AdminPassword}})
@@ -302,16 +302,16 @@ func (l *library) signIn(t *testing.T) *session {
 }
 
 // csrf is the CSRF token of the page's first form.
-func (s *session) csrf(page string) string {
+func (s *pageSession) csrf(page string) string {
 	s.t.Helper()
-	m := csrfField.FindStringSubmatch(page)
+	m := csrfInput.FindStringSubmatch(page)
 	if m == nil {
 		s.t.Fatalf("no CSRF token in the page:\n%s", page)
 	}
 	return m[1]
 }
 
-func (s *session) do(req *http.Request) (int, http.Header, string) {
+func (s *pageSession) do(req *http.Request) (int, http.Header, string) {
 	s.t.Helper()
 	res, err := s.http.Do(req)
 	if err != nil {
@@ -326,7 +326,7 @@ func (s *session) do(req *http.Request) (int, http.Header, string) {
 }
 
 // get fetches a page and answers its status, headers and body.
-func (s *session) get(path string) (int, http.Header, string) {
+func (s *pageSession) get(path string) (int, http.Header, string) {
 	s.t.Helper()
 	req, err := http.NewRequest("GET", s.l.URL(path), nil)
 	if err != nil {
@@ -336,7 +336,7 @@ func (s *session) get(path string) (int, http.Header, string) {
 }
 
 // post sends a form as a same-origin browser would.
-func (s *session) post(path string, form url.Values) (int, http.Header, string) {
+func (s *pageSession) post(path string, form url.Values) (int, http.Header, string) {
 	s.t.Helper()
 	req, err := http.NewRequest("POST", s.l.URL(path), strings.NewReader(form.Encode()))
 	if err != nil {
@@ -346,16 +346,4 @@ func (s *session) post(path string, form url.Values) (int, http.Header, string) 
 	req.Header.Set("Origin", "http://"+s.l.Addr)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	return s.do(req)
-}
-
-// cookie is the session's cookie, for a browser driven by chromedp.
-func (s *session) cookie() *http.Cookie {
-	u, _ := url.Parse(s.l.URL("/"))
-	for _, c := range s.http.Jar.Cookies(u) {
-		if c.Name == "damask_session" {
-			return c
-		}
-	}
-	s.t.Fatal("no session cookie after signing in")
-	return nil
 }

@@ -60,7 +60,7 @@ func TestR13_HostileFilenames(t *testing.T) {
 			}
 			t.Logf("%q -> %q", name, a.Filename)
 			for _, got := range []string{up.Filename, a.Filename} {
-				cleanName(t, got)
+				wantCleanName(t, got)
 			}
 			status, h, _ := l.admin.Request("GET", fmt.Sprintf("/api/assets/download/%d", a.ID), "", nil)
 			if status != http.StatusOK {
@@ -96,7 +96,7 @@ func TestR13_HostileFilenames(t *testing.T) {
 }
 
 // cleanName fails the test unless name is fit to keep and to show.
-func cleanName(t *testing.T, name string) {
+func wantCleanName(t *testing.T, name string) {
 	t.Helper()
 	switch {
 	case name == "":
