@@ -193,11 +193,15 @@ func TestR04_ImageMagickScriptsAsJPEG(t *testing.T) {
 		// The same with the MVG signature ImageMagick looks for first.
 		"viewbox.jpg": "viewbox 0 0 1 1\nimage over 0,0 0,0 'msl:" + mslPath + "'\n",
 	}
+	// Behind a JPEG's first bytes, so that the sniffing sends them on to
+	// the JPEG loader, which must refuse them itself.
+	files["jfif-mvg.jpg"] = "\xff\xd8\xff\xe0\x00\x10JFIF\x00" + files["mvg.jpg"]
+	files["jfif-msl.jpg"] = "\xff\xd8\xff\xe0\x00\x10JFIF\x00" + files["msl.jpg"]
 	before := len(blobFiles(t, l.data))
 	for name, body := range files {
 		t.Run(name, func(t *testing.T) {
 			a := l.upload(t, name, "image/jpeg", []byte(body))
-			if strings.HasPrefix(a.ContentType, "image/") {
+			if strings.HasPrefix(a.ContentType, "image/") && !strings.HasPrefix(name, "jfif-") {
 				t.Errorf("stored as %s", a.ContentType)
 			}
 			st := l.refused(t, a.ID)
@@ -677,6 +681,12 @@ func TestR11_PlaylistsAsVideo(t *testing.T) {
 		"concat-local.mp4": "ffconcat version 1.0\nfile '" + local + "'\n",
 		"concat.webm":      "ffconcat version 1.0\nfile 'subfile,,start,0,end,0,,:" + local + "'\n",
 	}
+	// Behind an MP4's first box, so that the sniffing takes them for a
+	// video and ffprobe and ffmpeg get them: their whitelist must refuse.
+	ftyp := "\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+	files["ftyp-hls.mp4"] = ftyp + files["hls.mp4"]
+	files["ftyp-concat.mp4"] = ftyp + files["concat.mp4"]
+	files["ftyp-concat-local.mp4"] = ftyp + files["concat-local.mp4"]
 	for name, body := range files {
 		t.Run(name, func(t *testing.T) {
 			a := l.upload(t, name, "video/mp4", []byte(body))
