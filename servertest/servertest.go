@@ -186,6 +186,10 @@ func (s *Server) URL(path string) string { return "http://" + s.Addr + path }
 // Log is what the process has written to its standard error so far.
 func (s *Server) Log() string { return s.stderr.String() }
 
+// PID is the process id, for what the test reads of the process from
+// /proc (its memory, its children).
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
 // Done is closed when the process has exited.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
