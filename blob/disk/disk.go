@@ -349,9 +349,12 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // bufSize is ReadFrom's buffer: large enough to amortize the hand-off to
-// the hashing goroutine, small enough that many uploads at once stay within
-// the memory target (PERFORMANCE.md: RSS below 64 MiB during an upload).
-const bufSize = 1 << 20
+// the hashing goroutine, small enough to stay in the core's cache between
+// the read that fills it and the write that copies it into the page cache
+// (1 MiB made that copy 1.3 to 6 times slower per byte under load; see
+// bench/notes.md), and that many uploads at once stay within the memory
+// target (PERFORMANCE.md: RSS below 64 MiB during an upload).
+const bufSize = 128 << 10
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
