@@ -15,8 +15,6 @@ import (
 	"damask"
 	"damask/blob/disk"
 	"damask/library"
-	"damask/password"
-	"damask/sqlite"
 )
 
 // brandingEnv is a service over SQLite and a disk store, with the disk
@@ -31,24 +29,8 @@ type brandingEnv struct {
 func newBrandingEnv(t *testing.T, plan string) *brandingEnv {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	blobs, err := disk.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
 	now := time.Now()
-	svc, err := library.New(db, blobs, library.Options{
-		Password: password.Params{Memory: 64, Time: 1, Threads: 1},
-		Now:      func() time.Time { return now },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, _, blobs := newServiceStores(t, &now)
 	a, h, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: plan,
 		HolderLogin: "hol", HolderEmail: "hol@acme.test", Password: "correct horse battery"})
 	if err != nil {

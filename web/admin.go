@@ -281,13 +281,8 @@ func brandingRules(b damask.Branding) string {
 // new logo. The form is multipart (csrf first), so the logo streams in,
 // capped at the logo's limit by ServeHTTP.
 func (s *Server) setBranding(w http.ResponseWriter, r *http.Request) {
-	c, secret, err := s.fileCaller(r)
-	if err != nil {
-		if damask.ErrorCode(err) == damask.EUNAUTHORIZED {
-			http.Redirect(w, r, "/signin", http.StatusSeeOther)
-			return
-		}
-		s.fail(w, r, err)
+	c, secret, ok := s.formCaller(w, r)
+	if !ok {
 		return
 	}
 	if err := holderOnly(c); err != nil {
@@ -298,7 +293,7 @@ func (s *Server) setBranding(w http.ResponseWriter, r *http.Request) {
 	fields := map[string]**string{"title": &ch.Title, "font_color": &ch.FontColor,
 		"top_color": &ch.TopColor, "bottom_color": &ch.BottomColor}
 	var logo []byte
-	err = formParts(r, secret, func(name, value string) error {
+	err := formParts(r, secret, func(name, value string) error {
 		if f, ok := fields[name]; ok {
 			*f = &value
 		}
