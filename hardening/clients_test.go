@@ -764,6 +764,30 @@ func TestR23_UnknownLoginLikeWrongPassword(t *testing.T) {
 			t.Errorf("the pages differ:\n%s\n---\n%s", pages[0], pages[1])
 		}
 	})
+	t.Run("tokens", func(t *testing.T) {
+		// A token with a known prefix and a wrong rest answers as one
+		// that never existed: the secret is compared whole (by its
+		// SHA-256, in constant time), with no hint of a near miss.
+		secret, _ := newToken(t, l.admin, "name", "real")
+		near := secret[:len(secret)-4] + "AAAA"
+		if strings.HasSuffix(secret, "AAAA") {
+			near = secret[:len(secret)-4] + "BBBB"
+		}
+		unknown := "dmk_" + strings.Repeat("A", len(secret)-4)
+		var answers []string
+		for _, tok := range []string{near, unknown} {
+			c := anon
+			c.Token = tok
+			st, h, b := c.Request("GET", "/api/assets.json", "", nil)
+			answers = append(answers, fmt.Sprintf("%d %s %s", st, h.Get("WWW-Authenticate"), b))
+			if st != http.StatusUnauthorized {
+				t.Errorf("token %s: %d, want 401", tok[:12], st)
+			}
+		}
+		if answers[0] != answers[1] {
+			t.Errorf("a near miss answers unlike an unknown token:\n%s\n%s", answers[0], answers[1])
+		}
+	})
 	t.Run("timing", func(t *testing.T) {
 		// Medians of a few tries each, compared with a generous factor:
 		// without the dummy hash an unknown login answers in well under
