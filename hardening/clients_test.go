@@ -479,6 +479,7 @@ func TestR19_OtherAccountsIDs(t *testing.T) {
 func TestR20_ReadOnlyToken(t *testing.T) {
 	l := start(t)
 	as := strconv.FormatInt(l.upload(t, "kept.txt", "", []byte("kept")).ID, 10)
+	waitProcessed(t, l.admin, as) // its document stays still from now on
 	_, adminID := addUser(t, l.admin, "second-admin", "admin")
 	other, _ := newToken(t, l.admin, "name", "read-write")
 	_ = other
@@ -648,6 +649,7 @@ func TestR22_CrossSiteForm(t *testing.T) {
 	}
 	a := l.upload(t, "victim.txt", "", []byte("a file another site wants gone"))
 	id := strconv.FormatInt(a.ID, 10)
+	waitProcessed(t, l.admin, id) // its document stays still from now on
 	tokens := func() string { _, b := l.admin.Do("GET", "/api/tokens.json", "", nil); return string(b) }
 	for _, action := range []struct {
 		name, path string

@@ -135,6 +135,7 @@ func TestR31_DiskFull(t *testing.T) {
 	l := &library{Server: s, data: data, admin: admin}
 	kept := randomData(3 << 20)
 	a := l.upload(t, "kept.bin", "", kept)
+	waitProcessed(t, l.admin, strconv.FormatInt(a.ID, 10)) // its document stays still from now on
 	big := randomData(16 << 20)
 	form, formType := multipartFile("big.bin", "", big)
 	for _, tc := range []struct {
