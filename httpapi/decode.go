@@ -237,6 +237,10 @@ func readMultipart(r *http.Request, boundary string, res resource, b body, onFil
 		if err == io.EOF {
 			return nil
 		}
+		var de *damask.Error
+		if errors.As(err, &de) {
+			return de // the body's own complaint: a checksum that does not match
+		}
 		if err != nil {
 			return &damask.Error{Code: damask.EMALFORMED, Message: "The multipart body cannot be read", Err: err}
 		}
@@ -252,7 +256,7 @@ func readMultipart(r *http.Request, boundary string, res resource, b body, onFil
 				return damask.Errorf(damask.EINVALID, "Send one file at a time")
 			}
 			gotFile = true
-			if err := onFile(p, p.FileName()); err != nil {
+			if err := onFile(fileOf(r, p), p.FileName()); err != nil {
 				return err
 			}
 			continue

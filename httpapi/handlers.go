@@ -446,7 +446,9 @@ func (s *Server) showAsset(w http.ResponseWriter, r *http.Request) {
 // through the service once check allows it.
 func (s *Server) assetInput(r *http.Request, res resource, check func() error) (library.AssetInput, error) {
 	var in library.AssetInput
-	limitBody(r, s.svc.MaxFileSize())
+	if err := limitBody(r, s.svc.MaxFileSize()); err != nil {
+		return in, err
+	}
 	b, err := readBody(r, res, func(body io.Reader, filename string) error {
 		if err := check(); err != nil {
 			return err
@@ -470,8 +472,11 @@ func (s *Server) assetInput(r *http.Request, res resource, check func() error) (
 
 // limitBody caps a body that may hold a file a little above the file
 // limit, for the multipart framing; the service counts the file exactly.
-func limitBody(r *http.Request, maxFile int64) {
+// A checksum the client sent of the body (Content-Digest, Content-MD5) is
+// checked as it streams; a header that cannot be read is an error.
+func limitBody(r *http.Request, maxFile int64) error {
 	r.Body = http.MaxBytesReader(nil, r.Body, maxFile+maxFormBody)
+	return checkDigest(r)
 }
 
 func (s *Server) createAsset(w http.ResponseWriter, r *http.Request) {
@@ -602,7 +607,10 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		err error
 	)
 	c := caller(r)
-	limitBody(r, s.svc.MaxFileSize())
+	if err := limitBody(r, s.svc.MaxFileSize()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "multipart/form-data" {
 		b, err = readBody(r, uploadResource, func(body io.Reader, filename string) error {

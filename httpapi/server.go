@@ -289,6 +289,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(library.RetryAfter(err).Seconds())+1))
 	case code == damask.EPENDING:
 		w.Header().Set("Retry-After", "2")
+	case code == damask.ETOOLARGE || code == damask.EQUOTA:
+		// The rest of the body is not wanted: without this, net/http
+		// would read up to 256 KiB of it before answering, and wait for
+		// a client that stopped short of its end (RELIABILITY 16).
+		w.Header().Set("Connection", "close")
 	}
 	s.writeErrors(w, r, st, damask.ErrorMessage(err))
 }

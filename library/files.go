@@ -136,6 +136,12 @@ func (s *Service) copyFile(ctx context.Context, w damask.BlobWriter, body io.Rea
 			if errors.As(rerr, &mbe) {
 				return nil, s.tooLarge()
 			}
+			// A body that tells what is wrong with it (a checksum
+			// that does not match) says so itself.
+			var de *damask.Error
+			if errors.As(rerr, &de) {
+				return nil, de
+			}
 			return nil, &damask.Error{Code: damask.EMALFORMED, Message: "The file could not be read to its end", Err: rerr}
 		}
 	}
