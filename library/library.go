@@ -13,6 +13,7 @@ import (
 	"damask/media"
 	"damask/metadata"
 	"damask/password"
+	"damask/seal"
 )
 
 // Caller is who asks: a signed-in user of an account.
@@ -34,7 +35,7 @@ type Options struct {
 	MaxFileSize int64
 	// MaxUploadsPerUser caps the files one user sends at once (ReceiveFile
 	// answers ETHROTTLED past it); 0 sets no cap. The count is kept in
-	// this process's memory.
+	// the store (leases of uploads under way), across servers.
 	MaxUploadsPerUser int
 	// DiskReserve is the free space kept on the blob store's file system:
 	// ReceiveFile answers EQUOTA for a file that would eat into it. Only
@@ -51,6 +52,11 @@ type Options struct {
 	// are ProcessingUnsupported. The caller closes them.
 	Renderer  *media.Renderer
 	Extractor *metadata.Extractor
+	// SecretKey seals the secrets the store keeps for later use (the
+	// OpenID Connect client secrets), so that the database alone reveals
+	// none. Without it such secrets cannot be set, and only values stored
+	// in plain text by older versions can be used.
+	SecretKey *seal.Key
 	// Queued, when set, is called after a job is queued (a worker pool's
 	// Wake), so that it starts at once.
 	Queued func()
@@ -62,23 +68,23 @@ const DefaultMaxFileSize = 5 << 30
 // Service is the domain: every call of the API and of the command line goes
 // through it.
 type Service struct {
-	store    damask.Store
-	blobs    damask.BlobStore
-	plans    damask.Plans
-	maxFile  int64
-	uploads  *uploadSlots
-	reserve  Reserve
-	pwParams password.Params
-	log      *slog.Logger
-	now      func() time.Time
-	creds    *credCache
-	throttle *throttle
-	dummy    string // a hash verified for unknown logins, so that they cost as much as known ones
-	oidc     *providers
-	render   *media.Renderer
-	extract  *metadata.Extractor
-	onQueued func()
-	verified verified // files whose bytes were checked lately
+	store      damask.Store
+	blobs      damask.BlobStore
+	plans      damask.Plans
+	maxFile    int64
+	maxUploads int
+	reserve    Reserve
+	pwParams   password.Params
+	log        *slog.Logger
+	now        func() time.Time
+	creds      *credCache
+	dummy      string // a hash verified for unknown logins, so that they cost as much as known ones
+	oidc       *providers
+	render     *media.Renderer
+	extract    *metadata.Extractor
+	onQueued   func()
+	verified   verified // files whose bytes were checked lately
+	key        *seal.Key
 }
 
 // New returns a service over the given stores.
@@ -103,22 +109,22 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		return nil, err
 	}
 	return &Service{
-		store:    store,
-		blobs:    blobs,
-		plans:    o.Plans,
-		maxFile:  o.MaxFileSize,
-		uploads:  newUploadSlots(o.MaxUploadsPerUser),
-		reserve:  o.DiskReserve,
-		pwParams: o.Password,
-		log:      o.Logger,
-		now:      func() time.Time { return o.Now().UTC() },
-		creds:    newCredCache(),
-		throttle: newThrottle(o.Now),
-		dummy:    dummy,
-		oidc:     newProviders(),
-		render:   o.Renderer,
-		extract:  o.Extractor,
-		onQueued: o.Queued,
+		store:      store,
+		blobs:      blobs,
+		plans:      o.Plans,
+		maxFile:    o.MaxFileSize,
+		maxUploads: o.MaxUploadsPerUser,
+		reserve:    o.DiskReserve,
+		pwParams:   o.Password,
+		log:        o.Logger,
+		now:        func() time.Time { return o.Now().UTC() },
+		creds:      newCredCache(),
+		dummy:      dummy,
+		oidc:       newProviders(),
+		render:     o.Renderer,
+		extract:    o.Extractor,
+		onQueued:   o.Queued,
+		key:        o.SecretKey,
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"damask"
 )
@@ -59,41 +60,60 @@ func (s *Service) checkDisk(ctx context.Context, more int64) error {
 	return nil
 }
 
-// uploadSlots counts the files each user is sending at once.
-type uploadSlots struct {
-	max int // 0: no cap
-	mu  sync.Mutex
-	n   map[int64]int // by user id
-}
+// Leases of uploads under way: a lease lasts uploadLeaseTTL and is
+// renewed every uploadLeaseRenew while its file arrives, so that the
+// uploads of a server that died stop counting within uploadLeaseTTL.
+const (
+	uploadLeaseTTL   = 2 * time.Minute
+	uploadLeaseRenew = 30 * time.Second
+)
 
-func newUploadSlots(max int) *uploadSlots {
-	return &uploadSlots{max: max, n: make(map[int64]int)}
-}
-
-// take reserves a slot for the caller's user, or answers ETHROTTLED when
-// the user already sends max files; release gives the slot back. A map
-// entry lives only while its user has files in flight, so the map holds
-// at most the uploads under way.
-func (u *uploadSlots) take(c Caller) (release func(), err error) {
-	if u.max <= 0 || c.User == nil {
+// takeUploadSlot takes a lease on one of the files the caller's user may
+// send at once (Options.MaxUploadsPerUser), or answers ETHROTTLED when the
+// user already sends that many, through any server of the library: the
+// leases live in the store. release gives the lease back; it must be
+// called once the file has arrived or failed.
+func (s *Service) takeUploadSlot(ctx context.Context, c Caller) (release func(), err error) {
+	if s.maxUploads <= 0 || c.User == nil {
 		return func() {}, nil
 	}
-	id := c.User.ID
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.n[id] >= u.max {
+	now := s.now()
+	id, err := s.store.TakeUploadLease(ctx, c.Account.ID, c.User.ID, s.maxUploads, now, now.Add(uploadLeaseTTL))
+	if err != nil {
+		return nil, fmt.Errorf("count uploads at once: %w", err)
+	}
+	if id == 0 {
 		return nil, &damask.Error{Code: damask.ETHROTTLED,
-			Message: fmt.Sprintf("Too many uploads at once: at most %d per user; try again when one has finished", u.max),
+			Message: fmt.Sprintf("Too many uploads at once: at most %d per user; try again when one has finished", s.maxUploads),
 			Err:     &retryAfter{0}}
 	}
-	u.n[id]++
+	// The lease must outlive a client that goes away (the release still
+	// has to run) but not the server.
+	bg := context.WithoutCancel(ctx)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(uploadLeaseRenew)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if err := s.store.RenewUploadLease(bg, id, s.now().Add(uploadLeaseTTL)); err != nil {
+					s.log.Warn("upload lease not renewed", "lease", id, "err", err)
+				}
+			}
+		}
+	}()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			u.mu.Lock()
-			defer u.mu.Unlock()
-			if u.n[id]--; u.n[id] <= 0 {
-				delete(u.n, id)
+			close(done)
+			<-stopped
+			if err := s.store.ReleaseUploadLease(bg, id); err != nil {
+				s.log.Warn("upload lease not released; it expires by itself", "lease", id, "err", err)
 			}
 		})
 	}, nil

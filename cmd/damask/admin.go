@@ -225,6 +225,7 @@ func check(ctx context.Context, env environment, args []string) error {
 }
 
 func withLibrary(ctx context.Context, env environment, st *storage, fn func(*openLibrary) error) error {
+	st.getenv = env.getenv
 	lib, err := st.open(ctx, st.logger(env.stderr))
 	if err != nil {
 		return err
