@@ -42,7 +42,8 @@ type UploadLeaseStore interface {
 	// TakeUploadLease records one more upload of the user, unless the user
 	// holds max or more leases unexpired at now: then it answers 0 and no
 	// error. Counting and taking are one atomic step, whatever the number
-	// of servers. Expired leases of the user are removed on the way.
+	// of servers. Expired leases do not count; DeleteExpiredUploadLeases
+	// removes them.
 	TakeUploadLease(ctx context.Context, accountID, userID int64, max int, now, expires time.Time) (int64, error)
 	// RenewUploadLease moves a lease's expiry; ErrNotFound when it is gone.
 	RenewUploadLease(ctx context.Context, id int64, expires time.Time) error

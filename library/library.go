@@ -34,9 +34,13 @@ type Options struct {
 	// MaxFileSize is the largest file accepted, in bytes.
 	MaxFileSize int64
 	// MaxUploadsPerUser caps the files one user sends at once (ReceiveFile
-	// answers ETHROTTLED past it); 0 sets no cap. The count is kept in
-	// the store (leases of uploads under way), across servers.
+	// answers ETHROTTLED past it); 0 sets no cap.
 	MaxUploadsPerUser int
+	// UploadLeases counts the uploads at once in the store, as leases,
+	// for a store that several servers share; without it they are
+	// counted in this process's memory, which costs no write per upload
+	// (two fsyncs on SQLite, whose one server needs nothing else).
+	UploadLeases bool
 	// DiskReserve is the free space kept on the blob store's file system:
 	// ReceiveFile answers EQUOTA for a file that would eat into it. Only
 	// blob stores that tell their free space (damask.FreeSpacer) are
@@ -68,23 +72,24 @@ const DefaultMaxFileSize = 5 << 30
 // Service is the domain: every call of the API and of the command line goes
 // through it.
 type Service struct {
-	store      damask.Store
-	blobs      damask.BlobStore
-	plans      damask.Plans
-	maxFile    int64
-	maxUploads int
-	reserve    Reserve
-	pwParams   password.Params
-	log        *slog.Logger
-	now        func() time.Time
-	creds      *credCache
-	dummy      string // a hash verified for unknown logins, so that they cost as much as known ones
-	oidc       *providers
-	render     *media.Renderer
-	extract    *metadata.Extractor
-	onQueued   func()
-	verified   verified // files whose bytes were checked lately
-	key        *seal.Key
+	store    damask.Store
+	blobs    damask.BlobStore
+	plans    damask.Plans
+	maxFile  int64
+	uploads  *uploadSlots
+	leases   bool // uploads at once are leases in the store
+	reserve  Reserve
+	pwParams password.Params
+	log      *slog.Logger
+	now      func() time.Time
+	creds    *credCache
+	dummy    string // a hash verified for unknown logins, so that they cost as much as known ones
+	oidc     *providers
+	render   *media.Renderer
+	extract  *metadata.Extractor
+	onQueued func()
+	verified verified // files whose bytes were checked lately
+	key      *seal.Key
 }
 
 // New returns a service over the given stores.
@@ -109,22 +114,23 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		return nil, err
 	}
 	return &Service{
-		store:      store,
-		blobs:      blobs,
-		plans:      o.Plans,
-		maxFile:    o.MaxFileSize,
-		maxUploads: o.MaxUploadsPerUser,
-		reserve:    o.DiskReserve,
-		pwParams:   o.Password,
-		log:        o.Logger,
-		now:        func() time.Time { return o.Now().UTC() },
-		creds:      newCredCache(),
-		dummy:      dummy,
-		oidc:       newProviders(),
-		render:     o.Renderer,
-		extract:    o.Extractor,
-		onQueued:   o.Queued,
-		key:        o.SecretKey,
+		store:    store,
+		blobs:    blobs,
+		plans:    o.Plans,
+		maxFile:  o.MaxFileSize,
+		uploads:  newUploadSlots(o.MaxUploadsPerUser),
+		leases:   o.UploadLeases,
+		reserve:  o.DiskReserve,
+		pwParams: o.Password,
+		log:      o.Logger,
+		now:      func() time.Time { return o.Now().UTC() },
+		creds:    newCredCache(),
+		dummy:    dummy,
+		oidc:     newProviders(),
+		render:   o.Renderer,
+		extract:  o.Extractor,
+		onQueued: o.Queued,
+		key:      o.SecretKey,
 	}, nil
 }
 

@@ -68,23 +68,28 @@ const (
 	uploadLeaseRenew = 30 * time.Second
 )
 
-// takeUploadSlot takes a lease on one of the files the caller's user may
-// send at once (Options.MaxUploadsPerUser), or answers ETHROTTLED when the
-// user already sends that many, through any server of the library: the
-// leases live in the store. release gives the lease back; it must be
-// called once the file has arrived or failed.
+// takeUploadSlot takes a place among the files the caller's user may send
+// at once (Options.MaxUploadsPerUser), or answers ETHROTTLED when the user
+// already sends that many: through any server of the library when the
+// places are leases in the store (Options.UploadLeases), else through this
+// process. release gives the place back; it must be called once the file
+// has arrived or failed.
 func (s *Service) takeUploadSlot(ctx context.Context, c Caller) (release func(), err error) {
-	if s.maxUploads <= 0 || c.User == nil {
+	limit := s.uploads.max
+	if limit <= 0 || c.User == nil {
 		return func() {}, nil
 	}
+	if !s.leases {
+		return s.uploads.take(c)
+	}
 	now := s.now()
-	id, err := s.store.TakeUploadLease(ctx, c.Account.ID, c.User.ID, s.maxUploads, now, now.Add(uploadLeaseTTL))
+	id, err := s.store.TakeUploadLease(ctx, c.Account.ID, c.User.ID, limit, now, now.Add(uploadLeaseTTL))
 	if err != nil {
 		return nil, fmt.Errorf("count uploads at once: %w", err)
 	}
 	if id == 0 {
 		return nil, &damask.Error{Code: damask.ETHROTTLED,
-			Message: fmt.Sprintf("Too many uploads at once: at most %d per user; try again when one has finished", s.maxUploads),
+			Message: fmt.Sprintf("Too many uploads at once: at most %d per user; try again when one has finished", limit),
 			Err:     &retryAfter{0}}
 	}
 	// The lease must outlive a client that goes away (the release still
@@ -114,6 +119,46 @@ func (s *Service) takeUploadSlot(ctx context.Context, c Caller) (release func(),
 			<-stopped
 			if err := s.store.ReleaseUploadLease(bg, id); err != nil {
 				s.log.Warn("upload lease not released; it expires by itself", "lease", id, "err", err)
+			}
+		})
+	}, nil
+}
+
+// uploadSlots counts the files each user is sending at once.
+type uploadSlots struct {
+	max int // 0: no cap
+	mu  sync.Mutex
+	n   map[int64]int // by user id
+}
+
+func newUploadSlots(max int) *uploadSlots {
+	return &uploadSlots{max: max, n: make(map[int64]int)}
+}
+
+// take reserves a slot for the caller's user, or answers ETHROTTLED when
+// the user already sends max files; release gives the slot back. A map
+// entry lives only while its user has files in flight, so the map holds
+// at most the uploads under way.
+func (u *uploadSlots) take(c Caller) (release func(), err error) {
+	if u.max <= 0 || c.User == nil {
+		return func() {}, nil
+	}
+	id := c.User.ID
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.n[id] >= u.max {
+		return nil, &damask.Error{Code: damask.ETHROTTLED,
+			Message: fmt.Sprintf("Too many uploads at once: at most %d per user; try again when one has finished", u.max),
+			Err:     &retryAfter{0}}
+	}
+	u.n[id]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			if u.n[id]--; u.n[id] <= 0 {
+				delete(u.n, id)
 			}
 		})
 	}, nil

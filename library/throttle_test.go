@@ -83,7 +83,7 @@ func TestThrottleShared(t *testing.T) {
 func TestUploadsAtOnceShared(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	svcs := twoServers(t, &now, library.Options{MaxUploadsPerUser: 1})
+	svcs := twoServers(t, &now, library.Options{MaxUploadsPerUser: 1, UploadLeases: true})
 	a, holder, err := svcs[0].CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
 		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "right password"})
 	if err != nil {

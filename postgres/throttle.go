@@ -71,29 +71,35 @@ func (db *DB) DeleteFailures(ctx context.Context, before time.Time) (int, error)
 }
 
 // TakeUploadLease locks the user's row first, so that two servers taking
-// a lease for one user at once take turns: each counts what the other
-// committed.
+// a lease for one user at once take turns: the count and insert that
+// follow, a statement of their own, see what the other committed (a
+// statement's snapshot begins after the lock is held). Both statements go
+// in one round trip; the expired leases are left to the housework.
 func (db *DB) TakeUploadLease(ctx context.Context, accountID, userID int64, max int, now, expires time.Time) (int64, error) {
 	var id int64
 	err := db.update(ctx, "take upload lease", func(tx pgx.Tx) error {
 		id = 0
+		b := &pgx.Batch{}
+		b.Queue(`SELECT 1 FROM users WHERE id = $1 AND account_id = $2 FOR UPDATE`, userID, accountID)
+		b.Queue(`
+			INSERT INTO upload_leases (account_id, user_id, expires_at)
+			SELECT $1, $2, $3
+			WHERE (SELECT count(*) FROM upload_leases WHERE user_id = $2 AND expires_at > $4) < $5
+			RETURNING id`, accountID, userID, expires, now, max)
+		res := tx.SendBatch(ctx, b)
 		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 AND account_id = $2 FOR UPDATE`,
-			userID, accountID).Scan(&one); err != nil {
+		if err := res.QueryRow().Scan(&one); err != nil {
+			res.Close()
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM upload_leases WHERE user_id = $1 AND expires_at <= $2`, userID, now); err != nil {
-			return err
+		err := res.QueryRow().Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			id, err = 0, nil
 		}
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM upload_leases WHERE user_id = $1`, userID).Scan(&n); err != nil {
-			return err
+		if cerr := res.Close(); err == nil {
+			err = cerr
 		}
-		if n >= max {
-			return nil
-		}
-		return tx.QueryRow(ctx, `INSERT INTO upload_leases (account_id, user_id, expires_at) VALUES ($1, $2, $3) RETURNING id`,
-			accountID, userID, expires).Scan(&id)
+		return err
 	})
 	return id, err
 }

@@ -77,12 +77,9 @@ func (db *DB) DeleteFailures(ctx context.Context, before time.Time) (int, error)
 func (db *DB) TakeUploadLease(ctx context.Context, accountID, userID int64, max int, now, expires time.Time) (int64, error) {
 	var id int64
 	err := db.update(ctx, "take upload lease", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM upload_leases WHERE user_id = ? AND expires_at <= ?`,
-			userID, now.UnixNano()); err != nil {
-			return err
-		}
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM upload_leases WHERE user_id = ?`, userID).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM upload_leases WHERE user_id = ? AND expires_at > ?`,
+			userID, now.UnixNano()).Scan(&n); err != nil {
 			return err
 		}
 		if n >= max {

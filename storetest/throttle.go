@@ -125,8 +125,8 @@ func testUploadLeases(t *testing.T, s damask.Store) {
 	}
 	n, err := s.DeleteExpiredUploadLeases(ctx, now.Add(2*time.Hour))
 	must(t, "DeleteExpiredUploadLeases", err)
-	if n != 3 {
-		t.Errorf("DeleteExpiredUploadLeases removed %d, want 3", n)
+	if n != 4 {
+		t.Errorf("DeleteExpiredUploadLeases removed %d, want 4", n)
 	}
 }
 

@@ -68,6 +68,9 @@ func serve(ctx context.Context, env environment, args []string) error {
 	var pool *jobs.Pool // made once the library exists; Wake is nil-safe
 	proc.opts.Queued = func() { pool.Wake() }
 	proc.opts.MaxUploadsPerUser = *uploads
+	// Several servers share a PostgreSQL database, and so must their
+	// count of uploads under way; a SQLite file has one server (lockServe).
+	proc.opts.UploadLeases = st.postgres()
 	proc.opts.DiskReserve = library.Reserve(reserve)
 	st.getenv = env.getenv
 	lib, err := st.openWith(ctx, log, proc.opts)
