@@ -96,8 +96,18 @@ type Branding struct {
 	FontColor   string
 	TopColor    string
 	BottomColor string
-	Logo        string
+	Logo        string // the BlobRef of the logo's file in hex, or ""
 	UpdatedAt   time.Time
+}
+
+// LogoPath is where the pages serve the logo, or "" when there is none:
+// the v parameter changes with the logo, so that it may be cached for good.
+func (b Branding) LogoPath() string {
+	ref, err := ParseBlobRef(b.Logo)
+	if err != nil {
+		return ""
+	}
+	return "/branding/logo?v=" + ref.String()[:16]
 }
 
 // AccountStats are figures derived from the account's contents.

@@ -137,6 +137,9 @@ type Store interface {
 	CreateAsset(ctx context.Context, a *Asset, v *Version, tags []string, uploadID int64) error
 	// Asset finds an asset outside the trash, with its tags.
 	Asset(ctx context.Context, accountID, id int64) (*Asset, error)
+	// TrashedAsset finds an asset in the trash, with its tags: for the
+	// trash's thumbnails.
+	TrashedAsset(ctx context.Context, accountID, id int64) (*Asset, error)
 	// Assets lists the assets the filter chooses, with their tags, and
 	// their number: exact up to ExactCount, an estimate above, so that a
 	// page of a huge result costs no more than a page of a small one. An
@@ -179,12 +182,13 @@ type Store interface {
 	DeleteExpiredUploads(ctx context.Context, before time.Time) (int, error)
 
 	// BlobReferenced tells whether any version or upload, in any account and
-	// in the trash too, points at ref, or ref is a rendition of a file a
-	// version points at.
+	// in the trash too, points at ref, ref is a rendition of a file a
+	// version points at, or ref is an account's logo (Branding.Logo).
 	BlobReferenced(ctx context.Context, ref BlobRef) (bool, error)
 	// BlobRefs calls fn once for every distinct ref that a version, an
-	// upload or a rendition points at, with the size recorded for it (-1
-	// for a rendition alone: its size is not recorded).
+	// upload, a rendition or an account's logo points at, with the size
+	// recorded for it (-1 for a rendition or a logo alone: its size is not
+	// recorded).
 	BlobRefs(ctx context.Context, fn func(ref BlobRef, size int64) error) error
 
 	Close() error

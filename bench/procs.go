@@ -131,6 +131,9 @@ func (p *proc) url() string { return "http://" + p.addr }
 // rss is the process's resident memory now, in bytes.
 func (p *proc) rss() int64 { return procstat.RSS(p.cmd.Process.Pid) }
 
+// cpu is the processor time the process has used so far.
+func (p *proc) cpu() time.Duration { return procstat.CPU(p.cmd.Process.Pid) }
+
 // peakRSS samples the process's memory while fn runs and answers the
 // highest sample.
 func (p *proc) peakRSS(fn func() error) (int64, error) {

@@ -1,17 +1,22 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"image"
+	pngenc "image/png"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"damask"
+	"damask/library"
 )
 
 // created checks a 201 with the Location of the new document, and answers
@@ -473,5 +478,35 @@ func TestDeleteAsset(t *testing.T) {
 				t.Errorf("asset %s not in the trash", id(t, a))
 			}
 		})
+	}
+}
+
+// TestAccountLogo: branding_info's logo is the address the pages serve
+// the logo at, absolute like every URL of the documents, or nil.
+func TestAccountLogo(t *testing.T) {
+	e := newEnv(t, setup{})
+	tn := e.tenant(t, "acme", "deluxe")
+	if logo := tn.holder.get(t, "/api/account.json").want(t, 200).obj(t)["branding_info"].(map[string]any)["logo"]; logo != nil {
+		t.Errorf("logo %v before one was set, want null", logo)
+	}
+	ctx := context.Background()
+	a, err := e.svc.AccountByName(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.svc.AuthenticateBasic(ctx, a, "holder", pw, "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var png bytes.Buffer
+	if err := pngenc.Encode(&png, image.NewGray(image.Rect(0, 0, 8, 4))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SetBranding(ctx, c, library.BrandingChanges{Logo: &png}); err != nil {
+		t.Fatal(err)
+	}
+	logo, _ := tn.holder.get(t, "/api/account.json").want(t, 200).obj(t)["branding_info"].(map[string]any)["logo"].(string)
+	if !regexp.MustCompile(`^http://acme\.` + regexp.QuoteMeta(domain) + `/branding/logo\?v=[0-9a-f]{16}$`).MatchString(logo) {
+		t.Errorf("logo %q, want the absolute address of /branding/logo", logo)
 	}
 }

@@ -17,12 +17,16 @@ import (
 // that writeXML and writeJSON turn into the wire formats; a field added here
 // appears in both.
 
-func accountDoc(a *damask.Account, p damask.Plan, st damask.AccountStats) node {
+func accountDoc(a *damask.Account, p damask.Plan, st damask.AccountStats, base string) node {
 	available := int64(0)
 	if p.StorageLimit > 0 {
 		available = max(p.StorageLimit-st.UsedSpace, 0)
 	}
 	b := a.Branding
+	logo := ""
+	if path := b.LogoPath(); path != "" && p.Branding {
+		logo = base + path
+	}
 	return record("account",
 		integer("id", a.ID),
 		str("subdomain", a.Name),
@@ -36,7 +40,7 @@ func accountDoc(a *damask.Account, p damask.Plan, st damask.AccountStats) node {
 		boolean("branding", p.Branding && b != damask.Branding{}),
 		record("branding_info",
 			str("title", b.Title), str("font_color", b.FontColor), str("top_color", b.TopColor),
-			str("bottom_color", b.BottomColor), strOrNil("logo", b.Logo), datetime("updated", b.UpdatedAt)),
+			str("bottom_color", b.BottomColor), strOrNil("logo", logo), datetime("updated", b.UpdatedAt)),
 		boolean("trial", false),
 		withAttrs(node{name: "stats", kind: kRecord},
 			integer("used_space", st.UsedSpace), integer("available_space", available),

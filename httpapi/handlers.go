@@ -111,7 +111,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.reply(w, r, http.StatusOK, accountDoc(a, s.svc.Plan(a), st))
+	s.reply(w, r, http.StatusOK, accountDoc(a, s.svc.Plan(a), st, info(r).base))
 }
 
 func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
@@ -143,7 +143,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.reply(w, r, http.StatusOK, accountDoc(a, s.svc.Plan(a), st))
+	s.reply(w, r, http.StatusOK, accountDoc(a, s.svc.Plan(a), st, info(r).base))
 }
 
 // ---- users

@@ -18,6 +18,14 @@ import (
 // too, for what only the store does (bulk loads).
 func newService(t *testing.T, now *time.Time) (*library.Service, *sqlite.DB) {
 	t.Helper()
+	svc, db, _ := newServiceStores(t, now)
+	return svc, db
+}
+
+// newServiceStores is newService with the file store at hand too, to see
+// what a collection leaves.
+func newServiceStores(t *testing.T, now *time.Time) (*library.Service, *sqlite.DB, *disk.Store) {
+	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
 	if err != nil {
@@ -36,7 +44,7 @@ func newService(t *testing.T, now *time.Time) (*library.Service, *sqlite.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svc, db
+	return svc, db, blobs
 }
 
 func TestAuthenticate(t *testing.T) {

@@ -64,6 +64,11 @@ type Options struct {
 	// Queued, when set, is called after a job is queued (a worker pool's
 	// Wake), so that it starts at once.
 	Queued func()
+	// BeforeCollect, when set, is called by Tidy once it has found the
+	// file ref unreferenced and old, just before it moves the file out of
+	// the way: tests run an upload of the same bytes there, to force the
+	// interleaving the collector must survive.
+	BeforeCollect func(ctx context.Context, ref damask.BlobRef)
 }
 
 // DefaultMaxFileSize is 5 GiB.
@@ -88,6 +93,7 @@ type Service struct {
 	render   *media.Renderer
 	extract  *metadata.Extractor
 	onQueued func()
+	collect  func(context.Context, damask.BlobRef)
 	verified verified // files whose bytes were checked lately
 	key      *seal.Key
 }
@@ -130,6 +136,7 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		render:   o.Renderer,
 		extract:  o.Extractor,
 		onQueued: o.Queued,
+		collect:  o.BeforeCollect,
 		key:      o.SecretKey,
 	}, nil
 }

@@ -72,9 +72,11 @@ const finishedJobLifetime = 7 * 24 * time.Hour
 // Idempotency-Keys older than a day, counters of failed sign-ins whose
 // window ended, expired leases of uploads, full buckets of request rates, jobs finished a week ago and assets
 // that have been in the trash for 30 days,
-// then deletes stored files that
+// then removes stored files that
 // no record points at and that are older than grace (a file younger than
-// that may belong to a request still under way).
+// that may belong to a request still under way). With a store that
+// quarantines (damask.BlobCollector), such a file is quarantined first and
+// deleted by a round at least grace later, if still unreferenced.
 func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 	now := s.now()
 	if n, err := s.store.DeleteExpiredUploads(ctx, now); err != nil {
@@ -104,6 +106,12 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 	} else if n > 0 {
 		s.log.Info("emptied old trash", "assets", n)
 	}
+	collector, _ := s.blobs.(damask.BlobCollector)
+	if collector != nil {
+		if err := s.releaseQuarantined(ctx, collector, now, grace); err != nil {
+			return err
+		}
+	}
 	var old []damask.BlobInfo
 	err := s.blobs.Walk(ctx, func(b damask.BlobInfo) error {
 		if now.Sub(b.ModTime) > grace {
@@ -127,8 +135,58 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 		if used {
 			continue
 		}
+		if s.collect != nil {
+			s.collect(ctx, b.Ref)
+		}
+		// An upload of the same bytes may renew the file and commit its
+		// record right now, after the look above: a store that can
+		// quarantines the file instead of deleting it (see
+		// damask.BlobCollector), and a later round releases it.
+		if collector != nil {
+			if err := collector.Quarantine(ctx, b.Ref); err != nil {
+				return fmt.Errorf("quarantine blob %s: %w", b.Ref, err)
+			}
+			s.log.Info("set aside unreferenced file", "blob", b.Ref.String(), "size", b.Size)
+			continue
+		}
 		if err := s.blobs.Delete(ctx, b.Ref); err != nil {
 			return fmt.Errorf("delete blob %s: %w", b.Ref, err)
+		}
+		s.log.Info("released unreferenced file", "blob", b.Ref.String(), "size", b.Size)
+	}
+	return nil
+}
+
+// releaseQuarantined ends the quarantine of files quarantined longer than
+// grace (by earlier rounds of Tidy): a file a record points at by now
+// (its upload renewed it just before the quarantine) goes back under its
+// name, any other is deleted. A record committed later than that would
+// belong to an upload older than grace, which Tidy takes for over.
+func (s *Service) releaseQuarantined(ctx context.Context, c damask.BlobCollector, now time.Time, grace time.Duration) error {
+	var due []damask.BlobInfo
+	err := c.WalkQuarantine(ctx, func(b damask.BlobInfo) error {
+		if now.Sub(b.ModTime) > grace {
+			due = append(due, b)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("walk quarantined blobs: %w", err)
+	}
+	for _, b := range due {
+		used, err := s.store.BlobReferenced(ctx, b.Ref)
+		if err != nil {
+			return fmt.Errorf("blob %s: %w", b.Ref, err)
+		}
+		if used {
+			if err := c.Restore(ctx, b.Ref); err != nil {
+				return fmt.Errorf("restore blob %s: %w", b.Ref, err)
+			}
+			s.log.Info("kept a quarantined file an upload took meanwhile", "blob", b.Ref.String())
+			continue
+		}
+		if err := c.Release(ctx, b.Ref); err != nil {
+			return fmt.Errorf("release blob %s: %w", b.Ref, err)
 		}
 		s.log.Info("released unreferenced file", "blob", b.Ref.String(), "size", b.Size)
 	}

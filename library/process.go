@@ -336,6 +336,24 @@ func (s *Service) Rendition(ctx context.Context, c Caller, id int64, size media.
 	if err != nil {
 		return nil, err
 	}
+	return s.rendition(ctx, a, size)
+}
+
+// TrashedRendition opens a rendition of an asset in the trash, for the
+// trash's thumbnails; members and above, who see the trash, may.
+func (s *Service) TrashedRendition(ctx context.Context, c Caller, id int64, size media.Size) (*RenditionFile, error) {
+	if err := requireRole(c, damask.RoleMember, "see the trash"); err != nil {
+		return nil, err
+	}
+	a, err := s.store.TrashedAsset(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.rendition(ctx, a, size)
+}
+
+func (s *Service) rendition(ctx context.Context, a *damask.Asset, size media.Size) (*RenditionFile, error) {
+	id := a.ID
 	switch a.Processing {
 	case damask.ProcessingPending, damask.ProcessingDone:
 	default:

@@ -91,6 +91,7 @@ func validPassword(v string) error {
 
 // CleanFilename makes a client's filename safe to keep and to show: only
 // its last path element (for / and \ alike), no control characters or NUL,
+// no bidirectional overrides (which show "gpj.exe" as "exe.jpg"),
 // valid UTF-8, no leading dots or surrounding space, at most 255 bytes with
 // the extension kept. The name is metadata only: storage keys are hashes.
 func CleanFilename(name string) string {
@@ -99,7 +100,7 @@ func CleanFilename(name string) string {
 		name = name[i+1:]
 	}
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || bidiControl(r) {
 			return -1
 		}
 		return r
@@ -125,6 +126,14 @@ func CleanFilename(name string) string {
 		name = "untitled"
 	}
 	return name
+}
+
+// bidiControl tells the characters that reorder the text around them
+// (embeddings, overrides, isolates and the directional marks): in a name
+// they only ever serve to disguise its extension.
+func bidiControl(r rune) bool {
+	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069' ||
+		r == '\u200E' || r == '\u200F' || r == '\u061C'
 }
 
 // splitList splits a list of tags written by a client: by commas, or by

@@ -27,6 +27,8 @@ func checkCleanName(t *testing.T, in, name string) {
 		t.Errorf("CleanFilename(%q) = %q: holds a separator or NUL", in, name)
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		t.Errorf("CleanFilename(%q) = %q: holds a control character", in, name)
+	case strings.IndexFunc(name, bidiControl) >= 0:
+		t.Errorf("CleanFilename(%q) = %q: holds a bidirectional control", in, name)
 	case strings.HasPrefix(name, "."):
 		t.Errorf("CleanFilename(%q) = %q: starts with a dot", in, name)
 	case strings.TrimSpace(name) != name:
@@ -59,6 +61,10 @@ func TestCleanFilename(t *testing.T) {
 		{"bell\a\x7f\u0085.txt", "bell.txt"},
 		{"caf\xe9.txt", "caf\uFFFD.txt"},
 		{"CON", "CON"},
+		{"\u202egpj.exe", "gpj.exe"}, // shown as "exe.jpg" with the override
+		{"invoice\u2067fdp.exe\u2069.txt", "invoicefdp.exe.txt"},
+		{"\u200fname\u200e.png", "name.png"},
+		{"👩\u200d💻 and \u05e9\u05dc\u05d5\u05dd.png", "👩\u200d💻 and \u05e9\u05dc\u05d5\u05dd.png"}, // joiners and right-to-left letters stay
 		{"日本語のファイル.png", "日本語のファイル.png"},
 		{long + ".jpeg", strings.Repeat("a", 250) + ".jpeg"},
 		{long, strings.Repeat("a", 255)},

@@ -161,7 +161,9 @@ func (m Metadata) SearchText() string {
 // declared; the type exiftool finds in the content counts too, so a file
 // whose name lies still gets ffprobe or pdftotext. Errors wrap
 // ErrUnreadable (with the tool's reason), ErrTimeout, ErrTooLarge or
-// ErrBadPath; on error the Metadata is zero.
+// ErrBadPath; on error the Metadata is zero. A zip (an archive or an
+// office document) of more than MaxArchiveEntries entries is ErrTooLarge
+// before exiftool sees it.
 func (x *Extractor) Extract(ctx context.Context, path, contentType string) (Metadata, error) {
 	abs, err := safePath(path)
 	if err != nil {
@@ -169,6 +171,9 @@ func (x *Extractor) Extract(ctx context.Context, path, contentType string) (Meta
 	}
 	if fi, err := os.Stat(abs); err == nil && fi.Size() == 0 {
 		return Metadata{}, fmt.Errorf("metadata: empty file: %w", ErrUnreadable)
+	}
+	if err := checkArchive(abs); err != nil {
+		return Metadata{}, fmt.Errorf("metadata: %w", err)
 	}
 	raw, err := x.exif.Read(ctx, abs)
 	if err != nil {

@@ -52,9 +52,18 @@ func kindAndExt(contentType, filename string) (string, string) {
 
 // assetByID finds an asset outside the trash, with its tags.
 func assetByID(ctx context.Context, q querier, accountID, id int64) (*damask.Asset, error) {
+	return assetIn(ctx, q, accountID, id, false)
+}
+
+// assetIn finds an asset with its tags, in the trash or outside it.
+func assetIn(ctx context.Context, q querier, accountID, id int64, trash bool) (*damask.Asset, error) {
+	where := "a.deleted_at IS NULL"
+	if trash {
+		where = "a.deleted_at IS NOT NULL"
+	}
 	a, err := scanAsset(q.QueryRow(ctx, `
 		SELECT `+assetColumns+` FROM assets a
-		WHERE a.account_id = $1 AND a.id = $2 AND a.deleted_at IS NULL`, accountID, id))
+		WHERE a.account_id = $1 AND a.id = $2 AND `+where, accountID, id))
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +243,16 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 		*a, *v = *fresh, nv
 		return nil
 	})
+}
+
+// TrashedAsset finds an asset in the trash, with its tags.
+func (db *DB) TrashedAsset(ctx context.Context, accountID, id int64) (*damask.Asset, error) {
+	var a *damask.Asset
+	err := db.get(ctx, fmt.Sprintf("asset %d in the trash", id), func(q querier) (err error) {
+		a, err = assetIn(ctx, q, accountID, id, true)
+		return err
+	})
+	return a, err
 }
 
 // Asset finds an asset outside the trash, with its tags.

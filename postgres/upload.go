@@ -76,9 +76,10 @@ func (db *DB) DeleteExpiredUploads(ctx context.Context, before time.Time) (int, 
 	return int(n), err
 }
 
-// BlobReferenced tells whether a version or an upload points at ref, or ref
-// is a rendition of a version's file. Every asset's current file is one of
-// its versions, so assets need no look.
+// BlobReferenced tells whether a version or an upload points at ref, ref
+// is a rendition of a version's file, or ref is an account's logo (kept
+// as hex in branding_logo). Every asset's current file is one of its
+// versions, so assets need no look.
 func (db *DB) BlobReferenced(ctx context.Context, ref damask.BlobRef) (bool, error) {
 	var found bool
 	err := db.get(ctx, fmt.Sprintf("blob %s referenced", ref), func(q querier) error {
@@ -86,7 +87,8 @@ func (db *DB) BlobReferenced(ctx context.Context, ref damask.BlobRef) (bool, err
 			SELECT EXISTS (SELECT 1 FROM versions WHERE blob = $1)
 				OR EXISTS (SELECT 1 FROM uploads WHERE blob = $1)
 				OR EXISTS (SELECT 1 FROM renditions r WHERE r.rendition = $1
-					AND EXISTS (SELECT 1 FROM versions v WHERE v.blob = r.source))`, ref[:]).Scan(&found)
+					AND EXISTS (SELECT 1 FROM versions v WHERE v.blob = r.source))
+				OR EXISTS (SELECT 1 FROM accounts WHERE branding_logo = $2)`, ref[:], ref.String()).Scan(&found)
 	})
 	return found, err
 }
@@ -94,8 +96,8 @@ func (db *DB) BlobReferenced(ctx context.Context, ref damask.BlobRef) (bool, err
 // blobRefsBatch is how many refs BlobRefs reads at a time.
 const blobRefsBatch = 1000
 
-// BlobRefs calls fn for every distinct ref of a version, an upload or a
-// rendition, in order of the ref's bytes. It reads in batches and calls
+// BlobRefs calls fn for every distinct ref of a version, an upload, a
+// rendition or an account's logo, in order of the ref's bytes. It reads in batches and calls
 // fn outside any transaction, so that a slow fn holds no snapshot open; a
 // ref added meanwhile may be missed, which a collector must allow for
 // anyway.
@@ -115,6 +117,12 @@ func (db *DB) BlobRefs(ctx context.Context, fn func(ref damask.BlobRef, size int
 					SELECT blob, size FROM uploads WHERE blob > $1
 					UNION ALL
 					SELECT rendition, -1 FROM renditions WHERE rendition > $1
+					UNION ALL
+					SELECT l, -1 FROM (
+						-- CASE, so that decode never sees text that is not hex.
+						SELECT CASE WHEN branding_logo ~ '^[0-9a-f]{64}$' THEN decode(branding_logo, 'hex') END AS l
+						FROM accounts
+					) logos WHERE l > $1
 				) b
 				GROUP BY blob ORDER BY blob LIMIT $2`, after, blobRefsBatch)
 			if err != nil {

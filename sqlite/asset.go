@@ -48,10 +48,19 @@ const tagsColumn = `(SELECT json_group_array(json_object('id', t.id, 'name', t.n
 
 // assetByID finds an asset outside the trash, with its tags.
 func assetByID(ctx context.Context, q querier, accountID, id int64) (*damask.Asset, error) {
+	return assetIn(ctx, q, accountID, id, false)
+}
+
+// assetIn finds an asset with its tags, in the trash or outside it.
+func assetIn(ctx context.Context, q querier, accountID, id int64, trash bool) (*damask.Asset, error) {
+	where := "a.deleted_at IS NULL"
+	if trash {
+		where = "a.deleted_at IS NOT NULL"
+	}
 	var tags []byte
 	a, err := scanAsset(q.QueryRowContext(ctx, `
 		SELECT `+assetColumns+`, `+tagsColumn+` FROM assets a
-		WHERE a.account_id = ? AND a.id = ? AND a.deleted_at IS NULL`, accountID, id), &tags)
+		WHERE a.account_id = ? AND a.id = ? AND `+where, accountID, id), &tags)
 	if err != nil {
 		return nil, err
 	}
@@ -250,6 +259,16 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 		*a, *v = *fresh, nv
 		return nil
 	})
+}
+
+// TrashedAsset finds an asset in the trash, with its tags.
+func (db *DB) TrashedAsset(ctx context.Context, accountID, id int64) (*damask.Asset, error) {
+	var a *damask.Asset
+	err := db.lookup(ctx, fmt.Sprintf("asset %d in the trash", id), func(q querier) (err error) {
+		a, err = assetIn(ctx, q, accountID, id, true)
+		return err
+	})
+	return a, err
 }
 
 // Asset finds an asset outside the trash, with its tags.

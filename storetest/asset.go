@@ -403,6 +403,13 @@ func testTrash(t *testing.T, s damask.Store) {
 	outside, _, err := s.Assets(ctx, damask.AssetFilter{AccountID: acct.ID, Page: page})
 	must(t, "Assets", err)
 	diff(t, "assets outside the trash", []int64{b.ID}, ids(outside))
+	trashed, err := s.TrashedAsset(ctx, acct.ID, a.ID)
+	must(t, "TrashedAsset", err)
+	diff(t, "TrashedAsset", &want, trashed)
+	_, err = s.TrashedAsset(ctx, acct.ID, b.ID)
+	wantCode(t, "TrashedAsset of an asset outside the trash", err, damask.ENOTFOUND, "")
+	_, err = s.Asset(ctx, acct.ID, a.ID)
+	wantCode(t, "Asset of an asset in the trash", err, damask.ENOTFOUND, "")
 
 	// Restore brings it back as it was.
 	must(t, "RestoreAsset", s.RestoreAsset(ctx, acct.ID, a.ID))

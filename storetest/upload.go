@@ -147,4 +147,20 @@ func testBlobs(t *testing.T, s damask.Store) {
 	must(t, "DeleteExpiredUploads", err)
 	delete(want, gone.Blob)
 	checkRefs("after DeleteExpiredUploads", want)
+
+	// An account's logo is referenced by the account (as hex), so that
+	// no collection takes it while the pages show it; once replaced, it
+	// is not. Text that is not a ref (an import's URL) is no ref.
+	logo := ref("logo")
+	acct.Branding.Logo = logo.String()
+	must(t, "UpdateAccount with a logo", s.UpdateAccount(ctx, acct))
+	want[logo] = -1
+	checkRefs("with a logo", want)
+	acct.Branding.Logo = "https://example.com/logo.png"
+	must(t, "UpdateAccount without a logo", s.UpdateAccount(ctx, acct))
+	delete(want, logo)
+	checkRefs("after the logo is replaced", want)
+	if ok, err := s.BlobReferenced(ctx, logo); err != nil || ok {
+		t.Errorf("BlobReferenced of a replaced logo = %v, %v; want false", ok, err)
+	}
 }

@@ -1,11 +1,16 @@
 package web
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"damask"
 	"damask/library"
@@ -31,7 +36,7 @@ func (s *Server) trash(w http.ResponseWriter, r *http.Request) {
 	}
 	d := trashData{Total: n, CanEmpty: c.User.Role.AtLeast(damask.RoleAdmin)}
 	for _, a := range as {
-		d.Assets = append(d.Assets, newTile(a))
+		d.Assets = append(d.Assets, newTileIn("/trash", a))
 	}
 	s.render(w, r, c, csrf, "trash", "Trash", d)
 }
@@ -270,6 +275,104 @@ func brandingRules(b damask.Branding) string {
 		fmt.Fprintf(&sb, "footer.bottom { background: %s; }\n", c)
 	}
 	return sb.String()
+}
+
+// setBranding takes the branding form: title, colours and, optionally, a
+// new logo. The form is multipart (csrf first), so the logo streams in,
+// capped at the logo's limit by ServeHTTP.
+func (s *Server) setBranding(w http.ResponseWriter, r *http.Request) {
+	c, secret, ok := s.formCaller(w, r)
+	if !ok {
+		return
+	}
+	if err := holderOnly(c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var ch library.BrandingChanges
+	fields := map[string]**string{"title": &ch.Title, "font_color": &ch.FontColor,
+		"top_color": &ch.TopColor, "bottom_color": &ch.BottomColor}
+	var logo []byte
+	err := formParts(r, secret, func(name, value string) error {
+		if f, ok := fields[name]; ok {
+			*f = &value
+		}
+		return nil
+	}, func(p *multipart.Part) error {
+		if p.FormName() != "logo" || logo != nil {
+			return damask.Errorf(damask.EINVALID, "Send one logo")
+		}
+		// Read whole (at most the limit and a byte, to tell it was passed)
+		// so that the fields after the file count too.
+		b, err := io.ReadAll(io.LimitReader(p, library.MaxLogoSize+1))
+		if err != nil {
+			return err
+		}
+		logo = b
+		return nil
+	})
+	if err == nil {
+		if logo != nil {
+			ch.Logo = bytes.NewReader(logo)
+		}
+		_, err = s.svc.SetBranding(r.Context(), c, ch)
+	}
+	if err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			err = damask.Errorf(damask.ETOOLARGE, "The logo is larger than %d KiB", library.MaxLogoSize>>10)
+		}
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account#branding", http.StatusSeeOther)
+}
+
+// removeLogo drops the account's logo.
+func (s *Server) removeLogo(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	if err := holderOnly(c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.svc.SetBranding(r.Context(), c, library.BrandingChanges{RemoveLogo: true}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account#branding", http.StatusSeeOther)
+}
+
+// logoURL names the account's logo for the pages' header, or is empty.
+func (s *Server) logoURL(a *damask.Account) string {
+	if a == nil || !s.svc.Plan(a).Branding {
+		return ""
+	}
+	return a.Branding.LogoPath()
+}
+
+// logo sends the account's logo as a download of a rendition is sent: its
+// type from its bytes (only checked images are logos), no sniffing, a
+// sandbox policy, its SHA-256 as ETag. Like branding.css, it needs no
+// session: the sign-in page shows it.
+func (s *Server) logo(w http.ResponseWriter, r *http.Request) {
+	l, err := s.svc.Logo(r.Context(), info(r).account)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer l.Body.Close()
+	h := w.Header()
+	h.Set("Content-Type", l.ContentType)
+	h.Set("ETag", `"`+l.Ref.String()+`"`)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	if r.URL.Query().Get("v") == l.Ref.String()[:16] {
+		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	}
+	http.ServeContent(w, r, "", time.Time{}, l.Body)
 }
 
 // brandingCSS serves the account's colours as a style sheet, on plans with

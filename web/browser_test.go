@@ -4,7 +4,8 @@ package web_test
 // through what a team does in a day: sign in, upload by picking and by
 // dropping, watch thumbnails arrive, search, narrow by a tag, open an
 // asset, edit it, add a version, download, select with the keyboard and
-// delete, restore from the trash, and switch the API as the holder. Every
+// delete, restore from the trash, switch the API and brand the library
+// with a colour and a logo as the holder. Every
 // page must load without a console error. Screenshots go to the test's
 // artifact directory (go test -artifacts keeps them); with
 // DAMASK_SCREENSHOTS=dir, a few are also copied there (docs/screenshots).
@@ -88,7 +89,7 @@ func (u *ui) checkConsole(stage string) {
 }
 
 // forDocs are the screenshots the README shows.
-var forDocs = map[string]bool{"library": true, "asset": true, "library-phone": true, "account": true, "selection": true}
+var forDocs = map[string]bool{"library": true, "asset": true, "library-phone": true, "account": true, "selection": true, "branding": true}
 
 // shot saves a screenshot of the whole page as the next artifact.
 func (u *ui) shot(name string) {
@@ -338,7 +339,10 @@ func TestBrowser(t *testing.T) {
 		until(`document.getElementById("count").textContent.trim() === "1 asset"`))
 
 	// Restore one from the trash.
-	u.do("trash", u.open("/trash"), until(`document.querySelectorAll("table.list tbody tr").length === 2`))
+	// Each row shows its asset's thumbnail, loaded, in the list's fixed box.
+	u.do("trash", u.open("/trash"), until(`document.querySelectorAll("table.list tbody tr").length === 2`),
+		until(`(() => { const is = [...document.querySelectorAll("table.list td.mini img")];
+			return is.length > 0 && is.every(i => i.complete && i.naturalWidth > 0 && i.width === 48 && i.height === 48); })()`))
 	u.shot("trash")
 	u.do("restore",
 		load(`form[action$="/restore"] button`),
@@ -360,6 +364,26 @@ func TestBrowser(t *testing.T) {
 	a, err := e.svc.AccountByName(t.Context(), library.DefaultAccount)
 	if err != nil || !a.APIEnabled {
 		t.Errorf("API after on, off, on: %v (%v)", a != nil && a.APIEnabled, err)
+	}
+	// The holder brands the library: a top colour and a logo, which the
+	// header of every page then shows.
+	u.do("branding",
+		u.open("/account#branding"),
+		chromedp.WaitVisible(chromedp.ID("branding-form")),
+		chromedp.SetValue(chromedp.ID("brand-title"), "Acme assets"),
+		chromedp.SetValue(chromedp.ID("brand-top"), "#0a6ebd"),
+		chromedp.SetUploadFiles(chromedp.ID("brand-logo"), []string{testdata("alpha.png")}),
+		load(`#branding-save`),
+		chromedp.WaitVisible(chromedp.ID("logo-remove")),
+		u.open("/"),
+		until(`(() => { const l = document.getElementById("logo");
+			return l && l.complete && l.naturalWidth === 300 && l.getBoundingClientRect().height === 40 &&
+				getComputedStyle(document.querySelector("header.top")).backgroundColor === "rgb(10, 110, 189)" &&
+				document.querySelector("header.top .brand").textContent.trim() === "Acme assets"; })()`),
+		until(`document.querySelectorAll("#grid .tile img").length === 2`))
+	u.shot("branding")
+	if a, err := e.svc.AccountByName(t.Context(), library.DefaultAccount); err != nil || a.Branding.Logo == "" || a.Branding.TopColor != "#0a6ebd" {
+		t.Errorf("branding after the form: %+v (%v)", a.Branding, err)
 	}
 	for _, p := range []string{"/people", "/tokens"} {
 		u.do("page "+p, u.open(p), chromedp.WaitVisible(chromedp.CSS("h1")))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -183,19 +184,25 @@ type tile struct {
 	SrcSet string
 }
 
-func newTile(a *damask.Asset) tile {
+func newTile(a *damask.Asset) tile { return newTileIn("/assets", a) }
+
+// newTileIn is a tile whose thumbnails come from under base: /assets for
+// the library, /trash for assets in the trash.
+func newTileIn(base string, a *damask.Asset) tile {
 	t := tile{Asset: a, Kind: search.KindOf(a.ContentType), Ready: a.Processing == damask.ProcessingDone}
 	if t.Ready {
-		t.Thumb = thumbURL(a, media.Thumb128.Px)
-		t.SrcSet = fmt.Sprintf("%s 64w, %s 128w, %s 256w", thumbURL(a, 64), t.Thumb, thumbURL(a, 256))
+		t.Thumb = thumbURLIn(base, a, media.Thumb128.Px)
+		t.SrcSet = fmt.Sprintf("%s 64w, %s 128w, %s 256w", thumbURLIn(base, a, 64), t.Thumb, thumbURLIn(base, a, 256))
 	}
 	return t
 }
 
 // thumbURL names a rendition of the asset's current file: the v parameter
 // changes with the file, so that the answer may be cached for good.
-func thumbURL(a *damask.Asset, px int) string {
-	return fmt.Sprintf("/assets/%d/thumb/%d?v=%s", a.ID, px, download.ContentKey(a))
+func thumbURL(a *damask.Asset, px int) string { return thumbURLIn("/assets", a, px) }
+
+func thumbURLIn(base string, a *damask.Asset, px int) string {
+	return fmt.Sprintf("%s/%d/thumb/%d?v=%s", base, a.ID, px, download.ContentKey(a))
 }
 
 type link struct {
@@ -396,7 +403,15 @@ func (s *Server) processingStatus(w http.ResponseWriter, r *http.Request) {
 
 // thumb sends a rendition of an asset: 64, 128 or 256 px thumbnails, 1024
 // or 2048 px previews. Every role may see them.
-func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
+func (s *Server) thumb(w http.ResponseWriter, r *http.Request) { s.sendThumb(w, r, s.svc.Rendition) }
+
+// trashThumb is the thumbnail of an asset in the trash.
+func (s *Server) trashThumb(w http.ResponseWriter, r *http.Request) {
+	s.sendThumb(w, r, s.svc.TrashedRendition)
+}
+
+func (s *Server) sendThumb(w http.ResponseWriter, r *http.Request,
+	open func(context.Context, library.Caller, int64, media.Size) (*library.RenditionFile, error)) {
 	c, _, ok := s.signedIn(w, r)
 	if !ok {
 		return
@@ -412,7 +427,7 @@ func (s *Server) thumb(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, damask.ErrNotFound)
 		return
 	}
-	f, err := s.svc.Rendition(r.Context(), c, id, size)
+	f, err := open(r.Context(), c, id, size)
 	if err != nil {
 		s.fail(w, r, err)
 		return

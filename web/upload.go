@@ -26,6 +26,22 @@ func (s *Server) fileCaller(r *http.Request) (library.Caller, string, error) {
 	return library.Caller{Account: info(r).account, User: u, Source: s.source(r)}, secret, nil
 }
 
+// formCaller is fileCaller for a form sent without JavaScript: without a
+// session it sends the browser to sign in, on another failure it answers
+// the error page; ok is false when it has answered.
+func (s *Server) formCaller(w http.ResponseWriter, r *http.Request) (c library.Caller, secret string, ok bool) {
+	c, secret, err := s.fileCaller(r)
+	if err != nil {
+		if damask.ErrorCode(err) == damask.EUNAUTHORIZED {
+			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		} else {
+			s.fail(w, r, err)
+		}
+		return c, "", false
+	}
+	return c, secret, true
+}
+
 var errToken = damask.Errorf(damask.EFORBIDDEN, "This form lacks its security token; reload the page and try again")
 
 // formParts walks a multipart form in order, without holding the files:
@@ -152,13 +168,8 @@ func (s *Server) createFrom(r *http.Request, c library.Caller, body io.Reader, f
 // addVersion takes a new file for an asset, with a comment, from a
 // multipart form (csrf, comment, file in that order).
 func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
-	c, secret, err := s.fileCaller(r)
-	if err != nil {
-		if damask.ErrorCode(err) == damask.EUNAUTHORIZED {
-			http.Redirect(w, r, "/signin", http.StatusSeeOther)
-			return
-		}
-		s.fail(w, r, err)
+	c, secret, ok := s.formCaller(w, r)
+	if !ok {
 		return
 	}
 	id, err := pathID(r, "id")

@@ -90,10 +90,13 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /assets/{id}/versions", s.addVersion)
 	m.HandleFunc("POST /assets/{id}/versions/{n}/current", s.idAction(s.makeCurrent))
 	m.HandleFunc("GET /trash", s.trash)
+	m.HandleFunc("GET /trash/{id}/thumb/{px}", s.trashThumb)
 	m.HandleFunc("POST /trash/{id}/restore", s.idAction(s.restore))
 	m.HandleFunc("POST /trash/empty", s.emptyTrash)
 	m.HandleFunc("GET /account", s.account)
 	m.HandleFunc("POST /account/api", s.switchAPI)
+	m.HandleFunc("POST /account/branding", s.setBranding)
+	m.HandleFunc("POST /account/logo/remove", s.removeLogo)
 	m.HandleFunc("GET /people", s.people)
 	m.HandleFunc("POST /people", s.createUser)
 	m.HandleFunc("POST /people/{id}", s.idAction(s.updateUser))
@@ -101,6 +104,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /tokens", s.createToken)
 	m.HandleFunc("POST /tokens/{id}/revoke", s.idAction(s.revokeToken))
 	m.HandleFunc("GET /branding.css", s.brandingCSS)
+	m.HandleFunc("GET /branding/logo", s.logo)
 	m.HandleFunc("GET /signin", s.signinForm)
 	m.HandleFunc("POST /signin", s.signin)
 	m.HandleFunc("POST /signout", s.signout)
@@ -168,8 +172,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		limit := int64(maxForm)
-		if carriesFile(r) {
+		switch {
+		case carriesFile(r):
 			limit = s.svc.MaxFileSize() + maxForm
+		case r.URL.Path == "/account/branding":
+			limit = library.MaxLogoSize + maxForm
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 	}
@@ -218,6 +225,7 @@ type pageData struct {
 	User     *damask.User
 	Nav      string // the section the page belongs to, for the menu
 	Branded  bool   // the account has colours: link branding.css
+	Logo     string // the URL of the account's logo, for the header
 	Data     any    // the page's own content
 }
 
@@ -225,6 +233,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 	if a := info(r).account; a != nil {
 		d.Library = cmpOr(a.Branding.Title, a.CompanyName, a.Name)
 		d.Branded = s.svc.Plan(a).Branding && brandingRules(a.Branding) != ""
+		d.Logo = s.logoURL(a)
 	} else {
 		d.Library = "Damask"
 	}

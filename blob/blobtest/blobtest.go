@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 	t.Run("Walk", func(t *testing.T) { testWalk(t, open) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open) })
 	t.Run("Canceled", func(t *testing.T) { testCanceled(t, open) })
+	t.Run("Quarantine", func(t *testing.T) { testQuarantine(t, open) })
 }
 
 // oddChunks are write sizes that match no buffer or block size, cycled
@@ -538,4 +539,92 @@ func describe(got, want []byte) string {
 		}
 	}
 	return "the same bytes"
+}
+
+// testQuarantine checks the contract of damask.BlobCollector, for the
+// stores that are one: a quarantined file leaves Walk but reads still find
+// it (and put it back); Restore puts it back; Release removes it; a Commit
+// of the same bytes meanwhile stores them whole.
+func testQuarantine(t *testing.T, open func(t *testing.T) damask.BlobStore) {
+	ctx := t.Context()
+	s := open(t)
+	c, ok := s.(damask.BlobCollector)
+	if !ok {
+		t.Skip("not a damask.BlobCollector")
+	}
+	quarantined := func() map[damask.BlobRef]int64 {
+		t.Helper()
+		got := map[damask.BlobRef]int64{}
+		err := c.WalkQuarantine(ctx, func(b damask.BlobInfo) error {
+			got[b.Ref] = b.Size
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("WalkQuarantine: %v", err)
+		}
+		return got
+	}
+	keep := commit(t, s, []byte("keep"), nil)
+	read1 := commit(t, s, []byte("read while quarantined"), nil)
+	restored := commit(t, s, []byte("restored"), nil)
+	released := commit(t, s, []byte("released"), nil)
+	recommitted := commit(t, s, []byte("committed again"), nil)
+	start := time.Now()
+	for _, b := range []damask.BlobInfo{read1, restored, released, recommitted} {
+		if err := c.Quarantine(ctx, b.Ref); err != nil {
+			t.Fatalf("Quarantine: %v", err)
+		}
+	}
+	if err := c.Quarantine(ctx, sha256.Sum256([]byte("never stored"))); err != nil {
+		t.Errorf("Quarantine of a missing file: %v, want nil", err)
+	}
+	if diff := cmp.Diff(map[damask.BlobRef]int64{keep.Ref: keep.Size}, walk(t, s)); diff != "" {
+		t.Errorf("Walk after Quarantine (-want +got):\n%s", diff)
+	}
+	want := map[damask.BlobRef]int64{read1.Ref: read1.Size, restored.Ref: restored.Size, released.Ref: released.Size, recommitted.Ref: recommitted.Size}
+	if diff := cmp.Diff(want, quarantined()); diff != "" {
+		t.Errorf("WalkQuarantine (-want +got):\n%s", diff)
+	}
+	err := c.WalkQuarantine(ctx, func(b damask.BlobInfo) error {
+		checkRecent(t, "a quarantined file's ModTime", b.ModTime, start)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if got := read(t, s, read1.Ref); string(got) != "read while quarantined" {
+		t.Errorf("Open of a quarantined file read %q", got)
+	}
+	if err := c.Restore(ctx, restored.Ref); err != nil {
+		t.Errorf("Restore: %v", err)
+	}
+	if err := c.Restore(ctx, sha256.Sum256([]byte("never stored"))); err != nil {
+		t.Errorf("Restore of a missing file: %v, want nil", err)
+	}
+	if info := commit(t, s, []byte("committed again"), nil); info != (damask.BlobInfo{Ref: recommitted.Ref, Size: recommitted.Size, ModTime: info.ModTime}) {
+		t.Errorf("Commit of quarantined bytes = %v", info)
+	}
+	if err := c.Release(ctx, released.Ref); err != nil {
+		t.Errorf("Release: %v", err)
+	}
+	if err := c.Release(ctx, recommitted.Ref); err != nil {
+		t.Errorf("Release: %v", err)
+	}
+	if err := c.Release(ctx, released.Ref); err != nil {
+		t.Errorf("Release of a released file: %v, want nil", err)
+	}
+	if _, err := s.Stat(ctx, released.Ref); damask.ErrorCode(err) != damask.ENOTFOUND {
+		t.Errorf("Stat of a released file: %v, want code %q", err, damask.ENOTFOUND)
+	}
+	if got := read(t, s, recommitted.Ref); string(got) != "committed again" {
+		t.Errorf("the file committed again while quarantined, after Release, reads %q", got)
+	}
+	want = map[damask.BlobRef]int64{keep.Ref: keep.Size, read1.Ref: read1.Size, restored.Ref: restored.Size, recommitted.Ref: recommitted.Size}
+	if diff := cmp.Diff(want, walk(t, s)); diff != "" {
+		t.Errorf("Walk at the end (-want +got):\n%s", diff)
+	}
+	if q := quarantined(); len(q) > 0 {
+		t.Errorf("still quarantined at the end: %v", q)
+	}
 }

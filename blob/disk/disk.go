@@ -5,6 +5,7 @@
 //
 //	dir/ab/cd/abcd…(64 hex digits)   committed files, fanned out by the first two bytes
 //	dir/.tmp/                        files being written
+//	dir/.gc/abcd…                    files the collector quarantined (see Quarantine)
 //
 // A file reaches its final name only by a rename of a temporary file that was
 // fsynced first, and Commit returns only after the folder holding the new name
@@ -46,6 +47,7 @@ const tmpDirName = ".tmp"
 type Store struct {
 	dir    string
 	tmpDir string
+	fs     FS
 	lock   *os.File // the .tmp folder, held with a shared lock; see lockTmp
 }
 
@@ -57,12 +59,15 @@ var _ damask.FreeSpacer = (*Store)(nil)
 // the temporary files of writes that a crash interrupted. When another
 // process (say `damask check` next to the server) has the store open, its
 // temporary files belong to writes in progress and are left alone.
-func Open(dir string) (*Store, error) {
+func Open(dir string) (*Store, error) { return OpenFS(dir, OS{}) }
+
+// OpenFS is Open with the files written, named and read through fsys.
+func OpenFS(dir string, fsys FS) (*Store, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open blob store %s: %w", dir, err)
 	}
-	s := &Store{dir: dir, tmpDir: filepath.Join(dir, tmpDirName)}
+	s := &Store{dir: dir, tmpDir: filepath.Join(dir, tmpDirName), fs: fsys}
 	if err := os.MkdirAll(s.tmpDir, dirPerm); err != nil {
 		return nil, fmt.Errorf("open blob store %s: %w", dir, err)
 	}
@@ -118,20 +123,23 @@ func (s *Store) Create(ctx context.Context) (damask.BlobWriter, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, canceled("create blob", err)
 	}
-	f, err := os.CreateTemp(s.tmpDir, "blob-*")
+	f, err := s.fs.CreateTemp(s.tmpDir, "blob-*")
 	if err != nil {
 		return nil, ioError("create blob temporary file", err)
 	}
 	return &writer{s: s, f: f, tmp: f.Name(), h: sha256.New()}, nil
 }
 
-// Open answers the *os.File itself, so that http.ServeContent can hand it to
-// sendfile.
+// Open answers what the FS opened: with OS, the *os.File itself, so that
+// http.ServeContent can hand it to sendfile.
 func (s *Store) Open(ctx context.Context, ref damask.BlobRef) (io.ReadSeekCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, canceled("open blob "+ref.String(), err)
 	}
-	f, err := os.Open(s.path(ref))
+	f, err := s.fs.Open(s.path(ref))
+	if errors.Is(err, fs.ErrNotExist) && s.unquarantine(ref) {
+		f, err = s.fs.Open(s.path(ref))
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("open blob %s: %w", ref, damask.ErrNotFound)
 	}
@@ -145,7 +153,11 @@ func (s *Store) Open(ctx context.Context, ref damask.BlobRef) (io.ReadSeekCloser
 // (damask.BlobPather).
 func (s *Store) Path(ref damask.BlobRef) (string, error) {
 	p := s.path(ref)
-	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+	_, err := s.fs.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) && s.unquarantine(ref) {
+		_, err = s.fs.Stat(p)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("blob %s: %w", ref, damask.ErrNotFound)
 	} else if err != nil {
 		return "", fmt.Errorf("blob %s: %w", ref, err)
@@ -158,7 +170,10 @@ func (s *Store) Stat(ctx context.Context, ref damask.BlobRef) (damask.BlobInfo, 
 	if err := ctx.Err(); err != nil {
 		return damask.BlobInfo{}, canceled("stat blob "+ref.String(), err)
 	}
-	fi, err := os.Stat(s.path(ref))
+	fi, err := s.fs.Stat(s.path(ref))
+	if errors.Is(err, fs.ErrNotExist) && s.unquarantine(ref) {
+		fi, err = s.fs.Stat(s.path(ref))
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return damask.BlobInfo{}, fmt.Errorf("stat blob %s: %w", ref, damask.ErrNotFound)
 	}
@@ -176,7 +191,7 @@ func (s *Store) Delete(ctx context.Context, ref damask.BlobRef) error {
 	if err := ctx.Err(); err != nil {
 		return canceled("delete blob "+ref.String(), err)
 	}
-	err := os.Remove(s.path(ref))
+	err := s.fs.Remove(s.path(ref))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete blob %s: %w", ref, err)
 	}
@@ -256,7 +271,7 @@ const pipelineMin = 64 << 10
 // for concurrent use.
 type writer struct {
 	s   *Store
-	f   *os.File
+	f   File
 	tmp string // f's name, kept apart so that tests may swap f
 	h   hash.Hash
 	n   int64
@@ -334,9 +349,12 @@ func (w *writer) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // bufSize is ReadFrom's buffer: large enough to amortize the hand-off to
-// the hashing goroutine, small enough that many uploads at once stay within
-// the memory target (PERFORMANCE.md: RSS below 64 MiB during an upload).
-const bufSize = 1 << 20
+// the hashing goroutine, small enough to stay in the core's cache between
+// the read that fills it and the write that copies it into the page cache
+// (1 MiB made that copy 1.3 to 6 times slower per byte under load; see
+// bench/notes.md), and that many uploads at once stay within the memory
+// target (PERFORMANCE.md: RSS below 64 MiB during an upload).
+const bufSize = 128 << 10
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
@@ -380,7 +398,7 @@ func (w *writer) commit(ref damask.BlobRef) (damask.BlobInfo, error) {
 		return damask.BlobInfo{}, err
 	} else if ok {
 		w.f.Close() // dropped unread; a close error changes nothing
-		if err := os.Remove(w.tmp); err != nil {
+		if err := w.s.fs.Remove(w.tmp); err != nil {
 			return damask.BlobInfo{}, fmt.Errorf("commit blob %s: drop the copy: %w", ref, err)
 		}
 		return info, nil
@@ -402,13 +420,13 @@ func (w *writer) commit(ref damask.BlobRef) (damask.BlobInfo, error) {
 	if err := w.s.mkdirSynced(ref); err != nil {
 		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
 	}
-	if err := os.Rename(w.tmp, dst); err != nil {
+	if err := w.s.fs.Rename(w.tmp, dst); err != nil {
 		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
 	}
 	// From here the file is in place; only the folder's fsync can fail, and
 	// then the file stays as an orphan (complete bytes, no record), which
 	// the collector takes later.
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	if err := w.s.syncDir(filepath.Dir(dst)); err != nil {
 		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
 	}
 	return damask.BlobInfo{Ref: ref, Size: fi.Size(), ModTime: fi.ModTime()}, nil
@@ -423,18 +441,18 @@ func (w *writer) commit(ref damask.BlobRef) (damask.BlobInfo, error) {
 // the new copy replaces it.
 func (s *Store) renew(ref damask.BlobRef, dst string, size int64) (info damask.BlobInfo, ok bool, err error) {
 	now := time.Now()
-	if err := os.Chtimes(dst, now, now); errors.Is(err, fs.ErrNotExist) {
+	if err := s.fs.Chtimes(dst, now, now); errors.Is(err, fs.ErrNotExist) {
 		return damask.BlobInfo{}, false, nil
 	} else if err != nil {
 		return damask.BlobInfo{}, false, ioError("commit blob "+ref.String()+": renew existing file", err)
 	}
-	fi, err := os.Stat(dst)
+	fi, err := s.fs.Stat(dst)
 	if errors.Is(err, fs.ErrNotExist) || err == nil && fi.Size() != size {
 		return damask.BlobInfo{}, false, nil
 	} else if err != nil {
 		return damask.BlobInfo{}, false, ioError("commit blob "+ref.String()+": renew existing file", err)
 	}
-	if err := syncDir(filepath.Dir(dst)); err != nil {
+	if err := s.syncDir(filepath.Dir(dst)); err != nil {
 		return damask.BlobInfo{}, false, ioError("commit blob "+ref.String(), err)
 	}
 	return damask.BlobInfo{Ref: ref, Size: fi.Size(), ModTime: fi.ModTime()}, true, nil
@@ -448,7 +466,7 @@ func (w *writer) Abort() error {
 	}
 	w.done = true
 	w.f.Close() // the file is dropped; a close error changes nothing
-	if err := os.Remove(w.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := w.s.fs.Remove(w.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("abort blob: %w", err)
 	}
 	return nil
@@ -464,10 +482,10 @@ func (s *Store) mkdirSynced(ref damask.BlobRef) error {
 	parent := s.dir
 	for _, sub := range []string{name[0:2], name[2:4]} {
 		dir := filepath.Join(parent, sub)
-		err := os.Mkdir(dir, dirPerm)
+		err := s.fs.Mkdir(dir, dirPerm)
 		switch {
 		case err == nil:
-			if err := syncDir(parent); err != nil {
+			if err := s.syncDir(parent); err != nil {
 				return err
 			}
 		case !errors.Is(err, fs.ErrExist):
@@ -479,16 +497,8 @@ func (s *Store) mkdirSynced(ref damask.BlobRef) error {
 }
 
 // syncDir fsyncs a folder, making the names in it durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+func (s *Store) syncDir(dir string) error {
+	if err := s.fs.SyncDir(dir); err != nil {
 		return fmt.Errorf("fsync %s: %w", dir, err)
 	}
 	return nil

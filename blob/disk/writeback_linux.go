@@ -2,7 +2,6 @@ package disk
 
 import (
 	"errors"
-	"os"
 	"syscall"
 )
 
@@ -17,7 +16,7 @@ const syncFileRangeWrite = 0x2
 // which also still reports any writeback error (the hint does not consume
 // it). ok is false when the file system does not take hints (stop asking);
 // an I/O error is returned.
-func startWriteback(f *os.File, off, n int64) (ok bool, err error) {
+func startWriteback(f File, off, n int64) (ok bool, err error) {
 	err = syscall.SyncFileRange(int(f.Fd()), off, n, syncFileRangeWrite)
 	switch {
 	case err == nil:

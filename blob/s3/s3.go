@@ -6,6 +6,7 @@
 //
 //	PREFIX/ab/cd/abcd…(64 hex digits)   committed files, as on disk
 //	PREFIX/.tmp/…                       large files being written
+//	PREFIX/.gc/abcd…                    files the collector quarantined (see Quarantine)
 //
 // The names are those of blob/disk, so a disk store's folder copied as it
 // is into a bucket (aws s3 sync, rclone) is a valid S3 store.
@@ -75,7 +76,16 @@ type Store struct {
 	maxParts int    // S3's, lowered by tests
 	url      string // the URL without its secret, for messages
 	parts    sync.Pool
+	// unaborted are the multipart uploads whose Abort failed (the server
+	// was unreachable): the next Create tries again, so that an upload
+	// abandoned while S3 was away is aborted once it is back, not a day
+	// later by removeStale.
+	mu        sync.Mutex
+	unaborted []unaborted
 }
+
+// unaborted is a multipart upload to abort.
+type unaborted struct{ key, id string }
 
 var _ damask.BlobStore = (*Store)(nil)
 
@@ -231,7 +241,40 @@ func (s *Store) Create(ctx context.Context) (damask.BlobWriter, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, canceled("create blob", err)
 	}
+	s.retryAborts(ctx)
 	return &writer{s: s, ctx: ctx}, nil
+}
+
+// retryAborts tries again the aborts that failed. Those that fail again
+// stay for the next time; removeStale takes whatever a process exit loses.
+func (s *Store) retryAborts(ctx context.Context) {
+	s.mu.Lock()
+	todo := s.unaborted
+	s.unaborted = nil
+	s.mu.Unlock()
+	for i, u := range todo {
+		if err := s.abortUpload(ctx, u); err != nil {
+			s.mu.Lock()
+			s.unaborted = append(s.unaborted, todo[i:]...)
+			s.mu.Unlock()
+			return
+		}
+	}
+}
+
+// abortUpload aborts a multipart upload and removes its object, in case
+// it was completed even though Commit saw no answer.
+func (s *Store) abortUpload(ctx context.Context, u unaborted) error {
+	var errs []error
+	if u.id != "" { // S3 answers NoSuchUpload once it was completed
+		if err := s.core.AbortMultipartUpload(ctx, s.bucket, u.key, u.id); err != nil && !isNotFound(err) {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.client.RemoveObject(ctx, s.bucket, u.key, minio.RemoveObjectOptions{}); err != nil && !isNotFound(err) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // Open reads the file named ref. Reading starts with a GET of the whole
@@ -243,6 +286,9 @@ func (s *Store) Open(ctx context.Context, ref damask.BlobRef) (io.ReadSeekCloser
 		return nil, canceled("open blob "+ref.String(), err)
 	}
 	body, info, _, err := s.core.GetObject(ctx, s.bucket, s.key(ref), minio.GetObjectOptions{})
+	if isNotFound(err) && s.unquarantine(ctx, ref) {
+		body, info, _, err = s.core.GetObject(ctx, s.bucket, s.key(ref), minio.GetObjectOptions{})
+	}
 	if err != nil {
 		if isNotFound(err) {
 			return nil, fmt.Errorf("open blob %s: %w", ref, damask.ErrNotFound)
@@ -258,6 +304,9 @@ func (s *Store) Stat(ctx context.Context, ref damask.BlobRef) (damask.BlobInfo, 
 		return damask.BlobInfo{}, canceled("stat blob "+ref.String(), err)
 	}
 	info, err := s.client.StatObject(ctx, s.bucket, s.key(ref), minio.StatObjectOptions{})
+	if isNotFound(err) && s.unquarantine(ctx, ref) {
+		info, err = s.client.StatObject(ctx, s.bucket, s.key(ref), minio.StatObjectOptions{})
+	}
 	if err != nil {
 		if isNotFound(err) {
 			return damask.BlobInfo{}, fmt.Errorf("stat blob %s: %w", ref, damask.ErrNotFound)

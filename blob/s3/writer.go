@@ -429,18 +429,11 @@ func (w *writer) Abort() error {
 	w.drainSpare()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(w.ctx), abortTimeout)
 	defer cancel()
-	var errs []error
-	if u.id != "" { // S3 answers NoSuchUpload once it was completed
-		if err := w.s.core.AbortMultipartUpload(ctx, w.s.bucket, u.key, u.id); err != nil && !isNotFound(err) {
-			errs = append(errs, err)
-		}
-	}
-	// The upload may have completed even when Commit saw no answer.
-	if err := w.s.client.RemoveObject(ctx, w.s.bucket, u.key, minio.RemoveObjectOptions{}); err != nil && !isNotFound(err) {
-		errs = append(errs, err)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("abort blob in %s: %w", w.s.url, err)
+	if err := w.s.abortUpload(ctx, unaborted{key: u.key, id: u.id}); err != nil {
+		w.s.mu.Lock()
+		w.s.unaborted = append(w.s.unaborted, unaborted{key: u.key, id: u.id})
+		w.s.mu.Unlock()
+		return fmt.Errorf("abort blob in %s (tried again at the next write): %w", w.s.url, err)
 	}
 	return nil
 }

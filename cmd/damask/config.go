@@ -35,6 +35,10 @@ type storage struct {
 	// getenv reads DAMASK_SECRET_KEY, which no flag may carry (ps shows
 	// flags); nil reads nothing.
 	getenv func(string) string
+	// fs is the file system under a disk file store; nil is the
+	// operating system's. Only `damask serve` built with the faultfs tag
+	// sets another (see blobFS).
+	fs disk.FS
 }
 
 func (s *storage) register(fs *flag.FlagSet) {
@@ -272,7 +276,11 @@ func (s *storage) openBlobs(ctx context.Context) (blobStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := disk.Open(dir)
+	fsys := s.fs
+	if fsys == nil {
+		fsys = disk.OS{}
+	}
+	st, err := disk.OpenFS(dir, fsys)
 	if err != nil {
 		return nil, fmt.Errorf("open file store %s: %w", dir, err)
 	}

@@ -62,6 +62,11 @@ func serve(ctx context.Context, env environment, args []string) error {
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError("--tls-cert and --tls-key go together")
 	}
+	fsys, err := blobFS(env.getenv)
+	if err != nil {
+		return err
+	}
+	st.fs = fsys
 	log := st.logger(env.stderr)
 	proc := startProcessing(ctx, log)
 	defer proc.Close()
