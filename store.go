@@ -89,6 +89,8 @@ type Store interface {
 	SessionStore
 	JobQueue
 	IdempotencyStore
+	ThrottleStore
+	UploadLeaseStore
 
 	// CreateAccount stores a new account and its holder in one transaction,
 	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.

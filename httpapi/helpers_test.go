@@ -35,6 +35,7 @@ import (
 	"damask/jobs"
 	"damask/library"
 	"damask/password"
+	"damask/seal"
 	"damask/sqlite"
 )
 
@@ -92,7 +93,7 @@ func newEnv(t testing.TB, s setup) *env {
 	}
 	opts := library.Options{Plans: s.plans, MaxFileSize: s.maxFile,
 		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Now: s.now,
-		MaxUploadsPerUser: s.maxUploads, DiskReserve: s.reserve}
+		MaxUploadsPerUser: s.maxUploads, DiskReserve: s.reserve, SecretKey: seal.NewKey()}
 	var pool *jobs.Pool
 	stopPool := func() {}
 	if s.process {

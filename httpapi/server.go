@@ -41,9 +41,11 @@ type Config struct {
 	// Rate and Burst limit the requests of each credential (an API token,
 	// or a user's password): Burst at once, then Rate a second; past them
 	// the answer is 429 with Retry-After. A Rate of 0 sets no limit. The
-	// counts live in this process's memory.
-	Rate  float64
-	Burst int
+	// counts live in RateCounter when it is set (every server sharing it
+	// counts together), else in this process's memory.
+	Rate        float64
+	Burst       int
+	RateCounter damask.RateCounter
 	// BodyWindow and BodyMinBytes cut off a request body that stalls:
 	// every BodyWindow must bring BodyMinBytes, else the answer is 408 and
 	// the connection is closed. A BodyWindow of 0 sets no limit.
@@ -60,8 +62,8 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 	mux *http.ServeMux
-	// rates counts each credential's requests (Config.Rate).
-	rates *httplimit.Rates
+	// allow counts each credential's requests (Config.Rate).
+	allow func(ctx context.Context, key string) (bool, time.Duration)
 }
 
 // New returns the API's handler.
@@ -70,8 +72,12 @@ func New(svc *library.Service, cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.BodyMinBytes = max(cfg.BodyMinBytes, 1)
-	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(),
-		rates: httplimit.NewRates(cfg.Rate, cfg.Burst, cfg.Now)}
+	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if cfg.RateCounter != nil {
+		s.allow = httplimit.NewShared(cfg.RateCounter, cfg.Rate, cfg.Burst, cfg.Now, cfg.Logger).Allow
+	} else {
+		s.allow = httplimit.NewRates(cfg.Rate, cfg.Burst, cfg.Now).AllowContext
+	}
 	s.routes()
 	return s
 }
@@ -152,7 +158,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.caller = c
-	if ok, wait := s.rates.Allow(rateKey(c)); !ok {
+	if ok, wait := s.allow(r.Context(), rateKey(c)); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
 		s.writeErrors(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many requests: at most %g a second with one credential; try again later", s.cfg.Rate))
 		return

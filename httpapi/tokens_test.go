@@ -381,11 +381,14 @@ func TestTokenStates(t *testing.T) {
 		tn.bearer(t, "GET", "/api/user.json", secret, payload{}).want(t, 200)
 	})
 
-	t.Run("password change keeps tokens", func(t *testing.T) {
+	t.Run("password change revokes tokens", func(t *testing.T) {
 		member := id(t, tn.member.get(t, "/api/user.json").want(t, 200).obj(t))
 		tn.member.send(t, "PUT", "/api/users/"+member+".json", form("password", "a new password")).want(t, 200)
 		tn.member.get(t, "/api/user.json").wantError(t, 401, "")
-		tn.bearer(t, "GET", "/api/user.json", secret, payload{}).want(t, 200)
+		tn.bearer(t, "GET", "/api/user.json", secret, payload{}).wantError(t, 401, "")
+		if got := tn.member.as("member", "a new password").get(t, "/api/tokens/"+tid+".json").want(t, 200).obj(t)["revoked_on"]; got == nil {
+			t.Error("the token is not marked revoked")
+		}
 	})
 
 	t.Run("deleted user", func(t *testing.T) {

@@ -1,8 +1,9 @@
 // Package httplimit holds the limits that keep a Damask server serving
 // when clients misbehave: a request rate per credential (token buckets)
-// and request bodies that must keep moving. Both keep their state in the
-// memory of one process: behind a load balancer each process counts for
-// itself.
+// and request bodies that must keep moving. The request rate is counted
+// in the memory of the process (Rates) or, when several servers share a
+// database, in the database (Shared); the bodies are watched by the
+// process that reads them.
 package httplimit
 
 import (

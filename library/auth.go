@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -29,8 +28,8 @@ import (
 // password or a disabled user misses at once, whichever process made the
 // change.
 func (s *Service) Authenticate(ctx context.Context, a *damask.Account, login, pw, source string) (*damask.User, error) {
-	if wait := s.throttle.wait(a.ID, login, source); wait > 0 {
-		return nil, throttled(wait)
+	if err := s.throttleCheck(ctx, a.ID, login, source); err != nil {
+		return nil, err
 	}
 	return s.password(ctx, a, login, pw, source, "")
 }
@@ -41,8 +40,8 @@ func (s *Service) Authenticate(ctx context.Context, a *damask.Account, login, pw
 // one the login names, and the caller then carries the token. Failures
 // are answered, recorded and throttled as in Authenticate.
 func (s *Service) AuthenticateBasic(ctx context.Context, a *damask.Account, login, secret, source string) (Caller, error) {
-	if wait := s.throttle.wait(a.ID, login, source); wait > 0 {
-		return Caller{}, throttled(wait)
+	if err := s.throttleCheck(ctx, a.ID, login, source); err != nil {
+		return Caller{}, err
 	}
 	why := ""
 	if tokenShaped(secret) {
@@ -105,7 +104,9 @@ func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, so
 // password or a secret never.
 func (s *Service) failed(ctx context.Context, a *damask.Account, login, source, detail, msg string) error {
 	s.record(ctx, Caller{Account: a, Source: source}, damask.AuditSignInFailed, "login "+truncateRunes(login, 64), detail)
-	if wait := s.throttle.fail(a.ID, login, source); wait > 0 {
+	if wait, err := s.throttleFail(ctx, a.ID, login, source); err != nil {
+		return err
+	} else if wait > 0 {
 		return throttled(wait)
 	}
 	return damask.Errorf(damask.EUNAUTHORIZED, "%s", msg)
@@ -191,80 +192,4 @@ func (c *credCache) drop(k [32]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, k)
-}
-
-// throttle counts failed sign-ins per login and per source address within
-// a window; past the limit, further tries wait until the window ends, so
-// that a real user is never locked out for longer than that.
-type throttle struct {
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]*failures
-}
-
-type failures struct {
-	count int
-	start time.Time
-}
-
-const (
-	failLimit  = 20
-	failWindow = 15 * time.Minute
-)
-
-func newThrottle(now func() time.Time) *throttle {
-	return &throttle{now: now, m: make(map[string]*failures)}
-}
-
-// throttleKeys are the counters a try adds to. Logins are found without
-// regard to case, so they are counted without regard to case too: else
-// "Admin", "ADMIN" and "admin" would each get their own 20 tries.
-func throttleKeys(account int64, login, source string) [2]string {
-	return [2]string{fmt.Sprintf("%d\x00login\x00%s", account, strings.ToLower(login)), fmt.Sprintf("%d\x00addr\x00%s", account, source)}
-}
-
-// wait is how long the next try must wait, 0 if it may go ahead.
-func (t *throttle) wait(account int64, login, source string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	var longest time.Duration
-	for _, k := range throttleKeys(account, login, source) {
-		f := t.m[k]
-		if f == nil {
-			continue
-		}
-		left := f.start.Add(failWindow).Sub(now)
-		if left <= 0 {
-			delete(t.m, k)
-			continue
-		}
-		if f.count >= failLimit && left > longest {
-			longest = left
-		}
-	}
-	return longest
-}
-
-// fail counts a failure and answers the wait it brings about.
-func (t *throttle) fail(account int64, login, source string) time.Duration {
-	t.mu.Lock()
-	now := t.now()
-	if len(t.m) > 100000 {
-		for k, f := range t.m {
-			if now.Sub(f.start) > failWindow {
-				delete(t.m, k)
-			}
-		}
-	}
-	for _, k := range throttleKeys(account, login, source) {
-		f := t.m[k]
-		if f == nil || now.Sub(f.start) > failWindow {
-			f = &failures{start: now}
-			t.m[k] = f
-		}
-		f.count++
-	}
-	t.mu.Unlock()
-	return t.wait(account, login, source)
 }

@@ -52,7 +52,7 @@ func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*Stor
 	if err := require(c, damask.RoleMember, "add files"); err != nil {
 		return nil, err
 	}
-	release, err := s.uploads.take(c)
+	release, err := s.takeUploadSlot(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"damask/media"
 	"damask/metadata"
 	"damask/password"
+	"damask/seal"
 )
 
 // Caller is who asks: a signed-in user of an account.
@@ -33,9 +34,13 @@ type Options struct {
 	// MaxFileSize is the largest file accepted, in bytes.
 	MaxFileSize int64
 	// MaxUploadsPerUser caps the files one user sends at once (ReceiveFile
-	// answers ETHROTTLED past it); 0 sets no cap. The count is kept in
-	// this process's memory.
+	// answers ETHROTTLED past it); 0 sets no cap.
 	MaxUploadsPerUser int
+	// UploadLeases counts the uploads at once in the store, as leases,
+	// for a store that several servers share; without it they are
+	// counted in this process's memory, which costs no write per upload
+	// (two fsyncs on SQLite, whose one server needs nothing else).
+	UploadLeases bool
 	// DiskReserve is the free space kept on the blob store's file system:
 	// ReceiveFile answers EQUOTA for a file that would eat into it. Only
 	// blob stores that tell their free space (damask.FreeSpacer) are
@@ -51,6 +56,11 @@ type Options struct {
 	// are ProcessingUnsupported. The caller closes them.
 	Renderer  *media.Renderer
 	Extractor *metadata.Extractor
+	// SecretKey seals the secrets the store keeps for later use (the
+	// OpenID Connect client secrets), so that the database alone reveals
+	// none. Without it such secrets cannot be set, and only values stored
+	// in plain text by older versions can be used.
+	SecretKey *seal.Key
 	// Queued, when set, is called after a job is queued (a worker pool's
 	// Wake), so that it starts at once.
 	Queued func()
@@ -72,12 +82,12 @@ type Service struct {
 	plans    damask.Plans
 	maxFile  int64
 	uploads  *uploadSlots
+	leases   bool // uploads at once are leases in the store
 	reserve  Reserve
 	pwParams password.Params
 	log      *slog.Logger
 	now      func() time.Time
 	creds    *credCache
-	throttle *throttle
 	dummy    string // a hash verified for unknown logins, so that they cost as much as known ones
 	oidc     *providers
 	render   *media.Renderer
@@ -85,6 +95,7 @@ type Service struct {
 	onQueued func()
 	collect  func(context.Context, damask.BlobRef)
 	verified verified // files whose bytes were checked lately
+	key      *seal.Key
 }
 
 // New returns a service over the given stores.
@@ -114,18 +125,19 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		plans:    o.Plans,
 		maxFile:  o.MaxFileSize,
 		uploads:  newUploadSlots(o.MaxUploadsPerUser),
+		leases:   o.UploadLeases,
 		reserve:  o.DiskReserve,
 		pwParams: o.Password,
 		log:      o.Logger,
 		now:      func() time.Time { return o.Now().UTC() },
 		creds:    newCredCache(),
-		throttle: newThrottle(o.Now),
 		dummy:    dummy,
 		oidc:     newProviders(),
 		render:   o.Renderer,
 		extract:  o.Extractor,
 		onQueued: o.Queued,
 		collect:  o.BeforeCollect,
+		key:      o.SecretKey,
 	}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"damask"
 )
@@ -57,6 +58,70 @@ func (s *Service) checkDisk(ctx context.Context, more int64) error {
 		return damask.Errorf(damask.EQUOTA, "Storage is full: the server keeps a reserve of free disk space")
 	}
 	return nil
+}
+
+// Leases of uploads under way: a lease lasts uploadLeaseTTL and is
+// renewed every uploadLeaseRenew while its file arrives, so that the
+// uploads of a server that died stop counting within uploadLeaseTTL.
+const (
+	uploadLeaseTTL   = 2 * time.Minute
+	uploadLeaseRenew = 30 * time.Second
+)
+
+// takeUploadSlot takes a place among the files the caller's user may send
+// at once (Options.MaxUploadsPerUser), or answers ETHROTTLED when the user
+// already sends that many: through any server of the library when the
+// places are leases in the store (Options.UploadLeases), else through this
+// process. release gives the place back; it must be called once the file
+// has arrived or failed.
+func (s *Service) takeUploadSlot(ctx context.Context, c Caller) (release func(), err error) {
+	limit := s.uploads.max
+	if limit <= 0 || c.User == nil {
+		return func() {}, nil
+	}
+	if !s.leases {
+		return s.uploads.take(c)
+	}
+	now := s.now()
+	id, err := s.store.TakeUploadLease(ctx, c.Account.ID, c.User.ID, limit, now, now.Add(uploadLeaseTTL))
+	if err != nil {
+		return nil, fmt.Errorf("count uploads at once: %w", err)
+	}
+	if id == 0 {
+		return nil, &damask.Error{Code: damask.ETHROTTLED,
+			Message: fmt.Sprintf("Too many uploads at once: at most %d per user; try again when one has finished", limit),
+			Err:     &retryAfter{0}}
+	}
+	// The lease must outlive a client that goes away (the release still
+	// has to run) but not the server.
+	bg := context.WithoutCancel(ctx)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(uploadLeaseRenew)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if err := s.store.RenewUploadLease(bg, id, s.now().Add(uploadLeaseTTL)); err != nil {
+					s.log.Warn("upload lease not renewed", "lease", id, "err", err)
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			<-stopped
+			if err := s.store.ReleaseUploadLease(bg, id); err != nil {
+				s.log.Warn("upload lease not released; it expires by itself", "lease", id, "err", err)
+			}
+		})
+	}, nil
 }
 
 // uploadSlots counts the files each user is sending at once.

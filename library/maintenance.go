@@ -69,7 +69,8 @@ func (s *Service) emptyTrash(ctx context.Context, c Caller) (int, error) {
 const finishedJobLifetime = 7 * 24 * time.Hour
 
 // Tidy does the periodic housework: it removes expired uploads,
-// Idempotency-Keys older than a day, jobs finished a week ago and assets
+// Idempotency-Keys older than a day, counters of failed sign-ins whose
+// window ended, expired leases of uploads, full buckets of request rates, jobs finished a week ago and assets
 // that have been in the trash for 30 days,
 // then removes stored files that
 // no record points at and that are older than grace (a file younger than
@@ -85,6 +86,17 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 	}
 	if _, err := s.store.DeleteIdempotencyRecords(ctx, now.Add(-damask.IdempotencyLifetime)); err != nil {
 		return fmt.Errorf("forget idempotency keys: %w", err)
+	}
+	if _, err := s.store.DeleteFailures(ctx, now); err != nil {
+		return fmt.Errorf("forget failed sign-ins: %w", err)
+	}
+	if _, err := s.store.DeleteExpiredUploadLeases(ctx, now); err != nil {
+		return fmt.Errorf("expire upload leases: %w", err)
+	}
+	if rc, ok := s.store.(damask.RateCounter); ok {
+		if _, err := rc.DeleteRateBuckets(ctx, now); err != nil {
+			return fmt.Errorf("forget request rates: %w", err)
+		}
 	}
 	if _, err := s.store.DeleteFinishedJobs(ctx, now.Add(-finishedJobLifetime)); err != nil {
 		return fmt.Errorf("delete finished jobs: %w", err)

@@ -68,7 +68,9 @@ func (s *Service) SetAccountOIDC(ctx context.Context, c Caller, o OIDCSettings) 
 	}
 	if o.ClientSecret == "" {
 		if old, err := s.store.OIDCConfig(ctx, c.Account.ID); err == nil {
-			o.ClientSecret = old.ClientSecret
+			if o.ClientSecret, err = s.openSecret(old); err != nil {
+				return err
+			}
 		}
 	}
 	return s.setOIDC(ctx, c, o)
@@ -118,8 +120,12 @@ func (s *Service) setOIDC(ctx context.Context, c Caller, o OIDCSettings) error {
 	default:
 		return damask.Errorf(damask.EINVALID, "Auto-create role must be member, guest or admin")
 	}
+	secret, err := s.sealSecret(a.ID, o.ClientSecret)
+	if err != nil {
+		return err
+	}
 	cfg := &damask.OIDCConfig{AccountID: a.ID, Issuer: o.Issuer, ClientID: o.ClientID,
-		ClientSecret: o.ClientSecret, Domains: domains, AutoCreate: role}
+		ClientSecret: secret, Domains: domains, AutoCreate: role}
 	if err := s.store.SetOIDCConfig(ctx, cfg); err != nil {
 		return fmt.Errorf("set oidc of %s: %w", a.Name, err)
 	}
@@ -201,9 +207,16 @@ func (s *Service) BeginOIDC(ctx context.Context, a *damask.Account, redirectURL 
 // belong to an enabled user of the account, who is created with the
 // configured role when auto-create is on. It then starts a session as
 // SignIn does. Every refusal is EUNAUTHORIZED or EFORBIDDEN with a message
-// fit for the page, and is written to the audit log.
+// fit for the page, is written to the audit log and counts in the throttle
+// of failed sign-ins (per source address, and per e-mail address once the
+// provider told it); past its limit the answer is ETHROTTLED with the wait.
 func (s *Service) FinishOIDC(ctx context.Context, a *damask.Account, key, state, code string, cl Client) (*damask.User, string, error) {
-	u, err := s.finishOIDC(ctx, a, key, state, code, cl)
+	// Refused sign-ins count in the throttle of password sign-ins: per
+	// source address, and per e-mail address once the provider told it.
+	if err := s.throttleCheck(ctx, a.ID, "", cl.Source); err != nil {
+		return nil, "", err
+	}
+	u, email, err := s.finishOIDC(ctx, a, key, state, code, cl)
 	if err != nil {
 		var de *damask.Error
 		if errors.As(err, &de) && (de.Code == damask.EUNAUTHORIZED || de.Code == damask.EFORBIDDEN) {
@@ -212,6 +225,11 @@ func (s *Service) FinishOIDC(ctx context.Context, a *damask.Account, key, state,
 				detail += ": " + truncateRunes(de.Err.Error(), 200)
 			}
 			s.record(ctx, Caller{Account: a, Source: cl.Source}, damask.AuditSignInFailed, "", detail)
+			if wait, terr := s.throttleFail(ctx, a.ID, oidcLogin(email), cl.Source); terr != nil {
+				return nil, "", terr
+			} else if wait > 0 {
+				return nil, "", throttled(wait)
+			}
 		}
 		return nil, "", err
 	}
@@ -222,58 +240,73 @@ func (s *Service) FinishOIDC(ctx context.Context, a *damask.Account, key, state,
 	return u, secret, nil
 }
 
-func (s *Service) finishOIDC(ctx context.Context, a *damask.Account, key, state, code string, cl Client) (*damask.User, error) {
+// oidcLogin is the throttle's name for an e-mail address told by a
+// provider: apart from the logins of password sign-ins, and none ("") while
+// the provider has told none.
+func oidcLogin(email string) string {
+	if email == "" {
+		return ""
+	}
+	return "oidc\x00" + email
+}
+
+// finishOIDC answers the user, or why not; and the e-mail address the
+// provider told, if it got that far, for the throttle and the audit log.
+func (s *Service) finishOIDC(ctx context.Context, a *damask.Account, key, state, code string, cl Client) (_ *damask.User, email string, err error) {
 	refuse := func(msg string, cause error) error {
 		return &damask.Error{Code: damask.EUNAUTHORIZED, Message: msg, Err: cause}
 	}
 	if key == "" {
-		return nil, refuse("This sign-in was not started in this browser, or it expired; please start again", nil)
+		return nil, "", refuse("This sign-in was not started in this browser, or it expired; please start again", nil)
 	}
 	l, err := s.store.TakeOIDCLogin(ctx, a.ID, webSecretHash(key))
 	if damask.ErrorCode(err) == damask.ENOTFOUND {
-		return nil, refuse("This sign-in was used already or expired; please start again", nil)
+		return nil, "", refuse("This sign-in was used already or expired; please start again", nil)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("finish oidc: %w", err)
+		return nil, email, fmt.Errorf("finish oidc: %w", err)
 	}
 	if !s.now().Before(l.ExpiresAt) {
-		return nil, refuse("This sign-in expired; please start again", nil)
+		return nil, "", refuse("This sign-in expired; please start again", nil)
 	}
 	if subtle.ConstantTimeCompare([]byte(state), []byte(l.State)) != 1 {
-		return nil, refuse("The provider's answer does not belong to this sign-in (state mismatch)", nil)
+		return nil, "", refuse("The provider's answer does not belong to this sign-in (state mismatch)", nil)
 	}
 	if code == "" {
-		return nil, refuse("The provider sent no authorization code", nil)
+		return nil, "", refuse("The provider sent no authorization code", nil)
 	}
 	c, p, err := s.oidcProvider(ctx, a)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, oidcTimeout)
 	defer cancel()
 	tok, err := oauthConfig(c, p, l.RedirectURL).Exchange(ctx, code, oauth2.VerifierOption(l.Verifier))
 	if err != nil {
-		return nil, refuse("The provider refused the authorization code", err)
+		return nil, "", refuse("The provider refused the authorization code", err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return nil, refuse("The provider sent no ID token", nil)
+		return nil, "", refuse("The provider sent no ID token", nil)
 	}
 	// Verify checks the signature against the provider's keys (refusing
 	// alg none), the issuer, the audience and the expiry.
 	idt, err := p.Verifier(&oidc.Config{ClientID: c.ClientID}).Verify(ctx, raw)
 	if err != nil {
-		return nil, refuse("The provider's ID token is not valid", err)
+		return nil, "", refuse("The provider's ID token is not valid", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(l.Nonce)) != 1 {
-		return nil, refuse("The provider's ID token does not belong to this sign-in (nonce mismatch)", nil)
+		return nil, "", refuse("The provider's ID token does not belong to this sign-in (nonce mismatch)", nil)
 	}
 	email, verified, err := oidcEmail(ctx, p, tok, idt)
 	if err != nil {
-		return nil, refuse("The provider did not tell the e-mail address", err)
+		return nil, "", refuse("The provider did not tell the e-mail address", err)
 	}
 	if email == "" || !verified {
-		return nil, refuse("The provider has not verified your e-mail address", nil)
+		return nil, email, refuse("The provider has not verified your e-mail address", nil)
+	}
+	if err := s.throttleCheck(ctx, a.ID, oidcLogin(email), cl.Source); err != nil {
+		return nil, email, err
 	}
 	_, domain, _ := strings.Cut(strings.ToLower(email), "@")
 	allowed := false
@@ -281,22 +314,23 @@ func (s *Service) finishOIDC(ctx context.Context, a *damask.Account, key, state,
 		allowed = allowed || d == domain
 	}
 	if !allowed {
-		return nil, &damask.Error{Code: damask.EFORBIDDEN, Message: fmt.Sprintf("Addresses at %s may not sign in to this library", domain)}
+		return nil, email, &damask.Error{Code: damask.EFORBIDDEN, Message: fmt.Sprintf("Addresses at %s may not sign in to this library", domain)}
 	}
 	u, err := s.store.UserByLogin(ctx, a.ID, email)
 	switch {
 	case err == nil && strings.EqualFold(u.Email, email):
 		if u.Disabled {
-			return nil, &damask.Error{Code: damask.EFORBIDDEN, Message: "Your user is disabled"}
+			return nil, email, &damask.Error{Code: damask.EFORBIDDEN, Message: "Your user is disabled"}
 		}
-		return u, nil
+		return u, email, nil
 	case err != nil && damask.ErrorCode(err) != damask.ENOTFOUND:
-		return nil, fmt.Errorf("finish oidc: %w", err)
+		return nil, email, fmt.Errorf("finish oidc: %w", err)
 	}
 	if c.AutoCreate == "" {
-		return nil, &damask.Error{Code: damask.EFORBIDDEN, Message: fmt.Sprintf("No user of this library has the address %s; ask an admin to add you", email)}
+		return nil, email, &damask.Error{Code: damask.EFORBIDDEN, Message: fmt.Sprintf("No user of this library has the address %s; ask an admin to add you", email)}
 	}
-	return s.autoCreate(ctx, a, email, c.AutoCreate, cl)
+	u, err = s.autoCreate(ctx, a, email, c.AutoCreate, cl)
+	return u, email, err
 }
 
 // autoCreate adds a user for a verified e-mail address, with a login made
@@ -382,6 +416,9 @@ func (s *Service) oidcProvider(ctx context.Context, a *damask.Account) (*damask.
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("oidc config: %w", err)
+	}
+	if c.ClientSecret, err = s.openSecret(c); err != nil {
+		return nil, nil, err
 	}
 	p, err := s.oidc.get(ctx, c.Issuer, s.now())
 	if err != nil {

@@ -244,8 +244,8 @@ func (s *Service) AuthenticateBearer(ctx context.Context, a *damask.Account, sec
 	if tokenShaped(secret) {
 		key = "token " + secret[:displayPrefix]
 	}
-	if wait := s.throttle.wait(a.ID, key, source); wait > 0 {
-		return Caller{}, throttled(wait)
+	if err := s.throttleCheck(ctx, a.ID, key, source); err != nil {
+		return Caller{}, err
 	}
 	why := "malformed token"
 	if tokenShaped(secret) {

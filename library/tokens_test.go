@@ -2,6 +2,7 @@ package library_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -43,5 +44,83 @@ func TestTokenShapedPassword(t *testing.T) {
 	now = now.Add(24 * time.Hour)
 	if _, err := svc.AuthenticateBearer(ctx, a, secret, "test"); damask.ErrorCode(err) != damask.EUNAUTHORIZED {
 		t.Errorf("expired token: %v", err)
+	}
+}
+
+// TestPasswordChangeRevokes: a new password, set by the user, by an admin
+// or by the operator, ends the user's web sessions and revokes their API
+// tokens; another user's are untouched, and a token made afterwards works.
+func TestPasswordChangeRevokes(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	svc, _ := newService(t, &now)
+	a, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "deluxe",
+		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "ann's password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc := library.Caller{Account: a, User: holder}
+	pw := func(s string) *string { return &s }
+	tests := []struct {
+		name   string
+		change func(u *damask.User) error
+	}{
+		{"by the user", func(u *damask.User) error {
+			_, err := svc.UpdateUser(ctx, library.Caller{Account: a, User: u}, u.ID, library.UserChanges{Password: pw("a new password 1")})
+			return err
+		}},
+		{"by an admin", func(u *damask.User) error {
+			_, err := svc.UpdateUser(ctx, hc, u.ID, library.UserChanges{Password: pw("a new password 2")})
+			return err
+		}},
+		{"by the operator", func(u *damask.User) error {
+			_, err := svc.SetPassword(ctx, "acme", u.Login, "a new password 3")
+			return err
+		}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			login := fmt.Sprintf("user%d", i)
+			u, err := svc.CreateUser(ctx, hc, library.UserChanges{Login: pw(login), Email: pw(login + "@acme.test"), Password: pw("old password")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			uc := library.Caller{Account: a, User: u}
+			_, secret, err := svc.CreateToken(ctx, uc, library.TokenInput{Name: "ci"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, session, err := svc.SignIn(ctx, a, login, "old password", library.Client{Source: "test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, hsecret, err := svc.CreateToken(ctx, hc, library.TokenInput{Name: "holder's"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.change(u); err != nil {
+				t.Fatalf("change password: %v", err)
+			}
+			if _, err := svc.AuthenticateBearer(ctx, a, secret, "test"); damask.ErrorCode(err) != damask.EUNAUTHORIZED {
+				t.Errorf("token after the password changed: %v; want EUNAUTHORIZED", err)
+			}
+			if _, _, err := svc.Session(ctx, a, session); damask.ErrorCode(err) != damask.EUNAUTHORIZED {
+				t.Errorf("session after the password changed: %v; want EUNAUTHORIZED", err)
+			}
+			if _, err := svc.AuthenticateBearer(ctx, a, hsecret, "test"); err != nil {
+				t.Errorf("another user's token: %v", err)
+			}
+			u, err = svc.User(ctx, hc, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, fresh, err := svc.CreateToken(ctx, library.Caller{Account: a, User: u}, library.TokenInput{Name: "new"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.AuthenticateBearer(ctx, a, fresh, "test"); err != nil {
+				t.Errorf("token made after the change: %v", err)
+			}
+		})
 	}
 }

@@ -68,7 +68,8 @@ func (s *Service) createUser(ctx context.Context, c Caller, ch UserChanges) (*da
 // UpdateUser changes a user of the caller's account. Everyone may change
 // their own names, e-mail and password; holder and admins may change other
 // users and roles, but nobody becomes holder this way and only the holder
-// changes the holder.
+// changes the holder. A new password ends the user's web sessions and
+// revokes their API tokens.
 func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, ch UserChanges) (*damask.User, error) {
 	if err := writable(c); err != nil {
 		return nil, err
@@ -94,7 +95,37 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, ch UserCha
 		return nil, fmt.Errorf("update user %d: %w", id, err)
 	}
 	s.recordUser(ctx, c, &before, u)
+	if err := s.afterPassword(ctx, c, &before, u); err != nil {
+		return nil, err
+	}
 	return u, nil
+}
+
+// afterPassword revokes every live API token of a user whose password
+// changed: a new password is what one sets when the old one may be
+// known, and a token made with it must not outlive it. (The user's web
+// sessions end by themselves: each carries a fingerprint of the password
+// it began with, and ValidSession refuses it once the password changed.)
+// Tokens made after the change are not touched.
+func (s *Service) afterPassword(ctx context.Context, c Caller, before, after *damask.User) error {
+	if before.PasswordHash == after.PasswordHash {
+		return nil
+	}
+	ts, err := s.store.Tokens(ctx, after.AccountID, after.ID)
+	if err != nil {
+		return fmt.Errorf("revoke tokens of user %d: %w", after.ID, err)
+	}
+	now := s.now()
+	for _, t := range ts {
+		if !t.RevokedAt.IsZero() {
+			continue
+		}
+		if _, err := s.store.RevokeToken(ctx, after.AccountID, after.ID, t.ID, now); err != nil {
+			return fmt.Errorf("revoke token %d of user %d: %w", t.ID, after.ID, err)
+		}
+		s.record(ctx, c, damask.AuditTokenRevoked, tokenTarget(t), "password changed")
+	}
+	return nil
 }
 
 // recordUser writes the audit events of a change to a user.
@@ -222,8 +253,7 @@ func (s *Service) AddUser(ctx context.Context, account string, ch UserChanges) (
 
 // SetPassword is the operator's reset of a user's password, by account and
 // login (or e-mail). The old password stops working at once, in cached
-// credentials too; the user's API tokens stay valid (revoke them through
-// the API).
+// credentials too, and so do the user's web sessions and API tokens.
 func (s *Service) SetPassword(ctx context.Context, account, login, pw string) (*damask.User, error) {
 	if err := validPassword(pw); err != nil {
 		return nil, err
@@ -266,5 +296,8 @@ func (s *Service) operatorChange(ctx context.Context, account, login string, cha
 		return nil, fmt.Errorf("update user %d: %w", u.ID, err)
 	}
 	s.recordUser(ctx, operator(a), &before, u)
+	if err := s.afterPassword(ctx, operator(a), &before, u); err != nil {
+		return nil, err
+	}
 	return u, nil
 }

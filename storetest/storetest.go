@@ -61,6 +61,11 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"SetExtracted", testSetExtracted},
 		{"Renditions", testRenditions},
 		{"Idempotency", testIdempotency},
+		{"Failures", testFailures},
+		{"FailuresConcurrent", testFailuresConcurrent},
+		{"UploadLeases", testUploadLeases},
+		{"UploadLeasesConcurrent", testUploadLeasesConcurrent},
+		{"RateCounter", testRateCounter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

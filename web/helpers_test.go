@@ -25,6 +25,7 @@ import (
 	"damask/media"
 	"damask/metadata"
 	"damask/password"
+	"damask/seal"
 	"damask/sqlite"
 	"damask/web"
 )
@@ -79,8 +80,9 @@ func newEnvWith(t *testing.T, process bool) *env {
 	t.Cleanup(func() { blobs.Close() })
 	c := &clock{t: time.Now().UTC()}
 	opts := library.Options{
-		Password: password.Params{Memory: 64, Time: 1, Threads: 1},
-		Now:      c.Now,
+		Password:  password.Params{Memory: 64, Time: 1, Threads: 1},
+		Now:       c.Now,
+		SecretKey: seal.NewKey(),
 	}
 	var pool *jobs.Pool
 	if process {

@@ -125,7 +125,7 @@ func user(ctx context.Context, env environment, args []string) error {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.stdout, "Set the password of %s in account %s; the old one no longer works. API tokens stay valid.\n", u.Login, pos[0])
+			fmt.Fprintf(env.stdout, "Set the password of %s in account %s; the old one no longer works, and the user's web sessions and API tokens are ended.\n", u.Login, pos[0])
 		case "disable", "enable":
 			u, err := lib.svc.SetDisabled(ctx, pos[0], pos[1], args[0] == "disable")
 			if err != nil {
@@ -225,6 +225,7 @@ func check(ctx context.Context, env environment, args []string) error {
 }
 
 func withLibrary(ctx context.Context, env environment, st *storage, fn func(*openLibrary) error) error {
+	st.getenv = env.getenv
 	lib, err := st.open(ctx, st.logger(env.stderr))
 	if err != nil {
 		return err

@@ -12,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"damask"
 	"damask/blob/disk"
 	"damask/blob/s3"
 	"damask/library"
 	"damask/postgres"
+	"damask/seal"
 	"damask/sqlite"
 )
 
@@ -29,6 +31,10 @@ type storage struct {
 	plans    string
 	maxFile  int64
 	logLevel string
+	keyFile  string
+	// getenv reads DAMASK_SECRET_KEY, which no flag may carry (ps shows
+	// flags); nil reads nothing.
+	getenv func(string) string
 	// fs is the file system under a disk file store; nil is the
 	// operating system's. Only `damask serve` built with the faultfs tag
 	// sets another (see blobFS).
@@ -42,6 +48,7 @@ func (s *storage) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.plans, "plans", "", "JSON file of plans laid over the defaults")
 	fs.Int64Var(&s.maxFile, "max-file-size", library.DefaultMaxFileSize, "largest file accepted, in bytes")
 	fs.StringVar(&s.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&s.keyFile, "secret-key-file", "", "file holding the key that seals secrets kept in the database (default: DAMASK_SECRET_KEY, else for SQLite secret.key beside the database, made on first use)")
 }
 
 // parse reads the flags, then fills each flag not given from its
@@ -153,6 +160,11 @@ func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Opti
 		return nil, err
 	}
 	o.Plans, o.MaxFileSize, o.Logger = plans, s.maxFile, log
+	if o.SecretKey, err = s.secretKey(); err != nil {
+		db.Close()
+		blobs.Close()
+		return nil, err
+	}
 	svc, err := library.New(db, blobs, o)
 	if err != nil {
 		db.Close()
@@ -165,14 +177,14 @@ func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Opti
 // openDB opens the metadata store --db names: PostgreSQL for a postgres://
 // URL, else SQLite (by default DATA/damask.db, the folder made on first use).
 func (s *storage) openDB(ctx context.Context) (metaStore, error) {
-	if strings.HasPrefix(s.db, "postgres://") || strings.HasPrefix(s.db, "postgresql://") {
+	if s.postgres() {
 		db, err := postgres.Open(ctx, s.db)
 		if err != nil {
 			return nil, fmt.Errorf("open database %s: %w", redacted(s.db), err)
 		}
 		return db, nil
 	}
-	path, err := location(s.db, "sqlite", filepath.Join(s.data, "damask.db"))
+	path, err := s.sqlitePath()
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +196,70 @@ func (s *storage) openDB(ctx context.Context) (metaStore, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// secretKey is the key that seals the secrets the database keeps (the
+// OpenID Connect client secrets): DAMASK_SECRET_KEY, else the
+// --secret-key-file, else for SQLite the file secret.key beside the
+// database, made with a new key on first use. A PostgreSQL library has
+// none unless given: its servers must all hold the same key, which no
+// server can make up on its own.
+func (s *storage) secretKey() (*seal.Key, error) {
+	if s.getenv != nil {
+		if v := s.getenv("DAMASK_SECRET_KEY"); v != "" {
+			k, err := seal.ParseKey(v)
+			if err != nil {
+				return nil, fmt.Errorf("DAMASK_SECRET_KEY: %w", err)
+			}
+			return k, nil
+		}
+	}
+	if s.keyFile != "" {
+		return seal.ReadKeyFile(s.keyFile)
+	}
+	if s.postgres() {
+		return nil, nil
+	}
+	path, err := s.sqlitePath()
+	if err != nil {
+		return nil, err
+	}
+	return seal.KeyFile(filepath.Join(filepath.Dir(path), "secret.key"))
+}
+
+// postgres tells whether --db names a PostgreSQL database.
+func (s *storage) postgres() bool {
+	return strings.HasPrefix(s.db, "postgres://") || strings.HasPrefix(s.db, "postgresql://")
+}
+
+// sqlitePath is the SQLite file --db names (by default DATA/damask.db).
+func (s *storage) sqlitePath() (string, error) {
+	return location(s.db, "sqlite", filepath.Join(s.data, "damask.db"))
+}
+
+// lockServe makes sure that one `damask serve` at most serves a SQLite
+// file: the server keeps some counts of clients in its memory (the
+// request rate per credential), which a second server on the same file
+// would not see. Workers and the operator's commands may still open the
+// file beside it. The lock is a flock on DB.serve-lock, which the kernel
+// drops when the process ends, however it ends.
+func (s *storage) lockServe() (unlock func(), err error) {
+	path, err := s.sqlitePath()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path+".serve-lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another damask serve is serving %s: a SQLite library is served by one process (several servers need PostgreSQL; see docs/scaling.md)", path)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // openBlobs opens the file store --blobs names: a bucket for an s3:// URL,

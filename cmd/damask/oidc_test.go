@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"testing"
 
 	"damask"
+	"damask/seal"
 )
 
 func TestAccountOIDC(t *testing.T) {
@@ -33,9 +35,25 @@ func TestAccountOIDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Issuer != "https://id.acme.example" || got.ClientID != "damask" || got.ClientSecret != "s3cret" ||
+	if got.Issuer != "https://id.acme.example" || got.ClientID != "damask" ||
 		!slices.Equal(got.Domains, []string{"acme.example", "acme.org"}) || got.AutoCreate != damask.RoleGuest {
 		t.Errorf("stored config %+v", got)
+	}
+	// The secret is sealed under the key made beside the database, with
+	// the owner alone able to read it.
+	if strings.Contains(got.ClientSecret, "s3cret") || !seal.Sealed(got.ClientSecret) {
+		t.Errorf("client secret stored as %q, want it sealed", got.ClientSecret)
+	}
+	keyFile := filepath.Join(c.data, "secret.key")
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v, %v; want mode 0600", fi, err)
+	}
+	key, err := seal.ReadKeyFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain, err := key.Open(got.ClientSecret, fmt.Sprintf("damask oidc client secret\x00account %d", got.AccountID)); err != nil || plain != "s3cret" {
+		t.Errorf("sealed secret opens to %q, %v", plain, err)
 	}
 
 	for _, bad := range [][]string{
@@ -47,6 +65,13 @@ func TestAccountOIDC(t *testing.T) {
 			t.Errorf("%v succeeded", bad)
 		}
 	}
+	// A key in the environment that is no key is a clear error, not a
+	// fallback to the key file.
+	c.env["DAMASK_SECRET_KEY"] = "not a key"
+	if r := c.run("", "account", "oidc", "acme", "--issuer", "https://id.acme.example", "--client-id", "d", "--domains", "acme.example"); r.err == nil || !strings.Contains(r.err.Error(), "DAMASK_SECRET_KEY") {
+		t.Errorf("bad DAMASK_SECRET_KEY: %v", r.err)
+	}
+	delete(c.env, "DAMASK_SECRET_KEY")
 	for _, usage := range [][]string{
 		{"account", "oidc"},
 		{"account", "oidc", "acme"},

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"damask"
 	"damask/httpapi"
 	"damask/httplimit"
 	"damask/jobs"
@@ -72,12 +73,27 @@ func serve(ctx context.Context, env environment, args []string) error {
 	var pool *jobs.Pool // made once the library exists; Wake is nil-safe
 	proc.opts.Queued = func() { pool.Wake() }
 	proc.opts.MaxUploadsPerUser = *uploads
+	// Several servers share a PostgreSQL database, and so must their
+	// count of uploads under way; a SQLite file has one server (lockServe).
+	proc.opts.UploadLeases = st.postgres()
 	proc.opts.DiskReserve = library.Reserve(reserve)
+	st.getenv = env.getenv
 	lib, err := st.openWith(ctx, log, proc.opts)
 	if err != nil {
 		return err
 	}
 	defer lib.Close()
+	// The request rate is counted where every server sees it: in a
+	// database that several servers share, else in the memory of the one
+	// server a SQLite file may have.
+	counter, shared := lib.db.(damask.RateCounter)
+	if !shared {
+		unlock, err := st.lockServe()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	if !*noWorkers && proc.enabled() {
 		pool = jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log})
 		poolDone := make(chan struct{})
@@ -85,6 +101,15 @@ func serve(ctx context.Context, env environment, args []string) error {
 		// Stop the workers (ctx has ended by then) before the tools and
 		// the stores they use are closed.
 		defer func() { <-poolDone }()
+	}
+
+	// Secrets kept in plain text by an older version are sealed now; a
+	// secret the key cannot open is told now, rather than at a user's
+	// sign-in, and only that account's sign-in with its provider fails.
+	if n, err := lib.svc.SealSecrets(ctx); err != nil {
+		log.Error("secret key: some secrets in the database cannot be opened", "err", err)
+	} else if n > 0 {
+		log.Info("sealed client secrets kept in plain text", "count", n)
 	}
 
 	created, generated, err := lib.svc.EnsureDefault(ctx, env.getenv("DAMASK_ADMIN_PASSWORD"))
@@ -100,7 +125,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	}
 
 	api := httpapi.New(lib.svc, httpapi.Config{Domain: *domain, HTTPS: *tlsCert != "" || *trustProxy,
-		TrustProxy: *trustProxy, JSONP: *jsonp, Rate: *rate, Burst: *burst,
+		TrustProxy: *trustProxy, JSONP: *jsonp, Rate: *rate, Burst: *burst, RateCounter: counter,
 		BodyWindow: *bodyWindow, BodyMinBytes: *bodyMin, Logger: log})
 	pages := web.New(lib.svc, web.Config{Domain: *domain, TrustProxy: *trustProxy, Logger: log})
 	srv := &http.Server{

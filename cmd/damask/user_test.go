@@ -57,7 +57,7 @@ func TestUserPasswordDisableEnable(t *testing.T) {
 	// password, from standard input, a file and the environment
 	c.env = map[string]string{}
 	out := c.must("second password\n", "user", "password", "acme", "ann")
-	if !strings.Contains(out, "Set the password of ann in account acme") {
+	if !strings.Contains(out, "Set the password of ann in account acme") || !strings.Contains(out, "API tokens are ended") {
 		t.Errorf("stdout: %q", out)
 	}
 	if signIn("ann", "first password") == nil {
@@ -66,8 +66,20 @@ func TestUserPasswordDisableEnable(t *testing.T) {
 	if signIn("ann", "second password") != nil || signIn("ann@example.com", "second password") != nil {
 		t.Error("the new password does not work")
 	}
+	// The reset revokes the token made with the old password; a token
+	// made afterwards works.
+	if useToken() == nil {
+		t.Error("a token outlived a password reset")
+	}
+	ann, err = srv.svc.Authenticate(ctx, a, "ann", "second password", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, secret, err = srv.svc.CreateToken(ctx, library.Caller{Account: a, User: ann}, library.TokenInput{Name: "ci"}); err != nil {
+		t.Fatal(err)
+	}
 	if useToken() != nil {
-		t.Error("a password reset ended the token")
+		t.Error("a token made after the reset does not work")
 	}
 	file := t.TempDir() + "/pw"
 	if err := os.WriteFile(file, []byte("third password\n"), 0o600); err != nil {
@@ -76,6 +88,13 @@ func TestUserPasswordDisableEnable(t *testing.T) {
 	c.must("", "user", "password", "acme", "ANN@example.com", "--password-file", file)
 	if signIn("ann", "second password") == nil || signIn("ann", "third password") != nil {
 		t.Error("--password-file: the password did not change")
+	}
+	ann, err = srv.svc.Authenticate(ctx, a, "ann", "third password", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, secret, err = srv.svc.CreateToken(ctx, library.Caller{Account: a, User: ann}, library.TokenInput{Name: "ci"}); err != nil {
+		t.Fatal(err)
 	}
 
 	// disable and enable
@@ -109,7 +128,7 @@ func TestUserPasswordDisableEnable(t *testing.T) {
 			got = append(got, e.Action+" "+e.Detail)
 		}
 	}
-	want := []string{"user_changed enabled", "user_changed disabled", "password_set ", "password_set "}
+	want := []string{"user_changed enabled", "user_changed disabled", "token_revoked password changed", "password_set ", "token_revoked password changed", "password_set "}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("operator events %q, want %q", got, want)
 	}

@@ -36,6 +36,7 @@ func worker(ctx context.Context, env environment, args []string) error {
 	if !proc.enabled() {
 		return errors.New("worker: neither libvips nor exiftool started; nothing to do (see the log above)")
 	}
+	st.getenv = env.getenv
 	lib, err := st.openWith(ctx, log, proc.opts)
 	if err != nil {
 		return err

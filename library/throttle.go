@@ -1,0 +1,77 @@
+package library
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The throttle of failed sign-ins: failures are counted per login and per
+// source address within a window that begins with the first failure;
+// past the limit, further tries wait until the window ends, so that a real
+// user is never locked out for longer than that. The counters live in the
+// store (damask.ThrottleStore), so that every server of a library counts
+// the same failures and a restart forgets none.
+const (
+	failLimit  = 20
+	failWindow = 15 * time.Minute
+)
+
+// throttleKeys are the counters a try adds to: the account's login and
+// the account's source address. Logins are found without regard to case,
+// so they are counted without regard to case too: else "Admin", "ADMIN"
+// and "admin" would each get their own 20 tries. The store sees only a
+// hash, of fixed length whatever a client sends, and no login in clear.
+// An empty login counts the address alone (a sign-in with a provider
+// that failed before the provider told who it was).
+func throttleKeys(account int64, login, source string) []string {
+	keys := []string{throttleKey(fmt.Sprintf("%d\x00addr\x00%s", account, source))}
+	if login != "" {
+		keys = append(keys, throttleKey(fmt.Sprintf("%d\x00login\x00%s", account, strings.ToLower(login))))
+	}
+	return keys
+}
+
+func throttleKey(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// throttleCheck answers ETHROTTLED, with the wait, when the login or the
+// source has failed too often lately; nil when the try may go ahead.
+func (s *Service) throttleCheck(ctx context.Context, account int64, login, source string) error {
+	now := s.now()
+	fs, err := s.store.FailureCounts(ctx, throttleKeys(account, login, source), now)
+	if err != nil {
+		return fmt.Errorf("check sign-in throttle: %w", err)
+	}
+	var longest time.Duration
+	for _, f := range fs {
+		if f.Count >= failLimit {
+			longest = max(longest, f.Ends.Sub(now))
+		}
+	}
+	if longest > 0 {
+		return throttled(longest)
+	}
+	return nil
+}
+
+// throttleFail counts a failure and answers the wait it brings about.
+func (s *Service) throttleFail(ctx context.Context, account int64, login, source string) (time.Duration, error) {
+	now := s.now()
+	fs, err := s.store.AddFailure(ctx, throttleKeys(account, login, source), now, failWindow)
+	if err != nil {
+		return 0, fmt.Errorf("count failed sign-in: %w", err)
+	}
+	var longest time.Duration
+	for _, f := range fs {
+		if f.Count >= failLimit {
+			longest = max(longest, f.Ends.Sub(now))
+		}
+	}
+	return longest, nil
+}
