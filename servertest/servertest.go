@@ -95,7 +95,7 @@ type Server struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	Addr   string // host:port it listens on, "" for a process that does not
-	stderr lockedBuffer
+	stderr LockedBuffer
 	done   chan struct{} // closed when the process has exited
 	err    error         // its exit status, once done
 	// killing is set just before SIGKILL: a connection that breaks
@@ -103,18 +103,20 @@ type Server struct {
 	killing atomic.Bool
 }
 
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer that many goroutines may use at once: a
+// process's output, written as it runs, read by the test meanwhile.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
