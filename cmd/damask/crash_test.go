@@ -333,25 +333,11 @@ func listAssets(t *testing.T, c *http.Client, s *servertest.Server) map[int64]as
 	}
 }
 
-// download fetches an asset's file and answers its SHA-256 and size.
+// download fetches an asset's file as admin and answers its SHA-256 and
+// size.
 func download(t *testing.T, c *http.Client, s *servertest.Server, id int64) (string, int64) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.URL(fmt.Sprintf("/api/assets/download/%d", id)), nil)
-	req.SetBasicAuth("admin", servertest.AdminPassword)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("download %d: %v", id, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		t.Errorf("download %d: %s: %s", id, resp.Status, body)
-		return "", 0
-	}
-	h := sha256.New()
-	n, err := io.Copy(h, resp.Body)
-	if err != nil {
-		t.Errorf("download %d: %v", id, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n
+	admin := servertest.Admin(t, s)
+	admin.HTTP = c
+	return admin.Sum(fmt.Sprintf("/api/assets/download/%d", id))
 }
