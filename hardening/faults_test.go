@@ -57,24 +57,8 @@ func listAll(t *testing.T, c servertest.Client) map[int64]asset {
 // size of what came, or fails the test.
 func downloadSum(t *testing.T, c servertest.Client, id int64) (string, int64) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", c.S.URL(fmt.Sprintf("/api/assets/download/%d", id)), nil)
-	req.SetBasicAuth(c.Login, c.PW)
-	res, err := c.HTTP.Do(req)
-	if err != nil {
-		t.Fatalf("download %d: %v", id, err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(res.Body)
-		t.Errorf("download %d: %s: %s", id, res.Status, b)
-		return "", 0
-	}
-	h := sha256.New()
-	n, err := io.Copy(h, res.Body)
-	if err != nil {
-		t.Errorf("download %d: %v", id, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n
+	c.T = t
+	return c.Sum(fmt.Sprintf("/api/assets/download/%d", id))
 }
 
 func sha(b []byte) string {

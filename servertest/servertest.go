@@ -8,10 +8,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -95,7 +98,7 @@ type Server struct {
 	t      testing.TB
 	cmd    *exec.Cmd
 	Addr   string // host:port it listens on, "" for a process that does not
-	stderr lockedBuffer
+	stderr LockedBuffer
 	done   chan struct{} // closed when the process has exited
 	err    error         // its exit status, once done
 	// killing is set just before SIGKILL: a connection that breaks
@@ -103,18 +106,20 @@ type Server struct {
 	killing atomic.Bool
 }
 
-type lockedBuffer struct {
+// LockedBuffer is a bytes.Buffer that many goroutines may use at once: a
+// process's output, written as it runs, read by the test meanwhile.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
@@ -302,6 +307,19 @@ func Admin(t testing.TB, s *Server) Client {
 // as name, value pairs, and answers the status, the headers and the body.
 func (c Client) Request(method, path, contentType string, body io.Reader, header ...string) (int, http.Header, []byte) {
 	c.T.Helper()
+	res := c.send(method, path, contentType, body, header...)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.T.Fatalf("%s %s: %v", method, path, err)
+	}
+	return res.StatusCode, res.Header, b
+}
+
+// send sends a request with the client's credentials and answers the
+// response, whose body the caller closes.
+func (c Client) send(method, path, contentType string, body io.Reader, header ...string) *http.Response {
+	c.T.Helper()
 	req, err := http.NewRequest(method, c.S.URL(path), body)
 	if err != nil {
 		c.T.Fatal(err)
@@ -325,12 +343,28 @@ func (c Client) Request(method, path, contentType string, body io.Reader, header
 	if err != nil {
 		c.T.Fatalf("%s %s: %v", method, path, err)
 	}
+	return res
+}
+
+// Sum GETs path and answers the SHA-256 (hex) and the size of the body,
+// streamed rather than held, for files of any size. A status other than
+// 200 or a body cut short is an error of the test (Errorf), and a status
+// other than 200 answers "", 0.
+func (c Client) Sum(path string) (string, int64) {
+	c.T.Helper()
+	res := c.send("GET", path, "", nil)
 	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		c.T.Fatalf("%s %s: %v", method, path, err)
+	if res.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(res.Body)
+		c.T.Errorf("GET %s: %s: %s", path, res.Status, b)
+		return "", 0
 	}
-	return res.StatusCode, res.Header, b
+	h := sha256.New()
+	n, err := io.Copy(h, res.Body)
+	if err != nil {
+		c.T.Errorf("GET %s: %v", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n
 }
 
 // Do sends a request and answers the status and the body.
@@ -361,13 +395,27 @@ func (c Client) Form(want int, method, path, name string, data []byte, kv ...str
 // Multipart is a multipart/form-data body of fields given as name, value
 // pairs and, when name is not "", a file part "file" of that name.
 func Multipart(name string, data []byte, kv ...string) (body []byte, contentType string) {
+	return MultipartAs(name, "", data, kv...)
+}
+
+// MultipartAs is Multipart with the file part's Content-Type claimed, or
+// application/octet-stream when "". The file's name is quoted as a Go
+// string, so that a hostile name's bytes (NUL, CR, LF) reach the header
+// escaped rather than raw.
+func MultipartAs(name, claimed string, data []byte, kv ...string) (body []byte, contentType string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for i := 0; i+1 < len(kv); i += 2 {
 		mw.WriteField(kv[i], kv[i+1])
 	}
 	if name != "" {
-		w, _ := mw.CreateFormFile("file", name)
+		if claimed == "" {
+			claimed = "application/octet-stream"
+		}
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, name))
+		h.Set("Content-Type", claimed)
+		w, _ := mw.CreatePart(h)
 		w.Write(data)
 	}
 	mw.Close()

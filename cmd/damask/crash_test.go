@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -15,14 +13,14 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"damask/servertest"
 )
 
 // The crash test runs the real binary, as an operator would, and kills it
@@ -37,234 +35,17 @@ const (
 	crashKillAfter = 15 // acknowledged uploads before the SIGKILL
 	crashMinSize   = 10 << 10
 	crashMaxSize   = 8 << 20
-	crashPassword  = "crash-test-password"
 )
-
-// buildDamask builds the command once per test binary run, into a folder
-// that lives as long as the test that first asked for it needs it. Tests
-// that use the binary call it; the build is shared by go's cache anyway.
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
-
-func buildDamask(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "damask-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "damask")
-		args := []string{"build", "-o", buildPath}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, ".")...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildPath
-}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildPath != "" {
-		os.RemoveAll(filepath.Dir(buildPath))
-	}
+	servertest.Cleanup()
 	os.Exit(code)
-}
-
-// cleanEnv is the test process's environment without DAMASK_ variables, so
-// that an operator's settings never leak into the server under test.
-func cleanEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DAMASK_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
-}
-
-// server is a running `damask serve`.
-type server struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	addr   string // host:port it listens on
-	stderr *lockedBuffer
-	done   chan struct{} // closed when the process has exited
-	err    error         // its exit status, once done
-	// killing is set just before SIGKILL: a connection that breaks
-	// earlier is a failure of the server, not of the test's crash.
-	killing atomic.Bool
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // noUploadCap are the flags that let one user send any number of files at
 // once, for tests of many uploads together.
 var noUploadCap = []string{"--max-uploads-per-user", "0"}
-
-// startServer starts `damask serve` on a port of the kernel's choosing and
-// waits until it says where it listens.
-func startServer(t *testing.T, bin, data string, extra ...string) *server {
-	t.Helper()
-	return startProcess(t, bin, "Damask is listening on ", append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, extra...)...)
-}
-
-// startProcess runs the binary with args and waits until it prints a line
-// starting with ready; the rest of that line is its address, if any.
-func startProcess(t *testing.T, bin, ready string, args ...string) *server {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = cleanEnv("DAMASK_ADMIN_PASSWORD=" + crashPassword)
-	s := &server{t: t, cmd: cmd, stderr: &lockedBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = s.stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), ready); ok {
-				addrc <- strings.TrimSpace(a)
-			}
-		}
-		io.Copy(io.Discard, stdout)
-	}()
-	go func() {
-		s.err = cmd.Wait()
-		close(s.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.done:
-		default:
-			cmd.Process.Kill()
-			<-s.done
-		}
-		if t.Failed() {
-			t.Logf("damask %s log:\n%s", args[0], s.stderr)
-		}
-	})
-	select {
-	case s.addr = <-addrc:
-	case <-s.done:
-		t.Fatalf("damask %s exited before it was ready: %v\n%s", args[0], s.err, s.stderr)
-	case <-time.After(2 * time.Minute):
-		t.Fatalf("damask %s was not ready within 2 minutes\n%s", args[0], s.stderr)
-	}
-	return s
-}
-
-func (s *server) url(path string) string { return "http://" + s.addr + path }
-
-// kill sends SIGKILL and waits until the process is gone. It may run on
-// any goroutine.
-func (s *server) kill() {
-	s.killing.Store(true)
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		s.t.Errorf("kill: %v", err)
-	}
-	<-s.done
-}
-
-// checkLog fails on what the server must never log: SQLite's lock errors
-// (RELIABILITY 36) and, when built with -race, data races.
-func (s *server) checkLog() {
-	s.t.Helper()
-	log := s.stderr.String()
-	for _, bad := range []string{"database is locked", "WARNING: DATA RACE", "panic:"} {
-		if strings.Contains(log, bad) {
-			s.t.Errorf("the server logged %q", bad)
-		}
-	}
-}
-
-// stop asks the server to shut down as Ctrl-C would and expects a clean exit.
-func (s *server) stop() {
-	s.t.Helper()
-	if err := s.cmd.Process.Signal(os.Interrupt); err != nil {
-		s.t.Fatalf("interrupt: %v", err)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(time.Minute):
-		s.t.Fatal("damask serve did not stop within a minute of SIGINT")
-	}
-	if s.err != nil {
-		s.t.Fatalf("damask serve exited with %v\n%s", s.err, s.stderr)
-	}
-}
-
-// damaskCmd runs a one-shot command of the binary and answers its output.
-func damaskCmd(t *testing.T, bin string, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = cleanEnv()
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// waitReady polls the API until an authenticated call succeeds. The first
-// such call also puts the admin's credentials in the server's cache, so
-// that the uploads that follow do not each pay for argon2id at once.
-func waitReady(t *testing.T, c *http.Client, s *server) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		req, _ := http.NewRequest("GET", s.url("/api/account.xml"), nil)
-		req.SetBasicAuth("admin", crashPassword)
-		resp, err := c.Do(req)
-		if err == nil {
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			err = fmt.Errorf("status %s", resp.Status)
-		}
-		select {
-		case <-s.done:
-			t.Fatalf("server exited: %v", s.err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server not ready within 2 minutes: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // payload is the content of upload i: size bytes of a stream seeded by i,
 // so that the test never holds the uploads in memory.
@@ -296,7 +77,7 @@ type assetXML struct {
 
 // upload sends one file as POST /api/assets.xml with a multipart body that
 // is written as it is sent, with the Idempotency-Key key unless it is "".
-func upload(ctx context.Context, c *http.Client, s *server, n int, seed uint64, size int64, key string) uploadResult {
+func upload(ctx context.Context, c *http.Client, s *servertest.Server, n int, seed uint64, size int64, key string) uploadResult {
 	res := uploadResult{n: n, size: size}
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
@@ -319,7 +100,7 @@ func upload(ctx context.Context, c *http.Client, s *server, n int, seed uint64, 
 		}()
 		pw.CloseWithError(err)
 	}()
-	req, err := http.NewRequestWithContext(ctx, "POST", s.url("/api/assets.xml"), pr)
+	req, err := http.NewRequestWithContext(ctx, "POST", s.URL("/api/assets.xml"), pr)
 	if err != nil {
 		res.err = err
 		return res
@@ -328,7 +109,7 @@ func upload(ctx context.Context, c *http.Client, s *server, n int, seed uint64, 
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
-	req.SetBasicAuth("admin", crashPassword)
+	req.SetBasicAuth("admin", servertest.AdminPassword)
 	resp, err := c.Do(req)
 	pr.CloseWithError(errors.New("request over")) // unblocks the writer if the request ended early
 	res.sent = <-hashc
@@ -357,19 +138,19 @@ func upload(ctx context.Context, c *http.Client, s *server, n int, seed uint64, 
 }
 
 func TestCrashDuringUploads(t *testing.T) {
-	bin := buildDamask(t)
+	bin := servertest.Build(t)
 	data := t.TempDir()
 	start := time.Now()
 
 	// The uploads all come from admin at once, which the per-user cap of
 	// uploads at once would refuse: this test is about crashes.
-	srv := startServer(t, bin, data, noUploadCap...)
-	if out, err := damaskCmd(t, bin, "account", "api", "default", "on", "--data", data); err != nil {
+	srv := servertest.Serve(t, bin, data, noUploadCap...)
+	if out, err := servertest.Command(t, bin, nil, "account", "api", "default", "on", "--data", data); err != nil {
 		t.Fatalf("account api default on: %v\n%s", err, out)
 	}
 	// A client per server run: its connections die with the server.
 	client := &http.Client{Timeout: 5 * time.Minute}
-	waitReady(t, client, srv)
+	srv.WaitReady(client)
 
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("sizes and contents from seed %d", seed)
@@ -393,10 +174,10 @@ func TestCrashDuringUploads(t *testing.T) {
 	for i := range crashUploads {
 		wg.Go(func() {
 			results[i] = upload(ctx, client, srv, i, seeds[i], sizes[i], "")
-			results[i].beforeKill = !srv.killing.Load()
+			results[i].beforeKill = !srv.Killing()
 			if results[i].status == http.StatusCreated && acked.Add(1) == crashKillAfter {
 				killOnce.Do(func() {
-					srv.kill()
+					srv.Kill()
 					close(killed)
 				})
 			}
@@ -405,7 +186,7 @@ func TestCrashDuringUploads(t *testing.T) {
 	wg.Wait()
 	killOnce.Do(func() { // fewer acknowledgements than expected: still crash
 		t.Errorf("only %d uploads were acknowledged before the kill", acked.Load())
-		srv.kill()
+		srv.Kill()
 		close(killed)
 	})
 	<-killed
@@ -432,7 +213,7 @@ func TestCrashDuringUploads(t *testing.T) {
 			nFailed++ // cut off by the kill
 		}
 	}
-	srv.checkLog()
+	srv.CheckLog()
 	t.Logf("%d uploads acknowledged, %d cut off by SIGKILL", nAcked, nFailed)
 	if nFailed == 0 {
 		t.Errorf("no upload was in flight when the server was killed")
@@ -450,9 +231,9 @@ func TestCrashDuringUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv = startServer(t, bin, data, noUploadCap...)
+	srv = servertest.Serve(t, bin, data, noUploadCap...)
 	client = &http.Client{Timeout: 5 * time.Minute}
-	waitReady(t, client, srv)
+	srv.WaitReady(client)
 	if left, err := os.ReadDir(tmpDir); err != nil {
 		t.Fatal(err)
 	} else if len(left) > 0 {
@@ -501,13 +282,13 @@ func TestCrashDuringUploads(t *testing.T) {
 	t.Logf("%d stored files, %d of them without a record", len(stored), orphans)
 
 	// The operator's check, beside the running server and after it.
-	out, err := damaskCmd(t, bin, "check", "--data", data)
+	out, err := servertest.Command(t, bin, nil, "check", "--data", data)
 	if err != nil || !strings.Contains(out, "ok: database intact") {
 		t.Errorf("damask check beside the server: %v\n%s", err, out)
 	}
-	srv.stop()
-	srv.checkLog()
-	out, err = damaskCmd(t, bin, "check", "--data", data)
+	srv.Stop()
+	srv.CheckLog()
+	out, err = servertest.Command(t, bin, nil, "check", "--data", data)
 	if err != nil || !strings.Contains(out, "ok: database intact") {
 		t.Errorf("damask check: %v\n%s", err, out)
 	}
@@ -515,12 +296,12 @@ func TestCrashDuringUploads(t *testing.T) {
 }
 
 // listAssets reads every page of GET /api/assets.xml.
-func listAssets(t *testing.T, c *http.Client, s *server) map[int64]assetXML {
+func listAssets(t *testing.T, c *http.Client, s *servertest.Server) map[int64]assetXML {
 	t.Helper()
 	all := map[int64]assetXML{}
 	for page := 1; ; page++ {
-		req, _ := http.NewRequest("GET", s.url(fmt.Sprintf("/api/assets.xml?per_page=100&page=%d", page)), nil)
-		req.SetBasicAuth("admin", crashPassword)
+		req, _ := http.NewRequest("GET", s.URL(fmt.Sprintf("/api/assets.xml?per_page=100&page=%d", page)), nil)
+		req.SetBasicAuth("admin", servertest.AdminPassword)
 		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -552,25 +333,11 @@ func listAssets(t *testing.T, c *http.Client, s *server) map[int64]assetXML {
 	}
 }
 
-// download fetches an asset's file and answers its SHA-256 and size.
-func download(t *testing.T, c *http.Client, s *server, id int64) (string, int64) {
+// download fetches an asset's file as admin and answers its SHA-256 and
+// size.
+func download(t *testing.T, c *http.Client, s *servertest.Server, id int64) (string, int64) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.url(fmt.Sprintf("/api/assets/download/%d", id)), nil)
-	req.SetBasicAuth("admin", crashPassword)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("download %d: %v", id, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(resp.Body)
-		t.Errorf("download %d: %s: %s", id, resp.Status, body)
-		return "", 0
-	}
-	h := sha256.New()
-	n, err := io.Copy(h, resp.Body)
-	if err != nil {
-		t.Errorf("download %d: %v", id, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n
+	admin := servertest.Admin(t, s)
+	admin.HTTP = c
+	return admin.Sum(fmt.Sprintf("/api/assets/download/%d", id))
 }

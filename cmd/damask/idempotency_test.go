@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"damask/postgres/pgtest"
+	"damask/servertest"
 )
 
 // TestCrashRetryWithIdempotencyKey runs the real binary, sends uploads
@@ -22,7 +23,7 @@ import (
 // each file exists exactly once, with the bytes that were sent, on SQLite
 // and on PostgreSQL.
 func TestCrashRetryWithIdempotencyKey(t *testing.T) {
-	bin := buildDamask(t)
+	bin := servertest.Build(t)
 	stores := []struct {
 		name string
 		args func(t *testing.T) []string
@@ -47,12 +48,12 @@ func crashRetry(t *testing.T, bin string, dbArgs []string) {
 	// The uploads all come from admin at once, past the per-user cap of
 	// uploads at once: this test is about crashes.
 	args := append(slices.Clone(dbArgs), noUploadCap...)
-	srv := startServer(t, bin, data, args...)
-	if out, err := damaskCmd(t, bin, append([]string{"account", "api", "default", "on", "--data", data}, dbArgs...)...); err != nil {
+	srv := servertest.Serve(t, bin, data, args...)
+	if out, err := servertest.Command(t, bin, nil, append([]string{"account", "api", "default", "on", "--data", data}, dbArgs...)...); err != nil {
 		t.Fatalf("account api default on: %v\n%s", err, out)
 	}
 	client := &http.Client{Timeout: 5 * time.Minute}
-	waitReady(t, client, srv)
+	srv.WaitReady(client)
 
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("sizes and contents from seed %d", seed)
@@ -77,19 +78,19 @@ func crashRetry(t *testing.T, bin string, dbArgs []string) {
 	for i := range uploads {
 		wg.Go(func() {
 			results[i] = upload(ctx, client, srv, i, seeds[i], sizes[i], keys[i])
-			results[i].beforeKill = !srv.killing.Load()
+			results[i].beforeKill = !srv.Killing()
 			if results[i].status == http.StatusCreated && acked.Add(1) == killAfter {
-				killOnce.Do(srv.kill)
+				killOnce.Do(srv.Kill)
 			}
 		})
 	}
 	wg.Wait()
 	killOnce.Do(func() {
 		t.Errorf("only %d uploads were acknowledged before the kill", acked.Load())
-		srv.kill()
+		srv.Kill()
 	})
 	client.CloseIdleConnections()
-	srv.checkLog()
+	srv.CheckLog()
 
 	answered := map[int]int64{} // upload -> asset id
 	var lost []int
@@ -113,9 +114,9 @@ func crashRetry(t *testing.T, bin string, dbArgs []string) {
 		t.Errorf("no upload was in flight when the server was killed")
 	}
 
-	srv = startServer(t, bin, data, args...)
+	srv = servertest.Serve(t, bin, data, args...)
 	client = &http.Client{Timeout: 5 * time.Minute}
-	waitReady(t, client, srv)
+	srv.WaitReady(client)
 
 	// Every upload again, with its key: the answered ones are replays of
 	// the same asset; a cut-off one is a replay when its record committed
@@ -161,9 +162,9 @@ func crashRetry(t *testing.T, bin string, dbArgs []string) {
 	if len(listed) != uploads {
 		t.Errorf("%d assets, want %d", len(listed), uploads)
 	}
-	srv.stop()
-	srv.checkLog()
-	out, err := damaskCmd(t, bin, append([]string{"check", "--data", data}, dbArgs...)...)
+	srv.Stop()
+	srv.CheckLog()
+	out, err := servertest.Command(t, bin, nil, append([]string{"check", "--data", data}, dbArgs...)...)
 	if err != nil {
 		t.Errorf("damask check: %v\n%s", err, out)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"damask/library"
+	"damask/servertest"
 )
 
 func TestReserveFlag(t *testing.T) {
@@ -46,11 +47,11 @@ func TestReserveFlag(t *testing.T) {
 // headers (slowloris) is cut off by --header-timeout, and every answer, of
 // the web pages as of the API, carries the security headers.
 func TestServeLimits(t *testing.T) {
-	bin := buildDamask(t)
-	s := startServer(t, bin, t.TempDir(), "--header-timeout", "1s")
+	bin := servertest.Build(t)
+	s := servertest.Serve(t, bin, t.TempDir(), "--header-timeout", "1s")
 
 	t.Run("slowloris", func(t *testing.T) {
-		conn, err := net.Dial("tcp", s.addr)
+		conn, err := net.Dial("tcp", s.Addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +80,7 @@ func TestServeLimits(t *testing.T) {
 
 	t.Run("security headers", func(t *testing.T) {
 		for _, path := range []string{"/", "/signin", "/static/damask.css", "/no/such/page", "/api/account.xml", "/p/nosuchlink"} {
-			res, err := http.Get(s.url(path))
+			res, err := http.Get(s.URL(path))
 			if err != nil {
 				t.Fatal(err)
 			}

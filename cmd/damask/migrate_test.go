@@ -7,9 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"maps"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,6 +22,7 @@ import (
 
 	"damask/blob/s3/s3test"
 	"damask/postgres/pgtest"
+	"damask/servertest"
 )
 
 const (
@@ -36,80 +35,14 @@ const (
 	emptySHA256    = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )
 
-// apiClient sends requests to a server as a user of an account (by host).
-type apiClient struct {
-	t     *testing.T
-	c     *http.Client
-	s     *server
-	host  string // "" for the default account
-	login string
-	pw    string
-	token string // when set, sent as Bearer instead of Basic auth
-}
-
-func (a apiClient) do(method, path, contentType string, body []byte) (int, []byte) {
-	a.t.Helper()
-	req, err := http.NewRequest(method, a.s.url(path), bytes.NewReader(body))
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	if a.host != "" {
-		req.Host = a.host
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	if a.token != "" {
-		req.Header.Set("Authorization", "Bearer "+a.token)
-	} else {
-		req.SetBasicAuth(a.login, a.pw)
-	}
-	res, err := a.c.Do(req)
-	if err != nil {
-		a.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		a.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	return res.StatusCode, b
-}
-
-// must sends a request and fails unless the status is want.
-func (a apiClient) must(want int, method, path, contentType string, body []byte) []byte {
-	a.t.Helper()
-	status, b := a.do(method, path, contentType, body)
-	if status != want {
-		a.t.Fatalf("%s %s: %d, want %d: %s", method, path, status, want, b)
-	}
-	return b
-}
-
-// form posts fields and, when name is not "", a file.
-func (a apiClient) form(want int, method, path, name string, data []byte, kv ...string) []byte {
-	a.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	for i := 0; i+1 < len(kv); i += 2 {
-		mw.WriteField(kv[i], kv[i+1])
-	}
-	if name != "" {
-		w, _ := mw.CreateFormFile("file", name)
-		w.Write(data)
-	}
-	mw.Close()
-	return a.must(want, method, path, mw.FormDataContentType(), buf.Bytes())
-}
-
 // ids answers the ids of the assets of a list, in its order.
-func (a apiClient) ids(path string) []int64 {
-	a.t.Helper()
+func ids(c servertest.Client, path string) []int64 {
+	c.T.Helper()
 	var list struct {
 		Assets []assetXML `xml:"asset"`
 	}
-	if err := xml.Unmarshal(a.must(200, "GET", path, "", nil), &list); err != nil {
-		a.t.Fatal(err)
+	if err := xml.Unmarshal(c.Must(200, "GET", path, "", nil), &list); err != nil {
+		c.T.Fatal(err)
 	}
 	var ids []int64
 	for _, x := range list.Assets {
@@ -151,23 +84,23 @@ type libraryView struct {
 	versions string // asset 11's second version
 }
 
-func viewLibrary(t *testing.T, admin, boss apiClient, c *http.Client, s *server) libraryView {
+func viewLibrary(t *testing.T, admin, boss servertest.Client, c *http.Client, s *servertest.Server) libraryView {
 	t.Helper()
 	v := libraryView{assets: map[int64]string{}, other: map[int64]string{}, searches: map[string][]int64{}}
 	for id := range listAssets(t, c, s) {
 		v.assets[id], _ = download(t, c, s, id)
 	}
-	for _, id := range boss.ids("/api/assets.xml?per_page=100") {
-		b := boss.must(200, "GET", fmt.Sprintf("/api/assets/download/%d", id), "", nil)
+	for _, id := range ids(boss, "/api/assets.xml?per_page=100") {
+		b := boss.Must(200, "GET", fmt.Sprintf("/api/assets/download/%d", id), "", nil)
 		h := sha256.Sum256(b)
 		v.other[id] = hex.EncodeToString(h[:])
 	}
 	for _, q := range []string{"harbour", "report", "harb*", "tag:even", "filename:note-01*", "type:image", "ship"} {
-		v.searches[q] = admin.ids("/api/assets.xml?per_page=100&query=" + url.QueryEscape(q))
+		v.searches[q] = ids(admin, "/api/assets.xml?per_page=100&query="+url.QueryEscape(q))
 	}
-	v.tags = string(admin.must(200, "GET", "/api/tags.xml", "", nil))
-	v.users = string(admin.must(200, "GET", "/api/users.xml", "", nil))
-	v.versions = string(admin.must(200, "GET", "/api/assets/11/versions/2.xml", "", nil))
+	v.tags = string(admin.Must(200, "GET", "/api/tags.xml", "", nil))
+	v.users = string(admin.Must(200, "GET", "/api/users.xml", "", nil))
+	v.versions = string(admin.Must(200, "GET", "/api/assets/11/versions/2.xml", "", nil))
 	return v
 }
 
@@ -181,20 +114,20 @@ func TestMigrateLibrary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves a library of 300 files between real servers")
 	}
-	bin := buildDamask(t)
+	bin := servertest.Build(t)
 	data := t.TempDir()
 	c := &http.Client{Timeout: time.Minute}
 	// --rate 0: the checks download every file at once, far past a
 	// client's usual rate.
-	src := startServer(t, bin, data, "--domain", migrateDomain, "--rate", "0")
-	admin := apiClient{t: t, c: c, s: src, login: "admin", pw: crashPassword}
+	src := servertest.Serve(t, bin, data, "--domain", migrateDomain, "--rate", "0")
+	admin := servertest.Client{T: t, HTTP: c, S: src, Login: "admin", PW: servertest.AdminPassword}
 
 	cmd := func(env []string, args ...string) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		x := exec.CommandContext(ctx, bin, args...)
-		x.Env = cleanEnv(env...)
+		x.Env = servertest.CleanEnv(env...)
 		out, err := x.CombinedOutput()
 		if err != nil {
 			t.Fatalf("damask %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -202,18 +135,18 @@ func TestMigrateLibrary(t *testing.T) {
 		return string(out)
 	}
 	cmd(nil, "account", "api", "default", "on", "--data", data)
-	waitReady(t, c, src)
+	src.WaitReady(c)
 	cmd([]string{"DAMASK_PASSWORD=" + migrateBossPW}, "account", "create", "acme", "--holder", "boss",
 		"--email", "boss@acme.test", "--data", data)
 	cmd(nil, "account", "api", "acme", "on", "--data", data)
-	boss := apiClient{t: t, c: c, s: src, host: "acme." + migrateDomain, login: "boss", pw: migrateBossPW}
+	boss := servertest.Client{T: t, HTTP: c, S: src, Host: "acme." + migrateDomain, Login: "boss", PW: migrateBossPW}
 
-	admin.form(201, "POST", "/api/users.xml", "", nil, "login", "alice", "email", "alice@example.test",
+	admin.Form(201, "POST", "/api/users.xml", "", nil, "login", "alice", "email", "alice@example.test",
 		"password", migrateAlicePW, "role", "member")
 	var tok struct {
 		Token string `xml:"token"`
 	}
-	if err := xml.Unmarshal(admin.form(201, "POST", "/api/tokens.xml", "", nil, "name", "ci"), &tok); err != nil || tok.Token == "" {
+	if err := xml.Unmarshal(admin.Form(201, "POST", "/api/tokens.xml", "", nil, "name", "ci"), &tok); err != nil || tok.Token == "" {
 		t.Fatalf("token: %v %q", err, tok.Token)
 	}
 
@@ -240,7 +173,7 @@ func TestMigrateLibrary(t *testing.T) {
 			acct = boss
 		}
 		var a assetXML
-		if err := xml.Unmarshal(acct.form(201, "POST", "/api/assets.xml", name, data, "title", title, "tags", tags), &a); err != nil {
+		if err := xml.Unmarshal(acct.Form(201, "POST", "/api/assets.xml", name, data, "title", title, "tags", tags), &a); err != nil {
 			t.Fatal(err)
 		}
 		if i < migrateJPEGs {
@@ -249,11 +182,11 @@ func TestMigrateLibrary(t *testing.T) {
 	}
 	// Versions, a description, an asset in the trash.
 	for _, id := range []int64{11, 12, 13} {
-		admin.form(201, "POST", fmt.Sprintf("/api/assets/%d/versions.xml", id), "second.txt",
+		admin.Form(201, "POST", fmt.Sprintf("/api/assets/%d/versions.xml", id), "second.txt",
 			[]byte(fmt.Sprintf("second version of %d", id)), "comment", "again")
 	}
-	admin.form(200, "PUT", "/api/assets/5.xml", "", nil, "description", "a ship in the harbour")
-	admin.must(200, "DELETE", "/api/assets/7.xml", "", nil)
+	admin.Form(200, "PUT", "/api/assets/5.xml", "", nil, "description", "a ship in the harbour")
+	admin.Must(200, "DELETE", "/api/assets/7.xml", "", nil)
 	for _, id := range photos {
 		waitProcessed(t, c, src, id)
 	}
@@ -261,7 +194,7 @@ func TestMigrateLibrary(t *testing.T) {
 	if len(before.assets)+len(before.other) != migrateAssets-1 || len(before.searches["type:image"]) != migrateJPEGs {
 		t.Fatalf("the library holds %d+%d assets, %d images", len(before.assets), len(before.other), len(before.searches["type:image"]))
 	}
-	src.stop()
+	src.Stop()
 	untouched := snapshotFiles(t, data)
 
 	blobs, bucket := s3test.Start(t)
@@ -270,8 +203,8 @@ func TestMigrateLibrary(t *testing.T) {
 
 	// The first run is killed part-way through the files.
 	first := exec.Command(bin, append(slices.Clone(migrate), "--test-pause-after", strconv.Itoa(migratePause))...)
-	first.Env = cleanEnv()
-	var firstOut lockedBuffer
+	first.Env = servertest.CleanEnv()
+	var firstOut servertest.LockedBuffer
 	first.Stdout, first.Stderr = &firstOut, &firstOut
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
@@ -336,10 +269,10 @@ func TestMigrateLibrary(t *testing.T) {
 		}
 	}
 
-	dst := startProcess(t, bin, "Damask is listening on ", "serve", "--addr", "127.0.0.1:0", "--domain", migrateDomain, "--rate", "0",
+	dst := servertest.Start(t, bin, nil, "Damask is listening on ", "serve", "--addr", "127.0.0.1:0", "--domain", migrateDomain, "--rate", "0",
 		"--db", db, "--blobs", blobs, "--data", t.TempDir())
-	waitReady(t, c, dst)
-	admin.s, boss.s = dst, dst
+	dst.WaitReady(c)
+	admin.S, boss.S = dst, dst
 	after := viewLibrary(t, admin, boss, c, dst)
 	if !maps.Equal(after.assets, before.assets) || !maps.Equal(after.other, before.other) {
 		t.Errorf("downloads differ after the move: %d and %d assets, were %d and %d",
@@ -364,11 +297,11 @@ func TestMigrateLibrary(t *testing.T) {
 			t.Errorf("%s differ:\nbefore %s\nafter  %s", x.what, x.before, x.after)
 		}
 	}
-	token := apiClient{t: t, c: c, s: dst, token: tok.Token}
-	token.must(200, "GET", "/api/user.xml", "", nil)
-	alice := apiClient{t: t, c: c, s: dst, login: "alice", pw: migrateAlicePW}
-	alice.must(200, "GET", "/api/user.xml", "", nil)
-	boss.must(200, "GET", "/api/user.xml", "", nil)
+	token := servertest.Client{T: t, HTTP: c, S: dst, Token: tok.Token}
+	token.Must(200, "GET", "/api/user.xml", "", nil)
+	alice := servertest.Client{T: t, HTTP: c, S: dst, Login: "alice", PW: migrateAlicePW}
+	alice.Must(200, "GET", "/api/user.xml", "", nil)
+	boss.Must(200, "GET", "/api/user.xml", "", nil)
 	for _, id := range photos {
 		a := getAsset(t, c, dst, strconv.FormatInt(id, 10))
 		if a.Processing != "done" || a.Thumb == "" {
@@ -380,18 +313,18 @@ func TestMigrateLibrary(t *testing.T) {
 	}
 	// New records continue after the moved ones.
 	var a assetXML
-	if err := xml.Unmarshal(admin.form(201, "POST", "/api/assets.xml", "new.txt", []byte("after the move")), &a); err != nil {
+	if err := xml.Unmarshal(admin.Form(201, "POST", "/api/assets.xml", "new.txt", []byte("after the move")), &a); err != nil {
 		t.Fatal(err)
 	}
 	if a.ID != migrateAssets+1 {
 		t.Errorf("a new asset has id %d, want %d", a.ID, migrateAssets+1)
 	}
-	dst.stop()
-	dst.checkLog()
+	dst.Stop()
+	dst.CheckLog()
 }
 
 // waitProcessed waits until processing of the asset is over.
-func waitProcessed(t *testing.T, c *http.Client, s *server, id int64) {
+func waitProcessed(t *testing.T, c *http.Client, s *servertest.Server, id int64) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {

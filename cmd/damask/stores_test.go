@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"damask/blob/s3/s3test"
+	"damask/servertest"
 )
 
 // TestS3Blobs runs the server with its files in a real S3 server
@@ -20,20 +21,20 @@ import (
 // back byte for byte, `damask check` reads them, and names the file whose
 // bytes were flipped in the bucket.
 func TestS3Blobs(t *testing.T) {
-	bin := buildDamask(t)
+	bin := servertest.Build(t)
 	data := t.TempDir()
 	blobs, dir := s3test.Start(t)
-	srv := startServer(t, bin, data, "--blobs", blobs, "--no-workers")
-	if out, err := damaskCmd(t, bin, "account", "api", "default", "on", "--data", data, "--blobs", blobs); err != nil {
+	srv := servertest.Serve(t, bin, data, "--blobs", blobs, "--no-workers")
+	if out, err := servertest.Command(t, bin, nil, "account", "api", "default", "on", "--data", data, "--blobs", blobs); err != nil {
 		t.Fatalf("account api: %v\n%s", err, out)
 	}
 	c := &http.Client{Timeout: time.Minute}
-	waitReady(t, c, srv)
+	srv.WaitReady(c)
 
 	file := bytes.Repeat([]byte("a file kept in a bucket\n"), 50_000) // 1.2 MB
 	id := createFile(t, c, srv, "notes.txt", file)
-	req, _ := http.NewRequest("GET", srv.url("/api/assets/download/"+id), nil)
-	req.SetBasicAuth("admin", crashPassword)
+	req, _ := http.NewRequest("GET", srv.URL("/api/assets/download/"+id), nil)
+	req.SetBasicAuth("admin", servertest.AdminPassword)
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +50,7 @@ func TestS3Blobs(t *testing.T) {
 	if _, err := os.Stat(object); err != nil {
 		t.Fatalf("the file is not in the bucket under its hash: %v", err)
 	}
-	if out, err := damaskCmd(t, bin, "check", "--data", data, "--blobs", blobs); err != nil || !strings.Contains(out, "ok:") {
+	if out, err := servertest.Command(t, bin, nil, "check", "--data", data, "--blobs", blobs); err != nil || !strings.Contains(out, "ok:") {
 		t.Fatalf("check of a sound library: %v\n%s", err, out)
 	}
 
@@ -72,7 +73,7 @@ func TestS3Blobs(t *testing.T) {
 	if res.StatusCode != http.StatusInternalServerError {
 		t.Errorf("download of flipped bytes: %d, want 500", res.StatusCode)
 	}
-	res, err = c.Get(srv.url("/metrics"))
+	res, err = c.Get(srv.URL("/metrics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +82,11 @@ func TestS3Blobs(t *testing.T) {
 	if !strings.Contains(string(m), "\ndamask_integrity_failures_total 1\n") {
 		t.Errorf("/metrics does not count the refusal:\n%s", m)
 	}
-	if !strings.Contains(srv.stderr.String(), "stored file damaged") {
+	if !strings.Contains(srv.Log(), "stored file damaged") {
 		t.Errorf("the refusal is not logged")
 	}
-	srv.stop()
-	out, err := damaskCmd(t, bin, "check", "--data", data, "--blobs", blobs)
+	srv.Stop()
+	out, err := servertest.Command(t, bin, nil, "check", "--data", data, "--blobs", blobs)
 	if err == nil || !strings.Contains(out, "DAMAGED") || !strings.Contains(out, name) {
 		t.Fatalf("check of a flipped byte: %v\n%s", err, out)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"damask/blob/s3/s3test"
 	"damask/postgres/pgtest"
+	"damask/servertest"
 )
 
 // TestWorkers runs the scaled-out shape on one data folder: a server that
@@ -41,14 +42,14 @@ func TestScaledOut(t *testing.T) {
 // must still be processed, each job finished exactly once, and every file
 // found, downloaded and its thumbnail served through the last server.
 func testWorkers(t *testing.T, servers int, stores ...string) {
-	bin := buildDamask(t)
-	var srvs []*server
+	bin := servertest.Build(t)
+	var srvs []*servertest.Server
 	for range servers {
 		// One at a time: the first creates the default account.
-		srvs = append(srvs, startProcess(t, bin, "Damask is listening on ",
+		srvs = append(srvs, servertest.Start(t, bin, nil, "Damask is listening on ",
 			append([]string{"serve", "--addr", "127.0.0.1:0", "--no-workers"}, stores...)...))
 		if len(srvs) == 1 {
-			if out, err := damaskCmd(t, bin, append([]string{"account", "api", "default", "on"}, stores...)...); err != nil {
+			if out, err := servertest.Command(t, bin, nil, append([]string{"account", "api", "default", "on"}, stores...)...); err != nil {
 				t.Fatalf("account api: %v\n%s", err, out)
 			}
 		}
@@ -56,11 +57,11 @@ func testWorkers(t *testing.T, servers int, stores ...string) {
 	in, out := srvs[0], srvs[len(srvs)-1]
 	c := &http.Client{Timeout: time.Minute}
 	for _, s := range srvs {
-		waitReady(t, c, s)
+		s.WaitReady(c)
 	}
 
-	worker := func() *server {
-		return startProcess(t, bin, "Damask worker is running",
+	worker := func() *servertest.Server {
+		return servertest.Start(t, bin, nil, "Damask worker is running",
 			append([]string{"worker", "--workers", "1", "--job-timeout", "15s"}, stores...)...)
 	}
 	doomed, survivor := worker(), worker()
@@ -80,19 +81,19 @@ func testWorkers(t *testing.T, servers int, stores ...string) {
 
 	done := regexp.MustCompile(`msg="job done" job=(\d+)`)
 	deadline := time.Now().Add(3 * time.Minute)
-	for len(done.FindAllString(doomed.stderr.String(), -1)) == 0 {
+	for len(done.FindAllString(doomed.Log(), -1)) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the first worker finished no job within 3 minutes\n%s", doomed.stderr)
+			t.Fatalf("the first worker finished no job within 3 minutes\n%s", doomed.Log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	doomed.kill()
+	doomed.Kill()
 
 	if found := countFound(t, c, out, "harbour"); found != n {
 		t.Errorf("the other server finds %d assets, want %d", found, n)
 	}
 	for i, id := range ids {
-		if got := fetchFile(t, c, out.url("/api/assets/download/"+id)); !bytes.Equal(got, files[i]) {
+		if got := fetchFile(t, c, out.URL("/api/assets/download/"+id)); !bytes.Equal(got, files[i]) {
 			t.Errorf("asset %s: the other server answers %d bytes, not the %d uploaded", id, len(got), len(files[i]))
 		}
 		for {
@@ -118,8 +119,8 @@ func testWorkers(t *testing.T, servers int, stores ...string) {
 
 	// Every job finished once, by one worker or the other.
 	seen := map[string]int{}
-	for _, w := range []*server{doomed, survivor} {
-		for _, m := range done.FindAllStringSubmatch(w.stderr.String(), -1) {
+	for _, w := range []*servertest.Server{doomed, survivor} {
+		for _, m := range done.FindAllStringSubmatch(w.Log(), -1) {
 			seen[m[1]]++
 		}
 	}
@@ -131,12 +132,12 @@ func testWorkers(t *testing.T, servers int, stores ...string) {
 			t.Errorf("job %s finished %d times", job, k)
 		}
 	}
-	survivor.stop()
+	survivor.Stop()
 	for _, s := range srvs {
-		s.stop()
+		s.Stop()
 	}
 	for _, s := range append(srvs, survivor) {
-		s.checkLog()
+		s.CheckLog()
 	}
 }
 
@@ -144,7 +145,7 @@ func testWorkers(t *testing.T, servers int, stores ...string) {
 func fetchFile(t *testing.T, c *http.Client, u string) []byte {
 	t.Helper()
 	req, _ := http.NewRequest("GET", u, nil)
-	req.SetBasicAuth("admin", crashPassword)
+	req.SetBasicAuth("admin", servertest.AdminPassword)
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -158,19 +159,19 @@ func fetchFile(t *testing.T, c *http.Client, u string) []byte {
 }
 
 // countFound answers how many assets the query finds.
-func countFound(t *testing.T, c *http.Client, s *server, query string) int {
+func countFound(t *testing.T, c *http.Client, s *servertest.Server, query string) int {
 	t.Helper()
 	var list struct {
 		Assets []struct{} `xml:"asset"`
 	}
-	if err := xml.Unmarshal(fetchFile(t, c, s.url("/api/assets.xml?per_page=100&query="+query)), &list); err != nil {
+	if err := xml.Unmarshal(fetchFile(t, c, s.URL("/api/assets.xml?per_page=100&query="+query)), &list); err != nil {
 		t.Fatal(err)
 	}
 	return len(list.Assets)
 }
 
 // createFile adds an asset with the file and answers its id.
-func createFile(t *testing.T, c *http.Client, s *server, name string, data []byte) string {
+func createFile(t *testing.T, c *http.Client, s *servertest.Server, name string, data []byte) string {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -180,9 +181,9 @@ func createFile(t *testing.T, c *http.Client, s *server, name string, data []byt
 	}
 	part.Write(data)
 	mw.Close()
-	req, _ := http.NewRequestWithContext(context.Background(), "POST", s.url("/api/assets.xml"), &body)
+	req, _ := http.NewRequestWithContext(context.Background(), "POST", s.URL("/api/assets.xml"), &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.SetBasicAuth("admin", crashPassword)
+	req.SetBasicAuth("admin", servertest.AdminPassword)
 	res, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -205,14 +206,14 @@ type processedXML struct {
 	Thumb      string `xml:"thumb_url"`
 }
 
-func getAsset(t *testing.T, c *http.Client, s *server, id string) processedXML {
+func getAsset(t *testing.T, c *http.Client, s *servertest.Server, id string) processedXML {
 	t.Helper()
 	var a processedXML
-	if err := xml.Unmarshal(fetchFile(t, c, s.url("/api/assets/"+id+".xml")), &a); err != nil {
+	if err := xml.Unmarshal(fetchFile(t, c, s.URL("/api/assets/"+id+".xml")), &a); err != nil {
 		t.Fatal(err)
 	}
 	if strings.HasPrefix(a.Thumb, "/") {
-		a.Thumb = s.url(a.Thumb)
+		a.Thumb = s.URL(a.Thumb)
 	}
 	return a
 }
