@@ -100,16 +100,16 @@ func TestServeLimits(t *testing.T) {
 // beside the server, and the file is free again once the server is gone,
 // killed included.
 func TestServeLimitsOneServerPerSQLite(t *testing.T) {
-	bin := buildDamask(t)
+	bin := servertest.Build(t)
 	data := t.TempDir()
-	s := startServer(t, bin, data)
-	out, err := damaskCmd(t, bin, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	s := servertest.Serve(t, bin, data)
+	out, err := servertest.Command(t, bin, nil, "serve", "--data", data, "--addr", "127.0.0.1:0")
 	if err == nil || !strings.Contains(out, "another damask serve is serving") || !strings.Contains(out, "PostgreSQL") {
 		t.Fatalf("second serve on one SQLite file: %v\n%s", err, out)
 	}
-	if out, err := damaskCmd(t, bin, "account", "api", "default", "on", "--data", data); err != nil {
+	if out, err := servertest.Command(t, bin, nil, "account", "api", "default", "on", "--data", data); err != nil {
 		t.Fatalf("command beside the server: %v\n%s", err, out)
 	}
-	s.kill()
-	startServer(t, bin, data).stop()
+	s.Kill()
+	servertest.Serve(t, bin, data).Stop()
 }
