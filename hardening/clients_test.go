@@ -1121,26 +1121,6 @@ func (b *browser) toCallback(login string) string {
 	return loc
 }
 
-// withQuery is u with the query parameter key set to value.
-func withQuery(t *testing.T, u, key, value string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := p.Query()
-	q.Set(key, value)
-	p.RawQuery = q.Encode()
-	return p.String()
-}
-
-func queryOf(t *testing.T, u, key string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.Query().Get(key)
-}
-
 // TestR25_OIDCRefusals: signing in with OpenID Connect, configured with
 // `damask account oidc`, refuses a tampered state, a state of another
 // browser, a code used twice or slipped into another sign-in, and ID
@@ -1185,7 +1165,7 @@ func TestR25_OIDCRefusals(t *testing.T) {
 		t.Run("tampered state", func(t *testing.T) {
 			b := l.browser(t, "")
 			cb := b.toCallback("ann")
-			refused(t, b, withQuery(t, cb, "state", queryOf(t, cb, "state")+"x"))
+			refused(t, b, oidctest.WithParam(t, cb, "state", oidctest.Param(t, cb, "state")+"x"))
 			refused(t, b, cb) // the sign-in is spent
 		})
 		t.Run("state of another browser", func(t *testing.T) {
@@ -1201,7 +1181,7 @@ func TestR25_OIDCRefusals(t *testing.T) {
 			// Another browser's own sign-in, with the used code.
 			m := l.browser(t, "")
 			mine := m.toCallback("ann")
-			refused(t, m, withQuery(t, mine, "code", queryOf(t, cb, "code")))
+			refused(t, m, oidctest.WithParam(t, mine, "code", oidctest.Param(t, cb, "code")))
 		})
 	})
 

@@ -112,6 +112,31 @@ func Login(t testing.TB, c *http.Client, page *http.Response, username string) s
 	return loc
 }
 
+// Param answers the parameter key of answer, a provider's redirect back
+// to the relying party (its code, its state).
+func Param(t testing.TB, answer, key string) string {
+	t.Helper()
+	u, err := url.Parse(answer)
+	if err != nil {
+		t.Fatalf("provider's answer %q: %v", answer, err)
+	}
+	return u.Query().Get(key)
+}
+
+// WithParam answers answer with its parameter key set to value, as an
+// attacker would tamper with it.
+func WithParam(t testing.TB, answer, key, value string) string {
+	t.Helper()
+	u, err := url.Parse(answer)
+	if err != nil {
+		t.Fatalf("provider's answer %q: %v", answer, err)
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // Mode is how the bad provider spoils the ID tokens it issues.
 type Mode string
 

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -143,28 +142,10 @@ func TestOIDCDisabledUser(t *testing.T) {
 
 func TestOIDCRefusals(t *testing.T) {
 	e := oidcEnv(t, "")
-	setQuery := func(u, key, value string) string {
-		p, err := url.Parse(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := p.Query()
-		q.Set(key, value)
-		p.RawQuery = q.Encode()
-		return p.String()
-	}
-	query := func(u, key string) string {
-		p, err := url.Parse(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.Query().Get(key)
-	}
-
 	t.Run("tampered state", func(t *testing.T) {
 		b := e.browser(t)
 		cb := b.toCallback("ann")
-		res := b.callback(setQuery(cb, "state", query(cb, "state")+"x"))
+		res := b.callback(oidctest.WithParam(t, cb, "state", oidctest.Param(t, cb, "state")+"x"))
 		if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "state mismatch") {
 			t.Errorf("status %d:\n%s", res.status, res.body)
 		}
@@ -202,7 +183,7 @@ func TestOIDCRefusals(t *testing.T) {
 		// used code into it: their state, the victim's code.
 		m := e.browser(t)
 		mine := m.toCallback("ann")
-		res := m.callback(setQuery(mine, "code", query(cb, "code")))
+		res := m.callback(oidctest.WithParam(t, mine, "code", oidctest.Param(t, cb, "code")))
 		if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "refused the authorization code") {
 			t.Errorf("replayed code in a new sign-in: status %d:\n%s", res.status, res.body)
 		}
@@ -224,7 +205,7 @@ func TestOIDCRefusals(t *testing.T) {
 		// attacker's PKCE challenge and nonce: refused too.
 		victim2 := e.browser(t)
 		v2 := victim2.toCallback("ann")
-		res := victim2.callback(setQuery(v2, "code", query(attackerCB, "code")))
+		res := victim2.callback(oidctest.WithParam(t, v2, "code", oidctest.Param(t, attackerCB, "code")))
 		if res.status != http.StatusUnauthorized {
 			t.Errorf("own state, another sign-in's code: status %d, want 401:\n%s", res.status, res.body)
 		}
