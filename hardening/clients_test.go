@@ -3,15 +3,11 @@ package hardening
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,15 +15,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
-	"github.com/zitadel/oidc/v3/example/server/storage"
-	"github.com/zitadel/oidc/v3/pkg/op"
-
+	"damask/oidctest"
 	"damask/servertest"
 )
 
@@ -1100,143 +1091,6 @@ func TestR27_PublicLinks(t *testing.T) {
 	l.CheckLog()
 }
 
-// An OpenID provider for TestR25: the example OP of zitadel/oidc, a real
-// provider, for the flow (state, codes used once), and badOP, which
-// issues the ID tokens a sound provider never would.
-
-const opPassword = "verysecure"
-
-// startOP starts zitadel's example OP with ann@example.com and the
-// client "damask" whose redirect URI is callback, and answers its issuer.
-func startOP(t *testing.T, callback string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := "http://" + ln.Addr().String()
-	b, err := json.Marshal(map[string]*storage.User{
-		"u1": {ID: "u1", Username: "ann", Password: opPassword, Email: "ann@example.com", EmailVerified: true},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	usersFile := filepath.Join(t.TempDir(), "users.json")
-	if err := os.WriteFile(usersFile, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	users, err := storage.StoreFromFile(usersFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients := map[string]*storage.Client{"damask": storage.WebClient("damask", "damask-secret", callback)}
-	router := exampleop.SetupServer(issuer, storage.NewStorageWithClients(users, clients), nil, false, op.WithAllowInsecure())
-	srv := &http.Server{Handler: router}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return issuer
-}
-
-// badOP is a minimal provider whose authorization endpoint signs ann in
-// at once and whose token endpoint answers an ID token spoiled as mode
-// says: another audience, expired, alg none, another nonce.
-type badOP struct {
-	srv    *httptest.Server
-	key    *rsa.PrivateKey
-	mu     sync.Mutex
-	mode   string
-	nonces map[string]string // by code
-}
-
-func startBadOP(t *testing.T) *badOP {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &badOP{key: key, nonces: map[string]string{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]any{
-			"issuer": p.srv.URL, "authorization_endpoint": p.srv.URL + "/authorize",
-			"token_endpoint": p.srv.URL + "/token", "jwks_uri": p.srv.URL + "/keys",
-			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
-			"id_token_signing_alg_values_supported": []string{"RS256"},
-		})
-	})
-	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
-			{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
-	})
-	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		code := rand.Text()
-		p.mu.Lock()
-		p.nonces[code] = q.Get("nonce")
-		p.mu.Unlock()
-		http.Redirect(w, r, q.Get("redirect_uri")+"?"+url.Values{"code": {code}, "state": {q.Get("state")}}.Encode(), http.StatusFound)
-	})
-	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		p.mu.Lock()
-		nonce, ok := p.nonces[r.PostForm.Get("code")]
-		delete(p.nonces, r.PostForm.Get("code"))
-		mode := p.mode
-		p.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		if !ok {
-			w.WriteHeader(http.StatusBadRequest)
-			json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant"})
-			return
-		}
-		json.NewEncoder(w).Encode(map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300,
-			"id_token": p.idToken(t, mode, nonce)})
-	})
-	p.srv = httptest.NewServer(mux)
-	t.Cleanup(p.srv.Close)
-	return p
-}
-
-func (p *badOP) setMode(m string) {
-	p.mu.Lock()
-	p.mode = m
-	p.mu.Unlock()
-}
-
-func (p *badOP) idToken(t *testing.T, mode, nonce string) string {
-	now := time.Now()
-	claims := map[string]any{"iss": p.srv.URL, "sub": "ann-1", "aud": "damask", "nonce": nonce,
-		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "email": "ann@example.com", "email_verified": true}
-	switch mode {
-	case "audience":
-		claims["aud"] = "another-client"
-	case "expired":
-		claims["iat"], claims["exp"] = now.Add(-2*time.Hour).Unix(), now.Add(-time.Hour).Unix()
-	case "nonce":
-		claims["nonce"] = "another sign-in's nonce"
-	}
-	payload, _ := json.Marshal(claims)
-	if mode == "alg none" {
-		enc := base64.RawURLEncoding.EncodeToString
-		return enc([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + enc(payload) + "."
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: p.key},
-		(&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
-	if err != nil {
-		t.Error(err)
-		return ""
-	}
-	obj, err := signer.Sign(payload)
-	if err != nil {
-		t.Error(err)
-		return ""
-	}
-	raw, _ := obj.CompactSerialize()
-	return raw
-}
-
-var opFormID = regexp.MustCompile(`name="id" value="([^"]+)"`)
-
 // toCallback runs a sign-in with the provider up to its redirect back to
 // Damask, and answers that URL without visiting it. With login, it signs
 // in on zitadel's login page as that user.
@@ -1253,50 +1107,18 @@ func (b *browser) toCallback(login string) string {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
 	if login == "" {
+		res.Body.Close()
 		if loc := res.Header.Get("Location"); res.StatusCode == http.StatusFound && strings.Contains(loc, "/auth/oidc/callback?") {
 			return loc
 		}
 		b.t.Fatalf("sign-in with the provider: %d, Location %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	page := res.Request.URL // the provider's login page
-	m := opFormID.FindSubmatch(body)
-	if res.StatusCode != http.StatusOK || m == nil {
-		b.t.Fatalf("provider's login page: %d at %s:\n%s", res.StatusCode, page, body)
-	}
-	res, err = c.PostForm(page.Scheme+"://"+page.Host+"/login/username",
-		url.Values{"id": {string(m[1])}, "username": {login}, "password": {opPassword}})
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	res.Body.Close()
-	loc := res.Header.Get("Location")
-	if res.StatusCode != http.StatusFound || !strings.Contains(loc, "/auth/oidc/callback?") {
-		b.t.Fatalf("provider's answer to the login: %d, Location %q", res.StatusCode, loc)
+	loc := oidctest.Login(b.t, &c, res, login)
+	if !strings.Contains(loc, "/auth/oidc/callback?") {
+		b.t.Fatalf("provider's answer to the login: Location %q", loc)
 	}
 	return loc
-}
-
-// withQuery is u with the query parameter key set to value.
-func withQuery(t *testing.T, u, key, value string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := p.Query()
-	q.Set(key, value)
-	p.RawQuery = q.Encode()
-	return p.String()
-}
-
-func queryOf(t *testing.T, u, key string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.Query().Get(key)
 }
 
 // TestR25_OIDCRefusals: signing in with OpenID Connect, configured with
@@ -1310,11 +1132,11 @@ func TestR25_OIDCRefusals(t *testing.T) {
 	_, ann := addUser(t, l.admin, "ann", "member")
 	l.admin.Form(http.StatusOK, "PUT", "/api/users/"+ann+".json", "", nil, "email", "ann@example.com") // the provider's ann
 	secret := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(secret, []byte("damask-secret\n"), 0o600); err != nil {
+	if err := os.WriteFile(secret, []byte(oidctest.ClientSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	configure := func(t *testing.T, issuer string) {
-		if out, err := servertest.Command(t, bin, nil, "account", "oidc", "default", "--issuer", issuer, "--client-id", "damask",
+		if out, err := servertest.Command(t, bin, nil, "account", "oidc", "default", "--issuer", issuer, "--client-id", oidctest.ClientID,
 			"--client-secret-file", secret, "--domains", "example.com", "--data", l.data); err != nil {
 			t.Fatalf("account oidc: %v\n%s", err, out)
 		}
@@ -1331,7 +1153,8 @@ func TestR25_OIDCRefusals(t *testing.T) {
 	}
 
 	t.Run("real provider", func(t *testing.T) {
-		configure(t, startOP(t, l.URL("/auth/oidc/callback")))
+		configure(t, oidctest.Start(t, l.URL("/auth/oidc/callback"),
+			oidctest.User{Username: "ann", Email: "ann@example.com", EmailVerified: true}))
 		t.Run("works", func(t *testing.T) {
 			b := l.browser(t, "")
 			cb := b.toCallback("ann")
@@ -1342,7 +1165,7 @@ func TestR25_OIDCRefusals(t *testing.T) {
 		t.Run("tampered state", func(t *testing.T) {
 			b := l.browser(t, "")
 			cb := b.toCallback("ann")
-			refused(t, b, withQuery(t, cb, "state", queryOf(t, cb, "state")+"x"))
+			refused(t, b, oidctest.WithParam(t, cb, "state", oidctest.Param(t, cb, "state")+"x"))
 			refused(t, b, cb) // the sign-in is spent
 		})
 		t.Run("state of another browser", func(t *testing.T) {
@@ -1358,19 +1181,19 @@ func TestR25_OIDCRefusals(t *testing.T) {
 			// Another browser's own sign-in, with the used code.
 			m := l.browser(t, "")
 			mine := m.toCallback("ann")
-			refused(t, m, withQuery(t, mine, "code", queryOf(t, cb, "code")))
+			refused(t, m, oidctest.WithParam(t, mine, "code", oidctest.Param(t, cb, "code")))
 		})
 	})
 
 	t.Run("bad tokens", func(t *testing.T) {
-		p := startBadOP(t)
-		configure(t, p.srv.URL)
-		for _, mode := range []string{"good", "audience", "expired", "alg none", "nonce"} {
-			t.Run(mode, func(t *testing.T) {
-				p.setMode(mode)
+		p := oidctest.StartBad(t)
+		configure(t, p.URL)
+		for _, mode := range []oidctest.Mode{oidctest.Good, oidctest.Audience, oidctest.Expired, oidctest.AlgNone, oidctest.Nonce} {
+			t.Run(string(mode), func(t *testing.T) {
+				p.SetMode(mode)
 				b := l.browser(t, "")
 				cb := b.toCallback("")
-				if mode == "good" {
+				if mode == oidctest.Good {
 					if res := b.get(cb[strings.Index(cb, "/auth/oidc/callback"):]); res.status != http.StatusSeeOther || !b.signedIn() {
 						t.Fatalf("a good token: %d: %.300s", res.status, res.body)
 					}

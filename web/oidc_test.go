@@ -1,83 +1,38 @@
 package web_test
 
 import (
-	"encoding/json"
-	"net"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/zitadel/oidc/v3/example/server/exampleop"
-	"github.com/zitadel/oidc/v3/example/server/storage"
-	"github.com/zitadel/oidc/v3/pkg/op"
-
 	"damask"
 	"damask/library"
+	"damask/oidctest"
 )
 
-// The OpenID provider is the example OP of zitadel/oidc, run on a loopback
-// port with these people; its password is the same for all.
-const opPassword = "verysecure"
-
-var opUsers = map[string]*storage.User{
-	"u1": {ID: "u1", Username: "ann", Password: opPassword, Email: "ann@EXAMPLE.com", EmailVerified: true},
-	"u2": {ID: "u2", Username: "bob", Password: opPassword, Email: "bob@other.org", EmailVerified: true},
-	"u3": {ID: "u3", Username: "carol", Password: opPassword, Email: "carol.j+x@example.com", EmailVerified: true},
-	"u4": {ID: "u4", Username: "dave", Password: opPassword, Email: "dave@example.com", EmailVerified: false},
-}
-
-// startOP starts the provider with the client "damask" whose redirect URI
-// is the env's callback, and answers its issuer.
-func startOP(t *testing.T, e *env) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	issuer := "http://" + ln.Addr().String()
-	b, err := json.Marshal(opUsers)
-	if err != nil {
-		t.Fatal(err)
-	}
-	usersFile := filepath.Join(t.TempDir(), "users.json")
-	if err := os.WriteFile(usersFile, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	users, err := storage.StoreFromFile(usersFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clients := map[string]*storage.Client{
-		"damask": storage.WebClient("damask", "damask-secret", e.srv.URL+"/auth/oidc/callback"),
-	}
-	router := exampleop.SetupServer(issuer, storage.NewStorageWithClients(users, clients), nil, false, op.WithAllowInsecure())
-	srv := &http.Server{Handler: router}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return issuer
+// The OpenID provider's people; the password is oidctest.Password for all.
+var opUsers = []oidctest.User{
+	{Username: "ann", Email: "ann@EXAMPLE.com", EmailVerified: true},
+	{Username: "bob", Email: "bob@other.org", EmailVerified: true},
+	{Username: "carol", Email: "carol.j+x@example.com", EmailVerified: true},
+	{Username: "dave", Email: "dave@example.com", EmailVerified: false},
 }
 
 // oidcEnv is an env whose default account signs in with the OP.
 func oidcEnv(t *testing.T, autoCreate string, domains ...string) *env {
 	t.Helper()
 	e := newEnv(t)
-	issuer := startOP(t, e)
+	issuer := oidctest.Start(t, e.srv.URL+"/auth/oidc/callback", opUsers...)
 	if len(domains) == 0 {
 		domains = []string{"example.com"}
 	}
 	err := e.svc.SetOIDC(t.Context(), library.DefaultAccount, library.OIDCSettings{Issuer: issuer,
-		ClientID: "damask", ClientSecret: "damask-secret", Domains: domains, AutoCreate: autoCreate})
+		ClientID: oidctest.ClientID, ClientSecret: oidctest.ClientSecret, Domains: domains, AutoCreate: autoCreate})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
-
-var opFormID = regexp.MustCompile(`name="id" value="([^"]+)"`)
 
 // toCallback runs the redirect flow as user up to the provider's redirect
 // back to Damask, and answers that URL without visiting it.
@@ -98,38 +53,11 @@ func (b *browser) toCallback(user string) string {
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	defer res.Body.Close()
-	login := res.Request.URL // the OP's login page, after the redirects
-	page := readAll(b.t, res)
-	m := opFormID.FindStringSubmatch(page)
-	if res.StatusCode != http.StatusOK || m == nil {
-		b.t.Fatalf("provider's login page: status %d at %s:\n%s", res.StatusCode, login, page)
-	}
-	form := url.Values{"id": {m[1]}, "username": {user}, "password": {opPassword}}
-	res2, err := b.c.PostForm(login.Scheme+"://"+login.Host+"/login/username", form)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	defer res2.Body.Close()
-	body := readAll(b.t, res2)
-	loc := res2.Header.Get("Location")
-	if res2.StatusCode != http.StatusFound || !strings.HasPrefix(loc, b.base+"/auth/oidc/callback?") {
-		b.t.Fatalf("provider's answer to the login: status %d, Location %q:\n%s", res2.StatusCode, loc, body)
+	loc := oidctest.Login(b.t, b.c, res, user)
+	if !strings.HasPrefix(loc, b.base+"/auth/oidc/callback?") {
+		b.t.Fatalf("provider's answer to the login: Location %q", loc)
 	}
 	return loc
-}
-
-func readAll(t *testing.T, res *http.Response) string {
-	t.Helper()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := res.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			return b.String()
-		}
-	}
 }
 
 // callback visits the provider's redirect back.
@@ -214,28 +142,10 @@ func TestOIDCDisabledUser(t *testing.T) {
 
 func TestOIDCRefusals(t *testing.T) {
 	e := oidcEnv(t, "")
-	setQuery := func(u, key, value string) string {
-		p, err := url.Parse(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := p.Query()
-		q.Set(key, value)
-		p.RawQuery = q.Encode()
-		return p.String()
-	}
-	query := func(u, key string) string {
-		p, err := url.Parse(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return p.Query().Get(key)
-	}
-
 	t.Run("tampered state", func(t *testing.T) {
 		b := e.browser(t)
 		cb := b.toCallback("ann")
-		res := b.callback(setQuery(cb, "state", query(cb, "state")+"x"))
+		res := b.callback(oidctest.WithParam(t, cb, "state", oidctest.Param(t, cb, "state")+"x"))
 		if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "state mismatch") {
 			t.Errorf("status %d:\n%s", res.status, res.body)
 		}
@@ -273,7 +183,7 @@ func TestOIDCRefusals(t *testing.T) {
 		// used code into it: their state, the victim's code.
 		m := e.browser(t)
 		mine := m.toCallback("ann")
-		res := m.callback(setQuery(mine, "code", query(cb, "code")))
+		res := m.callback(oidctest.WithParam(t, mine, "code", oidctest.Param(t, cb, "code")))
 		if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "refused the authorization code") {
 			t.Errorf("replayed code in a new sign-in: status %d:\n%s", res.status, res.body)
 		}
@@ -295,7 +205,7 @@ func TestOIDCRefusals(t *testing.T) {
 		// attacker's PKCE challenge and nonce: refused too.
 		victim2 := e.browser(t)
 		v2 := victim2.toCallback("ann")
-		res := victim2.callback(setQuery(v2, "code", query(attackerCB, "code")))
+		res := victim2.callback(oidctest.WithParam(t, v2, "code", oidctest.Param(t, attackerCB, "code")))
 		if res.status != http.StatusUnauthorized {
 			t.Errorf("own state, another sign-in's code: status %d, want 401:\n%s", res.status, res.body)
 		}
