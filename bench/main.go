@@ -10,7 +10,8 @@
 // The references are small programs this command builds and starts itself:
 // a plain Go upload sink (io.Copy + fsync + rename, with and without
 // SHA-256; `bench sink`), a bare Go handler serving a pre-rendered document
-// (`bench bare`), nginx serving a file with sendfile, and vipsthumbnail and
+// (`bench bare`), nginx serving a file with sendfile, the raw SQLite query
+// of each search (`damask dev bench-search`), and vipsthumbnail and
 // exiftool through the Go benchmarks of the media packages.
 package main
 

@@ -79,6 +79,19 @@ func assetIn(ctx context.Context, q querier, accountID, id int64, trash bool) (*
 	return a, nil
 }
 
+// tagsOf reads the tags of the assets, at least one.
+func tagsOf(ids []int64) Statement {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return Statement{`
+			SELECT at.asset_id, t.id, t.account_id, t.name, t.created_at
+			FROM asset_tags at JOIN tags t ON t.id = at.tag_id
+			WHERE at.asset_id IN (?` + strings.Repeat(", ?", len(ids)-1) + `)
+			ORDER BY t.name, t.id`, args}
+}
+
 // loadTags sets the Tags of the assets, ordered by name. An asset's tags
 // carry no AssetsCount: counting them for every asset of a list would cost
 // more than the list.
@@ -92,16 +105,13 @@ func loadTags(ctx context.Context, q querier, as []*damask.Asset) error {
 	const chunk = 500
 	for len(as) > 0 {
 		n := min(len(as), chunk)
-		args := make([]any, n)
+		ids := make([]int64, n)
 		for i, a := range as[:n] {
-			args[i] = a.ID
+			ids[i] = a.ID
 		}
 		as = as[n:]
-		rows, err := q.QueryContext(ctx, `
-			SELECT at.asset_id, t.id, t.account_id, t.name, t.created_at
-			FROM asset_tags at JOIN tags t ON t.id = at.tag_id
-			WHERE at.asset_id IN (?`+strings.Repeat(", ?", n-1)+`)
-			ORDER BY t.name, t.id`, args...)
+		st := tagsOf(ids)
+		rows, err := q.QueryContext(ctx, st.SQL, st.Args...)
 		if err != nil {
 			return err
 		}

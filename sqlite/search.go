@@ -597,20 +597,48 @@ func (p plan) ids(accountID int64) (from string, where []string, args []any, row
 	return p.from(accountID)
 }
 
-// Assets lists the assets the filter chooses, with their tags.
-func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset, int, error) {
-	what := fmt.Sprintf("assets of account %d", f.AccountID)
+// Statement is one SQL statement with its arguments.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// Statements are what Assets runs to list a page of a filter, in the
+// order it runs them, inside one read transaction.
+type Statements struct {
+	// Count reads up to damask.ExactCount+1 matches, newest first: their
+	// number and the oldest id among them.
+	Count Statement
+	// Bounds runs only when Count finds more than damask.ExactCount: the
+	// account's first and last asset ids, to estimate the rest.
+	Bounds Statement
+	// Page reads the page's assets (the id first of their columns).
+	Page Statement
+	// Tags reads the tags of up to 500 of the page's assets.
+	Tags func(ids []int64) Statement
+}
+
+// SearchStatements answers the statements Assets runs for the filter, so
+// that benchmarks and diagnostics can time the engine alone on the very
+// SQL of the store (EXPLAIN QUERY PLAN it, run it on a plain connection).
+// Assets builds its own with the same code, so they cannot drift. The
+// trash is not a search: a filter with Trash set is EINVALID.
+func (db *DB) SearchStatements(f damask.AssetFilter) (Statements, error) {
 	if f.Trash {
-		return db.trash(ctx, f)
+		return Statements{}, damask.Errorf(damask.EINVALID, "the trash is listed without a search")
 	}
+	return listing(f)
+}
+
+// listing compiles the filter into the statements of Assets.
+func listing(f damask.AssetFilter) (Statements, error) {
 	p := compile(f)
 	from, where, args, rowid := p.from(f.AccountID)
 	o, err := orderOf(f.Sort, p.words && p.match != "", rowid) // ranking needs the index to drive
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: %s: %w", what, err)
+		return Statements{}, err
 	}
 	lim, off := limit(f.Page)
-	countArgs := args
 
 	var query string
 	if o.relevance {
@@ -633,17 +661,34 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 		query = `SELECT ` + assetColumns + ` FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") +
 			` ORDER BY ` + o.by + ` LIMIT ? OFFSET ?`
 	}
+	return Statements{
+		Count:  p.count(f.AccountID),
+		Bounds: bounds(f.AccountID),
+		Page:   Statement{query, append(args[:len(args):len(args)], lim, off)},
+		Tags:   tagsOf,
+	}, nil
+}
 
+// Assets lists the assets the filter chooses, with their tags.
+func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset, int, error) {
+	what := fmt.Sprintf("assets of account %d", f.AccountID)
+	if f.Trash {
+		return db.trash(ctx, f)
+	}
+	st, err := listing(f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
 	var (
 		as    []*damask.Asset
 		total int
 	)
 	err = db.view(ctx, what, func(tx *sql.Tx) error {
 		var err error
-		if total, err = p.estimate(ctx, tx, f.AccountID, countArgs); err != nil {
+		if total, err = estimate(ctx, tx, st); err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
-		as, err = queryAssets(ctx, tx, query, append(args, lim, off)...)
+		as, err = queryAssets(ctx, tx, st.Page.SQL, st.Page.Args...)
 		return err
 	})
 	return as, total, err
@@ -744,29 +789,41 @@ func (db *DB) AssetFacets(ctx context.Context, f damask.AssetFilter) (damask.Fac
 	return fc, err
 }
 
-// estimate counts what the plan chooses: exactly up to damask.ExactCount,
-// and beyond that by the density of matches among the newest ones, which
-// takes as long for a million matches as for a thousand. (An exact count
-// of a common word among a million assets reads every posting of it.)
-func (p plan) estimate(ctx context.Context, tx *sql.Tx, accountID int64, args []any) (int, error) {
-	from, where, _, rowid := p.ids(accountID)
+// count reads up to damask.ExactCount+1 of what the plan chooses, newest
+// first: their number and the oldest id among them.
+func (p plan) count(accountID int64) Statement {
+	from, where, args, rowid := p.ids(accountID)
+	return Statement{`SELECT count(*), min(id) FROM (SELECT ` + rowid + ` AS id FROM ` + from +
+		` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + rowid + ` DESC LIMIT ` + strconv.Itoa(damask.ExactCount+1) + `)`,
+		args}
+}
+
+// bounds reads the account's first and last asset ids. Two subqueries:
+// SQLite reads min() or max() alone off the index, but both in one SELECT
+// scan every row.
+func bounds(accountID int64) Statement {
+	return Statement{`SELECT
+		coalesce((SELECT min(id) FROM assets WHERE account_id = ?1 AND deleted_at IS NULL), 0),
+		coalesce((SELECT max(id) FROM assets WHERE account_id = ?1 AND deleted_at IS NULL), 0)`,
+		[]any{accountID}}
+}
+
+// estimate counts what the statements choose: exactly up to
+// damask.ExactCount, and beyond that by the density of matches among the
+// newest ones, which takes as long for a million matches as for a
+// thousand. (An exact count of a common word among a million assets reads
+// every posting of it.)
+func estimate(ctx context.Context, tx *sql.Tx, st Statements) (int, error) {
 	var n int
 	var oldest sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT count(*), min(id) FROM (SELECT `+rowid+` AS id FROM `+from+
-		` WHERE `+strings.Join(where, " AND ")+` ORDER BY `+rowid+` DESC LIMIT `+strconv.Itoa(damask.ExactCount+1)+`)`,
-		args...).Scan(&n, &oldest)
+	err := tx.QueryRowContext(ctx, st.Count.SQL, st.Count.Args...).Scan(&n, &oldest)
 	if err != nil || n <= damask.ExactCount {
 		return n, err
 	}
 	// The matches so far fill the ids from oldest to the newest asset;
-	// the rest of the ids are taken to hold matches as densely. Two
-	// subqueries: SQLite reads min() or max() alone off the index, but
-	// both in one SELECT scan every row.
+	// the rest of the ids are taken to hold matches as densely.
 	var first, last int64
-	if err := tx.QueryRowContext(ctx, `SELECT
-		coalesce((SELECT min(id) FROM assets WHERE account_id = ?1 AND deleted_at IS NULL), 0),
-		coalesce((SELECT max(id) FROM assets WHERE account_id = ?1 AND deleted_at IS NULL), 0)`,
-		accountID).Scan(&first, &last); err != nil {
+	if err := tx.QueryRowContext(ctx, st.Bounds.SQL, st.Bounds.Args...).Scan(&first, &last); err != nil {
 		return 0, err
 	}
 	span := float64(last - oldest.Int64 + 1)

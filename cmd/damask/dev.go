@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -16,7 +17,10 @@ import (
 	"damask/httpapi"
 	"damask/library"
 	"damask/search"
+	"damask/sqlite"
 	"damask/synth"
+
+	_ "github.com/mattn/go-sqlite3" // the raw engine queries
 )
 
 // dev seed|bench-search: tools for developers, not for a library in use.
@@ -42,7 +46,14 @@ func dev(ctx context.Context, env environment, args []string) error {
 		case "seed":
 			return seedCatalogue(ctx, env, lib, *n, *seed)
 		case "bench-search":
-			return benchSearch(ctx, env, lib, *seed, *runs)
+			raw := ""
+			if !st.postgres() {
+				var err error
+				if raw, err = st.sqlitePath(); err != nil {
+					return err
+				}
+			}
+			return benchSearch(ctx, env, lib, raw, *seed, *runs)
 		}
 		return usageError(use)
 	})
@@ -112,9 +123,10 @@ type searchCase struct {
 }
 
 // benchSearch runs every class of query through the HTTP API (Basic auth
-// on every request, as clients do) and through the library without HTTP,
-// alternating, and prints p50 and p95 of each.
-func benchSearch(ctx context.Context, env environment, lib *openLibrary, seed uint64, runs int) error {
+// on every request, as clients do), through the library without HTTP,
+// and, for a SQLite library (rawPath its file, else ""), as the raw engine
+// query (see rawSearch), alternating, and prints p50 and p95 of each.
+func benchSearch(ctx context.Context, env environment, lib *openLibrary, rawPath string, seed uint64, runs int) error {
 	if err := lib.svc.SetAPI(ctx, library.DefaultAccount, true); err != nil {
 		return err
 	}
@@ -158,14 +170,33 @@ func benchSearch(ctx context.Context, env environment, lib *openLibrary, seed ui
 	client := srv.Client()
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 4
 
-	fmt.Fprintf(env.stdout, "| query | matches | API p50 | API p95 | library p50 | library p95 | API overhead (p50) |\n|---|---|---|---|---|---|---|\n")
+	stmts, _ := lib.db.(searchStatements)
+	var raw *sql.DB
+	if rawPath != "" && stmts != nil {
+		// A plain connection of the driver, read-only, with none of the
+		// store's settings: the engine as anyone would open it. One
+		// connection, so that the statements stay prepared on it.
+		if raw, err = sql.Open("sqlite3", "file:"+rawPath+"?mode=ro"); err != nil {
+			return fmt.Errorf("open %s for the raw queries: %w", rawPath, err)
+		}
+		defer raw.Close()
+		raw.SetMaxOpenConns(1)
+	}
+
+	fmt.Fprintf(env.stdout, "| query | matches | API p50 | API p95 | library p50 | library p95 | API overhead (p50) | raw p50 | raw p95 | library / raw (p50) |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, sc := range cases {
 		aq := library.AssetQuery{Query: sc.params.Get("query"), Tags: sc.params.Get("tags"), Sort: sc.params.Get("sort"),
 			Cursor: sc.params.Get("cursor"), Page: damask.Page{Number: 1, Size: 25}}
 		if p := sc.params.Get("page"); p != "" {
 			fmt.Sscan(p, &aq.Page.Number)
 		}
-		var api, direct []time.Duration
+		var rq *rawSearch
+		if raw != nil {
+			if rq, err = newRawSearch(ctx, raw, stmts, lib, c, aq); err != nil {
+				return fmt.Errorf("%s: raw: %w", sc.name, err)
+			}
+		}
+		var api, direct, engine []time.Duration
 		total := 0
 		for i := range runs + 5 {
 			t0 := time.Now()
@@ -179,14 +210,148 @@ func benchSearch(ctx context.Context, env environment, lib *openLibrary, seed ui
 			if err := get(ctx, client, srv.URL+"/api/assets.xml?"+sc.params.Encode()); err != nil {
 				return fmt.Errorf("%s: %w", sc.name, err)
 			}
+			a := time.Since(t0)
+			var e time.Duration
+			if rq != nil {
+				t0 = time.Now()
+				if err := rq.run(ctx); err != nil {
+					return fmt.Errorf("%s: raw: %w", sc.name, err)
+				}
+				e = time.Since(t0)
+			}
 			if i >= 5 { // the first runs warm the caches
-				api, direct = append(api, time.Since(t0)), append(direct, d)
+				api, direct, engine = append(api, a), append(direct, d), append(engine, e)
 			}
 		}
-		fmt.Fprintf(env.stdout, "| %s | %d | %s | %s | %s | %s | %s |\n", sc.name, total,
-			ms(pct(api, 50)), ms(pct(api, 95)), ms(pct(direct, 50)), ms(pct(direct, 95)), ms(pct(api, 50)-pct(direct, 50)))
+		rawCols := "| | |"
+		if rq != nil {
+			rq.close()
+			rawCols = fmt.Sprintf("%s | %s | %s |", ms(pct(engine, 50)), ms(pct(engine, 95)), ratio(pct(direct, 50), pct(engine, 50)))
+		}
+		fmt.Fprintf(env.stdout, "| %s | %d | %s | %s | %s | %s | %s | %s\n", sc.name, total,
+			ms(pct(api, 50)), ms(pct(api, 95)), ms(pct(direct, 50)), ms(pct(direct, 95)), ms(pct(api, 50)-pct(direct, 50)), rawCols)
 	}
 	return nil
+}
+
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.1fx", float64(a)/float64(b))
+}
+
+// searchStatements is what the SQLite store tells of the SQL it runs for
+// a search.
+type searchStatements interface {
+	SearchStatements(damask.AssetFilter) (sqlite.Statements, error)
+}
+
+// rawSearch is the raw engine query of a search: the statements the
+// SQLite store runs for it, taken from the store once, prepared once on a
+// plain connection, and run as the store runs them (the count, the
+// account's bounds when the count passes damask.ExactCount, the page, the
+// page's tags), reading every value as bytes. What the store adds beyond
+// it (a read transaction, values turned into assets, the library's
+// parsing and tag lookups) is the store's overhead.
+type rawSearch struct {
+	st                  sqlite.Statements
+	count, bounds, page *sql.Stmt
+	tags                map[int]*sql.Stmt // by number of ids
+	db                  *sql.DB
+}
+
+func newRawSearch(ctx context.Context, db *sql.DB, stmts searchStatements, lib *openLibrary, c library.Caller, q library.AssetQuery) (*rawSearch, error) {
+	f, ok, err := lib.svc.AssetFilter(ctx, c, q)
+	if err != nil || !ok { // !ok: the store is not asked
+		return nil, err
+	}
+	r := &rawSearch{db: db, tags: map[int]*sql.Stmt{}}
+	if r.st, err = stmts.SearchStatements(f); err != nil {
+		return nil, err
+	}
+	for _, p := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{{&r.count, r.st.Count.SQL}, {&r.bounds, r.st.Bounds.SQL}, {&r.page, r.st.Page.SQL}} {
+		if *p.stmt, err = db.PrepareContext(ctx, p.sql); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *rawSearch) run(ctx context.Context) error {
+	var n int
+	var oldest sql.NullInt64
+	if err := r.count.QueryRowContext(ctx, r.st.Count.Args...).Scan(&n, &oldest); err != nil {
+		return fmt.Errorf("count: %w", err)
+	}
+	if n > damask.ExactCount {
+		var first, last int64
+		if err := r.bounds.QueryRowContext(ctx, r.st.Bounds.Args...).Scan(&first, &last); err != nil {
+			return fmt.Errorf("bounds: %w", err)
+		}
+	}
+	var ids []int64
+	if err := scanRaw(ctx, r.page, r.st.Page.Args, func(id int64) { ids = append(ids, id) }); err != nil {
+		return fmt.Errorf("page: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	st := r.st.Tags(ids)
+	stmt := r.tags[len(ids)]
+	if stmt == nil {
+		var err error
+		if stmt, err = r.db.PrepareContext(ctx, st.SQL); err != nil {
+			return fmt.Errorf("tags: %w", err)
+		}
+		r.tags[len(ids)] = stmt
+	}
+	if err := scanRaw(ctx, stmt, st.Args, func(int64) {}); err != nil {
+		return fmt.Errorf("tags: %w", err)
+	}
+	return nil
+}
+
+// scanRaw runs the statement and reads every row: its first column as an
+// id, the others as bytes.
+func scanRaw(ctx context.Context, stmt *sql.Stmt, args []any, id func(int64)) error {
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	var first int64
+	dest := make([]any, len(cols))
+	dest[0] = &first
+	for i := 1; i < len(dest); i++ {
+		dest[i] = new(sql.RawBytes)
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		id(first)
+	}
+	return rows.Err()
+}
+
+func (r *rawSearch) close() {
+	for _, s := range []*sql.Stmt{r.count, r.bounds, r.page} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	for _, s := range r.tags {
+		s.Close()
+	}
 }
 
 func get(ctx context.Context, client *http.Client, u string) error {
@@ -233,5 +398,5 @@ func countBench(ctx context.Context, env environment, lib *openLibrary, c librar
 		}
 		ds = append(ds, time.Since(t0))
 	}
-	fmt.Fprintf(env.stdout, "| exact count of the common word (store) | %d | | | %s | %s | |\n", n, ms(pct(ds, 50)), ms(pct(ds, 95)))
+	fmt.Fprintf(env.stdout, "| exact count of the common word (store) | %d | | | %s | %s | | | | |\n", n, ms(pct(ds, 50)), ms(pct(ds, 95)))
 }

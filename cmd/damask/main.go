@@ -41,7 +41,7 @@ const usage = `Damask: a digital asset manager.
   damask migrate-library --from DATA_DIR --to-db postgres://... --to-blobs s3://...|file:PATH
                  move an embedded library to PostgreSQL and S3 (resumable; see docs/scaling.md)
   damask dev seed --assets N [--data DIR]     a synthetic catalogue, for benchmarks
-  damask dev bench-search [--data DIR]        search timings on a seeded catalogue
+  damask dev bench-search [--data DIR]        search timings on a seeded catalogue (API, library, raw SQLite query)
 
 Every flag also reads from an environment variable: --data from DAMASK_DATA,
 --tls-cert from DAMASK_TLS_CERT, and so on. Passwords come from
