@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"damask/media/mediatest"
 	"damask/servertest"
 )
 
@@ -58,11 +59,12 @@ func TestR03_ActiveDocumentsNeverInline(t *testing.T) {
 		"notes.md":   []byte("# Notes\n\n<script>fetch('" + ca.url("/md") + "')</script>\n<img src=x onerror=\"fetch('" + ca.url("/md2") + "')\">\n"),
 		"report.pdf": pdfJS,
 	}
-	s := l.signIn(t)
+	s := l.browser(t, "")
+	s.signIn("admin", servertest.AdminPassword)
 	for _, f := range files {
 		t.Run(f.name, func(t *testing.T) {
 			a := l.upload(t, f.name, f.claimed, data[f.name])
-			st := l.waitProcessed(t, a.ID)
+			st := waitProcessed(t, l.admin, fmt.Sprint(a.ID))
 			t.Logf("%s: %s as %s, processing %s %s", f.name, a.Filename, a.ContentType, st.Processing, st.Error)
 			pub := l.admin.Must(http.StatusOK, "PUT", fmt.Sprintf("/api/assets/%d.xml", a.ID), "application/x-www-form-urlencoded", []byte("public_link=true"))
 			var doc struct {
@@ -87,10 +89,10 @@ func TestR03_ActiveDocumentsNeverInline(t *testing.T) {
 				h      http.Header
 			}
 			var answers []answer
-			st1, h1, _ := s.get(fmt.Sprintf("/assets/%d/download", a.ID))
-			answers = append(answers, answer{"page download", st1, h1})
-			st2, h2, _ := s.get(fmt.Sprintf("/assets/%d/media", a.ID))
-			answers = append(answers, answer{"page player", st2, h2})
+			p1 := s.get(fmt.Sprintf("/assets/%d/download", a.ID))
+			answers = append(answers, answer{"page download", p1.status, p1.header})
+			p2 := s.get(fmt.Sprintf("/assets/%d/media", a.ID))
+			answers = append(answers, answer{"page player", p2.status, p2.header})
 			st3, h3, _ := anon.Request("GET", pubPath, "", nil)
 			answers = append(answers, answer{"public link", st3, h3})
 			if st3 != http.StatusOK {
@@ -131,27 +133,14 @@ func pdfWithJS(js string) []byte {
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
 		"<< /Type /Action /S /JavaScript /JS (" + js + ") >>",
 	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.Bytes()
+	return mediatest.PDF(objs...)
 }
 
 // refused checks that processing did not render a hostile file: no
 // renditions are offered or served.
 func (l *library) refused(t *testing.T, id int64) procState {
 	t.Helper()
-	st := l.waitProcessed(t, id)
+	st := waitProcessed(t, l.admin, fmt.Sprint(id))
 	if st.Processing == "done" {
 		t.Errorf("asset %d was processed as a good file", id)
 	}
@@ -301,7 +290,7 @@ func TestR06_ExifToolDjVu(t *testing.T) {
 	for _, name := range []string{"exploit.djvu", "exploit.jpg"} {
 		t.Run(name, func(t *testing.T) {
 			a := l.upload(t, name, "image/vnd.djvu", payload)
-			st := l.waitProcessed(t, a.ID)
+			st := waitProcessed(t, l.admin, fmt.Sprint(a.ID))
 			t.Logf("%s: %s, %s %s", name, a.ContentType, st.Processing, st.Error)
 		})
 	}
@@ -315,14 +304,14 @@ func TestR07_PixelBomb(t *testing.T) {
 	l := start(t)
 	// A good file first, so that libvips and the workers have warmed up
 	// and the peak measured before is that of real work.
-	good := l.upload(t, "photo.jpg", "", readSample(t, "photo.jpg"))
-	if st := l.waitProcessed(t, good.ID); st.Processing != "done" {
+	good := l.upload(t, "photo.jpg", "", mediatest.Sample(t, "photo.jpg"))
+	if st := waitProcessed(t, l.admin, fmt.Sprint(good.ID)); st.Processing != "done" {
 		t.Fatalf("photo.jpg: %s %s", st.Processing, st.Error)
 	}
 	_, peakBefore := serverMemory(t, l.Server)
 	for _, name := range []string{"bomb.png", "bomb.jpg"} {
 		t.Run(name, func(t *testing.T) {
-			a := l.upload(t, name, "image/png", bombPNG(100000, 100000))
+			a := l.upload(t, name, "image/png", mediatest.BombPNG(100000, 100000))
 			st := l.refused(t, a.ID)
 			if st.Processing != "failed" || !strings.Contains(st.Error, "100000x100000") {
 				t.Errorf("processing %s %q, want failed, naming the size", st.Processing, st.Error)
@@ -390,7 +379,7 @@ func TestR08_ArchiveBombs(t *testing.T) {
 			if a.Size != int64(len(f.data)) {
 				t.Errorf("size %d, want %d as sent", a.Size, len(f.data))
 			}
-			st := l.waitProcessed(t, a.ID)
+			st := waitProcessed(t, l.admin, fmt.Sprint(a.ID))
 			t.Logf("%s (%d bytes): %s, %s %s", f.name, len(f.data), a.ContentType, st.Processing, st.Error)
 			status, _, b := l.admin.Request("GET", fmt.Sprintf("/api/assets/download/%d", a.ID), "", nil)
 			if status != http.StatusOK || !bytes.Equal(b, f.data) {
@@ -444,7 +433,7 @@ func TestR09_ArchivePaths(t *testing.T) {
 	})
 	before := dataFiles(t, l.data)
 	a := l.upload(t, "evil.zip", "application/zip", evil)
-	st := l.waitProcessed(t, a.ID)
+	st := waitProcessed(t, l.admin, fmt.Sprint(a.ID))
 	t.Logf("evil.zip: %s, %s %s", a.ContentType, st.Processing, st.Error)
 	parent := filepath.Dir(l.data)
 	assertAbsent(t, abs, filepath.Join(parent, "x"), filepath.Join(filepath.Dir(parent), "x"),
@@ -484,9 +473,10 @@ func TestR09_ArchivePaths(t *testing.T) {
 		}
 		ids = append(ids, fmt.Sprint(got.ID))
 	}
-	s := l.signIn(t)
-	_, _, page := s.get("/")
-	status, h, body := s.post("/selection", url.Values{"csrf": {s.csrf(page)}, "action": {"download"}, "ids": ids})
+	s := l.browser(t, "")
+	s.signIn("admin", servertest.AdminPassword)
+	res := s.post("/selection", url.Values{"csrf": {s.csrf(s.get("/"))}, "action": {"download"}, "ids": ids})
+	status, h, body := res.status, res.header, res.body
 	if status != http.StatusOK || h.Get("Content-Type") != "application/zip" {
 		t.Fatalf("selection download: %d %s: %.300s", status, h.Get("Content-Type"), body)
 	}
@@ -532,14 +522,14 @@ func TestR10_BrokenMedia(t *testing.T) {
 		if status != http.StatusUnprocessableEntity || !bytes.Contains(b, []byte("<errors>")) {
 			t.Errorf("empty file: %d %s, want 422 with an error document", status, b)
 		}
-		photo := readSample(t, "photo.jpg")
-		png := bytes.Clone(readSample(t, "alpha.png"))
+		photo := mediatest.Sample(t, "photo.jpg")
+		png := bytes.Clone(mediatest.Sample(t, "alpha.png"))
 		i := bytes.Index(png, []byte("IDAT"))
 		for j := i + 20; j < i+2000 && j < len(png); j++ {
 			png[j] ^= 0x5A
 		}
-		clip := readSample(t, "clip.mp4")
-		pdf := readSample(t, "doc.pdf")
+		clip := mediatest.Sample(t, "clip.mp4")
+		pdf := mediatest.Sample(t, "doc.pdf")
 		for _, f := range []struct {
 			name string
 			data []byte
@@ -553,7 +543,7 @@ func TestR10_BrokenMedia(t *testing.T) {
 		} {
 			t.Run(f.name, func(t *testing.T) {
 				a := l.upload(t, f.name, "", f.data)
-				st := l.waitProcessed(t, a.ID)
+				st := waitProcessed(t, l.admin, fmt.Sprint(a.ID))
 				t.Logf("%s: %s %q", f.name, st.Processing, st.Error)
 				if st.Processing != "failed" && st.Processing != "unsupported" || st.Error == "" {
 					t.Errorf("processing %s %q, want a recorded failure with its reason", st.Processing, st.Error)
@@ -563,7 +553,7 @@ func TestR10_BrokenMedia(t *testing.T) {
 			})
 		}
 		good := l.upload(t, "photo.jpg", "", photo)
-		if st := l.waitProcessed(t, good.ID); st.Processing != "done" {
+		if st := waitProcessed(t, l.admin, fmt.Sprint(good.ID)); st.Processing != "done" {
 			t.Errorf("a good file after the broken ones: %s %s", st.Processing, st.Error)
 		}
 		l.CheckLog()
@@ -584,7 +574,7 @@ func TestR10_BrokenMedia(t *testing.T) {
 		l := start(t, "--no-workers")
 		w := servertest.Start(t, servertest.Build(t), []string{"PATH=" + shims + ":" + os.Getenv("PATH")}, "Damask worker is running",
 			"worker", "--data", l.data, "--workers", "1", "--job-timeout", "5s")
-		a := l.upload(t, "clip.mp4", "", readSample(t, "clip.mp4"))
+		a := l.upload(t, "clip.mp4", "", mediatest.Sample(t, "clip.mp4"))
 		// The job fails once its 5 s are up (it is retried later, after
 		// a back-off, and fails again until its attempts run out).
 		deadline := time.Now().Add(5 * time.Minute)
@@ -618,13 +608,13 @@ func TestR10_BrokenMedia(t *testing.T) {
 		t.Logf("killed %v; worker log:\n%s", started, w.Log())
 		// The server serves on, and the asset is still pending for a
 		// retry (no failure is recorded on the first time-out).
-		st := l.waitProcessedOrPending(t, a.ID)
+		st := assetState(t, l.admin, fmt.Sprint(a.ID))
 		t.Logf("clip.mp4: %s %q", st.Processing, st.Error)
 		l.admin.Must(http.StatusOK, "GET", "/api/assets.xml", "", nil)
 		// The worker goes on with other files (a photo needs neither
 		// ffprobe nor ffmpeg).
-		photo := l.upload(t, "photo.jpg", "", readSample(t, "photo.jpg"))
-		if st := l.waitProcessed(t, photo.ID); st.Processing != "done" {
+		photo := l.upload(t, "photo.jpg", "", mediatest.Sample(t, "photo.jpg"))
+		if st := waitProcessed(t, l.admin, fmt.Sprint(photo.ID)); st.Processing != "done" {
 			t.Errorf("a photo after the hung job: %s %s", st.Processing, st.Error)
 		}
 		l.CheckLog()
@@ -644,17 +634,6 @@ func processAlive(pid string) bool {
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
 
-// waitProcessedOrPending answers the asset's state now.
-func (l *library) waitProcessedOrPending(t *testing.T, id int64) procState {
-	t.Helper()
-	b := l.admin.Must(http.StatusOK, "GET", fmt.Sprintf("/api/assets/%d.xml", id), "", nil)
-	var s procState
-	if err := xml.Unmarshal(b, &s); err != nil {
-		t.Fatalf("asset %d: %v", id, err)
-	}
-	return s
-}
-
 // TestR11_PlaylistsAsVideo: HLS playlists and ffconcat scripts named .mp4
 // that point at a loopback canary, at file:///etc/passwd and at a real
 // video on the local disk make ffmpeg fetch and read nothing: the canary
@@ -663,7 +642,7 @@ func TestR11_PlaylistsAsVideo(t *testing.T) {
 	l := start(t)
 	ca := newLoopCanary(t)
 	local := filepath.Join(t.TempDir(), "local.mp4")
-	if err := os.WriteFile(local, readSample(t, "clip.mp4"), 0o600); err != nil {
+	if err := os.WriteFile(local, mediatest.Sample(t, "clip.mp4"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	hls := func(segs ...string) string {
@@ -696,8 +675,8 @@ func TestR11_PlaylistsAsVideo(t *testing.T) {
 	}
 	ca.assertSilent(t)
 	// Control: the real video, uploaded itself, is rendered.
-	a := l.upload(t, "clip.mp4", "", readSample(t, "clip.mp4"))
-	if st := l.waitProcessed(t, a.ID); st.Processing != "done" {
+	a := l.upload(t, "clip.mp4", "", mediatest.Sample(t, "clip.mp4"))
+	if st := waitProcessed(t, l.admin, fmt.Sprint(a.ID)); st.Processing != "done" {
 		t.Errorf("clip.mp4: %s %s", st.Processing, st.Error)
 	}
 }
@@ -747,7 +726,7 @@ func TestR12_ExternalEntities(t *testing.T) {
 	for name, body := range files {
 		t.Run(name, func(t *testing.T) {
 			a := l.upload(t, name, "", []byte(body))
-			st := l.waitProcessed(t, a.ID)
+			st := waitProcessed(t, l.admin, fmt.Sprint(a.ID))
 			t.Logf("%s: %s, %s %q", name, a.ContentType, st.Processing, st.Error)
 			for _, ext := range []string{".xml", ".json"} {
 				b := l.admin.Must(http.StatusOK, "GET", fmt.Sprintf("/api/assets/%d%s", a.ID, ext), "", nil)
@@ -782,7 +761,7 @@ func TestR12_ExternalEntities(t *testing.T) {
 // as it is, put in by hand so that no tool cleans it on the way.
 func jpegWithXMP(t *testing.T, packet string) []byte {
 	t.Helper()
-	photo := readSample(t, "photo.jpg")
+	photo := mediatest.Sample(t, "photo.jpg")
 	payload := append([]byte("http://ns.adobe.com/xap/1.0/\x00"), packet...)
 	seg := []byte{0xff, 0xe1, 0, 0}
 	binary.BigEndian.PutUint16(seg[2:], uint16(len(payload)+2))

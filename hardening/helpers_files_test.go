@@ -1,22 +1,18 @@
 package hardening
 
 // Helpers of the hostile-file and hostile-name items (2 to 15): a loopback
-// canary, waiting for an asset's processing, the server's memory, the
-// files under the data folder, and a signed-in web session.
+// canary, waiting for an asset's processing, the server's memory and the
+// files under the data folder. The web client (browser) is with the
+// helpers of the client items, in helpers_hardB_test.go.
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/binary"
 	"encoding/xml"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"io/fs"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -107,7 +103,7 @@ func (c *loopCanary) assertSilent(t *testing.T) {
 	}
 }
 
-// state is what an asset document says of its processing.
+// procState is what an asset document says of its processing.
 type procState struct {
 	ID         int64  `xml:"id"`
 	Filename   string `xml:"filename"`
@@ -117,23 +113,31 @@ type procState struct {
 	PreviewURL string `xml:"preview_url"`
 }
 
-// waitProcessed polls the asset until its processing is no longer
-// pending, for up to five minutes (the machine may be slow and busy), and
-// answers its state.
-func (l *library) waitProcessed(t *testing.T, id int64) procState {
+// assetState reads, as c, what asset id's document says of its processing
+// now.
+func assetState(t *testing.T, c servertest.Client, id string) procState {
+	t.Helper()
+	b := c.Must(http.StatusOK, "GET", "/api/assets/"+id+".xml", "", nil)
+	var s procState
+	if err := xml.Unmarshal(b, &s); err != nil {
+		t.Fatalf("asset %s: %v: %s", id, err, b)
+	}
+	return s
+}
+
+// waitProcessed polls the asset as c until its background processing has
+// ended (its renditions exist and its document stays still), for up to
+// five minutes (the machine may be slow and busy), and answers its state.
+func waitProcessed(t *testing.T, c servertest.Client, id string) procState {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
-		b := l.admin.Must(http.StatusOK, "GET", fmt.Sprintf("/api/assets/%d.xml", id), "", nil)
-		var s procState
-		if err := xml.Unmarshal(b, &s); err != nil {
-			t.Fatalf("asset %d: %v: %s", id, err, b)
-		}
+		s := assetState(t, c, id)
 		if s.Processing != "pending" {
 			return s
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("asset %d still pending after 5 minutes", id)
+			t.Fatalf("asset %s still pending after 5 minutes", id)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -238,112 +242,4 @@ func assertAbsent(t *testing.T, paths ...string) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-}
-
-// bombPNG is a valid PNG signature and IHDR declaring w x h RGB pixels,
-// and a tiny IDAT, as a decompression bomb would be.
-func bombPNG(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		crc := crc32.NewIEEE()
-		b.WriteString(typ)
-		crc.Write([]byte(typ))
-		b.Write(data)
-		crc.Write(data)
-		binary.Write(&b, binary.BigEndian, crc.Sum32())
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	chunk("IEND", nil)
-	return b.Bytes()
-}
-
-// readSample reads a sample file of the media package's testdata.
-func readSample(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "media", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// session is a browser's cookie jar signed in to the web pages.
-type pageSession struct {
-	t    *testing.T
-	l    *library
-	http *http.Client
-}
-
-var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-// signIn signs in to the pages through the sign-in form, as a browser
-// would, as the default account's holder.
-func (l *library) signIn(t *testing.T) *pageSession {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &pageSession{t: t, l: l, http: &http.Client{Jar: jar, Timeout: 5 * time.Minute,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	_, _, form := s.get("/signin")
-	res, _, body := s.post("/signin", url.Values{"csrf": {s.csrf(form)}, "login": {"admin"}, "password": {servertest.AdminPassword}})
-	if res != http.StatusSeeOther {
-		t.Fatalf("sign in: %d: %s", res, body)
-	}
-	return s
-}
-
-// csrf is the CSRF token of the page's first form.
-func (s *pageSession) csrf(page string) string {
-	s.t.Helper()
-	m := csrfInput.FindStringSubmatch(page)
-	if m == nil {
-		s.t.Fatalf("no CSRF token in the page:\n%s", page)
-	}
-	return m[1]
-}
-
-func (s *pageSession) do(req *http.Request) (int, http.Header, string) {
-	s.t.Helper()
-	res, err := s.http.Do(req)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	return res.StatusCode, res.Header, string(b)
-}
-
-// get fetches a page and answers its status, headers and body.
-func (s *pageSession) get(path string) (int, http.Header, string) {
-	s.t.Helper()
-	req, err := http.NewRequest("GET", s.l.URL(path), nil)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return s.do(req)
-}
-
-// post sends a form as a same-origin browser would.
-func (s *pageSession) post(path string, form url.Values) (int, http.Header, string) {
-	s.t.Helper()
-	req, err := http.NewRequest("POST", s.l.URL(path), strings.NewReader(form.Encode()))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", "http://"+s.l.Addr)
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	return s.do(req)
 }

@@ -264,12 +264,22 @@ func (b *browser) do(method, path string, form url.Values, headers ...string) pa
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	return b.send(req)
+}
+
+// send sends a request made by hand (a body no form encodes, say) with
+// the browser's cookies.
+func (b *browser) send(req *http.Request) page {
+	b.t.Helper()
 	res, err := b.c.Do(req)
 	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
 	return page{res.StatusCode, res.Header, string(data)}
 }
 
@@ -318,22 +328,4 @@ func (b *browser) session() *http.Cookie {
 func (b *browser) signedIn() bool {
 	p := b.get("/")
 	return p.status == http.StatusOK && !strings.Contains(p.body, `action="/signin"`)
-}
-
-// waitProcessed waits (up to two minutes) until the asset's background
-// processing has ended, so that its renditions exist and its document
-// stays still.
-func waitProcessed(t *testing.T, c servertest.Client, id string) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		d := doc(t, c.Must(http.StatusOK, "GET", "/api/assets/"+id+".json", "", nil))
-		if d["processing"] != "pending" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("asset %s still pending after two minutes", id)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -17,6 +17,9 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"damask/media/mediatest"
+	"damask/servertest"
 )
 
 // TestR13_HostileFilenames: names that climb folders, are percent-encoded,
@@ -131,7 +134,7 @@ func TestR14_MarkupInFields(t *testing.T) {
 	l := start(t)
 	// A JPEG whose EXIF, IPTC and XMP fields all hold the markup.
 	src := filepath.Join(t.TempDir(), "x.jpg")
-	if err := os.WriteFile(src, readSample(t, "photo.jpg"), 0o600); err != nil {
+	if err := os.WriteFile(src, mediatest.Sample(t, "photo.jpg"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"-q", "-overwrite_original", "-codedcharacterset=utf8"}
@@ -150,7 +153,7 @@ func TestR14_MarkupInFields(t *testing.T) {
 	a := l.upload(t, xssName, "image/jpeg", photo)
 	form := url.Values{"title": {"T " + xss}, "description": {"D " + xss}, "tags": {xss + ",plain"}}
 	l.admin.Must(http.StatusOK, "PUT", fmt.Sprintf("/api/assets/%d.xml", a.ID), "application/x-www-form-urlencoded", []byte(form.Encode()))
-	if st := l.waitProcessed(t, a.ID); st.Processing != "done" {
+	if st := waitProcessed(t, l.admin, fmt.Sprint(a.ID)); st.Processing != "done" {
 		t.Fatalf("processing: %s %s", st.Processing, st.Error)
 	}
 	// A second one in the trash.
@@ -194,7 +197,8 @@ func TestR14_MarkupInFields(t *testing.T) {
 		}
 	})
 
-	s := l.signIn(t)
+	s := l.browser(t, "")
+	s.signIn("admin", servertest.AdminPassword)
 	q := url.QueryEscape(xss)
 	pages := []struct {
 		path string
@@ -211,7 +215,8 @@ func TestR14_MarkupInFields(t *testing.T) {
 	}
 	for _, p := range pages {
 		t.Run("page "+p.path, func(t *testing.T) {
-			status, h, body := s.get(p.path)
+			res := s.get(p.path)
+			status, h, body := res.status, res.header, res.body
 			if status != http.StatusOK {
 				t.Fatalf("%d", status)
 			}
@@ -232,7 +237,7 @@ func TestR14_MarkupInFields(t *testing.T) {
 		})
 	}
 	t.Run("metadata panel", func(t *testing.T) {
-		_, _, body := s.get(fmt.Sprintf("/assets/%d", a.ID))
+		body := s.get(fmt.Sprintf("/assets/%d", a.ID)).body
 		// Camera, caption, creator... are each shown escaped: count them.
 		if n := strings.Count(body, "&lt;img src=x onerror=alert(1)&gt;"); n < 6 {
 			t.Errorf("the asset page shows the markup escaped %d times, want the title, description, tag, filename and metadata fields", n)
@@ -347,7 +352,8 @@ func TestR15_MalformedBodies(t *testing.T) {
 		}
 	}
 	// The web forms answer a page, never a 500.
-	s := l.signIn(t)
+	s := l.browser(t, "")
+	s.signIn("admin", servertest.AdminPassword)
 	for _, f := range []struct{ path, body string }{
 		{fmt.Sprintf("/assets/%d", a.ID), "csrf=x&title=%zz"},
 		{"/selection", "csrf=x&ids=99999999999999999999&action=download"},
@@ -357,7 +363,7 @@ func TestR15_MalformedBodies(t *testing.T) {
 			req, _ := http.NewRequest("POST", l.URL(f.path), strings.NewReader(f.body))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Origin", "http://"+l.Addr)
-			status, _, _ := s.do(req)
+			status := s.send(req).status
 			if status >= 500 || status < 400 {
 				t.Errorf("%d, want 4xx", status)
 			}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"damask/servertest"
+
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -56,7 +58,7 @@ func TestR02_HostileSVG(t *testing.T) {
 	ca := newLoopCanary(t)
 	svg := hostileSVG(ca)
 	a := l.upload(t, "hostile.svg", "image/svg+xml", []byte(svg))
-	st := l.waitProcessed(t, a.ID)
+	st := waitProcessed(t, l.admin, fmt.Sprint(a.ID))
 	if st.Processing != "done" {
 		t.Fatalf("processing: %s %s", st.Processing, st.Error)
 	}
@@ -90,8 +92,9 @@ func TestR02_HostileSVG(t *testing.T) {
 	}
 
 	// In a browser.
-	s := l.signIn(t)
-	_, _, page := s.get(fmt.Sprintf("/assets/%d", a.ID))
+	s := l.browser(t, "")
+	s.signIn("admin", servertest.AdminPassword)
+	page := s.get(fmt.Sprintf("/assets/%d", a.ID)).body
 	urls := []string{fmt.Sprintf("/assets/%d", a.ID), fmt.Sprintf("/assets/%d/download", a.ID), fmt.Sprintf("/assets/%d/media", a.ID),
 		strings.TrimPrefix(doc.PublicURL, "http://"+l.Addr), "/"}
 	for _, m := range regexp.MustCompile(`(?:src|href)="(/assets/[^"]+)"`).FindAllStringSubmatch(page, -1) {

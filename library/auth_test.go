@@ -26,25 +26,56 @@ func newService(t *testing.T, now *time.Time) (*library.Service, *sqlite.DB) {
 // what a collection leaves.
 func newServiceStores(t *testing.T, now *time.Time) (*library.Service, *sqlite.DB, *disk.Store) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, blobs := openStores(t)
+	return serviceOn(t, db, blobs, now, library.Options{}), db, blobs
+}
+
+// openStores opens the stores of a test service: SQLite and a disk store,
+// each in a temporary folder, closed when the test ends.
+func openStores(t *testing.T) (*sqlite.DB, *disk.Store) {
+	t.Helper()
+	return openSQLite(t), openDisk(t)
+}
+
+// openDisk opens a disk store in a temporary folder, closed when the test
+// ends.
+func openDisk(t *testing.T) *disk.Store {
+	t.Helper()
 	blobs, err := disk.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { blobs.Close() })
-	svc, err := library.New(db, blobs, library.Options{
-		Password: password.Params{Memory: 64, Time: 1, Threads: 1},
-		Now:      func() time.Time { return *now },
-	})
+	return blobs
+}
+
+// openSQLite opens a SQLite database in a temporary folder, closed when
+// the test ends.
+func openSQLite(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "d.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return svc, db, blobs
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// serviceOn is a service over the given stores with the options a test
+// needs (a renderer, a key...), and always cheap password hashes; its
+// clock reads now when now is not nil. Several may share the stores, as
+// servers that restart or run side by side.
+func serviceOn(t *testing.T, db damask.Store, blobs damask.BlobStore, now *time.Time, o library.Options) *library.Service {
+	t.Helper()
+	o.Password = password.Params{Memory: 64, Time: 1, Threads: 1}
+	if now != nil {
+		o.Now = func() time.Time { return *now }
+	}
+	svc, err := library.New(db, blobs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
 
 func TestAuthenticate(t *testing.T) {

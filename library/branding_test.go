@@ -6,8 +6,6 @@ import (
 	"image"
 	"image/png"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"damask"
 	"damask/blob/disk"
 	"damask/library"
+	"damask/media/mediatest"
 )
 
 // brandingEnv is a service over SQLite and a disk store, with the disk
@@ -48,15 +47,6 @@ func pngOf(t *testing.T, w, h int) []byte {
 	return b.Bytes()
 }
 
-func sample(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "media", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func str(s string) *string { return &s }
 
 func TestSetBranding(t *testing.T) {
@@ -88,10 +78,10 @@ func TestSetBranding(t *testing.T) {
 		{"four digits", library.BrandingChanges{FontColor: str("#abcd")}, damask.EINVALID, "Font colour"},
 		{"rgb()", library.BrandingChanges{FontColor: str("rgb(1,2,3)")}, damask.EINVALID, "Font colour"},
 		{"control in title", library.BrandingChanges{Title: str("a\x00b")}, damask.EINVALID, "Title"},
-		{"svg logo", library.BrandingChanges{Logo: bytes.NewReader(sample(t, "shape.svg"))}, damask.EINVALID, "PNG, JPEG, GIF or WebP"},
+		{"svg logo", library.BrandingChanges{Logo: bytes.NewReader(mediatest.Sample(t, "shape.svg"))}, damask.EINVALID, "PNG, JPEG, GIF or WebP"},
 		{"html logo", library.BrandingChanges{Logo: strings.NewReader("<html><script>alert(1)</script>")}, damask.EINVALID, "text/html"},
 		{"empty logo", library.BrandingChanges{Logo: strings.NewReader("")}, damask.EINVALID, "empty"},
-		{"pdf logo", library.BrandingChanges{Logo: bytes.NewReader(sample(t, "doc.pdf"))}, damask.EINVALID, "application/pdf"},
+		{"pdf logo", library.BrandingChanges{Logo: bytes.NewReader(mediatest.Sample(t, "doc.pdf"))}, damask.EINVALID, "application/pdf"},
 		{"truncated png", library.BrandingChanges{Logo: bytes.NewReader(pngOf(t, 4, 4)[:20])}, damask.EINVALID, "not a valid png"},
 		{"huge png", library.BrandingChanges{Logo: bytes.NewReader(pngOf(t, 5000, 1))}, damask.EINVALID, "5000×1 pixels"},
 		{"too large", library.BrandingChanges{Logo: bytes.NewReader(tooBig)}, damask.ETOOLARGE, "larger than 1024 KiB"},
@@ -112,7 +102,7 @@ func TestSetBranding(t *testing.T) {
 		{"alpha.png", "image/png"}, {"photo.jpg", "image/jpeg"}, {"anim.gif", "image/gif"}, {"photo.webp", "image/webp"},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
-			data := sample(t, tt.file)
+			data := mediatest.Sample(t, tt.file)
 			a, err := e.svc.SetBranding(ctx, e.holder, library.BrandingChanges{Logo: bytes.NewReader(data)})
 			if err != nil {
 				t.Fatal(err)

@@ -5,17 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"io"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"damask"
-	"damask/blob/disk"
 	"damask/blob/s3"
 	"damask/blob/s3/s3test"
 	"damask/library"
-	"damask/password"
-	"damask/sqlite"
 )
 
 // blobStores are the file stores the collector's tests run on.
@@ -24,12 +20,7 @@ var blobStores = []struct {
 	open func(t *testing.T) damask.BlobStore
 }{
 	{"disk", func(t *testing.T) damask.BlobStore {
-		s, err := disk.Open(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+		return openDisk(t)
 	}},
 	{"s3", func(t *testing.T) damask.BlobStore {
 		url, _ := s3test.Start(t)
@@ -67,25 +58,15 @@ func TestCollectRacesUpload(t *testing.T) {
 
 func testCollectRace(t *testing.T, blobs damask.BlobStore, lateRecord bool) {
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	now := time.Now()
 	var hook func(context.Context, damask.BlobRef)
-	svc, err := library.New(db, blobs, library.Options{
-		Password: password.Params{Memory: 64, Time: 1, Threads: 1},
-		Now:      func() time.Time { return now },
+	svc := serviceOn(t, openSQLite(t), blobs, &now, library.Options{
 		BeforeCollect: func(ctx context.Context, ref damask.BlobRef) {
 			if hook != nil {
 				hook(ctx, ref)
 			}
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, _, err := svc.EnsureDefault(ctx, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,10 @@ import (
 	"time"
 
 	"damask"
-	"damask/blob/disk"
 	"damask/jobs"
 	"damask/library"
 	"damask/media"
 	"damask/metadata"
-	"damask/password"
 	"damask/sqlite"
 )
 
@@ -43,16 +41,7 @@ func (q *finishCounter) FinishJob(ctx context.Context, id int64, worker string) 
 // every file ends with all its renditions.
 func TestProcessSurvivesRestart(t *testing.T) {
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	blobs, err := disk.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
+	db, blobs := openStores(t)
 	r, err := media.New(media.Options{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -63,11 +52,7 @@ func TestProcessSurvivesRestart(t *testing.T) {
 		t.Skipf("exiftool: %v", err)
 	}
 	t.Cleanup(func() { x.Close() })
-	svc, err := library.New(db, blobs, library.Options{
-		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Renderer: r, Extractor: x})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := serviceOn(t, db, blobs, nil, library.Options{Renderer: r, Extractor: x})
 	acct, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
 		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "a password"})
 	if err != nil {
@@ -172,27 +157,14 @@ func TestProcessToolOverLimit(t *testing.T) {
 		"-frames:v", "1", "-c:v", "mjpeg", big).CombinedOutput(); err != nil {
 		t.Fatalf("ffmpeg: %v %s", err, out)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	blobs, err := disk.Open(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
+	db, blobs := openStores(t)
 	// 350 MiB: enough for ffmpeg to start and probe, not to decode 16 MP.
 	r, err := media.New(media.Options{Workers: 1, ToolMemory: 350 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	svc, err := library.New(db, blobs, library.Options{
-		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Renderer: r})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := serviceOn(t, db, blobs, nil, library.Options{Renderer: r})
 	acct, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
 		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "a password"})
 	if err != nil {

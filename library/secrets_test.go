@@ -2,16 +2,12 @@ package library_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"damask"
-	"damask/blob/disk"
 	"damask/library"
-	"damask/password"
 	"damask/seal"
-	"damask/sqlite"
 )
 
 // TestSealedSecrets: client secrets are kept sealed; one kept in plain text
@@ -20,22 +16,9 @@ import (
 // sign-in, and keeps serving.
 func TestSealedSecrets(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	blobs, err := disk.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { blobs.Close() })
+	db, blobs := openStores(t)
 	service := func(key *seal.Key) *library.Service {
-		svc, err := library.New(db, blobs, library.Options{Password: password.Params{Memory: 64, Time: 1, Threads: 1}, SecretKey: key})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return svc
+		return serviceOn(t, db, blobs, nil, library.Options{SecretKey: key})
 	}
 	key := seal.NewKey()
 	svc := service(key)

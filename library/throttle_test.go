@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"damask"
-	"damask/blob/disk"
 	"damask/library"
-	"damask/password"
 	"damask/postgres"
 	"damask/postgres/pgtest"
 )
@@ -29,16 +27,7 @@ func twoServers(t *testing.T, now *time.Time, o library.Options) [2]*library.Ser
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		blobs, err := disk.Open(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { blobs.Close() })
-		o.Password = password.Params{Memory: 64, Time: 1, Threads: 1}
-		o.Now = func() time.Time { return *now }
-		if svcs[i], err = library.New(db, blobs, o); err != nil {
-			t.Fatal(err)
-		}
+		svcs[i] = serviceOn(t, db, openDisk(t), now, o)
 	}
 	return svcs
 }

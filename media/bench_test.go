@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"damask/media/mediatest"
 )
 
 // make24MP writes a 6000x4000 JPEG of Perlin noise (textured like a photo,
@@ -70,7 +72,9 @@ func BenchmarkVipsthumbnail1024(b *testing.B) {
 // BenchmarkBombHeader is the refusal of a PNG declaring 50000x50000 pixels.
 func BenchmarkBombHeader(b *testing.B) {
 	p := filepath.Join(b.TempDir(), "bomb.png")
-	bombPNG(b, p, 50000, 50000)
+	if err := os.WriteFile(p, mediatest.BombPNG(50000, 50000), 0o600); err != nil {
+		b.Fatal(err)
+	}
 	r := newRenderer(b, Options{})
 	b.ResetTimer()
 	for b.Loop() {

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -20,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"damask/media/mediatest"
 )
 
 func newRenderer(t testing.TB, opts Options) *Renderer {
@@ -250,33 +251,6 @@ func (c *canary) assertSilent(t *testing.T) {
 	}
 }
 
-// bombPNG writes a valid PNG signature and IHDR declaring w x h, and a
-// tiny IDAT, as a decompression bomb would.
-func bombPNG(t testing.TB, path string, w, h uint32) {
-	t.Helper()
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk := func(typ string, data []byte) {
-		binary.Write(&b, binary.BigEndian, uint32(len(data)))
-		crc := crc32.NewIEEE()
-		b.WriteString(typ)
-		crc.Write([]byte(typ))
-		b.Write(data)
-		crc.Write(data)
-		binary.Write(&b, binary.BigEndian, crc.Sum32())
-	}
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	chunk("IHDR", ihdr)
-	chunk("IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	chunk("IEND", nil)
-	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func writeFile(t *testing.T, path string, data []byte) string {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o600); err != nil {
@@ -328,9 +302,7 @@ func TestRenderBadInput(t *testing.T) {
 		}},
 		{name: "png bomb 50000x50000", want: ErrTooManyPixels, reason: "50000x50000", maxTime: 100 * time.Millisecond,
 			make: func(t *testing.T, dir string) string {
-				p := filepath.Join(dir, "bomb.png")
-				bombPNG(t, p, 50000, 50000)
-				return p
+				return writeFile(t, filepath.Join(dir, "bomb.png"), mediatest.BombPNG(50000, 50000))
 			}},
 		{name: "truncated psd", want: ErrCorrupt, make: func(t *testing.T, dir string) string {
 			b := readTestdata(t, "layers.psd")
@@ -671,20 +643,7 @@ func minimalPDF(catalogExtra string) []byte {
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 100] >>",
 	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	var offs []int
-	for i, o := range objs {
-		offs = append(offs, b.Len())
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	x := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, x)
-	return b.Bytes()
+	return mediatest.PDF(objs...)
 }
 
 // TestPDFActions: JavaScript, URI and Launch actions in a PDF do nothing

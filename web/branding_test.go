@@ -5,8 +5,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 
 	"damask"
 	"damask/library"
+	"damask/media/mediatest"
 )
 
 // brandingForm posts the branding form as a browser does: multipart,
@@ -42,15 +41,6 @@ func (b *browser) brandingForm(csrf string, fields [][2]string, logoName string,
 	return b.do(req)
 }
 
-func testdata(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "media", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 var logoRE = regexp.MustCompile(`<img class="logo" id="logo" src="(/branding/logo\?v=[0-9a-f]{16})"`)
 
 // The holder brands the account from the Account page: title, colours and
@@ -64,7 +54,7 @@ func TestBrandingForm(t *testing.T) {
 		t.Fatalf("account page lacks the branding form, or offers to remove a logo it lacks:\n%s", page.body)
 	}
 	csrf := token(t, page)
-	png := testdata(t, "alpha.png")
+	png := mediatest.Sample(t, "alpha.png")
 	res := b.want(b.brandingForm(csrf, [][2]string{{"title", "Acme <Assets>"}, {"font_color", "#FFFFFF"},
 		{"top_color", "#a00"}, {"bottom_color", ""}}, "logo.svg", png), http.StatusSeeOther)
 	if loc := res.header.Get("Location"); loc != "/account#branding" {
@@ -101,7 +91,7 @@ func TestBrandingForm(t *testing.T) {
 	}
 
 	// Another logo replaces it, under another URL.
-	b.want(b.brandingForm(csrf, nil, "photo.webp", testdata(t, "photo.webp")), http.StatusSeeOther)
+	b.want(b.brandingForm(csrf, nil, "photo.webp", mediatest.Sample(t, "photo.webp")), http.StatusSeeOther)
 	m2 := logoRE.FindStringSubmatch(b.get("/").body)
 	if m2 == nil || m2[1] == m[1] {
 		t.Fatalf("new logo: %v, was %s", m2, m[1])
@@ -134,7 +124,7 @@ func TestBrandingFormRefusals(t *testing.T) {
 	b := e.signedIn(t, "admin")
 	csrf := token(t, b.get("/account"))
 	b.want(b.brandingForm(csrf, [][2]string{{"top_color", "#123456"}}, "", nil), http.StatusSeeOther)
-	big := append(testdata(t, "alpha.png"), make([]byte, library.MaxLogoSize)...)
+	big := append(mediatest.Sample(t, "alpha.png"), make([]byte, library.MaxLogoSize)...)
 	for _, tt := range []struct {
 		name   string
 		csrf   string
@@ -148,7 +138,7 @@ func TestBrandingFormRefusals(t *testing.T) {
 		{"forged token", "forged", [][2]string{{"top_color", "#000"}}, "", nil, http.StatusForbidden, "security token"},
 		{"colour name", csrf, [][2]string{{"top_color", "red"}}, "", nil, http.StatusUnprocessableEntity, "Top colour must be a colour written #rgb or #rrggbb"},
 		{"css in a colour", csrf, [][2]string{{"font_color", "#fff;}body{display:none"}}, "", nil, http.StatusUnprocessableEntity, "Font colour must be a colour"},
-		{"svg logo", csrf, nil, "logo.png", testdata(t, "shape.svg"), http.StatusUnprocessableEntity, "must be a PNG, JPEG, GIF or WebP image"},
+		{"svg logo", csrf, nil, "logo.png", mediatest.Sample(t, "shape.svg"), http.StatusUnprocessableEntity, "must be a PNG, JPEG, GIF or WebP image"},
 		{"html logo", csrf, nil, "logo.png", []byte("<!DOCTYPE html><script>alert(1)</script>"), http.StatusUnprocessableEntity, "must be a PNG, JPEG, GIF or WebP image"},
 		{"logo too big", csrf, nil, "logo.png", big, http.StatusRequestEntityTooLarge, "larger than 1024 KiB"},
 	} {
@@ -177,7 +167,7 @@ func TestBrandingFormByRoleAndPlan(t *testing.T) {
 	e.addUser(t, "adi", damask.RoleAdmin)
 	holder := e.signedIn(t, "admin")
 	csrf := token(t, holder.get("/account"))
-	holder.want(holder.brandingForm(csrf, nil, "a.gif", testdata(t, "anim.gif")), http.StatusSeeOther)
+	holder.want(holder.brandingForm(csrf, nil, "a.gif", mediatest.Sample(t, "anim.gif")), http.StatusSeeOther)
 	for _, login := range []string{"adi", "ann"} {
 		u := e.signedIn(t, login)
 		tok := token(t, u.get("/"))
@@ -218,7 +208,7 @@ func TestTrashThumbnails(t *testing.T) {
 	e := newEnvWith(t, true)
 	e.addUser(t, "gus", damask.RoleGuest)
 	ann := e.signedIn(t, "ann")
-	id := ann.upload("photo.jpg", string(testdata(t, "photo.jpg")), "")
+	id := ann.upload("photo.jpg", string(mediatest.Sample(t, "photo.jpg")), "")
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		a, err := e.svc.Asset(t.Context(), e.caller(t, e.ann), id)
