@@ -85,7 +85,7 @@ func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, so
 	if err != nil && damask.ErrorCode(err) != damask.ENOTFOUND {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	hash := s.dummy
+	hash := s.dummy()
 	if u != nil {
 		hash = u.PasswordHash
 	}

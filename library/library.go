@@ -7,6 +7,7 @@ package library
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"damask"
@@ -56,6 +57,12 @@ type Options struct {
 	// are ProcessingUnsupported. The caller closes them.
 	Renderer  *media.Renderer
 	Extractor *metadata.Extractor
+	// Tools, when not nil, brings the Renderer and the Extractor later
+	// (they are then ignored), so that a server answers while they start:
+	// until the one value arrives, what needs them (an upload choosing the
+	// processing state of its asset, a job) waits for it, and nothing else
+	// does. The caller sends exactly one value, even when a tool failed.
+	Tools <-chan Tools
 	// SecretKey seals the secrets the store keeps for later use (the
 	// OpenID Connect client secrets), so that the database alone reveals
 	// none. Without it such secrets cannot be set, and only values stored
@@ -88,10 +95,9 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	creds    *credCache
-	dummy    string // a hash verified for unknown logins, so that they cost as much as known ones
+	dummy    func() string // a hash verified for unknown logins, so that they cost as much as known ones
 	oidc     *providers
-	render   *media.Renderer
-	extract  *metadata.Extractor
+	tools    func() Tools // the Renderer and the Extractor, once they have started
 	onQueued func()
 	collect  func(context.Context, damask.BlobRef)
 	verified verified // files whose bytes were checked lately
@@ -115,10 +121,14 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	dummy, err := password.Hash("no such user", o.Password)
-	if err != nil {
-		return nil, err
-	}
+	// The dummy hash costs a full password hash (tens of milliseconds,
+	// hundreds on a busy machine): it is made beside the start, not
+	// before it, and the first unknown login waits for it if it must.
+	dummy := sync.OnceValue(func() string {
+		h, _ := password.Hash("no such user", o.Password) // fails only if crypto/rand does; Verify then refuses
+		return h
+	})
+	go dummy()
 	return &Service{
 		store:    store,
 		blobs:    blobs,
@@ -133,12 +143,27 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		creds:    newCredCache(),
 		dummy:    dummy,
 		oidc:     newProviders(),
-		render:   o.Renderer,
-		extract:  o.Extractor,
+		tools:    toolsOf(o),
 		onQueued: o.Queued,
 		collect:  o.BeforeCollect,
 		key:      o.SecretKey,
 	}, nil
+}
+
+// Tools are the programs of background processing; either may be nil.
+type Tools struct {
+	Renderer  *media.Renderer
+	Extractor *metadata.Extractor
+}
+
+// toolsOf answers the tools of o, waiting for o.Tools on the first call
+// when it is set.
+func toolsOf(o Options) func() Tools {
+	if o.Tools == nil {
+		t := Tools{Renderer: o.Renderer, Extractor: o.Extractor}
+		return func() Tools { return t }
+	}
+	return sync.OnceValue(func() Tools { return <-o.Tools })
 }
 
 // Plans is the operator's table of plans.

@@ -20,7 +20,10 @@ import (
 
 // processes tells whether new versions are queued for processing: only
 // when the service has a renderer or an extractor to do it with.
-func (s *Service) processes() bool { return s.render != nil || s.extract != nil }
+func (s *Service) processes() bool {
+	t := s.tools()
+	return t.Renderer != nil || t.Extractor != nil
+}
 
 // newProcessing is the Processing a new version starts in.
 func (s *Service) newProcessing() string {
@@ -89,9 +92,10 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 
 	// Renditions first: their thumbnails are served as soon as they are
 	// stored, before the large sizes and the metadata are done.
+	tools := s.tools()
 	var info media.Info
 	var renderErr error
-	if s.render != nil {
+	if tools.Renderer != nil {
 		info, renderErr = s.renditions(ctx, path, j.Blob)
 		if renderErr != nil && !fileFault(renderErr) && !errors.Is(renderErr, media.ErrUnsupported) {
 			return damask.Extracted{}, renderErr
@@ -100,8 +104,8 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 
 	var x damask.Extracted
 	var metaErr error
-	if s.extract != nil {
-		m, err := s.extract.Extract(ctx, path, v.ContentType)
+	if tools.Extractor != nil {
+		m, err := tools.Extractor.Extract(ctx, path, v.ContentType)
 		switch {
 		case err == nil:
 			x = fromMetadata(m)
@@ -111,7 +115,7 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 			return damask.Extracted{}, err
 		}
 	}
-	if s.render == nil {
+	if tools.Renderer == nil {
 		if metaErr != nil {
 			return failed(metaErr), nil
 		}
@@ -225,9 +229,10 @@ func (s *Service) renditions(ctx context.Context, path string, source damask.Blo
 	if err != nil {
 		return media.Info{}, err
 	}
-	render := s.render.Render
+	r := s.tools().Renderer
+	render := r.Render
 	if format.Video() || format.Audio() {
-		render = s.render.RenderVideoFrame // a frame, or a sound's waveform
+		render = r.RenderVideoFrame // a frame, or a sound's waveform
 	}
 	put := func(size media.Size, r io.Reader) error { return s.putRendition(ctx, source, size, r) }
 	// A JPEG decodes at 1/8 scale for the thumbnails in a fifth of the

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"damask"
@@ -68,10 +69,16 @@ func serve(ctx context.Context, env environment, args []string) error {
 	}
 	st.fs = fsys
 	log := st.logger(env.stderr)
-	proc := startProcessing(ctx, log)
-	defer proc.Close()
-	var pool *jobs.Pool // made once the library exists; Wake is nil-safe
-	proc.opts.Queued = func() { pool.Wake() }
+	// The media tools start once the server listens (libvips, the check
+	// of ImageMagick's policy and exiftool take a few hundred
+	// milliseconds): requests do not wait for them; an upload deciding
+	// whether its file will be processed, and the workers, do.
+	proc := &processing{}
+	defer proc.Close() // after toolsDone below: the tools are started or never will be
+	tools := make(chan library.Tools, 1)
+	proc.opts.Tools = tools
+	var pool atomic.Pointer[jobs.Pool] // set once the tools have started; Wake is nil-safe
+	proc.opts.Queued = func() { pool.Load().Wake() }
 	proc.opts.MaxUploadsPerUser = *uploads
 	// Several servers share a PostgreSQL database, and so must their
 	// count of uploads under way; a SQLite file has one server (lockServe).
@@ -94,15 +101,6 @@ func serve(ctx context.Context, env environment, args []string) error {
 		}
 		defer unlock()
 	}
-	if !*noWorkers && proc.enabled() {
-		pool = jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log})
-		poolDone := make(chan struct{})
-		go func() { pool.Run(ctx); close(poolDone) }()
-		// Stop the workers (ctx has ended by then) before the tools and
-		// the stores they use are closed.
-		defer func() { <-poolDone }()
-	}
-
 	// Secrets kept in plain text by an older version are sealed now; a
 	// secret the key cannot open is told now, rather than at a user's
 	// sign-in, and only that account's sign-in with its provider fails.
@@ -146,6 +144,21 @@ func serve(ctx context.Context, env environment, args []string) error {
 	log.Info("serving", "addr", ln.Addr().String(), "tls", *tlsCert != "")
 	fmt.Fprintf(env.stdout, "Damask is listening on %s\n", ln.Addr())
 
+	toolsDone := make(chan struct{})
+	go func() {
+		defer close(toolsDone)
+		proc.start(ctx, log)
+		tools <- library.Tools{Renderer: proc.opts.Renderer, Extractor: proc.opts.Extractor}
+		if !*noWorkers && proc.enabled() {
+			p := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log})
+			pool.Store(p)
+			p.Run(ctx)
+		}
+	}()
+	// Stop the workers (ctx has ended by then) before the tools and the
+	// stores they use are closed.
+	defer func() { <-toolsDone }()
+
 	go tidy(ctx, lib, log)
 	errc := make(chan error, 1)
 	go func() {
@@ -178,6 +191,12 @@ type processing struct {
 // and leaves that part of processing out, so that the server still serves.
 func startProcessing(ctx context.Context, log *slog.Logger) *processing {
 	p := &processing{}
+	p.start(ctx, log)
+	return p
+}
+
+// start starts the tools of p.
+func (p *processing) start(ctx context.Context, log *slog.Logger) {
 	r, err := media.New(media.Options{})
 	if err != nil {
 		log.Warn("no renditions: libvips did not start", "err", err)
@@ -190,7 +209,6 @@ func startProcessing(ctx context.Context, log *slog.Logger) *processing {
 	} else {
 		p.opts.Extractor = x
 	}
-	return p
 }
 
 func (p *processing) enabled() bool { return p.opts.Renderer != nil || p.opts.Extractor != nil }
