@@ -20,11 +20,20 @@ func readMigrations() ([]migration.Step, error) { return migration.Read(migratio
 // is the number of the last step applied; each step and its new number are
 // committed together, so a crash leaves the file at one step or the next.
 // The version is read inside each write transaction, so two processes
-// opening a new file at once apply every step once.
+// opening a new file at once apply every step once. A file already up to
+// date is told by a read first, without the write lock: a command opening
+// the library beside a busy server does not queue behind its writes.
 func migrate(ctx context.Context, db *sql.DB) error {
 	ms, err := readMigrations()
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	var current int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if current == len(ms) {
+		return nil
 	}
 	for {
 		done, err := migrateStep(ctx, db, ms)

@@ -162,9 +162,30 @@ func reindexTagged(ctx context.Context, tx *sql.Tx, tagID int64) error {
 
 // backfill makes the index of every account that lacks one, then fills
 // kind and ext of rows written before they existed and indexes them, a
-// batch a transaction.
+// batch a transaction. Whether there is anything to do is read first,
+// without the write lock, which a file in use seldom needs.
 func (db *DB) backfill(ctx context.Context) error {
-	err := db.update(ctx, "create indexes", func(tx *sql.Tx) error {
+	var missing, unindexed bool
+	err := db.write.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM accounts WHERE 'fts_' || id NOT IN (SELECT name FROM sqlite_schema WHERE type = 'table')),
+		EXISTS (SELECT 1 FROM assets WHERE kind = '')`).Scan(&missing, &unindexed)
+	if err != nil {
+		return fmt.Errorf("sqlite: backfill: %w", err)
+	}
+	if missing {
+		if err := db.createIndexes(ctx); err != nil {
+			return err
+		}
+	}
+	if unindexed {
+		return db.indexOlder(ctx)
+	}
+	return nil
+}
+
+// createIndexes makes the index of every account that lacks one.
+func (db *DB) createIndexes(ctx context.Context) error {
+	return db.update(ctx, "create indexes", func(tx *sql.Tx) error {
 		ids, err := column[int64](ctx, tx, `SELECT id FROM accounts`)
 		if err != nil {
 			return err
@@ -176,9 +197,11 @@ func (db *DB) backfill(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
+}
+
+// indexOlder fills kind and ext of rows written before they existed and
+// indexes them, a batch a transaction.
+func (db *DB) indexOlder(ctx context.Context) error {
 	for {
 		n := 0
 		err := db.update(ctx, "index older assets", func(tx *sql.Tx) error {
