@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"damask"
+	"damask/search"
 	"damask/storetest"
 )
 
@@ -166,5 +167,59 @@ func TestRefusals(t *testing.T) {
 	}
 	if err := db.IntegrityCheck(ctx); err != nil {
 		t.Errorf("IntegrityCheck: %v", err)
+	}
+}
+
+// TestReopenBackfills reopens a file as an older version left it (an
+// account without its search index, an asset without kind and ext): the
+// check at open, a read, must see that work is needed and do it.
+func TestReopenBackfills(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "damask.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &damask.Account{Name: "acme", Plan: "pro"}
+	h := &damask.User{Login: "holder", Email: "holder@example.com", Role: damask.RoleHolder}
+	if err := db.CreateAccount(ctx, a, h); err != nil {
+		t.Fatal(err)
+	}
+	asset := &damask.Asset{AccountID: a.ID, Title: "lighthouse", UserID: h.ID}
+	v := &damask.Version{Filename: "old.JPG", ContentType: "image/jpeg", Size: 3, Blob: damask.BlobRef{1}, UserID: h.ID}
+	if err := db.CreateAsset(ctx, asset, v, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TABLE " + indexTable(a.ID), "UPDATE assets SET kind = '', ext = ''"} {
+		if _, err := db.write.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	var kind, ext string
+	if err := db.read.QueryRowContext(ctx, "SELECT kind, ext FROM assets WHERE id = ?", asset.ID).Scan(&kind, &ext); err != nil {
+		t.Fatal(err)
+	}
+	if kind != "image" || ext != "jpg" {
+		t.Errorf("kind, ext = %q, %q after reopening; want image, jpg", kind, ext)
+	}
+	q, err := search.Parse("lighthouse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, n, err := db.Assets(ctx, damask.AssetFilter{AccountID: a.ID, Query: q, Page: damask.Page{Number: 1, Size: 10}})
+	if err != nil {
+		t.Fatalf("search after reopening: %v", err)
+	}
+	if n != 1 || len(got) != 1 || got[0].ID != asset.ID {
+		t.Errorf("search for the title found %d (%d on the page), want the asset", n, len(got))
 	}
 }
