@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -147,7 +148,10 @@ func serve(ctx context.Context, env environment, args []string) error {
 	toolsDone := make(chan struct{})
 	go func() {
 		defer close(toolsDone)
+		t0 := time.Now()
 		proc.start(ctx, log)
+		log.Info("processing tools started", "renditions", proc.opts.Renderer != nil,
+			"metadata", proc.opts.Extractor != nil, "took", time.Since(t0).Round(time.Millisecond))
 		tools <- library.Tools{Renderer: proc.opts.Renderer, Extractor: proc.opts.Extractor}
 		if !*noWorkers && proc.enabled() {
 			p := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log})
@@ -195,20 +199,28 @@ func startProcessing(ctx context.Context, log *slog.Logger) *processing {
 	return p
 }
 
-// start starts the tools of p.
+// start starts the tools of p, side by side: libvips (with its check of
+// ImageMagick's policy) and exiftool (two runs of perl) need each other
+// in nothing, and each takes about a hundred milliseconds.
 func (p *processing) start(ctx context.Context, log *slog.Logger) {
-	r, err := media.New(media.Options{})
-	if err != nil {
-		log.Warn("no renditions: libvips did not start", "err", err)
-	} else {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		r, err := media.New(media.Options{})
+		if err != nil {
+			log.Warn("no renditions: libvips did not start", "err", err)
+			return
+		}
 		p.opts.Renderer = r
-	}
-	x, err := metadata.New(ctx, metadata.Config{})
-	if err != nil {
-		log.Warn("no metadata: exiftool did not start", "err", err)
-	} else {
+	})
+	wg.Go(func() {
+		x, err := metadata.New(ctx, metadata.Config{})
+		if err != nil {
+			log.Warn("no metadata: exiftool did not start", "err", err)
+			return
+		}
 		p.opts.Extractor = x
-	}
+	})
+	wg.Wait()
 }
 
 func (p *processing) enabled() bool { return p.opts.Renderer != nil || p.opts.Extractor != nil }
