@@ -217,3 +217,59 @@ func TestProcessToolOverLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestToolsLater gives the service its tools through Options.Tools, as a
+// server does that listens before they have started: what needs no tool
+// (an account, a sign-in) is done before they arrive, and a new asset's
+// processing state follows the tools that did arrive.
+func TestToolsLater(t *testing.T) {
+	r, err := media.New(media.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	for _, tc := range []struct {
+		name  string
+		tools library.Tools
+		want  string
+	}{
+		{"renderer", library.Tools{Renderer: r}, damask.ProcessingPending},
+		{"none started", library.Tools{}, damask.ProcessingUnsupported},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			db, blobs := openStores(t)
+			tools := make(chan library.Tools, 1)
+			svc := serviceOn(t, db, blobs, nil, library.Options{Tools: tools})
+			// Nothing is sent yet: these would hang if they waited.
+			acct, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
+				HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "a password"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Authenticate(ctx, acct, "ann", "a password", "192.0.2.1"); err != nil {
+				t.Fatalf("sign-in before the tools: %v", err)
+			}
+			if _, err := svc.Authenticate(ctx, acct, "nobody", "a password", "192.0.2.1"); damask.ErrorCode(err) != damask.EUNAUTHORIZED {
+				t.Fatalf("unknown login before the tools: %v, want unauthorized", err)
+			}
+			c := library.Caller{Account: acct, User: holder}
+			b, err := os.ReadFile(filepath.Join("../media/testdata", "photo.jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := svc.ReceiveFile(ctx, c, library.FileInput{Body: bytes.NewReader(b), Filename: "photo.jpg", Length: int64(len(b))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tools <- tc.tools
+			a, err := svc.CreateAsset(ctx, c, library.AssetInput{File: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Processing != tc.want {
+				t.Errorf("processing %q, want %q", a.Processing, tc.want)
+			}
+		})
+	}
+}
