@@ -88,6 +88,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	creds    *credCache
+	cache    *authCache
 	dummy    string // a hash verified for unknown logins, so that they cost as much as known ones
 	oidc     *providers
 	render   *media.Renderer
@@ -131,6 +132,7 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		log:      o.Logger,
 		now:      func() time.Time { return o.Now().UTC() },
 		creds:    newCredCache(),
+		cache:    newAuthCache(),
 		dummy:    dummy,
 		oidc:     newProviders(),
 		render:   o.Renderer,
