@@ -90,6 +90,7 @@ type Store interface {
 	JobQueue
 	IdempotencyStore
 	ThrottleStore
+	GenerationStore
 	UploadLeaseStore
 
 	// CreateAccount stores a new account and its holder in one transaction,

@@ -49,6 +49,7 @@ type env struct {
 	svc     *library.Service
 	blobs   *disk.Store
 	blobDir string
+	dbPath  string
 	srv     *httptest.Server
 
 	mu   sync.Mutex
@@ -76,7 +77,8 @@ type setup struct {
 func newEnv(t testing.TB, s setup) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	dbPath := filepath.Join(t.TempDir(), "d.db")
+	db, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +116,7 @@ func newEnv(t testing.TB, s setup) *env {
 	if s.cfg.Domain == "" {
 		s.cfg.Domain = domain
 	}
-	e := &env{svc: svc, blobs: blobs, blobDir: blobDir, done: make(map[string]chan struct{})}
+	e := &env{svc: svc, blobs: blobs, blobDir: blobDir, dbPath: dbPath, done: make(map[string]chan struct{})}
 	e.srv = httptest.NewUnstartedServer(httpapi.New(svc, s.cfg))
 	e.srv.Config.ConnState = e.connState
 	e.srv.Start()

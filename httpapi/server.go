@@ -127,6 +127,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
+	// One read of the generation counts serves the account, the caller
+	// and the throttle below, which the service keeps in memory.
+	ctx, err := s.svc.WithGeneration(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	r = r.WithContext(ctx)
 	a, err := s.accountOf(r)
 	if err != nil {
 		s.fail(w, r, err)

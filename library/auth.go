@@ -23,10 +23,12 @@ import (
 //
 // A verified password is remembered for a while, keyed by an HMAC of the
 // credentials under a per-process key, so that Basic auth on every API
-// request does not pay for argon2id each time. The entry holds the hash it
-// was verified against and the user is read afresh on every hit: a changed
-// password or a disabled user misses at once, whichever process made the
-// change.
+// request does not pay for argon2id each time. The entry holds the user
+// and the auth generation count it was read under (see authcache.go); it
+// is used only while the count is the same, else the user is read afresh
+// and must still have the hash it was verified against and be enabled: a
+// changed password or a disabled user misses at once, whichever process
+// made the change.
 func (s *Service) Authenticate(ctx context.Context, a *damask.Account, login, pw, source string) (*damask.User, error) {
 	if err := s.throttleCheck(ctx, a.ID, login, source); err != nil {
 		return nil, err
@@ -73,10 +75,19 @@ func (s *Service) AuthenticateBasic(ctx context.Context, a *damask.Account, logi
 // password checks a login's password, through the cache of verified
 // credentials; a failure is recorded with the detail why.
 func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, source, why string) (*damask.User, error) {
+	g, err := s.generation(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
 	key := s.creds.key(a.ID, login, pw)
-	if id, hash, ok := s.creds.get(key); ok {
-		u, err := s.store.User(ctx, a.ID, id)
-		if err == nil && u.PasswordHash == hash && !u.Disabled {
+	if e, ok := s.creds.get(key); ok {
+		if e.auth == g.Auth {
+			u := *e.user
+			return &u, nil
+		}
+		u, err := s.store.User(ctx, a.ID, e.user.ID)
+		if err == nil && u.PasswordHash == e.user.PasswordHash && !u.Disabled {
+			s.creds.put(key, g.Auth, u)
 			return u, nil
 		}
 		s.creds.drop(key)
@@ -93,7 +104,7 @@ func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, so
 	if u == nil || !ok || verr != nil || u.Disabled {
 		return nil, s.failed(ctx, a, login, source, why, "Wrong login or password")
 	}
-	s.creds.put(key, u.ID, u.PasswordHash)
+	s.creds.put(key, g.Auth, u)
 	return u, nil
 }
 
@@ -144,9 +155,11 @@ type credCache struct {
 	m      map[[32]byte]credEntry
 }
 
+// credEntry is the user whose password was verified, as read under the
+// auth generation count auth; the user's hash is the one verified.
 type credEntry struct {
-	userID  int64
-	hash    string
+	user    *damask.User
+	auth    int64
 	expires time.Time
 }
 
@@ -169,23 +182,31 @@ func (c *credCache) key(account int64, login, pw string) [32]byte {
 	return k
 }
 
-func (c *credCache) get(k [32]byte) (int64, string, bool) {
+func (c *credCache) get(k [32]byte) (credEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
 	if !ok || time.Now().After(e.expires) {
-		return 0, "", false
+		return credEntry{}, false
 	}
-	return e.userID, e.hash, true
+	return e, true
 }
 
-func (c *credCache) put(k [32]byte, userID int64, hash string) {
+// put remembers u, a copy of it, as read under the count auth; an entry
+// renewed this way keeps its expiry, so that a password is verified again
+// at least every credTTL.
+func (c *credCache) put(k [32]byte, auth int64, u *damask.User) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= credMaxSize {
 		clear(c.m)
 	}
-	c.m[k] = credEntry{userID: userID, hash: hash, expires: time.Now().Add(credTTL)}
+	cp := *u
+	expires := time.Now().Add(credTTL)
+	if e, ok := c.m[k]; ok && e.user.ID == u.ID && time.Now().Before(e.expires) {
+		expires = e.expires
+	}
+	c.m[k] = credEntry{user: &cp, auth: auth, expires: expires}
 }
 
 func (c *credCache) drop(k [32]byte) {

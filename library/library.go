@@ -95,6 +95,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	creds    *credCache
+	cache    *authCache
 	dummy    func() string // a hash verified for unknown logins, so that they cost as much as known ones
 	oidc     *providers
 	tools    func() Tools // the Renderer and the Extractor, once they have started
@@ -141,6 +142,7 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		log:      o.Logger,
 		now:      func() time.Time { return o.Now().UTC() },
 		creds:    newCredCache(),
+		cache:    newAuthCache(),
 		dummy:    dummy,
 		oidc:     newProviders(),
 		tools:    toolsOf(o),

@@ -17,7 +17,8 @@ import (
 // AccountByHost chooses the account a request's Host names: a subdomain of
 // domain names an account ("acme.example.com" is acme under
 // "example.com"); any other host is the default account. The API and the
-// web pages both choose this way.
+// web pages both choose this way. The account is kept in memory while
+// the auth generation count stays the same (authcache.go).
 func (s *Service) AccountByHost(ctx context.Context, host, domain string) (*damask.Account, error) {
 	host = strings.ToLower(host)
 	if h, _, err := net.SplitHostPort(host); err == nil {
@@ -27,11 +28,22 @@ func (s *Service) AccountByHost(ctx context.Context, host, domain string) (*dama
 	if d := strings.ToLower(domain); d != "" && strings.HasSuffix(host, "."+d) {
 		name = strings.TrimSuffix(host, "."+d)
 	}
+	g, err := s.generation(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find account: %w", err)
+	}
+	if a, ok := s.cache.account(g, name); ok {
+		return a, nil
+	}
 	a, err := s.store.AccountByName(ctx, name)
 	if damask.ErrorCode(err) == damask.ENOTFOUND {
 		return nil, damask.Errorf(damask.ENOTFOUND, "No account at this address")
 	}
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	s.cache.putAccount(g, name, a)
+	return a, nil
 }
 
 // Client describes the browser that signs in, for the session's record

@@ -42,7 +42,19 @@ func throttleKey(s string) string {
 
 // throttleCheck answers ETHROTTLED, with the wait, when the login or the
 // source has failed too often lately; nil when the try may go ahead.
+// Counters below the limit stay so until a failure is recorded, which
+// changes the failures generation count: while it stays the same, the
+// answer is remembered and the counters are not read (authcache.go).
 func (s *Service) throttleCheck(ctx context.Context, account int64, login, source string) error {
+	g, err := s.generation(ctx)
+	if err != nil {
+		return fmt.Errorf("check sign-in throttle: %w", err)
+	}
+	login = strings.ToLower(login)
+	clearKey := fmt.Sprintf("%d\x00%d:%s\x00%s", account, len(login), login, source)
+	if s.cache.isClear(g, clearKey) {
+		return nil
+	}
 	now := s.now()
 	fs, err := s.store.FailureCounts(ctx, throttleKeys(account, login, source), now)
 	if err != nil {
@@ -57,6 +69,7 @@ func (s *Service) throttleCheck(ctx context.Context, account int64, login, sourc
 	if longest > 0 {
 		return throttled(longest)
 	}
+	s.cache.putClear(g, clearKey)
 	return nil
 }
 

@@ -191,6 +191,15 @@ func tokenDetail(t *damask.Token) string {
 // Otherwise it answers why not, for the audit log, with nil.
 func (s *Service) liveToken(ctx context.Context, a *damask.Account, secret string) (*damask.Token, *damask.User, string, error) {
 	hash := sha256.Sum256([]byte(secret))
+	g, err := s.generation(ctx)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("find token: %w", err)
+	}
+	now := s.now()
+	if t, u, ok := s.cache.token(g, hash); ok && t.AccountID == a.ID && t.Live(now) {
+		s.touchToken(ctx, g, a, t, u, now)
+		return t, u, "", nil
+	}
 	// The lookup by hash compares a value the client cannot choose (it
 	// would have to invert SHA-256), so its timing tells nothing of the
 	// stored secrets; the comparison below is constant-time all the same.
@@ -203,7 +212,6 @@ func (s *Service) liveToken(ctx context.Context, a *damask.Account, secret strin
 	case subtle.ConstantTimeCompare(t.Hash[:], hash[:]) != 1:
 		return nil, nil, "unknown token", nil
 	}
-	now := s.now()
 	switch {
 	case !t.RevokedAt.IsZero():
 		return nil, nil, "revoked " + tokenTarget(t), nil
@@ -219,15 +227,24 @@ func (s *Service) liveToken(ctx context.Context, a *damask.Account, secret strin
 	case u.Disabled:
 		return nil, nil, "disabled user's " + tokenTarget(t), nil
 	}
-	if now.Sub(t.LastUsedAt) >= tokenTouchEvery {
-		// A lost write costs only the accuracy of LastUsedAt.
-		if err := s.store.TouchToken(ctx, a.ID, t.ID, now); err != nil {
-			s.log.Error("token use not recorded", "account", a.ID, "token", t.ID, "err", err)
-		} else {
-			t.LastUsedAt = now
-		}
-	}
+	s.cache.putToken(g, hash, t, u)
+	s.touchToken(ctx, g, a, t, u, now)
 	return t, u, "", nil
+}
+
+// touchToken records the token's use now and then. Its last use changes
+// no generation count, so that the cached token is kept with it.
+func (s *Service) touchToken(ctx context.Context, g damask.Generation, a *damask.Account, t *damask.Token, u *damask.User, now time.Time) {
+	if now.Sub(t.LastUsedAt) < tokenTouchEvery {
+		return
+	}
+	// A lost write costs only the accuracy of LastUsedAt.
+	if err := s.store.TouchToken(ctx, a.ID, t.ID, now); err != nil {
+		s.log.Error("token use not recorded", "account", a.ID, "token", t.ID, "err", err)
+		return
+	}
+	t.LastUsedAt = now
+	s.cache.putToken(g, t.Hash, t, u)
 }
 
 // AuthenticateBearer finds the caller whose API token this is, as sent in

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"Renditions", testRenditions},
 		{"Idempotency", testIdempotency},
 		{"Failures", testFailures},
+		{"Generation", testGeneration},
 		{"FailuresConcurrent", testFailuresConcurrent},
 		{"UploadLeases", testUploadLeases},
 		{"UploadLeasesConcurrent", testUploadLeasesConcurrent},
