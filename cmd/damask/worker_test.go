@@ -124,7 +124,14 @@ func testWorkers(t *testing.T, servers int, stores ...string) {
 			seen[m[1]]++
 		}
 	}
-	if len(seen) != n {
+	// Every asset is done (above); the logs name the jobs. A job the
+	// doomed worker committed in the instant before its SIGKILL may have
+	// lost its "job done" line, never more than one, since it runs one
+	// job at a time.
+	switch {
+	case len(seen) == n-1:
+		t.Logf("one job's \"job done\" line died with the killed worker: %v", seen)
+	case len(seen) != n:
 		t.Errorf("%d jobs finished, want %d: %v", len(seen), n, seen)
 	}
 	for job, k := range seen {
