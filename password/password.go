@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -40,11 +41,23 @@ var b64 = base64.RawStdEncoding
 // would not finish sooner on the same cores anyway.
 var slots = make(chan struct{}, runtime.GOMAXPROCS(0))
 
-// derive is argon2id.IDKey inside a slot.
+// releaseFrom is the arena, in KiB, from which a derivation hands its
+// memory back to the system as soon as it is done.
+const releaseFrom = 8 * 1024
+
+// derive is argon2id.IDKey inside a slot. A large arena is handed back at
+// once: otherwise it stays in the heap until a collection that the next
+// derivation's arena does not wait for, so two sign-ins in a row held two
+// arenas (measured: 104 MiB at rest, 124 after one sign-in, 142 after a
+// second, back to 107 only later).
 func derive(pw, salt []byte, p Params, n uint32) []byte {
 	slots <- struct{}{}
 	defer func() { <-slots }()
-	return argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, n)
+	key := argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, n)
+	if p.Memory >= releaseFrom {
+		debug.FreeOSMemory()
+	}
+	return key
 }
 
 // Hash derives a PHC string for pw with fresh random salt.

@@ -68,3 +68,17 @@ func TestConcurrentVerify(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkVerify is one sign-in's derivation at the default parameters,
+// the arena's release included.
+func BenchmarkVerify(b *testing.B) {
+	h, err := Hash("correct horse battery staple", Default)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if ok, err := Verify("correct horse battery staple", h); !ok || err != nil {
+			b.Fatalf("Verify: %v, %v", ok, err)
+		}
+	}
+}
