@@ -95,7 +95,7 @@ func TestProcessSurvivesRestart(t *testing.T) {
 			stop()
 		}
 		return err
-	}, jobs.Options{Workers: 2, Poll: 5 * time.Millisecond, Lease: 200 * time.Millisecond, Name: "first"})
+	}, jobs.Options{Workers: 2, Poll: 5 * time.Millisecond, Lease: 5 * time.Second, Name: "first"}) // longer than any one job here, even on a loaded machine
 	first.Run(ctx1)
 	stop()
 	if done >= len(files) {
