@@ -29,20 +29,27 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) damask.Store { return openTemp(t) })
 }
 
-// TestReopen checks that data survives closing and opening the file again,
-// that a second Open leaves the schema alone, and that the file is sound.
-func TestReopen(t *testing.T) {
-	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "damask.db")
-	db, err := Open(ctx, path)
+// openWithAccount opens a new file at path with an account and its holder.
+func openWithAccount(t *testing.T, path string) (*DB, *damask.Account, *damask.User) {
+	t.Helper()
+	db, err := Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := &damask.Account{Name: "acme", Plan: "pro"}
 	h := &damask.User{Login: "holder", Email: "holder@example.com", Role: damask.RoleHolder}
-	if err := db.CreateAccount(ctx, a, h); err != nil {
+	if err := db.CreateAccount(t.Context(), a, h); err != nil {
 		t.Fatal(err)
 	}
+	return db, a, h
+}
+
+// TestReopen checks that data survives closing and opening the file again,
+// that a second Open leaves the schema alone, and that the file is sound.
+func TestReopen(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "damask.db")
+	db, a, h := openWithAccount(t, path)
 	asset := &damask.Asset{AccountID: a.ID, Title: "kept", UserID: h.ID}
 	v := &damask.Version{Filename: "kept.jpg", Size: 3, Blob: damask.BlobRef{1, 2, 3}, UserID: h.ID}
 	if err := db.CreateAsset(ctx, asset, v, []string{"tag"}, 0); err != nil {
@@ -52,7 +59,7 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err = Open(ctx, path)
+	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -176,15 +183,7 @@ func TestRefusals(t *testing.T) {
 func TestReopenBackfills(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "damask.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &damask.Account{Name: "acme", Plan: "pro"}
-	h := &damask.User{Login: "holder", Email: "holder@example.com", Role: damask.RoleHolder}
-	if err := db.CreateAccount(ctx, a, h); err != nil {
-		t.Fatal(err)
-	}
+	db, a, h := openWithAccount(t, path)
 	asset := &damask.Asset{AccountID: a.ID, Title: "lighthouse", UserID: h.ID}
 	v := &damask.Version{Filename: "old.JPG", ContentType: "image/jpeg", Size: 3, Blob: damask.BlobRef{1}, UserID: h.ID}
 	if err := db.CreateAsset(ctx, asset, v, nil, 0); err != nil {
@@ -199,7 +198,7 @@ func TestReopenBackfills(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err = Open(ctx, path)
+	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}

@@ -185,46 +185,25 @@ func (s *Server) makeCurrent(r *http.Request, c library.Caller, id int64) (strin
 // download sends a version's file (?version=N, the current one without)
 // as an attachment; guests may not.
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.signedIn(w, r)
-	if !ok {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	n := 0
 	if v := r.URL.Query().Get("version"); v != "" {
+		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 1 {
 			s.fail(w, r, damask.Errorf(damask.EMALFORMED, "version must be a version number from 1"))
 			return
 		}
 	}
-	d, err := s.svc.Download(r.Context(), c, id, n)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if d, ok := s.stored(w, r, n); ok {
+		download.Send(w, r, d, true)
 	}
-	download.Send(w, r, d, true)
 }
 
 // media sends the current file of a video or audio asset inline, for the
 // page's player, with ranges for seeking. Nothing else is ever served
 // inline: an HTML or SVG file must not run on this origin.
 func (s *Server) media(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.signedIn(w, r)
+	d, ok := s.stored(w, r, 0)
 	if !ok {
-		return
-	}
-	id, err := pathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d, err := s.svc.Download(r.Context(), c, id, 0)
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	k := search.KindOf(d.Version.ContentType)
@@ -234,4 +213,22 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	download.Send(w, r, d, false)
+}
+
+// stored opens version n (0: the current one) of the asset in the path for
+// the signed-in caller; ok is false when it has answered instead.
+func (s *Server) stored(w http.ResponseWriter, r *http.Request, n int) (d *library.Download, ok bool) {
+	c, _, ok := s.signedIn(w, r)
+	if !ok {
+		return nil, false
+	}
+	id, err := pathID(r, "id")
+	if err == nil {
+		d, err = s.svc.Download(r.Context(), c, id, n)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	return d, true
 }
