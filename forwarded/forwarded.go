@@ -1,7 +1,8 @@
 // Package forwarded reads what a request says of its client: whether it
 // came over HTTPS and from which address, believing the X-Forwarded-Proto
 // and X-Forwarded-For headers of a proxy in front only when the operator
-// says the proxy is trusted. The API and the pages ask the same way.
+// says the proxy is trusted; and whether a browser sent it from a page of
+// another site (site.go). The API and the pages ask the same way.
 package forwarded
 
 import (

@@ -67,9 +67,17 @@ func TestAccount(t *testing.T) {
 		})
 	}
 	t.Run("plan", func(t *testing.T) {
-		tn.holder.send(t, "PUT", "/api/account.xml", form("plan", "gold")).wantError(t, 422, "gold")
-		a := tn.holder.send(t, "PUT", "/api/account.json", form("account[plan]", "pro")).want(t, 200).obj(t)
-		if p := a["plan"].(map[string]any); p["name"] != "pro" || p["versions"] != true {
+		// The plan is the operator's (damask account plan, RELIABILITY
+		// 44): the holder's update may name it only as it is, as a
+		// document sent back does.
+		before := e.state(t, tn.holder)
+		tn.holder.send(t, "PUT", "/api/account.xml", form("plan", "gold")).wantError(t, 403, "operator")
+		tn.holder.send(t, "PUT", "/api/account.json", form("account[plan]", "pro")).wantError(t, 403, "operator")
+		tn.holder.send(t, "PUT", "/api/account.json", jsonBody(`{"plan":{"name":"deluxe","storage_limit":0}}`)).wantError(t, 403, "operator")
+		e.unchanged(t, tn.holder, before)
+		sent := tn.holder.get(t, "/api/account.json").want(t, 200).body
+		a := tn.holder.send(t, "PUT", "/api/account.json", jsonBody(string(sent))).want(t, 200).obj(t)
+		if p := a["plan"].(map[string]any); p["name"] != "deluxe" || p["versions"] != true {
 			t.Errorf("plan after PUT: %v", p)
 		}
 	})

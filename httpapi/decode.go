@@ -60,10 +60,35 @@ var (
 		fields("name", "read_only", "expires_on", "expires_in_days"),
 		fields("id", "prefix", "user_id", "created_on", "last_used_on", "revoked_on", "token")}
 	accountResource = resource{"account",
-		fields("company_name", "billing_email", "country", "plan", "api_enabled", "public_links", "keywords_to_tags"),
+		fields(append([]string{"company_name", "billing_email", "country", "api_enabled", "public_links", "keywords_to_tags"},
+			planFieldNames()...)...),
 		fields("id", "subdomain", "account_holder_id", "branding", "branding_info", "trial", "stats",
 			"users_count", "assets_count", "created_on", "updated_on")}
 )
+
+// planFields are the fields in which a request may say something of the
+// account's plan, with what each speaks of (library.PlanSaid.Of): the
+// plan's name; its properties as attributes (<plan versions="true">,
+// {"plan": {"versions": true}}, as the document writes the features) or
+// as fields (as the operator's plans file names the limits); and the
+// figures of the document's stats that the plan sets. The library refuses
+// any that says other than what the plan is.
+var planFields = []struct{ field, of string }{
+	{"plan", "name"},
+	{"plan.ssl", "ssl"}, {"plan.stages", "stages"}, {"plan.multiple_users", "multiple_users"},
+	{"plan.versions", "versions"}, {"plan.branding", "branding"}, {"plan.full_text_search", "full_text_search"},
+	{"plan.storage_limit", "storage_limit"}, {"plan.bandwidth", "bandwidth"},
+	{"storage_limit", "storage_limit"}, {"bandwidth", "bandwidth"},
+	{"stats.available_space", "available_space"}, {"stats.available_bandwidth", "available_bandwidth"},
+}
+
+func planFieldNames() []string {
+	names := make([]string, len(planFields))
+	for i, f := range planFields {
+		names[i] = f.field
+	}
+	return names
+}
 
 // Limits of a body without a file.
 const (
@@ -317,6 +342,15 @@ func readXML(r *http.Request, res resource, b body) error {
 		if err := set(b, res, name, strings.TrimSpace(value)); err != nil {
 			return err
 		}
+		// Attributes that are fields, as <plan versions="true">
+		// writes plan.versions; others (type=, nil=) say nothing.
+		for _, a := range f.Attrs {
+			if n := name + "." + a.Name.Local; res.writable[n] {
+				if err := set(b, res, n, strings.TrimSpace(a.Value)); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }
@@ -324,6 +358,7 @@ func readXML(r *http.Request, res resource, b body) error {
 type xmlField struct {
 	XMLName xml.Name
 	Nil     string     `xml:"nil,attr"`
+	Attrs   []xml.Attr `xml:",any,attr"`
 	Text    string     `xml:",chardata"`
 	Items   []xmlField `xml:",any"`
 }
@@ -354,6 +389,22 @@ func readJSON(r *http.Request, res resource, b body) error {
 		doc = inner
 	}
 	for name, v := range doc {
+		// The attributes of a value that has them, as
+		// {"plan": {"name": "pro", "versions": true}} writes plan.versions;
+		// others say nothing.
+		if obj, ok := v.(map[string]any); ok {
+			for k, av := range obj {
+				if n := name + "." + k; res.writable[n] {
+					text, err := jsonText(n, av)
+					if err != nil {
+						return err
+					}
+					if err := set(b, res, n, text); err != nil {
+						return err
+					}
+				}
+			}
+		}
 		value, err := jsonText(name, v)
 		if err != nil {
 			if res.readOnly[name] {

@@ -121,7 +121,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ch := library.AccountChanges{CompanyName: b.ptr("company_name"), BillingEmail: b.ptr("billing_email"),
-		Country: b.ptr("country"), Plan: b.ptr("plan")}
+		Country: b.ptr("country"), Plan: planOf(b)}
 	if ch.APIEnabled, err = b.boolPtr("api_enabled"); err == nil {
 		if ch.PublicLinks, err = b.boolPtr("public_links"); err == nil {
 			ch.KeywordsToTags, err = b.boolPtr("keywords_to_tags")
@@ -144,6 +144,17 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.reply(w, r, http.StatusOK, accountDoc(a, s.svc.Plan(a), st, info(r).base))
+}
+
+// planOf gathers what b says of the account's plan (planFields).
+func planOf(b body) []library.PlanSaid {
+	var said []library.PlanSaid
+	for _, f := range planFields {
+		if v, ok := b[f.field]; ok {
+			said = append(said, library.PlanSaid{Of: f.of, Value: v})
+		}
+	}
+	return said
 }
 
 // ---- users

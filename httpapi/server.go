@@ -38,6 +38,9 @@ type Config struct {
 	TrustProxy bool
 	// JSONP allows ?callback= on JSON answers.
 	JSONP bool
+	// CORSOrigins are the origins of browser applications allowed to
+	// call the API with a Bearer token (crosssite.go); none by default.
+	CORSOrigins forwarded.Origins
 	// Rate and Burst limit the requests of each credential (an API token,
 	// or a user's password): Burst at once, then Rate a second; past them
 	// the answer is 429 with Retry-After. A Rate of 0 sets no limit. The
@@ -105,8 +108,8 @@ type ctxKey struct{}
 func info(r *http.Request) *request { return r.Context().Value(ctxKey{}).(*request) }
 
 // ServeHTTP runs every request through the steps every route shares: the
-// account of the host, the format of the path, HTTPS, the API switch and
-// Basic auth; then the route's handler.
+// account of the host, the format of the path, requests from other sites,
+// HTTPS, the API switch and Basic auth; then the route's handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &request{id: requestID(), format: formatOf(r)}
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, req))
@@ -150,6 +153,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !strings.HasPrefix(r.URL.Path, "/api/") && r.URL.Path != "/api" {
 		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "No route matches %s %s", r.Method, r.URL.Path))
+		return
+	}
+	if s.crossSite(w, r) {
 		return
 	}
 	if s.cfg.HTTPS && s.svc.Plan(a).SSL && !s.secure(r) {
@@ -241,10 +247,8 @@ func (s *Server) source(r *http.Request) string { return forwarded.Source(r, s.c
 // authenticate finds the caller: Basic auth with a password or an API
 // token as the password, or "Authorization: Bearer" with a token.
 func (s *Server) authenticate(r *http.Request, a *damask.Account) (library.Caller, error) {
-	if scheme, secret, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
-		if secret = strings.TrimSpace(secret); secret != "" {
-			return s.svc.AuthenticateBearer(r.Context(), a, secret, s.source(r))
-		}
+	if secret := bearerToken(r); secret != "" {
+		return s.svc.AuthenticateBearer(r.Context(), a, secret, s.source(r))
 	}
 	login, pw, ok := r.BasicAuth()
 	if !ok || login == "" {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"damask"
 	"damask/password"
@@ -27,18 +29,37 @@ type AccountChanges struct {
 	CompanyName    *string
 	BillingEmail   *string
 	Country        *string
-	Plan           *string
 	APIEnabled     *bool
 	PublicLinks    *bool
 	KeywordsToTags *bool
+	// Plan is what the request says of the account's plan, which is the
+	// operator's (SetPlan): what the plan already is passes, so that a
+	// document sent back as it was read is a valid update, and anything
+	// else is EFORBIDDEN.
+	Plan []PlanSaid
 }
 
-// UpdateAccount changes the caller's account. Only the holder may.
+// PlanSaid is one thing a request says of the account's plan: Of is
+// "name", a property of damask.Plan by its JSON name ("versions",
+// "storage_limit"), or a figure of the account's stats that the plan sets
+// ("available_space", "available_bandwidth").
+type PlanSaid struct {
+	Of, Value string
+}
+
+// UpdateAccount changes the caller's account. Only the holder may, and
+// not its plan (EFORBIDDEN).
 func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges) (*damask.Account, error) {
 	if err := require(c, damask.RoleHolder, "change the account"); err != nil {
 		return nil, err
 	}
 	a := *c.Account
+	p := s.Plan(&a)
+	for _, said := range ch.Plan {
+		if !planSays(p, said.Of, said.Value) {
+			return nil, damask.Errorf(damask.EFORBIDDEN, "The plan is the operator's to change, with its features and storage (%s): this account stays on the %s plan; ask the operator", said.Of, a.Plan)
+		}
+	}
 	var err error
 	if ch.CompanyName != nil {
 		if a.CompanyName, err = text("Company name", *ch.CompanyName, maxName, false); err != nil {
@@ -55,12 +76,6 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges
 			return nil, err
 		}
 	}
-	if ch.Plan != nil {
-		if _, ok := s.plans[*ch.Plan]; !ok {
-			return nil, damask.Errorf(damask.EINVALID, "Plan %q does not exist", *ch.Plan)
-		}
-		a.Plan = *ch.Plan
-	}
 	if ch.APIEnabled != nil {
 		a.APIEnabled = *ch.APIEnabled
 	}
@@ -75,6 +90,41 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges
 	}
 	s.recordAccount(ctx, c, c.Account, &a)
 	return &a, nil
+}
+
+// planSays tells whether value is what plan p has of key (PlanSaid.Of);
+// a key p does not have is never so.
+func planSays(p damask.Plan, key, value string) bool {
+	value = strings.TrimSpace(value)
+	is := func(b bool) bool { v, err := strconv.ParseBool(value); return err == nil && v == b }
+	switch key {
+	case "name":
+		return value == p.Name
+	case "ssl":
+		return is(p.SSL)
+	case "stages":
+		return is(p.Stages)
+	case "multiple_users":
+		return is(p.MultipleUsers)
+	case "versions":
+		return is(p.Versions)
+	case "branding":
+		return is(p.Branding)
+	case "full_text_search":
+		return is(p.FullTextSearch)
+	case "storage_limit":
+		return value == strconv.FormatInt(p.StorageLimit, 10)
+	case "bandwidth", "available_bandwidth":
+		return value == strconv.FormatInt(p.Bandwidth, 10)
+	case "available_space":
+		// The document's figure: what the plan's storage leaves free, 0
+		// without a limit. It falls as files come, so a document read
+		// earlier may say more than is free now, never more than the
+		// plan holds.
+		n, err := strconv.ParseInt(value, 10, 64)
+		return err == nil && n >= 0 && n <= p.StorageLimit
+	}
+	return false
 }
 
 // recordAccount writes the audit events of a change to an account.

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
@@ -16,16 +15,15 @@ import (
 
 // AccountByHost chooses the account a request's Host names: a subdomain of
 // domain names an account ("acme.example.com" is acme under
-// "example.com"); any other host is the default account. The API and the
-// web pages both choose this way. The account is kept in memory while
-// the auth generation count stays the same (authcache.go).
+// "example.com"); any other host is the default account. Host and domain
+// are read as damask.HostName spells them, so that case, a port and a
+// final dot make no difference ("Acme.Example.Com.:8080" is acme too).
+// The API and the web pages both choose this way. The account is kept in
+// memory while the auth generation count stays the same (authcache.go).
 func (s *Service) AccountByHost(ctx context.Context, host, domain string) (*damask.Account, error) {
-	host = strings.ToLower(host)
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
+	host = damask.HostName(host)
 	name := DefaultAccount
-	if d := strings.ToLower(domain); d != "" && strings.HasSuffix(host, "."+d) {
+	if d := damask.HostName(domain); d != "" && strings.HasSuffix(host, "."+d) {
 		name = strings.TrimSuffix(host, "."+d)
 	}
 	g, err := s.generation(ctx)

@@ -165,8 +165,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.account = a
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		if !s.sameSite(r) {
+	if forwarded.Unsafe(r) {
+		// Browsers too old to send Origin or Sec-Fetch-Site still meet
+		// the CSRF token.
+		if forwarded.CrossSite(r, s.cfg.TrustProxy) {
 			s.page(w, r, http.StatusForbidden, "error", pageData{Title: "Forbidden",
 				Error: "This form was sent from another site, and was refused."})
 			return
@@ -181,26 +183,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 	}
 	s.mux.ServeHTTP(w, r)
-}
-
-// sameSite refuses what the browser says comes from another site: a
-// Sec-Fetch-Site of cross-site or same-site, or an Origin other than this server's.
-// Browsers too old to send either still meet the CSRF token.
-func (s *Server) sameSite(r *http.Request) bool {
-	site := r.Header.Get("Sec-Fetch-Site")
-	if site == "cross-site" || site == "same-site" { // same-site: another account's subdomain
-		return false
-	}
-	o := r.Header.Get("Origin")
-	if o == "null" && site == "same-origin" {
-		// Our pages' Referrer-Policy (no-referrer) makes a browser send
-		// "Origin: null" with their own forms; Sec-Fetch-Site vouches.
-		return true
-	}
-	if o != "" {
-		return strings.EqualFold(o, s.scheme(r)+"://"+r.Host)
-	}
-	return true
 }
 
 func (s *Server) secure(r *http.Request) bool { return forwarded.Secure(r, s.cfg.TrustProxy) }

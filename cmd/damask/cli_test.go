@@ -521,6 +521,8 @@ func TestUsageErrors(t *testing.T) {
 		{"serve-bad-flag", []string{"serve", "--port", "80"}},
 		{"serve-bad-reserve", []string{"serve", "--data", c.data, "--disk-reserve", "5 parsecs"}},
 		{"serve-bad-reserve-percent", []string{"serve", "--data", c.data, "--disk-reserve", "120%"}},
+		{"serve-bad-cors-origin", []string{"serve", "--data", c.data, "--cors-origins", "https://app.example.com,app.example.com"}},
+		{"serve-cors-origin-path", []string{"serve", "--data", c.data, "--cors-origins", "https://app.example.com/app"}},
 		{"db-other-scheme", []string{"check", "--data", c.data, "--db", "mysql://localhost/damask"}},
 		{"blobs-other-scheme", []string{"check", "--data", c.data, "--blobs", "ftp://host/bucket"}},
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"damask"
+	"damask/forwarded"
 	"damask/httpapi"
 	"damask/httplimit"
 	"damask/jobs"
@@ -42,6 +43,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 		tlsKey     = fs.String("tls-key", "", "TLS key file")
 		trustProxy = fs.Bool("trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-For from a proxy in front")
 		jsonp      = fs.Bool("jsonp", false, "allow ?callback= on JSON answers")
+		cors       = fs.String("cors-origins", "", "comma-separated origins of browser applications that may call the API with a Bearer token, e.g. https://app.example.com")
 		noWorkers  = fs.Bool("no-workers", false, "run no background workers in this process (new files are still queued)")
 		rate       = fs.Float64("rate", 50, "requests a second per API token or user credential, after a burst of --burst (0: no limit)")
 		burst      = fs.Int("burst", 100, "requests at once per API token or user credential")
@@ -63,6 +65,10 @@ func serve(ctx context.Context, env environment, args []string) error {
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError("--tls-cert and --tls-key go together")
+	}
+	origins, err := forwarded.ParseOrigins(*cors)
+	if err != nil {
+		return usageError("--cors-origins: " + err.Error())
 	}
 	fsys, err := blobFS(env.getenv)
 	if err != nil {
@@ -124,7 +130,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	}
 
 	api := httpapi.New(lib.svc, httpapi.Config{Domain: *domain, HTTPS: *tlsCert != "" || *trustProxy,
-		TrustProxy: *trustProxy, JSONP: *jsonp, Rate: *rate, Burst: *burst, RateCounter: counter,
+		TrustProxy: *trustProxy, JSONP: *jsonp, CORSOrigins: origins, Rate: *rate, Burst: *burst, RateCounter: counter,
 		BodyWindow: *bodyWindow, BodyMinBytes: *bodyMin, Logger: log})
 	pages := web.New(lib.svc, web.Config{Domain: *domain, TrustProxy: *trustProxy, Logger: log})
 	srv := &http.Server{
