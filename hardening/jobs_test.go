@@ -308,6 +308,7 @@ func (tl *tools) checkOnce(t *testing.T, winner *servertest.Server, others ...*s
 	if b, err := os.ReadFile(filepath.Join(tl.dir, "overlaps")); err == nil {
 		t.Errorf("the job ran in two places at once:\n%s", b)
 	}
+	waitLog(t, winner, `msg="job done"`) // logged just after the asset shows done
 	if n := strings.Count(winner.Log(), `msg="job done"`); n != 1 {
 		t.Errorf("the worker that took the job up logged %d jobs done, want 1", n)
 	}
