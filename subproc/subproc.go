@@ -18,8 +18,9 @@
 // and in a process group of its own, which is killed whole when the
 // context ends. It is also killed when this process dies, even by SIGKILL
 // (the kernel's parent-death signal), so that a tool never works on for a
-// worker that is gone while another worker takes up the same job. Tools take their input as a path; none of them is given a
-// network address (ffmpeg is held to the file protocol by its callers).
+// worker that is gone while another worker takes up the same job. Tools
+// take their input as a path; none of them is given a network address
+// (ffmpeg is held to the file protocol by its callers).
 package subproc
 
 import (
