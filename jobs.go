@@ -73,15 +73,23 @@ type Extracted struct {
 //
 // A job is queued by CreateAsset and AddVersion, in their transaction, when
 // the asset they store is ProcessingPending. A worker claims a job for a
-// lease; a job whose lease ran out (its worker died or hung) is claimable
-// again, so that nothing is lost, and the calls of the old holder then
-// answer ErrNotFound, so that nothing is recorded twice.
+// short lease and renews it while the job runs; a job whose lease ran out
+// (its worker died or hung) is claimable again, so that nothing is lost,
+// and the calls of the old holder then answer ErrNotFound, so that it
+// stops and nothing is recorded twice. The worker names the holder: a
+// worker runs one job at a time and no two workers share a name.
 type JobQueue interface {
 	// ClaimJob takes the oldest queued job whose RunAfter has come, or a
 	// running one whose lease has expired, marks it running for worker
 	// until now+lease and counts an attempt. ErrNotFound when there is none.
 	// Two callers never get the same job while its lease runs.
 	ClaimJob(ctx context.Context, worker string, lease time.Duration) (*Job, error)
+	// RenewJob moves the lease of a job worker holds to now+lease, in one
+	// step that checks the hold. ErrNotFound when worker no longer holds
+	// it: the job was finished, failed or claimed by another, or its lease
+	// has run out (even if no one claimed it since); the worker must then
+	// stop the job and record nothing.
+	RenewJob(ctx context.Context, id int64, worker string, lease time.Duration) error
 	// FinishJob marks the job done. ErrNotFound unless worker holds it.
 	FinishJob(ctx context.Context, id int64, worker string) error
 	// FailJob records reason and queues the job again to run at retryAt,

@@ -5,6 +5,14 @@
 // The queue is durable and claims are leased, so the pool holds no state of
 // its own: a pool stopped (or killed) in the middle of a batch leaves its
 // unfinished jobs to the next pool, which claims them once their lease ends.
+//
+// A lease is short (DefaultLease, 30 s) and renewed while its job runs, so
+// that the job of a worker that died is taken up within a lease and a poll
+// of its death whatever the time limit of a job; a job whose lease is lost
+// (its worker was frozen or cut off from the database for longer than a
+// lease, and another may have claimed it) is stopped before another worker
+// may claim it, and its outcome is not recorded: a job never runs in two
+// places at once.
 package jobs
 
 import (
@@ -31,11 +39,12 @@ type Handler func(ctx context.Context, j *damask.Job) error
 type Options struct {
 	// Workers is how many jobs run at once; default runtime.GOMAXPROCS(0).
 	Workers int
-	// Timeout bounds one job; default 5 minutes.
+	// Timeout bounds one job, its whole run; default 5 minutes.
 	Timeout time.Duration
-	// Lease is how long a claim lasts before another worker may take the
-	// job; default Timeout plus a minute, so that a job is never taken
-	// while its first worker may still be on it.
+	// Lease is how long a claim lasts unless renewed; default
+	// DefaultLease. A worker renews it every Lease/3 while the job runs,
+	// and stops the job a tenth of a Lease before the claim would run out
+	// unrenewed.
 	Lease time.Duration
 	// Poll is how often an idle worker looks for work; default 2 s. Wake
 	// makes it look at once.
@@ -48,6 +57,11 @@ type Options struct {
 	Name   string
 	Logger *slog.Logger
 }
+
+// DefaultLease is the lease of a claim: the longest a job waits, after its
+// worker died, before another worker may take it up. Each renewal is a
+// write; one every 10 s per running job costs nothing on either store.
+const DefaultLease = 30 * time.Second
 
 // Backoff waits 30 s after the first failure, doubling up to an hour.
 func Backoff(attempt int) time.Duration {
@@ -75,7 +89,7 @@ func New(q damask.JobQueue, h Handler, o Options) *Pool {
 		o.Timeout = 5 * time.Minute
 	}
 	if o.Lease <= 0 {
-		o.Lease = o.Timeout + time.Minute
+		o.Lease = DefaultLease
 	}
 	if o.Poll <= 0 {
 		o.Poll = 2 * time.Second
@@ -110,8 +124,8 @@ func (p *Pool) Wake() {
 
 // Run works until ctx ends, then waits for the jobs in flight to stop
 // (their context ends with ctx) and returns. A job cut short so is not
-// recorded as failed: it stays claimed until its lease ends and is then
-// claimed again, as if the process had died.
+// recorded as failed: it stays claimed until its lease ends (it is no
+// longer renewed) and is then claimed again, as if the process had died.
 func (p *Pool) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for i := range p.opts.Workers {
@@ -147,6 +161,8 @@ func (p *Pool) work(ctx context.Context, name string) {
 
 // one claims and runs a job, and says whether there was one.
 func (p *Pool) one(ctx context.Context, name string) (bool, error) {
+	// The lease runs from before the claim: the store's now+Lease is later.
+	claimed := time.Now()
 	j, err := p.queue.ClaimJob(ctx, name, p.opts.Lease)
 	if errors.Is(err, damask.ErrNotFound) {
 		return false, nil
@@ -157,9 +173,18 @@ func (p *Pool) one(ctx context.Context, name string) (bool, error) {
 		}
 		return false, fmt.Errorf("claim: %w", err)
 	}
-	jctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	tctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	jctx, lose := context.WithCancelCause(tctx)
+	renewed := make(chan error, 1)
+	go func() { renewed <- p.renew(jctx, lose, j, name, claimed) }()
 	herr := p.run(jctx, j)
 	cancel()
+	if err := <-renewed; err != nil {
+		// Another worker may have the job now: whatever this run did or
+		// found is not recorded.
+		p.opts.Logger.Warn("job stopped", "job", j.ID, "asset", j.AssetID, "version", j.Version, "worker", name, "err", err)
+		return true, nil
+	}
 	if herr != nil && ctx.Err() != nil {
 		// Stopped, not failed: leave the job to its lease.
 		return true, nil

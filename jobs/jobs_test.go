@@ -151,9 +151,9 @@ func TestPoolRestart(t *testing.T) {
 	var c counter
 	started := make(chan struct{}, n)
 	// The first pool finishes a few jobs, then hangs on the rest until it
-	// is stopped; the second takes those once their leases end. The lease
-	// is long enough that no quick job outlives it on a loaded machine
-	// (50 ms was not: a job claimed, done and not yet marked so was
+	// is stopped; the second takes those once their leases end, no longer
+	// renewed. The lease leaves room for a renewal late on a loaded
+	// machine (at 50 ms, a job claimed, done and not yet marked so was
 	// claimed again by the same pool).
 	first := jobs.New(db, func(ctx context.Context, j *damask.Job) error {
 		if j.AssetID <= 5 {
@@ -214,4 +214,129 @@ func TestWakeWithoutPoll(t *testing.T) {
 	waitFor(t, "the woken worker", func() bool { return c.len() == 1 })
 	cancel()
 	<-stopped
+}
+
+// runPool runs p until the test ends.
+func runPool(t *testing.T, p *jobs.Pool) {
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan struct{})
+	go func() { p.Run(ctx); close(stopped) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+}
+
+// TestPoolRenewsLease: a job that runs for several leases keeps its claim,
+// renewed while it runs: another pool looking for work all along never
+// takes it, and it is done once, on its first attempt.
+func TestPoolRenewsLease(t *testing.T) {
+	db := queue(t, 1)
+	var c counter
+	const lease = 2 * time.Second
+	for _, name := range []string{"first", "second"} {
+		runPool(t, jobs.New(db, func(ctx context.Context, j *damask.Job) error {
+			c.add(j.AssetID)
+			select {
+			case <-time.After(7 * lease / 2):
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}, jobs.Options{Workers: 1, Poll: 10 * time.Millisecond, Lease: lease, Name: name}))
+	}
+	waitFor(t, "the job done", func() bool {
+		j, err := db.Job(t.Context(), 1)
+		return err == nil && j.State == damask.JobDone
+	})
+	c.check(t, 1)
+	if j, _ := db.Job(t.Context(), 1); j.Attempts != 1 {
+		t.Errorf("the job took %d attempts, want 1", j.Attempts)
+	}
+}
+
+// TestPoolStopsLostJob: a job that another worker took over (as one does
+// once the holder was frozen past its lease) is stopped at the holder's
+// next renewal, with ErrLeaseLost as the cause, and the holder records
+// nothing: the new holder's claim stands.
+func TestPoolStopsLostJob(t *testing.T) {
+	ctx := t.Context()
+	db := queue(t, 1)
+	running := make(chan struct{})
+	stopped := make(chan error, 1)
+	runPool(t, jobs.New(db, func(ctx context.Context, j *damask.Job) error {
+		close(running)
+		<-ctx.Done()
+		stopped <- context.Cause(ctx)
+		return ctx.Err()
+	}, jobs.Options{Workers: 1, Poll: time.Hour, Lease: 3 * time.Second, Name: "first"}))
+	<-running
+	if err := db.FailJob(ctx, 1, "first/0", time.Now(), "taken over"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ClaimJob(ctx, "second", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case cause := <-stopped:
+		if !errors.Is(cause, jobs.ErrLeaseLost) {
+			t.Errorf("the job was stopped by %v, want ErrLeaseLost", cause)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the job whose lease was lost still runs a minute later")
+	}
+	time.Sleep(100 * time.Millisecond) // the time to record an outcome, if it did
+	j, err := db.Job(ctx, 1)
+	if err != nil || j.State != damask.JobRunning || j.Attempts != 2 || j.LastError != "taken over" {
+		t.Fatalf("job after the old holder stopped: %+v %v", j, err)
+	}
+	if err := db.FinishJob(ctx, 1, "second"); err != nil {
+		t.Errorf("the new holder cannot finish the job: %v", err)
+	}
+}
+
+// unrenewable is the queue of a worker cut off from the database while
+// its job runs: every renewal fails.
+type unrenewable struct{ *sqlite.DB }
+
+func (unrenewable) RenewJob(context.Context, int64, string, time.Duration) error {
+	return errors.New("connection refused")
+}
+
+// TestPoolStopsUnrenewedJob: a job whose lease cannot be renewed is
+// stopped before the lease runs out, so before another worker may claim
+// it, and nothing is recorded: the job is claimed again after its lease.
+func TestPoolStopsUnrenewedJob(t *testing.T) {
+	ctx := t.Context()
+	db := queue(t, 1)
+	type stop struct {
+		at    time.Time
+		cause error
+	}
+	stopped := make(chan stop, 1)
+	runPool(t, jobs.New(unrenewable{db}, func(ctx context.Context, j *damask.Job) error {
+		<-ctx.Done()
+		stopped <- stop{time.Now(), context.Cause(ctx)}
+		return ctx.Err()
+	}, jobs.Options{Workers: 1, Poll: time.Hour, Lease: 5 * time.Second, Name: "cut-off"}))
+	var s stop
+	select {
+	case s = <-stopped:
+	case <-time.After(time.Minute):
+		t.Fatal("a job that cannot renew its lease still runs a minute later")
+	}
+	if !errors.Is(s.cause, jobs.ErrLeaseLost) {
+		t.Errorf("the job was stopped by %v, want ErrLeaseLost", s.cause)
+	}
+	j, err := db.Job(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.at.Before(j.LeaseUntil) {
+		t.Errorf("the job stopped at %v, after its lease ran out at %v", s.at, j.LeaseUntil)
+	}
+	if j.State != damask.JobRunning || j.Attempts != 1 || j.LastError != "" {
+		t.Errorf("the stopped job was recorded: %+v", j)
+	}
+	waitFor(t, "the lease to run out", func() bool {
+		_, err := db.ClaimJob(ctx, "other", time.Minute)
+		return err == nil
+	})
 }

@@ -60,6 +60,21 @@ func (db *DB) ClaimJob(ctx context.Context, worker string, lease time.Duration) 
 	return j, err
 }
 
+// RenewJob moves the lease of a job the worker holds, while it runs.
+func (db *DB) RenewJob(ctx context.Context, id int64, worker string, lease time.Duration) error {
+	now := db.clock()
+	return db.update(ctx, fmt.Sprintf("renew job %d", id), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE jobs SET lease_until = $1
+			WHERE id = $2 AND state = 'running' AND worker = $3 AND lease_until > $4`,
+			now.Add(lease), id, worker, now)
+		if err != nil {
+			return err
+		}
+		return notFound(tag)
+	})
+}
+
 // FinishJob marks a job the worker holds done.
 func (db *DB) FinishJob(ctx context.Context, id int64, worker string) error {
 	now := db.clock()

@@ -70,6 +70,21 @@ func (db *DB) ClaimJob(ctx context.Context, worker string, lease time.Duration) 
 	return j, err
 }
 
+// RenewJob moves the lease of a job the worker holds, while it runs.
+func (db *DB) RenewJob(ctx context.Context, id int64, worker string, lease time.Duration) error {
+	now := db.clock()
+	return db.update(ctx, fmt.Sprintf("renew job %d", id), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE jobs SET lease_until = ?
+			WHERE id = ? AND state = 'running' AND worker = ? AND lease_until > ?`,
+			now.Add(lease).UnixNano(), id, worker, now.UnixNano())
+		if err != nil {
+			return err
+		}
+		return notFound(res)
+	})
+}
+
 // FinishJob marks a job the worker holds done.
 func (db *DB) FinishJob(ctx context.Context, id int64, worker string) error {
 	now := db.clock()

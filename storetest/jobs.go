@@ -103,6 +103,62 @@ func testJobLease(t *testing.T, s damask.Store) {
 	must(t, "FinishJob by the new holder", s.FinishJob(ctx, j.ID, "alive"))
 }
 
+// testJobRenew: a worker renews the lease of a job it holds, and only while
+// it holds it: not another worker, not once the job is finished or queued
+// again, and not once the lease has run out, even if no one claimed the job
+// since (its holder must stop: it cannot know).
+func testJobRenew(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	_, h := newAccount(t, s, "acme")
+	newAsset(t, s, h, assetSpec{title: "a"})
+	newAsset(t, s, h, assetSpec{title: "b"})
+
+	j, err := s.ClaimJob(ctx, "w1", time.Minute)
+	must(t, "ClaimJob", err)
+	must(t, "RenewJob", s.RenewJob(ctx, j.ID, "w1", time.Hour))
+	got, err := s.Job(ctx, j.ID)
+	must(t, "Job", err)
+	if d := time.Until(got.LeaseUntil); d < 55*time.Minute || d > 65*time.Minute {
+		t.Errorf("LeaseUntil is %v from now after a renewal for an hour", d)
+	}
+	if got.State != damask.JobRunning || got.Attempts != 1 {
+		t.Errorf("renewed job: %s attempt %d, want running attempt 1", got.State, got.Attempts)
+	}
+	wantCode(t, "RenewJob by another worker", s.RenewJob(ctx, j.ID, "w2", time.Hour), damask.ENOTFOUND, "")
+	wantCode(t, "RenewJob of a missing job", s.RenewJob(ctx, j.ID+1000, "w1", time.Hour), damask.ENOTFOUND, "")
+
+	// A renewal moves the lease either way: renewed short, it runs out,
+	// the job is claimable again, and the old holder can renew nothing.
+	must(t, "RenewJob short", s.RenewJob(ctx, j.ID, "w1", time.Millisecond))
+	time.Sleep(5 * time.Millisecond)
+	wantCode(t, "RenewJob once the lease ran out", s.RenewJob(ctx, j.ID, "w1", time.Hour), damask.ENOTFOUND, "")
+	again, err := s.ClaimJob(ctx, "w2", time.Minute)
+	must(t, "ClaimJob after the lease", err)
+	if again.ID != j.ID || again.Attempts != 2 {
+		t.Fatalf("claimed job %d attempt %d, want %d attempt 2", again.ID, again.Attempts, j.ID)
+	}
+	wantCode(t, "RenewJob by the old holder", s.RenewJob(ctx, j.ID, "w1", time.Hour), damask.ENOTFOUND, "")
+	must(t, "RenewJob by the new holder", s.RenewJob(ctx, j.ID, "w2", time.Hour))
+	// A lease renewed keeps the job from other claims.
+	other, err := s.ClaimJob(ctx, "w3", time.Minute)
+	must(t, "ClaimJob of the other job", err)
+	if other.ID == j.ID {
+		t.Fatal("a job under a renewed lease was claimed by another worker")
+	}
+	_, err = s.ClaimJob(ctx, "w4", time.Minute)
+	wantCode(t, "ClaimJob with every job leased", err, damask.ENOTFOUND, "")
+
+	must(t, "FinishJob", s.FinishJob(ctx, j.ID, "w2"))
+	wantCode(t, "RenewJob of a finished job", s.RenewJob(ctx, j.ID, "w2", time.Hour), damask.ENOTFOUND, "")
+	must(t, "FailJob", s.FailJob(ctx, other.ID, "w3", time.Now().Add(time.Hour), "boom"))
+	wantCode(t, "RenewJob of a job queued again", s.RenewJob(ctx, other.ID, "w3", time.Hour), damask.ENOTFOUND, "")
+	got, err = s.Job(ctx, other.ID)
+	must(t, "Job", err)
+	if got.State != damask.JobQueued {
+		t.Errorf("a refused renewal left the job %s, want queued", got.State)
+	}
+}
+
 // testJobClaimConcurrent: workers claiming at once never share a job.
 func testJobClaimConcurrent(t *testing.T, s damask.Store) {
 	ctx := t.Context()

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"JobHousekeeping", testJobHousekeeping},
 		{"KeywordTags", testKeywordTags},
 		{"JobLease", testJobLease},
+		{"JobRenew", testJobRenew},
 		{"JobClaimConcurrent", testJobClaimConcurrent},
 		{"SetExtracted", testSetExtracted},
 		{"Renditions", testRenditions},

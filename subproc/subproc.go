@@ -16,8 +16,11 @@
 //
 // The child runs with no shell, a minimal environment (PATH and LC_ALL=C)
 // and in a process group of its own, which is killed whole when the
-// context ends. Tools take their input as a path; none of them is given a
-// network address (ffmpeg is held to the file protocol by its callers).
+// context ends. It is also killed when this process dies, even by SIGKILL
+// (the kernel's parent-death signal), so that a tool never works on for a
+// worker that is gone while another worker takes up the same job. Tools
+// take their input as a path; none of them is given a network address
+// (ffmpeg is held to the file protocol by its callers).
 package subproc
 
 import (
@@ -126,7 +129,10 @@ func Command(ctx context.Context, lim Limits, name string, args ...string) *exec
 		cmd.Err = fmt.Errorf("run %s under limits: %w", name, err)
 	}
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C"}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig follows the thread that starts the child: Go ends a thread
+	// only under a goroutine that locked it and exited, and no caller
+	// starts tools from such a goroutine.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return Kill(cmd) }
 	cmd.WaitDelay = 2 * time.Second
 	return cmd

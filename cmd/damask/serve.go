@@ -49,6 +49,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 		burst      = fs.Int("burst", 100, "requests at once per API token or user credential")
 		uploads    = fs.Int("max-uploads-per-user", 4, "files one user may send at once (0: no limit)")
 		reserve    = reserveFlag{Bytes: 1 << 30}
+		jobLimit   = jobTimeoutFlag(fs)
 		bodyWindow = fs.Duration("body-timeout", time.Minute, "cut off a request body that brings fewer than --body-min-bytes in this time (0: never)")
 		bodyMin    = fs.Int64("body-min-bytes", 16<<10, "bytes a request body must bring every --body-timeout")
 		hdrTimeout = fs.Duration("header-timeout", 10*time.Second, "time a client has to send a request's headers")
@@ -160,7 +161,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 			"metadata", proc.opts.Extractor != nil, "took", time.Since(t0).Round(time.Millisecond))
 		tools <- library.Tools{Renderer: proc.opts.Renderer, Extractor: proc.opts.Extractor}
 		if !*noWorkers && proc.enabled() {
-			p := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log})
+			p := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Timeout: time.Duration(*jobLimit)})
 			pool.Store(p)
 			p.Run(ctx)
 		}

@@ -14,18 +14,16 @@ import (
 // document text) and serves nothing: the process that scales out beside
 // servers started with --no-workers. Jobs live in the database, so any
 // number of workers share them; a worker killed mid-job leaves its job to
-// another once the lease runs out.
+// another once its lease runs out (jobs.DefaultLease, renewed while a job
+// runs).
 func worker(ctx context.Context, env environment, args []string) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	var st storage
 	st.register(fs)
 	n := fs.Int("workers", 0, "jobs at once (default: one per core)")
-	timeout := fs.Duration("job-timeout", 5*time.Minute, "longest a job may run; a job of a worker that died is taken up again after twice this")
+	timeout := jobTimeoutFlag(fs)
 	if err := parse(fs, args, env.getenv); err != nil {
 		return err
-	}
-	if *timeout <= 0 {
-		return usageError("--job-timeout must be positive")
 	}
 	if fs.NArg() > 0 {
 		return usageError(fmt.Sprintf("worker takes no arguments (got %q)", fs.Arg(0)))
@@ -43,10 +41,35 @@ func worker(ctx context.Context, env environment, args []string) error {
 	}
 	defer lib.Close()
 	pool := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Workers: *n,
-		Timeout: *timeout, Lease: 2 * *timeout})
+		Timeout: time.Duration(*timeout)})
 	fmt.Fprintln(env.stdout, "Damask worker is running")
 	log.Info("worker started")
 	pool.Run(ctx) // until ctx ends; it waits for the jobs in flight
 	log.Info("worker stopped")
+	return nil
+}
+
+// jobTimeout reads --job-timeout, the longest one job may run (a positive
+// duration), in serve and worker alike. It bounds a job's whole run; the
+// job of a worker that died waits only for its lease, not for this.
+type jobTimeout time.Duration
+
+func jobTimeoutFlag(fs *flag.FlagSet) *jobTimeout {
+	d := jobTimeout(5 * time.Minute)
+	fs.Var(&d, "job-timeout", "longest a job may run (the job of a worker that died is taken up again within about 30 s whatever this is)")
+	return &d
+}
+
+func (d *jobTimeout) String() string { return time.Duration(*d).String() }
+
+func (d *jobTimeout) Set(v string) error {
+	t, err := time.ParseDuration(v)
+	if err != nil {
+		return err
+	}
+	if t <= 0 {
+		return fmt.Errorf("%q is not a positive duration", v)
+	}
+	*d = jobTimeout(t)
 	return nil
 }
