@@ -48,6 +48,9 @@ func (s *Service) Assets(ctx context.Context, c Caller, q AssetQuery) (*AssetLis
 	if err != nil {
 		return nil, fmt.Errorf("list assets: %w", err)
 	}
+	for i, a := range as {
+		as[i] = shown(c, a)
+	}
 	l := &AssetList{Assets: as, Total: total, Approximate: total > damask.ExactCount}
 	offset := f.Page.Offset()
 	if f.After != nil {

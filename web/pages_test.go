@@ -363,6 +363,9 @@ func TestRoles(t *testing.T) {
 	if strings.Contains(page.body, "Download original") || strings.Contains(page.body, `id="edit"`) {
 		t.Error("guest sees download or edit")
 	}
+	if strings.Contains(page.body, "/p/") || !strings.Contains(ann.get(path).body, "/p/") {
+		t.Error("guest sees the public link, or its maker does not")
+	}
 	if res := gus.get(path + "/download"); res.status != http.StatusForbidden {
 		t.Errorf("guest download: status %d", res.status)
 	}

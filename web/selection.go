@@ -107,39 +107,33 @@ func (s *Server) retag(r *http.Request, c library.Caller, id int64, tag string, 
 
 // zip streams the current files of the assets as one zip archive, file by
 // file from the blob store into the response: nothing is held whole. The
-// first file is opened before the answer starts, so that a role that may
-// not download gets an error page, not a broken archive.
+// answer starts with the first file, so that a role that may not download,
+// or a selection over the limit, gets an error page, not a broken archive.
 func (s *Server) zip(w http.ResponseWriter, r *http.Request, c library.Caller, ids []int64) {
-	first, err := s.svc.Download(r.Context(), c, ids[0], 0)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Disposition", download.Attachment(fmt.Sprintf("damask-%d-files.zip", len(ids))))
-	h.Set("Cache-Control", "no-store")
-	zw := zip.NewWriter(w)
+	var zw *zip.Writer
 	used := map[string]int{}
-	for i, id := range ids {
-		d := first
-		if i > 0 {
-			if d, err = s.svc.Download(r.Context(), c, id, 0); err != nil {
-				s.log.Warn("zip: skip asset", "asset", id, "err", err)
-				continue
-			}
+	err := s.svc.ZipFiles(r.Context(), c, ids, func(d *library.Download) error {
+		if zw == nil {
+			h := w.Header()
+			h.Set("Content-Type", "application/zip")
+			h.Set("Content-Disposition", download.Attachment("damask-selection.zip"))
+			h.Set("Cache-Control", "no-store")
+			zw = zip.NewWriter(w)
 		}
-		err := addToZip(zw, d, used)
-		d.Body.Close()
-		if err != nil {
-			// The answer has begun: end it broken, so that the browser
-			// reports a failed download rather than a short archive.
-			s.log.Error("zip download", "asset", id, "err", err)
-			panic(http.ErrAbortHandler)
-		}
-	}
-	if err := zw.Close(); err != nil {
+		return addToZip(zw, d, used)
+	})
+	switch {
+	case err != nil && zw == nil:
+		s.fail(w, r, err)
+	case err != nil:
+		// The answer has begun: end it broken, so that the browser
+		// reports a failed download rather than a short archive.
 		s.log.Error("zip download", "err", err)
+		panic(http.ErrAbortHandler)
+	default:
+		if err := zw.Close(); err != nil {
+			s.log.Error("zip download", "err", err)
+		}
 	}
 }
 
