@@ -14,7 +14,8 @@ import (
 	"damask/library"
 )
 
-// maxSelection bounds the assets one action takes.
+// maxSelection bounds the assets one action that changes them takes, one
+// by one; a zip is bounded by the library (library.MaxZipFiles).
 const maxSelection = 1000
 
 // selection acts on the assets chosen in the library: tag, untag, delete
@@ -34,6 +35,11 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, damask.Errorf(damask.EINVALID, "Select one or more assets first"))
 		return
 	}
+	action := r.PostForm.Get("action")
+	if action == "download" {
+		s.zip(w, r, c, ids)
+		return
+	}
 	if len(ids) > maxSelection {
 		s.fail(w, r, damask.Errorf(damask.EINVALID, "Select at most %d assets at once", maxSelection))
 		return
@@ -43,10 +49,7 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		back = "/"
 	}
 	var err error
-	switch action := r.PostForm.Get("action"); action {
-	case "download":
-		s.zip(w, r, c, ids)
-		return
+	switch action {
 	case "delete":
 		for _, id := range ids {
 			if _, err = s.svc.DeleteAsset(r.Context(), c, id); err != nil {
@@ -54,16 +57,7 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	case "tag", "untag":
-		tag := strings.TrimSpace(r.PostForm.Get("tag"))
-		if tag == "" {
-			err = damask.Errorf(damask.EINVALID, "Type the tag to %s", action)
-			break
-		}
-		for _, id := range ids {
-			if err = s.retag(r, c, id, tag, action == "tag"); err != nil {
-				break
-			}
-		}
+		err = s.svc.TagAssets(r.Context(), c, ids, r.PostForm.Get("tag"), action == "tag")
 	default:
 		err = damask.Errorf(damask.EMALFORMED, "No such action")
 	}
@@ -72,37 +66,6 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
-}
-
-// retag adds or removes one tag of an asset, keeping the others.
-func (s *Server) retag(r *http.Request, c library.Caller, id int64, tag string, add bool) error {
-	a, err := s.svc.Asset(r.Context(), c, id)
-	if err != nil {
-		return err
-	}
-	var names []string
-	has := false
-	for _, t := range a.Tags {
-		if strings.EqualFold(t.Name, tag) {
-			has = true
-			if !add {
-				continue
-			}
-		}
-		names = append(names, t.Name)
-	}
-	if add == has {
-		return nil // nothing to change
-	}
-	if add {
-		names = append(names, tag)
-	}
-	list := strings.Join(names, ",")
-	if len(names) == 1 {
-		list += "," // one name with spaces stays one name
-	}
-	_, err = s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{Tags: &list})
-	return err
 }
 
 // zip streams the current files of the assets as one zip archive, file by
