@@ -90,11 +90,11 @@ const MaxZipFiles = 10000
 // ZipFiles opens the current files of the selected assets one after the
 // other, for one archive of them, and hands each to add, which reads it;
 // ZipFiles closes it. An id named twice is one file. Assets that no
-// longer exist are skipped.
+// longer exist, or whose file cannot be opened, are skipped and logged.
 // Errors, before add is first called: EFORBIDDEN for a caller who may not
 // have originals; EINVALID for more than MaxZipFiles ids; ENOTFOUND when
-// none of the assets exists. An error of add ends the walk and is
-// answered as it is.
+// no file could be opened. An error of add ends the walk and is answered
+// as it is.
 func (s *Service) ZipFiles(ctx context.Context, c Caller, ids []int64, add func(*Download) error) error {
 	if err := requireOriginals(c); err != nil {
 		return err
@@ -110,15 +110,14 @@ func (s *Service) ZipFiles(ctx context.Context, c Caller, ids []int64, add func(
 		}
 		seen[id] = true
 		a, err := s.store.Asset(ctx, c.Account.ID, id)
-		if damask.ErrorCode(err) == damask.ENOTFOUND {
+		var d *Download
+		if err == nil {
+			d, err = s.open(ctx, a, 0)
+		}
+		if err != nil {
+			// One file lost or damaged does not cost the others.
+			s.log.Warn("zip: skip asset", "asset", id, "err", err)
 			continue
-		}
-		if err != nil {
-			return fmt.Errorf("zip asset %d: %w", id, err)
-		}
-		d, err := s.open(ctx, a, 0)
-		if err != nil {
-			return err
 		}
 		err = add(d)
 		d.Body.Close()
@@ -128,7 +127,7 @@ func (s *Service) ZipFiles(ctx context.Context, c Caller, ids []int64, add func(
 		sent++
 	}
 	if sent == 0 {
-		return damask.Errorf(damask.ENOTFOUND, "None of the selected assets exists any more")
+		return damask.Errorf(damask.ENOTFOUND, "None of the selected assets has a file to download")
 	}
 	return nil
 }

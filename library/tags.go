@@ -87,9 +87,9 @@ func (s *Service) DeleteTag(ctx context.Context, c Caller, id int64) (*damask.Ta
 }
 
 // resolveTags turns the items of a client's list of tags (names or ids)
-// into tags of the account. A number that is the id of one of the account's tags stands for
-// that tag; anything else is a name. Names the account lacks are answered
-// in missing.
+// into tags of the account. A number that is the id of one of the
+// account's tags stands for that tag; anything else is a name. Names the
+// account lacks are answered in missing.
 func (s *Service) resolveTags(ctx context.Context, accountID int64, items []string) (found []*damask.Tag, missing []string, err error) {
 	for _, item := range items {
 		var t *damask.Tag
