@@ -163,7 +163,11 @@ type Asset struct {
 	Version     int // number of the current version, from 1
 	UserID      int64
 	PublicToken string // empty when the asset has no public link
-	Processing  string
+	// PublicLinkBy is the user who made the public link: the link serves
+	// the file only while that user may download originals. 0 when the
+	// asset has no link or its maker was deleted.
+	PublicLinkBy int64
+	Processing   string
 	// ProcessingError says why Processing is failed or unsupported.
 	ProcessingError string
 	Tags            []Tag

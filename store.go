@@ -150,7 +150,7 @@ type Store interface {
 	// AssetFacets counts what the filter chooses per tag and per kind
 	// (Sort, Page and After do not apply).
 	AssetFacets(ctx context.Context, f AssetFilter) (Facets, error)
-	// UpdateAsset writes Title, Description and PublicToken of
+	// UpdateAsset writes Title, Description, PublicToken and PublicLinkBy of
 	// an asset outside the trash and sets UpdatedAt; when tags is not nil
 	// the asset's tags become exactly those names. a.Tags is refreshed.
 	UpdateAsset(ctx context.Context, a *Asset, tags []string) error

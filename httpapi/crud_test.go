@@ -358,8 +358,18 @@ func TestCreateAsset(t *testing.T) {
 				if diff := cmp.Diff([]string{"green", "red"}, tagNames(t, a)); diff != "" {
 					t.Errorf("tags (-want +got):\n%s", diff)
 				}
-				if diff := cmp.Diff(a, tn.guest.get(t, loc).want(t, 200).obj(t)); diff != "" {
+				if diff := cmp.Diff(a, tn.member.get(t, loc).want(t, 200).obj(t)); diff != "" {
 					t.Errorf("GET Location differs:\n%s", diff)
+				}
+				// A guest reads the same document but for the public
+				// link, which would give them the original.
+				asGuest := tn.guest.get(t, loc).want(t, 200).obj(t)
+				if a["public_url"] == nil || asGuest["public_url"] != nil {
+					t.Errorf("public_url %v for its maker, %v for a guest; want a link, then none", a["public_url"], asGuest["public_url"])
+				}
+				asGuest["public_url"] = a["public_url"]
+				if diff := cmp.Diff(a, asGuest); diff != "" {
+					t.Errorf("GET Location as a guest differs:\n%s", diff)
 				}
 				if got := tn.member.get(t, "/api/assets/download/"+id(t, a)).want(t, 200).body; string(got) != string(data) {
 					t.Errorf("downloaded %q, want %q", got, data)

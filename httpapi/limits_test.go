@@ -7,6 +7,7 @@ package httpapi_test
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -277,5 +279,51 @@ func TestSlowHonestBody(t *testing.T) {
 	r, _ := q.answer(t)
 	if got := r.want(t, 201).obj(t); num(t, got["size"]) != int64(len(data)) {
 		t.Errorf("stored %v", got)
+	}
+}
+
+// TestTagLimit: a list of thousands of tags, in any encoding, is refused
+// with the limit stated and makes no tag; as many as allowed are taken.
+func TestTagLimit(t *testing.T) {
+	e := newEnv(t, setup{})
+	tn := e.tenant(t, "acme", "deluxe")
+	asset := "/api/assets/" + id(t, tn.member.createAsset(t, "a.txt", []byte("a"))) + ".json"
+	names := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = "t" + strconv.Itoa(i)
+		}
+		return out
+	}
+	xmlTags := func(n int) string {
+		var b bytes.Buffer
+		b.WriteString(`<asset><tags type="array">`)
+		for _, name := range names(n) {
+			fmt.Fprintf(&b, "<tag><tag>%s</tag></tag>", name)
+		}
+		b.WriteString("</tags></asset>")
+		return b.String()
+	}
+	jsonTags := func(n int) string {
+		b, _ := json.Marshal(map[string]any{"tags": names(n)})
+		return string(b)
+	}
+	for _, tc := range []struct {
+		name string
+		body payload
+	}{
+		{"form", form("tags", strings.Join(names(5000), ","))},
+		{"XML", xmlBody(xmlTags(5000))},
+		{"JSON", jsonBody(jsonTags(5000))},
+		{"101", jsonBody(jsonTags(101))},
+	} {
+		tn.member.send(t, "PUT", asset, tc.body).wantError(t, http.StatusUnprocessableEntity, "at most 100 tags")
+		if l := tn.member.get(t, "/api/tags.json").list(t, "tags", "tag"); len(l) != 0 {
+			t.Errorf("%s: %d tags made by a refused request", tc.name, len(l))
+		}
+	}
+	doc := tn.member.send(t, "PUT", asset, xmlBody(xmlTags(100))).want(t, http.StatusOK).obj(t)
+	if got := len(doc["tags"].([]any)); got != 100 {
+		t.Errorf("%d tags on the asset, want 100", got)
 	}
 }

@@ -137,8 +137,13 @@ func TestDocumentShapes(t *testing.T) {
 		if got, want := n.kid("download_url").Text, "http://acme.example.com/api/assets/download/"+f.asset; got != want {
 			t.Errorf("download_url %s, want %s", got, want)
 		}
-		if !regexp.MustCompile(`^http://acme\.example\.com/p/[0-9]+-[a-z0-9]+$`).MatchString(n.kid("public_url").Text) {
-			t.Errorf("public_url %q", n.kid("public_url").Text)
+		// Guests never see the public link; members do.
+		if v, _ := n.kid("public_url").attr("nil"); v != "true" || n.kid("public_url").Text != "" {
+			t.Errorf("a guest's public_url %q, nil=%q; want none", n.kid("public_url").Text, v)
+		}
+		link := tn.member.get(t, "/api/assets/"+f.asset+".xml").want(t, 200).xml(t).kid("public_url").Text
+		if !regexp.MustCompile(`^http://acme\.example\.com/p/[0-9]+-[a-z0-9]+$`).MatchString(link) {
+			t.Errorf("a member's public_url %q", link)
 		}
 		if got := n.kid("sha256").Text; !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(got) {
 			t.Errorf("sha256 %q", got)

@@ -3,19 +3,18 @@ package library
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"fmt"
-	"io"
 	"path"
-	"strconv"
 	"strings"
 
 	"damask"
 )
 
-// Asset finds an asset of the caller's account outside the trash.
+// Asset finds an asset of the caller's account outside the trash, as the
+// caller may see it (a guest, without its public link).
 func (s *Service) Asset(ctx context.Context, c Caller, id int64) (*damask.Asset, error) {
-	return s.store.Asset(ctx, c.Account.ID, id)
+	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	return shown(c, a), err
 }
 
 // AssetInput are the fields of a create or an update; nil leaves a field
@@ -70,7 +69,7 @@ func (s *Service) createAsset(ctx context.Context, c Caller, in AssetInput) (*da
 		tags = []string{}
 	}
 	if a.PublicToken == "" && in.PublicLink == nil && c.Account.PublicLinks {
-		a.PublicToken = newToken()
+		newLink(c, a)
 	}
 	if err := s.store.CreateAsset(ctx, a, v, tags, in.UploadID); err != nil {
 		return nil, uploadGone(in.UploadID, fmt.Errorf("create asset: %w", err))
@@ -182,11 +181,11 @@ func (s *Service) applyAsset(ctx context.Context, c Caller, a *damask.Asset, in 
 	if in.PublicLink != nil {
 		switch {
 		case !*in.PublicLink:
-			a.PublicToken = ""
+			a.PublicToken, a.PublicLinkBy = "", 0
 		case !c.Account.PublicLinks:
 			return nil, damask.Errorf(damask.EFORBIDDEN, "Public links are switched off for this account")
 		case a.PublicToken == "":
-			a.PublicToken = newToken()
+			newLink(c, a)
 		}
 	}
 	if in.Tags == nil {
@@ -281,70 +280,13 @@ func (s *Service) Upload(ctx context.Context, c Caller, f *StoredFile) (*damask.
 	})
 }
 
-// Download is a version's file, open for reading.
-type Download struct {
-	Asset   *damask.Asset
-	Version *damask.Version
-	Body    io.ReadSeekCloser
-}
-
-// Download opens version n (0: the current one) of an asset for the
-// caller. Guests may preview but not download originals.
-func (s *Service) Download(ctx context.Context, c Caller, id int64, n int) (*Download, error) {
-	if err := requireRole(c, damask.RoleMember, "download originals (guests may preview only)"); err != nil {
-		return nil, err
-	}
-	a, err := s.store.Asset(ctx, c.Account.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	return s.open(ctx, a, n)
-}
-
-// PublicDownload opens the current file of an asset by its public link.
-// The token is the asset's id and a secret; a wrong, revoked or disabled
-// link is ENOTFOUND, like a missing asset.
-func (s *Service) PublicDownload(ctx context.Context, account *damask.Account, token string) (*Download, error) {
-	idPart, _, ok := strings.Cut(token, "-")
-	id, err := strconv.ParseInt(idPart, 10, 64)
-	if !ok || err != nil || !account.PublicLinks {
-		return nil, damask.ErrNotFound
-	}
-	a, err := s.store.Asset(ctx, account.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	if a.PublicToken == "" || subtle.ConstantTimeCompare([]byte(PublicToken(a)), []byte(token)) != 1 {
-		return nil, damask.ErrNotFound
-	}
-	return s.open(ctx, a, 0)
-}
-
-// PublicToken is the path element of an asset's public link, "" when it
-// has none.
-func PublicToken(a *damask.Asset) string {
-	if a.PublicToken == "" {
-		return ""
-	}
-	return strconv.FormatInt(a.ID, 10) + "-" + a.PublicToken
-}
-
-func (s *Service) open(ctx context.Context, a *damask.Asset, n int) (*Download, error) {
-	if n == 0 {
-		n = a.Version
-	}
-	v, err := s.store.Version(ctx, a.AccountID, a.ID, n)
-	if err != nil {
-		return nil, err
-	}
-	body, err := s.openVerified(ctx, v.Blob, v.Size, fmt.Sprintf("asset %d version %d", a.ID, n))
-	if err != nil {
-		return nil, err
-	}
-	return &Download{Asset: a, Version: v, Body: body}, nil
-}
-
 func newToken() string { return strings.ToLower(rand.Text()) }
+
+// newLink gives the asset a new public link made by the caller, whose
+// right to originals the link then carries (PublicDownload).
+func newLink(c Caller, a *damask.Asset) {
+	a.PublicToken, a.PublicLinkBy = newToken(), c.User.ID
+}
 
 // UploadByID finds an upload of the caller's account that has not expired.
 func (s *Service) UploadByID(ctx context.Context, c Caller, id int64) (*damask.Upload, error) {

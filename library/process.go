@@ -328,7 +328,9 @@ type RenditionFile struct {
 }
 
 // Rendition opens the rendition at size of an asset's current file. Every
-// role may, guests included: renditions are previews, not originals.
+// role may, guests included: renditions are previews, not originals; but a
+// caller who may not have originals gets EFORBIDDEN for a rendition that
+// shows the file at its full size (a raster image no larger than size).
 // While processing is under way a size already made is served.
 // Errors: EPENDING while processing is under way and the size is not made
 // yet; ENOTFOUND for an unknown asset and for a file that has no rendition
@@ -341,7 +343,7 @@ func (s *Service) Rendition(ctx context.Context, c Caller, id int64, size media.
 	if err != nil {
 		return nil, err
 	}
-	return s.rendition(ctx, a, size)
+	return s.rendition(ctx, c, a, size)
 }
 
 // TrashedRendition opens a rendition of an asset in the trash, for the
@@ -354,10 +356,12 @@ func (s *Service) TrashedRendition(ctx context.Context, c Caller, id int64, size
 	if err != nil {
 		return nil, err
 	}
-	return s.rendition(ctx, a, size)
+	return s.rendition(ctx, c, a, size)
 }
 
-func (s *Service) rendition(ctx context.Context, a *damask.Asset, size media.Size) (*RenditionFile, error) {
+// rendition opens the asset's rendition at size for the caller, who sees
+// only renditions smaller than the file when they may not have originals.
+func (s *Service) rendition(ctx context.Context, c Caller, a *damask.Asset, size media.Size) (*RenditionFile, error) {
 	id := a.ID
 	switch a.Processing {
 	case damask.ProcessingPending, damask.ProcessingDone:
@@ -375,6 +379,9 @@ func (s *Service) rendition(ctx context.Context, a *damask.Asset, size media.Siz
 	}
 	if err != nil {
 		return nil, fmt.Errorf("rendition %s of asset %d: %w", size.Name, id, err)
+	}
+	if !mayHaveOriginals(c.User) && reproduces(a, r, size) {
+		return nil, damask.Errorf(damask.EFORBIDDEN, "Your role may see previews smaller than the file only, and the %d px %s of asset %d is the file's full size", size.Px, size.Name, id)
 	}
 	body, err := s.openVerified(ctx, r.Blob, -1, fmt.Sprintf("%s of asset %d", size.Name, id))
 	if err != nil {

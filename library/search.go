@@ -48,6 +48,9 @@ func (s *Service) Assets(ctx context.Context, c Caller, q AssetQuery) (*AssetLis
 	if err != nil {
 		return nil, fmt.Errorf("list assets: %w", err)
 	}
+	for i, a := range as {
+		as[i] = shown(c, a)
+	}
 	l := &AssetList{Assets: as, Total: total, Approximate: total > damask.ExactCount}
 	offset := f.Page.Offset()
 	if f.After != nil {
@@ -117,7 +120,7 @@ func (s *Service) filter(ctx context.Context, c Caller, q AssetQuery) (damask.As
 	if len(q.Tags) > maxTagsParam || !validUTF8(q.Tags) {
 		return f, false, damask.Errorf(damask.EMALFORMED, "tags must be valid UTF-8 of at most %d bytes", maxTagsParam)
 	}
-	found, missing, err := s.resolveTags(ctx, c.Account.ID, q.Tags)
+	found, missing, err := s.resolveTags(ctx, c.Account.ID, splitList(q.Tags))
 	if err != nil || len(missing) > 0 {
 		return f, false, err
 	}

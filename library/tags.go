@@ -86,12 +86,12 @@ func (s *Service) DeleteTag(ctx context.Context, c Caller, id int64) (*damask.Ta
 	return t, nil
 }
 
-// resolveTags turns a client's list of tags (names or ids) into tags of the
-// account. A number that is the id of one of the account's tags stands for
-// that tag; anything else is a name. Names the account lacks are answered
-// in missing.
-func (s *Service) resolveTags(ctx context.Context, accountID int64, list string) (found []*damask.Tag, missing []string, err error) {
-	for _, item := range splitList(list) {
+// resolveTags turns the items of a client's list of tags (names or ids)
+// into tags of the account. A number that is the id of one of the
+// account's tags stands for that tag; anything else is a name. Names the
+// account lacks are answered in missing.
+func (s *Service) resolveTags(ctx context.Context, accountID int64, items []string) (found []*damask.Tag, missing []string, err error) {
+	for _, item := range items {
 		var t *damask.Tag
 		if id, perr := strconv.ParseInt(item, 10, 64); perr == nil {
 			t, err = s.store.Tag(ctx, accountID, id)
@@ -111,26 +111,146 @@ func (s *Service) resolveTags(ctx context.Context, accountID int64, list string)
 	return found, missing, nil
 }
 
+// Limits of tags, so that one request cannot make thousands: an asset
+// carries at most MaxAssetTags tags, and one request makes at most
+// MaxNewTags new ones. A file's keywords, when they become tags, add at
+// most maxKeywordTags more.
+const (
+	MaxAssetTags = 100
+	MaxNewTags   = 100
+)
+
 // tagNames turns a client's list of tags (names or ids) into the names an
-// asset is to carry, checking new names.
+// asset is to carry, each once, checking new names and the limits before
+// anything is made.
 func (s *Service) tagNames(ctx context.Context, accountID int64, list string) ([]string, error) {
 	if !validUTF8(list) {
 		return nil, damask.Errorf(damask.EINVALID, "Tags are not valid UTF-8")
 	}
-	found, missing, err := s.resolveTags(ctx, accountID, list)
+	items := distinctTags(splitList(list))
+	if len(items) > MaxAssetTags {
+		return nil, damask.Errorf(damask.EINVALID, "An asset carries at most %d tags; this list names %d", MaxAssetTags, len(items))
+	}
+	found, missing, err := s.resolveTags(ctx, accountID, items)
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(found)+len(missing))
-	for _, t := range found {
-		names = append(names, t.Name)
-	}
+	created := make([]string, 0, len(missing))
 	for _, n := range missing {
 		n, err := validTag(n)
 		if err != nil {
 			return nil, err
 		}
-		names = append(names, n)
+		created = append(created, n)
 	}
-	return names, nil
+	if created = distinctTags(created); len(created) > MaxNewTags {
+		return nil, damask.Errorf(damask.EINVALID, "One request makes at most %d new tags; this one would make %d", MaxNewTags, len(created))
+	}
+	names := make([]string, 0, len(found)+len(created))
+	for _, t := range found {
+		names = append(names, t.Name)
+	}
+	// An id and a name may be the same tag.
+	return distinctTags(append(names, created...)), nil
+}
+
+// distinctTags keeps the first of the names that are one tag: the same
+// without regard to the case of ASCII letters, as both stores compare
+// them at least.
+func distinctTags(names []string) []string {
+	seen := make(map[string]bool, len(names))
+	out := names[:0:0]
+	for _, n := range names {
+		k := foldASCII(n)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func foldASCII(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
+}
+
+// TagAssets adds the tags of list (names or ids, separated by commas) to
+// each of the assets, or with add false takes them off; members and above
+// may. Every asset is read and checked before any is changed, so that a
+// list over the limits (EINVALID: more than MaxAssetTags tags on an asset,
+// more than MaxNewTags new ones) changes nothing; an asset that already is
+// as asked is left alone.
+func (s *Service) TagAssets(ctx context.Context, c Caller, ids []int64, list string, add bool) error {
+	if err := require(c, damask.RoleMember, "edit assets"); err != nil {
+		return err
+	}
+	if !strings.Contains(list, ",") {
+		list += "," // one name with spaces stays one name
+	}
+	names, err := s.tagNames(ctx, c.Account.ID, list)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return damask.Errorf(damask.EINVALID, "Type the tags to add or remove")
+	}
+	type change struct {
+		a    *damask.Asset
+		tags []string
+	}
+	var changes []change
+	for _, id := range ids {
+		a, err := s.store.Asset(ctx, c.Account.ID, id)
+		if err != nil {
+			return err
+		}
+		if tags, changed := retagged(a, names, add); changed {
+			if len(tags) > MaxAssetTags {
+				return damask.Errorf(damask.EINVALID, "An asset carries at most %d tags; asset %d would carry %d", MaxAssetTags, id, len(tags))
+			}
+			changes = append(changes, change{a, tags})
+		}
+	}
+	for _, ch := range changes {
+		if err := s.store.UpdateAsset(ctx, ch.a, ch.tags); err != nil {
+			return fmt.Errorf("tag asset %d: %w", ch.a.ID, err)
+		}
+	}
+	return nil
+}
+
+// retagged is the asset's tag names with names added or taken off, and
+// whether that changes them.
+func retagged(a *damask.Asset, names []string, add bool) (tags []string, changed bool) {
+	listed := make(map[string]bool, len(names))
+	for _, n := range names {
+		listed[foldASCII(n)] = true
+	}
+	for _, t := range a.Tags {
+		k := foldASCII(t.Name)
+		if listed[k] {
+			if !add {
+				changed = true
+				continue
+			}
+			delete(listed, k) // carried already
+		}
+		tags = append(tags, t.Name)
+	}
+	if add {
+		for _, n := range names {
+			if listed[foldASCII(n)] {
+				tags, changed = append(tags, n), true
+			}
+		}
+	}
+	if tags == nil {
+		tags = []string{} // none: every tag was taken off
+	}
+	return tags, changed
 }

@@ -81,7 +81,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 			parts, weights := document(a.Title, a.Description, a.Filename, a.Camera, a.Text, names)
 			kind, ext := kindAndExt(a.ContentType, a.Filename)
 			staged[i] = []any{a.ID, a.AccountID, a.Title, a.Description, a.Filename, a.ContentType,
-				a.Size, a.Blob[:], nullID(a.UserID), a.PublicToken, a.Processing, a.CreatedAt, a.UpdatedAt,
+				a.Size, a.Blob[:], nullID(a.UserID), a.PublicToken, nullID(a.PublicLinkBy), a.Processing, a.CreatedAt, a.UpdatedAt,
 				width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext,
 				own, parts, weights, folded(a.Filename), folded(a.Camera)}
 			versions = append(versions, []any{a.ID, int32(1), a.Filename, a.ContentType, a.Size, a.Blob[:], "",
@@ -94,7 +94,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 		if _, err := tx.Exec(ctx, `
 			CREATE TEMPORARY TABLE damask_bulk (
 				id bigint, account_id bigint, title text, description text, filename text, content_type text,
-				size bigint, blob bytea, user_id bigint, public_token text, processing text,
+				size bigint, blob bytea, user_id bigint, public_token text, public_link_by bigint, processing text,
 				created_at timestamptz, updated_at timestamptz,
 				width integer, height integer, camera text, taken_at timestamptz,
 				latitude double precision, longitude double precision, text text, kind text, ext text,
@@ -103,7 +103,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 			return err
 		}
 		cols := []string{"id", "account_id", "title", "description", "filename", "content_type",
-			"size", "blob", "user_id", "public_token", "processing", "created_at", "updated_at",
+			"size", "blob", "user_id", "public_token", "public_link_by", "processing", "created_at", "updated_at",
 			"width", "height", "camera", "taken_at", "latitude", "longitude", "text", "kind", "ext",
 			"tag_ids", "parts", "weights", "tsv_filename", "tsv_camera"}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"damask_bulk"}, cols, pgx.CopyFromRows(staged)); err != nil {
@@ -111,11 +111,11 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO assets (id, account_id, title, description, filename, content_type,
-				size, blob, version, user_id, public_token, processing, created_at, updated_at,
+				size, blob, version, user_id, public_token, public_link_by, processing, created_at, updated_at,
 				width, height, camera, taken_at, latitude, longitude, text, kind, ext,
 				tag_ids, tsv, tsv_filename, tsv_camera)
 			SELECT id, account_id, title, description, filename, content_type,
-				size, blob, 1, user_id, public_token, processing, created_at, updated_at,
+				size, blob, 1, user_id, public_token, public_link_by, processing, created_at, updated_at,
 				width, height, camera, taken_at, latitude, longitude, text, kind, ext,
 				tag_ids, damask_tsv(parts, weights), to_tsvector('damask', tsv_filename), to_tsvector('damask', tsv_camera)
 			FROM damask_bulk ORDER BY id`); err != nil {

@@ -323,6 +323,14 @@ func notFound(res sql.Result) error {
 	return nil
 }
 
+// nullID is 0 as NULL, for foreign keys that 0 means none of.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
 // timeValue is t as stored: UTC unix nanoseconds, or NULL for the zero time.
 func timeValue(t time.Time) any {
 	if t.IsZero() {

@@ -17,16 +17,17 @@ func testCreateAsset(t *testing.T, s damask.Store) {
 	must(t, "CreateTag", s.CreateTag(ctx, sea))
 
 	a := &damask.Asset{
-		AccountID:   acct.ID,
-		Title:       "Sunset",
-		Description: "over the lake",
-		Filename:    "sunset.jpg",
-		ContentType: "image/jpeg",
-		Size:        1234,
-		Blob:        ref("sunset"),
-		UserID:      h.ID,
-		PublicToken: "0123456789abcdef",
-		Processing:  damask.ProcessingPending,
+		AccountID:    acct.ID,
+		Title:        "Sunset",
+		Description:  "over the lake",
+		Filename:     "sunset.jpg",
+		ContentType:  "image/jpeg",
+		Size:         1234,
+		Blob:         ref("sunset"),
+		UserID:       h.ID,
+		PublicToken:  "0123456789abcdef",
+		PublicLinkBy: h.ID,
+		Processing:   damask.ProcessingPending,
 	}
 	v := &damask.Version{
 		Filename:    a.Filename,
@@ -210,6 +211,7 @@ func testUpdateAsset(t *testing.T, s damask.Store) {
 	a.Title = "Final"
 	a.Description = "new"
 	a.PublicToken = "feedface"
+	a.PublicLinkBy = h.ID
 	// Not UpdateAsset's to write (processing belongs to the job queue):
 	a.Processing = damask.ProcessingDone
 	a.Filename = "changed.exe"
@@ -220,7 +222,7 @@ func testUpdateAsset(t *testing.T, s damask.Store) {
 	after := time.Now()
 	checkSet(t, "UpdatedAt after UpdateAsset", a.UpdatedAt, before, after)
 	want := created
-	want.Title, want.Description, want.PublicToken = "Final", "new", "feedface"
+	want.Title, want.Description, want.PublicToken, want.PublicLinkBy = "Final", "new", "feedface", h.ID
 	want.UpdatedAt = a.UpdatedAt
 	diff(t, "asset after UpdateAsset with nil tags", &want, a)
 	got, err := s.Asset(ctx, acct.ID, a.ID)
@@ -247,6 +249,21 @@ func testUpdateAsset(t *testing.T, s damask.Store) {
 	}
 	if _, err := s.TagByName(ctx, acct.ID, "three"); err != nil {
 		t.Errorf("UpdateAsset did not create tag three: %v", err)
+	}
+
+	// The link's maker is a user: deleted, the link has none.
+	maker := &damask.User{AccountID: acct.ID, Login: "maker", Email: "maker@acme.example", Role: damask.RoleMember}
+	must(t, "CreateUser", s.CreateUser(ctx, maker))
+	a.PublicLinkBy = maker.ID
+	must(t, "UpdateAsset with another link maker", s.UpdateAsset(ctx, a, nil))
+	if a.PublicLinkBy != maker.ID {
+		t.Errorf("PublicLinkBy %d after UpdateAsset, want %d", a.PublicLinkBy, maker.ID)
+	}
+	must(t, "DeleteUser", s.DeleteUser(ctx, acct.ID, maker.ID))
+	got, err = s.Asset(ctx, acct.ID, a.ID)
+	must(t, "Asset", err)
+	if got.PublicLinkBy != 0 || got.PublicToken != "feedface" {
+		t.Errorf("after its maker's deletion the link is %q by %d, want %q by 0", got.PublicToken, got.PublicLinkBy, "feedface")
 	}
 
 	must(t, "TrashAsset", s.TrashAsset(ctx, acct.ID, a.ID, time.Now()))

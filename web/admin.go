@@ -36,7 +36,7 @@ func (s *Server) trash(w http.ResponseWriter, r *http.Request) {
 	}
 	d := trashData{Total: n, CanEmpty: c.User.Role.AtLeast(damask.RoleAdmin)}
 	for _, a := range as {
-		d.Assets = append(d.Assets, newTileIn("/trash", a))
+		d.Assets = append(d.Assets, newTileIn("/trash", c, a))
 	}
 	s.render(w, r, c, csrf, "trash", "Trash", d)
 }

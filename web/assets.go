@@ -66,13 +66,23 @@ func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error
 	if err != nil {
 		return nil, err
 	}
-	role := c.User.Role
 	d := &assetData{A: a, Kind: search.KindOf(a.ContentType), Ready: a.Processing == damask.ProcessingDone,
-		Versions: vs, CanEdit: role.AtLeast(damask.RoleMember), CanDownload: role.AtLeast(damask.RoleMember),
+		Versions: vs, CanEdit: c.User.Role.AtLeast(damask.RoleMember), CanDownload: library.MayHaveOriginals(c),
 		CanVersion: s.svc.CheckVersioning(c) == nil, PublicLinks: c.Account.PublicLinks}
 	d.Playable = d.CanDownload && (d.Kind == search.KindVideo || d.Kind == search.KindAudio)
 	if d.Ready {
-		d.Preview, d.Zoom = thumbURL(a, media.Preview.Px), thumbURL(a, media.Lightbox.Px)
+		// The largest sizes the caller may see: a guest sees none that
+		// shows the file at its full size.
+		for _, size := range []media.Size{media.Preview, media.Thumb256, media.Thumb128, media.Thumb64} {
+			if library.MaySee(c, a, size) {
+				d.Preview, d.Zoom = thumbURL(a, size.Px), thumbURL(a, size.Px)
+				break
+			}
+		}
+		if library.MaySee(c, a, media.Lightbox) {
+			d.Zoom = thumbURL(a, media.Lightbox.Px)
+		}
+		d.Ready = d.Preview != ""
 	}
 	names := make([]string, len(a.Tags))
 	for i, t := range a.Tags {

@@ -184,16 +184,29 @@ type tile struct {
 	SrcSet string
 }
 
-func newTile(a *damask.Asset) tile { return newTileIn("/assets", a) }
+func newTile(c library.Caller, a *damask.Asset) tile { return newTileIn("/assets", c, a) }
 
 // newTileIn is a tile whose thumbnails come from under base: /assets for
-// the library, /trash for assets in the trash.
-func newTileIn(base string, a *damask.Asset) tile {
-	t := tile{Asset: a, Kind: search.KindOf(a.ContentType), Ready: a.Processing == damask.ProcessingDone}
-	if t.Ready {
-		t.Thumb = thumbURLIn(base, a, media.Thumb128.Px)
-		t.SrcSet = fmt.Sprintf("%s 64w, %s 128w, %s 256w", thumbURLIn(base, a, 64), t.Thumb, thumbURLIn(base, a, 256))
+// the library, /trash for assets in the trash. It offers the sizes the
+// caller may see (a guest, none as large as the file), and shows none when
+// there is none.
+func newTileIn(base string, c library.Caller, a *damask.Asset) tile {
+	t := tile{Asset: a, Kind: search.KindOf(a.ContentType)}
+	if a.Processing != damask.ProcessingDone {
+		return t
 	}
+	var set []string
+	for _, size := range []media.Size{media.Thumb64, media.Thumb128, media.Thumb256} {
+		if !library.MaySee(c, a, size) {
+			break
+		}
+		u := thumbURLIn(base, a, size.Px)
+		set = append(set, fmt.Sprintf("%s %dw", u, size.Px))
+		if size.Px <= media.Thumb128.Px {
+			t.Thumb = u
+		}
+	}
+	t.Ready, t.SrcSet = t.Thumb != "", strings.Join(set, ", ")
 	return t
 }
 
@@ -284,7 +297,7 @@ func (s *Server) library(w http.ResponseWriter, r *http.Request) {
 	d.Total, d.Approximate = l.Total, l.Approximate
 	d.Assets = make([]tile, len(l.Assets))
 	for i, a := range l.Assets {
-		d.Assets[i] = newTile(a)
+		d.Assets[i] = newTile(c, a)
 	}
 	d.facets(fc, p)
 	d.pages(l)
@@ -395,7 +408,7 @@ func (s *Server) processingStatus(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			continue
 		}
-		t := newTile(a)
+		t := newTile(c, a)
 		out[v] = state{Processing: a.Processing, Thumb: t.Thumb, SrcSet: t.SrcSet}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -343,6 +343,22 @@ func TestSelection(t *testing.T) {
 			t.Errorf("zip entry %s = %q, want %q (all: %v)", k, got[k], v, got)
 		}
 	}
+	// An id named many times is one file; a form past its limits is
+	// refused saying them.
+	many := form("download")
+	for range 1000 {
+		many.Add("ids", strconv.FormatInt(ids[0], 10))
+	}
+	res = b.want(b.post("/selection", many), http.StatusOK)
+	if zr, err := zip.NewReader(strings.NewReader(res.body), int64(len(res.body))); err != nil || len(zr.File) != 3 {
+		t.Errorf("zip of ids named many times: %v, %v", zr, err)
+	}
+	for range 9000 {
+		many.Add("ids", "1")
+	}
+	if res := b.post("/selection", many); res.status != http.StatusRequestEntityTooLarge || !strings.Contains(res.body, "10000 fields") {
+		t.Errorf("a selection of 10,000 ids: %d: %.300s", res.status, res.body)
+	}
 	b.want(b.post("/selection", form("delete")), http.StatusSeeOther)
 	if res := b.get("/"); !strings.Contains(res.body, "0 assets") {
 		t.Error("assets left after deleting the selection")
@@ -362,6 +378,9 @@ func TestRoles(t *testing.T) {
 	page := gus.want(gus.get(path), http.StatusOK)
 	if strings.Contains(page.body, "Download original") || strings.Contains(page.body, `id="edit"`) {
 		t.Error("guest sees download or edit")
+	}
+	if strings.Contains(page.body, "/p/") || !strings.Contains(ann.get(path).body, "/p/") {
+		t.Error("guest sees the public link, or its maker does not")
 	}
 	if res := gus.get(path + "/download"); res.status != http.StatusForbidden {
 		t.Errorf("guest download: status %d", res.status)

@@ -14,7 +14,8 @@ import (
 	"damask/library"
 )
 
-// maxSelection bounds the assets one action takes.
+// maxSelection bounds the assets one action that changes them takes, one
+// by one; a zip is bounded by the library (library.MaxZipFiles).
 const maxSelection = 1000
 
 // selection acts on the assets chosen in the library: tag, untag, delete
@@ -34,6 +35,11 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, damask.Errorf(damask.EINVALID, "Select one or more assets first"))
 		return
 	}
+	action := r.PostForm.Get("action")
+	if action == "download" {
+		s.zip(w, r, c, ids)
+		return
+	}
 	if len(ids) > maxSelection {
 		s.fail(w, r, damask.Errorf(damask.EINVALID, "Select at most %d assets at once", maxSelection))
 		return
@@ -43,10 +49,7 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		back = "/"
 	}
 	var err error
-	switch action := r.PostForm.Get("action"); action {
-	case "download":
-		s.zip(w, r, c, ids)
-		return
+	switch action {
 	case "delete":
 		for _, id := range ids {
 			if _, err = s.svc.DeleteAsset(r.Context(), c, id); err != nil {
@@ -54,16 +57,7 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	case "tag", "untag":
-		tag := strings.TrimSpace(r.PostForm.Get("tag"))
-		if tag == "" {
-			err = damask.Errorf(damask.EINVALID, "Type the tag to %s", action)
-			break
-		}
-		for _, id := range ids {
-			if err = s.retag(r, c, id, tag, action == "tag"); err != nil {
-				break
-			}
-		}
+		err = s.svc.TagAssets(r.Context(), c, ids, r.PostForm.Get("tag"), action == "tag")
 	default:
 		err = damask.Errorf(damask.EMALFORMED, "No such action")
 	}
@@ -74,72 +68,35 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-// retag adds or removes one tag of an asset, keeping the others.
-func (s *Server) retag(r *http.Request, c library.Caller, id int64, tag string, add bool) error {
-	a, err := s.svc.Asset(r.Context(), c, id)
-	if err != nil {
-		return err
-	}
-	var names []string
-	has := false
-	for _, t := range a.Tags {
-		if strings.EqualFold(t.Name, tag) {
-			has = true
-			if !add {
-				continue
-			}
-		}
-		names = append(names, t.Name)
-	}
-	if add == has {
-		return nil // nothing to change
-	}
-	if add {
-		names = append(names, tag)
-	}
-	list := strings.Join(names, ",")
-	if len(names) == 1 {
-		list += "," // one name with spaces stays one name
-	}
-	_, err = s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{Tags: &list})
-	return err
-}
-
 // zip streams the current files of the assets as one zip archive, file by
 // file from the blob store into the response: nothing is held whole. The
-// first file is opened before the answer starts, so that a role that may
-// not download gets an error page, not a broken archive.
+// answer starts with the first file, so that a role that may not download,
+// or a selection over the limit, gets an error page, not a broken archive.
 func (s *Server) zip(w http.ResponseWriter, r *http.Request, c library.Caller, ids []int64) {
-	first, err := s.svc.Download(r.Context(), c, ids[0], 0)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Disposition", download.Attachment(fmt.Sprintf("damask-%d-files.zip", len(ids))))
-	h.Set("Cache-Control", "no-store")
-	zw := zip.NewWriter(w)
+	var zw *zip.Writer
 	used := map[string]int{}
-	for i, id := range ids {
-		d := first
-		if i > 0 {
-			if d, err = s.svc.Download(r.Context(), c, id, 0); err != nil {
-				s.log.Warn("zip: skip asset", "asset", id, "err", err)
-				continue
-			}
+	err := s.svc.ZipFiles(r.Context(), c, ids, func(d *library.Download) error {
+		if zw == nil {
+			h := w.Header()
+			h.Set("Content-Type", "application/zip")
+			h.Set("Content-Disposition", download.Attachment("damask-selection.zip"))
+			h.Set("Cache-Control", "no-store")
+			zw = zip.NewWriter(w)
 		}
-		err := addToZip(zw, d, used)
-		d.Body.Close()
-		if err != nil {
-			// The answer has begun: end it broken, so that the browser
-			// reports a failed download rather than a short archive.
-			s.log.Error("zip download", "asset", id, "err", err)
-			panic(http.ErrAbortHandler)
-		}
-	}
-	if err := zw.Close(); err != nil {
+		return addToZip(zw, d, used)
+	})
+	switch {
+	case err != nil && zw == nil:
+		s.fail(w, r, err)
+	case err != nil:
+		// The answer has begun: end it broken, so that the browser
+		// reports a failed download rather than a short archive.
 		s.log.Error("zip download", "err", err)
+		panic(http.ErrAbortHandler)
+	default:
+		if err := zw.Close(); err != nil {
+			s.log.Error("zip download", "err", err)
+		}
 	}
 }
 

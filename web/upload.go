@@ -147,7 +147,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, st, map[string]string{"error": damask.ErrorMessage(err)})
 		return
 	}
-	t := newTile(a)
+	t := newTile(c, a)
 	writeJSON(w, http.StatusCreated, uploaded{ID: a.ID, Title: a.Title, Kind: t.Kind,
 		URL: fmt.Sprintf("/assets/%d", a.ID), Processing: a.Processing, Thumb: t.Thumb, SrcSet: t.SrcSet})
 }

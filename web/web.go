@@ -19,6 +19,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -348,8 +349,8 @@ func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, st int, lo
 }
 
 func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, damask.Errorf(damask.EMALFORMED, "The form cannot be read"))
+	if err := readForm(r); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if !validToken(cookie(r, csrfCookie), "signin", r.PostForm.Get("csrf")) {
@@ -393,11 +394,36 @@ func (s *Server) sessionForm(w http.ResponseWriter, r *http.Request) (library.Ca
 		}
 		return library.Caller{}, nil, false
 	}
-	if err := r.ParseForm(); err != nil || !validToken(secret, "session", r.PostForm.Get("csrf")) {
+	if err := readForm(r); err != nil {
+		s.fail(w, r, err)
+		return library.Caller{}, nil, false
+	}
+	if !validToken(secret, "session", r.PostForm.Get("csrf")) {
 		s.fail(w, r, damask.Errorf(damask.EFORBIDDEN, "This form lacks its security token; reload the page and try again"))
 		return library.Caller{}, nil, false
 	}
 	return library.Caller{Account: info(r).account, User: u, Source: s.source(r)}, se, true
+}
+
+// maxFormFields is the most fields a form may have: net/url's limit on
+// parameters, which ParseForm applies to a posted form too.
+const maxFormFields = 10000
+
+// readForm reads a posted form. A form past the limits (maxForm bytes,
+// maxFormFields fields) is ETOOLARGE, saying them: a selection of
+// thousands of assets meets them; any other failure is EMALFORMED.
+func readForm(r *http.Request) error {
+	err := r.ParseForm()
+	if err == nil {
+		return nil
+	}
+	// net/url's limit has no error value of its own: its message tells.
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || strings.Contains(err.Error(), "exceeded limit") {
+		return &damask.Error{Code: damask.ETOOLARGE, Err: err,
+			Message: fmt.Sprintf("The form is too large: at most %d KiB and %d fields", maxForm>>10, maxFormFields)}
+	}
+	return &damask.Error{Code: damask.EMALFORMED, Message: "The form cannot be read", Err: err}
 }
 
 func (s *Server) signout(w http.ResponseWriter, r *http.Request) {
