@@ -47,24 +47,11 @@ type OIDCConfig struct {
 	UpdatedAt  time.Time
 }
 
-// OIDCLogin is a sign-in with a provider under way: what the callback needs
-// to check the provider's answer. The browser holds a random key in a
-// cookie; the store keeps its SHA-256.
-type OIDCLogin struct {
-	AccountID   int64
-	KeyHash     [sha256.Size]byte
-	State       string
-	Nonce       string
-	Verifier    string // the PKCE code verifier
-	RedirectURL string
-	ExpiresAt   time.Time
-}
-
-// OIDCLoginLifetime is how long a sign-in may stay at the provider.
+// OIDCLoginLifetime is how long a sign-in may stay at the provider. The
+// browser keeps the sign-in under way, sealed (see library.BeginOIDC).
 const OIDCLoginLifetime = 10 * time.Minute
 
-// SessionStore keeps web sessions and the OpenID Connect settings and
-// sign-ins under way.
+// SessionStore keeps web sessions and the OpenID Connect settings.
 type SessionStore interface {
 	// CreateSession stores s, setting its ID.
 	CreateSession(ctx context.Context, s *Session) error
@@ -79,8 +66,7 @@ type SessionStore interface {
 	// DeleteUserSessions ends every session of a user and says how many.
 	DeleteUserSessions(ctx context.Context, accountID, userID int64) (int, error)
 	// DeleteExpiredSessions removes, in every account, the sessions that
-	// expired or idled out before the given time, and the OIDC sign-ins
-	// that expired before it, and says how many sessions.
+	// expired or idled out before the given time, and says how many.
 	DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error)
 
 	// OIDCConfig answers the account's settings; ErrNotFound when it has none.
@@ -89,11 +75,4 @@ type SessionStore interface {
 	SetOIDCConfig(ctx context.Context, c *OIDCConfig) error
 	// DeleteOIDCConfig removes the account's settings; none is not an error.
 	DeleteOIDCConfig(ctx context.Context, accountID int64) error
-
-	// CreateOIDCLogin stores a sign-in under way.
-	CreateOIDCLogin(ctx context.Context, l *OIDCLogin) error
-	// TakeOIDCLogin finds and removes a sign-in under way, so that it is
-	// used once at most; ErrNotFound when there is none. It does not judge
-	// expiry: the caller does.
-	TakeOIDCLogin(ctx context.Context, accountID int64, keyHash [sha256.Size]byte) (*OIDCLogin, error)
 }

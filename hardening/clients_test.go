@@ -471,7 +471,8 @@ func TestR19_OtherAccountsIDs(t *testing.T) {
 // change its user's role or password, or change the account: 403 each
 // time, and nothing changes.
 func TestR20_ReadOnlyToken(t *testing.T) {
-	l := start(t)
+	l := start(t, "--allow-outgoing", "127.0.0.1/32") // the provider below
+	op := oidctest.StartBad(t)
 	as := strconv.FormatInt(l.upload(t, "kept.txt", "", []byte("kept")).ID, 10)
 	waitProcessed(t, l.admin, as) // its document stays still from now on
 	_, adminID := addUser(t, l.admin, "second-admin", "admin")
@@ -481,7 +482,7 @@ func TestR20_ReadOnlyToken(t *testing.T) {
 	tg := idOf(t, l.admin.Form(http.StatusCreated, "POST", "/api/tags.json", "", nil, "tag", "kept"))
 	holderID := idOf(t, l.admin.Must(http.StatusOK, "GET", "/api/user.json", "", nil))
 	l.admin.Form(http.StatusOK, "PUT", "/api/account/oidc.json", "", nil,
-		"issuer", "https://id.example.test", "client_id", "damask", "domains", "example.test")
+		"issuer", op.URL, "client_id", "damask", "domains", "example.test")
 	lastUsed := regexp.MustCompile(`"last_used_on":[^,]*`)
 	snapshot := func() string {
 		var s strings.Builder
@@ -1147,7 +1148,7 @@ func (b *browser) toCallback(login string) string {
 // tokens of another audience, expired, unsigned (alg none) or of another
 // nonce: 401, and no session.
 func TestR25_OIDCRefusals(t *testing.T) {
-	l := start(t)
+	l := start(t, "--allow-outgoing", "127.0.0.0/8") // the providers run on 127.0.0.1
 	bin := servertest.Build(t)
 	_, ann := addUser(t, l.admin, "ann", "member")
 	l.admin.Form(http.StatusOK, "PUT", "/api/users/"+ann+".json", "", nil, "email", "ann@example.com") // the provider's ann
@@ -1157,7 +1158,7 @@ func TestR25_OIDCRefusals(t *testing.T) {
 	}
 	configure := func(t *testing.T, issuer string) {
 		if out, err := servertest.Command(t, bin, nil, "account", "oidc", "default", "--issuer", issuer, "--client-id", oidctest.ClientID,
-			"--client-secret-file", secret, "--domains", "example.com", "--data", l.data); err != nil {
+			"--client-secret-file", secret, "--domains", "example.com", "--data", l.data, "--allow-outgoing", "127.0.0.0/8"); err != nil {
 			t.Fatalf("account oidc: %v\n%s", err, out)
 		}
 	}

@@ -37,9 +37,20 @@ type loopCanary struct {
 
 func newLoopCanary(t *testing.T) *loopCanary {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	c, err := newCanaryOn(t, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	return c
+}
+
+// newCanaryOn is a canary listening on addr (another loopback address,
+// [::1]), or an error when the machine has no such address.
+func newCanaryOn(t *testing.T, addr string) (*loopCanary, error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
 	}
 	c := &loopCanary{ln: ln, probe: make(chan struct{}, 1)}
 	go func() {
@@ -52,7 +63,7 @@ func newLoopCanary(t *testing.T) *loopCanary {
 		}
 	}()
 	t.Cleanup(func() { ln.Close() })
-	return c
+	return c, nil
 }
 
 const canaryProbe = "CANARY-PROBE\n"

@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -34,6 +35,7 @@ import (
 	"damask/httpapi"
 	"damask/jobs"
 	"damask/library"
+	"damask/outbound"
 	"damask/password"
 	"damask/seal"
 	"damask/sqlite"
@@ -95,7 +97,9 @@ func newEnv(t testing.TB, s setup) *env {
 	}
 	opts := library.Options{Plans: s.plans, MaxFileSize: s.maxFile,
 		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Now: s.now,
-		MaxUploadsPerUser: s.maxUploads, DiskReserve: s.reserve, SecretKey: seal.NewKey()}
+		MaxUploadsPerUser: s.maxUploads, DiskReserve: s.reserve, SecretKey: seal.NewKey(),
+		// The tests' OpenID providers listen on 127.0.0.1.
+		Outbound: outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})}
 	var pool *jobs.Pool
 	stopPool := func() {}
 	if s.process {

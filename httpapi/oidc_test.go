@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"strings"
 	"testing"
+
+	"damask/oidctest"
 )
 
 // TestOIDCSettings: the holder sets, reads and removes the account's
@@ -10,22 +12,23 @@ import (
 func TestOIDCSettings(t *testing.T) {
 	e := newEnv(t, setup{})
 	tn := e.tenant(t, "acme", "deluxe")
+	issuer := oidctest.StartBad(t).URL
 	for _, ext := range formats {
 		t.Run(ext, func(t *testing.T) {
 			tn.holder.get(t, "/api/account/oidc"+ext).wantError(t, 404, "")
-			set := form("issuer", "https://id.acme.test", "client_id", "damask", "client_secret", "s3cret-value",
+			set := form("issuer", issuer, "client_id", "damask", "client_secret", "s3cret-value",
 				"domains", "acme.test, Example.COM", "auto_create", "member")
 			r := tn.holder.send(t, "PUT", "/api/account/oidc"+ext, set).want(t, 200)
 			if strings.Contains(string(r.body), "s3cret-value") {
 				t.Errorf("the secret is read back: %s", string(r.body))
 			}
-			for _, want := range []string{"https://id.acme.test", "acme.test", "example.com", "member"} {
+			for _, want := range []string{issuer, "acme.test", "example.com", "member"} {
 				if !strings.Contains(string(r.body), want) {
 					t.Errorf("answer lacks %q: %s", want, string(r.body))
 				}
 			}
 			got := tn.holder.get(t, "/api/account/oidc"+ext).want(t, 200)
-			if strings.Contains(string(got.body), "s3cret-value") || !strings.Contains(string(got.body), "id.acme.test") {
+			if strings.Contains(string(got.body), "s3cret-value") || !strings.Contains(string(got.body), issuer) {
 				t.Errorf("GET: %s", string(got.body))
 			}
 			for _, role := range []string{"admin", "member", "guest"} {

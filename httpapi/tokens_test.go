@@ -10,6 +10,7 @@ import (
 
 	"damask"
 	"damask/library"
+	"damask/oidctest"
 )
 
 // newToken makes a token as c (signed in with a password) and answers its
@@ -255,7 +256,7 @@ func TestReadOnlyToken(t *testing.T) {
 	ro := str(tn.holder.newToken(t, "name", "reader", "read_only", "true")["token"])
 	rw := id(t, tn.holder.newToken(t, "name", "writer"))
 	tn.holder.send(t, "PUT", "/api/account/oidc.json",
-		form("issuer", "https://id.acme.test", "client_id", "damask", "domains", "acme.test")).want(t, 200)
+		form("issuer", oidctest.StartBad(t).URL, "client_id", "damask", "domains", "acme.test")).want(t, 200)
 	before := e.state(t, tn.holder)
 	calls := []struct {
 		method, path string

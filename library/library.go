@@ -13,6 +13,7 @@ import (
 	"damask"
 	"damask/media"
 	"damask/metadata"
+	"damask/outbound"
 	"damask/password"
 	"damask/seal"
 )
@@ -68,6 +69,10 @@ type Options struct {
 	// none. Without it such secrets cannot be set, and only values stored
 	// in plain text by older versions can be used.
 	SecretKey *seal.Key
+	// Outbound makes the requests the server sends on a tenant's behalf
+	// (to an account's OpenID Connect provider); nil makes one that
+	// refuses every address but the public internet's.
+	Outbound *outbound.Client
 	// Queued, when set, is called after a job is queued (a worker pool's
 	// Wake), so that it starts at once.
 	Queued func()
@@ -103,6 +108,8 @@ type Service struct {
 	collect  func(context.Context, damask.BlobRef)
 	verified verified // files whose bytes were checked lately
 	key      *seal.Key
+	signIns  *seal.Key // seals the OpenID Connect sign-ins under way, kept by the browsers
+	out      *outbound.Client
 }
 
 // New returns a service over the given stores.
@@ -130,6 +137,16 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		return h
 	})
 	go dummy()
+	if o.Outbound == nil {
+		o.Outbound = outbound.New(outbound.Options{})
+	}
+	// Without the operator's key, sign-ins under way are sealed under a
+	// key of this process: one begun on another server, or before a
+	// restart, must be started again.
+	signIns := seal.NewKey()
+	if o.SecretKey != nil {
+		signIns = o.SecretKey.Derive("oidc sign-in")
+	}
 	return &Service{
 		store:    store,
 		blobs:    blobs,
@@ -149,6 +166,8 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		onQueued: o.Queued,
 		collect:  o.BeforeCollect,
 		key:      o.SecretKey,
+		signIns:  signIns,
+		out:      o.Outbound,
 	}, nil
 }
 

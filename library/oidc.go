@@ -7,11 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -39,7 +37,7 @@ func (s *Service) SetOIDC(ctx context.Context, account string, o OIDCSettings) e
 	if err != nil {
 		return fmt.Errorf("account %s: %w", account, err)
 	}
-	return s.setOIDC(ctx, operator(a), o)
+	return s.setOIDC(ctx, operator(a), o, false)
 }
 
 // AccountOIDC answers the caller's account's provider settings, without
@@ -58,7 +56,10 @@ func (s *Service) AccountOIDC(ctx context.Context, c Caller) (*damask.OIDCConfig
 
 // SetAccountOIDC configures the caller's account's provider, as SetOIDC
 // does for the operator; the holder may. An empty ClientSecret keeps the
-// one stored, so that a form that never shows the secret can be saved.
+// one stored, so that a form that never shows the secret can be saved,
+// but only for the same issuer: a secret the operator set is never sent
+// to another provider, so a new issuer drops it (the client is public,
+// PKCE only, until a secret is given with it).
 func (s *Service) SetAccountOIDC(ctx context.Context, c Caller, o OIDCSettings) error {
 	if err := require(c, damask.RoleHolder, "change the sign-in settings"); err != nil {
 		return err
@@ -66,14 +67,21 @@ func (s *Service) SetAccountOIDC(ctx context.Context, c Caller, o OIDCSettings) 
 	if c.Token != nil {
 		return damask.Errorf(damask.EFORBIDDEN, "Tokens cannot change the sign-in settings")
 	}
+	dropped := false
 	if o.ClientSecret == "" {
-		if old, err := s.store.OIDCConfig(ctx, c.Account.ID); err == nil {
+		old, err := s.store.OIDCConfig(ctx, c.Account.ID)
+		switch {
+		case err == nil && old.Issuer == o.Issuer:
 			if o.ClientSecret, err = s.openSecret(old); err != nil {
 				return err
 			}
+		case err == nil:
+			dropped = old.ClientSecret != ""
+		case damask.ErrorCode(err) != damask.ENOTFOUND:
+			return fmt.Errorf("oidc config: %w", err)
 		}
 	}
-	return s.setOIDC(ctx, c, o)
+	return s.setOIDC(ctx, c, o, dropped)
 }
 
 // DisableAccountOIDC switches the caller's account's provider off; the
@@ -88,7 +96,12 @@ func (s *Service) DisableAccountOIDC(ctx context.Context, c Caller) error {
 	return s.disableOIDC(ctx, c)
 }
 
-func (s *Service) setOIDC(ctx context.Context, c Caller, o OIDCSettings) error {
+// setOIDC checks and stores the settings. The provider is asked for its
+// discovery document now, through the outgoing client, so that an issuer
+// or an endpoint the server may not call is refused when it is set, with
+// the reason; dropped tells the audit log that a new issuer dropped the
+// stored client secret.
+func (s *Service) setOIDC(ctx context.Context, c Caller, o OIDCSettings, dropped bool) error {
 	a := c.Account
 	u, err := url.Parse(o.Issuer)
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" ||
@@ -124,15 +137,21 @@ func (s *Service) setOIDC(ctx context.Context, c Caller, o OIDCSettings) error {
 	if err != nil {
 		return err
 	}
+	if _, err := s.discover(ctx, o.Issuer); err != nil {
+		return err
+	}
 	cfg := &damask.OIDCConfig{AccountID: a.ID, Issuer: o.Issuer, ClientID: o.ClientID,
 		ClientSecret: secret, Domains: domains, AutoCreate: role}
 	if err := s.store.SetOIDCConfig(ctx, cfg); err != nil {
 		return fmt.Errorf("set oidc of %s: %w", a.Name, err)
 	}
-	s.oidc.forget(o.Issuer)
+	s.oidc.forget(a.ID)
 	detail := fmt.Sprintf("OpenID Connect on: issuer %s, domains %s", o.Issuer, strings.Join(domains, ","))
 	if role != "" {
 		detail += ", auto-create " + string(role)
+	}
+	if dropped {
+		detail += ", client secret dropped (a new issuer needs its own)"
 	}
 	s.record(ctx, c, damask.AuditAccountChange, "account "+a.Name, detail)
 	return nil
@@ -151,6 +170,7 @@ func (s *Service) disableOIDC(ctx context.Context, c Caller) error {
 	if err := s.store.DeleteOIDCConfig(ctx, c.Account.ID); err != nil {
 		return fmt.Errorf("disable oidc of %s: %w", c.Account.Name, err)
 	}
+	s.oidc.forget(c.Account.ID)
 	s.record(ctx, c, damask.AuditAccountChange, "account "+c.Account.Name, "OpenID Connect off")
 	return nil
 }
@@ -173,58 +193,92 @@ func (s *Service) OIDCName(ctx context.Context, a *damask.Account) (string, erro
 }
 
 // BeginOIDC starts a sign-in with the account's provider: it answers the
-// provider's URL to send the browser to, and a key the browser must keep
-// (in a cookie) and bring back to FinishOIDC. The state, the nonce and the
-// PKCE verifier stay in the store under the key's hash, for
-// damask.OIDCLoginLifetime.
-func (s *Service) BeginOIDC(ctx context.Context, a *damask.Account, redirectURL string) (authURL, key string, err error) {
+// provider's URL to send the browser to, and the sign-in under way (its
+// state, nonce, PKCE verifier, callback URL and expiry), sealed under the
+// server's key, for the browser to keep in a cookie and bring back to
+// FinishOIDC. The server keeps nothing: sign-ins started by the thousand
+// fill no table.
+func (s *Service) BeginOIDC(ctx context.Context, a *damask.Account, redirectURL string) (authURL, signIn string, err error) {
 	c, p, err := s.oidcProvider(ctx, a)
 	if err != nil {
 		return "", "", err
 	}
-	key = newWebSecret()
-	l := &damask.OIDCLogin{
-		AccountID:   a.ID,
-		KeyHash:     webSecretHash(key),
+	l := oidcSignIn{
 		State:       newWebSecret(),
 		Nonce:       newWebSecret(),
 		Verifier:    oauth2.GenerateVerifier(),
 		RedirectURL: redirectURL,
-		ExpiresAt:   s.now().Add(damask.OIDCLoginLifetime),
+		Expires:     s.now().Add(damask.OIDCLoginLifetime).Unix(),
 	}
-	if err := s.store.CreateOIDCLogin(ctx, l); err != nil {
+	b, err := json.Marshal(l)
+	if err != nil {
 		return "", "", fmt.Errorf("begin oidc: %w", err)
 	}
 	conf := oauthConfig(c, p, redirectURL)
-	return conf.AuthCodeURL(l.State, oidc.Nonce(l.Nonce), oauth2.S256ChallengeOption(l.Verifier)), key, nil
+	authURL = conf.AuthCodeURL(l.State, oidc.Nonce(l.Nonce), oauth2.S256ChallengeOption(l.Verifier))
+	return authURL, s.signIns.Seal(string(b), signInContext(a.ID)), nil
 }
 
-// FinishOIDC completes a sign-in with the provider: the browser's key must
-// name a sign-in under way (each is used once), the state must be its
-// state, the code is exchanged with its PKCE verifier, and the ID token
-// must be signed by the provider for this client, unexpired, and carry its
-// nonce. The verified e-mail address must be of an allowed domain and
-// belong to an enabled user of the account, who is created with the
-// configured role when auto-create is on. It then starts a session as
-// SignIn does. Every refusal is EUNAUTHORIZED or EFORBIDDEN with a message
-// fit for the page, is written to the audit log and counts in the throttle
-// of failed sign-ins (per source address, and per e-mail address once the
-// provider told it); past its limit the answer is ETHROTTLED with the wait.
-func (s *Service) FinishOIDC(ctx context.Context, a *damask.Account, key, state, code string, cl Client) (*damask.User, string, error) {
+// oidcSignIn is a sign-in under way at a provider: what the callback
+// needs to check the provider's answer. The browser keeps it, sealed.
+type oidcSignIn struct {
+	State       string `json:"s"`
+	Nonce       string `json:"n"`
+	Verifier    string `json:"v"` // the PKCE code verifier
+	RedirectURL string `json:"r"`
+	Expires     int64  `json:"e"` // Unix seconds
+}
+
+// signInContext binds a sealed sign-in to its account: one begun at
+// another account opens not.
+func signInContext(accountID int64) string {
+	return fmt.Sprintf("damask oidc sign-in\x00account %d", accountID)
+}
+
+// OIDCAnswer is what a browser brings back from the provider: the sealed
+// sign-in of its cookie, and the callback's parameters.
+type OIDCAnswer struct {
+	SignIn string // what BeginOIDC answered, "" when the browser lacks it
+	State  string
+	Code   string
+	// Error is the provider's error code, when it did not sign the
+	// user in. Anyone can write one into a link: it is never shown,
+	// only mapped to a fixed message.
+	Error string
+}
+
+// FinishOIDC completes a sign-in with the provider: the browser's sealed
+// sign-in must be this account's and unexpired (the cookie holding it is
+// cleared at the callback, and the provider takes its code once, bound
+// to the sign-in's PKCE verifier), the state must be its state, the code
+// is exchanged with its verifier, and the ID token must be signed by the
+// provider for this client, unexpired, and carry its nonce. The verified
+// e-mail address must be of an allowed domain and belong to an enabled
+// user of the account, who is created with the configured role when
+// auto-create is on. It then starts a session as SignIn does. Every
+// refusal is EUNAUTHORIZED or EFORBIDDEN with a fixed message fit for the
+// page (nothing the provider or the link said, beyond a known error code
+// and the e-mail address of a signed ID token), is written to the audit
+// log and counts in the throttle of failed sign-ins (per source address,
+// and per e-mail address once the provider told it); past its limit the
+// answer is ETHROTTLED with the wait.
+func (s *Service) FinishOIDC(ctx context.Context, a *damask.Account, ans OIDCAnswer, cl Client) (*damask.User, string, error) {
 	// Refused sign-ins count in the throttle of password sign-ins: per
 	// source address, and per e-mail address once the provider told it.
 	if err := s.throttleCheck(ctx, a.ID, "", cl.Source); err != nil {
 		return nil, "", err
 	}
-	u, email, err := s.finishOIDC(ctx, a, key, state, code, cl)
+	u, email, err := s.finishOIDC(ctx, a, ans, cl)
 	if err != nil {
 		var de *damask.Error
 		if errors.As(err, &de) && (de.Code == damask.EUNAUTHORIZED || de.Code == damask.EFORBIDDEN) {
-			detail := "OpenID Connect: " + de.Message
+			// The cause may hold what an outside server answered: the
+			// operator's log gets it, the account's audit log never.
 			if de.Err != nil {
-				detail += ": " + truncateRunes(de.Err.Error(), 200)
+				s.log.Info("OpenID Connect sign-in refused", "account", a.Name, "source", cl.Source,
+					"reason", de.Message, "cause", truncateRunes(de.Err.Error(), 300))
 			}
-			s.record(ctx, Caller{Account: a, Source: cl.Source}, damask.AuditSignInFailed, "", detail)
+			s.record(ctx, Caller{Account: a, Source: cl.Source}, damask.AuditSignInFailed, "", "OpenID Connect: "+de.Message)
 			if wait, terr := s.throttleFail(ctx, a.ID, oidcLogin(email), cl.Source); terr != nil {
 				return nil, "", terr
 			} else if wait > 0 {
@@ -252,36 +306,40 @@ func oidcLogin(email string) string {
 
 // finishOIDC answers the user, or why not; and the e-mail address the
 // provider told, if it got that far, for the throttle and the audit log.
-func (s *Service) finishOIDC(ctx context.Context, a *damask.Account, key, state, code string, cl Client) (_ *damask.User, email string, err error) {
+func (s *Service) finishOIDC(ctx context.Context, a *damask.Account, ans OIDCAnswer, cl Client) (_ *damask.User, email string, err error) {
 	refuse := func(msg string, cause error) error {
 		return &damask.Error{Code: damask.EUNAUTHORIZED, Message: msg, Err: cause}
 	}
-	if key == "" {
+	if ans.Error != "" {
+		return nil, "", refuse(providerRefusal(ans.Error), nil)
+	}
+	if ans.SignIn == "" {
 		return nil, "", refuse("This sign-in was not started in this browser, or it expired; please start again", nil)
 	}
-	l, err := s.store.TakeOIDCLogin(ctx, a.ID, webSecretHash(key))
-	if damask.ErrorCode(err) == damask.ENOTFOUND {
-		return nil, "", refuse("This sign-in was used already or expired; please start again", nil)
+	var l oidcSignIn
+	plain, err := s.signIns.Open(ans.SignIn, signInContext(a.ID))
+	if err == nil {
+		err = json.Unmarshal([]byte(plain), &l)
 	}
 	if err != nil {
-		return nil, email, fmt.Errorf("finish oidc: %w", err)
+		return nil, "", refuse("This sign-in was not started here, or it expired; please start again", nil)
 	}
-	if !s.now().Before(l.ExpiresAt) {
+	if !s.now().Before(time.Unix(l.Expires, 0)) {
 		return nil, "", refuse("This sign-in expired; please start again", nil)
 	}
-	if subtle.ConstantTimeCompare([]byte(state), []byte(l.State)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(ans.State), []byte(l.State)) != 1 {
 		return nil, "", refuse("The provider's answer does not belong to this sign-in (state mismatch)", nil)
 	}
-	if code == "" {
+	if ans.Code == "" {
 		return nil, "", refuse("The provider sent no authorization code", nil)
 	}
 	c, p, err := s.oidcProvider(ctx, a)
 	if err != nil {
 		return nil, "", err
 	}
-	ctx, cancel := context.WithTimeout(ctx, oidcTimeout)
+	ctx, cancel := context.WithTimeout(s.oidcCtx(ctx), oidcTimeout)
 	defer cancel()
-	tok, err := oauthConfig(c, p, l.RedirectURL).Exchange(ctx, code, oauth2.VerifierOption(l.Verifier))
+	tok, err := oauthConfig(c, p, l.RedirectURL).Exchange(ctx, ans.Code, oauth2.VerifierOption(l.Verifier))
 	if err != nil {
 		return nil, "", refuse("The provider refused the authorization code", err)
 	}
@@ -372,6 +430,26 @@ func (s *Service) autoCreate(ctx context.Context, a *damask.Account, email strin
 	return nil, &damask.Error{Code: damask.EFORBIDDEN, Message: "No free login could be made from your e-mail address; ask an admin to add you"}
 }
 
+// providerRefusal is the fixed message for an error code a provider sent
+// back instead of a code (RFC 6749 4.1.2.1, OpenID Connect Core 3.1.2.6).
+// The code, its error_description and its error_uri may be anyone's text
+// in a link sent to a victim: only a known code is named, by our words.
+func providerRefusal(code string) string {
+	switch code {
+	case "access_denied":
+		return "The provider did not sign you in: you, or the provider, declined (access_denied)"
+	case "login_required", "interaction_required", "consent_required", "account_selection_required":
+		return "The provider needs you to sign in there first (" + code + "); please start again"
+	case "temporarily_unavailable", "server_error":
+		return "The provider could not sign you in just now (" + code + "); please try again later"
+	case "invalid_request", "unauthorized_client", "unsupported_response_type", "invalid_scope",
+		"invalid_request_uri", "invalid_request_object", "request_not_supported",
+		"request_uri_not_supported", "registration_not_supported":
+		return "The provider refused this library's sign-in request (" + code + "); ask an admin to check the sign-in settings"
+	}
+	return "The provider did not sign you in"
+}
+
 var (
 	loginChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 	domainRE   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
@@ -405,10 +483,9 @@ func oidcEmail(ctx context.Context, p *oidc.Provider, tok *oauth2.Token, idt *oi
 	return claims.Email, v == "true", nil
 }
 
-const oidcTimeout = 15 * time.Second
-
 // oidcProvider answers the account's settings and its provider, found by
-// discovery and kept for an hour.
+// discovery and kept for an hour; EUNAUTHORIZED when the provider cannot
+// be used now.
 func (s *Service) oidcProvider(ctx context.Context, a *damask.Account) (*damask.OIDCConfig, *oidc.Provider, error) {
 	c, err := s.store.OIDCConfig(ctx, a.ID)
 	if damask.ErrorCode(err) == damask.ENOTFOUND {
@@ -420,9 +497,12 @@ func (s *Service) oidcProvider(ctx context.Context, a *damask.Account) (*damask.
 	if c.ClientSecret, err = s.openSecret(c); err != nil {
 		return nil, nil, err
 	}
-	p, err := s.oidc.get(ctx, c.Issuer, s.now())
+	p, err := s.oidc.get(ctx, a.ID, c.Issuer, s.now(), s.discover)
 	if err != nil {
-		return nil, nil, fmt.Errorf("oidc provider %s: %w", c.Issuer, err)
+		// The provider's settings were good when saved; now it is down,
+		// or its document changed to name what the server may not call.
+		return nil, nil, &damask.Error{Code: damask.EUNAUTHORIZED, Err: err,
+			Message: "The provider cannot be used just now; please try again later, or ask an admin to check the sign-in settings"}
 	}
 	return c, p, nil
 }
@@ -435,54 +515,4 @@ func oauthConfig(c *damask.OIDCConfig, p *oidc.Provider, redirectURL string) *oa
 		RedirectURL:  redirectURL,
 		Scopes:       []string{oidc.ScopeOpenID, "email", "profile"},
 	}
-}
-
-// providers keeps discovered providers by issuer.
-type providers struct {
-	mu sync.Mutex
-	m  map[string]providerEntry
-}
-
-type providerEntry struct {
-	p     *oidc.Provider
-	found time.Time
-}
-
-const providerTTL = time.Hour
-
-func newProviders() *providers { return &providers{m: make(map[string]providerEntry)} }
-
-func (ps *providers) get(ctx context.Context, issuer string, now time.Time) (*oidc.Provider, error) {
-	ps.mu.Lock()
-	e, ok := ps.m[issuer]
-	ps.mu.Unlock()
-	if ok && now.Sub(e.found) < providerTTL && now.Sub(e.found) >= 0 {
-		return e.p, nil
-	}
-	// The provider keeps the context's HTTP client, never its deadline:
-	// the keys it fetches later are fetched under the caller's context.
-	dctx, cancel := context.WithTimeout(ctx, oidcTimeout)
-	defer cancel()
-	p, err := oidc.NewProvider(dctx, issuer)
-	if err != nil {
-		return nil, err
-	}
-	ps.mu.Lock()
-	ps.m[issuer] = providerEntry{p: p, found: now}
-	ps.mu.Unlock()
-	return p, nil
-}
-
-func (ps *providers) forget(issuer string) {
-	ps.mu.Lock()
-	delete(ps.m, issuer)
-	ps.mu.Unlock()
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -148,27 +149,37 @@ const (
 	AlgNone  Mode = "alg none"  // unsigned
 	OtherKey Mode = "other key" // signed by a key the provider does not publish
 	Nonce    Mode = "nonce"     // with the nonce of another sign-in
+	NoEmail  Mode = "no email"  // sound, but without the e-mail address: the relying party asks the userinfo endpoint
+	// Refuse is no token: the token endpoint refuses the code with an
+	// error whose code, description and URI are the text of SetErrorText,
+	// as a hostile provider would write them.
+	Refuse Mode = "refuse"
 )
 
 // Bad is a minimal OpenID provider whose authorization endpoint signs
 // everybody in at once, as subject "ann-1" with the verified address
-// ann@example.com, and whose token endpoint answers, once per code, an ID
-// token for ClientID spoiled as its mode says. Any client secret will do.
+// ann@example.com (which its userinfo endpoint tells too), and whose token
+// endpoint answers, once per code, an ID token for ClientID spoiled as its
+// mode says. Any client secret will do; it keeps those it was sent.
 type Bad struct {
 	URL string // the issuer
 
 	srv        *httptest.Server
 	key, other *rsa.PrivateKey
 
-	mu     sync.Mutex
-	mode   Mode
-	nonces map[string]string // by code
+	mu        sync.Mutex
+	mode      Mode
+	nonces    map[string]string // by code
+	endpoints map[string]string // discovery fields set by SetEndpoint
+	errText   string
+	secrets   []string
+	requests  map[string]int // by path
 }
 
 // StartBad starts a Bad provider in mode Good.
 func StartBad(t testing.TB) *Bad {
 	t.Helper()
-	p := &Bad{mode: Good, nonces: map[string]string{}}
+	p := &Bad{mode: Good, nonces: map[string]string{}, endpoints: map[string]string{}, requests: map[string]int{}}
 	for _, k := range []**rsa.PrivateKey{&p.key, &p.other} {
 		var err error
 		if *k, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
@@ -177,12 +188,25 @@ func StartBad(t testing.TB) *Bad {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{
+		d := map[string]any{
 			"issuer": p.URL, "authorization_endpoint": p.URL + "/authorize",
-			"token_endpoint": p.URL + "/token", "jwks_uri": p.URL + "/keys",
+			"token_endpoint": p.URL + "/token", "jwks_uri": p.URL + "/keys", "userinfo_endpoint": p.URL + "/userinfo",
 			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 			"id_token_signing_alg_values_supported": []string{"RS256"},
-		})
+		}
+		p.mu.Lock()
+		for k, v := range p.endpoints {
+			d[k] = v
+		}
+		p.mu.Unlock()
+		writeJSON(w, http.StatusOK, d)
+	})
+	mux.HandleFunc("GET /userinfo", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer at" {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"sub": "ann-1", "email": "ann@example.com", "email_verified": true})
 	})
 	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
@@ -199,11 +223,20 @@ func StartBad(t testing.TB) *Bad {
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		code := r.PostForm.Get("code")
+		secret := r.PostForm.Get("client_secret")
+		if _, pw, ok := r.BasicAuth(); ok {
+			secret, _ = url.QueryUnescape(pw)
+		}
 		p.mu.Lock()
 		nonce, ok := p.nonces[code]
 		delete(p.nonces, code)
-		mode := p.mode
+		mode, text := p.mode, p.errText
+		p.secrets = append(p.secrets, secret)
 		p.mu.Unlock()
+		if mode == Refuse {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": text, "error_description": text, "error_uri": text})
+			return
+		}
 		if !ok {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"})
 			return
@@ -217,10 +250,49 @@ func StartBad(t testing.TB) *Bad {
 		writeJSON(w, http.StatusOK, map[string]any{"access_token": "at", "token_type": "Bearer", "expires_in": 300,
 			"id_token": token})
 	})
-	p.srv = httptest.NewServer(mux)
-	p.URL = p.srv.URL
+	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.requests[r.URL.Path]++
+		p.mu.Unlock()
+		mux.ServeHTTP(w, r)
+	}))
+	// The handlers read URL: it is set before they can run.
+	p.URL = "http://" + p.srv.Listener.Addr().String()
+	p.srv.Start()
 	t.Cleanup(p.srv.Close)
 	return p
+}
+
+// SetEndpoint makes the discovery document name url as its field
+// ("token_endpoint", "jwks_uri", "userinfo_endpoint", ...), as a provider
+// pointing the relying party elsewhere would.
+func (p *Bad) SetEndpoint(field, url string) {
+	p.mu.Lock()
+	p.endpoints[field] = url
+	p.mu.Unlock()
+}
+
+// SetErrorText is the text the token endpoint writes into its error in
+// mode Refuse.
+func (p *Bad) SetErrorText(s string) {
+	p.mu.Lock()
+	p.errText = s
+	p.mu.Unlock()
+}
+
+// Secrets are the client secrets the token endpoint was sent, in order,
+// "" for a request that sent none.
+func (p *Bad) Secrets() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.secrets)
+}
+
+// Requests is how many requests the provider had for path.
+func (p *Bad) Requests(path string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.requests[path]
 }
 
 // SetMode makes the tokens issued from now on spoiled as m says.
@@ -236,6 +308,9 @@ func (p *Bad) idToken(mode Mode, nonce string) (string, error) {
 		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(), "email": "ann@example.com", "email_verified": true}
 	key := p.key
 	switch mode {
+	case NoEmail:
+		delete(claims, "email")
+		delete(claims, "email_verified")
 	case Good, AlgNone:
 	case Audience:
 		claims["aud"] = "another-client"

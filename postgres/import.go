@@ -36,7 +36,6 @@ var importTables = []struct {
 	{"accounts", "id"},
 	{"users", "id"},
 	{"oidc_configs", "account_id"},
-	{"oidc_logins", "key_hash"},
 	{"tags", "id"},
 	{"assets", "id"},
 	{"asset_tags", "asset_id"},

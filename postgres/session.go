@@ -82,8 +82,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, accountID, userID int64) (
 	return int(n), err
 }
 
-// DeleteExpiredSessions removes sessions past their absolute or idle end,
-// and expired OIDC sign-ins.
+// DeleteExpiredSessions removes sessions past their absolute or idle end.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := db.update(ctx, "delete expired sessions", func(tx pgx.Tx) error {
@@ -94,8 +93,7 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, before time.Time) (int,
 			return err
 		}
 		n = tag.RowsAffected()
-		_, err = tx.Exec(ctx, `DELETE FROM oidc_logins WHERE expires_at < $1`, before)
-		return err
+		return nil
 	})
 	return int(n), err
 }
@@ -152,31 +150,4 @@ func (db *DB) DeleteOIDCConfig(ctx context.Context, accountID int64) error {
 		_, err := tx.Exec(ctx, `DELETE FROM oidc_configs WHERE account_id = $1`, accountID)
 		return err
 	})
-}
-
-// CreateOIDCLogin stores a sign-in under way.
-func (db *DB) CreateOIDCLogin(ctx context.Context, l *damask.OIDCLogin) error {
-	return db.update(ctx, "create oidc login", func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
-			INSERT INTO oidc_logins (key_hash, account_id, state, nonce, verifier, redirect_url, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			l.KeyHash[:], l.AccountID, l.State, l.Nonce, l.Verifier, l.RedirectURL, l.ExpiresAt)
-		return err
-	})
-}
-
-// TakeOIDCLogin finds and removes a sign-in under way in one statement, so
-// that two callbacks racing with one cookie cannot both have it.
-func (db *DB) TakeOIDCLogin(ctx context.Context, accountID int64, keyHash [sha256.Size]byte) (*damask.OIDCLogin, error) {
-	l := damask.OIDCLogin{AccountID: accountID, KeyHash: keyHash}
-	err := db.update(ctx, "take oidc login", func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `
-			DELETE FROM oidc_logins WHERE account_id = $1 AND key_hash = $2
-			RETURNING state, nonce, verifier, redirect_url, expires_at`, accountID, keyHash[:]).
-			Scan(&l.State, &l.Nonce, &l.Verifier, &l.RedirectURL, timeCol{&l.ExpiresAt})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &l, nil
 }

@@ -11,7 +11,9 @@ package seal
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -97,6 +99,18 @@ func KeyFile(path string) (*Key, error) {
 		return nil, fmt.Errorf("seal: write key file: %w", err)
 	}
 	return k, nil
+}
+
+// Derive is a key of its own for purpose, made from k with HKDF-SHA256:
+// values sealed under it open under neither k nor the key of another
+// purpose, and sealing many of them (say, one per anonymous request) does
+// not use up k, whose random nonces are good for 2^32 values.
+func (k *Key) Derive(purpose string) *Key {
+	b, err := hkdf.Key(sha256.New, k[:], nil, "damask seal\x00"+purpose, len(Key{}))
+	if err != nil {
+		panic(err) // HKDF-SHA256 makes 32 bytes from any key
+	}
+	return (*Key)(b)
 }
 
 // Sealed tells whether v is a sealed value, rather than a plain one.

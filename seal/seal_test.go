@@ -81,3 +81,21 @@ func TestKeyFile(t *testing.T) {
 		t.Errorf("damaged key file: %v", err)
 	}
 }
+
+func TestDerive(t *testing.T) {
+	k := seal.NewKey()
+	a, b := k.Derive("oidc sign-in"), k.Derive("another purpose")
+	if *a == *k || *a == *b || *k.Derive("oidc sign-in") != *a {
+		t.Fatal("derived keys are not distinct and stable")
+	}
+	v := a.Seal("state", "ctx")
+	if _, err := k.Open(v, "ctx"); err != seal.ErrWrongKey {
+		t.Errorf("the parent key opens a derived key's value: %v", err)
+	}
+	if _, err := b.Open(v, "ctx"); err != seal.ErrWrongKey {
+		t.Errorf("another purpose's key opens it: %v", err)
+	}
+	if p, err := a.Open(v, "ctx"); err != nil || p != "state" {
+		t.Errorf("Open: %q, %v", p, err)
+	}
+}

@@ -94,8 +94,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, accountID, userID int64) (
 	return int(n), err
 }
 
-// DeleteExpiredSessions removes sessions past their absolute or idle end,
-// and expired OIDC sign-ins.
+// DeleteExpiredSessions removes sessions past their absolute or idle end.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := db.update(ctx, "delete expired sessions", func(tx *sql.Tx) error {
@@ -104,10 +103,7 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context, before time.Time) (int,
 		if err != nil {
 			return err
 		}
-		if n, err = res.RowsAffected(); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM oidc_logins WHERE expires_at < ?`, t)
+		n, err = res.RowsAffected()
 		return err
 	})
 	return int(n), err
@@ -165,31 +161,4 @@ func (db *DB) DeleteOIDCConfig(ctx context.Context, accountID int64) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM oidc_configs WHERE account_id = ?`, accountID)
 		return err
 	})
-}
-
-// CreateOIDCLogin stores a sign-in under way.
-func (db *DB) CreateOIDCLogin(ctx context.Context, l *damask.OIDCLogin) error {
-	return db.update(ctx, "create oidc login", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO oidc_logins (key_hash, account_id, state, nonce, verifier, redirect_url, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			l.KeyHash[:], l.AccountID, l.State, l.Nonce, l.Verifier, l.RedirectURL, l.ExpiresAt.UnixNano())
-		return err
-	})
-}
-
-// TakeOIDCLogin finds and removes a sign-in under way in one transaction,
-// so that two callbacks racing with one cookie cannot both have it.
-func (db *DB) TakeOIDCLogin(ctx context.Context, accountID int64, keyHash [sha256.Size]byte) (*damask.OIDCLogin, error) {
-	l := damask.OIDCLogin{AccountID: accountID, KeyHash: keyHash}
-	err := db.update(ctx, "take oidc login", func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `
-			DELETE FROM oidc_logins WHERE account_id = ? AND key_hash = ?
-			RETURNING state, nonce, verifier, redirect_url, expires_at`, accountID, keyHash[:]).
-			Scan(&l.State, &l.Nonce, &l.Verifier, &l.RedirectURL, timeCol{&l.ExpiresAt})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &l, nil
 }

@@ -156,28 +156,3 @@ func testOIDCConfig(t *testing.T, s damask.Store) {
 	wantCode(t, "OIDCConfig after delete", err, damask.ENOTFOUND, "")
 	must(t, "DeleteOIDCConfig of none", s.DeleteOIDCConfig(ctx, a.ID))
 }
-
-func testOIDCLogins(t *testing.T, s damask.Store) {
-	ctx := t.Context()
-	a, _ := newAccount(t, s, "acme")
-	b, _ := newAccount(t, s, "globex")
-	exp := time.Date(2026, 3, 1, 12, 10, 0, 0, time.UTC)
-	l := &damask.OIDCLogin{AccountID: a.ID, KeyHash: sha256.Sum256([]byte("key")), State: "st", Nonce: "no",
-		Verifier: "ve", RedirectURL: "https://acme.example.com/auth/oidc/callback", ExpiresAt: exp}
-	must(t, "CreateOIDCLogin", s.CreateOIDCLogin(ctx, l))
-
-	_, err := s.TakeOIDCLogin(ctx, b.ID, l.KeyHash)
-	wantCode(t, "TakeOIDCLogin from another account", err, damask.ENOTFOUND, "")
-	got, err := s.TakeOIDCLogin(ctx, a.ID, l.KeyHash)
-	must(t, "TakeOIDCLogin", err)
-	diff(t, "TakeOIDCLogin", l, got)
-	_, err = s.TakeOIDCLogin(ctx, a.ID, l.KeyHash)
-	wantCode(t, "TakeOIDCLogin twice", err, damask.ENOTFOUND, "")
-
-	// Expired sign-ins are swept with expired sessions.
-	must(t, "CreateOIDCLogin", s.CreateOIDCLogin(ctx, l))
-	_, err = s.DeleteExpiredSessions(ctx, exp.Add(time.Second))
-	must(t, "DeleteExpiredSessions", err)
-	_, err = s.TakeOIDCLogin(ctx, a.ID, l.KeyHash)
-	wantCode(t, "TakeOIDCLogin after sweep", err, damask.ENOTFOUND, "")
-}

@@ -49,7 +49,6 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"Sessions", testSessions},
 		{"ExpiredSessions", testExpiredSessions},
 		{"OIDCConfig", testOIDCConfig},
-		{"OIDCLogins", testOIDCLogins},
 		{"Tokens", testTokens},
 		{"TenantIsolation", testTenantIsolation},
 		{"ConcurrentWriters", testConcurrentWriters},

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -24,6 +25,7 @@ import (
 	"damask/library"
 	"damask/media"
 	"damask/metadata"
+	"damask/outbound"
 	"damask/password"
 	"damask/seal"
 	"damask/sqlite"
@@ -83,6 +85,8 @@ func newEnvWith(t *testing.T, process bool) *env {
 		Password:  password.Params{Memory: 64, Time: 1, Threads: 1},
 		Now:       c.Now,
 		SecretKey: seal.NewKey(),
+		// The tests' OpenID providers listen on 127.0.0.1.
+		Outbound: outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
 	}
 	var pool *jobs.Pool
 	if process {

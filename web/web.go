@@ -43,7 +43,7 @@ var staticFiles embed.FS
 const (
 	SessionCookie = "damask_session" // the session's secret
 	csrfCookie    = "damask_csrf"    // the secret of the sign-in form's token
-	oidcCookie    = "damask_oidc"    // the key of a sign-in under way at a provider
+	oidcCookie    = "damask_oidc"    // a sign-in under way at a provider, sealed
 )
 
 // Config are the operator's settings of the pages.
@@ -452,33 +452,28 @@ func (s *Server) signoutEverywhere(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
-// beginOIDC sends the browser to the account's provider. The key of the
-// sign-in under way stays in a cookie that only the callback's path sees;
+// beginOIDC sends the browser to the account's provider. The sign-in
+// under way, sealed, stays in a cookie that only the callback's path sees;
 // SameSite=Lax still sends it on the provider's top-level redirect back.
 func (s *Server) beginOIDC(w http.ResponseWriter, r *http.Request) {
 	redirect := s.scheme(r) + "://" + r.Host + "/auth/oidc/callback"
-	authURL, key, err := s.svc.BeginOIDC(r.Context(), info(r).account, redirect)
+	authURL, signIn, err := s.svc.BeginOIDC(r.Context(), info(r).account, redirect)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.setCookie(w, r, oidcCookie, key, "/auth/oidc", int(damask.OIDCLoginLifetime.Seconds()))
+	s.setCookie(w, r, oidcCookie, signIn, "/auth/oidc", int(damask.OIDCLoginLifetime.Seconds()))
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 
+// finishOIDC takes the provider's answer. Its error parameters
+// (error_description, error_uri) are anyone's text in a link: only the
+// library's fixed messages are shown.
 func (s *Server) finishOIDC(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	key := cookie(r, oidcCookie)
+	ans := library.OIDCAnswer{SignIn: cookie(r, oidcCookie), State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}
 	s.clearCookie(w, r, oidcCookie, "/auth/oidc")
-	if e := q.Get("error"); e != "" {
-		msg := "The provider did not sign you in (" + e + ")"
-		if d := q.Get("error_description"); d != "" {
-			msg += ": " + d
-		}
-		s.page(w, r, http.StatusUnauthorized, "error", pageData{Title: "Not signed in", Error: msg})
-		return
-	}
-	_, secret, err := s.svc.FinishOIDC(r.Context(), info(r).account, key, q.Get("state"), q.Get("code"), s.client(r))
+	_, secret, err := s.svc.FinishOIDC(r.Context(), info(r).account, ans, s.client(r))
 	if err != nil {
 		code := damask.ErrorCode(err)
 		if code == damask.EUNAUTHORIZED || code == damask.EFORBIDDEN {

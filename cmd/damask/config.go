@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"damask/blob/disk"
 	"damask/blob/s3"
 	"damask/library"
+	"damask/outbound"
 	"damask/postgres"
 	"damask/seal"
 	"damask/sqlite"
@@ -39,6 +41,9 @@ type storage struct {
 	// operating system's. Only `damask serve` built with the faultfs tag
 	// sets another (see blobFS).
 	fs disk.FS
+	// allow are the inside ranges the commands that call a tenant's URLs
+	// may call (--allow-outgoing, registered by registerOutgoing).
+	allow allowFlag
 }
 
 func (s *storage) register(fs *flag.FlagSet) {
@@ -49,6 +54,33 @@ func (s *storage) register(fs *flag.FlagSet) {
 	fs.Int64Var(&s.maxFile, "max-file-size", library.DefaultMaxFileSize, "largest file accepted, in bytes")
 	fs.StringVar(&s.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&s.keyFile, "secret-key-file", "", "file holding the key that seals secrets kept in the database (default: DAMASK_SECRET_KEY, else for SQLite secret.key beside the database, made on first use)")
+}
+
+// registerOutgoing adds --allow-outgoing, for the commands that call URLs a
+// tenant chose (serve, and account oidc, which reads the provider's
+// discovery document).
+func (s *storage) registerOutgoing(fs *flag.FlagSet) {
+	fs.Var(&s.allow, "allow-outgoing", "address ranges (CIDR, comma-separated) the server may call on a tenant's behalf although they are loopback, private or link-local, such as an OpenID provider on the operator's network (default: none)")
+}
+
+// allowFlag reads --allow-outgoing.
+type allowFlag []netip.Prefix
+
+func (f *allowFlag) String() string {
+	ss := make([]string, len(*f))
+	for i, p := range *f {
+		ss[i] = p.String()
+	}
+	return strings.Join(ss, ",")
+}
+
+func (f *allowFlag) Set(v string) error {
+	ps, err := outbound.ParseAllow(v)
+	if err != nil {
+		return err
+	}
+	*f = ps
+	return nil
 }
 
 // parse reads the flags, then fills each flag not given from its
@@ -160,6 +192,7 @@ func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Opti
 		return nil, err
 	}
 	o.Plans, o.MaxFileSize, o.Logger = plans, s.maxFile, log
+	o.Outbound = outbound.New(outbound.Options{Allow: s.allow})
 	if o.SecretKey, err = s.secretKey(); err != nil {
 		db.Close()
 		blobs.Close()

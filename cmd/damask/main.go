@@ -24,6 +24,7 @@ const usage = `Damask: a digital asset manager.
 
   damask serve   [--addr 127.0.0.1:8080] [--data ./damask-data] [--domain D]
                  [--db URL] [--blobs URL] [--tls-cert F --tls-key F] [--no-workers]
+                 [--allow-outgoing CIDR,...]   inside ranges a tenant's URLs may reach
   damask worker  [--data DIR] [--db URL] [--blobs URL] [--workers N]
                  background work only (metadata, previews), beside --no-workers servers
   damask account create NAME --holder LOGIN --email E [--plan basic|private|pro|deluxe]
@@ -31,6 +32,7 @@ const usage = `Damask: a digital asset manager.
   damask account plan NAME PLAN
   damask account oidc NAME --issuer URL --client-id ID [--client-secret-file F]
                  --domains a.com,b.com [--auto-create member|guest|admin]
+                 [--allow-outgoing CIDR,...]
   damask account oidc NAME off
   damask user add ACCOUNT LOGIN --email E [--role admin|member|guest]
   damask user password ACCOUNT LOGIN   set a new password (the old one stops working)

@@ -10,14 +10,17 @@ import (
 	"damask/library"
 )
 
-const oidcUse = "account oidc NAME --issuer URL --client-id ID [--client-secret-file F] --domains a.com,b.com [--auto-create member|guest|admin] | account oidc NAME off"
+const oidcUse = "account oidc NAME --issuer URL --client-id ID [--client-secret-file F] --domains a.com,b.com [--auto-create member|guest|admin] [--allow-outgoing CIDR,...] | account oidc NAME off"
 
 // account oidc NAME ... | account oidc NAME off: sign-in with an OpenID
 // Connect provider. The client secret comes from a file, never a flag.
+// The provider's discovery document is read and checked now; a provider
+// on an inside address needs --allow-outgoing here as on `damask serve`.
 func accountOIDC(ctx context.Context, env environment, args []string) error {
 	fs := flag.NewFlagSet("account oidc", flag.ContinueOnError)
 	var st storage
 	st.register(fs)
+	st.registerOutgoing(fs)
 	issuer := fs.String("issuer", "", "the provider's issuer URL (https)")
 	clientID := fs.String("client-id", "", "the client id Damask has at the provider")
 	secretFile := fs.String("client-secret-file", "", "file holding the client secret (none: a public client, PKCE only)")

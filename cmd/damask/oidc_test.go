@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"damask"
+	"damask/oidctest"
 	"damask/seal"
 )
 
@@ -23,7 +24,16 @@ func TestAccountOIDC(t *testing.T) {
 	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.must("", "account", "oidc", "acme", "--issuer", "https://id.acme.example", "--client-id", "damask",
+	// The provider's discovery document is read when the settings are
+	// set: on 127.0.0.1, only where the operator allows it.
+	issuer := oidctest.StartBad(t).URL
+	r := c.run("", "account", "oidc", "acme", "--issuer", issuer, "--client-id", "damask",
+		"--client-secret-file", secret, "--domains", "acme.example")
+	if r.err == nil || !strings.Contains(r.err.Error(), "--allow-outgoing") {
+		t.Errorf("a provider on 127.0.0.1 without --allow-outgoing: %v", r.err)
+	}
+	c.env["DAMASK_ALLOW_OUTGOING"] = "127.0.0.0/8"
+	c.must("", "account", "oidc", "acme", "--issuer", issuer, "--client-id", "damask",
 		"--client-secret-file", secret, "--domains", "acme.example, Acme.ORG", "--auto-create", "guest")
 
 	config := func() (*damask.OIDCConfig, error) {
@@ -35,7 +45,7 @@ func TestAccountOIDC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Issuer != "https://id.acme.example" || got.ClientID != "damask" ||
+	if got.Issuer != issuer || got.ClientID != "damask" ||
 		!slices.Equal(got.Domains, []string{"acme.example", "acme.org"}) || got.AutoCreate != damask.RoleGuest {
 		t.Errorf("stored config %+v", got)
 	}

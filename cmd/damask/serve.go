@@ -56,6 +56,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 	)
 	fs.Var(&reserve, "disk-reserve", "free space to keep on the disk of the files: bytes (suffix KiB, MiB, GiB, TiB) or a percentage of the disk, e.g. 5% (0: none)")
 	st.register(fs)
+	st.registerOutgoing(fs)
 	if err := parse(fs, args, env.getenv); err != nil {
 		return err
 	}
