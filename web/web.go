@@ -49,9 +49,10 @@ const (
 type Config struct {
 	// Domain is the parent domain of the accounts, as for the API.
 	Domain string
-	// TrustProxy believes X-Forwarded-Proto and X-Forwarded-For.
-	TrustProxy bool
-	Logger     *slog.Logger
+	// Proxies are the peers whose X-Forwarded-Proto and X-Forwarded-For
+	// are believed, as for the API.
+	Proxies forwarded.Proxies
+	Logger  *slog.Logger
 }
 
 // Server is the web interface.
@@ -203,11 +204,11 @@ func (s *Server) sameSite(r *http.Request) bool {
 	return true
 }
 
-func (s *Server) secure(r *http.Request) bool { return forwarded.Secure(r, s.cfg.TrustProxy) }
+func (s *Server) secure(r *http.Request) bool { return s.cfg.Proxies.Secure(r) }
 
-func (s *Server) scheme(r *http.Request) string { return forwarded.Scheme(r, s.cfg.TrustProxy) }
+func (s *Server) scheme(r *http.Request) string { return s.cfg.Proxies.Scheme(r) }
 
-func (s *Server) source(r *http.Request) string { return forwarded.Source(r, s.cfg.TrustProxy) }
+func (s *Server) source(r *http.Request) string { return s.cfg.Proxies.Source(r) }
 
 func (s *Server) client(r *http.Request) library.Client {
 	return library.Client{Source: s.source(r), UserAgent: r.UserAgent()}

@@ -521,6 +521,8 @@ func TestUsageErrors(t *testing.T) {
 		{"serve-bad-flag", []string{"serve", "--port", "80"}},
 		{"serve-bad-reserve", []string{"serve", "--data", c.data, "--disk-reserve", "5 parsecs"}},
 		{"serve-bad-reserve-percent", []string{"serve", "--data", c.data, "--disk-reserve", "120%"}},
+		{"serve-proxies-without-trust", []string{"serve", "--data", c.data, "--trusted-proxies", "10.0.0.0/8"}},
+		{"serve-bad-proxies", []string{"serve", "--data", c.data, "--trust-proxy", "--trusted-proxies", "10.0.0.0/33"}},
 		{"db-other-scheme", []string{"check", "--data", c.data, "--db", "mysql://localhost/damask"}},
 		{"blobs-other-scheme", []string{"check", "--data", c.data, "--blobs", "ftp://host/bucket"}},
 	}
