@@ -155,6 +155,7 @@ func TestR42_ForwardedFor(t *testing.T) {
 	})
 
 	t.Run("rotating the spoofed left-most value", func(t *testing.T) {
+		secret, _ := newToken(t, bystander, "name", "ci")
 		// Twenty logins guessed from one address, each try claiming
 		// another address on the left.
 		for i := range 20 {
@@ -176,6 +177,10 @@ func TestR42_ForwardedFor(t *testing.T) {
 		}
 		if st := signIn(t, "127.0.0.1", "bystander", bystander.PW, true, "9.9.9.9, 203.0.113.50"); st != http.StatusTooManyRequests {
 			t.Errorf("the same through the form: %d, want 429", st)
+		}
+		// A token is no guess: it works from the address held back.
+		if st := signIn(t, "127.0.0.1", "bystander", secret, false, "1.2.3.4, 203.0.113.50"); st != http.StatusOK {
+			t.Errorf("a token as the Basic password from the guesser's address: %d, want 200", st)
 		}
 		if st := signIn(t, "127.0.0.1", "bystander", bystander.PW, false, "1.2.3.4, 203.0.113.51"); st != http.StatusOK {
 			t.Errorf("the same user from another address: %d, want 200", st)
