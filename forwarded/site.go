@@ -23,7 +23,7 @@ import (
 // with every POST, PUT and DELETE, and a client that is not a browser
 // (curl, a script) carries no credentials that another site could borrow.
 // The pages and the API both refuse by this one test.
-func CrossSite(r *http.Request, trustProxy bool) bool {
+func (p Proxies) CrossSite(r *http.Request) bool {
 	site := r.Header.Get("Sec-Fetch-Site")
 	if site == "cross-site" || site == "same-site" {
 		return true
@@ -36,7 +36,7 @@ func CrossSite(r *http.Request, trustProxy bool) bool {
 		return site != "same-origin"
 	}
 	got, err := ParseOrigin(o)
-	return err != nil || got != origin(Scheme(r, trustProxy), r.Host)
+	return err != nil || got != origin(p.Scheme(r), r.Host)
 }
 
 // Unsafe tells whether r's method may change something: any but GET, HEAD

@@ -49,7 +49,7 @@ func TestCrossSite(t *testing.T) {
 			if tt.site != "" {
 				r.Header.Set("Sec-Fetch-Site", tt.site)
 			}
-			if got := CrossSite(r, false); got != tt.cross {
+			if got := (Proxies{}).CrossSite(r); got != tt.cross {
 				t.Errorf("CrossSite = %v, want %v", got, tt.cross)
 			}
 		})

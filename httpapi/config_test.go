@@ -10,7 +10,7 @@ import (
 // TestHTTPS: when the server has HTTPS, API calls over plain HTTP to an
 // account whose plan includes ssl are refused; plans without ssl answer.
 func TestHTTPS(t *testing.T) {
-	e := newEnv(t, setup{cfg: httpapi.Config{HTTPS: true, TrustProxy: true}})
+	e := newEnv(t, setup{cfg: httpapi.Config{HTTPS: true, Proxies: loopback(t)}})
 	deluxe := e.tenant(t, "acme", "deluxe")
 	basic := e.tenant(t, "plain", "basic")
 	for _, ext := range formats {

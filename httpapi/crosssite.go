@@ -56,7 +56,7 @@ func (s *Server) crossSite(w http.ResponseWriter, r *http.Request) bool {
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Expose-Headers", corsExposed)
 	}
-	if forwarded.Unsafe(r) && !bearer && forwarded.CrossSite(r, s.cfg.TrustProxy) {
+	if forwarded.Unsafe(r) && !bearer && s.cfg.Proxies.CrossSite(r) {
 		msg := "This request came from a page of another site, and was refused: a browser application calls the API with a Bearer token from an origin the operator allows (--cors-origins)"
 		if allowed {
 			msg = "A browser application calls the API with a Bearer token (Authorization: Bearer), never with a password or a cookie"

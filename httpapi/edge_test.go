@@ -56,7 +56,7 @@ func TestTagConflicts(t *testing.T) {
 // TestThrottlePerLogin: the failures against one login count together
 // from any address and in any spelling of the login.
 func TestThrottlePerLogin(t *testing.T) {
-	e := newEnv(t, setup{cfg: httpapi.Config{TrustProxy: true}})
+	e := newEnv(t, setup{cfg: httpapi.Config{Proxies: loopback(t)}})
 	tn := e.tenant(t, "acme", "basic")
 	spellings := []string{"holder", "HOLDER", "Holder", "hOlder", "holdeR"}
 	for i := 0; i < 20; i++ {

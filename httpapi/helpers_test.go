@@ -32,6 +32,7 @@ import (
 
 	"damask"
 	"damask/blob/disk"
+	"damask/forwarded"
 	"damask/httpapi"
 	"damask/jobs"
 	"damask/library"
@@ -74,6 +75,16 @@ type setup struct {
 	reserve    library.Reserve
 	// blobDir is the folder of the blob store; a new temporary one when "".
 	blobDir string
+}
+
+// loopback trusts a proxy on this machine, where the tests' clients are.
+func loopback(t testing.TB) forwarded.Proxies {
+	t.Helper()
+	p, err := forwarded.ParseProxies(forwarded.Loopback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func newEnv(t testing.TB, s setup) *env {

@@ -34,8 +34,9 @@ type Config struct {
 	// certificate, or a trusted proxy terminates TLS). Then API calls over
 	// plain HTTP to accounts whose plan includes ssl are refused.
 	HTTPS bool
-	// TrustProxy believes X-Forwarded-Proto and X-Forwarded-For.
-	TrustProxy bool
+	// Proxies are the peers whose X-Forwarded-Proto and X-Forwarded-For
+	// are believed (package forwarded); the zero value believes none.
+	Proxies forwarded.Proxies
 	// JSONP allows ?callback= on JSON answers.
 	JSONP bool
 	// CORSOrigins are the origins of browser applications allowed to
@@ -238,11 +239,11 @@ func (s *Server) accountOf(r *http.Request) (*damask.Account, error) {
 	return s.svc.AccountByHost(r.Context(), r.Host, s.cfg.Domain)
 }
 
-func (s *Server) secure(r *http.Request) bool { return forwarded.Secure(r, s.cfg.TrustProxy) }
+func (s *Server) secure(r *http.Request) bool { return s.cfg.Proxies.Secure(r) }
 
-func (s *Server) scheme(r *http.Request) string { return forwarded.Scheme(r, s.cfg.TrustProxy) }
+func (s *Server) scheme(r *http.Request) string { return s.cfg.Proxies.Scheme(r) }
 
-func (s *Server) source(r *http.Request) string { return forwarded.Source(r, s.cfg.TrustProxy) }
+func (s *Server) source(r *http.Request) string { return s.cfg.Proxies.Source(r) }
 
 // authenticate finds the caller: Basic auth with a password or an API
 // token as the password, or "Authorization: Bearer" with a token.

@@ -18,8 +18,9 @@ import (
 // that a token cannot start a web session. Unknown logins and wrong
 // passwords take the same path (a dummy hash is checked) and answer the
 // same EUNAUTHORIZED, so that no answer tells whether a login exists.
-// After too many failures from one source or for one login, it answers
-// ETHROTTLED with the wait in seconds.
+// After too many failures from one source or for one user (whether named
+// by login or by e-mail address), it answers ETHROTTLED with the wait,
+// the right password included.
 //
 // A verified password is remembered for a while, keyed by an HMAC of the
 // credentials under a per-process key, so that Basic auth on every API
@@ -30,21 +31,18 @@ import (
 // changed password or a disabled user misses at once, whichever process
 // made the change.
 func (s *Service) Authenticate(ctx context.Context, a *damask.Account, login, pw, source string) (*damask.User, error) {
-	if err := s.throttleCheck(ctx, a.ID, login, source); err != nil {
-		return nil, err
-	}
 	return s.password(ctx, a, login, pw, source, "")
 }
 
 // AuthenticateBasic finds the caller of an API request with HTTP Basic
 // auth: a login or e-mail, and the password or one of the user's API
 // tokens, so that old clients can use a token. A token's user must be the
-// one the login names, and the caller then carries the token. Failures
-// are answered, recorded and throttled as in Authenticate.
+// one the login names, and the caller then carries the token. A live
+// token is recognised before the throttle is asked: a guesser who holds
+// back a user's password sign-ins does not stop the user's tokens, which
+// cannot be guessed. Failures are answered, recorded and throttled as in
+// Authenticate.
 func (s *Service) AuthenticateBasic(ctx context.Context, a *damask.Account, login, secret, source string) (Caller, error) {
-	if err := s.throttleCheck(ctx, a.ID, login, source); err != nil {
-		return Caller{}, err
-	}
 	why := ""
 	if tokenShaped(secret) {
 		t, u, reason, err := s.liveToken(ctx, a, secret)
@@ -73,28 +71,31 @@ func (s *Service) AuthenticateBasic(ctx context.Context, a *damask.Account, logi
 }
 
 // password checks a login's password, through the cache of verified
-// credentials; a failure is recorded with the detail why.
+// credentials, once the throttle lets the try go ahead; a failure is
+// recorded with the detail why. The throttle counts per user, found by
+// login or e-mail address alike, so that a guesser gets 20 tries at a
+// user and not 20 at each of its names; a login that finds no user is
+// counted under what was typed, after the same lookup, so that a known
+// and an unknown login take the same path.
 func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, source, why string) (*damask.User, error) {
 	g, err := s.generation(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
 	key := s.creds.key(a.ID, login, pw)
-	if e, ok := s.creds.get(key); ok {
-		if e.auth == g.Auth {
-			u := *e.user
-			return &u, nil
+	if u := s.remembered(ctx, g, a, key); u != nil {
+		if err := s.throttleCheck(ctx, a.ID, signInName(u, login), source); err != nil {
+			return nil, err
 		}
-		u, err := s.store.User(ctx, a.ID, e.user.ID)
-		if err == nil && u.PasswordHash == e.user.PasswordHash && !u.Disabled {
-			s.creds.put(key, g.Auth, u)
-			return u, nil
-		}
-		s.creds.drop(key)
+		return u, nil
 	}
 	u, err := s.store.UserByLogin(ctx, a.ID, login)
 	if err != nil && damask.ErrorCode(err) != damask.ENOTFOUND {
 		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	name := signInName(u, login)
+	if err := s.throttleCheck(ctx, a.ID, name, source); err != nil {
+		return nil, err
 	}
 	hash := s.dummy()
 	if u != nil {
@@ -102,20 +103,51 @@ func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, so
 	}
 	ok, verr := password.Verify(pw, hash)
 	if u == nil || !ok || verr != nil || u.Disabled {
-		return nil, s.failed(ctx, a, login, source, why, "Wrong login or password")
+		return nil, s.failed(ctx, a, login, name, source, why, "Wrong login or password")
 	}
 	s.creds.put(key, g.Auth, u)
 	return u, nil
 }
 
-// failed records a failed sign-in and counts it in the throttle, and
-// answers the error for the client: EUNAUTHORIZED with msg, or ETHROTTLED
-// once this failure reaches the limit. Under attack this writes an event a
-// try until the throttle holds the source back; the login is kept, a
-// password or a secret never.
-func (s *Service) failed(ctx context.Context, a *damask.Account, login, source, detail, msg string) error {
+// remembered answers the user of credentials verified lately (the cache's
+// key), while the user still has the hash they were verified against and
+// is enabled; nil when they must be verified.
+func (s *Service) remembered(ctx context.Context, g damask.Generation, a *damask.Account, key [32]byte) *damask.User {
+	e, ok := s.creds.get(key)
+	if !ok {
+		return nil
+	}
+	if e.auth == g.Auth {
+		u := *e.user
+		return &u
+	}
+	u, err := s.store.User(ctx, a.ID, e.user.ID)
+	if err == nil && u.PasswordHash == e.user.PasswordHash && !u.Disabled {
+		s.creds.put(key, g.Auth, u)
+		return u
+	}
+	s.creds.drop(key)
+	return nil
+}
+
+// signInName is the throttle's name for whom a password sign-in names:
+// its user when the login or e-mail address finds one, else what was
+// typed (without regard to case, as logins are found).
+func signInName(u *damask.User, login string) string {
+	if u != nil {
+		return fmt.Sprintf("user\x00%d", u.ID)
+	}
+	return "login\x00" + login
+}
+
+// failed records a failed sign-in and counts it in the throttle under the
+// name and the source, and answers the error for the client:
+// EUNAUTHORIZED with msg, or ETHROTTLED once this failure reaches the
+// limit. Under attack this writes an event a try until the throttle holds
+// the source back; the login is kept, a password or a secret never.
+func (s *Service) failed(ctx context.Context, a *damask.Account, login, name, source, detail, msg string) error {
 	s.record(ctx, Caller{Account: a, Source: source}, damask.AuditSignInFailed, "login "+truncateRunes(login, 64), detail)
-	if wait, err := s.throttleFail(ctx, a.ID, login, source); err != nil {
+	if wait, err := s.throttleFail(ctx, a.ID, name, source); err != nil {
 		return err
 	} else if wait > 0 {
 		return throttled(wait)

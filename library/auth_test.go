@@ -2,6 +2,7 @@ package library_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -154,5 +155,108 @@ func TestAuthenticateThrottles(t *testing.T) {
 	now = now.Add(16 * time.Minute)
 	if _, err := svc.Authenticate(ctx, a, "ann", "right password", "192.0.2.1"); err != nil {
 		t.Fatalf("after the window: %v", err)
+	}
+}
+
+// TestThrottleOneIdentity: a user's login and e-mail address, in any
+// case, share one count of failures, and a user whose password sign-ins
+// are held back keeps the use of their tokens, as Bearer and as the
+// Basic password; a login that finds no user is counted under what was
+// typed.
+func TestThrottleOneIdentity(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	svc, _ := newService(t, &now)
+	a, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
+		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "right password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := svc.CreateToken(ctx, library.Caller{Account: a, User: holder}, library.TokenInput{Name: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"ann", "ANN@acme.test", "Ann", "ann@ACME.TEST"}
+	for i := range 20 {
+		// Ten tries by login and ten by e-mail, each from a new address:
+		// only the user's count can hold them back.
+		source := fmt.Sprintf("192.0.2.%d", i+1)
+		var err error
+		if i%3 == 0 {
+			_, err = svc.AuthenticateBasic(ctx, a, names[i%len(names)], "wrong", source)
+		} else {
+			_, err = svc.Authenticate(ctx, a, names[i%len(names)], "wrong", source)
+		}
+		code := damask.ErrorCode(err)
+		if i < 19 && code != damask.EUNAUTHORIZED || i == 19 && code != damask.ETHROTTLED {
+			t.Fatalf("failure %d (%s): code %q", i+1, names[i%len(names)], code)
+		}
+	}
+	for _, login := range []string{"ann", "ann@acme.test", "ANN"} {
+		if _, err := svc.Authenticate(ctx, a, login, "right password", "198.51.100.7"); damask.ErrorCode(err) != damask.ETHROTTLED {
+			t.Errorf("%s, right password while throttled: %v", login, err)
+		}
+		if _, err := svc.AuthenticateBasic(ctx, a, login, "right password", "198.51.100.7"); damask.ErrorCode(err) != damask.ETHROTTLED {
+			t.Errorf("%s, right password as Basic while throttled: %v", login, err)
+		}
+		c, err := svc.AuthenticateBasic(ctx, a, login, secret, "192.0.2.1")
+		if err != nil || c.Token == nil || c.User.ID != holder.ID {
+			t.Errorf("%s, token as the Basic password while throttled: %v", login, err)
+		}
+	}
+	if c, err := svc.AuthenticateBearer(ctx, a, secret, "192.0.2.1"); err != nil || c.User.ID != holder.ID {
+		t.Errorf("Bearer token while throttled: %v", err)
+	}
+	// From an address held back: the token still works there.
+	for i := range 20 {
+		svc.Authenticate(ctx, a, fmt.Sprintf("guess-%d", i), "wrong", "192.0.2.250")
+	}
+	if _, err := svc.Authenticate(ctx, a, "zed", "x", "192.0.2.250"); damask.ErrorCode(err) != damask.ETHROTTLED {
+		t.Fatalf("the guesser's address after 20 failures: %v", err)
+	}
+	if _, err := svc.AuthenticateBearer(ctx, a, secret, "192.0.2.250"); err != nil {
+		t.Errorf("Bearer token from an address held back: %v", err)
+	}
+	if _, err := svc.AuthenticateBasic(ctx, a, "ann", secret, "192.0.2.250"); err != nil {
+		t.Errorf("token as the Basic password from an address held back: %v", err)
+	}
+
+	// A login that finds no user has a count of its own, in any case.
+	for i := range 20 {
+		_, err := svc.Authenticate(ctx, a, []string{"ghost", "GHOST"}[i%2], "wrong", fmt.Sprintf("203.0.113.%d", i+1))
+		code := damask.ErrorCode(err)
+		if i < 19 && code != damask.EUNAUTHORIZED || i == 19 && code != damask.ETHROTTLED {
+			t.Fatalf("unknown login, failure %d: code %q", i+1, code)
+		}
+	}
+}
+
+// TestThrottleIPv6Network: an IPv6 client is counted by its /64, which it
+// holds whole: changing the address within it gets no fresh tries.
+func TestThrottleIPv6Network(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	svc, _ := newService(t, &now)
+	a, _, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
+		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "right password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		_, err := svc.Authenticate(ctx, a, fmt.Sprintf("guess-%d", i), "wrong", fmt.Sprintf("2001:db8:0:7:%x::1", i))
+		code := damask.ErrorCode(err)
+		if i < 19 && code != damask.EUNAUTHORIZED || i == 19 && code != damask.ETHROTTLED {
+			t.Fatalf("failure %d: code %q", i+1, code)
+		}
+	}
+	for _, source := range []string{"2001:db8:0:7:ffff:ffff:ffff:ffff", "2001:db8:0:7::"} {
+		if _, err := svc.Authenticate(ctx, a, "ann", "right password", source); damask.ErrorCode(err) != damask.ETHROTTLED {
+			t.Errorf("from %s, in the same /64: %v, want throttled", source, err)
+		}
+	}
+	for _, source := range []string{"2001:db8:0:8::1", "192.0.2.7"} {
+		if _, err := svc.Authenticate(ctx, a, "ann", "right password", source); err != nil {
+			t.Errorf("from %s: %v", source, err)
+		}
 	}
 }

@@ -58,7 +58,7 @@ type authCache struct {
 	auth     int64 // the auth count of accounts and tokens
 	accounts map[string]*damask.Account
 	tokens   map[[32]byte]tokenEntry
-	// clear holds, per account, login and source, the failures count at
+	// clear holds, per account, name and source, the failures count at
 	// which their counters were below the limit. Counters only fall as
 	// time passes and every failure recorded changes the count, so that
 	// the answer holds for as long as the count stays the same.

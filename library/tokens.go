@@ -252,20 +252,18 @@ func (s *Service) touchToken(ctx context.Context, g damask.Generation, a *damask
 // a secret that is unknown, revoked, expired or a disabled user's, writes
 // an audit event for it, and counts it in the same throttle (per source
 // address; per token prefix in place of a login), answering ETHROTTLED
-// past the limit.
+// past the limit. A live token is recognised before the throttle is
+// asked, as in AuthenticateBasic: a user whose password sign-ins are
+// held back, or who shares an address with a guesser, keeps the use of
+// their tokens.
 func (s *Service) AuthenticateBearer(ctx context.Context, a *damask.Account, secret, source string) (Caller, error) {
 	// The throttle counts per address; the prefix stands in for a login.
 	// Anything that is not shaped like a token (a password sent by
 	// mistake, say) is never written to the audit log, even in part.
 	key := "token (malformed)"
-	if tokenShaped(secret) {
-		key = "token " + secret[:displayPrefix]
-	}
-	if err := s.throttleCheck(ctx, a.ID, key, source); err != nil {
-		return Caller{}, err
-	}
 	why := "malformed token"
 	if tokenShaped(secret) {
+		key = "token " + secret[:displayPrefix]
 		t, u, reason, err := s.liveToken(ctx, a, secret)
 		if err != nil {
 			return Caller{}, fmt.Errorf("authenticate: %w", err)
@@ -275,5 +273,8 @@ func (s *Service) AuthenticateBearer(ctx context.Context, a *damask.Account, sec
 		}
 		why = reason
 	}
-	return Caller{}, s.failed(ctx, a, key, source, why, "Wrong or revoked token")
+	if err := s.throttleCheck(ctx, a.ID, key, source); err != nil {
+		return Caller{}, err
+	}
+	return Caller{}, s.failed(ctx, a, key, key, source, why, "Wrong or revoked token")
 }

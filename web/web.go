@@ -50,9 +50,10 @@ const (
 type Config struct {
 	// Domain is the parent domain of the accounts, as for the API.
 	Domain string
-	// TrustProxy believes X-Forwarded-Proto and X-Forwarded-For.
-	TrustProxy bool
-	Logger     *slog.Logger
+	// Proxies are the peers whose X-Forwarded-Proto and X-Forwarded-For
+	// are believed, as for the API.
+	Proxies forwarded.Proxies
+	Logger  *slog.Logger
 }
 
 // Server is the web interface.
@@ -169,7 +170,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if forwarded.Unsafe(r) {
 		// Browsers too old to send Origin or Sec-Fetch-Site still meet
 		// the CSRF token.
-		if forwarded.CrossSite(r, s.cfg.TrustProxy) {
+		if s.cfg.Proxies.CrossSite(r) {
 			s.page(w, r, http.StatusForbidden, "error", pageData{Title: "Forbidden",
 				Error: "This form was sent from another site, and was refused."})
 			return
@@ -186,11 +187,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-func (s *Server) secure(r *http.Request) bool { return forwarded.Secure(r, s.cfg.TrustProxy) }
+func (s *Server) secure(r *http.Request) bool { return s.cfg.Proxies.Secure(r) }
 
-func (s *Server) scheme(r *http.Request) string { return forwarded.Scheme(r, s.cfg.TrustProxy) }
+func (s *Server) scheme(r *http.Request) string { return s.cfg.Proxies.Scheme(r) }
 
-func (s *Server) source(r *http.Request) string { return forwarded.Source(r, s.cfg.TrustProxy) }
+func (s *Server) source(r *http.Request) string { return s.cfg.Proxies.Source(r) }
 
 func (s *Server) client(r *http.Request) library.Client {
 	return library.Client{Source: s.source(r), UserAgent: r.UserAgent()}

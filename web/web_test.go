@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"damask"
+	"damask/forwarded"
 	"damask/library"
 	"damask/web"
 )
@@ -360,7 +361,12 @@ func TestSecureCookieBehindProxy(t *testing.T) {
 		trust  bool
 		secure bool
 	}{{true, true}, {false, false}} {
-		h := web.New(e.svc, web.Config{TrustProxy: tc.trust})
+		// httptest's requests come from 192.0.2.1.
+		var proxies forwarded.Proxies
+		if tc.trust {
+			proxies, _ = forwarded.ParseProxies("192.0.2.1")
+		}
+		h := web.New(e.svc, web.Config{Proxies: proxies})
 		req := httptest.NewRequest(http.MethodGet, "/signin", nil)
 		req.Header.Set("X-Forwarded-Proto", "https")
 		rec := httptest.NewRecorder()

@@ -523,6 +523,8 @@ func TestUsageErrors(t *testing.T) {
 		{"serve-bad-reserve-percent", []string{"serve", "--data", c.data, "--disk-reserve", "120%"}},
 		{"serve-bad-cors-origin", []string{"serve", "--data", c.data, "--cors-origins", "https://app.example.com,app.example.com"}},
 		{"serve-cors-origin-path", []string{"serve", "--data", c.data, "--cors-origins", "https://app.example.com/app"}},
+		{"serve-proxies-without-trust", []string{"serve", "--data", c.data, "--trusted-proxies", "10.0.0.0/8"}},
+		{"serve-bad-proxies", []string{"serve", "--data", c.data, "--trust-proxy", "--trusted-proxies", "10.0.0.0/33"}},
 		{"db-other-scheme", []string{"check", "--data", c.data, "--db", "mysql://localhost/damask"}},
 		{"blobs-other-scheme", []string{"check", "--data", c.data, "--blobs", "ftp://host/bucket"}},
 	}

@@ -41,7 +41,7 @@ func serve(ctx context.Context, env environment, args []string) error {
 		domain     = fs.String("domain", "", "parent domain of the accounts: ACME.DOMAIN is account acme")
 		tlsCert    = fs.String("tls-cert", "", "TLS certificate file (with --tls-key: serve HTTPS)")
 		tlsKey     = fs.String("tls-key", "", "TLS key file")
-		trustProxy = fs.Bool("trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-For from a proxy in front")
+		trustProxy = fs.Bool("trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-For from the proxies of --trusted-proxies")
 		jsonp      = fs.Bool("jsonp", false, "allow ?callback= on JSON answers")
 		cors       = fs.String("cors-origins", "", "comma-separated origins of browser applications that may call the API with a Bearer token, e.g. https://app.example.com")
 		noWorkers  = fs.Bool("no-workers", false, "run no background workers in this process (new files are still queued)")
@@ -50,11 +50,13 @@ func serve(ctx context.Context, env environment, args []string) error {
 		uploads    = fs.Int("max-uploads-per-user", 4, "files one user may send at once (0: no limit)")
 		reserve    = reserveFlag{Bytes: 1 << 30}
 		jobLimit   = jobTimeoutFlag(fs)
+		proxies    = proxiesFlag{list: forwarded.Loopback}
 		bodyWindow = fs.Duration("body-timeout", time.Minute, "cut off a request body that brings fewer than --body-min-bytes in this time (0: never)")
 		bodyMin    = fs.Int64("body-min-bytes", 16<<10, "bytes a request body must bring every --body-timeout")
 		hdrTimeout = fs.Duration("header-timeout", 10*time.Second, "time a client has to send a request's headers")
 	)
 	fs.Var(&reserve, "disk-reserve", "free space to keep on the disk of the files: bytes (suffix KiB, MiB, GiB, TiB) or a percentage of the disk, e.g. 5% (0: none)")
+	fs.Var(&proxies, "trusted-proxies", "with --trust-proxy: the proxies (CIDR or address, comma-separated) whose X-Forwarded-* headers are believed")
 	st.register(fs)
 	st.registerOutgoing(fs)
 	if err := parse(fs, args, env.getenv); err != nil {
@@ -71,6 +73,16 @@ func serve(ctx context.Context, env environment, args []string) error {
 	origins, err := forwarded.ParseOrigins(*cors)
 	if err != nil {
 		return usageError("--cors-origins: " + err.Error())
+	}
+	// --trust-proxy switches the headers on; --trusted-proxies says whose
+	// are believed. Proxies named without --trust-proxy would be a setting
+	// that does nothing, which the operator surely did not mean.
+	var trusted forwarded.Proxies
+	switch {
+	case *trustProxy:
+		trusted, _ = forwarded.ParseProxies(proxies.list) // read once by Set, or the default
+	case proxies.given:
+		return usageError("--trusted-proxies needs --trust-proxy")
 	}
 	fsys, err := blobFS(env.getenv)
 	if err != nil {
@@ -132,9 +144,9 @@ func serve(ctx context.Context, env environment, args []string) error {
 	}
 
 	api := httpapi.New(lib.svc, httpapi.Config{Domain: *domain, HTTPS: *tlsCert != "" || *trustProxy,
-		TrustProxy: *trustProxy, JSONP: *jsonp, CORSOrigins: origins, Rate: *rate, Burst: *burst, RateCounter: counter,
+		Proxies: trusted, JSONP: *jsonp, CORSOrigins: origins, Rate: *rate, Burst: *burst, RateCounter: counter,
 		BodyWindow: *bodyWindow, BodyMinBytes: *bodyMin, Logger: log})
-	pages := web.New(lib.svc, web.Config{Domain: *domain, TrustProxy: *trustProxy, Logger: log})
+	pages := web.New(lib.svc, web.Config{Domain: *domain, Proxies: trusted, Logger: log})
 	srv := &http.Server{
 		Handler: routes(api, metrics(lib.svc), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			httplimit.Progress(w, r, *bodyMin, *bodyWindow)
@@ -315,5 +327,23 @@ func (f *reserveFlag) Set(v string) error {
 		return fmt.Errorf("%q is not a size: bytes, with KiB, MiB, GiB or TiB, or a percentage", v)
 	}
 	*f = reserveFlag{Bytes: n * mult}
+	return nil
+}
+
+// proxiesFlag reads --trusted-proxies, and remembers whether it was given
+// (on the command line or in the environment) rather than left at the
+// default.
+type proxiesFlag struct {
+	list  string
+	given bool
+}
+
+func (f *proxiesFlag) String() string { return f.list }
+
+func (f *proxiesFlag) Set(v string) error {
+	if _, err := forwarded.ParseProxies(v); err != nil {
+		return err
+	}
+	f.list, f.given = v, true
 	return nil
 }
