@@ -42,6 +42,15 @@ type Options struct {
 	// counted in this process's memory, which costs no write per upload
 	// (two fsyncs on SQLite, whose one server needs nothing else).
 	UploadLeases bool
+	// MaxSearchesPerUser caps the lists, searches and facets one user
+	// runs at once in this process (Assets, Facets and Browse answer
+	// ETHROTTLED past it); 0 sets no cap.
+	MaxSearchesPerUser int
+	// SearchTimeout bounds the time a list, search or facets spends in
+	// the store: past it the store stops the query (SQLite through
+	// sqlite3_interrupt, PostgreSQL through statement_timeout) and the
+	// call answers EINVALID, asking for a narrower query. 0 sets no limit.
+	SearchTimeout time.Duration
 	// DiskReserve is the free space kept on the blob store's file system:
 	// ReceiveFile answers EQUOTA for a file that would eat into it. Only
 	// blob stores that tell their free space (damask.FreeSpacer) are
@@ -88,8 +97,10 @@ type Service struct {
 	blobs    damask.BlobStore
 	plans    damask.Plans
 	maxFile  int64
-	uploads  *uploadSlots
-	leases   bool // uploads at once are leases in the store
+	uploads  *userSlots
+	searches *userSlots
+	searchIn time.Duration // Options.SearchTimeout
+	leases   bool          // uploads at once are leases in the store
 	reserve  Reserve
 	pwParams password.Params
 	log      *slog.Logger
@@ -135,7 +146,9 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		blobs:    blobs,
 		plans:    o.Plans,
 		maxFile:  o.MaxFileSize,
-		uploads:  newUploadSlots(o.MaxUploadsPerUser),
+		uploads:  newUserSlots(o.MaxUploadsPerUser, uploadsBusy),
+		searches: newUserSlots(o.MaxSearchesPerUser, searchesBusy),
+		searchIn: o.SearchTimeout,
 		leases:   o.UploadLeases,
 		reserve:  o.DiskReserve,
 		pwParams: o.Password,
