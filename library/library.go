@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"damask"
 	"damask/media"
 	"damask/metadata"
@@ -46,6 +48,14 @@ type Options struct {
 	// runs at once in this process (Assets, Facets and Browse answer
 	// ETHROTTLED past it); 0 sets no cap.
 	MaxSearchesPerUser int
+	// MaxSearches caps the lists, searches and facets this process runs
+	// in the store at once, for all users: the others wait their turn,
+	// first come first served, within SearchTimeout. A search holds a
+	// connection of the store for as long as it runs, and the costliest
+	// run for seconds; without this cap, the searches of two users can
+	// hold every connection (four on SQLite with two cores) and leave
+	// the other accounts' smallest reads waiting. 0 sets no cap.
+	MaxSearches int
 	// SearchTimeout bounds the time a list, search or facets spends in
 	// the store: past it the store stops the query (SQLite through
 	// sqlite3_interrupt, PostgreSQL through statement_timeout) and the
@@ -99,6 +109,8 @@ type Service struct {
 	maxFile  int64
 	uploads  *userSlots
 	searches *userSlots
+	running  *semaphore.Weighted // Options.MaxSearches; nil: no cap
+	maxRun   int
 	searchIn time.Duration // Options.SearchTimeout
 	leases   bool          // uploads at once are leases in the store
 	reserve  Reserve
@@ -136,6 +148,10 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	// The dummy hash costs a full password hash (tens of milliseconds,
 	// hundreds on a busy machine): it is made beside the start, not
 	// before it, and the first unknown login waits for it if it must.
+	var running *semaphore.Weighted
+	if o.MaxSearches > 0 {
+		running = semaphore.NewWeighted(int64(o.MaxSearches))
+	}
 	dummy := sync.OnceValue(func() string {
 		h, _ := password.Hash("no such user", o.Password) // fails only if crypto/rand does; Verify then refuses
 		return h
@@ -148,6 +164,8 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		maxFile:  o.MaxFileSize,
 		uploads:  newUserSlots(o.MaxUploadsPerUser, uploadsBusy),
 		searches: newUserSlots(o.MaxSearchesPerUser, searchesBusy),
+		running:  running,
+		maxRun:   o.MaxSearches,
 		searchIn: o.SearchTimeout,
 		leases:   o.UploadLeases,
 		reserve:  o.DiskReserve,

@@ -155,8 +155,9 @@ const searchesBusy = "Too many searches at once: at most %d per user; try again 
 var errSearchTime = errors.New("search time limit")
 
 // search runs read, the store's part of a search, as n of the caller's
-// searches at once and within the time limit, and turns a search the
-// limit stopped into EINVALID, and one its client left into ECANCELED.
+// searches at once and n of the process's (waiting for them within the
+// time limit), and turns a search the limit stopped into EINVALID, and
+// one its client left into ECANCELED.
 func (s *Service) search(ctx context.Context, c Caller, n int, read func(ctx context.Context) error) error {
 	release, err := s.searches.take(c, n)
 	if err != nil {
@@ -169,7 +170,15 @@ func (s *Service) search(ctx context.Context, c Caller, n int, read func(ctx con
 		ctx, cancel = context.WithTimeoutCause(ctx, s.searchIn, errSearchTime)
 		defer cancel()
 	}
-	err = read(ctx)
+	if s.running != nil {
+		w := int64(min(n, s.maxRun))
+		if err = s.running.Acquire(ctx, w); err == nil {
+			defer s.running.Release(w)
+		}
+	}
+	if err == nil {
+		err = read(ctx)
+	}
 	switch {
 	case err == nil:
 		return nil

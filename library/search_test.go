@@ -65,7 +65,7 @@ func TestSearchTimeLimit(t *testing.T) {
 	ctx := context.Background()
 	db, blobs := openStores(t)
 	for _, limit := range []time.Duration{time.Nanosecond, 0} {
-		svc := serviceOn(t, db, blobs, nil, library.Options{SearchTimeout: limit, MaxSearchesPerUser: 2})
+		svc := serviceOn(t, db, blobs, nil, library.Options{SearchTimeout: limit, MaxSearchesPerUser: 2, MaxSearches: 1})
 		name := fmt.Sprintf("acme%d", limit)
 		acct, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: name, Plan: "pro",
 			HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "a password"})
