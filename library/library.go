@@ -110,9 +110,9 @@ type Service struct {
 	uploads  *userSlots
 	searches *userSlots
 	running  *semaphore.Weighted // Options.MaxSearches; nil: no cap
-	maxRun   int
-	searchIn time.Duration // Options.SearchTimeout
-	leases   bool          // uploads at once are leases in the store
+	maxRun   int                 // Options.MaxSearches
+	searchIn time.Duration       // Options.SearchTimeout
+	leases   bool                // uploads at once are leases in the store
 	reserve  Reserve
 	pwParams password.Params
 	log      *slog.Logger

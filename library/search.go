@@ -39,8 +39,9 @@ const maxTagsParam = 1000
 
 // Assets lists the assets of the caller's account that the query chooses.
 // A query that cannot be parsed is EINVALID with the place of the trouble;
-// one that runs past Options.SearchTimeout is EINVALID too, and ETHROTTLED
-// answers a user who runs Options.MaxSearchesPerUser searches already.
+// one that runs past Options.SearchTimeout (waiting its turn among
+// Options.MaxSearches included) is EINVALID too, and ETHROTTLED answers a
+// user who runs Options.MaxSearchesPerUser searches already.
 func (s *Service) Assets(ctx context.Context, c Caller, q AssetQuery) (*AssetList, error) {
 	f, ok, err := s.AssetFilter(ctx, c, q)
 	if err != nil || !ok {
