@@ -159,12 +159,12 @@ func (p *proc) peakRSS(fn func() error) (int64, error) {
 }
 
 // serve starts damask on the data folder with the API of the default
-// account on, and answers its address. The limits on requests a second
-// and uploads at once are off: one user's 64 connections measure the
-// ceilings, not the limits.
+// account on, and answers its address. The limits on requests a second,
+// uploads and searches at once are off: one user's 64 connections measure
+// the ceilings, not the limits. A flag in extra wins over these.
 func (b *bench) serve(ctx context.Context, data string, extra ...string) (*proc, error) {
 	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--max-file-size", strconv.FormatInt(8<<30, 10),
-		"--rate", "0", "--max-uploads-per-user", "0"}, extra...)
+		"--rate", "0", "--max-uploads-per-user", "0", "--max-searches-per-user", "0"}, extra...)
 	p, err := start(ctx, "Damask is listening on ", []string{"DAMASK_ADMIN_PASSWORD=" + benchPassword}, b.damask, args...)
 	if err != nil {
 		return nil, err

@@ -306,8 +306,13 @@ func uploadID(doc []byte) string {
 	return u.ID
 }
 
-// assetFrom makes an asset of an upload and answers its id.
+// assetFrom makes an asset of an upload as the admin and answers its id.
 func assetFrom(ctx context.Context, base, upload, title string) (string, error) {
+	return assetAs(ctx, base, upload, title, auth)
+}
+
+// assetAs makes an asset of an upload with the credentials auth sets.
+func assetAs(ctx context.Context, base, upload, title string, auth func(*http.Request)) (string, error) {
 	form := url.Values{"asset[upload_id]": {upload}, "asset[title]": {title}, "asset[tags]": {"bench,harbour,print"}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/assets.xml", strings.NewReader(form.Encode()))
 	if err != nil {

@@ -5,14 +5,19 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"damask/synth"
 )
 
 // seedAuth signs a request in as the admin of a catalogue of `damask dev
@@ -51,6 +56,10 @@ func (b *bench) search(ctx context.Context) error {
 	b.report.add(pair{what: "startup with " + n + " assets, to the first answer", unit: "s", ours: starts,
 		target: "< 1 s", met: func(o, _ float64) bool { return o < 1 }})
 
+	if err := b.searchCost(ctx, data); err != nil {
+		return fmt.Errorf("search cost: %w", err)
+	}
+
 	out, err := exec.CommandContext(ctx, b.damask, "dev", "bench-search", "--data", data, "--runs", "50").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("dev bench-search: %v: %s", err, out)
@@ -79,6 +88,114 @@ func (b *bench) search(ctx context.Context) error {
 			"and read as bytes. API minus library is the API's overhead (target < 2 ms); library / raw is what the "+
 			"library and the store add beyond the engine (parsing, tag lookups, a read transaction, rows made into "+
 			"assets).\n\n%s\n\n%s", table, verdict))
+	return nil
+}
+
+// benchDomain is the parent domain of the accounts of searchCost.
+const benchDomain = "bench.test"
+
+// searchCost: another account's GET /api/assets/ID.xml while four
+// clients of the catalogue's admin send the worst query, against the same
+// GET alone, on a server with its shipped limits of searches (at once per
+// user, time), alternately.
+func (b *bench) searchCost(ctx context.Context, data string) error {
+	// The cap on searches at once as shipped, which serve lifts for the
+	// load runs of one user; the time limit is the default.
+	p, err := b.serve(ctx, data, "--no-workers", "--domain", benchDomain, "--max-searches-per-user", "2")
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	const pw = "other-password"
+	for _, args := range [][]string{
+		{"account", "create", "other", "--holder", "holder", "--email", "holder@other.test", "--plan", "deluxe", "--data", data},
+		{"account", "api", "other", "on", "--data", data},
+	} {
+		cmd := exec.CommandContext(ctx, b.damask, args...)
+		cmd.Env = append(os.Environ(), "DAMASK_PASSWORD="+pw)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %v: %s", strings.Join(args[:2], " "), err, out)
+		}
+	}
+	other := func(r *http.Request) {
+		r.Host = "other." + benchDomain
+		r.SetBasicAuth("holder", pw)
+	}
+	file := filepath.Join(b.cfg.work, "other.txt")
+	if err := os.WriteFile(file, []byte("a note of another account"), 0o644); err != nil {
+		return err
+	}
+	_, body, err := post(ctx, p.url()+"/api/upload.xml?filename=note.txt", file, other)
+	if err != nil {
+		return err
+	}
+	id, err := assetAs(ctx, p.url(), uploadID(body), "A note", other)
+	if err != nil {
+		return err
+	}
+	get := p.url() + "/api/assets/" + id + ".xml"
+	// The catalogue of dev seed (seed 1), as facets and sorted by title.
+	worstQuery := synth.New(1, []int64{0}, 1, time.Now()).CostliestQuery()
+	attack := []string{
+		p.url() + "/api/assets/facets.xml?" + url.Values{"query": {worstQuery}}.Encode(),
+		p.url() + "/api/assets.xml?" + url.Values{"query": {worstQuery}, "sort": {"title"}}.Encode(),
+	}
+	// The worst query alone, once, for the report.
+	var alone []string
+	for _, u := range attack {
+		d, _, err := fetch(ctx, u, seedAuth)
+		if err != nil {
+			return fmt.Errorf("the worst query: %w", err)
+		}
+		alone = append(alone, fmt.Sprintf("%.2f s", d.Seconds()))
+	}
+
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	d := max(b.cfg.load/2, 3*time.Second)
+	var ours, ref []float64
+	statuses := map[int]int{}
+	for range b.cfg.rounds {
+		r, err := loadRun(ctx, get, 1, d, other)
+		if err != nil {
+			return err
+		}
+		ref = append(ref, ms(r.p50))
+
+		actx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for i := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := i; actx.Err() == nil; n++ {
+					req, _ := http.NewRequestWithContext(actx, http.MethodGet, attack[n%len(attack)], nil)
+					seedAuth(req)
+					res, err := http.DefaultClient.Do(req)
+					if err != nil {
+						continue
+					}
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					mu.Lock()
+					statuses[res.StatusCode]++
+					mu.Unlock()
+				}
+			}()
+		}
+		r, err = loadRun(ctx, get, 1, d, other)
+		stop()
+		wg.Wait()
+		if err != nil {
+			return err
+		}
+		ours = append(ours, ms(r.p50))
+	}
+	b.report.add(pair{what: "another account's GET /api/assets/ID.xml, p50, while four clients of one user send the worst query",
+		unit: "ms", ours: ours, ref: ref, refName: "the same GET alone",
+		note: fmt.Sprintf("`%s OR ...`, the 64 terms of synth's CostliestQuery, as facets and sorted by title, %s alone; the attack's answers: %d found, %d 429 (2 searches at once per user), %d 422 (5 s limit)",
+			strings.Join(strings.Fields(worstQuery)[:17], " "), strings.Join(alone, " and "), statuses[http.StatusOK]+statuses[http.StatusNotFound],
+			statuses[http.StatusTooManyRequests], statuses[http.StatusUnprocessableEntity])})
 	return nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"damask"
 	"damask/media"
 	"damask/metadata"
@@ -43,6 +45,23 @@ type Options struct {
 	// counted in this process's memory, which costs no write per upload
 	// (two fsyncs on SQLite, whose one server needs nothing else).
 	UploadLeases bool
+	// MaxSearchesPerUser caps the lists, searches and facets one user
+	// runs at once in this process (Assets, Facets and Browse answer
+	// ETHROTTLED past it); 0 sets no cap.
+	MaxSearchesPerUser int
+	// MaxSearches caps the lists, searches and facets this process runs
+	// in the store at once, for all users: the others wait their turn,
+	// first come first served, within SearchTimeout. A search holds a
+	// connection of the store for as long as it runs, and the costliest
+	// run for seconds; without this cap, the searches of two users can
+	// hold every connection (four on SQLite with two cores) and leave
+	// the other accounts' smallest reads waiting. 0 sets no cap.
+	MaxSearches int
+	// SearchTimeout bounds the time a list, search or facets spends in
+	// the store: past it the store stops the query (SQLite through
+	// sqlite3_interrupt, PostgreSQL through statement_timeout) and the
+	// call answers EINVALID, asking for a narrower query. 0 sets no limit.
+	SearchTimeout time.Duration
 	// DiskReserve is the free space kept on the blob store's file system:
 	// ReceiveFile answers EQUOTA for a file that would eat into it. Only
 	// blob stores that tell their free space (damask.FreeSpacer) are
@@ -93,8 +112,12 @@ type Service struct {
 	blobs    damask.BlobStore
 	plans    damask.Plans
 	maxFile  int64
-	uploads  *uploadSlots
-	leases   bool // uploads at once are leases in the store
+	uploads  *userSlots
+	searches *userSlots
+	running  *semaphore.Weighted // Options.MaxSearches; nil: no cap
+	maxRun   int                 // Options.MaxSearches
+	searchIn time.Duration       // Options.SearchTimeout
+	leases   bool                // uploads at once are leases in the store
 	reserve  Reserve
 	pwParams password.Params
 	log      *slog.Logger
@@ -132,6 +155,10 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	// The dummy hash costs a full password hash (tens of milliseconds,
 	// hundreds on a busy machine): it is made beside the start, not
 	// before it, and the first unknown login waits for it if it must.
+	var running *semaphore.Weighted
+	if o.MaxSearches > 0 {
+		running = semaphore.NewWeighted(int64(o.MaxSearches))
+	}
 	dummy := sync.OnceValue(func() string {
 		h, _ := password.Hash("no such user", o.Password) // fails only if crypto/rand does; Verify then refuses
 		return h
@@ -152,7 +179,11 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		blobs:    blobs,
 		plans:    o.Plans,
 		maxFile:  o.MaxFileSize,
-		uploads:  newUploadSlots(o.MaxUploadsPerUser),
+		uploads:  newUserSlots(o.MaxUploadsPerUser, uploadsBusy),
+		searches: newUserSlots(o.MaxSearchesPerUser, searchesBusy),
+		running:  running,
+		maxRun:   o.MaxSearches,
+		searchIn: o.SearchTimeout,
 		leases:   o.UploadLeases,
 		reserve:  o.DiskReserve,
 		pwParams: o.Password,

@@ -68,6 +68,9 @@ const (
 	uploadLeaseRenew = 30 * time.Second
 )
 
+// uploadsBusy is the answer past Options.MaxUploadsPerUser.
+const uploadsBusy = "Too many uploads at once: at most %d per user; try again when one has finished"
+
 // takeUploadSlot takes a place among the files the caller's user may send
 // at once (Options.MaxUploadsPerUser), or answers ETHROTTLED when the user
 // already sends that many: through any server of the library when the
@@ -80,7 +83,7 @@ func (s *Service) takeUploadSlot(ctx context.Context, c Caller) (release func(),
 		return func() {}, nil
 	}
 	if !s.leases {
-		return s.uploads.take(c)
+		return s.uploads.take(c, 1)
 	}
 	now := s.now()
 	id, err := s.store.TakeUploadLease(ctx, c.Account.ID, c.User.ID, limit, now, now.Add(uploadLeaseTTL))
@@ -88,9 +91,7 @@ func (s *Service) takeUploadSlot(ctx context.Context, c Caller) (release func(),
 		return nil, fmt.Errorf("count uploads at once: %w", err)
 	}
 	if id == 0 {
-		return nil, &damask.Error{Code: damask.ETHROTTLED,
-			Message: fmt.Sprintf("Too many uploads at once: at most %d per user; try again when one has finished", limit),
-			Err:     &retryAfter{0}}
+		return nil, &damask.Error{Code: damask.ETHROTTLED, Message: fmt.Sprintf(uploadsBusy, limit), Err: &retryAfter{0}}
 	}
 	// The lease must outlive a client that goes away (the release still
 	// has to run) but not the server.
@@ -124,40 +125,41 @@ func (s *Service) takeUploadSlot(ctx context.Context, c Caller) (release func(),
 	}, nil
 }
 
-// uploadSlots counts the files each user is sending at once.
-type uploadSlots struct {
-	max int // 0: no cap
-	mu  sync.Mutex
-	n   map[int64]int // by user id
+// userSlots counts what each user does at once (files being sent,
+// searches being run) against a cap.
+type userSlots struct {
+	max  int    // 0: no cap
+	busy string // the ETHROTTLED message past the cap, formatted with max
+	mu   sync.Mutex
+	n    map[int64]int // by user id
 }
 
-func newUploadSlots(max int) *uploadSlots {
-	return &uploadSlots{max: max, n: make(map[int64]int)}
+func newUserSlots(max int, busy string) *userSlots {
+	return &userSlots{max: max, busy: busy, n: make(map[int64]int)}
 }
 
-// take reserves a slot for the caller's user, or answers ETHROTTLED when
-// the user already sends max files; release gives the slot back. A map
-// entry lives only while its user has files in flight, so the map holds
-// at most the uploads under way.
-func (u *uploadSlots) take(c Caller) (release func(), err error) {
+// take reserves n slots (at most max) for the caller's user, or answers
+// ETHROTTLED when the user holds too many already; release gives them
+// back. A map entry lives only while its user holds slots, so the map
+// holds at most the work under way.
+func (u *userSlots) take(c Caller, n int) (release func(), err error) {
 	if u.max <= 0 || c.User == nil {
 		return func() {}, nil
 	}
+	n = min(n, u.max)
 	id := c.User.ID
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.n[id] >= u.max {
-		return nil, &damask.Error{Code: damask.ETHROTTLED,
-			Message: fmt.Sprintf("Too many uploads at once: at most %d per user; try again when one has finished", u.max),
-			Err:     &retryAfter{0}}
+	if u.n[id]+n > u.max {
+		return nil, &damask.Error{Code: damask.ETHROTTLED, Message: fmt.Sprintf(u.busy, u.max), Err: &retryAfter{0}}
 	}
-	u.n[id]++
+	u.n[id] += n
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			u.mu.Lock()
 			defer u.mu.Unlock()
-			if u.n[id]--; u.n[id] <= 0 {
+			if u.n[id] -= n; u.n[id] <= 0 {
 				delete(u.n, id)
 			}
 		})

@@ -38,12 +38,25 @@ var sorts = map[string]bool{"created_on": true, "updated_on": true, "title": tru
 const maxTagsParam = 1000
 
 // Assets lists the assets of the caller's account that the query chooses.
-// A query that cannot be parsed is EINVALID with the place of the trouble.
+// A query that cannot be parsed is EINVALID with the place of the trouble;
+// one that runs past Options.SearchTimeout (waiting its turn among
+// Options.MaxSearches included) is EINVALID too, and ETHROTTLED answers a
+// user who runs Options.MaxSearchesPerUser searches already.
 func (s *Service) Assets(ctx context.Context, c Caller, q AssetQuery) (*AssetList, error) {
 	f, ok, err := s.AssetFilter(ctx, c, q)
 	if err != nil || !ok {
 		return &AssetList{}, err
 	}
+	var l *AssetList
+	err = s.search(ctx, c, 1, func(ctx context.Context) error {
+		l, err = s.list(ctx, c, f)
+		return err
+	})
+	return l, err
+}
+
+// list reads the page of the filter from the store.
+func (s *Service) list(ctx context.Context, c Caller, f damask.AssetFilter) (*AssetList, error) {
 	as, total, err := s.store.Assets(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list assets: %w", err)
@@ -85,17 +98,108 @@ func (s *Service) AssetFilter(ctx context.Context, c Caller, q AssetQuery) (dama
 	return f, true, nil
 }
 
-// Facets counts the assets a query chooses per tag and per kind.
+// Facets counts the assets a query chooses per tag and per kind. Its
+// errors are those of Assets.
 func (s *Service) Facets(ctx context.Context, c Caller, q AssetQuery) (damask.Facets, error) {
+	fc := damask.Facets{Kinds: map[string]int{}, Tags: []damask.TagCount{}}
 	f, ok, err := s.filter(ctx, c, q)
 	if err != nil || !ok {
-		return damask.Facets{Kinds: map[string]int{}, Tags: []damask.TagCount{}}, err
+		return fc, err
 	}
+	err = s.search(ctx, c, 1, func(ctx context.Context) error {
+		fc, err = s.facets(ctx, f)
+		return err
+	})
+	return fc, err
+}
+
+// facets reads the facets of the filter from the store.
+func (s *Service) facets(ctx context.Context, f damask.AssetFilter) (damask.Facets, error) {
 	fc, err := s.store.AssetFacets(ctx, f)
 	if err != nil {
 		return fc, fmt.Errorf("facets: %w", err)
 	}
 	return fc, nil
+}
+
+// Browse answers both a page of what the query chooses (as Assets) and
+// the facets of all of it (as Facets, the page and the cursor aside):
+// the library page of the web. The two reads run side by side, each
+// about half of the time on a large library, and count as two searches
+// at once. Its errors are those of Assets.
+func (s *Service) Browse(ctx context.Context, c Caller, q AssetQuery) (*AssetList, damask.Facets, error) {
+	l, fc := &AssetList{}, damask.Facets{Kinds: map[string]int{}, Tags: []damask.TagCount{}}
+	f, ok, err := s.AssetFilter(ctx, c, q)
+	if err != nil || !ok {
+		return l, fc, err
+	}
+	ff := f
+	ff.Page, ff.After = damask.Page{}, nil
+	err = s.search(ctx, c, 2, func(ctx context.Context) error {
+		var fcErr error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			fc, fcErr = s.facets(ctx, ff)
+		}()
+		l, err = s.list(ctx, c, f)
+		<-done
+		if err == nil {
+			err = fcErr
+		}
+		return err
+	})
+	return l, fc, err
+}
+
+// searchesBusy is the answer past Options.MaxSearchesPerUser.
+const searchesBusy = "Too many searches at once: at most %d per user; try again when one has finished"
+
+// errSearchTime is the cause of a search stopped at Options.SearchTimeout.
+var errSearchTime = errors.New("search time limit")
+
+// search runs read, the store's part of a search, as n of the caller's
+// searches at once and n of the process's (waiting for them within the
+// time limit), and turns a search the limit stopped into EINVALID, and
+// one its client left into ECANCELED.
+func (s *Service) search(ctx context.Context, c Caller, n int, read func(ctx context.Context) error) error {
+	release, err := s.searches.take(c, n)
+	if err != nil {
+		return err
+	}
+	defer release()
+	parent := ctx
+	if s.searchIn > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, s.searchIn, errSearchTime)
+		defer cancel()
+	}
+	if s.running != nil {
+		w := int64(min(n, s.maxRun))
+		if err = s.running.Acquire(ctx, w); err == nil {
+			defer s.running.Release(w)
+		}
+	}
+	if err == nil {
+		err = read(ctx)
+	}
+	switch {
+	case err == nil:
+		return nil
+	case parent.Err() != nil:
+		return &damask.Error{Code: damask.ECANCELED, Message: "Request canceled", Err: err}
+	case context.Cause(ctx) == errSearchTime || errors.Is(err, context.DeadlineExceeded):
+		// A store may stop a query at the deadline itself, before the
+		// context has noticed (PostgreSQL's statement_timeout): it says
+		// so with DeadlineExceeded.
+		limit := ""
+		if s.searchIn > 0 {
+			limit = " than " + s.searchIn.String()
+		}
+		return &damask.Error{Code: damask.EINVALID, Err: err,
+			Message: "The search took longer" + limit + " and was stopped: narrow it (fewer words ending in *, fewer OR)"}
+	}
+	return err
 }
 
 // filter parses the query and resolves its names to the account's ids. ok

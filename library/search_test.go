@@ -56,3 +56,49 @@ func TestCursorPastEstimate(t *testing.T) {
 		t.Errorf("walked %d assets, want %d", seen, want)
 	}
 }
+
+// TestSearchTimeLimit runs lists, facets and the web's browse past a time
+// limit they cannot meet: each answers EINVALID asking for a narrower
+// query, never an internal error, and the same searches without the limit
+// answer.
+func TestSearchTimeLimit(t *testing.T) {
+	ctx := context.Background()
+	db, blobs := openStores(t)
+	for _, limit := range []time.Duration{time.Nanosecond, 0} {
+		svc := serviceOn(t, db, blobs, nil, library.Options{SearchTimeout: limit, MaxSearchesPerUser: 2, MaxSearches: 1})
+		name := fmt.Sprintf("acme%d", limit)
+		acct, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: name, Plan: "pro",
+			HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "a password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.CreateAssets(ctx, []*damask.Asset{{AccountID: acct.ID, Title: "sunset", Filename: "a.jpg",
+			ContentType: "image/jpeg", Size: 10, UserID: holder.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		c := library.Caller{Account: acct, User: holder}
+		q := library.AssetQuery{Query: "sun*", Page: damask.Page{Number: 1, Size: 10}}
+		check := func(what string, n int, err error) {
+			t.Helper()
+			switch {
+			case limit == 0 && (err != nil || n != 1):
+				t.Errorf("%s without a limit: %d, %v", what, n, err)
+			case limit > 0 && (damask.ErrorCode(err) != damask.EINVALID ||
+				damask.ErrorMessage(err) != "The search took longer than 1ns and was stopped: narrow it (fewer words ending in *, fewer OR)"):
+				t.Errorf("%s past the limit: %v, want EINVALID saying so", what, err)
+			}
+		}
+		found := func(l *library.AssetList) int {
+			if l == nil {
+				return 0
+			}
+			return len(l.Assets)
+		}
+		l, err := svc.Assets(ctx, c, q)
+		check("Assets", found(l), err)
+		fc, err := svc.Facets(ctx, c, q)
+		check("Facets", fc.Total, err)
+		l, fc, err = svc.Browse(ctx, c, q)
+		check("Browse", min(found(l), fc.Total), err)
+	}
+}

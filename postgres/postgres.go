@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -122,14 +123,31 @@ func (db *DB) try(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return tx.Commit(ctx)
 }
 
-// view runs fn in a read-only transaction on one snapshot.
+// view runs fn in a read-only transaction on one snapshot. The deadline
+// of ctx, if any, bounds its statements; one stopped by it is an error
+// that wraps context.DeadlineExceeded.
 func (db *DB) view(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	deadline, bounded := ctx.Deadline()
+	if bounded {
+		// PostgreSQL stops each statement itself once the time left has
+		// passed (statement_timeout, for this transaction only), in the
+		// same round trip as BEGIN: when the context ends, pgx only drops
+		// the connection, and the server would go on with the query until
+		// it next wrote to it.
+		ms := max(1, time.Until(deadline).Milliseconds())
+		opts.BeginQuery = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = " + strconv.FormatInt(ms, 10)
+	}
+	tx, err := db.pool.BeginTx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(tx); err != nil {
+		var pe *pgconn.PgError
+		if bounded && errors.As(err, &pe) && pe.Code == "57014" { // query_canceled
+			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		}
 		return fmt.Errorf("postgres: %s: %w", what, domainError(err))
 	}
 	return nil

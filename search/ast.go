@@ -8,7 +8,7 @@
 //
 //	sunset beach         both words (in any text field)
 //	"red car"            the exact phrase
-//	sun*                 words starting with sun
+//	sun*                 words starting with sun (at least two letters: su*)
 //	-draft               not the word draft
 //	cat OR dog           either
 //	(cat OR dog) -draft  grouping

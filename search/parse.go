@@ -12,10 +12,21 @@ import (
 
 // Limits that keep a hostile query cheap to parse and to run. A query
 // beyond one of them is refused with an *Error.
+//
+// MinPrefix and MaxPrefixes bound the costliest term, a prefix (sun*):
+// the engines look it up as every word that starts with it, so that a
+// one-letter prefix reads the postings of a good part of the vocabulary
+// (4 to 32 s a query among a million assets), while the two- and
+// three-letter ones are read off the prefix indexes of the full-text
+// index at the cost of a common word. Past 8, prefixes beside conditions
+// the index cannot answer each add a whole read of their matches: facets
+// of 16 took 9 s among 100,000 assets, of 8 2 s (bench/notes.md).
 const (
 	MaxQueryLen = 1000 // bytes
 	MaxTerms    = 64   // words, phrases and field terms
 	MaxDepth    = 16   // parentheses and negations inside each other
+	MinPrefix   = 2    // letters or digits of a prefix's last word
+	MaxPrefixes = 8    // prefix words in one query
 )
 
 // Parse parses a query typed by a user into a tree. A query of nothing but
@@ -61,6 +72,11 @@ const (
 //     no unit means bytes; decimals are rounded to the nearest byte, half
 //     up. Widths and heights are whole numbers of pixels.
 //   - Nesting counts parentheses and negations together: at most MaxDepth.
+//   - A prefix's last word (the one the engines expand: IMG_2* is the word
+//     img followed by a word starting with 2) has at least MinPrefix
+//     letters or digits, and a query holds at most MaxPrefixes prefixes.
+//     A prefix without a letter or digit (.*) matches everything, as its
+//     word would, and is not counted.
 //
 // And and Or with one part are that part; an And inside an And (from
 // parentheses) is flattened into it, as is an Or inside an Or.
@@ -215,11 +231,12 @@ func wordEnd(q string, i int) int {
 }
 
 type parser struct {
-	q     string
-	toks  []token
-	i     int
-	depth int
-	terms int
+	q        string
+	toks     []token
+	i        int
+	depth    int
+	terms    int
+	prefixes int
 }
 
 func (p *parser) peek() token {
@@ -374,7 +391,13 @@ func (p *parser) primary() (Expr, *Error) {
 		if err := p.term(t.pos); err != nil {
 			return nil, err
 		}
-		return p.word(t)
+		x, err := p.word(t)
+		if w, ok := x.(Word); ok && w.Prefix && prefixLen(w.Value) > 0 {
+			if p.prefixes++; p.prefixes > MaxPrefixes {
+				return nil, errorf(t.pos, `more than %d words ending in "*"`, MaxPrefixes)
+			}
+		}
+		return x, err
 	}
 	return nil, errorf(t.pos, "expected a word") // unreachable: see startsUnary
 }
@@ -412,7 +435,29 @@ func word(field, s string, pos int) (Expr, *Error) {
 	case i < len(s)-1:
 		return nil, errorf(pos+i, `"*" only ends a word, as in sun*`)
 	}
+	if n := prefixLen(s[:i]); n > 0 && n < MinPrefix {
+		return nil, errorf(pos, `"*" needs at least %d letters or digits right before it, as in su*`, MinPrefix)
+	}
 	return Word{Field: field, Value: s[:i], Prefix: true}, nil
+}
+
+// prefixLen counts the letters and digits of the last word of s, the one
+// a prefix expands: what the engines' tokenizers keep of it (they split
+// at anything else and drop combining marks).
+func prefixLen(s string) int {
+	n := 0
+	for s != "" {
+		r, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsNumber(r):
+			n++
+		case n > 0:
+			return n
+		}
+	}
+	return n
 }
 
 // Field names. The order is the one errors list them in.

@@ -29,6 +29,10 @@ func TestParse(t *testing.T) {
 		{"  sunset  ", w("sunset")},
 		{"Sunset", w("Sunset")},
 		{"sun*", Word{Value: "sun", Prefix: true}},
+		{"su*", Word{Value: "su", Prefix: true}},
+		{"IMG_20*", Word{Value: "IMG_20", Prefix: true}},
+		{"e\u0301t*", Word{Value: "e\u0301t", Prefix: true}}, // the combining mark is no letter of its own
+		{".*", Word{Value: ".", Prefix: true}},               // no word to expand: matches everything
 		{"l'été", w("l'été")},
 		{"a-b", w("a-b")},
 		{"a\u00a0b", And{w("a"), w("b")}}, // any Unicode space separates
@@ -269,6 +273,16 @@ func TestParseErrors(t *testing.T) {
 		{"title:*", 6, `"*" needs the start of a word before it, as in sun*`},
 		{"title:a*b", 7, `"*" only ends a word, as in sun*`},
 
+		// Prefixes, the costliest terms.
+		{"a*", 0, `"*" needs at least 2 letters or digits right before it, as in su*`},
+		{"sun b*", 4, `"*" needs at least 2 letters or digits right before it, as in su*`},
+		{"-(x OR 7*)", 7, `"*" needs at least 2 letters or digits right before it, as in su*`},
+		{"IMG_2*", 0, `"*" needs at least 2 letters or digits right before it, as in su*`},
+		{"title:é*", 6, `"*" needs at least 2 letters or digits right before it, as in su*`},
+		{"e\u0301*", 0, `"*" needs at least 2 letters or digits right before it, as in su*`},
+		{"ab* cd* ef* gh* ij* kl* mn* op* qr*", 32, `more than 8 words ending in "*"`},
+		{"(ab* OR cd*) -(ef* gh* ij*) title:kl* mn* filename:op* description:qr*", 55, `more than 8 words ending in "*"`},
+
 		// Fields.
 		{"foo:bar", 0, `unknown field "foo": ` + fields},
 		{"sunset Foo:bar", 7, `unknown field "Foo": ` + fields},
@@ -474,5 +488,27 @@ func TestErrorMessage(t *testing.T) {
 	want := `at character 8: unknown field "foo": use title, filename, description, camera, tag, type, ext, by, before, after, size, width, height, orientation or has`
 	if err == nil || err.Error() != want {
 		t.Errorf("Parse error = %v, want %s", err, want)
+	}
+}
+
+// TestPrefixCount checks what counts against MaxPrefixes: prefixes of any
+// field, and not one without a word to expand.
+func TestPrefixCount(t *testing.T) {
+	eight := "ab* title:cd* -ef* (gh* OR ij*) kl* mn* op*"
+	for _, tt := range []struct {
+		q  string
+		ok bool
+	}{
+		{eight, true},
+		{eight + " .*", true},
+		{eight + ` "qr*"`, true},
+		{eight + " qr", true},
+		{eight + " qr*", false},
+		{eight + " camera:qr*", false},
+	} {
+		_, err := Parse(tt.q)
+		if (err == nil) != tt.ok {
+			t.Errorf("Parse(%q): %v, want ok %v", tt.q, err, tt.ok)
+		}
 	}
 }

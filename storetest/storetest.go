@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"SearchIndex", testSearchIndex},
 		{"SearchPaging", testSearchPaging},
 		{"SearchFacetTags", testSearchFacetTags},
+		{"SearchDeadline", testSearchDeadline},
 		{"Trash", testTrash},
 		{"PurgeTrash", testPurgeTrash},
 		{"Uploads", testUploads},

@@ -265,33 +265,16 @@ func (s *Server) library(w http.ResponseWriter, r *http.Request) {
 	q := library.AssetQuery{Query: p.Query, Tags: strings.Join(p.Tags, ","), Sort: p.Sort,
 		Page: damask.Page{Number: p.Page, Size: pageSize}, Cursor: p.Cursor}
 	d := libraryData{P: p, CanEdit: c.User.Role.AtLeast(damask.RoleMember)}
-	// The page and the facets are two reads of the store, each about half
-	// of the page's time on a large library: run them side by side.
-	var (
-		fc    damask.Facets
-		fcErr error
-		done  = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		fq := q
-		fq.Cursor, fq.Page = "", damask.Page{}
-		fc, fcErr = s.svc.Facets(r.Context(), c, fq)
-	}()
-	l, err := s.svc.Assets(r.Context(), c, q)
-	<-done
+	l, fc, err := s.svc.Browse(r.Context(), c, q)
 	switch code := damask.ErrorCode(err); {
 	case err == nil:
 	case code == damask.EINVALID || code == damask.EMALFORMED:
-		// A query the parser refused: say where, keep the page.
+		// A query the parser refused, or one that ran too long: say
+		// why, keep the page.
 		d.QueryError = damask.ErrorMessage(err)
-		l, fc, fcErr = &library.AssetList{}, damask.Facets{}, nil
+		l, fc = &library.AssetList{}, damask.Facets{}
 	default:
 		s.fail(w, r, err)
-		return
-	}
-	if fcErr != nil {
-		s.fail(w, r, fcErr)
 		return
 	}
 	d.Total, d.Approximate = l.Total, l.Approximate

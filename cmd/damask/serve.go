@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,9 @@ func serve(ctx context.Context, env environment, args []string) error {
 		rate       = fs.Float64("rate", 50, "requests a second per API token or user credential, after a burst of --burst (0: no limit)")
 		burst      = fs.Int("burst", 100, "requests at once per API token or user credential")
 		uploads    = fs.Int("max-uploads-per-user", 4, "files one user may send at once (0: no limit)")
+		searches   = fs.Int("max-searches-per-user", 2, "lists, searches and facets one user may run at once (0: no limit)")
+		running    = fs.Int("max-searches", max(2, runtime.GOMAXPROCS(0)/2), "lists, searches and facets this server runs at once, for all users; the others wait their turn (0: no limit)")
+		searchTime = fs.Duration("search-timeout", 5*time.Second, "stop a list, search or facets that runs longer in the database (0: never)")
 		reserve    = reserveFlag{Bytes: 1 << 30}
 		jobLimit   = jobTimeoutFlag(fs)
 		proxies    = proxiesFlag{list: forwarded.Loopback}
@@ -101,6 +105,9 @@ func serve(ctx context.Context, env environment, args []string) error {
 	var pool atomic.Pointer[jobs.Pool] // set once the tools have started; Wake is nil-safe
 	proc.opts.Queued = func() { pool.Load().Wake() }
 	proc.opts.MaxUploadsPerUser = *uploads
+	// --max-searches is half the connections of either store's pool
+	// (max(4, cores)): the other reads always find one.
+	proc.opts.MaxSearchesPerUser, proc.opts.MaxSearches, proc.opts.SearchTimeout = *searches, *running, *searchTime
 	// Several servers share a PostgreSQL database, and so must their
 	// count of uploads under way; a SQLite file has one server (lockServe).
 	proc.opts.UploadLeases = st.postgres()
