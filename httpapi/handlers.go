@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -131,14 +132,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	c := caller(r)
-	a, err := s.svc.UpdateAccount(r.Context(), c, ch)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c.Account = a
-	_, st, err := s.svc.Account(r.Context(), c)
+	a, st, err := s.svc.UpdateAccount(r.Context(), caller(r), ch)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -454,17 +448,14 @@ func (s *Server) showAsset(w http.ResponseWriter, r *http.Request) {
 }
 
 // assetInput reads an asset's fields, storing a file that comes with them
-// through the service once check allows it.
-func (s *Server) assetInput(r *http.Request, res resource, check func() error) (library.AssetInput, error) {
+// through the draft, which checks that the caller may add it.
+func (s *Server) assetInput(r *http.Request, res resource, d fileReceiver) (library.AssetInput, error) {
 	var in library.AssetInput
 	if err := limitBody(r, s.svc.MaxFileSize()); err != nil {
 		return in, err
 	}
 	b, err := readBody(r, res, func(body io.Reader, filename string) error {
-		if err := check(); err != nil {
-			return err
-		}
-		f, err := s.svc.ReceiveFile(r.Context(), caller(r), library.FileInput{Body: body, Filename: filename, Length: -1})
+		f, err := d.ReceiveFile(r.Context(), library.FileInput{Body: body, Filename: filename, Length: -1})
 		in.File = f
 		return err
 	})
@@ -481,6 +472,12 @@ func (s *Server) assetInput(r *http.Request, res resource, check func() error) (
 	return in, err
 }
 
+// fileReceiver is a draft of the service (library.AssetDraft,
+// library.VersionDraft): what takes a request's file.
+type fileReceiver interface {
+	ReceiveFile(ctx context.Context, f library.FileInput) (*library.StoredFile, error)
+}
+
 // limitBody caps a body that may hold a file a little above the file
 // limit, for the multipart framing; the service counts the file exactly.
 // A checksum the client sent of the body (Content-Digest, Content-MD5) is
@@ -491,12 +488,13 @@ func limitBody(r *http.Request, maxFile int64) error {
 }
 
 func (s *Server) createAsset(w http.ResponseWriter, r *http.Request) {
-	in, err := s.assetInput(r, assetResource, func() error { return nil })
+	d := s.svc.BeginAsset(caller(r))
+	in, err := s.assetInput(r, assetResource, d)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	a, err := s.svc.CreateAsset(r.Context(), caller(r), in)
+	a, err := d.Commit(r.Context(), in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -510,17 +508,17 @@ func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	c := caller(r)
-	if _, err := s.svc.Asset(r.Context(), c, id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, err := s.assetInput(r, assetResource, func() error { return s.svc.CheckVersioning(c) })
+	d, err := s.svc.BeginAssetChange(r.Context(), caller(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	a, err := s.svc.UpdateAsset(r.Context(), c, id, in)
+	in, err := s.assetInput(r, assetResource, d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a, err := d.Commit(r.Context(), in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -583,21 +581,17 @@ func (s *Server) createVersion(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	c := caller(r)
-	if err := s.svc.CheckVersioning(c); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if _, err := s.svc.Asset(r.Context(), c, id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, err := s.assetInput(r, versionResource, func() error { return nil })
+	d, err := s.svc.BeginVersion(r.Context(), caller(r), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v, err := s.svc.AddVersion(r.Context(), c, id, in)
+	in, err := s.assetInput(r, versionResource, d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v, err := d.Commit(r.Context(), in)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -103,7 +103,7 @@ func (s *Server) switchAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, damask.Errorf(damask.EINVALID, "Agree to the API terms to switch the API on"))
 		return
 	}
-	if _, err := s.svc.UpdateAccount(r.Context(), c, library.AccountChanges{APIEnabled: &on}); err != nil {
+	if _, _, err := s.svc.UpdateAccount(r.Context(), c, library.AccountChanges{APIEnabled: &on}); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -183,12 +183,7 @@ func (s *Server) makeCurrent(r *http.Request, c library.Caller, id int64) (strin
 	if err != nil || n < 1 {
 		return "", damask.ErrNotFound
 	}
-	v, err := s.svc.Version(r.Context(), c, id, n)
-	if err != nil {
-		return "", err
-	}
-	f := &library.StoredFile{Blob: damask.BlobInfo{Ref: v.Blob, Size: v.Size}, Filename: v.Filename, ContentType: v.ContentType}
-	_, err = s.svc.AddVersion(r.Context(), c, id, library.AssetInput{File: f, Comment: fmt.Sprintf("Version %d made current", n)})
+	_, err = s.svc.RestoreVersion(r.Context(), c, id, n)
 	return fmt.Sprintf("/assets/%d", id), err
 }
 

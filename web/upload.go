@@ -154,7 +154,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 
 // createFrom stores a file and makes an asset of it with the batch's tags.
 func (s *Server) createFrom(r *http.Request, c library.Caller, body io.Reader, filename string, length int64, tags string) (*damask.Asset, error) {
-	f, err := s.svc.ReceiveFile(r.Context(), c, library.FileInput{Body: body, Filename: filename, Length: length})
+	d := s.svc.BeginAsset(c)
+	f, err := d.ReceiveFile(r.Context(), library.FileInput{Body: body, Filename: filename, Length: length})
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +163,7 @@ func (s *Server) createFrom(r *http.Request, c library.Caller, body io.Reader, f
 	if strings.TrimSpace(tags) != "" {
 		in.Tags = &tags
 	}
-	return s.svc.CreateAsset(r.Context(), c, in)
+	return d.Commit(r.Context(), in)
 }
 
 // addVersion takes a new file for an asset, with a comment, from a
@@ -173,11 +174,9 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, err := pathID(r, "id")
+	var d *library.VersionDraft
 	if err == nil {
-		err = s.svc.CheckVersioning(c)
-	}
-	if err == nil {
-		_, err = s.svc.Asset(r.Context(), c, id)
+		d, err = s.svc.BeginVersion(r.Context(), c, id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -193,12 +192,12 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 		if added {
 			return damask.Errorf(damask.EINVALID, "Send one file for a new version")
 		}
-		f, err := s.svc.ReceiveFile(r.Context(), c, library.FileInput{Body: p, Filename: p.FileName(), Length: -1})
+		f, err := d.ReceiveFile(r.Context(), library.FileInput{Body: p, Filename: p.FileName(), Length: -1})
 		if err != nil {
 			return err
 		}
 		added = true
-		_, err = s.svc.AddVersion(r.Context(), c, id, library.AssetInput{File: f, Comment: comment})
+		_, err = d.Commit(r.Context(), library.AssetInput{File: f, Comment: comment})
 		return err
 	})
 	if err == nil && !added {
