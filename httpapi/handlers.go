@@ -206,8 +206,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	keyRequest(r, b, nil)
-	u, err := s.svc.CreateUser(r.Context(), caller(r), ch)
+	u, replayed, err := s.svc.CreateUser(r.Context(), caller(r), ch, requestKey(r, b, nil))
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -321,8 +321,8 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	keyRequest(r, body{"tag": name}, nil)
-	t, err := s.svc.CreateTag(r.Context(), caller(r), name)
+	t, replayed, err := s.svc.CreateTag(r.Context(), caller(r), name, requestKey(r, body{"tag": name}, nil))
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -448,11 +448,11 @@ func (s *Server) showAsset(w http.ResponseWriter, r *http.Request) {
 }
 
 // assetInput reads an asset's fields, storing a file that comes with them
-// through the draft, which checks that the caller may add it.
-func (s *Server) assetInput(r *http.Request, res resource, d fileReceiver) (library.AssetInput, error) {
-	var in library.AssetInput
+// through the draft, which checks that the caller may add it; and the
+// request's Idempotency-Key.
+func (s *Server) assetInput(r *http.Request, res resource, d fileReceiver) (in library.AssetInput, key damask.IdempotencyKey, err error) {
 	if err := limitBody(r, s.svc.MaxFileSize()); err != nil {
-		return in, err
+		return in, key, err
 	}
 	b, err := readBody(r, res, func(body io.Reader, filename string) error {
 		f, err := d.ReceiveFile(r.Context(), library.FileInput{Body: body, Filename: filename, Length: -1})
@@ -460,16 +460,15 @@ func (s *Server) assetInput(r *http.Request, res resource, d fileReceiver) (libr
 		return err
 	})
 	if err != nil {
-		return in, err
+		return in, key, err
 	}
-	keyRequest(r, b, in.File)
 	in.Title, in.Description, in.Tags = b.ptr("title"), b.ptr("description"), b.ptr("tags")
 	in.Comment = b["comment"]
 	if in.PublicLink, err = b.boolPtr("public_link"); err != nil {
-		return in, err
+		return in, key, err
 	}
 	in.UploadID, err = b.id("upload_id")
-	return in, err
+	return in, requestKey(r, b, in.File), err
 }
 
 // fileReceiver is a draft of the service (library.AssetDraft,
@@ -489,12 +488,13 @@ func limitBody(r *http.Request, maxFile int64) error {
 
 func (s *Server) createAsset(w http.ResponseWriter, r *http.Request) {
 	d := s.svc.BeginAsset(caller(r))
-	in, err := s.assetInput(r, assetResource, d)
+	in, key, err := s.assetInput(r, assetResource, d)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	a, err := d.Commit(r.Context(), in)
+	a, replayed, err := d.Commit(r.Context(), in, key)
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -513,12 +513,13 @@ func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in, err := s.assetInput(r, assetResource, d)
+	in, key, err := s.assetInput(r, assetResource, d)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	a, err := d.Commit(r.Context(), in)
+	a, replayed, err := d.Commit(r.Context(), in, key)
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -586,12 +587,13 @@ func (s *Server) createVersion(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in, err := s.assetInput(r, versionResource, d)
+	in, key, err := s.assetInput(r, versionResource, d)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v, err := d.Commit(r.Context(), in)
+	v, replayed, err := d.Commit(r.Context(), in, key)
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -632,8 +634,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	keyRequest(r, b, f)
-	u, err := s.svc.Upload(r.Context(), c, f)
+	u, replayed, err := s.svc.Upload(r.Context(), c, f, requestKey(r, b, f))
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -368,9 +368,6 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, b *by
 	}
 	h.Set("Content-Length", strconv.Itoa(b.Len()))
 	h.Set("Cache-Control", "private, no-store")
-	if k := damask.IdempotencyKeyFrom(r.Context()); k != nil && k.Replayed {
-		h.Set("Idempotent-Replayed", "true")
-	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		w.Write(b.Bytes())

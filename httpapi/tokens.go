@@ -37,8 +37,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	keyRequest(r, b, nil)
-	t, secret, err := s.svc.CreateToken(r.Context(), caller(r), in)
+	t, secret, replayed, err := s.svc.CreateToken(r.Context(), caller(r), in, requestKey(r, b, nil))
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return

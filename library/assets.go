@@ -34,7 +34,8 @@ func (in AssetInput) hasFile() bool { return in.UploadID != 0 || in.File != nil 
 // CreateAsset adds an asset from an upload or a file already stored;
 // a request whose file comes in its body uses BeginAsset instead.
 func (s *Service) CreateAsset(ctx context.Context, c Caller, in AssetInput) (*damask.Asset, error) {
-	return s.BeginAsset(c).Commit(ctx, in)
+	a, _, err := s.BeginAsset(c).Commit(ctx, in, damask.IdempotencyKey{})
+	return a, err
 }
 
 // createAsset is the work of CreateAsset, done once per Idempotency-Key.
@@ -75,7 +76,8 @@ func (s *Service) UpdateAsset(ctx context.Context, c Caller, id int64, in AssetI
 	if err != nil {
 		return nil, err
 	}
-	return d.Commit(ctx, in)
+	a, _, err := d.Commit(ctx, in, damask.IdempotencyKey{})
+	return a, err
 }
 
 // AddVersion makes a file already stored the new current version of an
@@ -85,7 +87,8 @@ func (s *Service) AddVersion(ctx context.Context, c Caller, id int64, in AssetIn
 	if err != nil {
 		return nil, err
 	}
-	return d.Commit(ctx, in)
+	v, _, err := d.Commit(ctx, in, damask.IdempotencyKey{})
+	return v, err
 }
 
 // RestoreVersion makes the file of an asset's version number n its new
@@ -214,13 +217,13 @@ func (s *Service) Version(ctx context.Context, c Caller, id int64, n int) (*dama
 }
 
 // Upload records a stored file as an upload, for a later create or update.
-func (s *Service) Upload(ctx context.Context, c Caller, f *StoredFile) (*damask.Upload, error) {
+func (s *Service) Upload(ctx context.Context, c Caller, f *StoredFile, key damask.IdempotencyKey) (*damask.Upload, bool, error) {
 	if err := writable(c); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return once(ctx, s, c, damask.KindUpload, func(r *damask.IdempotencyRecord) (*damask.Upload, error) {
+	return once(ctx, s, c, key, damask.KindUpload, func(r *damask.IdempotencyRecord) (*damask.Upload, error) {
 		return s.UploadByID(ctx, c, r.ID)
-	}, func() (*damask.Upload, error) {
+	}, func(ctx context.Context) (*damask.Upload, error) {
 		u := &damask.Upload{AccountID: c.Account.ID, UserID: c.User.ID, Filename: f.Filename,
 			ContentType: f.ContentType, Size: f.Blob.Size, Blob: f.Blob.Ref, ExpiresAt: s.now().Add(damask.UploadLifetime)}
 		if err := s.store.CreateUpload(ctx, u); err != nil {

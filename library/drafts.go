@@ -65,57 +65,59 @@ func (s *Service) BeginAssetChange(ctx context.Context, c Caller, id int64) (*As
 // Commit makes the asset (a create: the title defaults to the filename
 // without its extension) or changes its title, description, tags or
 // public link on every plan, adding a version when the input has a file
-// on plans with versioning only. Members and above may.
-func (d *AssetDraft) Commit(ctx context.Context, in AssetInput) (*damask.Asset, error) {
+// on plans with versioning only. Members and above may. A create is done
+// once per Idempotency-Key (key; replayed says it answered an earlier
+// create), a change whatever its key.
+func (d *AssetDraft) Commit(ctx context.Context, in AssetInput, key damask.IdempotencyKey) (a *damask.Asset, replayed bool, err error) {
 	s, c := d.s, d.c
 	if d.id == 0 {
 		if err := require(c, damask.RoleMember, "add assets"); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if !in.hasFile() {
-			return nil, damask.Errorf(damask.EINVALID, "File can't be blank: send upload_id or file")
+			return nil, false, damask.Errorf(damask.EINVALID, "File can't be blank: send upload_id or file")
 		}
-		return once(ctx, s, c, damask.KindAsset, func(r *damask.IdempotencyRecord) (*damask.Asset, error) {
+		return once(ctx, s, c, key, damask.KindAsset, func(r *damask.IdempotencyRecord) (*damask.Asset, error) {
 			return s.store.Asset(ctx, c.Account.ID, r.ID)
-		}, func() (*damask.Asset, error) {
+		}, func(ctx context.Context) (*damask.Asset, error) {
 			return s.createAsset(ctx, c, in)
 		})
 	}
 	if err := require(c, damask.RoleMember, "edit assets"); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// Read afresh: the fields are written whole, and a file may have taken
 	// minutes to arrive since BeginAssetChange.
-	a, err := s.store.Asset(ctx, c.Account.ID, d.id)
+	a, err = s.store.Asset(ctx, c.Account.ID, d.id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if in.hasFile() {
 		if err := s.CheckVersioning(c); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	tags, err := s.applyAsset(ctx, c, a, in)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var v *damask.Version
 	if in.hasFile() {
 		if v, err = s.versionFrom(ctx, c, in); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if err := s.store.UpdateAsset(ctx, a, tags); err != nil {
-		return nil, fmt.Errorf("update asset %d: %w", d.id, err)
+		return nil, false, fmt.Errorf("update asset %d: %w", d.id, err)
 	}
 	if v != nil {
 		a.Processing = s.newProcessing()
 		if err := s.store.AddVersion(ctx, a, v, in.UploadID); err != nil {
-			return nil, uploadGone(in.UploadID, fmt.Errorf("add version to asset %d: %w", d.id, err))
+			return nil, false, uploadGone(in.UploadID, fmt.Errorf("add version to asset %d: %w", d.id, err))
 		}
 		s.queued()
 	}
-	return a, nil
+	return a, false, nil
 }
 
 // BeginVersion starts a new version of the asset id: EFORBIDDEN unless
@@ -134,15 +136,16 @@ func (s *Service) BeginVersion(ctx context.Context, c Caller, id int64) (*Versio
 
 // Commit makes the input's file (received, or an upload) the asset's new
 // current version, with a comment. The store checks in its transaction
-// that the asset still exists.
-func (d *VersionDraft) Commit(ctx context.Context, in AssetInput) (*damask.Version, error) {
+// that the asset still exists. It is done once per Idempotency-Key (key;
+// replayed says it answered an earlier request).
+func (d *VersionDraft) Commit(ctx context.Context, in AssetInput, key damask.IdempotencyKey) (*damask.Version, bool, error) {
 	s, c, a := d.s, d.c, *d.asset
 	if !in.hasFile() {
-		return nil, damask.Errorf(damask.EINVALID, "File can't be blank: send file or upload_id")
+		return nil, false, damask.Errorf(damask.EINVALID, "File can't be blank: send file or upload_id")
 	}
-	return once(ctx, s, c, damask.KindVersion, func(r *damask.IdempotencyRecord) (*damask.Version, error) {
+	return once(ctx, s, c, key, damask.KindVersion, func(r *damask.IdempotencyRecord) (*damask.Version, error) {
 		return s.store.Version(ctx, c.Account.ID, r.ID, r.Number)
-	}, func() (*damask.Version, error) {
+	}, func(ctx context.Context) (*damask.Version, error) {
 		v, err := s.versionFrom(ctx, c, in)
 		if err != nil {
 			return nil, err

@@ -178,8 +178,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	login, email, role, pass := f.Get("login"), f.Get("email"), f.Get("role"), f.Get("password")
 	first, last := f.Get("first_name"), f.Get("last_name")
-	if _, err := s.svc.CreateUser(r.Context(), c, library.UserChanges{Login: &login, Email: &email,
-		Role: &role, Password: &pass, FirstName: &first, LastName: &last}); err != nil {
+	if _, _, err := s.svc.CreateUser(r.Context(), c, library.UserChanges{Login: &login, Email: &email,
+		Role: &role, Password: &pass, FirstName: &first, LastName: &last}, damask.IdempotencyKey{}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -244,7 +244,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		}
 		in.ExpiresInDays = n
 	}
-	_, secret, err := s.svc.CreateToken(r.Context(), c, in)
+	_, secret, _, err := s.svc.CreateToken(r.Context(), c, in, damask.IdempotencyKey{})
 	if err != nil {
 		s.fail(w, r, err)
 		return

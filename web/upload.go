@@ -163,7 +163,8 @@ func (s *Server) createFrom(r *http.Request, c library.Caller, body io.Reader, f
 	if strings.TrimSpace(tags) != "" {
 		in.Tags = &tags
 	}
-	return d.Commit(r.Context(), in)
+	a, _, err := d.Commit(r.Context(), in, damask.IdempotencyKey{})
+	return a, err
 }
 
 // addVersion takes a new file for an asset, with a comment, from a
@@ -197,7 +198,7 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		added = true
-		_, err = d.Commit(r.Context(), library.AssetInput{File: f, Comment: comment})
+		_, _, err = d.Commit(r.Context(), library.AssetInput{File: f, Comment: comment}, damask.IdempotencyKey{})
 		return err
 	})
 	if err == nil && !added {
