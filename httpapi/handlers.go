@@ -11,18 +11,9 @@ import (
 
 	"damask"
 	"damask/download"
+	"damask/httpdomain"
 	"damask/library"
 )
-
-// pathID reads a numeric id from the path. An id that cannot exist is
-// answered like a missing one.
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, damask.ErrNotFound
-	}
-	return id, nil
-}
 
 const (
 	defaultPerPage = 25
@@ -176,7 +167,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showUser(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		var u *damask.User
 		if u, err = s.svc.User(r.Context(), caller(r), id); err == nil {
@@ -216,7 +207,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -240,7 +231,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		var u *damask.User
 		if u, err = s.svc.DeleteUser(r.Context(), caller(r), id); err == nil {
@@ -292,7 +283,7 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showTag(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		var t *damask.Tag
 		if t, err = s.svc.Tag(r.Context(), caller(r), id); err == nil {
@@ -331,7 +322,7 @@ func (s *Server) createTag(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateTag(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -350,7 +341,7 @@ func (s *Server) updateTag(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		var t *damask.Tag
 		if t, err = s.svc.DeleteTag(r.Context(), caller(r), id); err == nil {
@@ -436,7 +427,7 @@ func (s *Server) assetFacets(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showAsset(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		var a *damask.Asset
 		if a, err = s.svc.Asset(r.Context(), caller(r), id); err == nil {
@@ -503,7 +494,7 @@ func (s *Server) createAsset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -528,7 +519,7 @@ func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		var a *damask.Asset
 		if a, err = s.svc.DeleteAsset(r.Context(), caller(r), id); err == nil {
@@ -540,7 +531,7 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -558,12 +549,12 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showVersion(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	n, err := pathID(r, "n")
+	n, err := httpdomain.PathID(r, "n")
 	if err != nil || n > 1<<31 {
 		s.fail(w, r, damask.ErrNotFound)
 		return
@@ -577,7 +568,7 @@ func (s *Server) showVersion(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) createVersion(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -644,7 +635,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showUpload(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		var u *damask.Upload
 		if u, err = s.svc.UploadByID(r.Context(), caller(r), id); err == nil {
@@ -668,7 +659,7 @@ func rawFilename(r *http.Request) string {
 // ---- downloads
 
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"damask"
+	"damask/httpdomain"
 	"damask/library"
 )
 
@@ -318,8 +318,10 @@ func (s *Server) setBranding(w http.ResponseWriter, r *http.Request) {
 		_, err = s.svc.SetBranding(r.Context(), c, ch)
 	}
 	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			err = damask.Errorf(damask.ETOOLARGE, "The logo is larger than %d KiB", library.MaxLogoSize>>10)
+		if tl := httpdomain.TooLarge(err, func(int64) string {
+			return fmt.Sprintf("The logo is larger than %d KiB", library.MaxLogoSize>>10)
+		}); tl != nil {
+			err = tl
 		}
 		s.fail(w, r, err)
 		return

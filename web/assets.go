@@ -9,6 +9,7 @@ import (
 
 	"damask"
 	"damask/download"
+	"damask/httpdomain"
 	"damask/library"
 	"damask/media"
 	"damask/search"
@@ -54,7 +55,7 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +228,7 @@ func (s *Server) stored(w http.ResponseWriter, r *http.Request, n int) (d *libra
 	if !ok {
 		return nil, false
 	}
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		d, err = s.svc.Download(r.Context(), c, id, n)
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"damask"
+	"damask/httpdomain"
 	"damask/library"
 )
 
@@ -140,7 +140,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		a, err = s.createFrom(r, c, r.Body, q.Get("filename"), r.ContentLength, q.Get("tags"))
 	}
 	if err != nil {
-		st := status(damask.ErrorCode(err))
+		st := httpdomain.Status(damask.ErrorCode(err))
 		if st >= 500 {
 			s.log.Error("upload failed", "err", err)
 		}
@@ -174,7 +174,7 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	var d *library.VersionDraft
 	if err == nil {
 		d, err = s.svc.BeginVersion(r.Context(), c, id)
@@ -205,9 +205,8 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 		err = damask.Errorf(damask.EINVALID, "Choose a file for the new version")
 	}
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			err = damask.Errorf(damask.ETOOLARGE, "The file is larger than the limit")
+		if tl := httpdomain.TooLarge(err, func(int64) string { return "The file is larger than the limit" }); tl != nil {
+			err = tl
 		}
 		s.fail(w, r, err)
 		return
