@@ -189,6 +189,17 @@ func uploadGone(uploadID int64, err error) error {
 	return err
 }
 
+// DeleteAssets moves the assets to the trash one by one, as DeleteAsset,
+// and stops at the first error: the assets before it stay in the trash.
+func (s *Service) DeleteAssets(ctx context.Context, c Caller, ids []int64) error {
+	for _, id := range ids {
+		if _, err := s.DeleteAsset(ctx, c, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DeleteAsset moves an asset to the trash, from which it can be restored
 // for 30 days; members and above may.
 func (s *Service) DeleteAsset(ctx context.Context, c Caller, id int64) (*damask.Asset, error) {
