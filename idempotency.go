@@ -12,10 +12,14 @@ import (
 // the first one created instead of creating it again. A key belongs to one
 // user of one account, and is remembered for IdempotencyLifetime.
 //
-// It travels in the request's context (WithIdempotencyKey), because it
-// concerns every create a request makes, down to the store's transaction:
-// the create methods of a Store record the key in the transaction that
-// creates the resource, so that a crash leaves both or neither.
+// It is a value, never changed once made: the HTTP layer reads it with the
+// request's fingerprint and passes it to the service's create as an
+// argument; the service answers whether it replayed. Only the service's
+// call of a Store's create method carries it in the context
+// (WithIdempotencyKey), since it concerns that call down to the store's
+// transaction: the create methods of a Store record the key in the
+// transaction that creates the resource, so that a crash leaves both or
+// neither.
 type IdempotencyKey struct {
 	AccountID int64
 	UserID    int64 // the user who sends the request
@@ -24,9 +28,6 @@ type IdempotencyKey struct {
 	// and the SHA-256 of its file): a key sent again with another request
 	// is an error, never a replay of something else.
 	Request [sha256.Size]byte
-	// Replayed is set by the service when it answered what the key's first
-	// request created, instead of creating anything.
-	Replayed bool
 }
 
 // IdempotencyRecord is what a create left for its key: enough to answer
@@ -99,7 +100,8 @@ type IdempotencyStore interface {
 
 type idempotencyCtxKey struct{}
 
-// WithIdempotencyKey answers a context that carries k.
+// WithIdempotencyKey answers a context that carries k, for a Store's
+// create method; nobody changes k after.
 func WithIdempotencyKey(ctx context.Context, k *IdempotencyKey) context.Context {
 	return context.WithValue(ctx, idempotencyCtxKey{}, k)
 }

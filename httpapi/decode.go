@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 
 	"io"
 	"mime"
@@ -17,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"damask"
+	"damask/httpdomain"
 	"damask/httplimit"
 )
 
@@ -242,10 +244,17 @@ func parseQuery(s string) (map[string][]string, error) {
 	return vals, nil
 }
 
+// tooLargeBody is a body read past its limit as ETOOLARGE; nil for any
+// other error.
+func tooLargeBody(err error) error {
+	return httpdomain.TooLarge(err, func(limit int64) string {
+		return fmt.Sprintf("The request body is larger than %d bytes", limit)
+	})
+}
+
 func bodyError(err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return damask.Errorf(damask.ETOOLARGE, "The request body is larger than %d bytes", mbe.Limit)
+	if tl := tooLargeBody(err); tl != nil {
+		return tl
 	}
 	return &damask.Error{Code: damask.EMALFORMED, Message: "The request body could not be read", Err: err}
 }
@@ -311,8 +320,7 @@ func readXML(r *http.Request, res resource, b body) error {
 		Fields  []xmlField `xml:",any"`
 	}
 	if err := d.Decode(&doc); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) || errors.Is(err, httplimit.ErrSlowBody) {
+		if tooLargeBody(err) != nil || errors.Is(err, httplimit.ErrSlowBody) {
 			return bodyError(err)
 		}
 		return damask.Errorf(damask.EMALFORMED, "The XML body cannot be read: %v", err)

@@ -56,11 +56,7 @@ func (s *Server) updateOIDC(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteOIDC(w http.ResponseWriter, r *http.Request) {
-	c := caller(r)
-	cfg, err := s.svc.AccountOIDC(r.Context(), c)
-	if err == nil {
-		err = s.svc.DisableAccountOIDC(r.Context(), c)
-	}
+	cfg, err := s.svc.DisableAccountOIDC(r.Context(), caller(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return

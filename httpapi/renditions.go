@@ -8,6 +8,7 @@ import (
 
 	"damask"
 	"damask/download"
+	"damask/httpdomain"
 	"damask/library"
 	"damask/media"
 )
@@ -54,7 +55,7 @@ func renditionSize(r *http.Request, file string) (media.Size, error) {
 // names the current file (as thumb_url does) is cached for good, since a
 // new version changes the URL.
 func (s *Server) rendition(w http.ResponseWriter, r *http.Request, file string) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return

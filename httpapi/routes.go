@@ -45,7 +45,7 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/assets/{id}", s.deleteAsset)
 	// GET /api/assets/download/ID and GET /api/assets/ID/versions share a
 	// shape the mux cannot tell apart ("/api/assets/download/versions").
-	m.HandleFunc("GET /api/assets/{a}/{b}", s.assetsGet2)
+	m.HandleFunc("GET /api/assets/{a}/{b}", s.downloadVersionsOrRendition)
 	m.HandleFunc("POST /api/assets/{id}/versions", s.idempotent(s.createVersion))
 	m.HandleFunc("GET /api/assets/{id}/versions/{n}", s.showVersion)
 
@@ -53,10 +53,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/uploads/{id}", s.showUpload)
 }
 
-// assetsGet2 tells GET /api/assets/download/ID from GET /api/assets/ID/versions
+// downloadVersionsOrRendition tells GET /api/assets/download/ID from GET /api/assets/ID/versions
 // and from the renditions, GET /api/assets/ID/thumbnail (or preview, or
 // thumbnail_64.jpg ...).
-func (s *Server) assetsGet2(w http.ResponseWriter, r *http.Request) {
+func (s *Server) downloadVersionsOrRendition(w http.ResponseWriter, r *http.Request) {
 	a, b := r.PathValue("a"), r.PathValue("b")
 	switch {
 	case a == "download":

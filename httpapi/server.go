@@ -21,6 +21,7 @@ import (
 
 	"damask"
 	"damask/forwarded"
+	"damask/httpdomain"
 	"damask/httplimit"
 	"damask/library"
 )
@@ -104,32 +105,17 @@ type request struct {
 	base    string // scheme://host of the account, for URLs in documents
 }
 
-type ctxKey struct{}
-
-func info(r *http.Request) *request { return r.Context().Value(ctxKey{}).(*request) }
+func info(r *http.Request) *request { return httpdomain.Info[request](r) }
 
 // ServeHTTP runs every request through the steps every route shares: the
 // account of the host, the format of the path, requests from other sites,
 // HTTPS, the API switch and Basic auth; then the route's handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &request{id: requestID(), format: formatOf(r)}
-	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, req))
-	h := w.Header()
-	h.Set("X-Request-Id", req.id)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox")
-	if s.secure(r) {
-		h.Set("Strict-Transport-Security", "max-age=31536000")
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			s.fail(w, r, fmt.Errorf("panic: %v", v))
-		}
-	}()
+	r = httpdomain.WithInfo(r, req)
+	w.Header().Set("X-Request-Id", req.id)
+	httpdomain.SecurityHeaders(w.Header(), "default-src 'none'; frame-ancestors 'none'; sandbox", s.secure(r))
+	defer httpdomain.Recover(func(err error) { s.fail(w, r, err) })
 
 	// One read of the generation counts serves the account, the caller
 	// and the throttle below, which the service keeps in memory.
@@ -258,34 +244,6 @@ func (s *Server) authenticate(r *http.Request, a *damask.Account) (library.Calle
 	return s.svc.AuthenticateBasic(r.Context(), a, login, pw, s.source(r))
 }
 
-// status maps the domain's error codes to HTTP statuses: the one place
-// where this happens.
-func status(code string) int {
-	switch code {
-	case damask.ENOTFOUND:
-		return http.StatusNotFound
-	case damask.EINVALID:
-		return http.StatusUnprocessableEntity
-	case damask.EMALFORMED, damask.ECANCELED:
-		return http.StatusBadRequest
-	case damask.EFORBIDDEN:
-		return http.StatusForbidden
-	case damask.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case damask.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case damask.EQUOTA:
-		return http.StatusInsufficientStorage
-	case damask.ETHROTTLED:
-		return http.StatusTooManyRequests
-	case damask.EPENDING:
-		return http.StatusAccepted
-	case damask.ECONFLICT:
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
-}
-
 // fail answers an error in the request's format. Internal errors are
 // logged with the request id; the client sees a generic message.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -298,16 +256,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	code := damask.ErrorCode(err)
-	st := status(code)
+	st := httpdomain.Status(code)
+	httpdomain.ErrorHeaders(w.Header(), code, library.RetryAfter(err))
 	switch {
 	case st >= 500 && code != damask.EQUOTA:
 		s.log.Error("request failed", "id", info(r).id, "method", r.Method, "path", r.URL.Path, "err", err)
 	case code == damask.EUNAUTHORIZED:
 		w.Header().Set("WWW-Authenticate", `Basic realm="Damask"`)
-	case code == damask.ETHROTTLED:
-		w.Header().Set("Retry-After", strconv.Itoa(int(library.RetryAfter(err).Seconds())+1))
-	case code == damask.EPENDING:
-		w.Header().Set("Retry-After", "2")
 	case code == damask.ETOOLARGE || code == damask.EQUOTA:
 		// The rest of the body is not wanted: without this, net/http
 		// would read up to 256 KiB of it before answering, and wait for
@@ -368,9 +323,6 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, b *by
 	}
 	h.Set("Content-Length", strconv.Itoa(b.Len()))
 	h.Set("Cache-Control", "private, no-store")
-	if k := damask.IdempotencyKeyFrom(r.Context()); k != nil && k.Replayed {
-		h.Set("Idempotent-Replayed", "true")
-	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		w.Write(b.Bytes())

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"damask"
+	"damask/httpdomain"
 	"damask/library"
 )
 
@@ -37,8 +38,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	keyRequest(r, b, nil)
-	t, secret, err := s.svc.CreateToken(r.Context(), caller(r), in)
+	t, secret, replayed, err := s.svc.CreateToken(r.Context(), caller(r), in, requestKey(r, b, nil))
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -76,7 +77,7 @@ func tokenInput(b body) (library.TokenInput, error) {
 }
 
 func (s *Server) showToken(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		var t *damask.Token
 		if t, err = s.svc.Token(r.Context(), caller(r), id); err == nil {
@@ -88,7 +89,7 @@ func (s *Server) showToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		var t *damask.Token
 		if t, err = s.svc.RevokeToken(r.Context(), caller(r), id); err == nil {

@@ -47,33 +47,34 @@ type PlanSaid struct {
 	Of, Value string
 }
 
-// UpdateAccount changes the caller's account. Only the holder may, and
-// not its plan (EFORBIDDEN).
-func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges) (*damask.Account, error) {
+// UpdateAccount changes the caller's account and answers it with its
+// figures, as Account does. Only the holder may, and not its plan
+// (EFORBIDDEN).
+func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges) (*damask.Account, damask.AccountStats, error) {
 	if err := require(c, damask.RoleHolder, "change the account"); err != nil {
-		return nil, err
+		return nil, damask.AccountStats{}, err
 	}
 	a := *c.Account
 	p := s.Plan(&a)
 	for _, said := range ch.Plan {
 		if !planSays(p, said.Of, said.Value) {
-			return nil, damask.Errorf(damask.EFORBIDDEN, "The plan is the operator's to change, with its features and storage (%s): this account stays on the %s plan; ask the operator", said.Of, a.Plan)
+			return nil, damask.AccountStats{}, damask.Errorf(damask.EFORBIDDEN, "The plan is the operator's to change, with its features and storage (%s): this account stays on the %s plan; ask the operator", said.Of, a.Plan)
 		}
 	}
 	var err error
 	if ch.CompanyName != nil {
 		if a.CompanyName, err = text("Company name", *ch.CompanyName, maxName, false); err != nil {
-			return nil, err
+			return nil, damask.AccountStats{}, err
 		}
 	}
 	if ch.BillingEmail != nil {
 		if a.BillingEmail, err = validEmail(*ch.BillingEmail); err != nil {
-			return nil, err
+			return nil, damask.AccountStats{}, err
 		}
 	}
 	if ch.Country != nil {
 		if a.Country, err = text("Country", *ch.Country, maxName, false); err != nil {
-			return nil, err
+			return nil, damask.AccountStats{}, err
 		}
 	}
 	if ch.APIEnabled != nil {
@@ -86,10 +87,11 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges
 		a.KeywordsToTags = *ch.KeywordsToTags
 	}
 	if err := s.store.UpdateAccount(ctx, &a); err != nil {
-		return nil, fmt.Errorf("update account %s: %w", a.Name, err)
+		return nil, damask.AccountStats{}, fmt.Errorf("update account %s: %w", a.Name, err)
 	}
 	s.recordAccount(ctx, c, c.Account, &a)
-	return &a, nil
+	c.Account = &a
+	return s.Account(ctx, c)
 }
 
 // planSays tells whether value is what plan p has of key (PlanSaid.Of);

@@ -35,7 +35,7 @@ func TestUpdateAccountPlan(t *testing.T) {
 		{{Of: "available_bandwidth", Value: "0"}},
 		{{Of: "quota", Value: ""}},
 	} {
-		_, err := svc.UpdateAccount(ctx, c, library.AccountChanges{CompanyName: &renamed, Plan: said})
+		_, _, err := svc.UpdateAccount(ctx, c, library.AccountChanges{CompanyName: &renamed, Plan: said})
 		if damask.ErrorCode(err) != damask.EFORBIDDEN {
 			t.Errorf("%v: %v, want EFORBIDDEN", said, err)
 		}
@@ -48,7 +48,7 @@ func TestUpdateAccountPlan(t *testing.T) {
 		{Of: "storage_limit", Value: "1073741824"}, {Of: "bandwidth", Value: "10737418240"},
 		{Of: "available_space", Value: "1073741824"}, {Of: "available_space", Value: "0"},
 		{Of: "available_bandwidth", Value: "10737418240"}}
-	got, err := svc.UpdateAccount(ctx, c, library.AccountChanges{CompanyName: &renamed, Plan: same})
+	got, _, err := svc.UpdateAccount(ctx, c, library.AccountChanges{CompanyName: &renamed, Plan: same})
 	if err != nil || got.Plan != "basic" || got.CompanyName != renamed {
 		t.Fatalf("a document sent back: %+v, %v", got, err)
 	}

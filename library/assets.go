@@ -31,20 +31,11 @@ type AssetInput struct {
 
 func (in AssetInput) hasFile() bool { return in.UploadID != 0 || in.File != nil }
 
-// CreateAsset adds an asset from an upload or a file; members and above
-// may. The title defaults to the filename without its extension.
+// CreateAsset adds an asset from an upload or a file already stored;
+// a request whose file comes in its body uses BeginAsset instead.
 func (s *Service) CreateAsset(ctx context.Context, c Caller, in AssetInput) (*damask.Asset, error) {
-	if err := require(c, damask.RoleMember, "add assets"); err != nil {
-		return nil, err
-	}
-	if !in.hasFile() {
-		return nil, damask.Errorf(damask.EINVALID, "File can't be blank: send upload_id or file")
-	}
-	return once(ctx, s, c, damask.KindAsset, func(r *damask.IdempotencyRecord) (*damask.Asset, error) {
-		return s.store.Asset(ctx, c.Account.ID, r.ID)
-	}, func() (*damask.Asset, error) {
-		return s.createAsset(ctx, c, in)
-	})
+	a, _, err := s.BeginAsset(c).Commit(ctx, in, damask.IdempotencyKey{})
+	return a, err
 }
 
 // createAsset is the work of CreateAsset, done once per Idempotency-Key.
@@ -78,82 +69,44 @@ func (s *Service) createAsset(ctx context.Context, c Caller, in AssetInput) (*da
 	return a, nil
 }
 
-// UpdateAsset changes an asset's title, description, tags or public link
-// on every plan, and adds a version when the input has a file, on plans
-// with versioning only. Members and above may.
+// UpdateAsset changes an asset with a file already stored, or none; a
+// request whose file comes in its body uses BeginAssetChange instead.
 func (s *Service) UpdateAsset(ctx context.Context, c Caller, id int64, in AssetInput) (*damask.Asset, error) {
-	if err := require(c, damask.RoleMember, "edit assets"); err != nil {
-		return nil, err
-	}
-	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	d, err := s.BeginAssetChange(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	if in.hasFile() {
-		if err := s.CheckVersioning(c); err != nil {
-			return nil, err
-		}
-	}
-	tags, err := s.applyAsset(ctx, c, a, in)
-	if err != nil {
-		return nil, err
-	}
-	var v *damask.Version
-	if in.hasFile() {
-		if v, err = s.versionFrom(ctx, c, in); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.store.UpdateAsset(ctx, a, tags); err != nil {
-		return nil, fmt.Errorf("update asset %d: %w", id, err)
-	}
-	if v != nil {
-		a.Processing = s.newProcessing()
-		if err := s.store.AddVersion(ctx, a, v, in.UploadID); err != nil {
-			return nil, uploadGone(in.UploadID, fmt.Errorf("add version to asset %d: %w", id, err))
-		}
-		s.queued()
-	}
-	return a, nil
+	a, _, err := d.Commit(ctx, in, damask.IdempotencyKey{})
+	return a, err
 }
 
-// AddVersion makes a file the new current version of an asset, with a
-// comment; members and above may, on plans with versioning.
+// AddVersion makes a file already stored the new current version of an
+// asset; a request whose file comes in its body uses BeginVersion instead.
 func (s *Service) AddVersion(ctx context.Context, c Caller, id int64, in AssetInput) (*damask.Version, error) {
-	if err := s.CheckVersioning(c); err != nil {
+	d, err := s.BeginVersion(ctx, c, id)
+	if err != nil {
 		return nil, err
 	}
-	if !in.hasFile() {
-		return nil, damask.Errorf(damask.EINVALID, "File can't be blank: send file or upload_id")
-	}
-	return once(ctx, s, c, damask.KindVersion, func(r *damask.IdempotencyRecord) (*damask.Version, error) {
-		return s.store.Version(ctx, c.Account.ID, r.ID, r.Number)
-	}, func() (*damask.Version, error) {
-		return s.addVersion(ctx, c, id, in)
-	})
+	v, _, err := d.Commit(ctx, in, damask.IdempotencyKey{})
+	return v, err
 }
 
-// addVersion is the work of AddVersion, done once per Idempotency-Key.
-func (s *Service) addVersion(ctx context.Context, c Caller, id int64, in AssetInput) (*damask.Version, error) {
-	a, err := s.store.Asset(ctx, c.Account.ID, id)
+// RestoreVersion makes the file of an asset's version number n its new
+// current version, so that nothing is lost; members and above may, on
+// plans with versioning.
+func (s *Service) RestoreVersion(ctx context.Context, c Caller, id int64, n int) (*damask.Version, error) {
+	old, err := s.store.Version(ctx, c.Account.ID, id, n)
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.versionFrom(ctx, c, in)
-	if err != nil {
-		return nil, err
-	}
-	a.Processing = s.newProcessing()
-	if err := s.store.AddVersion(ctx, a, v, in.UploadID); err != nil {
-		return nil, uploadGone(in.UploadID, fmt.Errorf("add version to asset %d: %w", id, err))
-	}
-	s.queued()
-	return v, nil
+	f := &StoredFile{Blob: damask.BlobInfo{Ref: old.Blob, Size: old.Size}, Filename: old.Filename, ContentType: old.ContentType}
+	return s.AddVersion(ctx, c, id, AssetInput{File: f, Comment: fmt.Sprintf("Version %d made current", n)})
 }
 
 // CheckVersioning answers EFORBIDDEN unless the caller may add versions:
-// a member or above, on a plan with versioning. Handlers call it before
-// they read a file, so that a refused file is never stored.
+// a member or above, on a plan with versioning. BeginVersion and a file
+// of BeginAssetChange ask it before a byte is read, so that a refused
+// file is never stored; the pages ask it to offer the form.
 func (s *Service) CheckVersioning(c Caller) error {
 	if err := require(c, damask.RoleMember, "add versions"); err != nil {
 		return err
@@ -236,6 +189,17 @@ func uploadGone(uploadID int64, err error) error {
 	return err
 }
 
+// DeleteAssets moves the assets to the trash one by one, as DeleteAsset,
+// and stops at the first error: the assets before it stay in the trash.
+func (s *Service) DeleteAssets(ctx context.Context, c Caller, ids []int64) error {
+	for _, id := range ids {
+		if _, err := s.DeleteAsset(ctx, c, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DeleteAsset moves an asset to the trash, from which it can be restored
 // for 30 days; members and above may.
 func (s *Service) DeleteAsset(ctx context.Context, c Caller, id int64) (*damask.Asset, error) {
@@ -264,13 +228,13 @@ func (s *Service) Version(ctx context.Context, c Caller, id int64, n int) (*dama
 }
 
 // Upload records a stored file as an upload, for a later create or update.
-func (s *Service) Upload(ctx context.Context, c Caller, f *StoredFile) (*damask.Upload, error) {
+func (s *Service) Upload(ctx context.Context, c Caller, f *StoredFile, key damask.IdempotencyKey) (*damask.Upload, bool, error) {
 	if err := writable(c); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return once(ctx, s, c, damask.KindUpload, func(r *damask.IdempotencyRecord) (*damask.Upload, error) {
+	return once(ctx, s, c, key, damask.KindUpload, func(r *damask.IdempotencyRecord) (*damask.Upload, error) {
 		return s.UploadByID(ctx, c, r.ID)
-	}, func() (*damask.Upload, error) {
+	}, func(ctx context.Context) (*damask.Upload, error) {
 		u := &damask.Upload{AccountID: c.Account.ID, UserID: c.User.ID, Filename: f.Filename,
 			ContentType: f.ContentType, Size: f.Blob.Size, Blob: f.Blob.Ref, ExpiresAt: s.now().Add(damask.UploadLifetime)}
 		if err := s.store.CreateUpload(ctx, u); err != nil {

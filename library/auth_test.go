@@ -172,7 +172,7 @@ func TestThrottleOneIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, secret, err := svc.CreateToken(ctx, library.Caller{Account: a, User: holder}, library.TokenInput{Name: "ci"})
+	_, secret, _, err := svc.CreateToken(ctx, library.Caller{Account: a, User: holder}, library.TokenInput{Name: "ci"}, damask.IdempotencyKey{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func TestAuthCacheShared(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tk, secret, err := svcs[1].CreateToken(ctx, c, library.TokenInput{Name: "t"})
+			tk, secret, _, err := svcs[1].CreateToken(ctx, c, library.TokenInput{Name: "t"}, damask.IdempotencyKey{})
 			if err != nil {
 				t.Fatal(err)
 			}

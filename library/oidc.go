@@ -84,16 +84,24 @@ func (s *Service) SetAccountOIDC(ctx context.Context, c Caller, o OIDCSettings) 
 	return s.setOIDC(ctx, c, o, dropped)
 }
 
-// DisableAccountOIDC switches the caller's account's provider off; the
-// holder may.
-func (s *Service) DisableAccountOIDC(ctx context.Context, c Caller) error {
+// DisableAccountOIDC switches the caller's account's provider off and
+// answers the settings it had (ENOTFOUND when it had none); the holder
+// may.
+func (s *Service) DisableAccountOIDC(ctx context.Context, c Caller) (*damask.OIDCConfig, error) {
+	cfg, err := s.AccountOIDC(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	if err := require(c, damask.RoleHolder, "change the sign-in settings"); err != nil {
-		return err
+		return nil, err
 	}
 	if c.Token != nil {
-		return damask.Errorf(damask.EFORBIDDEN, "Tokens cannot change the sign-in settings")
+		return nil, damask.Errorf(damask.EFORBIDDEN, "Tokens cannot change the sign-in settings")
 	}
-	return s.disableOIDC(ctx, c)
+	if err := s.disableOIDC(ctx, c); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // setOIDC checks and stores the settings. The provider is asked for its

@@ -32,17 +32,17 @@ func validTag(name string) (string, error) {
 }
 
 // CreateTag adds a tag; holder and admins may.
-func (s *Service) CreateTag(ctx context.Context, c Caller, name string) (*damask.Tag, error) {
+func (s *Service) CreateTag(ctx context.Context, c Caller, name string, key damask.IdempotencyKey) (*damask.Tag, bool, error) {
 	if err := require(c, damask.RoleAdmin, "manage tags"); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	name, err := validTag(name)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return once(ctx, s, c, damask.KindTag, func(r *damask.IdempotencyRecord) (*damask.Tag, error) {
+	return once(ctx, s, c, key, damask.KindTag, func(r *damask.IdempotencyRecord) (*damask.Tag, error) {
 		return s.store.Tag(ctx, c.Account.ID, r.ID)
-	}, func() (*damask.Tag, error) {
+	}, func(ctx context.Context) (*damask.Tag, error) {
 		t := &damask.Tag{AccountID: c.Account.ID, Name: name}
 		if err := s.store.CreateTag(ctx, t); err != nil {
 			return nil, fmt.Errorf("create tag: %w", err)

@@ -70,22 +70,21 @@ const maxTokenDays = 36500
 // outlive its own revocation or raise a read-only scope. Errors: EFORBIDDEN
 // for a token, EINVALID for a blank or long name, an expiry in the past or
 // too many live tokens.
-func (s *Service) CreateToken(ctx context.Context, c Caller, in TokenInput) (*damask.Token, string, error) {
+func (s *Service) CreateToken(ctx context.Context, c Caller, in TokenInput, key damask.IdempotencyKey) (t *damask.Token, secret string, replayed bool, err error) {
 	if err := require(c, damask.RoleGuest, "create tokens"); err != nil {
-		return nil, "", err
+		return nil, "", false, err
 	}
 	if c.Token != nil {
-		return nil, "", damask.Errorf(damask.EFORBIDDEN, "Tokens cannot create tokens: sign in with your password")
+		return nil, "", false, damask.Errorf(damask.EFORBIDDEN, "Tokens cannot create tokens: sign in with your password")
 	}
 	// The secret is never kept: a replay answers the token without it.
-	var secret string
-	t, err := once(ctx, s, c, damask.KindToken, func(r *damask.IdempotencyRecord) (*damask.Token, error) {
+	t, replayed, err = once(ctx, s, c, key, damask.KindToken, func(r *damask.IdempotencyRecord) (*damask.Token, error) {
 		return s.Token(ctx, c, r.ID)
-	}, func() (t *damask.Token, err error) {
+	}, func(ctx context.Context) (t *damask.Token, err error) {
 		t, secret, err = s.createToken(ctx, c, in)
 		return t, err
 	})
-	return t, secret, err
+	return t, secret, replayed, err
 }
 
 // createToken is the work of CreateToken, done once per Idempotency-Key.

@@ -27,7 +27,7 @@ func TestTokenShapedPassword(t *testing.T) {
 	if err != nil || c.User.ID != holder.ID || c.Token != nil {
 		t.Fatalf("token-shaped password: %+v, %v", c, err)
 	}
-	tk, secret, err := svc.CreateToken(ctx, library.Caller{Account: a, User: holder}, library.TokenInput{Name: "ci", ExpiresInDays: 1})
+	tk, secret, _, err := svc.CreateToken(ctx, library.Caller{Account: a, User: holder}, library.TokenInput{Name: "ci", ExpiresInDays: 1}, damask.IdempotencyKey{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,12 +81,12 @@ func TestPasswordChangeRevokes(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			login := fmt.Sprintf("user%d", i)
-			u, err := svc.CreateUser(ctx, hc, library.UserChanges{Login: pw(login), Email: pw(login + "@acme.test"), Password: pw("old password")})
+			u, _, err := svc.CreateUser(ctx, hc, library.UserChanges{Login: pw(login), Email: pw(login + "@acme.test"), Password: pw("old password")}, damask.IdempotencyKey{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			uc := library.Caller{Account: a, User: u}
-			_, secret, err := svc.CreateToken(ctx, uc, library.TokenInput{Name: "ci"})
+			_, secret, _, err := svc.CreateToken(ctx, uc, library.TokenInput{Name: "ci"}, damask.IdempotencyKey{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +94,7 @@ func TestPasswordChangeRevokes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, hsecret, err := svc.CreateToken(ctx, hc, library.TokenInput{Name: "holder's"})
+			_, hsecret, _, err := svc.CreateToken(ctx, hc, library.TokenInput{Name: "holder's"}, damask.IdempotencyKey{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +114,7 @@ func TestPasswordChangeRevokes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, fresh, err := svc.CreateToken(ctx, library.Caller{Account: a, User: u}, library.TokenInput{Name: "new"})
+			_, fresh, _, err := svc.CreateToken(ctx, library.Caller{Account: a, User: u}, library.TokenInput{Name: "new"}, damask.IdempotencyKey{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -36,16 +36,16 @@ type UserChanges struct {
 // CreateUser adds a user to the caller's account: holder and admins may,
 // on plans with multiple users. The role defaults to member; there is one
 // holder only.
-func (s *Service) CreateUser(ctx context.Context, c Caller, ch UserChanges) (*damask.User, error) {
+func (s *Service) CreateUser(ctx context.Context, c Caller, ch UserChanges, key damask.IdempotencyKey) (*damask.User, bool, error) {
 	if err := require(c, damask.RoleAdmin, "manage users"); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !s.Plan(c.Account).MultipleUsers {
-		return nil, damask.Errorf(damask.EFORBIDDEN, "The %s plan does not include multiple users", c.Account.Plan)
+		return nil, false, damask.Errorf(damask.EFORBIDDEN, "The %s plan does not include multiple users", c.Account.Plan)
 	}
-	return once(ctx, s, c, damask.KindUser, func(r *damask.IdempotencyRecord) (*damask.User, error) {
+	return once(ctx, s, c, key, damask.KindUser, func(r *damask.IdempotencyRecord) (*damask.User, error) {
 		return s.store.User(ctx, c.Account.ID, r.ID)
-	}, func() (*damask.User, error) {
+	}, func(ctx context.Context) (*damask.User, error) {
 		return s.createUser(ctx, c, ch)
 	})
 }

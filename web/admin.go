@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"damask"
+	"damask/httpdomain"
 	"damask/library"
 )
 
@@ -103,7 +103,7 @@ func (s *Server) switchAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, damask.Errorf(damask.EINVALID, "Agree to the API terms to switch the API on"))
 		return
 	}
-	if _, err := s.svc.UpdateAccount(r.Context(), c, library.AccountChanges{APIEnabled: &on}); err != nil {
+	if _, _, err := s.svc.UpdateAccount(r.Context(), c, library.AccountChanges{APIEnabled: &on}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -178,8 +178,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	login, email, role, pass := f.Get("login"), f.Get("email"), f.Get("role"), f.Get("password")
 	first, last := f.Get("first_name"), f.Get("last_name")
-	if _, err := s.svc.CreateUser(r.Context(), c, library.UserChanges{Login: &login, Email: &email,
-		Role: &role, Password: &pass, FirstName: &first, LastName: &last}); err != nil {
+	if _, _, err := s.svc.CreateUser(r.Context(), c, library.UserChanges{Login: &login, Email: &email,
+		Role: &role, Password: &pass, FirstName: &first, LastName: &last}, damask.IdempotencyKey{}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -244,7 +244,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		}
 		in.ExpiresInDays = n
 	}
-	_, secret, err := s.svc.CreateToken(r.Context(), c, in)
+	_, secret, _, err := s.svc.CreateToken(r.Context(), c, in, damask.IdempotencyKey{})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -318,8 +318,10 @@ func (s *Server) setBranding(w http.ResponseWriter, r *http.Request) {
 		_, err = s.svc.SetBranding(r.Context(), c, ch)
 	}
 	if err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			err = damask.Errorf(damask.ETOOLARGE, "The logo is larger than %d KiB", library.MaxLogoSize>>10)
+		if tl := httpdomain.TooLarge(err, func(int64) string {
+			return fmt.Sprintf("The logo is larger than %d KiB", library.MaxLogoSize>>10)
+		}); tl != nil {
+			err = tl
 		}
 		s.fail(w, r, err)
 		return

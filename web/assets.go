@@ -9,6 +9,7 @@ import (
 
 	"damask"
 	"damask/download"
+	"damask/httpdomain"
 	"damask/library"
 	"damask/media"
 	"damask/search"
@@ -54,7 +55,7 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error) {
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		return nil, err
 	}
@@ -183,12 +184,7 @@ func (s *Server) makeCurrent(r *http.Request, c library.Caller, id int64) (strin
 	if err != nil || n < 1 {
 		return "", damask.ErrNotFound
 	}
-	v, err := s.svc.Version(r.Context(), c, id, n)
-	if err != nil {
-		return "", err
-	}
-	f := &library.StoredFile{Blob: damask.BlobInfo{Ref: v.Blob, Size: v.Size}, Filename: v.Filename, ContentType: v.ContentType}
-	_, err = s.svc.AddVersion(r.Context(), c, id, library.AssetInput{File: f, Comment: fmt.Sprintf("Version %d made current", n)})
+	_, err = s.svc.RestoreVersion(r.Context(), c, id, n)
 	return fmt.Sprintf("/assets/%d", id), err
 }
 
@@ -232,7 +228,7 @@ func (s *Server) stored(w http.ResponseWriter, r *http.Request, n int) (d *libra
 	if !ok {
 		return nil, false
 	}
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err == nil {
 		d, err = s.svc.Download(r.Context(), c, id, n)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"damask"
 	"damask/download"
+	"damask/httpdomain"
 	"damask/library"
 	"damask/media"
 	"damask/search"
@@ -84,15 +85,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// pathID reads a positive id from the path.
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, damask.ErrNotFound
-	}
-	return id, nil
-}
-
 // idAction is the shape of the small forms on one thing (an asset, a
 // user, a token): the signed-in form with its CSRF token, the id from the
 // path, one change, then back to the page act names.
@@ -102,7 +94,7 @@ func (s *Server) idAction(act func(r *http.Request, c library.Caller, id int64) 
 		if !ok {
 			return
 		}
-		id, err := pathID(r, "id")
+		id, err := httpdomain.PathID(r, "id")
 		back := ""
 		if err == nil {
 			back, err = act(r, c, id)
@@ -371,7 +363,7 @@ func (d *libraryData) pages(l *library.AssetList) {
 func (s *Server) processingStatus(w http.ResponseWriter, r *http.Request) {
 	u, _, _, err := s.session(r)
 	if err != nil {
-		writeJSON(w, status(damask.ErrorCode(err)), map[string]string{"error": damask.ErrorMessage(err)})
+		writeJSON(w, httpdomain.Status(damask.ErrorCode(err)), map[string]string{"error": damask.ErrorMessage(err)})
 		return
 	}
 	c := library.Caller{Account: info(r).account, User: u, Source: s.source(r)}
@@ -412,7 +404,7 @@ func (s *Server) sendThumb(w http.ResponseWriter, r *http.Request,
 	if !ok {
 		return
 	}
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
 		s.fail(w, r, err)
 		return

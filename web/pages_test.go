@@ -278,7 +278,7 @@ func TestAssetPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	on := true
-	if _, err := e.svc.UpdateAccount(t.Context(), e.caller(t, admin), library.AccountChanges{PublicLinks: &on}); err != nil {
+	if _, _, err := e.svc.UpdateAccount(t.Context(), e.caller(t, admin), library.AccountChanges{PublicLinks: &on}); err != nil {
 		t.Fatal(err)
 	}
 	b.want(b.post(path+"/public", url.Values{"csrf": {csrf}, "on": {"1"}}), http.StatusSeeOther)

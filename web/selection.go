@@ -51,11 +51,7 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch action {
 	case "delete":
-		for _, id := range ids {
-			if _, err = s.svc.DeleteAsset(r.Context(), c, id); err != nil {
-				break
-			}
-		}
+		err = s.svc.DeleteAssets(r.Context(), c, ids)
 	case "tag", "untag":
 		err = s.svc.TagAssets(r.Context(), c, ids, r.PostForm.Get("tag"), action == "tag")
 	default:

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"damask"
+	"damask/httpdomain"
 	"damask/library"
 )
 
@@ -140,7 +140,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		a, err = s.createFrom(r, c, r.Body, q.Get("filename"), r.ContentLength, q.Get("tags"))
 	}
 	if err != nil {
-		st := status(damask.ErrorCode(err))
+		st := httpdomain.Status(damask.ErrorCode(err))
 		if st >= 500 {
 			s.log.Error("upload failed", "err", err)
 		}
@@ -154,7 +154,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 
 // createFrom stores a file and makes an asset of it with the batch's tags.
 func (s *Server) createFrom(r *http.Request, c library.Caller, body io.Reader, filename string, length int64, tags string) (*damask.Asset, error) {
-	f, err := s.svc.ReceiveFile(r.Context(), c, library.FileInput{Body: body, Filename: filename, Length: length})
+	d := s.svc.BeginAsset(c)
+	f, err := d.ReceiveFile(r.Context(), library.FileInput{Body: body, Filename: filename, Length: length})
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +163,8 @@ func (s *Server) createFrom(r *http.Request, c library.Caller, body io.Reader, f
 	if strings.TrimSpace(tags) != "" {
 		in.Tags = &tags
 	}
-	return s.svc.CreateAsset(r.Context(), c, in)
+	a, _, err := d.Commit(r.Context(), in, damask.IdempotencyKey{})
+	return a, err
 }
 
 // addVersion takes a new file for an asset, with a comment, from a
@@ -172,12 +174,10 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, err := pathID(r, "id")
+	id, err := httpdomain.PathID(r, "id")
+	var d *library.VersionDraft
 	if err == nil {
-		err = s.svc.CheckVersioning(c)
-	}
-	if err == nil {
-		_, err = s.svc.Asset(r.Context(), c, id)
+		d, err = s.svc.BeginVersion(r.Context(), c, id)
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -193,21 +193,20 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 		if added {
 			return damask.Errorf(damask.EINVALID, "Send one file for a new version")
 		}
-		f, err := s.svc.ReceiveFile(r.Context(), c, library.FileInput{Body: p, Filename: p.FileName(), Length: -1})
+		f, err := d.ReceiveFile(r.Context(), library.FileInput{Body: p, Filename: p.FileName(), Length: -1})
 		if err != nil {
 			return err
 		}
 		added = true
-		_, err = s.svc.AddVersion(r.Context(), c, id, library.AssetInput{File: f, Comment: comment})
+		_, _, err = d.Commit(r.Context(), library.AssetInput{File: f, Comment: comment}, damask.IdempotencyKey{})
 		return err
 	})
 	if err == nil && !added {
 		err = damask.Errorf(damask.EINVALID, "Choose a file for the new version")
 	}
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			err = damask.Errorf(damask.ETOOLARGE, "The file is larger than the limit")
+		if tl := httpdomain.TooLarge(err, func(int64) string { return "The file is larger than the limit" }); tl != nil {
+			err = tl
 		}
 		s.fail(w, r, err)
 		return

@@ -12,14 +12,12 @@
 package web
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -30,6 +28,7 @@ import (
 
 	"damask"
 	"damask/forwarded"
+	"damask/httpdomain"
 	"damask/library"
 )
 
@@ -117,14 +116,12 @@ func (s *Server) routes() {
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 }
 
-type ctxKey struct{}
-
 // request is what ServeHTTP learns before a handler runs.
 type request struct {
 	account *damask.Account
 }
 
-func info(r *http.Request) *request { return r.Context().Value(ctxKey{}).(*request) }
+func info(r *http.Request) *request { return httpdomain.Info[request](r) }
 
 // maxForm caps the body of a form.
 const maxForm = 64 << 10
@@ -142,25 +139,12 @@ func carriesFile(r *http.Request) bool {
 // ServeHTTP sets the headers every page shares, refuses cross-site POSTs,
 // chooses the account by host, and runs the route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", csp)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	// The callback's URL holds an authorization code: never send it on.
-	h.Set("Referrer-Policy", "no-referrer")
-	if s.secure(r) {
-		h.Set("Strict-Transport-Security", "max-age=31536000")
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			s.fail(w, r, fmt.Errorf("panic: %v", v))
-		}
-	}()
+	// No Referer: the OpenID callback's URL holds an authorization code.
+	httpdomain.SecurityHeaders(w.Header(), csp, s.secure(r))
+	w.Header().Set("X-Frame-Options", "DENY")
+	defer httpdomain.Recover(func(err error) { s.fail(w, r, err) })
 	req := &request{}
-	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, req))
+	r = httpdomain.WithInfo(r, req)
 	a, err := s.svc.AccountByHost(r.Context(), r.Host, s.cfg.Domain)
 	if err != nil {
 		s.fail(w, r, err)
@@ -245,42 +229,15 @@ func cmpOr(vs ...string) string {
 	return ""
 }
 
-// status maps the domain's error codes to the statuses of pages.
-func status(code string) int {
-	switch code {
-	case damask.ENOTFOUND:
-		return http.StatusNotFound
-	case damask.EINVALID:
-		return http.StatusUnprocessableEntity
-	case damask.EMALFORMED, damask.ECANCELED:
-		return http.StatusBadRequest
-	case damask.EFORBIDDEN:
-		return http.StatusForbidden
-	case damask.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case damask.ETHROTTLED:
-		return http.StatusTooManyRequests
-	case damask.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case damask.EQUOTA:
-		return http.StatusInsufficientStorage
-	case damask.EPENDING:
-		return http.StatusConflict
-	}
-	return http.StatusInternalServerError
-}
-
 // fail answers an error page. Internal errors are logged; the browser
 // sees a generic message.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := damask.ErrorCode(err)
-	st := status(code)
+	st := httpdomain.Status(code)
 	if st >= 500 {
 		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	if code == damask.ETHROTTLED {
-		w.Header().Set("Retry-After", strconv.Itoa(int(library.RetryAfter(err).Seconds())+1))
-	}
+	httpdomain.ErrorHeaders(w.Header(), code, library.RetryAfter(err))
 	s.page(w, r, st, "error", pageData{Title: http.StatusText(st), Error: damask.ErrorMessage(err)})
 }
 
@@ -418,11 +375,15 @@ func readForm(r *http.Request) error {
 	if err == nil {
 		return nil
 	}
+	tooLarge := func(int64) string {
+		return fmt.Sprintf("The form is too large: at most %d KiB and %d fields", maxForm>>10, maxFormFields)
+	}
+	if tl := httpdomain.TooLarge(err, tooLarge); tl != nil {
+		return tl
+	}
 	// net/url's limit has no error value of its own: its message tells.
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) || strings.Contains(err.Error(), "exceeded limit") {
-		return &damask.Error{Code: damask.ETOOLARGE, Err: err,
-			Message: fmt.Sprintf("The form is too large: at most %d KiB and %d fields", maxForm>>10, maxFormFields)}
+	if strings.Contains(err.Error(), "exceeded limit") {
+		return &damask.Error{Code: damask.ETOOLARGE, Message: tooLarge(0), Err: err}
 	}
 	return &damask.Error{Code: damask.EMALFORMED, Message: "The form cannot be read", Err: err}
 }
@@ -478,7 +439,7 @@ func (s *Server) finishOIDC(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		code := damask.ErrorCode(err)
 		if code == damask.EUNAUTHORIZED || code == damask.EFORBIDDEN {
-			s.page(w, r, status(code), "error", pageData{Title: "Not signed in", Error: damask.ErrorMessage(err)})
+			s.page(w, r, httpdomain.Status(code), "error", pageData{Title: "Not signed in", Error: damask.ErrorMessage(err)})
 			return
 		}
 		s.fail(w, r, err)

@@ -41,7 +41,7 @@ func TestUserPasswordDisableEnable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, secret, err := srv.svc.CreateToken(ctx, library.Caller{Account: a, User: ann}, library.TokenInput{Name: "ci"})
+	_, secret, _, err := srv.svc.CreateToken(ctx, library.Caller{Account: a, User: ann}, library.TokenInput{Name: "ci"}, damask.IdempotencyKey{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestUserPasswordDisableEnable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, secret, err = srv.svc.CreateToken(ctx, library.Caller{Account: a, User: ann}, library.TokenInput{Name: "ci"}); err != nil {
+	if _, secret, _, err = srv.svc.CreateToken(ctx, library.Caller{Account: a, User: ann}, library.TokenInput{Name: "ci"}, damask.IdempotencyKey{}); err != nil {
 		t.Fatal(err)
 	}
 	if useToken() != nil {
@@ -93,7 +93,7 @@ func TestUserPasswordDisableEnable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, secret, err = srv.svc.CreateToken(ctx, library.Caller{Account: a, User: ann}, library.TokenInput{Name: "ci"}); err != nil {
+	if _, secret, _, err = srv.svc.CreateToken(ctx, library.Caller{Account: a, User: ann}, library.TokenInput{Name: "ci"}, damask.IdempotencyKey{}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"damask"
+	"damask/httpdomain"
+	"damask/library"
+)
+
+// Uploads: POST /api/upload, GET /api/uploads/ID.
+
+var uploadResource = resource{name: "upload", writable: fields(), readOnly: fields("filename")}
+
+// upload takes a file as the multipart field file, or as the raw body named
+// by ?filename= or Content-Disposition.
+func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
+	var (
+		f   *library.StoredFile
+		b   body
+		err error
+	)
+	c := caller(r)
+	if err := limitBody(r, s.svc.MaxFileSize()); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct == "multipart/form-data" {
+		b, err = readBody(r, uploadResource, func(body io.Reader, filename string) error {
+			f, err = s.svc.ReceiveFile(r.Context(), c, library.FileInput{Body: body, Filename: filename, Length: -1})
+			return err
+		})
+		if err == nil && f == nil {
+			err = damask.Errorf(damask.EINVALID, "File can't be blank: send it as the multipart field file")
+		}
+	} else {
+		f, err = s.svc.ReceiveFile(r.Context(), c, library.FileInput{Body: r.Body, Filename: rawFilename(r), Length: r.ContentLength})
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u, replayed, err := s.svc.Upload(r.Context(), c, f, requestKey(r, b, f))
+	replay(w, replayed)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.created(w, r, "/api/uploads/"+strconv.FormatInt(u.ID, 10), uploadDoc(u))
+}
+
+func (s *Server) showUpload(w http.ResponseWriter, r *http.Request) {
+	id, err := httpdomain.PathID(r, "id")
+	if err == nil {
+		var u *damask.Upload
+		if u, err = s.svc.UploadByID(r.Context(), caller(r), id); err == nil {
+			s.reply(w, r, http.StatusOK, uploadDoc(u))
+			return
+		}
+	}
+	s.fail(w, r, err)
+}
+
+func rawFilename(r *http.Request) string {
+	if n := r.URL.Query().Get("filename"); n != "" {
+		return n
+	}
+	if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
+		return params["filename"]
+	}
+	return ""
+}
