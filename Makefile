@@ -1,6 +1,7 @@
 # The two commands of the README: `make run` starts the server on the
 # embedded default, `make test` runs the whole test suite. Both install
-# what they need first.
+# what they need first: `make run` what running needs (setup), `make test`
+# that and what the tests need besides (setup-test).
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
 # SQLite's full-text search (FTS5) is compiled in only under this tag.
@@ -10,10 +11,13 @@ DATA ?= ./damask-data
 ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 10s
 
-.PHONY: run test setup build vet fuzz bench soak
+.PHONY: run test setup setup-test build vet fuzz bench soak
 
 setup:
 	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh test
 
 build: setup
 	go build -o bin/damask ./cmd/damask
@@ -25,7 +29,7 @@ vet: setup
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	go vet ./...
 
-test: vet
+test: setup-test vet
 	go test -race -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory fuzz
 

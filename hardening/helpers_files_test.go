@@ -3,7 +3,7 @@ package hardening
 // Helpers of the hostile-file and hostile-name items (2 to 15): a loopback
 // canary, waiting for an asset's processing, the server's memory and the
 // files under the data folder. The web client (browser) is with the
-// helpers of the client items, in helpers_hardB_test.go.
+// helpers of the client items, in helpers_clients_test.go.
 
 import (
 	"bufio"

@@ -52,7 +52,7 @@ func hostileSVG(ca *loopCanary) string {
 func TestR02_HostileSVG(t *testing.T) {
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Fatal("chromium is not installed: run scripts/setup.sh")
+		t.Fatal("chromium is not installed: run scripts/setup.sh test")
 	}
 	l := start(t)
 	ca := newLoopCanary(t)

@@ -98,7 +98,7 @@ const (
 	maxFieldSize = 64 << 10
 )
 
-// body is a request's fields. has tells a field sent empty from one not sent.
+// body is a request's fields. ptr tells a field sent empty ("") from one not sent (nil).
 type body map[string]string
 
 func (b body) ptr(name string) *string {

@@ -60,12 +60,11 @@ func testCollectRace(t *testing.T, blobs damask.BlobStore, lateRecord bool) {
 	ctx := t.Context()
 	now := time.Now()
 	var hook func(context.Context, damask.BlobRef)
-	svc := serviceOn(t, openSQLite(t), blobs, &now, library.Options{
-		BeforeCollect: func(ctx context.Context, ref damask.BlobRef) {
-			if hook != nil {
-				hook(ctx, ref)
-			}
-		},
+	svc := serviceOn(t, openSQLite(t), blobs, &now, library.Options{})
+	svc.SetBeforeCollect(func(ctx context.Context, ref damask.BlobRef) {
+		if hook != nil {
+			hook(ctx, ref)
+		}
 	})
 	if _, _, err := svc.EnsureDefault(ctx, "correct horse battery"); err != nil {
 		t.Fatal(err)

@@ -95,11 +95,6 @@ type Options struct {
 	// Queued, when set, is called after a job is queued (a worker pool's
 	// Wake), so that it starts at once.
 	Queued func()
-	// BeforeCollect, when set, is called by Tidy once it has found the
-	// file ref unreferenced and old, just before it moves the file out of
-	// the way: tests run an upload of the same bytes there, to force the
-	// interleaving the collector must survive.
-	BeforeCollect func(ctx context.Context, ref damask.BlobRef)
 }
 
 // DefaultMaxFileSize is 5 GiB.
@@ -128,11 +123,14 @@ type Service struct {
 	oidc     *providers
 	tools    func() Tools // the Renderer and the Extractor, once they have started
 	onQueued func()
-	collect  func(context.Context, damask.BlobRef)
 	verified verified // files whose bytes were checked lately
 	key      *seal.Key
 	signIns  *seal.Key // seals the OpenID Connect sign-ins under way, kept by the browsers
 	out      *outbound.Client
+	// beforeCollect, when set (by tests only, through export_test.go),
+	// is called by Tidy once it has found the file ref unreferenced and
+	// old, just before it moves the file out of the way.
+	beforeCollect func(ctx context.Context, ref damask.BlobRef)
 }
 
 // New returns a service over the given stores.
@@ -195,7 +193,6 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		oidc:     newProviders(),
 		tools:    toolsOf(o),
 		onQueued: o.Queued,
-		collect:  o.BeforeCollect,
 		key:      o.SecretKey,
 		signIns:  signIns,
 		out:      o.Outbound,

@@ -135,8 +135,8 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 		if used {
 			continue
 		}
-		if s.collect != nil {
-			s.collect(ctx, b.Ref)
+		if s.beforeCollect != nil {
+			s.beforeCollect(ctx, b.Ref)
 		}
 		// An upload of the same bytes may renew the file and commit its
 		// record right now, after the look above: a store that can

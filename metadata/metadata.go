@@ -342,11 +342,10 @@ func fromExif(raw map[string]any) Metadata {
 	return m
 }
 
-// imageSize is exiftool's ImageSize composite, worked out here since
-// composites are not asked for (they cost exiftool half its time): the
-// container's own size (File:), else the largest width and height pair
-// that one group of tags gives (a DNG's raw image over its thumbnail, a
-// video's picture track), XMP's claims left out.
+// lensName is the lens as the file names it (EXIF, XMP), else exiftool's
+// LensID composite unless it is a bare number: Extract asks for LensID
+// alone when the maker notes give the lens only as a number
+// (hasLensNumber); "" when there is no name.
 func lensName(raw map[string]any) string {
 	if l := clean(str(raw, "ExifIFD:LensModel", "XMP-aux:Lens", "XMP-exifEX:LensModel"), 200); l != "" {
 		return l
@@ -370,6 +369,13 @@ func hasLensNumber(raw map[string]any) bool {
 	return false
 }
 
+// imageSize is exiftool's ImageSize composite, worked out here since
+// composites are not asked for (they cost exiftool half its time): the
+// composite itself when an answer has it ("W H"), else the container's
+// own size (File:), else the largest width and height pair that one group
+// of tags gives (a DNG's raw image over its thumbnail, a video's picture
+// track), XMP's claims left out, else EXIF's ExifImageWidth and Height;
+// 0, 0 when none gives both.
 func imageSize(raw map[string]any) (w, h int) {
 	if s := str(raw, "Composite:ImageSize"); s != "" {
 		// With -n the composite is "W H".

@@ -1,15 +1,33 @@
 #!/usr/bin/env bash
-# Installs what Damask needs to build, run and test on Debian 12: a C
-# compiler (SQLite and libvips are used through cgo), the media tools,
-# Go 1.26, and versitygw (the S3 server the tests of blob/s3 start). It is
-# idempotent: what is there already is left alone, so `make run` and
-# `make test` call it every time.
+# Installs what Damask needs on Debian 12, in one of three modes:
+#
+#   scripts/setup.sh        (run, for `make run`) what building and running
+#                           the server needs: a C compiler (SQLite and
+#                           libvips are used through cgo), libvips,
+#                           exiftool, ffmpeg, poppler and Go 1.26.
+#   scripts/setup.sh test   (for `make test`) run's, and what the tests
+#                           need besides: PostgreSQL, chromium, versitygw
+#                           (the S3 server the tests of blob/s3 start), the
+#                           command-line tools of SQLite and libvips.
+#   scripts/setup.sh bench  (for `make bench`) test's, and nginx.
+#
+# It is idempotent: what is there already is left alone, so the Makefile
+# calls it every time.
 set -euo pipefail
 
 GO_VERSION=1.26.8
 VERSITYGW_VERSION=v1.8.0
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+mode=${1:-run}
+case $mode in
+run | test | bench) ;;
+*)
+	echo "usage: scripts/setup.sh [run|test|bench]" >&2
+	exit 2
+	;;
+esac
 
 apt_install() {
 	local missing=()
@@ -22,34 +40,6 @@ apt_install() {
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-apt_install gcc libc6-dev ca-certificates make sqlite3
-# Media: libvips through cgo (with pkg-config to find it) and its command
-# line tools for the benchmarks' references, exiftool, ffmpeg, poppler.
-apt_install pkg-config libvips-dev libvips-tools libimage-exiftool-perl ffmpeg poppler-utils
-# make bench: nginx serves the reference download (sendfile).
-if [ "${1:-}" = bench ]; then
-	apt_install nginx-light
-fi
-
-# PostgreSQL, for the tests of package postgres: they use the server at
-# 127.0.0.1:5432 as user postgres, or the one DAMASK_TEST_POSTGRES names.
-# A server that answers is left alone. Otherwise Debian's is installed, told
-# to trust the user postgres connecting from this machine, and started.
-if [ -z "${DAMASK_TEST_POSTGRES:-}" ] && ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
-	apt_install postgresql
-	pgver=$(ls /etc/postgresql | sort -V | tail -n1)
-	hba=/etc/postgresql/$pgver/main/pg_hba.conf
-	if ! $SUDO grep -q '^# damask: tests' "$hba"; then
-		# The first line that matches a connection decides: ours go first.
-		$SUDO sed -i '1i # damask: tests connect as postgres from this machine\nhost all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' "$hba"
-	fi
-	$SUDO pg_ctlcluster "$pgver" main start 2>/dev/null || $SUDO pg_ctlcluster "$pgver" main reload
-	echo "setup: PostgreSQL $pgver runs on 127.0.0.1:5432 for the tests"
-fi
-
-# The web interface's browser tests drive Debian's chromium (headless).
-apt_install chromium
-
 # Go: any Go 1.21 or newer fetches the 1.26 toolchain that go.mod asks for
 # by itself (GOTOOLCHAIN=auto). Debian 12 ships only Go 1.19, which cannot,
 # so then its go command fetches the toolchain as a module from the Go
@@ -61,39 +51,86 @@ go_ok() {
 	[ "$(printf '%s\n' 1.21 "$v" | sort -V | head -n1)" = 1.21 ]
 }
 
+# install_go makes sure a Go of 1.21 or newer is there and sets GO to it.
+install_go() {
+	if command -v go >/dev/null && go_ok go; then
+		GO=go
+		return 0
+	fi
+	GO=/usr/local/go/bin/go
+	if [ -x $GO ] && go_ok $GO; then
+		echo "setup: Go is in /usr/local/go/bin; add it to your PATH"
+		return 0
+	fi
+	apt_install golang-go
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+	(
+		cd "$work"
+		/usr/bin/go mod init bootstrap >/dev/null 2>&1
+		GOFLAGS=-modcacherw GOMODCACHE="$work/mod" /usr/bin/go mod download "golang.org/toolchain@v0.0.1-go${GO_VERSION}.linux-amd64"
+	)
+	$SUDO rm -rf /usr/local/go
+	$SUDO cp -a "$work/mod/golang.org/toolchain@v0.0.1-go${GO_VERSION}.linux-amd64" /usr/local/go
+	# A module's files come out of its zip without their modes: the
+	# commands of bin/ and pkg/tool/ are made executable again, as the go
+	# command does when it switches toolchains itself.
+	$SUDO chmod -R a+rX /usr/local/go
+	$SUDO chmod a+x /usr/local/go/bin/* /usr/local/go/pkg/tool/*/*
+	go_ok $GO || { echo "setup: the Go installed in /usr/local/go does not run" >&2; exit 1; }
+	echo "setup: installed Go ${GO_VERSION} in /usr/local/go; add /usr/local/go/bin to your PATH"
+}
+
+# PostgreSQL, for the tests of package postgres: they use the server at
+# 127.0.0.1:5432 as user postgres, or the one DAMASK_TEST_POSTGRES names.
+# A server that answers is left alone. Otherwise Debian's is installed, told
+# to trust the user postgres connecting from this machine, and started.
+install_postgres() {
+	if [ -n "${DAMASK_TEST_POSTGRES:-}" ] || (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+		return 0
+	fi
+	apt_install postgresql
+	local pgver hba
+	pgver=$(ls /etc/postgresql | sort -V | tail -n1)
+	hba=/etc/postgresql/$pgver/main/pg_hba.conf
+	if ! $SUDO grep -q '^# damask: tests' "$hba"; then
+		# The first line that matches a connection decides: ours go first.
+		$SUDO sed -i '1i # damask: tests connect as postgres from this machine\nhost all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' "$hba"
+	fi
+	$SUDO pg_ctlcluster "$pgver" main start 2>/dev/null || $SUDO pg_ctlcluster "$pgver" main reload
+	echo "setup: PostgreSQL $pgver runs on 127.0.0.1:5432 for the tests"
+}
+
 # versitygw, a real S3 server for the tests (blob/s3/s3test starts it),
 # built by `go install` into $(go env GOPATH)/bin, where the tests look
 # besides PATH. About 100 s to build, once: a binary of that version is
 # kept (`go version -m` tells the version it was built from).
 install_versitygw() {
-	local gocmd=$1 bin
-	bin="$("$gocmd" env GOPATH | cut -d: -f1)/bin/versitygw"
-	if [ -x "$bin" ] && "$gocmd" version -m "$bin" 2>/dev/null | grep -q "mod[[:space:]]*github.com/versity/versitygw[[:space:]]*${VERSITYGW_VERSION}[[:space:]]"; then
+	local bin
+	bin="$("$GO" env GOPATH | cut -d: -f1)/bin/versitygw"
+	if [ -x "$bin" ] && "$GO" version -m "$bin" 2>/dev/null | grep -q "mod[[:space:]]*github.com/versity/versitygw[[:space:]]*${VERSITYGW_VERSION}[[:space:]]"; then
 		return 0
 	fi
 	echo "setup: installing versitygw ${VERSITYGW_VERSION} in ${bin%/*} (about 100 s)"
-	GOFLAGS= GOBIN="${bin%/*}" "$gocmd" install "github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}"
+	GOFLAGS= GOBIN="${bin%/*}" "$GO" install "github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}"
 }
 
-if command -v go >/dev/null && go_ok go; then
-	install_versitygw go
-	exit 0
-fi
-if [ -x /usr/local/go/bin/go ] && go_ok /usr/local/go/bin/go; then
-	install_versitygw /usr/local/go/bin/go
-	echo "setup: Go is in /usr/local/go/bin; add it to your PATH"
-	exit 0
-fi
-apt_install golang-go
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-(
-	cd "$work"
-	/usr/bin/go mod init bootstrap >/dev/null 2>&1
-	GOFLAGS=-modcacherw GOMODCACHE="$work/mod" /usr/bin/go mod download "golang.org/toolchain@v0.0.1-go${GO_VERSION}.linux-amd64"
-)
-$SUDO rm -rf /usr/local/go
-$SUDO cp -a "$work/mod/golang.org/toolchain@v0.0.1-go${GO_VERSION}.linux-amd64" /usr/local/go
-$SUDO chmod -R a+rX /usr/local/go
-install_versitygw /usr/local/go/bin/go
-echo "setup: installed Go ${GO_VERSION} in /usr/local/go; add /usr/local/go/bin to your PATH"
+# Running: a C compiler, and the media tools (libvips through cgo, with
+# pkg-config to find it; exiftool; ffmpeg; poppler), then Go.
+apt_install gcc libc6-dev ca-certificates make
+apt_install pkg-config libvips-dev libimage-exiftool-perl ffmpeg poppler-utils
+install_go
+[ "$mode" = run ] && exit 0
+
+# Testing: the command-line tools of SQLite (an integrity check of the
+# hardening suite) and of libvips (the media tests make their samples with
+# it, and the benchmarks' references use it); PostgreSQL; the web
+# interface's browser tests drive Debian's chromium (headless); versitygw.
+apt_install sqlite3 libvips-tools
+install_postgres
+apt_install chromium
+install_versitygw
+[ "$mode" = test ] && exit 0
+
+# make bench: nginx serves the reference download (sendfile).
+apt_install nginx-light

@@ -1,12 +1,15 @@
 // Package sqlite keeps Damask's metadata in one SQLite file: the
-// damask.Store for a single server.
+// damask.Store for a single server, beside which `damask worker` and the
+// operator's commands may open the same file.
 //
 // The file runs in WAL mode with synchronous=FULL, so that a write is on disk
-// before it is acknowledged, and with foreign keys enforced. Writes go
-// through a pool of exactly one connection that begins its transactions with
-// BEGIN IMMEDIATE: writers queue in Go rather than fight over SQLite's lock,
-// and never see "database is locked". Reads use a separate pool of read-only
-// connections, which WAL lets run beside the writer.
+// before it is acknowledged, and with foreign keys enforced. A process's
+// writes go through a pool of exactly one connection that begins its
+// transactions with BEGIN IMMEDIATE: its writers queue in Go rather than
+// fight over SQLite's lock. Other processes on the file wait for that lock
+// in SQLite's busy handler, up to 10 s. Reads use a separate pool of
+// read-only connections, which WAL lets run beside the writer. Full-text
+// search (search.go) needs SQLite built with FTS5 (build tag sqlite_fts5).
 //
 // Times are stored as UTC unix nanoseconds (NULL for the zero time), so they
 // round-trip exactly between the years 1678 and 2262. Blob refs are stored as
@@ -37,8 +40,10 @@ type DB struct {
 	now   func() time.Time
 }
 
-// Open opens the database file at path, creating it when missing, and brings
-// its schema up to date.
+// Open opens the database file at path, creating it when missing, and
+// brings its schema and its search indexes up to date. It refuses a path
+// the driver would misread (empty, ":memory:", or holding '?' or '#'), a
+// build without FTS5, and connections whose settings did not take.
 func Open(ctx context.Context, path string) (*DB, error) {
 	// mattn/go-sqlite3 cuts a plain file name at the first '?', where its
 	// parameters begin.

@@ -139,7 +139,7 @@ func TestBrowser(t *testing.T) {
 	}
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
-		t.Fatal("chromium is not installed: run scripts/setup.sh, which installs Debian's chromium for this test")
+		t.Fatal("chromium is not installed: run scripts/setup.sh test, which installs Debian's chromium for this test")
 	}
 	e := newEnvWith(t, true)
 	shots := t.ArtifactDir()

@@ -25,7 +25,9 @@ import (
 	"damask/sqlite"
 )
 
-// storage are the flags every command that opens the library shares.
+// storage is what every command that opens the library shares: the flags
+// of register (and of registerOutgoing, for the commands that take it),
+// and what the command sets beside them.
 type storage struct {
 	data     string
 	db       string
@@ -121,6 +123,8 @@ func interleaved(fs *flag.FlagSet, args []string, getenv func(string) string) ([
 	}
 }
 
+// logger logs as text on w, from the level of --log-level (info when it
+// cannot be read).
 func (s *storage) logger(w io.Writer) *slog.Logger {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(s.logLevel)); err != nil {
@@ -129,7 +133,7 @@ func (s *storage) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-// library is an opened library: its stores and the service over them.
+// openLibrary is an opened library: its stores and the service over them.
 type openLibrary struct {
 	svc   *library.Service
 	db    metaStore
@@ -162,13 +166,15 @@ func (l *openLibrary) Close() error {
 }
 
 // open opens the stores the flags name, creating the data folder on first
-// use.
+// use, and the service over them.
 func (s *storage) open(ctx context.Context, log *slog.Logger) (*openLibrary, error) {
 	return s.openWith(ctx, log, library.Options{})
 }
 
-// openWith is open with the processing settings of o (Renderer,
-// Extractor, Queued); the other fields come from the flags.
+// openWith is open with the settings of o that no flag of storage gives
+// (the processing tools, Queued, the limits of `damask serve`); Plans,
+// MaxFileSize, Logger, Outbound and SecretKey come from the flags and
+// replace o's.
 func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Options) (*openLibrary, error) {
 	plans := damask.DefaultPlans()
 	if s.plans != "" {
@@ -330,7 +336,8 @@ func redacted(raw string) string {
 }
 
 // location reads a store URL of the given scheme (or a plain path),
-// defaulting to def. Other schemes belong to the scaled-out shape.
+// defaulting to def. Its callers take postgres:// and s3:// URLs before
+// it: any other scheme is a usage error.
 func location(raw, scheme, def string) (string, error) {
 	if raw == "" {
 		return def, nil
@@ -351,8 +358,8 @@ func location(raw, scheme, def string) (string, error) {
 	return u.Path, nil
 }
 
-// password reads a password from DAMASK_PASSWORD, the --password-file, or
-// the first line of standard input; never from a flag alone.
+// readPassword reads a password from DAMASK_PASSWORD, the --password-file,
+// or the first line of standard input; never from a flag alone.
 func readPassword(env environment, file string) (string, error) {
 	if pw := env.getenv("DAMASK_PASSWORD"); pw != "" {
 		return pw, nil

@@ -34,66 +34,113 @@ const (
 	tidyGrace = time.Hour
 )
 
+// serve is `damask serve`: the flags read by parseServe, then run.
 func serve(ctx context.Context, env environment, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var (
-		st         storage
-		addr       = fs.String("addr", "127.0.0.1:8080", "address to listen on")
-		domain     = fs.String("domain", "", "parent domain of the accounts: ACME.DOMAIN is account acme")
-		tlsCert    = fs.String("tls-cert", "", "TLS certificate file (with --tls-key: serve HTTPS)")
-		tlsKey     = fs.String("tls-key", "", "TLS key file")
-		trustProxy = fs.Bool("trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-For from the proxies of --trusted-proxies")
-		jsonp      = fs.Bool("jsonp", false, "allow ?callback= on JSON answers")
-		cors       = fs.String("cors-origins", "", "comma-separated origins of browser applications that may call the API with a Bearer token, e.g. https://app.example.com")
-		noWorkers  = fs.Bool("no-workers", false, "run no background workers in this process (new files are still queued)")
-		rate       = fs.Float64("rate", 50, "requests a second per API token or user credential, after a burst of --burst (0: no limit)")
-		burst      = fs.Int("burst", 100, "requests at once per API token or user credential")
-		uploads    = fs.Int("max-uploads-per-user", 4, "files one user may send at once (0: no limit)")
-		searches   = fs.Int("max-searches-per-user", 2, "lists, searches and facets one user may run at once (0: no limit)")
-		running    = fs.Int("max-searches", max(2, runtime.GOMAXPROCS(0)/2), "lists, searches and facets this server runs at once, for all users; the others wait their turn (0: no limit)")
-		searchTime = fs.Duration("search-timeout", 5*time.Second, "stop a list, search or facets that runs longer in the database (0: never)")
-		reserve    = reserveFlag{Bytes: 1 << 30}
-		jobLimit   = jobTimeoutFlag(fs)
-		proxies    = proxiesFlag{list: forwarded.Loopback}
-		bodyWindow = fs.Duration("body-timeout", time.Minute, "cut off a request body that brings fewer than --body-min-bytes in this time (0: never)")
-		bodyMin    = fs.Int64("body-min-bytes", 16<<10, "bytes a request body must bring every --body-timeout")
-		hdrTimeout = fs.Duration("header-timeout", 10*time.Second, "time a client has to send a request's headers")
-	)
-	fs.Var(&reserve, "disk-reserve", "free space to keep on the disk of the files: bytes (suffix KiB, MiB, GiB, TiB) or a percentage of the disk, e.g. 5% (0: none)")
-	fs.Var(&proxies, "trusted-proxies", "with --trust-proxy: the proxies (CIDR or address, comma-separated) whose X-Forwarded-* headers are believed")
-	st.register(fs)
-	st.registerOutgoing(fs)
-	if err := parse(fs, args, env.getenv); err != nil {
+	o, err := parseServe(args, env.getenv)
+	if err != nil {
 		return err
+	}
+	return o.run(ctx, env)
+}
+
+// serveOptions are the settings of `damask serve`, as its flags (or their
+// environment variables) give them, read and checked by parseServe.
+type serveOptions struct {
+	st     storage
+	addr   string
+	domain string
+	// tlsCert and tlsKey, both set or neither: serve HTTPS.
+	tlsCert, tlsKey string
+	// trustProxy believes X-Forwarded-Proto and X-Forwarded-For from
+	// proxies, which are empty without it.
+	trustProxy bool
+	proxies    forwarded.Proxies
+	jsonp      bool
+	origins    forwarded.Origins
+	// noWorkers runs no background work in this process.
+	noWorkers      bool
+	rate           float64
+	burst          int
+	uploadsPerUser int
+	// searchesPerUser and searches bound the lists, searches and facets
+	// run at once by one user and by the server; searchTimeout stops one
+	// in the database.
+	searchesPerUser int
+	searches        int
+	searchTimeout   time.Duration
+	reserve         library.Reserve
+	jobTimeout      time.Duration
+	// bodyWindow and bodyMin: a request body must bring bodyMin bytes
+	// every bodyWindow.
+	bodyWindow    time.Duration
+	bodyMin       int64
+	headerTimeout time.Duration
+}
+
+// parseServe reads the flags of `damask serve` and checks that they go
+// together; a mistake is a usageError. It opens and starts nothing.
+func parseServe(args []string, getenv func(string) string) (*serveOptions, error) {
+	o := &serveOptions{reserve: library.Reserve{Bytes: 1 << 30}}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&o.domain, "domain", "", "parent domain of the accounts: ACME.DOMAIN is account acme")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (with --tls-key: serve HTTPS)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS key file")
+	fs.BoolVar(&o.trustProxy, "trust-proxy", false, "believe X-Forwarded-Proto and X-Forwarded-For from the proxies of --trusted-proxies")
+	fs.BoolVar(&o.jsonp, "jsonp", false, "allow ?callback= on JSON answers")
+	cors := fs.String("cors-origins", "", "comma-separated origins of browser applications that may call the API with a Bearer token, e.g. https://app.example.com")
+	fs.BoolVar(&o.noWorkers, "no-workers", false, "run no background workers in this process (new files are still queued)")
+	fs.Float64Var(&o.rate, "rate", 50, "requests a second per API token or user credential, after a burst of --burst (0: no limit)")
+	fs.IntVar(&o.burst, "burst", 100, "requests at once per API token or user credential")
+	fs.IntVar(&o.uploadsPerUser, "max-uploads-per-user", 4, "files one user may send at once (0: no limit)")
+	fs.IntVar(&o.searchesPerUser, "max-searches-per-user", 2, "lists, searches and facets one user may run at once (0: no limit)")
+	fs.IntVar(&o.searches, "max-searches", max(2, runtime.GOMAXPROCS(0)/2), "lists, searches and facets this server runs at once, for all users; the others wait their turn (0: no limit)")
+	fs.DurationVar(&o.searchTimeout, "search-timeout", 5*time.Second, "stop a list, search or facets that runs longer in the database (0: never)")
+	jobLimit := jobTimeoutFlag(fs)
+	proxies := proxiesFlag{list: forwarded.Loopback}
+	fs.DurationVar(&o.bodyWindow, "body-timeout", time.Minute, "cut off a request body that brings fewer than --body-min-bytes in this time (0: never)")
+	fs.Int64Var(&o.bodyMin, "body-min-bytes", 16<<10, "bytes a request body must bring every --body-timeout")
+	fs.DurationVar(&o.headerTimeout, "header-timeout", 10*time.Second, "time a client has to send a request's headers")
+	fs.Var((*reserveFlag)(&o.reserve), "disk-reserve", "free space to keep on the disk of the files: bytes (suffix KiB, MiB, GiB, TiB) or a percentage of the disk, e.g. 5% (0: none)")
+	fs.Var(&proxies, "trusted-proxies", "with --trust-proxy: the proxies (CIDR or address, comma-separated) whose X-Forwarded-* headers are believed")
+	o.st.register(fs)
+	o.st.registerOutgoing(fs)
+	if err := parse(fs, args, getenv); err != nil {
+		return nil, err
 	}
 	// Flags stop at the first other word: a stray one would leave every
 	// flag after it unread and the server on the defaults.
 	if fs.NArg() > 0 {
-		return usageError(fmt.Sprintf("serve takes no arguments (got %q)", fs.Arg(0)))
+		return nil, usageError(fmt.Sprintf("serve takes no arguments (got %q)", fs.Arg(0)))
 	}
-	if (*tlsCert == "") != (*tlsKey == "") {
-		return usageError("--tls-cert and --tls-key go together")
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return nil, usageError("--tls-cert and --tls-key go together")
 	}
-	origins, err := forwarded.ParseOrigins(*cors)
-	if err != nil {
-		return usageError("--cors-origins: " + err.Error())
+	var err error
+	if o.origins, err = forwarded.ParseOrigins(*cors); err != nil {
+		return nil, usageError("--cors-origins: " + err.Error())
 	}
 	// --trust-proxy switches the headers on; --trusted-proxies says whose
 	// are believed. Proxies named without --trust-proxy would be a setting
 	// that does nothing, which the operator surely did not mean.
-	var trusted forwarded.Proxies
 	switch {
-	case *trustProxy:
-		trusted, _ = forwarded.ParseProxies(proxies.list) // read once by Set, or the default
+	case o.trustProxy:
+		o.proxies, _ = forwarded.ParseProxies(proxies.list) // read once by Set, or the default
 	case proxies.given:
-		return usageError("--trusted-proxies needs --trust-proxy")
+		return nil, usageError("--trusted-proxies needs --trust-proxy")
 	}
-	fsys, err := blobFS(env.getenv)
-	if err != nil {
-		return err
+	o.jobTimeout = time.Duration(*jobLimit)
+	if o.st.fs, err = blobFS(getenv); err != nil {
+		return nil, err
 	}
-	st.fs = fsys
-	log := st.logger(env.stderr)
+	o.st.getenv = getenv
+	return o, nil
+}
+
+// run serves until ctx ends, then shuts the server down, waiting 30 s at
+// most for the requests under way, and stops the workers.
+func (o *serveOptions) run(ctx context.Context, env environment) error {
+	log := o.st.logger(env.stderr)
 	// The media tools start once the server listens (libvips, the check
 	// of ImageMagick's policy and exiftool take a few hundred
 	// milliseconds): requests do not wait for them; an upload deciding
@@ -104,16 +151,15 @@ func serve(ctx context.Context, env environment, args []string) error {
 	proc.opts.Tools = tools
 	var pool atomic.Pointer[jobs.Pool] // set once the tools have started; Wake is nil-safe
 	proc.opts.Queued = func() { pool.Load().Wake() }
-	proc.opts.MaxUploadsPerUser = *uploads
+	proc.opts.MaxUploadsPerUser = o.uploadsPerUser
 	// --max-searches is half the connections of either store's pool
 	// (max(4, cores)): the other reads always find one.
-	proc.opts.MaxSearchesPerUser, proc.opts.MaxSearches, proc.opts.SearchTimeout = *searches, *running, *searchTime
+	proc.opts.MaxSearchesPerUser, proc.opts.MaxSearches, proc.opts.SearchTimeout = o.searchesPerUser, o.searches, o.searchTimeout
 	// Several servers share a PostgreSQL database, and so must their
 	// count of uploads under way; a SQLite file has one server (lockServe).
-	proc.opts.UploadLeases = st.postgres()
-	proc.opts.DiskReserve = library.Reserve(reserve)
-	st.getenv = env.getenv
-	lib, err := st.openWith(ctx, log, proc.opts)
+	proc.opts.UploadLeases = o.st.postgres()
+	proc.opts.DiskReserve = o.reserve
+	lib, err := o.st.openWith(ctx, log, proc.opts)
 	if err != nil {
 		return err
 	}
@@ -123,22 +169,49 @@ func serve(ctx context.Context, env environment, args []string) error {
 	// server a SQLite file may have.
 	counter, shared := lib.db.(damask.RateCounter)
 	if !shared {
-		unlock, err := st.lockServe()
+		unlock, err := o.st.lockServe()
 		if err != nil {
 			return err
 		}
 		defer unlock()
 	}
-	// Secrets kept in plain text by an older version are sealed now; a
-	// secret the key cannot open is told now, rather than at a user's
+	if err := prepareLibrary(ctx, lib.svc, env, log); err != nil {
+		return err
+	}
+	srv := o.server(ctx, lib.svc, counter, log)
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "tls", o.tlsCert != "")
+	fmt.Fprintf(env.stdout, "Damask is listening on %s\n", ln.Addr())
+
+	toolsDone := make(chan struct{})
+	go func() {
+		defer close(toolsDone)
+		o.work(ctx, proc, tools, &pool, lib, log)
+	}()
+	// Stop the workers (ctx has ended by then) before the tools and the
+	// stores they use are closed.
+	defer func() { <-toolsDone }()
+
+	go tidy(ctx, lib, log)
+	return o.serveUntil(ctx, srv, ln, log)
+}
+
+// prepareLibrary readies the library before the server listens: it seals
+// the secrets an older version kept in plain text, and makes the account
+// "default" on the first start, telling the operator its holder's password.
+func prepareLibrary(ctx context.Context, svc *library.Service, env environment, log *slog.Logger) error {
+	// A secret the key cannot open is told now, rather than at a user's
 	// sign-in, and only that account's sign-in with its provider fails.
-	if n, err := lib.svc.SealSecrets(ctx); err != nil {
+	if n, err := svc.SealSecrets(ctx); err != nil {
 		log.Error("secret key: some secrets in the database cannot be opened", "err", err)
 	} else if n > 0 {
 		log.Info("sealed client secrets kept in plain text", "count", n)
 	}
 
-	created, generated, err := lib.svc.EnsureDefault(ctx, env.getenv("DAMASK_ADMIN_PASSWORD"))
+	created, generated, err := svc.EnsureDefault(ctx, env.getenv("DAMASK_ADMIN_PASSWORD"))
 	if err != nil {
 		return fmt.Errorf("create default account: %w", err)
 	}
@@ -149,52 +222,53 @@ func serve(ctx context.Context, env environment, args []string) error {
 		}
 		fmt.Fprintln(env.stdout, "Switch the API on with: damask account api default on")
 	}
+	return nil
+}
 
-	api := httpapi.New(lib.svc, httpapi.Config{Domain: *domain, HTTPS: *tlsCert != "" || *trustProxy,
-		Proxies: trusted, JSONP: *jsonp, CORSOrigins: origins, Rate: *rate, Burst: *burst, RateCounter: counter,
-		BodyWindow: *bodyWindow, BodyMinBytes: *bodyMin, Logger: log})
-	pages := web.New(lib.svc, web.Config{Domain: *domain, Proxies: trusted, Logger: log})
-	srv := &http.Server{
-		Handler: routes(api, metrics(lib.svc), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			httplimit.Progress(w, r, *bodyMin, *bodyWindow)
+// server is the HTTP server of the API, the pages and the metrics, with
+// the limits of the flags; counter, when not nil, counts request rates in
+// a database several servers share.
+func (o *serveOptions) server(ctx context.Context, svc *library.Service, counter damask.RateCounter, log *slog.Logger) *http.Server {
+	api := httpapi.New(svc, httpapi.Config{Domain: o.domain, HTTPS: o.tlsCert != "" || o.trustProxy,
+		Proxies: o.proxies, JSONP: o.jsonp, CORSOrigins: o.origins, Rate: o.rate, Burst: o.burst, RateCounter: counter,
+		BodyWindow: o.bodyWindow, BodyMinBytes: o.bodyMin, Logger: log})
+	pages := web.New(svc, web.Config{Domain: o.domain, Proxies: o.proxies, Logger: log})
+	return &http.Server{
+		Handler: routes(api, metrics(svc), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			httplimit.Progress(w, r, o.bodyMin, o.bodyWindow)
 			pages.ServeHTTP(w, r)
 		})),
-		ReadHeaderTimeout: *hdrTimeout,
+		ReadHeaderTimeout: o.headerTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+}
+
+// work starts the processing tools, hands them to the library through
+// tools, and runs the workers (unless --no-workers, or no tool started)
+// until ctx ends.
+func (o *serveOptions) work(ctx context.Context, proc *processing, tools chan<- library.Tools, pool *atomic.Pointer[jobs.Pool], lib *openLibrary, log *slog.Logger) {
+	t0 := time.Now()
+	proc.start(ctx, log)
+	log.Info("processing tools started", "renditions", proc.opts.Renderer != nil,
+		"metadata", proc.opts.Extractor != nil, "took", time.Since(t0).Round(time.Millisecond))
+	tools <- library.Tools{Renderer: proc.opts.Renderer, Extractor: proc.opts.Extractor}
+	if !o.noWorkers && proc.enabled() {
+		p := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Timeout: o.jobTimeout})
+		pool.Store(p)
+		p.Run(ctx)
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "tls", *tlsCert != "")
-	fmt.Fprintf(env.stdout, "Damask is listening on %s\n", ln.Addr())
+}
 
-	toolsDone := make(chan struct{})
-	go func() {
-		defer close(toolsDone)
-		t0 := time.Now()
-		proc.start(ctx, log)
-		log.Info("processing tools started", "renditions", proc.opts.Renderer != nil,
-			"metadata", proc.opts.Extractor != nil, "took", time.Since(t0).Round(time.Millisecond))
-		tools <- library.Tools{Renderer: proc.opts.Renderer, Extractor: proc.opts.Extractor}
-		if !*noWorkers && proc.enabled() {
-			p := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Timeout: time.Duration(*jobLimit)})
-			pool.Store(p)
-			p.Run(ctx)
-		}
-	}()
-	// Stop the workers (ctx has ended by then) before the tools and the
-	// stores they use are closed.
-	defer func() { <-toolsDone }()
-
-	go tidy(ctx, lib, log)
+// serveUntil serves on ln until ctx ends, then shuts srv down, waiting
+// 30 s at most for the requests under way.
+func (o *serveOptions) serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, log *slog.Logger) error {
 	errc := make(chan error, 1)
 	go func() {
-		if *tlsCert != "" {
-			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+		if o.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
 		} else {
 			errc <- srv.Serve(ln)
 		}

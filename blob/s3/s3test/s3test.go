@@ -1,6 +1,6 @@
 // Package s3test starts a real S3 server for tests: versitygw, serving a
 // temporary folder on a free loopback port, stopped when the test ends.
-// scripts/setup.sh installs versitygw; without it a test fails, saying so.
+// scripts/setup.sh test installs versitygw; without it a test fails, saying so.
 //
 // versitygw keeps each object as a plain file, DIR/BUCKET/KEY, so that a
 // test can look at stored bytes, or damage them, behind the server's back;
@@ -27,7 +27,7 @@ import (
 	"time"
 )
 
-// Version is the versitygw that scripts/setup.sh installs.
+// Version is the versitygw that scripts/setup.sh test installs.
 const Version = "v1.8.0"
 
 // Bucket is the bucket of the URL that Start answers.
@@ -167,7 +167,7 @@ func Binary() (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("versitygw %s is not installed (looked in PATH and %v): run scripts/setup.sh", Version, dirs)
+	return "", fmt.Errorf("versitygw %s is not installed (looked in PATH and %v): run scripts/setup.sh test", Version, dirs)
 }
 
 // start runs versitygw on addr and waits until it answers.

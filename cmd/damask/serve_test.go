@@ -1,0 +1,53 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"damask/library"
+)
+
+// parseServe reads the flags of `damask serve` into its options without
+// opening or starting anything: the defaults, flags, their environment
+// variables (a flag given wins), and the proxies believed only with
+// --trust-proxy.
+func TestParseServe(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	o, err := parseServe(nil, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.addr != "127.0.0.1:8080" || o.rate != 50 || o.burst != 100 || o.uploadsPerUser != 4 ||
+		o.reserve != (library.Reserve{Bytes: 1 << 30}) || o.jobTimeout != 5*time.Minute ||
+		o.bodyWindow != time.Minute || o.bodyMin != 16<<10 || o.headerTimeout != 10*time.Second ||
+		o.st.data != "./damask-data" || o.trustProxy || o.proxies.String() != "" || len(o.origins) != 0 ||
+		o.searchesPerUser != 2 || o.searches < 2 || o.searchTimeout != 5*time.Second {
+		t.Errorf("defaults: %+v", o)
+	}
+
+	env := map[string]string{"DAMASK_ADDR": "127.0.0.1:9000", "DAMASK_RATE": "7", "DAMASK_DATA": "/from/env"}
+	o, err = parseServe([]string{"--data", "/from/flag", "--trust-proxy", "--trusted-proxies", "10.0.0.0/8",
+		"--disk-reserve", "5%", "--job-timeout", "1m", "--no-workers", "--cors-origins", "https://app.example.com",
+		"--max-searches-per-user", "3", "--max-searches", "6", "--search-timeout", "2s"},
+		func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.addr != "127.0.0.1:9000" || o.rate != 7 || o.st.data != "/from/flag" {
+		t.Errorf("environment: addr %q, rate %v, data %q", o.addr, o.rate, o.st.data)
+	}
+	if !o.trustProxy || o.proxies.String() != "10.0.0.0/8" || o.reserve != (library.Reserve{Percent: 5}) ||
+		o.jobTimeout != time.Minute || !o.noWorkers || len(o.origins) != 1 ||
+		o.searchesPerUser != 3 || o.searches != 6 || o.searchTimeout != 2*time.Second {
+		t.Errorf("flags: %+v", o)
+	}
+
+	// --trust-proxy alone believes a proxy on this machine.
+	o, err = parseServe([]string{"--trust-proxy"}, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.proxies.String() != "127.0.0.0/8,::1/128" {
+		t.Errorf("--trust-proxy alone: proxies %q", o.proxies)
+	}
+}

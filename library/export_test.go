@@ -1,0 +1,15 @@
+package library
+
+import (
+	"context"
+
+	"damask"
+)
+
+// SetBeforeCollect makes Tidy call f once it has found the file ref
+// unreferenced and old, just before it moves the file out of the way:
+// tests run an upload of the same bytes there, to force the interleaving
+// the collector must survive. Call it before the service is used.
+func (s *Service) SetBeforeCollect(f func(ctx context.Context, ref damask.BlobRef)) {
+	s.beforeCollect = f
+}
