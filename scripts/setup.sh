@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what Damask needs to build, run and test on Debian 12: a C
 # compiler (SQLite and libvips are used through cgo), the media tools,
-# Go 1.26, and versitygw (the S3 server the tests of blob/s3 start). It is
+# Go 1.26, versitygw (the S3 server the tests of blob/s3 start) and
+# golangci-lint (the linter `make test` runs, .golangci.yml). It is
 # idempotent: what is there already is left alone, so `make run` and
 # `make test` call it every time.
 set -euo pipefail
 
 GO_VERSION=1.26.8
 VERSITYGW_VERSION=v1.8.0
+GOLANGCI_LINT_VERSION=v2.15.0
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
@@ -75,12 +77,31 @@ install_versitygw() {
 	GOFLAGS= GOBIN="${bin%/*}" "$gocmd" install "github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}"
 }
 
+# golangci-lint, the linter that holds the layers (.golangci.yml), the same
+# way: `go install` of a pinned version into $(go env GOPATH)/bin, where
+# the Makefile runs it from. About 10 minutes to build on two busy cores,
+# once.
+install_golangci_lint() {
+	local gocmd=$1 bin
+	bin="$("$gocmd" env GOPATH | cut -d: -f1)/bin/golangci-lint"
+	if [ -x "$bin" ] && "$gocmd" version -m "$bin" 2>/dev/null | grep -q "mod[[:space:]]*github.com/golangci/golangci-lint/v2[[:space:]]*${GOLANGCI_LINT_VERSION}[[:space:]]"; then
+		return 0
+	fi
+	echo "setup: installing golangci-lint ${GOLANGCI_LINT_VERSION} in ${bin%/*} (minutes)"
+	GOFLAGS= GOBIN="${bin%/*}" "$gocmd" install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@${GOLANGCI_LINT_VERSION}"
+}
+
+install_tools() {
+	install_versitygw "$1"
+	install_golangci_lint "$1"
+}
+
 if command -v go >/dev/null && go_ok go; then
-	install_versitygw go
+	install_tools go
 	exit 0
 fi
 if [ -x /usr/local/go/bin/go ] && go_ok /usr/local/go/bin/go; then
-	install_versitygw /usr/local/go/bin/go
+	install_tools /usr/local/go/bin/go
 	echo "setup: Go is in /usr/local/go/bin; add it to your PATH"
 	exit 0
 fi
@@ -95,5 +116,5 @@ trap 'rm -rf "$work"' EXIT
 $SUDO rm -rf /usr/local/go
 $SUDO cp -a "$work/mod/golang.org/toolchain@v0.0.1-go${GO_VERSION}.linux-amd64" /usr/local/go
 $SUDO chmod -R a+rX /usr/local/go
-install_versitygw /usr/local/go/bin/go
+install_tools /usr/local/go/bin/go
 echo "setup: installed Go ${GO_VERSION} in /usr/local/go; add /usr/local/go/bin to your PATH"
