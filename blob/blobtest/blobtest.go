@@ -145,6 +145,12 @@ func testMissing(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 	if code := damask.ErrorCode(err); code != damask.ENOTFOUND {
 		t.Errorf("Stat of a missing file: error %v (code %q), want code %q", err, code, damask.ENOTFOUND)
 	}
+	if p, ok := s.(damask.BlobPather); ok {
+		_, err = p.Path(ref)
+		if code := damask.ErrorCode(err); code != damask.ENOTFOUND {
+			t.Errorf("Path of a missing file: error %v (code %q), want code %q", err, code, damask.ENOTFOUND)
+		}
+	}
 }
 
 func testDedup(t *testing.T, open func(t *testing.T) damask.BlobStore) {
