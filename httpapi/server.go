@@ -124,7 +124,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer func() {
 		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
+			if v == http.ErrAbortHandler { //nolint:errorlint // a recovered value, not an error chain: net/http panics with this very value and compares it so
 				panic(v)
 			}
 			s.fail(w, r, fmt.Errorf("panic: %v", v))

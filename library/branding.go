@@ -3,6 +3,7 @@ package library
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/gif" // DecodeConfig of a GIF logo
@@ -241,7 +242,7 @@ func (s *Service) Logo(ctx context.Context, a *damask.Account) (*LogoFile, error
 	}
 	head := make([]byte, 512)
 	n, err := io.ReadFull(body, head)
-	if err == nil || err == io.ErrUnexpectedEOF {
+	if err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
 		_, err = body.Seek(0, io.SeekStart)
 	}
 	if err != nil {
