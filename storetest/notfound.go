@@ -9,11 +9,10 @@ import (
 )
 
 // testNotFound asks every method that may find nothing for something
-// missing. The contract promises the code alone: whatever error a store
-// answers, damask.ErrorCode must say ENOTFOUND, which is how every caller
-// (the job pool, the service, the HTTP layers) tells not-found from a
-// failure. A store answering an error of its own without the code would
-// pass a test of errors.Is(err, damask.ErrNotFound) no better.
+// missing. The contract promises the code alone: a store may answer an
+// *Error of its own, and damask.ErrorCode must say ENOTFOUND, which is
+// how every caller (the job pool, the service, the HTTP layers) tells
+// not-found from a failure.
 func testNotFound(t *testing.T, s damask.Store) {
 	ctx := t.Context()
 	a, h := newAccount(t, s, "acme")
