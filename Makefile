@@ -11,7 +11,7 @@ DATA ?= ./damask-data
 ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 10s
 
-.PHONY: run test setup setup-test build vet fuzz bench soak
+.PHONY: run test setup setup-test build vet lint fuzz bench soak
 
 setup:
 	@scripts/setup.sh
@@ -29,7 +29,12 @@ vet: setup
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
 	go vet ./...
 
-test: setup-test vet
+# The layers of README.md's layout and the linters of .golangci.yml;
+# scripts/setup.sh test installs golangci-lint at its pinned version.
+lint: setup-test vet
+	"$$(go env GOPATH | cut -d: -f1)/bin/golangci-lint" run ./...
+
+test: setup-test lint
 	go test -race -count=1 -timeout 40m ./...
 	$(MAKE) --no-print-directory fuzz
 

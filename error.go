@@ -66,5 +66,14 @@ func ErrorMessage(err error) string {
 	return "Internal error"
 }
 
-// ErrNotFound is returned by stores when a lookup finds nothing.
+// ErrNotFound is returned by stores when a lookup finds nothing. Callers
+// test for it by its code, ErrorCode(err) == ENOTFOUND, which is what the
+// stores promise: a store may answer an *Error of its own.
 var ErrNotFound = &Error{Code: ENOTFOUND, Message: "Not found"}
+
+// ErrBodyTooLarge is in the chain of the error a body answers when its
+// sender cut it at a size limit (the HTTP layers do, past a request's
+// limit): a file read from it is too large, however many of its bytes
+// came first. It is a plain error, not an *Error: it decides no code for
+// those who read the body for something else.
+var ErrBodyTooLarge = errors.New("body cut at its size limit")

@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"time"
-
-	"damask/search"
 )
 
 // Page selects one page of a list. Number counts from 1.
@@ -17,12 +15,18 @@ type Page struct {
 // Offset is the number of items before the page.
 func (p Page) Offset() int { return (p.Number - 1) * p.Size }
 
+// Query is a parsed search: a tree of the nodes of package search, which
+// each store compiles to its engine. search.Expr is the same interface, so
+// that either assigns to the other; it is declared here by its method
+// rather than imported, so that this package keeps to the standard library.
+type Query interface{ SearchNode() }
+
 // AssetFilter chooses assets of one account for a list.
 type AssetFilter struct {
 	AccountID int64
 	// Query is a parsed search (nil: every asset). Its Tag and By nodes
 	// carry the ids the service resolved; an id of 0 matches nothing.
-	Query search.Expr
+	Query Query
 	// TagIDs must all be carried by the asset.
 	TagIDs []int64
 	// Sort is one of created_on, updated_on, title, size, relevance,

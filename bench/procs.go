@@ -172,7 +172,7 @@ func (b *bench) serve(ctx context.Context, data string, extra ...string) (*proc,
 	out, err := exec.CommandContext(ctx, b.damask, "account", "api", "default", "on", "--data", data).CombinedOutput()
 	if err != nil {
 		p.stop()
-		return nil, fmt.Errorf("switch the API on: %v: %s", err, out)
+		return nil, fmt.Errorf("switch the API on: %w: %s", err, out)
 	}
 	return p, nil
 }

@@ -68,7 +68,7 @@ func post(ctx context.Context, u, path string, auth func(*http.Request)) (time.D
 	body, err := io.ReadAll(res.Body)
 	d := time.Since(t0)
 	if err != nil || res.StatusCode/100 != 2 {
-		return 0, nil, fmt.Errorf("POST %s: %d %s %v", u, res.StatusCode, body, err)
+		return 0, nil, fmt.Errorf("POST %s: %d %s %w", u, res.StatusCode, body, err)
 	}
 	return d, body, nil
 }
@@ -94,7 +94,7 @@ func fetch(ctx context.Context, u string, auth func(*http.Request), header ...st
 	defer res.Body.Close()
 	n, err := io.Copy(io.Discard, res.Body)
 	if err != nil || res.StatusCode/100 != 2 {
-		return 0, 0, fmt.Errorf("GET %s: %d %v", u, res.StatusCode, err)
+		return 0, 0, fmt.Errorf("GET %s: %d %w", u, res.StatusCode, err)
 	}
 	return time.Since(t0), n, nil
 }

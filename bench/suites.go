@@ -30,7 +30,7 @@ func (b *bench) search(ctx context.Context) error {
 	data := filepath.Join(b.cfg.work, "seed")
 	t0 := time.Now()
 	if out, err := exec.CommandContext(ctx, b.damask, "dev", "seed", "--assets", strconv.Itoa(b.cfg.assets), "--data", data).CombinedOutput(); err != nil {
-		return fmt.Errorf("dev seed: %v: %s", err, out)
+		return fmt.Errorf("dev seed: %w: %s", err, out)
 	}
 	imported := time.Since(t0).Seconds()
 	n := fmt.Sprintf("%d", b.cfg.assets)
@@ -62,7 +62,7 @@ func (b *bench) search(ctx context.Context) error {
 
 	out, err := exec.CommandContext(ctx, b.damask, "dev", "bench-search", "--data", data, "--runs", "50").CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("dev bench-search: %v: %s", err, out)
+		return fmt.Errorf("dev bench-search: %w: %s", err, out)
 	}
 	table := string(out)
 	var missed []string
@@ -114,7 +114,7 @@ func (b *bench) searchCost(ctx context.Context, data string) error {
 		cmd := exec.CommandContext(ctx, b.damask, args...)
 		cmd.Env = append(os.Environ(), "DAMASK_PASSWORD="+pw)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s: %v: %s", strings.Join(args[:2], " "), err, out)
+			return fmt.Errorf("%s: %w: %s", strings.Join(args[:2], " "), err, out)
 		}
 	}
 	other := func(r *http.Request) {

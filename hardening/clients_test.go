@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -173,7 +174,7 @@ func TestR17_Slowloris(t *testing.T) {
 		// long before the two minutes a slow machine may need.
 		conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
 		_, err := io.Copy(io.Discard, conn)
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 			t.Fatal("a client trickling its headers was still connected after two minutes")
 		}
 	})
@@ -199,7 +200,7 @@ func TestR17_Slowloris(t *testing.T) {
 			req, _ := http.NewRequest("POST", tc.path, nil)
 			conn.SetReadDeadline(time.Now().Add(2 * time.Minute))
 			res, err := http.ReadResponse(br, req)
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 				t.Fatal("a client trickling its body was still connected after two minutes")
 			}
 			if err == nil {

@@ -335,7 +335,7 @@ func sendUpload(ctx context.Context, c servertest.Client, u *crashUpload, progre
 	if resp.StatusCode == http.StatusCreated {
 		var a asset
 		if err := xml.Unmarshal(body, &a); err != nil {
-			res.err = fmt.Errorf("201 with an unreadable asset: %v: %s", err, body)
+			res.err = fmt.Errorf("201 with an unreadable asset: %w: %s", err, body)
 			return res
 		}
 		res.id = a.ID

@@ -268,7 +268,7 @@ func readMultipart(r *http.Request, boundary string, res resource, b body, onFil
 	gotFile := false
 	for {
 		p, err := mr.NextPart()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		var de *damask.Error

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"damask"
+	"damask/httplimit"
 )
 
 // A client may send a checksum of the request's body, as Content-Digest
@@ -30,10 +31,9 @@ type digestBody struct {
 	checks []digestCheck
 	// Once the body has been read to its end by finish, what remained
 	// is served from rest.
-	rest    *bytes.Reader
-	done    bool
-	err     error // the mismatch, answered in place of io.EOF
-	limited bool  // finish read more than it may hold
+	rest *bytes.Reader
+	done bool
+	err  error // the mismatch, answered in place of io.EOF
 }
 
 type digestCheck struct {
@@ -50,8 +50,10 @@ const maxDigestRest = maxFormBody + 64<<10
 // checkDigest wraps r.Body in a digestBody when the request carries
 // Content-Digest with sha-256 or Content-MD5, and answers EMALFORMED for
 // such a header that cannot be read. Digests of other algorithms alone are
-// ignored, as RFC 9530 lets a recipient do.
+// ignored, as RFC 9530 lets a recipient do. Beneath, the body of a file is
+// marked at its limit (httplimit.MarkLimit), for the service.
 func checkDigest(r *http.Request) error {
+	r.Body = httplimit.MarkLimit(r.Body)
 	var checks []digestCheck
 	if vs := r.Header.Values("Content-Digest"); len(vs) > 0 {
 		want, found, err := parseContentDigest(strings.Join(vs, ","))

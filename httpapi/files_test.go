@@ -8,7 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"mime"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -340,6 +342,32 @@ func TestTooLarge(t *testing.T) {
 		tn.member.do(t, "POST", "/api/upload.xml?filename=exact", io.MultiReader(bytes.NewReader(exact))).want(t, 201)
 		tn.member.send(t, "POST", "/api/assets.xml", multipartBody(file{"file", "exact", exact}, "title", "Exact")).want(t, 201)
 	})
+}
+
+// TestFileCutAtBodyLimit: a file within its limit whose body is cut at
+// the body's limit (the form before it was large) is too large, 413, as
+// the file over its own limit is: the service is told by the marked
+// limit, not by an HTTP error type.
+func TestFileCutAtBodyLimit(t *testing.T) {
+	const limit = 1000
+	e := newEnv(t, setup{maxFile: limit})
+	tn := e.tenant(t, "acme", "deluxe")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	// A part header as large as the form may be takes the room the
+	// file's framing had.
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="title"`)
+	h.Set("X-Padding", strings.Repeat("p", 1<<20)) // the room of the form fields
+	w, _ := mw.CreatePart(h)
+	w.Write([]byte("Cut"))
+	w, _ = mw.CreateFormFile("file", "cut.bin")
+	w.Write(bytes.Repeat([]byte("c"), limit))
+	mw.Close()
+	before := e.state(t, tn.holder)
+	tn.member.send(t, "POST", "/api/assets.xml", payload{mw.FormDataContentType(), buf.Bytes()}).
+		wantError(t, 413, fmt.Sprint("larger than the limit of ", limit))
+	e.unchanged(t, tn.holder, before)
 }
 
 // TestQuota: a plan whose storage is full answers 507, and keeps nothing.

@@ -464,7 +464,7 @@ func xmlValue(n xnode) (any, error) {
 		return b, nil
 	case "datetime":
 		if _, err := time.Parse(time.RFC3339, text); err != nil {
-			return nil, fmt.Errorf("<%s type=\"datetime\">%s: %v", n.XMLName.Local, text, err)
+			return nil, fmt.Errorf("<%s type=\"datetime\">%s: %w", n.XMLName.Local, text, err)
 		}
 		return text, nil
 	case "":

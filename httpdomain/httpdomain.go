@@ -89,7 +89,7 @@ func SecurityHeaders(h http.Header, csp string, secure bool) {
 // answer on purpose, goes on up to net/http.
 func Recover(fail func(error)) {
 	if v := recover(); v != nil {
-		if v == http.ErrAbortHandler {
+		if v == http.ErrAbortHandler { //nolint:errorlint // a recovered value, not an error chain: net/http panics with this very value and compares it so
 			panic(v)
 		}
 		fail(fmt.Errorf("panic: %v", v))

@@ -109,7 +109,7 @@ func TestRecover(t *testing.T) {
 		t.Errorf("panic answered as %v", failed)
 	}
 	defer func() {
-		if v := recover(); v != http.ErrAbortHandler {
+		if v := recover(); v != http.ErrAbortHandler { //nolint:errorlint // the very value net/http compares, not an error chain
 			t.Errorf("ErrAbortHandler became %v", v)
 		}
 	}()

@@ -18,7 +18,6 @@ package jobs
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -164,7 +163,7 @@ func (p *Pool) one(ctx context.Context, name string) (bool, error) {
 	// The lease runs from before the claim: the store's now+Lease is later.
 	claimed := time.Now()
 	j, err := p.queue.ClaimJob(ctx, name, p.opts.Lease)
-	if errors.Is(err, damask.ErrNotFound) {
+	if damask.ErrorCode(err) == damask.ENOTFOUND {
 		return false, nil
 	}
 	if err != nil {

@@ -1,11 +1,14 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -339,4 +342,83 @@ func TestPoolStopsUnrenewedJob(t *testing.T) {
 		_, err := db.ClaimJob(ctx, "other", time.Minute)
 		return err == nil
 	})
+}
+
+// ownNotFound is a queue whose not-found is an error of its own, as the
+// store contract allows: the code ENOTFOUND, not damask.ErrNotFound.
+type ownNotFound struct{ *sqlite.DB }
+
+func own(err error) error {
+	if damask.ErrorCode(err) == damask.ENOTFOUND {
+		return &damask.Error{Code: damask.ENOTFOUND, Message: "No such job", Err: errors.New("the store's own")}
+	}
+	return err
+}
+
+func (q ownNotFound) ClaimJob(ctx context.Context, worker string, lease time.Duration) (*damask.Job, error) {
+	j, err := q.DB.ClaimJob(ctx, worker, lease)
+	return j, own(err)
+}
+
+func (q ownNotFound) RenewJob(ctx context.Context, id int64, worker string, lease time.Duration) error {
+	return own(q.DB.RenewJob(ctx, id, worker, lease))
+}
+
+// TestPoolOwnNotFound: the pool knows not-found by its code, which is all
+// the store contract promises. An empty queue is idle, not a failure of
+// the queue; a lease another worker took is lost at the next renewal.
+func TestPoolOwnNotFound(t *testing.T) {
+	ctx := t.Context()
+	db := queue(t, 1)
+	var logs syncBuffer
+	running := make(chan struct{})
+	stopped := make(chan error, 1)
+	runPool(t, jobs.New(ownNotFound{db}, func(ctx context.Context, j *damask.Job) error {
+		close(running)
+		<-ctx.Done()
+		stopped <- context.Cause(ctx)
+		return ctx.Err()
+	}, jobs.Options{Workers: 2, Poll: 10 * time.Millisecond, Lease: 3 * time.Second, Name: "first",
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))}))
+	<-running
+	time.Sleep(100 * time.Millisecond) // the idle worker polls the empty queue
+	// The job is taken from its holder, either worker (the other's name
+	// is not found), and queued for later.
+	later := time.Now().Add(time.Hour)
+	err := db.FailJob(ctx, 1, "first/0", later, "taken over")
+	if damask.ErrorCode(err) == damask.ENOTFOUND {
+		err = db.FailJob(ctx, 1, "first/1", later, "taken over")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case cause := <-stopped:
+		if !errors.Is(cause, jobs.ErrLeaseLost) {
+			t.Errorf("the job was stopped by %v, want ErrLeaseLost", cause)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the job whose lease was lost still runs a minute later")
+	}
+	if s := logs.String(); strings.Contains(s, "job queue") || strings.Contains(s, "not renewed") {
+		t.Errorf("a not-found of the queue was logged as a failure:\n%s", s)
+	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger that several workers share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

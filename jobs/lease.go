@@ -53,7 +53,7 @@ func (p *Pool) renew(ctx context.Context, stop context.CancelCauseFunc, j *damas
 		switch {
 		case err == nil:
 			until, next = start.Add(lease-lease/10), start.Add(lease/3)
-		case errors.Is(err, damask.ErrNotFound):
+		case damask.ErrorCode(err) == damask.ENOTFOUND:
 			stop(ErrLeaseLost)
 			return fmt.Errorf("%w: claimed by another worker or run out", ErrLeaseLost)
 		case ctx.Err() != nil:

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -167,15 +168,9 @@ func (r *retryAfter) Error() string { return fmt.Sprintf("retry after %s", r.d) 
 
 // RetryAfter is the wait a throttled error asks for, or 0.
 func RetryAfter(err error) time.Duration {
-	for err != nil {
-		if r, ok := err.(*retryAfter); ok {
-			return r.d
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return 0
-		}
-		err = u.Unwrap()
+	var r *retryAfter
+	if errors.As(err, &r) {
+		return r.d
 	}
 	return 0
 }

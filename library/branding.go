@@ -3,17 +3,18 @@ package library
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/gif" // DecodeConfig of a GIF logo
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
-	"net/http"
 	"regexp"
 	"strings"
 
 	"damask"
+	"damask/media"
 )
 
 // MaxLogoSize caps the bytes of an account's logo: it shows in every
@@ -24,7 +25,7 @@ const MaxLogoSize = 1 << 20
 // file cannot ask the browser for a huge image.
 const maxLogoSide = 4096
 
-// logoTypes are the types a logo may have, as DetectContentType names
+// logoTypes are the types a logo may have, as media.Sniff names
 // them from the bytes. SVG is not among them: it is markup, and a logo is
 // shown on the application's origin.
 var logoTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true}
@@ -159,7 +160,7 @@ func (s *Service) storeLogo(ctx context.Context, r io.Reader) (damask.BlobRef, e
 // logoType is the content type of a logo's bytes, as they are checked on
 // upload and sent: never the name's or the client's word.
 func logoType(data []byte) string {
-	return http.DetectContentType(data)
+	return media.Sniff(data)
 }
 
 // checkLogo accepts a PNG, JPEG, GIF or WebP image of sane dimensions.
@@ -241,7 +242,7 @@ func (s *Service) Logo(ctx context.Context, a *damask.Account) (*LogoFile, error
 	}
 	head := make([]byte, 512)
 	n, err := io.ReadFull(body, head)
-	if err == nil || err == io.ErrUnexpectedEOF {
+	if err == nil || errors.Is(err, io.ErrUnexpectedEOF) {
 		_, err = body.Seek(0, io.SeekStart)
 	}
 	if err != nil {

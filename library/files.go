@@ -6,17 +6,19 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net/http"
 	"path"
 	"strings"
 	"sync"
 	"syscall"
 
 	"damask"
+	"damask/media"
 )
 
 // FileInput is a file as a client sends it.
 type FileInput struct {
+	// Body answers an error that is damask.ErrBodyTooLarge when its sender
+	// cut it at a size limit.
 	Body     io.Reader
 	Filename string
 	// Length is the size the client announced, or -1.
@@ -132,8 +134,7 @@ func (s *Service) copyFile(ctx context.Context, w damask.BlobWriter, body io.Rea
 			return head, nil
 		}
 		if rerr != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(rerr, &mbe) {
+			if errors.Is(rerr, damask.ErrBodyTooLarge) {
 				return nil, s.tooLarge()
 			}
 			// A body that tells what is wrong with it (a checksum
@@ -195,7 +196,7 @@ var zipTypes = map[string]string{
 // client claims is never believed, so an HTML page sent as image/jpeg stays
 // text/html.
 func DetectType(head []byte, filename string) string {
-	sniffed := http.DetectContentType(head)
+	sniffed := media.Sniff(head)
 	ext := strings.ToLower(path.Ext(filename))
 	byName, ok := zipTypes[ext]
 	if !ok {

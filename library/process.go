@@ -58,7 +58,7 @@ func (s *Service) Process(ctx context.Context, j *damask.Job) error {
 		return nil
 	}
 	v, err := s.store.Version(ctx, j.AccountID, j.AssetID, j.Version)
-	if errors.Is(err, damask.ErrNotFound) {
+	if damask.ErrorCode(err) == damask.ENOTFOUND {
 		return nil // purged or in the trash: nothing to show
 	}
 	if err != nil {
@@ -73,7 +73,7 @@ func (s *Service) Process(ctx context.Context, j *damask.Job) error {
 		}
 		x = damask.Extracted{Processing: damask.ProcessingFailed, Reason: err.Error()}
 	}
-	if serr := s.store.SetExtracted(ctx, j.AccountID, j.AssetID, j.Version, x); serr != nil && !errors.Is(serr, damask.ErrNotFound) {
+	if serr := s.store.SetExtracted(ctx, j.AccountID, j.AssetID, j.Version, x); serr != nil && damask.ErrorCode(serr) != damask.ENOTFOUND {
 		return fmt.Errorf("process asset %d: %w", j.AssetID, serr)
 	}
 	if x.Processing == damask.ProcessingFailed {
@@ -216,7 +216,7 @@ func (s *Service) renditions(ctx context.Context, path string, source damask.Blo
 	var missing []media.Size
 	for _, size := range append(media.Sizes(), media.WebPSizes()...) {
 		_, err := s.store.Rendition(ctx, source, size.Name)
-		if errors.Is(err, damask.ErrNotFound) {
+		if damask.ErrorCode(err) == damask.ENOTFOUND {
 			missing = append(missing, size)
 		} else if err != nil {
 			return media.Info{}, err
@@ -371,10 +371,10 @@ func (s *Service) rendition(ctx context.Context, c Caller, a *damask.Asset, size
 	// While processing is under way, the sizes already made are served:
 	// the thumbnails come first, before the large sizes and the metadata.
 	r, err := s.store.Rendition(ctx, a.Blob, size.Name)
-	if errors.Is(err, damask.ErrNotFound) && a.Processing == damask.ProcessingPending {
+	if damask.ErrorCode(err) == damask.ENOTFOUND && a.Processing == damask.ProcessingPending {
 		return nil, damask.Errorf(damask.EPENDING, "The %s of asset %d is being made; try again shortly", size.Name, id)
 	}
-	if errors.Is(err, damask.ErrNotFound) {
+	if damask.ErrorCode(err) == damask.ENOTFOUND {
 		return nil, damask.Errorf(damask.ENOTFOUND, "Asset %d has no %s", id, size.Name)
 	}
 	if err != nil {

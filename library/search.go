@@ -188,7 +188,7 @@ func (s *Service) search(ctx context.Context, c Caller, n int, read func(ctx con
 		return nil
 	case parent.Err() != nil:
 		return &damask.Error{Code: damask.ECANCELED, Message: "Request canceled", Err: err}
-	case context.Cause(ctx) == errSearchTime || errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(context.Cause(ctx), errSearchTime) || errors.Is(err, context.DeadlineExceeded):
 		// A store may stop a query at the deadline itself, before the
 		// context has noticed (PostgreSQL's statement_timeout): it says
 		// so with DeadlineExceeded.

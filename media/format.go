@@ -6,9 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 )
+
+// Sniff names the media type of a file's first bytes (up to 512 are
+// read) by the WHATWG MIME Sniffing rules, application/octet-stream when
+// they tell nothing: the type a file is stored and served with, where
+// Detect is the format this package would render. The rules are
+// net/http's DetectContentType; they live here, by the other readings of a
+// file's bytes, so that library takes a file's type without importing HTTP.
+func Sniff(head []byte) string { return http.DetectContentType(head) }
 
 // Format is a file type recognised from a file's first bytes. The name of
 // the file is never consulted: an MVG script named photo.jpg is not a JPEG.

@@ -234,7 +234,7 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 
 	h, err := src.header()
 	if err != nil {
-		return info, fmt.Errorf("media: render: %w: %s header: %s", ErrCorrupt, format, err)
+		return info, fmt.Errorf("media: render: %w: %s header: %w", ErrCorrupt, format, err)
 	}
 	info.Width, info.Height, info.PageCount, info.HasAlpha = h.width, h.height, max(h.pages, 1), h.alpha
 	if format == FormatPSD {
@@ -301,7 +301,7 @@ func (r *Renderer) checkHeaderGo(path string, format Format) error {
 		if errors.As(err, &unsup) {
 			return nil // e.g. arithmetic-coded JPEG: let libvips judge
 		}
-		return fmt.Errorf("media: render: %w: %s header: %v", ErrCorrupt, format, err)
+		return fmt.Errorf("media: render: %w: %s header: %w", ErrCorrupt, format, err)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > r.opts.MaxPixels {
 		return fmt.Errorf("media: render: %w: %s declares %dx%d, limit %d", ErrTooManyPixels, format, cfg.Width, cfg.Height, r.opts.MaxPixels)
@@ -322,12 +322,12 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 	largest := order[len(order)-1].Px
 	lazy, err := src.thumbnail(largest)
 	if err != nil {
-		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
+		return fmt.Errorf("media: render: %w: %w", ErrCorrupt, err)
 	}
 	flat, err := srgb8(lazy)
 	unref(lazy)
 	if err != nil {
-		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
+		return fmt.Errorf("media: render: %w: %w", ErrCorrupt, err)
 	}
 	k.watch(flat)
 	base, err := materialise(flat)
@@ -338,7 +338,7 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 		return fmt.Errorf("media: render: decode: %w", err)
 	}
 	if err != nil {
-		return fmt.Errorf("media: render: %w: %s", ErrCorrupt, err)
+		return fmt.Errorf("media: render: %w: %w", ErrCorrupt, err)
 	}
 	defer unref(base)
 
@@ -354,12 +354,12 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 			if size.Px != largest {
 				lazy, err := thumbImage(base, size.Px)
 				if err != nil {
-					return fmt.Errorf("media: render %s: %s", size.Name, err)
+					return fmt.Errorf("media: render %s: %w", size.Name, err)
 				}
 				next, err = materialise(lazy)
 				unref(lazy)
 				if err != nil {
-					return fmt.Errorf("media: render %s: %s", size.Name, err)
+					return fmt.Errorf("media: render %s: %w", size.Name, err)
 				}
 			}
 			if cur != base {
@@ -376,7 +376,7 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 		}
 		b, err := encode(cur, quality)
 		if err != nil {
-			return fmt.Errorf("media: render %s: encode: %s", size.Name, err)
+			return fmt.Errorf("media: render %s: encode: %w", size.Name, err)
 		}
 		if err := out(size, bytes.NewReader(b)); err != nil {
 			return err

@@ -241,7 +241,7 @@ func (r *Renderer) run(ctx context.Context, tool string, args []string) ([]byte,
 			return nil, why
 		}
 		msg, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
-		return nil, fmt.Errorf("%w: %s (%v)", ErrCorrupt, msg, err)
+		return nil, fmt.Errorf("%w: %s (%w)", ErrCorrupt, msg, err)
 	}
 	return stdout.Bytes(), nil
 }

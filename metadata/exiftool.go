@@ -382,7 +382,7 @@ func readToMarker(r *bufio.Reader, marker string, max int) ([]byte, error) {
 	atStart := true
 	for {
 		chunk, err := r.ReadSlice('\n')
-		if err != nil && err != bufio.ErrBufferFull {
+		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			return append(out, chunk...), err // what came before a crash, for its reason
 		}
 		complete := err == nil

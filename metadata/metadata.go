@@ -253,7 +253,7 @@ func (x *Extractor) probe(ctx context.Context, abs string, m *Metadata) error {
 		} `json:"streams"`
 	}
 	if err := json.Unmarshal(out, &p); err != nil {
-		return fmt.Errorf("ffprobe: %v: %w", err, ErrUnreadable)
+		return fmt.Errorf("ffprobe: %w: %w", err, ErrUnreadable)
 	}
 	if len(p.Streams) == 0 {
 		return fmt.Errorf("ffprobe: no streams: %w", ErrUnreadable)

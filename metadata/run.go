@@ -90,7 +90,7 @@ func runBounded(ctx context.Context, timeout time.Duration, mem int64, limit int
 		if msg := ffmpegPrefix.ReplaceAllString(firstLine(stderr.String()), ""); msg != "" {
 			return nil, false, fmt.Errorf("%s: %s: %w", name, msg, ErrUnreadable)
 		}
-		return nil, false, fmt.Errorf("%s: %v: %w", name, werr, ErrUnreadable)
+		return nil, false, fmt.Errorf("%s: %w: %w", name, werr, ErrUnreadable)
 	case rerr != nil:
 		return nil, false, fmt.Errorf("%s: read: %w", name, rerr)
 	}

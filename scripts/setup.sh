@@ -7,8 +7,10 @@
 #                           exiftool, ffmpeg, poppler and Go 1.26.
 #   scripts/setup.sh test   (for `make test`) run's, and what the tests
 #                           need besides: PostgreSQL, chromium, versitygw
-#                           (the S3 server the tests of blob/s3 start), the
-#                           command-line tools of SQLite and libvips.
+#                           (the S3 server the tests of blob/s3 start),
+#                           golangci-lint (the linter `make test` runs,
+#                           .golangci.yml), the command-line tools of
+#                           SQLite and libvips.
 #   scripts/setup.sh bench  (for `make bench`) test's, and nginx.
 #
 # It is idempotent: what is there already is left alone, so the Makefile
@@ -17,6 +19,7 @@ set -euo pipefail
 
 GO_VERSION=1.26.8
 VERSITYGW_VERSION=v1.8.0
+GOLANGCI_LINT_VERSION=v2.15.0
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
@@ -115,6 +118,20 @@ install_versitygw() {
 	GOFLAGS= GOBIN="${bin%/*}" "$GO" install "github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}"
 }
 
+# golangci-lint, the linter that holds the layers (.golangci.yml), the same
+# way: `go install` of a pinned version into $(go env GOPATH)/bin, where
+# the Makefile runs it from. About 10 minutes to build on two busy cores,
+# once.
+install_golangci_lint() {
+	local bin
+	bin="$("$GO" env GOPATH | cut -d: -f1)/bin/golangci-lint"
+	if [ -x "$bin" ] && "$GO" version -m "$bin" 2>/dev/null | grep -q "mod[[:space:]]*github.com/golangci/golangci-lint/v2[[:space:]]*${GOLANGCI_LINT_VERSION}[[:space:]]"; then
+		return 0
+	fi
+	echo "setup: installing golangci-lint ${GOLANGCI_LINT_VERSION} in ${bin%/*} (minutes)"
+	GOFLAGS= GOBIN="${bin%/*}" "$GO" install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@${GOLANGCI_LINT_VERSION}"
+}
+
 # Running: a C compiler, and the media tools (libvips through cgo, with
 # pkg-config to find it; exiftool; ffmpeg; poppler), then Go.
 apt_install gcc libc6-dev ca-certificates make
@@ -130,6 +147,7 @@ apt_install sqlite3 libvips-tools
 install_postgres
 apt_install chromium
 install_versitygw
+install_golangci_lint
 [ "$mode" = test ] && exit 0
 
 # make bench: nginx serves the reference download (sendfile).

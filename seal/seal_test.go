@@ -89,10 +89,10 @@ func TestDerive(t *testing.T) {
 		t.Fatal("derived keys are not distinct and stable")
 	}
 	v := a.Seal("state", "ctx")
-	if _, err := k.Open(v, "ctx"); err != seal.ErrWrongKey {
+	if _, err := k.Open(v, "ctx"); !errors.Is(err, seal.ErrWrongKey) {
 		t.Errorf("the parent key opens a derived key's value: %v", err)
 	}
-	if _, err := b.Open(v, "ctx"); err != seal.ErrWrongKey {
+	if _, err := b.Open(v, "ctx"); !errors.Is(err, seal.ErrWrongKey) {
 		t.Errorf("another purpose's key opens it: %v", err)
 	}
 	if p, err := a.Open(v, "ctx"); err != nil || p != "state" {

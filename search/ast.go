@@ -31,8 +31,10 @@ import (
 	"time"
 )
 
-// Expr is a node of a parsed query.
-type Expr interface{ isExpr() }
+// Expr is a node of a parsed query. Its one method only marks the node
+// types. damask.Query is the same interface, so that a store's filter
+// holds a query without the root package importing this one.
+type Expr interface{ SearchNode() }
 
 // And matches what all of its parts match.
 type And []Expr
@@ -143,19 +145,19 @@ type Orientation struct{ Value string }
 // Has matches assets that carry something; the only one so far is "gps".
 type Has struct{ What string }
 
-func (And) isExpr()         {}
-func (Or) isExpr()          {}
-func (Not) isExpr()         {}
-func (Word) isExpr()        {}
-func (Phrase) isExpr()      {}
-func (Tag) isExpr()         {}
-func (Kind) isExpr()        {}
-func (Ext) isExpr()         {}
-func (By) isExpr()          {}
-func (Compare) isExpr()     {}
-func (Date) isExpr()        {}
-func (Orientation) isExpr() {}
-func (Has) isExpr()         {}
+func (And) SearchNode()         {}
+func (Or) SearchNode()          {}
+func (Not) SearchNode()         {}
+func (Word) SearchNode()        {}
+func (Phrase) SearchNode()      {}
+func (Tag) SearchNode()         {}
+func (Kind) SearchNode()        {}
+func (Ext) SearchNode()         {}
+func (By) SearchNode()          {}
+func (Compare) SearchNode()     {}
+func (Date) SearchNode()        {}
+func (Orientation) SearchNode() {}
+func (Has) SearchNode()         {}
 
 // Error is a query that cannot be parsed; Pos is the byte offset of the
 // trouble, counted from 0, and Char the character it is, counted from 1

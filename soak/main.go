@@ -84,7 +84,7 @@ func run(cfg config) error {
 	}
 	defer srv.stop()
 	if out, err := exec.CommandContext(ctx, bin, "account", "api", "default", "on", "--data", data).CombinedOutput(); err != nil {
-		return fmt.Errorf("switch the API on: %v: %s", err, out)
+		return fmt.Errorf("switch the API on: %w: %s", err, out)
 	}
 	base := "http://" + srv.addr
 	log.Info("soak: server up", "addr", srv.addr, "pid", srv.cmd.Process.Pid)

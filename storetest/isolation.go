@@ -154,7 +154,7 @@ func testConcurrentWriters(t *testing.T, s damask.Store) {
 		})
 		wg.Go(func() {
 			if _, _, err := s.Assets(ctx, damask.AssetFilter{AccountID: acct.ID, Query: search.Word{Value: "asset"}, Page: damask.Page{Number: 1, Size: 10}}); err != nil {
-				errs <- fmt.Errorf("Assets: %w", err)
+				errs <- fmt.Errorf("list assets: %w", err)
 			}
 			if _, err := s.AccountStats(ctx, acct.ID); err != nil {
 				errs <- fmt.Errorf("AccountStats: %w", err)

@@ -28,7 +28,7 @@ func testJobs(t *testing.T, s damask.Store) {
 		State: damask.JobRunning, Attempts: 1, RunAfter: j1.RunAfter, LeaseUntil: j1.LeaseUntil,
 		CreatedAt: j1.CreatedAt, UpdatedAt: j1.UpdatedAt}
 	diff(t, "first claimed job (the oldest)", &want, j1)
-	if d := j1.LeaseUntil.Sub(time.Now()); d < 50*time.Second || d > 70*time.Second {
+	if d := time.Until(j1.LeaseUntil); d < 50*time.Second || d > 70*time.Second {
 		t.Errorf("LeaseUntil is %v from now, want about a minute", d)
 	}
 	j2, err := s.ClaimJob(ctx, "w2", time.Minute)

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"OIDCConfig", testOIDCConfig},
 		{"Tokens", testTokens},
 		{"TenantIsolation", testTenantIsolation},
+		{"NotFound", testNotFound},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Jobs", testJobs},
 		{"JobHousekeeping", testJobHousekeeping},

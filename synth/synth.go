@@ -83,9 +83,7 @@ func (c *Catalogue) CostliestQuery() string {
 			terms = append(terms, p+"*")
 		}
 	}
-	for _, w := range c.words[:search.MaxTerms-len(terms)] {
-		terms = append(terms, w)
-	}
+	terms = append(terms, c.words[:search.MaxTerms-len(terms)]...)
 	return strings.Join(terms, " OR ")
 }
 

@@ -55,15 +55,14 @@ func (c *consoleErrors) take() []string {
 
 // ui drives one browser tab against the test server.
 type ui struct {
-	t        *testing.T
-	ctx      context.Context
-	base     string
-	errs     *consoleErrors
-	shots    string
-	docs     string
-	shotsN   int
-	timeout  time.Duration
-	lastPage string
+	t       *testing.T
+	ctx     context.Context
+	base    string
+	errs    *consoleErrors
+	shots   string
+	docs    string
+	shotsN  int
+	timeout time.Duration
 }
 
 // do runs the steps of one stage with a generous time limit; on failure

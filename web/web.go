@@ -29,6 +29,7 @@ import (
 	"damask"
 	"damask/forwarded"
 	"damask/httpdomain"
+	"damask/httplimit"
 	"damask/library"
 )
 
@@ -167,6 +168,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			limit = library.MaxLogoSize + maxForm
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if carriesFile(r) {
+			// For the service, which tells a file cut at the limit
+			// from one that broke off.
+			r.Body = httplimit.MarkLimit(r.Body)
+		}
 	}
 	s.mux.ServeHTTP(w, r)
 }

@@ -119,7 +119,8 @@ func testSeek(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 				t.Errorf("read at %d: %s", pos, describe(got, want))
 			}
 			if pos+int64(tt.read) == n {
-				if m, err := r.Read(make([]byte, 1)); m != 0 || err != io.EOF {
+				// io.EOF itself, as io.Reader promises: io.Copy and others compare.
+				if m, err := r.Read(make([]byte, 1)); m != 0 || err != io.EOF { //nolint:errorlint // the very value is the contract
 					t.Errorf("Read at the end = %d, %v; want 0, io.EOF", m, err)
 				}
 			}
@@ -144,6 +145,12 @@ func testMissing(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 	_, err = s.Stat(ctx, ref)
 	if code := damask.ErrorCode(err); code != damask.ENOTFOUND {
 		t.Errorf("Stat of a missing file: error %v (code %q), want code %q", err, code, damask.ENOTFOUND)
+	}
+	if p, ok := s.(damask.BlobPather); ok {
+		_, err = p.Path(ref)
+		if code := damask.ErrorCode(err); code != damask.ENOTFOUND {
+			t.Errorf("Path of a missing file: error %v (code %q), want code %q", err, code, damask.ENOTFOUND)
+		}
 	}
 }
 

@@ -61,10 +61,10 @@ func (r *reader) Read(p []byte) (int, error) {
 	r.pos += int64(n)
 	r.bodyPos += int64(n)
 	switch {
-	case err == io.EOF && r.pos < r.size:
+	case errors.Is(err, io.EOF) && r.pos < r.size:
 		// The response ended before the object did.
 		err = fmt.Errorf("read blob %s at %d: %w", r.ref, r.pos, io.ErrUnexpectedEOF)
-	case err == io.EOF:
+	case errors.Is(err, io.EOF):
 		err = nil // the next Read answers io.EOF
 	case err != nil:
 		err = r.s.fail(r.ctx, fmt.Sprintf("read blob %s at %d", r.ref, r.pos), err)

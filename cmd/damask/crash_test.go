@@ -129,7 +129,7 @@ func upload(ctx context.Context, c *http.Client, s *servertest.Server, n int, se
 	if resp.StatusCode == http.StatusCreated {
 		var a assetXML
 		if err := xml.Unmarshal(body, &a); err != nil {
-			res.err = fmt.Errorf("201 with an unreadable asset: %v: %s", err, body)
+			res.err = fmt.Errorf("201 with an unreadable asset: %w: %s", err, body)
 			return res
 		}
 		res.id, res.gotHash = a.ID, a.SHA256

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -73,7 +74,7 @@ func TestServeLimits(t *testing.T) {
 		}()
 		conn.SetReadDeadline(time.Now().Add(time.Minute))
 		_, err = io.Copy(io.Discard, conn)
-		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 			t.Fatal("a client trickling its headers was still connected after a minute")
 		}
 	})

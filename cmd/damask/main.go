@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -97,7 +98,7 @@ type usageError string
 func (e usageError) Error() string { return string(e) }
 
 func exitCode(err error) int {
-	if _, ok := err.(usageError); ok {
+	if ue := usageError(""); errors.As(err, &ue) {
 		return 2
 	}
 	return 1

@@ -150,7 +150,7 @@ func sourceFiles(ctx context.Context, snap *sqlite.Snapshot, src damask.BlobStor
 	}
 	for i, f := range files {
 		info, err := src.Stat(ctx, f.ref)
-		if errors.Is(err, damask.ErrNotFound) {
+		if damask.ErrorCode(err) == damask.ENOTFOUND {
 			return nil, fmt.Errorf("the source lacks file %s, which its records point at (see damask check --data)", f.ref)
 		}
 		if err != nil {
@@ -214,7 +214,7 @@ func copyFile(ctx context.Context, src, dst damask.BlobStore, f sourceFile, p *p
 		p.skip(f.size)
 		return nil
 	}
-	if !errors.Is(err, damask.ErrNotFound) {
+	if damask.ErrorCode(err) != damask.ENOTFOUND {
 		return fmt.Errorf("look for file %s at the destination: %w", f.ref, err)
 	}
 	r, err := src.Open(ctx, f.ref)

@@ -61,7 +61,7 @@ func Parse(s string) (Spec, error) {
 			if hasAt {
 				n, perr := parseSize(at)
 				if perr != nil {
-					return Spec{}, fmt.Errorf("faults: %q: %v", item, perr)
+					return Spec{}, fmt.Errorf("faults: %q: %w", item, perr)
 				}
 				sp.WriteAfter = n
 			}
