@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"damask"
-	"damask/httplimit"
+	"damask/httpdomain"
 )
 
 // A client may send a checksum of the request's body, as Content-Digest
@@ -51,9 +51,9 @@ const maxDigestRest = maxFormBody + 64<<10
 // Content-Digest with sha-256 or Content-MD5, and answers EMALFORMED for
 // such a header that cannot be read. Digests of other algorithms alone are
 // ignored, as RFC 9530 lets a recipient do. Beneath, the body of a file is
-// marked at its limit (httplimit.MarkLimit), for the service.
+// marked at its limit (httpdomain.MarkLimit), for the service.
 func checkDigest(r *http.Request) error {
-	r.Body = httplimit.MarkLimit(r.Body)
+	r.Body = httpdomain.MarkLimit(r.Body)
 	var checks []digestCheck
 	if vs := r.Header.Values("Content-Digest"); len(vs) > 0 {
 		want, found, err := parseContentDigest(strings.Join(vs, ","))

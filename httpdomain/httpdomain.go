@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -110,11 +111,36 @@ func PathID(r *http.Request, name string) (int64, error) {
 // TooLarge answers ETOOLARGE, with the message made from the limit, when
 // err is a body read past its http.MaxBytesReader limit; nil otherwise.
 func TooLarge(err error, message func(limit int64) string) error {
-	var mbe *http.MaxBytesError
-	if !errors.As(err, &mbe) {
+	mbe, ok := maxBytes(err)
+	if !ok {
 		return nil
 	}
 	return &damask.Error{Code: damask.ETOOLARGE, Message: message(mbe.Limit), Err: err}
+}
+
+// maxBytes finds the *http.MaxBytesError of a body read past its limit
+// in err's chain: the one test TooLarge and MarkLimit make.
+func maxBytes(err error) (*http.MaxBytesError, bool) {
+	var mbe *http.MaxBytesError
+	return mbe, errors.As(err, &mbe)
+}
+
+// MarkLimit wraps a body that http.MaxBytesReader limits so that the error
+// past its limit is damask.ErrBodyTooLarge as well as *http.MaxBytesError:
+// the library, which knows nothing of HTTP, then tells a file cut at the limit
+// (too large) from one that broke off (malformed). Other errors pass as
+// they are. Wrapping r.Body hides the limit from r.ParseForm, which then
+// applies its own: mark the bodies that carry files, not forms.
+func MarkLimit(body io.ReadCloser) io.ReadCloser { return limitMarked{body} }
+
+type limitMarked struct{ io.ReadCloser }
+
+func (b limitMarked) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if _, ok := maxBytes(err); ok {
+		err = fmt.Errorf("%w: %w", damask.ErrBodyTooLarge, err)
+	}
+	return n, err
 }
 
 // infoKey is the context key of a layer's request information, one per

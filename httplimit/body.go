@@ -2,13 +2,10 @@ package httplimit
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"time"
-
-	"damask"
 )
 
 // ErrSlowBody is in the chain of the error a body answers once it has
@@ -80,21 +77,3 @@ type slowError struct{ err error }
 
 func (e *slowError) Error() string   { return ErrSlowBody.Error() + ": " + e.err.Error() }
 func (e *slowError) Unwrap() []error { return []error{ErrSlowBody, e.err} }
-
-// MarkLimit wraps a body that http.MaxBytesReader limits so that the error
-// past its limit is damask.ErrBodyTooLarge as well as *http.MaxBytesError:
-// library, which knows nothing of HTTP, then tells a file cut at the limit
-// (too large) from one that broke off (malformed). Other errors pass as
-// they are. Wrapping r.Body hides the limit from r.ParseForm, which then
-// applies its own: mark the bodies that carry files, not forms.
-func MarkLimit(body io.ReadCloser) io.ReadCloser { return limitMarked{body} }
-
-type limitMarked struct{ io.ReadCloser }
-
-func (b limitMarked) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-		err = fmt.Errorf("%w: %w", damask.ErrBodyTooLarge, err)
-	}
-	return n, err
-}

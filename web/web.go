@@ -29,7 +29,6 @@ import (
 	"damask"
 	"damask/forwarded"
 	"damask/httpdomain"
-	"damask/httplimit"
 	"damask/library"
 )
 
@@ -171,7 +170,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if carriesFile(r) {
 			// For the service, which tells a file cut at the limit
 			// from one that broke off.
-			r.Body = httplimit.MarkLimit(r.Body)
+			r.Body = httpdomain.MarkLimit(r.Body)
 		}
 	}
 	s.mux.ServeHTTP(w, r)
