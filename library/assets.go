@@ -190,8 +190,12 @@ func uploadGone(uploadID int64, err error) error {
 }
 
 // DeleteAssets moves the assets to the trash one by one, as DeleteAsset,
-// and stops at the first error: the assets before it stay in the trash.
+// at most MaxSelection, and stops at the first error: the assets before it
+// stay in the trash.
 func (s *Service) DeleteAssets(ctx context.Context, c Caller, ids []int64) error {
+	if err := selectionLimit(ids); err != nil {
+		return err
+	}
 	for _, id := range ids {
 		if _, err := s.DeleteAsset(ctx, c, id); err != nil {
 			return err

@@ -87,6 +87,18 @@ func (s *Service) open(ctx context.Context, a *damask.Asset, n int) (*Download, 
 // MaxZipFiles is the most assets one zip of a selection may name.
 const MaxZipFiles = 10000
 
+// MaxSelection is the most assets one change of a selection (tagging,
+// deleting) takes, one by one; a zip is bounded by MaxZipFiles.
+const MaxSelection = 1000
+
+// selectionLimit refuses a selection to change past MaxSelection.
+func selectionLimit(ids []int64) error {
+	if len(ids) > MaxSelection {
+		return damask.Errorf(damask.EINVALID, "Select at most %d assets at once", MaxSelection)
+	}
+	return nil
+}
+
 // ZipFiles opens the current files of the selected assets one after the
 // other, for one archive of them, and hands each to add, which reads it;
 // ZipFiles closes it. An id named twice is one file. Assets that no

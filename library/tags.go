@@ -189,6 +189,9 @@ func (s *Service) TagAssets(ctx context.Context, c Caller, ids []int64, list str
 	if err := require(c, damask.RoleMember, "edit assets"); err != nil {
 		return err
 	}
+	if err := selectionLimit(ids); err != nil {
+		return err
+	}
 	if !strings.Contains(list, ",") {
 		list += "," // one name with spaces stays one name
 	}

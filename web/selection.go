@@ -14,10 +14,6 @@ import (
 	"damask/library"
 )
 
-// maxSelection bounds the assets one action that changes them takes, one
-// by one; a zip is bounded by the library (library.MaxZipFiles).
-const maxSelection = 1000
-
 // selection acts on the assets chosen in the library: tag, untag, delete
 // or download them as one zip.
 func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
@@ -38,10 +34,6 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 	action := r.PostForm.Get("action")
 	if action == "download" {
 		s.zip(w, r, c, ids)
-		return
-	}
-	if len(ids) > maxSelection {
-		s.fail(w, r, damask.Errorf(damask.EINVALID, "Select at most %d assets at once", maxSelection))
 		return
 	}
 	back := r.PostForm.Get("back")
