@@ -111,7 +111,12 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 
 func open(ctx context.Context, c config) (*Store, error) {
 	name := redacted(c)
+	transport, err := newTransport(c.secure)
+	if err != nil {
+		return nil, fmt.Errorf("open blob store %s: %w", name, err)
+	}
 	client, err := minio.New(c.endpoint, &minio.Options{
+		Transport:    transport,
 		Creds:        credentials.NewStaticV4(c.accessKey, c.secretKey, c.session),
 		Secure:       c.secure,
 		Region:       c.region,
