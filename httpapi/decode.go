@@ -2,11 +2,11 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
-
 	"io"
 	"mime"
 	"mime/multipart"
@@ -24,9 +24,11 @@ import (
 
 // A request body comes in any form fluxiom took: form fields flat
 // (title=) or nested (asset[title]=), multipart with a file, an XML
-// document (<asset><title>...</title></asset>) or JSON, flat or under the
-// resource's name. Every form is read into one flat set of fields, checked
-// against the fields the resource takes.
+// document (<asset><title>...</title></asset>, its names dashed or not)
+// or JSON, flat or under the resource's name. Every form is read into one
+// flat set of fields, checked against the fields the resource takes; the
+// fields its document shows but nobody writes are ignored, so that a
+// document sent back whole is an update.
 
 // resource names the fields one kind of document takes in a request body.
 type resource struct {
@@ -54,7 +56,7 @@ var (
 	versionResource = resource{"version",
 		fields("comment", "upload_id"),
 		fields("id", "number", "asset_id", "filename", "content_type", "size", "sha256", "user_id", "created_on")}
-	tagResource  = resource{"tag", fields("tag", "name"), fields("id", "assets_count")}
+	tagResource  = resource{"tag", fields("tag", "name"), fields("id", "assets_count", "documents_count")}
 	userResource = resource{"user",
 		fields("login", "email", "first_name", "last_name", "role", "password", "disabled"),
 		fields("id", "created_on", "updated_on")}
@@ -308,10 +310,13 @@ func readMultipart(r *http.Request, boundary string, res resource, b body, onFil
 	}
 }
 
-// readXML reads <asset><title>...</title><tags>a, b</tags></asset>. Tags
-// may also come as ActiveResource sends them back:
-// <tags type="array"><tag><id>1</id><tag>a</tag></tag></tags>. Go's decoder
-// resolves no external entities and fetches nothing.
+// readXML reads <asset><title>...</title><tags>a, b</tags></asset>, and
+// the document as ActiveResource (every Rails to_xml) writes it: names
+// dashed (<upload-id type="integer">, read as upload_id), nulls as
+// nil="true", and on a save the whole document it read, with its
+// read-only fields, nested records (<stats><available-space>) and typed
+// arrays (<tags type="array"><tag><id>1</id><tag>a</tag></tag></tags>).
+// Go's decoder resolves no external entities and fetches nothing.
 func readXML(r *http.Request, res resource, b body) error {
 	d := xml.NewDecoder(http.MaxBytesReader(nil, r.Body, maxFormBody))
 	d.Strict = true
@@ -326,34 +331,25 @@ func readXML(r *http.Request, res resource, b body) error {
 		return damask.Errorf(damask.EMALFORMED, "The XML body cannot be read: %v", err)
 	}
 	for _, f := range doc.Fields {
-		name := f.XMLName.Local
-		value := f.Text
-		if name == "tags" && len(f.Items) > 0 {
-			var names []string
-			for _, it := range f.Items {
-				for _, sub := range it.Items {
-					if sub.XMLName.Local == "tag" || sub.XMLName.Local == "name" {
-						names = append(names, sub.Text)
-					}
-				}
-				if len(it.Items) == 0 {
-					names = append(names, it.Text)
-				}
-			}
-			value = strings.Join(names, ",")
-		} else if len(f.Items) > 0 && !res.readOnly[name] {
-			return damask.Errorf(damask.EINVALID, "Field %q takes text, not elements", truncate(name, 64))
+		name := f.name()
+		var err error
+		switch {
+		case listFields[name]:
+			err = set(b, res, name, strings.TrimSpace(f.list()))
+		case len(f.Items) > 0:
+			err = f.record(res, b)
+		case f.Nil == "true":
+			err = set(b, res, name, "")
+		default:
+			err = set(b, res, name, strings.TrimSpace(f.Text))
 		}
-		if f.Nil == "true" {
-			value = ""
-		}
-		if err := set(b, res, name, strings.TrimSpace(value)); err != nil {
+		if err != nil {
 			return err
 		}
 		// Attributes that are fields, as <plan versions="true">
 		// writes plan.versions; others (type=, nil=) say nothing.
 		for _, a := range f.Attrs {
-			if n := name + "." + a.Name.Local; res.writable[n] {
+			if n := name + "." + xmlName(a.Name.Local); res.writable[n] {
 				if err := set(b, res, n, strings.TrimSpace(a.Value)); err != nil {
 					return err
 				}
@@ -363,12 +359,81 @@ func readXML(r *http.Request, res resource, b body) error {
 	return nil
 }
 
+// listFields are the fields that take a list, sent as text separated by
+// commas or as an array (XML's type="array", JSON's []).
+var listFields = fields("tags", "domains")
+
+// xmlName is an element's or attribute's name as a field's: Rails wrote
+// and read upload_id as <upload-id>.
+func xmlName(local string) string { return strings.ReplaceAll(local, "-", "_") }
+
 type xmlField struct {
 	XMLName xml.Name
 	Nil     string     `xml:"nil,attr"`
 	Attrs   []xml.Attr `xml:",any,attr"`
 	Text    string     `xml:",chardata"`
 	Items   []xmlField `xml:",any"`
+}
+
+func (f xmlField) name() string { return xmlName(f.XMLName.Local) }
+
+// record reads a field that holds elements: those the resource takes as
+// name.field, as <stats><available-space> says stats.available_space.
+// The rest of a read-only record (<branding-info>) says nothing; any
+// other field takes text.
+func (f xmlField) record(res resource, b body) error {
+	name := f.name()
+	if !res.writable[name] && !res.readOnly[name] {
+		return set(b, res, name, "") // unknown
+	}
+	for _, sub := range f.Items {
+		n := name + "." + sub.name()
+		switch {
+		case res.writable[n] && len(sub.Items) > 0:
+			return damask.Errorf(damask.EINVALID, "Field %q takes text, not elements", truncate(n, 64))
+		case res.writable[n]:
+			v := strings.TrimSpace(sub.Text)
+			if sub.Nil == "true" {
+				v = ""
+			}
+			if err := set(b, res, n, v); err != nil {
+				return err
+			}
+		case !res.readOnly[name]:
+			return damask.Errorf(damask.EINVALID, "Field %q takes text, not elements", truncate(name, 64))
+		}
+	}
+	return nil
+}
+
+// list reads a list field: its text (a, b), or its items, each a name
+// (<domain>a.example</domain>) or a record named by its tag or name, else
+// its id (<tag><id>1</id><tag>a</tag></tag>), joined by commas.
+func (f xmlField) list() string {
+	if len(f.Items) == 0 {
+		return f.Text
+	}
+	names := make([]string, 0, len(f.Items))
+	for _, it := range f.Items {
+		if len(it.Items) == 0 {
+			names = append(names, strings.TrimSpace(it.Text))
+			continue
+		}
+		var name, id *string
+		for _, sub := range it.Items {
+			v := strings.TrimSpace(sub.Text)
+			switch sub.name() {
+			case "tag", "name":
+				name = &v
+			case "id":
+				id = &v
+			}
+		}
+		if name = cmp.Or(name, id); name != nil {
+			names = append(names, *name)
+		}
+	}
+	return strings.Join(names, ",")
 }
 
 // readJSON reads {"title": ...} or {"asset": {"title": ...}}; tags may be
@@ -444,7 +509,7 @@ func jsonText(name string, v any) (string, error) {
 			return text, nil
 		}
 	case []any:
-		if name != "tags" {
+		if !listFields[name] {
 			break
 		}
 		names := make([]string, 0, len(v))
@@ -461,7 +526,7 @@ func jsonText(name string, v any) (string, error) {
 					names = append(names, id.String())
 				}
 			default:
-				return "", damask.Errorf(damask.EINVALID, "tags must be names or ids")
+				return "", damask.Errorf(damask.EINVALID, "%s must be names or ids", name)
 			}
 		}
 		return strings.Join(names, ","), nil

@@ -66,6 +66,12 @@ func FuzzReadBody(f *testing.F) {
 		{1, "", `<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><asset><title>&x;</title></asset>`},
 		{1, "", "<asset><title><b>bold</b></title></asset>"},
 		{1, "", "<user><login>ann</login><email>a@b.c</email><role>admin</role></user>"},
+		{1, "", `<asset><upload-id type="integer">5</upload-id><title>x</title><description nil="true"/><public-link type="boolean">true</public-link></asset>`},
+		{1, "", `<user><first-name>Ann</first-name><last-name nil="true"/><created-on type="dateTime">2026-01-01T00:00:00Z</created-on></user>`},
+		{1, "", `<asset><id type="integer">1</id><keywords type="array"><keyword>a</keyword></keywords><tags type="array"><tag><id type="integer">1</id></tag><tag/></tags><colour><x/></colour></asset>`},
+		{1, "", `<account><plan full-text-search="true">pro</plan><stats><available-space>1</available-space><x><y/></x></stats><branding-info><title nil="true"/></branding-info></account>`},
+		{1, "", `<oidc><client-id>x</client-id><domains type="array"><domain>a.test</domain><domain><b/></domain></domains></oidc>`},
+		{1, "", `<tag><tag>a</tag><documents-count type="integer">1</documents-count><-/><a--b>1</a--b></tag>`},
 		{2, "", "<asset><title>\xff\xfe</title></asset>"},
 		{2, "", "<asset><title>a</title>"},
 		{3, "", `{"asset":{"title":"x","tags":["a","b",{"id":3},{"tag":"c"}],"public_link":true,"upload_id":12}}`},
@@ -97,7 +103,7 @@ func FuzzReadBody(f *testing.F) {
 		if int(ct) < len(fuzzContentTypes) {
 			contentType = fuzzContentTypes[ct]
 		}
-		for _, res := range []resource{assetResource, userResource} {
+		for _, res := range []resource{assetResource, userResource, accountResource, tagResource, oidcResource} {
 			r := &http.Request{
 				Method:        "POST",
 				URL:           &url.URL{Path: "/api/assets", RawQuery: query},
@@ -222,7 +228,7 @@ func fuzzSeeds(f *testing.F) {
 }
 
 // FuzzDecodeXMLDoc writes an asset's XML document with fuzzed fields and
-// reads it back as a request body.
+// reads it back as a request body, with its names as written and dashed.
 func FuzzDecodeXMLDoc(f *testing.F) {
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, title, description, tag string) {
@@ -244,6 +250,8 @@ func FuzzDecodeXMLDoc(f *testing.F) {
 			}
 		}
 		roundTrip(t, in, "application/xml", b.Bytes())
+		// As Rails' to_xml and ActiveResource send it back: dashed.
+		roundTrip(t, in, "application/xml", dashed(b.Bytes()))
 	})
 }
 

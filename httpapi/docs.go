@@ -97,11 +97,15 @@ func tokenDoc(t *damask.Token) node {
 	)
 }
 
+// tagDoc is a tag with its count of assets twice: assets_count, and
+// documents_count, fluxiom's name, by which its asset chooser hides the
+// tags that have none.
 func tagDoc(t *damask.Tag) node {
 	return record("tag",
 		integer("id", t.ID),
 		str("tag", t.Name),
 		integer("assets_count", int64(t.AssetsCount)),
+		integer("documents_count", int64(t.AssetsCount)),
 	)
 }
 
