@@ -46,7 +46,9 @@ func IDKinds() []IDKind {
 			return m.ID, func() { must(t, "DeleteUser", s.DeleteUser(t.Context(), m.AccountID, m.ID)) }
 		}},
 		{"upload", func(t *testing.T, s damask.Store, u *damask.User, n int) (int64, func()) {
-			exp := time.Now().Add(time.Hour)
+			// Later uploads expire sooner, so that removing one by its
+			// expiry leaves the earlier ones.
+			exp := time.Now().Add(time.Duration(100-n) * time.Hour)
 			up := newUpload(t, s, u, fmt.Sprint("id upload ", n), 10, exp)
 			return up.ID, func() {
 				_, err := s.DeleteExpiredUploads(t.Context(), exp.Add(time.Second))
