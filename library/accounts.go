@@ -151,9 +151,12 @@ type NewAccount struct {
 	Plan        string
 	HolderLogin string
 	HolderEmail string
-	Password    string
-	CompanyName string
-	APIEnabled  bool
+	// The holder's names, which may be empty.
+	HolderFirstName string
+	HolderLastName  string
+	Password        string
+	CompanyName     string
+	APIEnabled      bool
 }
 
 // CreateAccount makes an account and its holder. It is the operator's, not
@@ -176,6 +179,14 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (*damask.Acco
 	if err != nil {
 		return nil, nil, err
 	}
+	first, err := text("First name", n.HolderFirstName, maxName, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	last, err := text("Last name", n.HolderLastName, maxName, false)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := validPassword(n.Password); err != nil {
 		return nil, nil, err
 	}
@@ -189,7 +200,7 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (*damask.Acco
 	}
 	a := &damask.Account{Name: n.Name, CompanyName: company, BillingEmail: email, Plan: n.Plan,
 		APIEnabled: n.APIEnabled, PublicLinks: true, KeywordsToTags: true}
-	u := &damask.User{Login: login, Email: email, Role: damask.RoleHolder, PasswordHash: hash}
+	u := &damask.User{Login: login, Email: email, FirstName: first, LastName: last, Role: damask.RoleHolder, PasswordHash: hash}
 	if err := s.store.CreateAccount(ctx, a, u); err != nil {
 		return nil, nil, fmt.Errorf("create account %s: %w", n.Name, err)
 	}
@@ -201,6 +212,30 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (*damask.Acco
 // holder's password when it had to make one up, so that it can be shown
 // once; adminPassword, when not empty, is used instead.
 func (s *Service) EnsureDefault(ctx context.Context, adminPassword string) (created bool, generated string, err error) {
+	return s.EnsureDefaultAdmin(ctx, DefaultAdmin{Password: adminPassword})
+}
+
+// DefaultAdmin is what the operator tells of the default account's holder
+// on the first start (DAMASK_ADMIN_PASSWORD, DAMASK_ADMIN_NAME).
+type DefaultAdmin struct {
+	Password string // "": one is made up
+	Name     string // the full name, split by SplitName; may be empty
+}
+
+// SplitName splits a full name as the first start does: the first word is
+// the first name, the rest (its spaces made single) the last name.
+func SplitName(full string) (first, last string) {
+	words := strings.Fields(full)
+	if len(words) == 0 {
+		return "", ""
+	}
+	return words[0], strings.Join(words[1:], " ")
+}
+
+// EnsureDefaultAdmin is EnsureDefault with the holder's name as well.
+func (s *Service) EnsureDefaultAdmin(ctx context.Context, admin DefaultAdmin) (created bool, generated string, err error) {
+	adminPassword := admin.Password
+	first, last := SplitName(admin.Name)
 	accounts, err := s.store.Accounts(ctx)
 	if err != nil {
 		return false, "", fmt.Errorf("list accounts: %w", err)
@@ -218,7 +253,8 @@ func (s *Service) EnsureDefault(ctx context.Context, adminPassword string) (crea
 		plan = s.plans.Names()[len(s.plans)-1]
 	}
 	_, _, err = s.CreateAccount(ctx, NewAccount{Name: DefaultAccount, Plan: plan, HolderLogin: "admin",
-		HolderEmail: "admin@localhost.localdomain", Password: pw, CompanyName: "Damask"})
+		HolderEmail: "admin@localhost.localdomain", HolderFirstName: first, HolderLastName: last,
+		Password: pw, CompanyName: "Damask"})
 	if err != nil {
 		return false, "", err
 	}

@@ -92,3 +92,41 @@ func TestAccountByHost(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitName: DAMASK_ADMIN_NAME's first word is the first name, the
+// rest the last name, with single spaces.
+func TestSplitName(t *testing.T) {
+	for _, tt := range []struct{ full, first, last string }{
+		{"", "", ""},
+		{"   ", "", ""},
+		{"Grace", "Grace", ""},
+		{"Grace Hopper", "Grace", "Hopper"},
+		{" Ludwig  van \t Beethoven ", "Ludwig", "van Beethoven"},
+		{"Zoë Ærøskøbing", "Zoë", "Ærøskøbing"},
+	} {
+		first, last := library.SplitName(tt.full)
+		if first != tt.first || last != tt.last {
+			t.Errorf("SplitName(%q) = %q, %q; want %q, %q", tt.full, first, last, tt.first, tt.last)
+		}
+	}
+}
+
+// TestCreateAccountHolderNames: the holder's names are checked as a
+// user's own are.
+func TestCreateAccountHolderNames(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, nil)
+	_, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", HolderLogin: "boss", HolderEmail: "boss@acme.test",
+		HolderFirstName: " Grace ", HolderLastName: "Hopper", Password: "a long password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if holder.FirstName != "Grace" || holder.LastName != "Hopper" {
+		t.Errorf("holder named %q %q, want Grace Hopper", holder.FirstName, holder.LastName)
+	}
+	_, _, err = svc.CreateAccount(ctx, library.NewAccount{Name: "globex", HolderLogin: "boss", HolderEmail: "boss@globex.test",
+		HolderFirstName: "G\x00", Password: "a long password"})
+	if damask.ErrorCode(err) != damask.EINVALID {
+		t.Errorf("a first name with a control character: %v, want EINVALID", err)
+	}
+}

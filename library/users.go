@@ -251,6 +251,26 @@ func (s *Service) AddUser(ctx context.Context, account string, ch UserChanges) (
 	return u, err
 }
 
+// ChangeUser is the operator's change of a user's names, e-mail or role,
+// by account and login (or e-mail): the fields of ch that are set, checked
+// as a user's own changes are; the role as the holder may change it.
+func (s *Service) ChangeUser(ctx context.Context, account, login string, ch UserChanges) (*damask.User, error) {
+	if ch.Password != nil || ch.Disabled != nil {
+		return nil, damask.Errorf(damask.EINVALID, "Passwords and switching users off have commands of their own")
+	}
+	a, err := s.store.AccountByName(ctx, account)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", account, err)
+	}
+	holder, err := s.store.User(ctx, a.ID, a.HolderID)
+	if err != nil {
+		return nil, fmt.Errorf("account %s holder: %w", account, err)
+	}
+	op := operator(a)
+	op.User = holder // for the role checks; the event's source says operator
+	return s.operatorChange(ctx, account, login, func(u *damask.User) error { return s.applyUser(op, u, ch) })
+}
+
 // SetPassword is the operator's reset of a user's password, by account and
 // login (or e-mail). The old password stops working at once, in cached
 // credentials too, and so do the user's web sessions and API tokens.

@@ -24,6 +24,12 @@ type ImportSource interface {
 	// a boolean an integer, as the SQLite store keeps them. fn may keep
 	// the slice.
 	Rows(ctx context.Context, table string, columns []string, fn func(values []any) error) error
+	// Sequence answers the highest id the table ever gave, which is above
+	// its highest id now when the newest rows were removed, or 0 when the
+	// source keeps no such mark for it. The destination's ids start past
+	// it, so that no id the source gave comes back (API.md: ids are never
+	// reused).
+	Sequence(ctx context.Context, table string) (int64, error)
 }
 
 // importTables are the tables Import fills, in an order that satisfies
@@ -386,7 +392,8 @@ func (imp *importer) assets(ctx context.Context, names []string, convertRow func
 }
 
 // finish counts each tag's assets outside the trash and sets every
-// sequence past its table's highest id.
+// sequence past its table's highest id and past every id the source's
+// table ever gave.
 func (imp *importer) finish(ctx context.Context) error {
 	if _, err := imp.tx.Exec(ctx, `
 		UPDATE tags SET assets_count = c.n FROM (
@@ -399,10 +406,16 @@ func (imp *importer) finish(ctx context.Context) error {
 		if t.key != "id" {
 			continue
 		}
-		// setval to the highest id: the next is one more. An empty table
+		given, err := imp.src.Sequence(ctx, t.name)
+		if err != nil {
+			return fmt.Errorf("sequence of %s: %w", t.name, err)
+		}
+		// setval to the highest id, or the source's mark above it: the
+		// next is one more. An empty table the source never gave an id
 		// keeps its sequence at the start.
 		if _, err := imp.tx.Exec(ctx, fmt.Sprintf(`
-			SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), max(id)) FROM %[1]s HAVING count(*) > 0`, t.name)); err != nil {
+			SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), greatest(max(id), $1))
+			FROM %[1]s HAVING greatest(max(id), $1) > 0`, t.name), given); err != nil {
 			return fmt.Errorf("sequence of %s: %w", t.name, err)
 		}
 	}

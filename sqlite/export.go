@@ -117,6 +117,18 @@ func (s *Snapshot) Rows(ctx context.Context, table string, columns []string, fn 
 	return nil
 }
 
+// Sequence answers the highest id the table ever gave (SQLite's
+// sqlite_sequence, which AUTOINCREMENT keeps), 0 for a table without
+// AUTOINCREMENT or that never gave one. It is postgres.ImportSource's.
+func (s *Snapshot) Sequence(ctx context.Context, table string) (int64, error) {
+	var seq int64
+	err := s.tx.QueryRowContext(ctx, `SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0)`, table).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: sequence of %s: %w", table, err)
+	}
+	return seq, nil
+}
+
 // BlobRefs calls fn once for every distinct ref that a version, an upload
 // or a rendition of the snapshot points at, in order of the ref's bytes,
 // with the size recorded for it (-1 for a rendition alone).

@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"UploadLeases", testUploadLeases},
 		{"UploadLeasesConcurrent", testUploadLeasesConcurrent},
 		{"RateCounter", testRateCounter},
+		{"IDsNeverReused", testIDsNeverReused},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -70,10 +70,15 @@ func account(ctx context.Context, env environment, args []string) error {
 	})
 }
 
-const userUse = "user add ACCOUNT LOGIN --email E [--role admin|member|guest] | user password ACCOUNT LOGIN | user disable|enable ACCOUNT LOGIN"
+const (
+	userAddUse    = "user add ACCOUNT LOGIN --email E [--role admin|member|guest] [--first-name F] [--last-name L]"
+	userUpdateUse = "user update ACCOUNT LOGIN [--email E] [--role admin|member|guest] [--first-name F] [--last-name L]"
+	userUse       = userAddUse + " | " + userUpdateUse + " | user password ACCOUNT LOGIN | user disable|enable ACCOUNT LOGIN"
+)
 
-// user add ACCOUNT LOGIN --email E [--role R], user password ACCOUNT LOGIN,
-// user disable|enable ACCOUNT LOGIN
+// user add ACCOUNT LOGIN --email E [--role R] [--first-name F] [--last-name L],
+// user update ACCOUNT LOGIN [--email E] [--role R] [--first-name F] [--last-name L],
+// user password ACCOUNT LOGIN, user disable|enable ACCOUNT LOGIN
 func user(ctx context.Context, env environment, args []string) error {
 	if len(args) == 0 {
 		return usageError(userUse)
@@ -82,11 +87,19 @@ func user(ctx context.Context, env environment, args []string) error {
 	var st storage
 	st.register(fs)
 	var email, role, pwFile *string
+	var first, last *string
 	switch args[0] {
 	case "add":
 		email = fs.String("email", "", "e-mail of the user")
 		role = fs.String("role", "member", "admin, member or guest")
+		first = fs.String("first-name", "", "first name of the user")
+		last = fs.String("last-name", "", "last name of the user")
 		pwFile = fs.String("password-file", "", "file holding the user's password")
+	case "update":
+		email = fs.String("email", "", "new e-mail of the user")
+		role = fs.String("role", "", "new role: admin, member or guest")
+		first = fs.String("first-name", "", "new first name of the user (\"\" clears it)")
+		last = fs.String("last-name", "", "new last name of the user (\"\" clears it)")
 	case "password":
 		pwFile = fs.String("password-file", "", "file holding the user's new password")
 	case "disable", "enable":
@@ -102,7 +115,25 @@ func user(ctx context.Context, env environment, args []string) error {
 		return usageError(userUse)
 	}
 	if args[0] == "add" && *email == "" {
-		return usageError("user add ACCOUNT LOGIN --email E [--role admin|member|guest]")
+		return usageError(userAddUse)
+	}
+	// update changes the fields whose flags are given, and no other: an
+	// empty name clears it.
+	var changes library.UserChanges
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "email":
+			changes.Email = email
+		case "role":
+			changes.Role = role
+		case "first-name":
+			changes.FirstName = first
+		case "last-name":
+			changes.LastName = last
+		}
+	})
+	if args[0] == "update" && changes == (library.UserChanges{}) {
+		return usageError(userUpdateUse + ": name at least one field to change")
 	}
 	return withLibrary(ctx, env, &st, func(lib *openLibrary) error {
 		switch args[0] {
@@ -111,11 +142,19 @@ func user(ctx context.Context, env environment, args []string) error {
 			if err != nil {
 				return err
 			}
-			u, err := lib.svc.AddUser(ctx, pos[0], library.UserChanges{Login: &pos[1], Email: email, Role: role, Password: &pw})
+			u, err := lib.svc.AddUser(ctx, pos[0], library.UserChanges{Login: &pos[1], Email: email, Role: role,
+				FirstName: first, LastName: last, Password: &pw})
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(env.stdout, "Added %s (%s) to account %s with id %d.\n", u.Login, u.Role, pos[0], u.ID)
+		case "update":
+			u, err := lib.svc.ChangeUser(ctx, pos[0], pos[1], changes)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "User %s of account %s: e-mail %q, role %s, first name %q, last name %q.\n",
+				u.Login, pos[0], u.Email, u.Role, u.FirstName, u.LastName)
 		case "password":
 			pw, err := readPassword(env, *pwFile)
 			if err != nil {

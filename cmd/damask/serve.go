@@ -201,7 +201,8 @@ func (o *serveOptions) run(ctx context.Context, env environment) error {
 
 // prepareLibrary readies the library before the server listens: it seals
 // the secrets an older version kept in plain text, and makes the account
-// "default" on the first start, telling the operator its holder's password.
+// "default" on the first start, telling the operator its holder's password
+// (named from DAMASK_ADMIN_NAME, "First Last", or nameless).
 func prepareLibrary(ctx context.Context, svc *library.Service, env environment, log *slog.Logger) error {
 	// A secret the key cannot open is told now, rather than at a user's
 	// sign-in, and only that account's sign-in with its provider fails.
@@ -211,7 +212,8 @@ func prepareLibrary(ctx context.Context, svc *library.Service, env environment, 
 		log.Info("sealed client secrets kept in plain text", "count", n)
 	}
 
-	created, generated, err := svc.EnsureDefault(ctx, env.getenv("DAMASK_ADMIN_PASSWORD"))
+	created, generated, err := svc.EnsureDefaultAdmin(ctx, library.DefaultAdmin{
+		Password: env.getenv("DAMASK_ADMIN_PASSWORD"), Name: env.getenv("DAMASK_ADMIN_NAME")})
 	if err != nil {
 		return fmt.Errorf("create default account: %w", err)
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -166,5 +168,135 @@ func TestUserPasswordDisableEnable(t *testing.T) {
 	}
 	if signIn("ann", "third password") != nil {
 		t.Error("a refused command changed ann")
+	}
+}
+
+// TestUserNames: the operator gives a user first and last names when
+// adding it and changes them (and the e-mail and role) later; only the
+// fields named change.
+func TestUserNames(t *testing.T) {
+	c := newCLI(t)
+	c.env["DAMASK_PASSWORD"] = "holder's password"
+	c.must("", "account", "create", "acme", "--holder", "boss", "--email", "boss@example.com", "--plan", "pro")
+	c.must("", "user", "add", "acme", "ann", "--email", "ann@example.com", "--first-name", "Ann", "--last-name", "van der Berg")
+	c.must("", "user", "add", "acme", "bob", "--email", "bob@example.com")
+	c.env = map[string]string{}
+
+	user := func(login string) *damask.User {
+		t.Helper()
+		lib := c.open()
+		defer lib.Close()
+		a, err := lib.svc.AccountByName(context.Background(), "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := lib.db.UserByLogin(context.Background(), a.ID, login)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	names := func(u *damask.User) [4]string { return [4]string{u.FirstName, u.LastName, u.Email, string(u.Role)} }
+	if got, want := names(user("ann")), [4]string{"Ann", "van der Berg", "ann@example.com", "member"}; got != want {
+		t.Errorf("ann after add: %q, want %q", got, want)
+	}
+	if got, want := names(user("bob")), [4]string{"", "", "bob@example.com", "member"}; got != want {
+		t.Errorf("bob after add: %q, want %q", got, want)
+	}
+
+	steps := []struct {
+		args []string
+		want [4]string // ann's names, e-mail and role afterwards
+		out  string
+	}{
+		{[]string{"--first-name", "Anna"}, [4]string{"Anna", "van der Berg", "ann@example.com", "member"}, `first name "Anna"`},
+		{[]string{"--last-name", "Berg", "--role", "admin"}, [4]string{"Anna", "Berg", "ann@example.com", "admin"}, "role admin"},
+		{[]string{"--email", "anna@example.com", "--first-name", ""}, [4]string{"", "Berg", "anna@example.com", "admin"}, `e-mail "anna@example.com"`},
+	}
+	for _, s := range steps {
+		out := c.must("", append([]string{"user", "update", "acme", "ann"}, s.args...)...)
+		if !strings.Contains(out, "User ann of account acme") || !strings.Contains(out, s.out) {
+			t.Errorf("update %v: stdout %q, want %q", s.args, out, s.out)
+		}
+		if got := names(user("ann")); got != s.want {
+			t.Errorf("after update %v: %q, want %q", s.args, got, s.want)
+		}
+	}
+	// By e-mail as well as by login, as the other user commands.
+	c.must("", "user", "update", "acme", "bob@example.com", "--last-name", "Builder")
+	if got := user("bob").LastName; got != "Builder" {
+		t.Errorf("bob's last name %q after an update by e-mail", got)
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"nothing", []string{"user", "update", "acme", "ann"}, 2, "name at least one field"},
+		{"no-login", []string{"user", "update", "acme", "--first-name", "X"}, 2, "user update"},
+		{"no-user", []string{"user", "update", "acme", "cy", "--first-name", "X"}, 1, "user cy"},
+		{"taken", []string{"user", "update", "acme", "ann", "--email", "BOB@example.com"}, 1, "taken"},
+		{"holder-role", []string{"user", "update", "acme", "boss", "--role", "member"}, 1, "one holder"},
+		{"long", []string{"user", "update", "acme", "ann", "--last-name", strings.Repeat("x", 500)}, 1, "Last name is too long"},
+		{"control", []string{"user", "add", "acme", "cy", "--email", "cy@example.com", "--first-name", "C\x07y"}, 1, "First name contains control"},
+		{"password", []string{"user", "update", "acme", "ann", "--password-file", "x"}, 2, "not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			saved := c.t
+			c.t = t
+			defer func() { c.t = saved }()
+			c.env["DAMASK_PASSWORD"] = "cy's password"
+			defer delete(c.env, "DAMASK_PASSWORD")
+			r := c.run("", tt.args...)
+			if r.code() != tt.code || r.err == nil || !strings.Contains(r.err.Error(), tt.want) {
+				t.Errorf("exit %d, err %v; want exit %d and an error with %q", r.code(), r.err, tt.code, tt.want)
+			}
+		})
+	}
+	if got, want := names(user("ann")), [4]string{"", "Berg", "anna@example.com", "admin"}; got != want {
+		t.Errorf("ann after refused updates: %q, want %q", got, want)
+	}
+}
+
+// TestAdminName: the first start names the default account's holder from
+// DAMASK_ADMIN_NAME, the first word the first name and the rest the last,
+// or leaves the names blank.
+func TestAdminName(t *testing.T) {
+	for _, tt := range []struct {
+		name, env   string
+		first, last string
+	}{
+		{"unset", "", "", ""},
+		{"one-word", "Grace", "Grace", ""},
+		{"two-words", "Grace Hopper", "Grace", "Hopper"},
+		{"more-words", "  Ada   King  Lovelace ", "Ada", "King Lovelace"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t)
+			lib := c.open()
+			defer lib.Close()
+			getenv := func(k string) string {
+				return map[string]string{"DAMASK_ADMIN_NAME": tt.env, "DAMASK_ADMIN_PASSWORD": "admin's password"}[k]
+			}
+			var stdout bytes.Buffer
+			env := environment{getenv: getenv, stdin: strings.NewReader(""), stdout: &stdout, stderr: &stdout}
+			if err := prepareLibrary(context.Background(), lib.svc, env, slog.New(slog.DiscardHandler)); err != nil {
+				t.Fatal(err)
+			}
+			a, err := lib.svc.AccountByName(context.Background(), library.DefaultAccount)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := lib.db.User(context.Background(), a.ID, a.HolderID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if u.Login != "admin" || u.FirstName != tt.first || u.LastName != tt.last {
+				t.Errorf("holder %s named %q %q, want admin named %q %q", u.Login, u.FirstName, u.LastName, tt.first, tt.last)
+			}
+		})
 	}
 }
