@@ -26,11 +26,11 @@ func (s *Service) Account(ctx context.Context, c Caller) (*damask.Account, damas
 // AccountChanges are the fields of an account a holder may change; nil
 // leaves a field alone.
 type AccountChanges struct {
-	CompanyName    *string
-	BillingEmail   *string
-	Country        *string
-	APIEnabled     *bool
-	PublicLinks    *bool
+	CompanyName  *string
+	BillingEmail *string
+	Country      *string
+	APIEnabled   *bool
+	PublicLinks  *bool
 	// PublicThumbnails turns the capability URLs of thumbnails and
 	// previews on or off (damask.Account.PublicThumbnails).
 	PublicThumbnails *bool
