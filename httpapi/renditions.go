@@ -23,7 +23,7 @@ var renditionFile = regexp.MustCompile(`^(thumbnail|preview)_([0-9]+)\.jpg$`)
 // KEY_PX.jpg, the content key of the asset's current file
 // (download.ContentKey) and the size. It ends in _PX.jpg with nothing
 // after, which fluxiom's clients swap for another size.
-var keyedFile = regexp.MustCompile(`^([0-9a-f]{16})_([0-9]+)\.jpg$`)
+var keyedFile = regexp.MustCompile(`^([0-9a-f]{16})_([1-9][0-9]*)\.jpg$`)
 
 // capabilityPrefix begins the path of the capability URLs of thumbnails
 // and previews, /t/ID-SECRET/KEY_PX.jpg, served without credentials
@@ -158,23 +158,33 @@ func (s *Server) capabilityRendition(w http.ResponseWriter, r *http.Request) {
 		s.writeErrors(w, r, http.StatusMethodNotAllowed, "Only GET is allowed here")
 		return
 	}
-	capability, file, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, capabilityPrefix), "/")
+	capability, key, size, err := parseCapabilityPath(r.URL.Path)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := s.svc.CapabilityRendition(r.Context(), info(r).account, capability, key, size)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	download.SendRendition(w, r, f, key, download.Public)
+}
+
+// parseCapabilityPath reads /t/CAPABILITY/KEY_PX.jpg: the capability as
+// sent (the library judges it), the content key and the size. A path of
+// another shape is ENOTFOUND, as a wrong capability is.
+func parseCapabilityPath(p string) (capability, key string, size media.Size, err error) {
+	rest, ok := strings.CutPrefix(p, capabilityPrefix)
+	capability, file, found := strings.Cut(rest, "/")
 	m := keyedFile.FindStringSubmatch(file)
-	if !ok || m == nil {
-		s.fail(w, r, damask.ErrNotFound)
-		return
+	if !ok || !found || m == nil {
+		return "", "", media.Size{}, damask.ErrNotFound
 	}
-	size, err := sizeOf("", m[2])
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	if size, err = sizeOf("", m[2]); err != nil {
+		return "", "", media.Size{}, err
 	}
-	f, err := s.svc.CapabilityRendition(r.Context(), info(r).account, capability, m[1], size)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	download.SendRendition(w, r, f, m[1], download.Public)
+	return capability, m[1], size, nil
 }
 
 // acceptsWebP tells whether an Accept header names image/webp with a
