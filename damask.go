@@ -82,6 +82,10 @@ type Account struct {
 	APIEnabled   bool
 	HolderID     int64
 	PublicLinks  bool // whether assets get a public_url
+	// PublicThumbnails makes an asset's thumb_url and preview_url
+	// capability URLs that work without credentials (Asset.ThumbToken);
+	// off, they are the credentialed API paths.
+	PublicThumbnails bool
 	// KeywordsToTags makes the IPTC/XMP keywords found in a file tags of
 	// its asset.
 	KeywordsToTags bool
@@ -167,7 +171,12 @@ type Asset struct {
 	// the file only while that user may download originals. 0 when the
 	// asset has no link or its maker was deleted.
 	PublicLinkBy int64
-	Processing   string
+	// ThumbToken is the secret of the capability URL of the asset's
+	// thumbnails and previews (NewCapability): kept across versions, new
+	// when the public link is turned off or the asset comes back from the
+	// trash. A store gives an asset one when it is stored without.
+	ThumbToken string
+	Processing string
 	// ProcessingError says why Processing is failed or unsupported.
 	ProcessingError string
 	Tags            []Tag

@@ -136,6 +136,7 @@ type Store interface {
 	// transaction, setting IDs, timestamps, a.Version = v.Number = 1 and
 	// a.Tags. When a.Processing is ProcessingPending a Job for v is queued
 	// in the same transaction. Tags are named; a name the account lacks becomes a new tag.
+	// An asset without a ThumbToken is given one (EnsureThumbToken).
 	// When uploadID is not 0 that upload is consumed in the same
 	// transaction, and if it no longer exists nothing is stored and the
 	// answer is ErrNotFound.
@@ -154,8 +155,8 @@ type Store interface {
 	// AssetFacets counts what the filter chooses per tag and per kind
 	// (Sort, Page and After do not apply).
 	AssetFacets(ctx context.Context, f AssetFilter) (Facets, error)
-	// UpdateAsset writes Title, Description, PublicToken and PublicLinkBy of
-	// an asset outside the trash and sets UpdatedAt; when tags is not nil
+	// UpdateAsset writes Title, Description, PublicToken, PublicLinkBy and
+	// ThumbToken of an asset outside the trash and sets UpdatedAt; when tags is not nil
 	// the asset's tags become exactly those names. a.Tags is refreshed.
 	UpdateAsset(ctx context.Context, a *Asset, tags []string) error
 	// AddVersion adds v as the next version of the asset a (outside the
@@ -244,7 +245,7 @@ type BlobWriter interface {
 type BulkCreator interface {
 	// CreateAssets stores each asset with a first version made of its file
 	// fields, and its tags by name (Tags[i].Name; names the account lacks
-	// become tags), as CreateAsset does. IDs are set; CreatedAt and
+	// become tags), as CreateAsset does, ThumbToken included. IDs are set; CreatedAt and
 	// UpdatedAt are kept when set, so a catalogue can span years, and must
 	// then grow with the order of the assets.
 	CreateAssets(ctx context.Context, as []*Asset) error

@@ -33,23 +33,35 @@ func Send(w http.ResponseWriter, r *http.Request, d *library.Download, attachmen
 }
 
 // ContentKey names the content of an asset's current file in the URLs of
-// its renditions (?v=), so that a URL that carries it can be cached for
-// good: a new version changes the key, and with it the URL.
-func ContentKey(a *damask.Asset) string { return a.Blob.String()[:16] }
+// its renditions (in the path, or as ?v=), so that a URL that carries it
+// can be cached for good: a new version changes the key, and with it the
+// URL.
+func ContentKey(a *damask.Asset) string { return library.ContentKey(a) }
 
-// SendRendition answers a rendition and closes it: cached for good when the
-// URL names the asset's current content (ContentKey), else revalidated.
-func SendRendition(w http.ResponseWriter, r *http.Request, f *library.RenditionFile) {
+// Who may keep a rendition's answer (SendRendition).
+const (
+	// Private: the browser of the one who asked, who gave credentials.
+	Private = "private"
+	// Public: any cache, for a capability URL that needs no credentials;
+	// whoever can ask the cache holds the URL, hence the right.
+	Public = "public"
+)
+
+// SendRendition answers a rendition and closes it: cached for good by
+// whom scope says when named, the content key the URL carries, is the
+// asset's current one (ContentKey), else revalidated every time.
+func SendRendition(w http.ResponseWriter, r *http.Request, f *library.RenditionFile, named, scope string) {
 	defer f.Body.Close()
 	h := w.Header()
 	size, _ := media.SizeByName(f.Rendition.Size)
 	h.Set("Content-Type", size.ContentType())
 	h.Set("ETag", `"`+f.Rendition.Blob.String()+`"`)
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	if r.URL.Query().Get("v") == ContentKey(f.Asset) {
-		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if named != "" && named == ContentKey(f.Asset) {
+		h.Set("Cache-Control", scope+", max-age=31536000, immutable")
 	} else {
-		h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+		h.Set("Cache-Control", scope+", max-age=0, must-revalidate")
 	}
 	http.ServeContent(w, r, "", time.Time{}, f.Body)
 }

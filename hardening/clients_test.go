@@ -398,6 +398,28 @@ func TestR19_OtherAccountsIDs(t *testing.T) {
 		}
 	})
 
+	t.Run("thumbnail capability on another host", func(t *testing.T) {
+		thumb, _ := ad["thumb_url"].(string)
+		i := strings.Index(thumb, "/t/")
+		if i < 0 {
+			t.Fatalf("thumb_url %q is no capability URL", thumb)
+		}
+		path := thumb[i:]
+		_, file, _ := strings.Cut(path[len("/t/"):], "/")
+		anonB, anonA := b, a
+		anonB.Login, anonB.PW, anonA.Login, anonA.PW = "", "", "", ""
+		for _, c := range []servertest.Client{b, anonB} {
+			st, _, bd := c.Request("GET", path, "", nil)
+			mst, _, mbd := c.Request("GET", "/t/"+as+"-"+strings.Repeat("a", 26)+"/"+file, "", nil)
+			if st != http.StatusNotFound || string(bd) != string(mbd) || mst != st {
+				t.Errorf("A's thumbnail on B's host: %d %s; a bogus one: %d %s", st, bd, mst, mbd)
+			}
+		}
+		if st, _, _ := anonA.Request("GET", path, "", nil); st != http.StatusOK {
+			t.Errorf("A's thumbnail on A's host without credentials: %d", st)
+		}
+	})
+
 	t.Run("pages", func(t *testing.T) {
 		br := l.browser(t, "bravo."+domain)
 		br.signIn(b.Login, b.PW)

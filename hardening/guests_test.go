@@ -92,6 +92,26 @@ func TestR37_GuestsGetNoOriginal(t *testing.T) {
 			}
 		}
 	}
+	// The capability URLs of thumbnails and previews, which guests see
+	// and anyone holding them may load without credentials, show no more
+	// than a guest may see: the 1024 and 2048 px previews of this 600 px
+	// photo would be the file itself.
+	{
+		for who, c := range guests {
+			d := doc(t, c.Must(http.StatusOK, "GET", "/api/assets/"+pid+".json", "", nil))
+			thumb, _ := d["thumb_url"].(string)
+			i := strings.Index(thumb, "/t/")
+			if i < 0 || !strings.HasSuffix(thumb, "_64.jpg") || d["public_url"] != nil {
+				t.Fatalf("%s: thumb_url %v public_url %v", who, d["thumb_url"], d["public_url"])
+			}
+			base := strings.TrimSuffix(thumb[i:], "_64.jpg")
+			for px, want := range map[string]int{"64": http.StatusOK, "256": http.StatusOK, "1024": http.StatusForbidden, "2048": http.StatusForbidden} {
+				if st, _, _ := anon.Request("GET", base+"_"+px+".jpg", "", nil); st != want {
+					t.Errorf("anonymous GET %s_%s.jpg: %d, want %d", base, px, st, want)
+				}
+			}
+		}
+	}
 	// The API's documents show guests no public link.
 	{
 		docs := []string{"/api/assets/" + pid, "/api/assets", "/api/assets?query=photo", "/api/assets?tags=",

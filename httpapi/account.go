@@ -27,7 +27,9 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request) {
 		Country: b.ptr("country"), Plan: planOf(b)}
 	if ch.APIEnabled, err = b.boolPtr("api_enabled"); err == nil {
 		if ch.PublicLinks, err = b.boolPtr("public_links"); err == nil {
-			ch.KeywordsToTags, err = b.boolPtr("keywords_to_tags")
+			if ch.PublicThumbnails, err = b.boolPtr("public_thumbnails"); err == nil {
+				ch.KeywordsToTags, err = b.boolPtr("keywords_to_tags")
+			}
 		}
 	}
 	if err != nil {

@@ -64,7 +64,7 @@ var (
 		fields("name", "read_only", "expires_on", "expires_in_days"),
 		fields("id", "prefix", "user_id", "created_on", "last_used_on", "revoked_on", "token")}
 	accountResource = resource{"account",
-		fields(append([]string{"company_name", "billing_email", "country", "api_enabled", "public_links", "keywords_to_tags"},
+		fields(append([]string{"company_name", "billing_email", "country", "api_enabled", "public_links", "public_thumbnails", "keywords_to_tags"},
 			planFieldNames()...)...),
 		fields("id", "subdomain", "account_holder_id", "branding", "branding_info", "trial", "stats",
 			"users_count", "assets_count", "created_on", "updated_on")}

@@ -160,11 +160,11 @@ func fuzzAsset(in assetFields) node {
 	at := time.Date(2007, 5, 1, 12, 0, 0, 0, time.UTC)
 	a := &damask.Asset{ID: 7, Title: in.title, Description: in.description, Filename: "a.txt",
 		ContentType: "text/plain", Size: 3, Version: 1, UserID: 2, Processing: damask.ProcessingDone,
-		PublicToken: "tok", CreatedAt: at, UpdatedAt: at}
+		PublicToken: "tok", ThumbToken: "secret", CreatedAt: at, UpdatedAt: at}
 	if in.tag != "" {
 		a.Tags = []damask.Tag{{ID: 3, Name: in.tag}}
 	}
-	return assetDoc(a, "http://acme.example.com")
+	return assetDoc(a, &damask.Account{ID: 1, PublicThumbnails: true}, "http://acme.example.com")
 }
 
 // roundTrip checks that a document the server wrote is well formed and,

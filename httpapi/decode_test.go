@@ -43,7 +43,7 @@ func sentBack(t *testing.T, res resource, contentType string, doc []byte) body {
 func TestDocumentsSentBack(t *testing.T) {
 	at := time.Date(2011, 3, 4, 5, 6, 7, 0, time.UTC)
 	asset := &damask.Asset{ID: 7, Title: "Sunset", Description: "Red sky", Filename: "a.jpg", ContentType: "image/jpeg",
-		Size: 3, Version: 2, UserID: 2, PublicToken: "tok", Processing: damask.ProcessingDone, ProcessingError: "none",
+		Size: 3, Version: 2, UserID: 2, PublicToken: "tok", ThumbToken: "mpchkdq7m26cnc4lutwku6dgoa", Processing: damask.ProcessingDone, ProcessingError: "none",
 		Tags: []damask.Tag{{ID: 3, Name: "sea"}, {ID: 4, Name: "sky"}}, CreatedAt: at, UpdatedAt: at,
 		Width: 40, Height: 30, Camera: "Canon", TakenAt: at, GPS: &damask.GeoPoint{Latitude: 46.2, Longitude: 6.1},
 		PixelWidth: 30, PixelHeight: 40, Duration: time.Second, PageCount: 1,
@@ -51,7 +51,7 @@ func TestDocumentsSentBack(t *testing.T) {
 			Orientation: 6, AlphaChannel: true, Lens: "50mm", Keywords: []string{"lake", "geneva"}, Caption: "c",
 			Creator: "Ada", Copyright: "(c)", Title: "t", Description: "d", VideoCodec: "h264", AudioCodec: "aac"}}
 	account := &damask.Account{ID: 1, Name: "acme", CompanyName: "Acme", HolderID: 1, BillingEmail: "b@acme.test",
-		Country: "CH", Plan: "pro", APIEnabled: true, PublicLinks: true, KeywordsToTags: true, CreatedAt: at, UpdatedAt: at,
+		Country: "CH", Plan: "pro", APIEnabled: true, PublicLinks: true, PublicThumbnails: true, KeywordsToTags: true, CreatedAt: at, UpdatedAt: at,
 		Branding: damask.Branding{Title: "Acme", FontColor: "#000", TopColor: "#fff", BottomColor: "#eee", UpdatedAt: at}}
 	plan := damask.Plan{Name: "pro", SSL: true, Versions: true, MultipleUsers: true, Branding: true, StorageLimit: 1 << 30, Bandwidth: 1 << 20}
 	user := &damask.User{ID: 2, Login: "ann", Email: "ann@acme.test", FirstName: "Ann", LastName: "Lee",
@@ -63,8 +63,8 @@ func TestDocumentsSentBack(t *testing.T) {
 		res resource
 		doc node
 	}{
-		{assetResource, assetDoc(asset, "http://acme.example.com")},
-		{assetResource, assetDoc(&damask.Asset{ID: 8, Processing: damask.ProcessingPending, CreatedAt: at}, "http://acme.example.com")},
+		{assetResource, assetDoc(asset, account, "http://acme.example.com")},
+		{assetResource, assetDoc(&damask.Asset{ID: 8, Processing: damask.ProcessingPending, CreatedAt: at}, account, "http://acme.example.com")},
 		{versionResource, versionDoc(&damask.Version{ID: 9, Number: 2, Filename: "a.jpg", ContentType: "image/jpeg", Size: 3,
 			Comment: "warmer", UserID: 2, CreatedAt: at}, 7)},
 		{tagResource, tagDoc(&damask.Tag{ID: 3, Name: "sea", AssetsCount: 2})},

@@ -47,6 +47,7 @@ func accountDoc(a *damask.Account, p damask.Plan, st damask.AccountStats, base s
 			integer("used_bandwidth", 0), integer("available_bandwidth", p.Bandwidth)),
 		boolean("api_enabled", a.APIEnabled),
 		boolean("public_links", a.PublicLinks),
+		boolean("public_thumbnails", a.PublicThumbnails),
 		boolean("keywords_to_tags", a.KeywordsToTags),
 		integer("users_count", int64(st.UsersCount)),
 		integer("assets_count", int64(st.AssetsCount)),
@@ -114,9 +115,9 @@ func tagRef(t damask.Tag) node {
 	return record("tag", integer("id", t.ID), str("tag", t.Name))
 }
 
-// assetDoc is an asset; base is the scheme and host of the account, for
-// the URLs in it.
-func assetDoc(a *damask.Asset, base string) node {
+// assetDoc is an asset of the account; base is the scheme and host of the
+// account, for the URLs in it.
+func assetDoc(a *damask.Asset, account *damask.Account, base string) node {
 	tags := make([]node, len(a.Tags))
 	for i, t := range a.Tags {
 		tags[i] = tagRef(t)
@@ -148,8 +149,8 @@ func assetDoc(a *damask.Asset, base string) node {
 		datetime("created_on", a.CreatedAt),
 		datetime("updated_on", a.UpdatedAt),
 		array("tags", tags),
-		renditionURL("thumb_url", a, base, "thumbnail", media.Thumb64),
-		renditionURL("preview_url", a, base, "preview", media.Preview),
+		renditionURL("thumb_url", a, account, base, "thumbnail", media.Thumb64),
+		renditionURL("preview_url", a, account, base, "preview", media.Preview),
 		publicURL,
 		str("download_url", base+"/api/assets/download/"+id),
 		str("sha256", a.Blob.String()),
@@ -187,14 +188,22 @@ func assetDoc(a *damask.Asset, base string) node {
 }
 
 // renditionURL is the URL of an asset's rendition, nil when its file has
-// none. The name ends in _<px>.jpg, which fluxiom's clients swap for
-// another thumbnail size; v names the source's content, so that a URL
-// answered with immutable caching never changes what it shows.
-func renditionURL(name string, a *damask.Asset, base, kind string, size media.Size) node {
+// none. It ends in _<px>.jpg with nothing after, which fluxiom's clients
+// swap for another size (/_64.jpg$/ to _128.jpg); the content key of the
+// current file comes just before, so that a URL answered with immutable
+// caching never changes what it shows. Where the account has public
+// thumbnails on, it is the capability URL /t/ID-SECRET/KEY_PX.jpg, which
+// needs no credentials (library.ThumbCapability); else the API's
+// /api/assets/ID/thumbnail/KEY_PX.jpg (or preview), which does.
+func renditionURL(name string, a *damask.Asset, account *damask.Account, base, kind string, size media.Size) node {
 	if a.Processing != damask.ProcessingPending && a.Processing != damask.ProcessingDone {
 		return null(name, kString)
 	}
-	return str(name, fmt.Sprintf("%s/api/assets/%d/%s_%d.jpg?v=%s", base, a.ID, kind, size.Px, download.ContentKey(a)))
+	file := fmt.Sprintf("%s_%d.jpg", download.ContentKey(a), size.Px)
+	if c := library.ThumbCapability(account, a); c != "" {
+		return str(name, base+capabilityPrefix+c+"/"+file)
+	}
+	return str(name, fmt.Sprintf("%s/api/assets/%d/%s/%s", base, a.ID, kind, file))
 }
 
 // intOrNil is an integer that is nil when 0 (unknown).

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -13,21 +14,43 @@ import (
 	"damask/media"
 )
 
-// renditionFile is the last path element of a thumb_url or preview_url.
+// renditionFile is the last path element of GET /api/assets/ID/thumbnail_64.jpg
+// (?v=KEY), the form of thumb_url before the content key moved into the
+// path; still served.
 var renditionFile = regexp.MustCompile(`^(thumbnail|preview)_([0-9]+)\.jpg$`)
+
+// keyedFile is the last path element of a thumb_url or preview_url:
+// KEY_PX.jpg, the content key of the asset's current file
+// (download.ContentKey) and the size. It ends in _PX.jpg with nothing
+// after, which fluxiom's clients swap for another size.
+var keyedFile = regexp.MustCompile(`^([0-9a-f]{16})_([1-9][0-9]*)\.jpg$`)
+
+// capabilityPrefix begins the path of the capability URLs of thumbnails
+// and previews, /t/ID-SECRET/KEY_PX.jpg, served without credentials
+// (library.CapabilityRendition). The server's routing sends it here.
+const capabilityPrefix = "/t/"
 
 // renditionSize chooses the size of GET /api/assets/ID/<file>: file is
 // "thumbnail" or "preview" with ?size= (default 64 and 1024), or
-// thumbnail_<px>.jpg / preview_<px>.jpg. Thumbnails come in 64, 128 and
-// 256 px, previews in 1024 and 2048.
+// thumbnail_<px>.jpg / preview_<px>.jpg.
 func renditionSize(r *http.Request, file string) (media.Size, error) {
 	kind, px := file, r.URL.Query().Get("size")
 	if m := renditionFile.FindStringSubmatch(file); m != nil {
 		kind, px = m[1], m[2]
 	}
-	allowed := func(s media.Size) bool { return s.Px <= media.Thumb256.Px }
+	return sizeOf(kind, px)
+}
+
+// sizeOf finds a size of kind, "thumbnail" or "preview", by its pixels,
+// the default when px is "". Thumbnails come in 64, 128 and 256 px,
+// previews in 1024 and 2048; kind "" is any of them.
+func sizeOf(kind, px string) (media.Size, error) {
+	allowed := func(media.Size) bool { return true }
 	def := media.Thumb64
-	if kind == "preview" {
+	switch kind {
+	case "thumbnail":
+		allowed = func(s media.Size) bool { return s.Px <= media.Thumb256.Px }
+	case "preview":
 		allowed = func(s media.Size) bool { return s.Px >= media.Preview.Px }
 		def = media.Preview
 	}
@@ -43,7 +66,8 @@ func renditionSize(r *http.Request, file string) (media.Size, error) {
 				served = append(served, strconv.Itoa(s.Px))
 			}
 		}
-		return media.Size{}, damask.Errorf(damask.ENOTFOUND, "No %s of size %s: the sizes are %s", kind, px, strings.Join(served, ", "))
+		what := cmp.Or(kind, "rendition")
+		return media.Size{}, damask.Errorf(damask.ENOTFOUND, "No %s of size %s: the sizes are %s", what, px, strings.Join(served, ", "))
 	}
 	return size, nil
 }
@@ -51,9 +75,9 @@ func renditionSize(r *http.Request, file string) (media.Size, error) {
 // rendition sends a thumbnail or preview. Guests may see them. While the
 // file is processed the answer is 202 with Retry-After; a file without
 // renditions is 404. /thumbnail and /preview answer WebP when Accept names
-// image/webp (with Vary: Accept); the thumb_url forms are always JPEG. The ETag is the rendition's SHA-256; a URL whose v
-// names the current file (as thumb_url does) is cached for good, since a
-// new version changes the URL.
+// image/webp (with Vary: Accept); the .jpg forms are always JPEG. The ETag
+// is the rendition's SHA-256; a URL whose v names the current file is
+// cached for good, since a new version changes the URL.
 func (s *Server) rendition(w http.ResponseWriter, r *http.Request, file string) {
 	id, err := httpdomain.PathID(r, "id")
 	if err != nil {
@@ -66,7 +90,7 @@ func (s *Server) rendition(w http.ResponseWriter, r *http.Request, file string) 
 		return
 	}
 	h := w.Header()
-	// The thumb_url forms (thumbnail_64.jpg) are JPEG, as API.md says;
+	// The .jpg forms (thumbnail_64.jpg) are JPEG, as API.md says;
 	// /thumbnail and /preview answer WebP to a client that asks for it.
 	negotiated := !renditionFile.MatchString(file)
 	if negotiated {
@@ -89,7 +113,78 @@ func (s *Server) rendition(w http.ResponseWriter, r *http.Request, file string) 
 			return
 		}
 	}
-	download.SendRendition(w, r, f)
+	download.SendRendition(w, r, f, r.URL.Query().Get("v"), download.Private)
+}
+
+// keyedRendition sends GET /api/assets/ID/thumbnail/KEY_PX.jpg (or
+// preview), the thumb_url and preview_url of an account with public
+// thumbnails off: a JPEG, cached for good by the caller's browser, since
+// a key other than the current file's is 404.
+func (s *Server) keyedRendition(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := httpdomain.PathID(r, "id")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		m := keyedFile.FindStringSubmatch(r.PathValue("file"))
+		if m == nil {
+			s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "No %s %s: the name is KEY_PX.jpg, as in the asset's thumb_url", kind, r.PathValue("file")))
+			return
+		}
+		size, err := sizeOf(kind, m[2])
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		f, err := s.svc.RenditionAt(r.Context(), caller(r), id, m[1], size)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		download.SendRendition(w, r, f, m[1], download.Private)
+	}
+}
+
+// capabilityRendition sends GET /t/ID-SECRET/KEY_PX.jpg, a thumb_url or
+// preview_url where the account has public thumbnails on, to anyone who
+// holds it: no credentials, no cookie, any cache may keep it for good.
+// Whatever is wrong with the secret, the answer is the same 404 as for a
+// missing asset; the account is the host's, so that a secret of one
+// account opens nothing under another's host.
+func (s *Server) capabilityRendition(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		s.writeErrors(w, r, http.StatusMethodNotAllowed, "Only GET is allowed here")
+		return
+	}
+	capability, key, size, err := parseCapabilityPath(r.URL.Path)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := s.svc.CapabilityRendition(r.Context(), info(r).account, capability, key, size)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	download.SendRendition(w, r, f, key, download.Public)
+}
+
+// parseCapabilityPath reads /t/CAPABILITY/KEY_PX.jpg: the capability as
+// sent (the library judges it), the content key and the size. A path of
+// another shape is ENOTFOUND, as a wrong capability is.
+func parseCapabilityPath(p string) (capability, key string, size media.Size, err error) {
+	rest, ok := strings.CutPrefix(p, capabilityPrefix)
+	capability, file, found := strings.Cut(rest, "/")
+	m := keyedFile.FindStringSubmatch(file)
+	if !ok || !found || m == nil {
+		return "", "", media.Size{}, damask.ErrNotFound
+	}
+	if size, err = sizeOf("", m[2]); err != nil {
+		return "", "", media.Size{}, err
+	}
+	return capability, m[1], size, nil
 }
 
 // acceptsWebP tells whether an Accept header names image/webp with a

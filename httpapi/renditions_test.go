@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -102,10 +103,13 @@ func TestRenditionsEndToEnd(t *testing.T) {
 	e := newEnv(t, setup{process: true, workers: true})
 	tn := e.tenant(t, "acme", "pro")
 	c := tn.member
+	// The credentialed forms; the capability URLs have their own test
+	// (TestCapabilityThumbnails).
+	tn.holder.send(t, "PUT", "/api/account.json", jsonBody(`{"account":{"public_thumbnails":false}}`)).want(t, http.StatusOK)
 
 	doc := c.createAsset(t, "photo.jpg", testFile(t, "photo.jpg"))
 	aid := id(t, doc)
-	if !strings.Contains(str(doc["thumb_url"]), "/api/assets/"+aid+"/thumbnail_64.jpg?v=") {
+	if !regexp.MustCompile(`/api/assets/` + aid + `/thumbnail/[0-9a-f]{16}_64\.jpg$`).MatchString(str(doc["thumb_url"])) {
 		t.Errorf("thumb_url %v", doc["thumb_url"])
 	}
 	doc = waitProcessed(t, c, aid)

@@ -48,6 +48,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/assets/{a}/{b}", s.downloadVersionsOrRendition)
 	m.HandleFunc("POST /api/assets/{id}/versions", s.idempotent(s.createVersion))
 	m.HandleFunc("GET /api/assets/{id}/versions/{n}", s.showVersion)
+	m.HandleFunc("GET /api/assets/{id}/thumbnail/{file}", s.keyedRendition("thumbnail"))
+	m.HandleFunc("GET /api/assets/{id}/preview/{file}", s.keyedRendition("preview"))
 
 	m.HandleFunc("POST /api/upload", s.idempotent(s.upload))
 	m.HandleFunc("GET /api/uploads/{id}", s.showUpload)

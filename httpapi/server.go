@@ -138,6 +138,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.publicDownload(w, r)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, capabilityPrefix) {
+		s.capabilityRendition(w, r)
+		return
+	}
 	if !strings.HasPrefix(r.URL.Path, "/api/") && r.URL.Path != "/api" {
 		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "No route matches %s %s", r.Method, r.URL.Path))
 		return

@@ -26,12 +26,15 @@ func (s *Service) Account(ctx context.Context, c Caller) (*damask.Account, damas
 // AccountChanges are the fields of an account a holder may change; nil
 // leaves a field alone.
 type AccountChanges struct {
-	CompanyName    *string
-	BillingEmail   *string
-	Country        *string
-	APIEnabled     *bool
-	PublicLinks    *bool
-	KeywordsToTags *bool
+	CompanyName  *string
+	BillingEmail *string
+	Country      *string
+	APIEnabled   *bool
+	PublicLinks  *bool
+	// PublicThumbnails turns the capability URLs of thumbnails and
+	// previews on or off (damask.Account.PublicThumbnails).
+	PublicThumbnails *bool
+	KeywordsToTags   *bool
 	// Plan is what the request says of the account's plan, which is the
 	// operator's (SetPlan): what the plan already is passes, so that a
 	// document sent back as it was read is a valid update, and anything
@@ -82,6 +85,9 @@ func (s *Service) UpdateAccount(ctx context.Context, c Caller, ch AccountChanges
 	}
 	if ch.PublicLinks != nil {
 		a.PublicLinks = *ch.PublicLinks
+	}
+	if ch.PublicThumbnails != nil {
+		a.PublicThumbnails = *ch.PublicThumbnails
 	}
 	if ch.KeywordsToTags != nil {
 		a.KeywordsToTags = *ch.KeywordsToTags
@@ -140,7 +146,7 @@ func (s *Service) recordAccount(ctx context.Context, c Caller, before, after *da
 	}
 	if before.CompanyName != after.CompanyName || before.BillingEmail != after.BillingEmail ||
 		before.Country != after.Country || before.PublicLinks != after.PublicLinks ||
-		before.KeywordsToTags != after.KeywordsToTags {
+		before.KeywordsToTags != after.KeywordsToTags || before.PublicThumbnails != after.PublicThumbnails {
 		s.record(ctx, c, damask.AuditAccountChange, target, "")
 	}
 }
@@ -199,7 +205,7 @@ func (s *Service) CreateAccount(ctx context.Context, n NewAccount) (*damask.Acco
 		company = n.Name
 	}
 	a := &damask.Account{Name: n.Name, CompanyName: company, BillingEmail: email, Plan: n.Plan,
-		APIEnabled: n.APIEnabled, PublicLinks: true, KeywordsToTags: true}
+		APIEnabled: n.APIEnabled, PublicLinks: true, PublicThumbnails: true, KeywordsToTags: true}
 	u := &damask.User{Login: login, Email: email, FirstName: first, LastName: last, Role: damask.RoleHolder, PasswordHash: hash}
 	if err := s.store.CreateAccount(ctx, a, u); err != nil {
 		return nil, nil, fmt.Errorf("create account %s: %w", n.Name, err)

@@ -134,7 +134,11 @@ func (s *Service) applyAsset(ctx context.Context, c Caller, a *damask.Asset, in 
 	if in.PublicLink != nil {
 		switch {
 		case !*in.PublicLink:
+			// Turning sharing off revokes what was shared: the public
+			// link, and the thumbnails' capability URL, which gets a new
+			// secret (the old URLs answer 404).
 			a.PublicToken, a.PublicLinkBy = "", 0
+			a.ThumbToken = damask.NewCapability()
 		case !c.Account.PublicLinks:
 			return nil, damask.Errorf(damask.EFORBIDDEN, "Public links are switched off for this account")
 		case a.PublicToken == "":

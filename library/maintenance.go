@@ -24,11 +24,7 @@ func (s *Service) Restore(ctx context.Context, account string, id int64) error {
 	if err != nil {
 		return fmt.Errorf("account %s: %w", account, err)
 	}
-	if err := s.store.RestoreAsset(ctx, a.ID, id); err != nil {
-		return fmt.Errorf("restore asset %d: %w", id, err)
-	}
-	s.record(ctx, operator(a), damask.AuditAssetRestored, assetTarget(id), "")
-	return nil
+	return s.restore(ctx, operator(a), id)
 }
 
 // EmptyTrash removes every asset in the account's trash for good; their

@@ -29,8 +29,23 @@ func (s *Service) RestoreAsset(ctx context.Context, c Caller, id int64) error {
 	if err := require(c, damask.RoleMember, "restore assets"); err != nil {
 		return err
 	}
+	return s.restore(ctx, c, id)
+}
+
+// restore brings the asset back from the trash with a new thumbnail
+// secret: trashing revoked its capability URLs for good, so the URLs
+// known before never work again.
+func (s *Service) restore(ctx context.Context, c Caller, id int64) error {
 	if err := s.store.RestoreAsset(ctx, c.Account.ID, id); err != nil {
 		return fmt.Errorf("restore asset %d: %w", id, err)
+	}
+	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	if err == nil {
+		a.ThumbToken = damask.NewCapability()
+		err = s.store.UpdateAsset(ctx, a, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("new thumbnail secret of restored asset %d: %w", id, err)
 	}
 	s.record(ctx, c, damask.AuditAssetRestored, assetTarget(id), "")
 	return nil

@@ -12,7 +12,7 @@ import (
 )
 
 const accountColumns = `id, name, company_name, billing_email, country, plan,
-	api_enabled, coalesce(holder_id, 0), public_links, keywords_to_tags,
+	api_enabled, coalesce(holder_id, 0), public_links, public_thumbnails, keywords_to_tags,
 	branding_title, branding_font_color, branding_top_color,
 	branding_bottom_color, branding_logo, branding_updated_at,
 	created_at, updated_at`
@@ -21,7 +21,7 @@ func scanAccount(s pgx.Row) (*damask.Account, error) {
 	var a damask.Account
 	b := &a.Branding
 	err := s.Scan(&a.ID, &a.Name, &a.CompanyName, &a.BillingEmail, &a.Country, &a.Plan,
-		&a.APIEnabled, &a.HolderID, &a.PublicLinks, &a.KeywordsToTags,
+		&a.APIEnabled, &a.HolderID, &a.PublicLinks, &a.PublicThumbnails, &a.KeywordsToTags,
 		&b.Title, &b.FontColor, &b.TopColor,
 		&b.BottomColor, &b.Logo, timeCol{&b.UpdatedAt},
 		timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt})
@@ -41,14 +41,14 @@ func (db *DB) CreateAccount(ctx context.Context, a *damask.Account, holder *dama
 		var id int64
 		err := tx.QueryRow(ctx, `
 			INSERT INTO accounts (name, company_name, billing_email, country, plan,
-				api_enabled, public_links, keywords_to_tags,
+				api_enabled, public_links, public_thumbnails, keywords_to_tags,
 				branding_title, branding_font_color, branding_top_color,
 				branding_bottom_color, branding_logo, branding_updated_at,
 				created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)
 			RETURNING id`,
 			a.Name, a.CompanyName, a.BillingEmail, a.Country, a.Plan,
-			a.APIEnabled, a.PublicLinks, a.KeywordsToTags,
+			a.APIEnabled, a.PublicLinks, a.PublicThumbnails, a.KeywordsToTags,
 			b.Title, b.FontColor, b.TopColor,
 			b.BottomColor, b.Logo, timeValue(b.UpdatedAt), now).Scan(&id)
 		if err != nil {
@@ -120,13 +120,13 @@ func (db *DB) UpdateAccount(ctx context.Context, a *damask.Account) error {
 				plan = $4, api_enabled = $5, holder_id = $6, public_links = $7, keywords_to_tags = $8,
 				branding_title = $9, branding_font_color = $10, branding_top_color = $11,
 				branding_bottom_color = $12, branding_logo = $13, branding_updated_at = $14,
-				updated_at = $15
+				updated_at = $15, public_thumbnails = $17
 			WHERE id = $16`,
 			a.CompanyName, a.BillingEmail, a.Country,
 			a.Plan, a.APIEnabled, nullID(a.HolderID), a.PublicLinks, a.KeywordsToTags,
 			b.Title, b.FontColor, b.TopColor,
 			b.BottomColor, b.Logo, timeValue(b.UpdatedAt),
-			now, a.ID)
+			now, a.ID, a.PublicThumbnails)
 		if err != nil {
 			return err
 		}

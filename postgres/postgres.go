@@ -69,7 +69,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", redact(cfg), err)
 	}
-	return &DB{pool: pool, now: time.Now}, nil
+	db := &DB{pool: pool, now: time.Now}
+	if err := db.backfillThumbTokens(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", redact(cfg), err)
+	}
+	return db, nil
 }
 
 // redact names the database without its password, for errors.

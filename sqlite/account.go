@@ -11,7 +11,7 @@ import (
 )
 
 const accountColumns = `id, name, company_name, billing_email, country, plan,
-	api_enabled, coalesce(holder_id, 0), public_links, keywords_to_tags,
+	api_enabled, coalesce(holder_id, 0), public_links, public_thumbnails, keywords_to_tags,
 	branding_title, branding_font_color, branding_top_color,
 	branding_bottom_color, branding_logo, branding_updated_at,
 	created_at, updated_at`
@@ -20,7 +20,7 @@ func scanAccount(s interface{ Scan(...any) error }) (*damask.Account, error) {
 	var a damask.Account
 	b := &a.Branding
 	err := s.Scan(&a.ID, &a.Name, &a.CompanyName, &a.BillingEmail, &a.Country, &a.Plan,
-		&a.APIEnabled, &a.HolderID, &a.PublicLinks, &a.KeywordsToTags,
+		&a.APIEnabled, &a.HolderID, &a.PublicLinks, &a.PublicThumbnails, &a.KeywordsToTags,
 		&b.Title, &b.FontColor, &b.TopColor,
 		&b.BottomColor, &b.Logo, timeCol{&b.UpdatedAt},
 		timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt})
@@ -39,13 +39,13 @@ func (db *DB) CreateAccount(ctx context.Context, a *damask.Account, holder *dama
 		// the account goes in first with no holder.
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO accounts (name, company_name, billing_email, country, plan,
-				api_enabled, public_links, keywords_to_tags,
+				api_enabled, public_links, public_thumbnails, keywords_to_tags,
 				branding_title, branding_font_color, branding_top_color,
 				branding_bottom_color, branding_logo, branding_updated_at,
 				created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.Name, a.CompanyName, a.BillingEmail, a.Country, a.Plan,
-			a.APIEnabled, a.PublicLinks, a.KeywordsToTags,
+			a.APIEnabled, a.PublicLinks, a.PublicThumbnails, a.KeywordsToTags,
 			b.Title, b.FontColor, b.TopColor,
 			b.BottomColor, b.Logo, timeValue(b.UpdatedAt),
 			now.UnixNano(), now.UnixNano())
@@ -126,13 +126,13 @@ func (db *DB) UpdateAccount(ctx context.Context, a *damask.Account) error {
 		}
 		res, err := tx.ExecContext(ctx, `
 			UPDATE accounts SET company_name = ?, billing_email = ?, country = ?,
-				plan = ?, api_enabled = ?, holder_id = ?, public_links = ?, keywords_to_tags = ?,
+				plan = ?, api_enabled = ?, holder_id = ?, public_links = ?, public_thumbnails = ?, keywords_to_tags = ?,
 				branding_title = ?, branding_font_color = ?, branding_top_color = ?,
 				branding_bottom_color = ?, branding_logo = ?, branding_updated_at = ?,
 				updated_at = ?
 			WHERE id = ?`,
 			a.CompanyName, a.BillingEmail, a.Country,
-			a.Plan, a.APIEnabled, holder, a.PublicLinks, a.KeywordsToTags,
+			a.Plan, a.APIEnabled, holder, a.PublicLinks, a.PublicThumbnails, a.KeywordsToTags,
 			b.Title, b.FontColor, b.TopColor,
 			b.BottomColor, b.Logo, timeValue(b.UpdatedAt),
 			now.UnixNano(), a.ID)

@@ -162,13 +162,14 @@ func reindexTagged(ctx context.Context, tx *sql.Tx, tagID int64) error {
 
 // backfill makes the index of every account that lacks one, then fills
 // kind and ext of rows written before they existed and indexes them, a
-// batch a transaction. Whether there is anything to do is read first,
+// batch a transaction, then gives older assets their thumbnail secret. Whether there is anything to do is read first,
 // without the write lock, which a file in use seldom needs.
 func (db *DB) backfill(ctx context.Context) error {
-	var missing, unindexed bool
+	var missing, unindexed, secretless bool
 	err := db.write.QueryRowContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM accounts WHERE 'fts_' || id NOT IN (SELECT name FROM sqlite_schema WHERE type = 'table')),
-		EXISTS (SELECT 1 FROM assets WHERE kind = '')`).Scan(&missing, &unindexed)
+		EXISTS (SELECT 1 FROM assets WHERE kind = ''),
+		EXISTS (SELECT 1 FROM assets WHERE thumb_token = '')`).Scan(&missing, &unindexed, &secretless)
 	if err != nil {
 		return fmt.Errorf("sqlite: backfill: %w", err)
 	}
@@ -178,7 +179,12 @@ func (db *DB) backfill(ctx context.Context) error {
 		}
 	}
 	if unindexed {
-		return db.indexOlder(ctx)
+		if err := db.indexOlder(ctx); err != nil {
+			return err
+		}
+	}
+	if secretless {
+		return db.backfillThumbTokens(ctx)
 	}
 	return nil
 }

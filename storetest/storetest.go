@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"CreateAssetFromUpload", testCreateAssetFromUpload},
 		{"AddVersion", testAddVersion},
 		{"UpdateAsset", testUpdateAsset},
+		{"ThumbToken", testThumbToken},
 		{"AssetFilters", testAssetFilters},
 		{"Search", testSearch},
 		{"SearchIndex", testSearchIndex},

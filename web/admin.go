@@ -110,6 +110,22 @@ func (s *Server) switchAPI(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 
+// switchSharing sets the account's two ways of sharing without
+// credentials, each a checkbox of one form: public links (public_url) and
+// public thumbnails (the capability URLs of thumb_url and preview_url).
+func (s *Server) switchSharing(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	links, thumbs := r.PostForm.Get("public_links") == "on", r.PostForm.Get("public_thumbnails") == "on"
+	if _, _, err := s.svc.UpdateAccount(r.Context(), c, library.AccountChanges{PublicLinks: &links, PublicThumbnails: &thumbs}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account#sharing", http.StatusSeeOther)
+}
+
 // ---- people
 
 type peopleData struct {

@@ -420,5 +420,5 @@ func (s *Server) sendThumb(w http.ResponseWriter, r *http.Request,
 		s.fail(w, r, err)
 		return
 	}
-	download.SendRendition(w, r, f)
+	download.SendRendition(w, r, f, r.URL.Query().Get("v"), download.Private)
 }

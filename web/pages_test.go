@@ -436,7 +436,7 @@ func TestCSRFRequired(t *testing.T) {
 	id := strconv.FormatInt(b.upload("a.txt", "a", ""), 10)
 	for _, p := range []string{"/assets/" + id, "/assets/" + id + "/delete", "/assets/" + id + "/public",
 		"/assets/" + id + "/versions/1/current", "/selection", "/trash/" + id + "/restore", "/trash/empty",
-		"/account/api", "/people", "/people/2", "/tokens", "/tokens/1/revoke"} {
+		"/account/api", "/account/sharing", "/people", "/people/2", "/tokens", "/tokens/1/revoke"} {
 		for _, tok := range []string{"", "forged"} {
 			if res := b.post(p, url.Values{"csrf": {tok}, "action": {"delete"}, "ids": {id}, "api": {"on"}, "agree": {"yes"}}); res.status != http.StatusForbidden {
 				t.Errorf("POST %s with token %q: status %d", p, tok, res.status)
@@ -480,6 +480,37 @@ func TestAccountAPISwitch(t *testing.T) {
 	b.want(b.post("/account/api", url.Values{"csrf": {csrf}, "api": {"off"}}), http.StatusSeeOther)
 	if !strings.Contains(b.get("/account").body, "Switch the API on") {
 		t.Error("API not off")
+	}
+}
+
+// TestAccountSharing: the holder switches public links and public
+// thumbnails on the account page; others may not.
+func TestAccountSharing(t *testing.T) {
+	e := newEnv(t)
+	b := e.signedIn(t, "admin")
+	page := b.want(b.get("/account"), http.StatusOK)
+	for _, id := range []string{`id="public-links" checked`, `id="public-thumbnails" checked`} {
+		if !strings.Contains(page.body, id) {
+			t.Errorf("account page lacks %s", id)
+		}
+	}
+	csrf := token(t, page)
+	b.want(b.post("/account/sharing", url.Values{"csrf": {csrf}, "public_links": {"on"}}), http.StatusSeeOther)
+	a, err := e.svc.AccountByName(t.Context(), library.DefaultAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.PublicLinks || a.PublicThumbnails {
+		t.Errorf("after the form: public links %v, public thumbnails %v; want on, off", a.PublicLinks, a.PublicThumbnails)
+	}
+	page = b.get("/account")
+	if !strings.Contains(page.body, `id="public-thumbnails" aria`) || !strings.Contains(page.body, `id="public-links" checked`) {
+		t.Error("account page does not show public thumbnails off")
+	}
+	b.want(b.post("/account/sharing", url.Values{"csrf": {csrf}, "public_links": {"on"}, "public_thumbnails": {"on"}}), http.StatusSeeOther)
+	ann := e.signedIn(t, "ann")
+	if res := ann.post("/account/sharing", url.Values{"csrf": {token(t, ann.get("/"))}}); res.status != http.StatusForbidden {
+		t.Errorf("member's sharing form: status %d, want 403", res.status)
 	}
 }
 

@@ -96,6 +96,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /trash/empty", s.emptyTrash)
 	m.HandleFunc("GET /account", s.account)
 	m.HandleFunc("POST /account/api", s.switchAPI)
+	m.HandleFunc("POST /account/sharing", s.switchSharing)
 	m.HandleFunc("POST /account/branding", s.setBranding)
 	m.HandleFunc("POST /account/logo/remove", s.removeLogo)
 	m.HandleFunc("GET /people", s.people)

@@ -105,7 +105,7 @@ func TestRoutes(t *testing.T) {
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("metrics")) })
 	h := routes(api, metrics, pages)
 	for path, want := range map[string]string{
-		"/api": "api", "/api/assets.xml": "api", "/p/abc": "api", "/metrics": "metrics", "/metrics/x": "web",
+		"/api": "api", "/api/assets.xml": "api", "/p/abc": "api", "/t/1-abc/0123456789abcdef_64.jpg": "api", "/tiles": "web", "/metrics": "metrics", "/metrics/x": "web",
 		"/": "web", "/signin": "web", "/auth/oidc/callback": "web", "/apiary": "web", "/static/damask.css": "web",
 	} {
 		rec := httptest.NewRecorder()

@@ -357,8 +357,9 @@ func tidy(ctx context.Context, lib *openLibrary, log *slog.Logger) {
 	}
 }
 
-// routes sends the API's paths (/api/ and the public links under /p/) to
-// the API and every other path to the web pages.
+// routes sends the API's paths (/api/, the public links under /p/ and the
+// capability URLs of thumbnails under /t/) to the API and every other
+// path to the web pages.
 func routes(api, metrics, pages http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
@@ -366,7 +367,7 @@ func routes(api, metrics, pages http.Handler) http.Handler {
 			metrics.ServeHTTP(w, r)
 			return
 		}
-		if p == "/api" || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/p/") {
+		if p == "/api" || strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/p/") || strings.HasPrefix(p, "/t/") {
 			api.ServeHTTP(w, r)
 			return
 		}
