@@ -111,8 +111,9 @@ func tagRef(t damask.Tag) node {
 }
 
 // assetDoc is an asset; base is the scheme and host of the account, for
-// the URLs in it.
-func assetDoc(a *damask.Asset, base string) node {
+// the URLs in it, and public the same for its public_url (an operator's
+// CDN, or base).
+func assetDoc(a *damask.Asset, base, public string) node {
 	tags := make([]node, len(a.Tags))
 	for i, t := range a.Tags {
 		tags[i] = tagRef(t)
@@ -130,7 +131,7 @@ func assetDoc(a *damask.Asset, base string) node {
 	}
 	publicURL := null("public_url", kString)
 	if tok := library.PublicToken(a); tok != "" {
-		publicURL = str("public_url", base+"/p/"+tok)
+		publicURL = str("public_url", public+"/p/"+tok)
 	}
 	return record("asset",
 		integer("id", a.ID),

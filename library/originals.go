@@ -150,6 +150,18 @@ func (s *Service) ZipFiles(ctx context.Context, c Caller, ids []int64, add func(
 // may no longer have originals (made a guest, disabled or deleted): a
 // link gives no more than its maker's right.
 func (s *Service) PublicDownload(ctx context.Context, account *damask.Account, token string) (*Download, error) {
+	a, err := s.publicAsset(ctx, account, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(ctx, a, 0)
+}
+
+// publicAsset finds the asset whose public link is token, by the rules of
+// PublicDownload, which every route of a public link keeps: ENOTFOUND
+// for a wrong, revoked or disabled link and for one whose maker may no
+// longer have originals.
+func (s *Service) publicAsset(ctx context.Context, account *damask.Account, token string) (*damask.Asset, error) {
 	idPart, _, ok := strings.Cut(token, "-")
 	id, err := strconv.ParseInt(idPart, 10, 64)
 	if !ok || err != nil || !account.PublicLinks {
@@ -172,7 +184,7 @@ func (s *Service) PublicDownload(ctx context.Context, account *damask.Account, t
 	if err != nil {
 		return nil, fmt.Errorf("maker of the link of asset %d: %w", id, err)
 	}
-	return s.open(ctx, a, 0)
+	return a, nil
 }
 
 // PublicToken is the path element of an asset's public link, "" when it
