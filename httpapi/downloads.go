@@ -78,7 +78,7 @@ func publicSize(elem string) (token string, g media.Geometry, ok bool) {
 	spec, g.Fill = strings.CutPrefix(spec, "f")
 	ws, hs, found := strings.Cut(spec, "x")
 	if !found {
-		return "", g, false
+		return "", media.Geometry{}, false
 	}
 	var okW, okH bool
 	g.Width, okW = dimension(ws)
