@@ -56,7 +56,9 @@ func BenchmarkPublicSize24MP(b *testing.B) {
 			func(i int) []string { return []string{"--size", fmt.Sprintf("%dx%d", 170+i, 100+i)} }},
 		{"fill_from_file",
 			func(i int) string { return fmt.Sprintf("_f%dx2048.jpg", 2048-i) },
-			func(i int) []string { return []string{"--size", fmt.Sprintf("%dx2048", 2048-i), "--smartcrop", "centre"} }},
+			func(i int) []string {
+				return []string{"--size", fmt.Sprintf("%dx2048", 2048-i), "--smartcrop", "centre"}
+			}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var ours, ceiling []float64
