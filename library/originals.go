@@ -205,6 +205,12 @@ func MaySee(c Caller, a *damask.Asset, size media.Size) bool {
 	return mayHaveOriginals(c.User) || !reproduces(a, damask.Rendition{Width: size.Px}, size)
 }
 
+// raster tells whether the asset's file is a raster image, whose
+// renditions are its pixels scaled down.
+func raster(a *damask.Asset) bool {
+	return strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/svg+xml"
+}
+
 // reproduces tells whether the rendition r, made at size, shows the
 // asset's file at its full size or larger, which would make a preview an
 // original. Only raster images count: a rendition of a vector (SVG), a
@@ -213,7 +219,7 @@ func MaySee(c Caller, a *damask.Asset, size media.Size) bool {
 // being processed) a rendition smaller than its size was not scaled down,
 // and is the file's full size.
 func reproduces(a *damask.Asset, r damask.Rendition, size media.Size) bool {
-	if !strings.HasPrefix(a.ContentType, "image/") || a.ContentType == "image/svg+xml" {
+	if !raster(a) {
 		return false
 	}
 	shown := max(r.Width, r.Height)

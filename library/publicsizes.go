@@ -103,10 +103,11 @@ func (s *Service) renderPublicImage(ctx context.Context, a *damask.Asset, g medi
 	if err != nil && damask.ErrorCode(err) != damask.ENOTFOUND {
 		return damask.Rendition{}, fmt.Errorf("size asset %d: %w", a.ID, err)
 	}
-	// The renderer never enlarges: a 2048 px rendition whose longest
-	// side is shorter is the whole picture.
+	// A 2048 px rendition that shows a raster at its full size is the
+	// whole picture, which any geometry may be made from. (A vector or a
+	// document's page is drawn again at the size instead.)
 	from := a.Blob
-	if hasLarge && (g.Covers(large.Width, large.Height) || max(large.Width, large.Height) < media.Lightbox.Px) {
+	if hasLarge && (g.Covers(large.Width, large.Height) || reproduces(a, large, media.Lightbox)) {
 		from = large.Blob
 	}
 	b, err := s.renderFrom(ctx, renderer, from, g)
