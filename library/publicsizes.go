@@ -79,7 +79,7 @@ func (s *Service) makePublicImage(ctx context.Context, a *damask.Asset, g media.
 		}
 		if wait := s.sizeBudget.take(a.AccountID, s.now()); wait > 0 {
 			return nil, &damask.Error{Code: damask.ETHROTTLED,
-				Message: fmt.Sprintf("This account has made %d new image sizes in the last minute; try again shortly (sizes already made are served)", s.sizeBudget.per),
+				Message: fmt.Sprintf("This account may have %d new image sizes made a minute; try again shortly (sizes already made are served)", s.sizeBudget.per),
 				Err:     &retryAfter{wait}}
 		}
 		return s.renderPublicImage(ctx, a, g)
