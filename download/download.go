@@ -66,6 +66,27 @@ func SendRendition(w http.ResponseWriter, r *http.Request, f *library.RenditionF
 	http.ServeContent(w, r, "", time.Time{}, f.Body)
 }
 
+// PublicMaxAge is how long browsers and shared caches (an operator's CDN)
+// keep a sized public image before they ask again: a day, after which the
+// ETag makes the question cheap (304, no body). The URL stays the same
+// when the asset gets a new version or its link is revoked, so it cannot
+// be cached for good: a day is how long either may take to reach a
+// cache that is not purged.
+const PublicMaxAge = 24 * time.Hour
+
+// SendPublicImage answers a sized image of a public link and closes it:
+// a JPEG, its ETag the image's SHA-256, cacheable by shared caches for
+// PublicMaxAge, sandboxed as every rendition is.
+func SendPublicImage(w http.ResponseWriter, r *http.Request, f *library.RenditionFile) {
+	defer f.Body.Close()
+	h := w.Header()
+	h.Set("Content-Type", "image/jpeg")
+	h.Set("ETag", `"`+f.Rendition.Blob.String()+`"`)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(PublicMaxAge.Seconds())))
+	http.ServeContent(w, r, "", time.Time{}, f.Body)
+}
+
 // Attachment is "attachment" with the file's name: an ASCII fallback in
 // filename (controls, quotes, backslashes and non-ASCII bytes become '_')
 // and, when that differs, the exact name in UTF-8 in filename* (RFC 8187).

@@ -35,7 +35,7 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 	}
 	items := make([]node, len(l.Assets))
 	for i, a := range l.Assets {
-		items[i] = assetDoc(a, info(r).account, info(r).base)
+		items[i] = assetOf(r, a)
 	}
 	if l.Next != "" {
 		w.Header().Set("X-Next-Cursor", l.Next)
@@ -91,7 +91,7 @@ func (s *Server) showAsset(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var a *damask.Asset
 		if a, err = s.svc.Asset(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, assetDoc(a, info(r).account, info(r).base))
+			s.reply(w, r, http.StatusOK, assetOf(r, a))
 			return
 		}
 	}
@@ -150,7 +150,7 @@ func (s *Server) createAsset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.created(w, r, "/api/assets/"+strconv.FormatInt(a.ID, 10), assetDoc(a, info(r).account, info(r).base))
+	s.created(w, r, "/api/assets/"+strconv.FormatInt(a.ID, 10), assetOf(r, a))
 }
 
 func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) {
@@ -175,7 +175,7 @@ func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.reply(w, r, http.StatusOK, assetDoc(a, info(r).account, info(r).base))
+	s.reply(w, r, http.StatusOK, assetOf(r, a))
 }
 
 func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
@@ -183,7 +183,7 @@ func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var a *damask.Asset
 		if a, err = s.svc.DeleteAsset(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, assetDoc(a, info(r).account, info(r).base))
+			s.reply(w, r, http.StatusOK, assetOf(r, a))
 			return
 		}
 	}

@@ -164,7 +164,7 @@ func fuzzAsset(in assetFields) node {
 	if in.tag != "" {
 		a.Tags = []damask.Tag{{ID: 3, Name: in.tag}}
 	}
-	return assetDoc(a, &damask.Account{ID: 1, PublicThumbnails: true}, "http://acme.example.com")
+	return assetDoc(a, &damask.Account{ID: 1, PublicThumbnails: true}, "http://acme.example.com", "http://acme.example.com")
 }
 
 // roundTrip checks that a document the server wrote is well formed and,

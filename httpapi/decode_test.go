@@ -63,8 +63,8 @@ func TestDocumentsSentBack(t *testing.T) {
 		res resource
 		doc node
 	}{
-		{assetResource, assetDoc(asset, account, "http://acme.example.com")},
-		{assetResource, assetDoc(&damask.Asset{ID: 8, Processing: damask.ProcessingPending, CreatedAt: at}, account, "http://acme.example.com")},
+		{assetResource, assetDoc(asset, account, "http://acme.example.com", "http://acme.example.com")},
+		{assetResource, assetDoc(&damask.Asset{ID: 8, Processing: damask.ProcessingPending, CreatedAt: at}, account, "http://acme.example.com", "http://acme.example.com")},
 		{versionResource, versionDoc(&damask.Version{ID: 9, Number: 2, Filename: "a.jpg", ContentType: "image/jpeg", Size: 3,
 			Comment: "warmer", UserID: 2, CreatedAt: at}, 7)},
 		{tagResource, tagDoc(&damask.Tag{ID: 3, Name: "sea", AssetsCount: 2})},

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"net/http"
 	"strconv"
 
 	"damask"
@@ -115,9 +116,16 @@ func tagRef(t damask.Tag) node {
 	return record("tag", integer("id", t.ID), str("tag", t.Name))
 }
 
+// assetOf is the document of an asset of the request's account.
+func assetOf(r *http.Request, a *damask.Asset) node {
+	i := info(r)
+	return assetDoc(a, i.account, i.base, i.public)
+}
+
 // assetDoc is an asset of the account; base is the scheme and host of the
-// account, for the URLs in it.
-func assetDoc(a *damask.Asset, account *damask.Account, base string) node {
+// account, for the URLs in it, and public the same for its public_url (an
+// operator's CDN, or base).
+func assetDoc(a *damask.Asset, account *damask.Account, base, public string) node {
 	tags := make([]node, len(a.Tags))
 	for i, t := range a.Tags {
 		tags[i] = tagRef(t)
@@ -135,7 +143,7 @@ func assetDoc(a *damask.Asset, account *damask.Account, base string) node {
 	}
 	publicURL := null("public_url", kString)
 	if tok := library.PublicToken(a); tok != "" {
-		publicURL = str("public_url", base+"/p/"+tok)
+		publicURL = str("public_url", public+"/p/"+tok)
 	}
 	return record("asset",
 		integer("id", a.ID),

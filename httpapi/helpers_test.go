@@ -75,6 +75,9 @@ type setup struct {
 	reserve    library.Reserve
 	// blobDir is the folder of the blob store; a new temporary one when "".
 	blobDir string
+	// publicSizes bounds the new sizes of public images an account makes
+	// a minute; 0 sets no bound.
+	publicSizes int
 }
 
 // loopback trusts a proxy on this machine, where the tests' clients are.
@@ -109,6 +112,7 @@ func newEnv(t testing.TB, s setup) *env {
 	opts := library.Options{Plans: s.plans, MaxFileSize: s.maxFile,
 		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Now: s.now,
 		MaxUploadsPerUser: s.maxUploads, DiskReserve: s.reserve, SecretKey: seal.NewKey(),
+		PublicSizesPerMinute: s.publicSizes,
 		// The tests' OpenID providers listen on 127.0.0.1.
 		Outbound: outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})}
 	var pool *jobs.Pool

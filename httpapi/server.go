@@ -56,6 +56,10 @@ type Config struct {
 	// the connection is closed. A BodyWindow of 0 sets no limit.
 	BodyWindow   time.Duration
 	BodyMinBytes int64
+	// PublicBaseURL, when set, is where public_url points instead of the
+	// request's own host: an operator's CDN (httpdomain.ParsePublicBase,
+	// which checks it).
+	PublicBaseURL string
 	// Now tells the time to the rate limit; tests set it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -103,6 +107,7 @@ type request struct {
 	account *damask.Account
 	caller  library.Caller
 	base    string // scheme://host of the account, for URLs in documents
+	public  string // where public links go (Config.PublicBaseURL, else base)
 }
 
 func info(r *http.Request) *request { return httpdomain.Info[request](r) }
@@ -132,6 +137,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req.account = a
 	req.base = s.scheme(r) + "://" + r.Host
+	req.public = httpdomain.PublicBase(s.cfg.PublicBaseURL, req.base, a)
 	httplimit.Progress(w, r, s.cfg.BodyMinBytes, s.cfg.BodyWindow)
 
 	if strings.HasPrefix(r.URL.Path, "/p/") {

@@ -3,7 +3,8 @@
 // the domain's error codes as HTTP statuses (one table), a body read past
 // its limit as ETOOLARGE, an id in a path as an id or ENOTFOUND, a panic
 // in a handler as an internal error; the security headers every answer
-// carries; and what a layer learns of a request before its handler runs,
+// carries; where public links point (an operator's CDN or the request's
+// host); and what a layer learns of a request before its handler runs,
 // kept in the request's context.
 //
 // It is named for that translation, the one job the layers share: what

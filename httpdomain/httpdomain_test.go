@@ -148,3 +148,38 @@ func TestMarkLimit(t *testing.T) {
 		t.Errorf("a broken body: %v, want io.ErrUnexpectedEOF as it is", err)
 	}
 }
+
+func TestParsePublicBase(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"", "", true},
+		{"https://cdn.example.net", "https://cdn.example.net", true},
+		{"https://cdn.example.net/", "https://cdn.example.net", true},
+		{"http://cdn.example.net:8080/damask/", "http://cdn.example.net:8080/damask", true},
+		{"https://{account}.cdn.example.net", "https://{account}.cdn.example.net", true},
+		{"cdn.example.net", "", false},
+		{"/p", "", false},
+		{"ftp://cdn.example.net", "", false},
+		{"https://", "", false},
+		{"https://cdn.example.net/?a=1", "", false},
+		{"https://cdn.example.net/?", "", false},
+		{"https://cdn.example.net/#x", "", false},
+		{"https://cdn.example.net/#", "", false},
+		{"https://user:pw@cdn.example.net", "", false},
+		{"javascript:alert(1)", "", false},
+	} {
+		got, err := httpdomain.ParsePublicBase(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParsePublicBase(%q) = %q, %v; want %q, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+	a := &damask.Account{Name: "acme"}
+	if got := httpdomain.PublicBase("https://{account}.cdn.example.net", "http://acme.example.com", a); got != "https://acme.cdn.example.net" {
+		t.Errorf("PublicBase with the placeholder: %q", got)
+	}
+	if got := httpdomain.PublicBase("", "http://acme.example.com", a); got != "http://acme.example.com" {
+		t.Errorf("PublicBase without a base: %q", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/singleflight"
 
 	"damask"
 	"damask/media"
@@ -92,6 +93,11 @@ type Options struct {
 	// (to an account's OpenID Connect provider); nil makes one that
 	// refuses every address but the public internet's.
 	Outbound *outbound.Client
+	// PublicSizesPerMinute bounds the new sizes of public images
+	// (PublicImage) each account makes a minute, in this process: past
+	// it, a size not made yet answers ETHROTTLED; sizes made are always
+	// served. 0 sets no bound.
+	PublicSizesPerMinute int
 	// Queued, when set, is called after a job is queued (a worker pool's
 	// Wake), so that it starts at once.
 	Queued func()
@@ -127,6 +133,10 @@ type Service struct {
 	key      *seal.Key
 	signIns  *seal.Key // seals the OpenID Connect sign-ins under way, kept by the browsers
 	out      *outbound.Client
+	// sizing makes each sized public image once for the requests that
+	// ask it at once; sizeBudget bounds the new ones an account makes.
+	sizing     singleflight.Group
+	sizeBudget *sizeBudget
 	// beforeCollect, when set (by tests only, through export_test.go),
 	// is called by Tidy once it has found the file ref unreferenced and
 	// old, just before it moves the file out of the way.
@@ -196,6 +206,8 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		key:      o.SecretKey,
 		signIns:  signIns,
 		out:      o.Outbound,
+
+		sizeBudget: newSizeBudget(o.PublicSizesPerMinute),
 	}, nil
 }
 

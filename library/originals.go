@@ -150,6 +150,18 @@ func (s *Service) ZipFiles(ctx context.Context, c Caller, ids []int64, add func(
 // may no longer have originals (made a guest, disabled or deleted): a
 // link gives no more than its maker's right.
 func (s *Service) PublicDownload(ctx context.Context, account *damask.Account, token string) (*Download, error) {
+	a, err := s.publicAsset(ctx, account, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.open(ctx, a, 0)
+}
+
+// publicAsset finds the asset whose public link is token, by the rules of
+// PublicDownload, which every route of a public link keeps: ENOTFOUND
+// for a wrong, revoked or disabled link and for one whose maker may no
+// longer have originals.
+func (s *Service) publicAsset(ctx context.Context, account *damask.Account, token string) (*damask.Asset, error) {
 	idPart, _, ok := strings.Cut(token, "-")
 	id, err := strconv.ParseInt(idPart, 10, 64)
 	if !ok || err != nil || !account.PublicLinks {
@@ -172,7 +184,7 @@ func (s *Service) PublicDownload(ctx context.Context, account *damask.Account, t
 	if err != nil {
 		return nil, fmt.Errorf("maker of the link of asset %d: %w", id, err)
 	}
-	return s.open(ctx, a, 0)
+	return a, nil
 }
 
 // PublicToken is the path element of an asset's public link, "" when it
@@ -193,6 +205,12 @@ func MaySee(c Caller, a *damask.Asset, size media.Size) bool {
 	return mayHaveOriginals(c.User) || !reproduces(a, damask.Rendition{Width: size.Px}, size)
 }
 
+// raster tells whether the asset's file is a raster image, whose
+// renditions are its pixels scaled down.
+func raster(a *damask.Asset) bool {
+	return strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/svg+xml"
+}
+
 // reproduces tells whether the rendition r, made at size, shows the
 // asset's file at its full size or larger, which would make a preview an
 // original. Only raster images count: a rendition of a vector (SVG), a
@@ -201,7 +219,7 @@ func MaySee(c Caller, a *damask.Asset, size media.Size) bool {
 // being processed) a rendition smaller than its size was not scaled down,
 // and is the file's full size.
 func reproduces(a *damask.Asset, r damask.Rendition, size media.Size) bool {
-	if !strings.HasPrefix(a.ContentType, "image/") || a.ContentType == "image/svg+xml" {
+	if !raster(a) {
 		return false
 	}
 	shown := max(r.Width, r.Height)

@@ -274,19 +274,31 @@ func (s *Service) putRendition(ctx context.Context, source damask.BlobRef, size 
 	if err != nil {
 		return fmt.Errorf("rendition %s: %w", size.Name, err)
 	}
-	w, err := s.blobs.Create(ctx)
+	_, err = s.keepRendition(ctx, source, size.Name, buf.Bytes(), cfg.Width, cfg.Height)
+	return err
+}
+
+// keepRendition stores the encoded image b, of w x h pixels, as the
+// rendition name of the file source: its bytes in the blob store, then
+// its record.
+func (s *Service) keepRendition(ctx context.Context, source damask.BlobRef, name string, b []byte, w, h int) (damask.Rendition, error) {
+	bw, err := s.blobs.Create(ctx)
 	if err != nil {
-		return fmt.Errorf("store rendition %s: %w", size.Name, err)
+		return damask.Rendition{}, fmt.Errorf("store rendition %s: %w", name, err)
 	}
-	defer w.Abort()
-	if _, err := w.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("store rendition %s: %w", size.Name, err)
+	defer bw.Abort()
+	if _, err := bw.Write(b); err != nil {
+		return damask.Rendition{}, fmt.Errorf("store rendition %s: %w", name, err)
 	}
-	bi, err := w.Commit(ctx)
+	bi, err := bw.Commit(ctx)
 	if err != nil {
-		return fmt.Errorf("store rendition %s: %w", size.Name, err)
+		return damask.Rendition{}, fmt.Errorf("store rendition %s: %w", name, err)
 	}
-	return s.store.PutRendition(ctx, damask.Rendition{Source: source, Size: size.Name, Blob: bi.Ref, Width: cfg.Width, Height: cfg.Height})
+	r := damask.Rendition{Source: source, Size: name, Blob: bi.Ref, Width: w, Height: h}
+	if err := s.store.PutRendition(ctx, r); err != nil {
+		return damask.Rendition{}, err
+	}
+	return r, nil
 }
 
 // blobPath names a file holding the blob's bytes for the tools: the blob

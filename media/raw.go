@@ -23,7 +23,7 @@ var rawPreviews = []string{"PreviewImage", "JpgFromRaw", "OtherImage"}
 // A TIFF-structured file with no embedded JPEG is rendered as a TIFF (its
 // first image: a plain TIFF that looked like a RAW, or a RAW's own
 // thumbnail); any other RAW without one is ErrUnsupported.
-func (r *Renderer) renderRAW(ctx context.Context, path string, sizes []Size, out func(Size, io.Reader) error) (Info, error) {
+func (r *Renderer) renderRAW(ctx context.Context, path string, do maker) (Info, error) {
 	info := Info{Format: FormatRAW}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -53,13 +53,13 @@ func (r *Renderer) renderRAW(ctx context.Context, path string, sizes []Size, out
 	}
 	if preview == "" {
 		if isTIFF(abs) {
-			fi, err := r.renderImage(ctx, path, FormatTIFF, 0, sizes, out)
+			fi, err := r.renderImage(ctx, path, FormatTIFF, 0, do)
 			fi.Format = FormatRAW
 			return fi, err
 		}
 		return info, fmt.Errorf("media: raw preview: %w: camera RAW with no embedded preview", ErrUnsupported)
 	}
-	fi, err := r.renderImage(ctx, preview, FormatJPEG, orient, sizes, out)
+	fi, err := r.renderImage(ctx, preview, FormatJPEG, orient, do)
 	fi.Format = FormatRAW
 	return fi, err
 }

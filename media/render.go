@@ -185,6 +185,12 @@ func (r *Renderer) Render(ctx context.Context, srcPath string, sizes []Size, out
 		return Info{}, err
 	}
 	defer release()
+	return r.still(ctx, srcPath, sizesOf(sizes, out))
+}
+
+// still renders the still image at srcPath (a RAW through its embedded
+// preview) with do, once its format and header passed the checks.
+func (r *Renderer) still(ctx context.Context, srcPath string, do maker) (Info, error) {
 	format, err := Detect(srcPath)
 	if err != nil {
 		return Info{}, fmt.Errorf("media: render: %w", err)
@@ -193,20 +199,45 @@ func (r *Renderer) Render(ctx context.Context, srcPath string, sizes []Size, out
 	case format.Video():
 		return Info{Format: format}, fmt.Errorf("media: render: %w: %s is a video (use RenderVideoFrame)", ErrUnsupported, format)
 	case format == FormatRAW:
-		return r.renderRAW(ctx, srcPath, sizes, out)
+		return r.renderRAW(ctx, srcPath, do)
 	case format == FormatPSD && !psdOK:
 		return Info{Format: format}, fmt.Errorf("media: render: %w: PSD needs libvips' ImageMagick loader, which is missing or did not take Damask's policy", ErrUnsupported)
 	}
-	return r.renderImage(ctx, srcPath, format, 0, sizes, out)
+	return r.renderImage(ctx, srcPath, format, 0, do)
 }
 
-// renderImage renders a still image. orient, when not 0, is the EXIF
-// orientation to apply instead of the file's own.
-func (r *Renderer) renderImage(ctx context.Context, path string, format Format, orient int, sizes []Size, out func(Size, io.Reader) error) (Info, error) {
-	info := Info{Format: format}
-	if len(sizes) == 0 {
-		return info, errors.New("media: render: no sizes")
+// maker makes what is asked of a source whose header passed the checks:
+// the named sizes (sizesOf), or one geometry (RenderGeometry).
+type maker func(ctx context.Context, src *source) error
+
+// sizesOf is the maker of the named sizes, each passed to out, smallest
+// first; sizes of one length share their resize, JPEG first.
+func sizesOf(sizes []Size, out func(Size, io.Reader) error) maker {
+	return func(ctx context.Context, src *source) error {
+		if len(sizes) == 0 {
+			return errors.New("media: render: no sizes")
+		}
+		order := slices.Clone(sizes)
+		slices.SortStableFunc(order, func(a, b Size) int {
+			if a.Px != b.Px {
+				return a.Px - b.Px
+			}
+			switch {
+			case a.WebP == b.WebP:
+				return 0
+			case b.WebP:
+				return -1
+			}
+			return 1
+		})
+		return render(ctx, src, order, out)
 	}
+}
+
+// renderImage renders a still image with do. orient, when not 0, is
+// the EXIF orientation to apply instead of the file's own.
+func (r *Renderer) renderImage(ctx context.Context, path string, format Format, orient int, do maker) (Info, error) {
+	info := Info{Format: format}
 	// vips reads "name[options]" as a file name with load options: refuse
 	// rather than let a path choose options. Blob paths never contain brackets.
 	if strings.ContainsAny(path, "[]") {
@@ -250,22 +281,7 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 		return info, fmt.Errorf("media: render: %w: %s declares %dx%d, limit %d", ErrTooManyPixels, format, h.width, h.height, r.opts.MaxPixels)
 	}
 
-	order := slices.Clone(sizes)
-	// Smallest first; sizes of one length share their resize: kept in a
-	// run, JPEG first.
-	slices.SortStableFunc(order, func(a, b Size) int {
-		if a.Px != b.Px {
-			return a.Px - b.Px
-		}
-		switch {
-		case a.WebP == b.WebP:
-			return 0
-		case b.WebP:
-			return -1
-		}
-		return 1
-	})
-	if err := render(ctx, src, order, out); err != nil {
+	if err := do(ctx, src); err != nil {
 		return info, err
 	}
 	return info, nil

@@ -92,7 +92,7 @@ func (r *Renderer) RenderVideoFrame(ctx context.Context, srcPath string, sizes [
 			return info, err
 		}
 	}
-	fi, err := r.renderImage(ctx, frame, FormatPNG, 0, sizes, out)
+	fi, err := r.renderImage(ctx, frame, FormatPNG, 0, sizesOf(sizes, out))
 	if err != nil {
 		return info, err
 	}
@@ -132,7 +132,7 @@ func (r *Renderer) renderWaveform(ctx context.Context, input string, format Form
 	if fi, err := os.Stat(pic); err != nil || fi.Size() == 0 {
 		return info, fmt.Errorf("media: waveform: %w: ffmpeg drew no waveform", ErrCorrupt)
 	}
-	if _, err := r.renderImage(ctx, pic, FormatPNG, 0, sizes, out); err != nil {
+	if _, err := r.renderImage(ctx, pic, FormatPNG, 0, sizesOf(sizes, out)); err != nil {
 		return info, err
 	}
 	return info, nil

@@ -113,6 +113,53 @@ static int dm_thumb_buffer(void *buf, size_t len, int px, VipsImage **out) {
 		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
 }
 
+// dm_geom_file makes one geometry from a file, shrinking on load: fit
+// (fill 0) inside w x h, never enlarged; or fill (fill 1) w x h exactly,
+// scaled to cover it (enlarged if it must be) and the overflow cropped
+// evenly from both sides. orientation, when not 0, replaces the file's
+// own: the box is turned with it (w and h swapped for 5..8), the image
+// made unturned and then turned upright.
+static int dm_geom_file(const char *path, int w, int h, int fill, int orientation, VipsImage **out) {
+	VipsImage *base = vips_image_new();
+	VipsImage **t = (VipsImage **) vips_object_local_array(VIPS_OBJECT(base), 2);
+	int turned = orientation >= 5 && orientation <= 8;
+	int bw = turned ? h : w, bh = turned ? w : h;
+	int r;
+	if (fill)
+		r = vips_thumbnail(path, &t[0], bw, "height", bh, "size", VIPS_SIZE_BOTH,
+			"crop", VIPS_INTERESTING_CENTRE, "no_rotate", orientation != 0,
+			"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+	else
+		r = vips_thumbnail(path, &t[0], bw, "height", bh, "size", VIPS_SIZE_DOWN,
+			"no_rotate", orientation != 0, "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+	if (r)
+		goto fail;
+	if (orientation == 0) {
+		*out = t[0];
+		g_object_ref(*out);
+		g_object_unref(base);
+		return 0;
+	}
+	if (vips_copy(t[0], &t[1], NULL))
+		goto fail;
+	vips_image_set_int(t[1], VIPS_META_ORIENTATION, orientation);
+	if (vips_autorot(t[1], out, NULL))
+		goto fail;
+	g_object_unref(base);
+	return 0;
+fail:
+	g_object_unref(base);
+	return -1;
+}
+
+static int dm_geom_buffer(void *buf, size_t len, int w, int h, int fill, VipsImage **out) {
+	if (fill)
+		return vips_thumbnail_buffer(buf, len, out, w, "height", h, "size", VIPS_SIZE_BOTH,
+			"crop", VIPS_INTERESTING_CENTRE, "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+	return vips_thumbnail_buffer(buf, len, out, w, "height", h, "size", VIPS_SIZE_DOWN,
+		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+}
+
 // dm_thumb_image downsizes an image already in memory; it is upright already.
 static int dm_thumb_image(VipsImage *in, int px, VipsImage **out) {
 	return vips_thumbnail_image(in, out, px, "height", px, "size", VIPS_SIZE_DOWN,
@@ -290,6 +337,26 @@ func (s *source) thumbnail(px int) (*C.VipsImage, error) {
 		rc = C.dm_thumb_file(s.path, C.int(px), &out)
 	} else {
 		rc = C.dm_thumb_buffer(s.buf, s.n, C.int(px), &out)
+	}
+	if rc != 0 {
+		return nil, errors.New(vipsError())
+	}
+	return out, nil
+}
+
+// geometry returns a lazy image of g: nothing is decoded until it is
+// encoded.
+func (s *source) geometry(g Geometry) (*C.VipsImage, error) {
+	var out *C.VipsImage
+	var rc C.int
+	fill := C.int(0)
+	if g.Fill {
+		fill = 1
+	}
+	if s.path != nil {
+		rc = C.dm_geom_file(s.path, C.int(g.Width), C.int(g.Height), fill, C.int(s.orient), &out)
+	} else {
+		rc = C.dm_geom_buffer(s.buf, s.n, C.int(g.Width), C.int(g.Height), fill, &out)
 	}
 	if rc != 0 {
 		return nil, errors.New(vipsError())

@@ -91,7 +91,7 @@ func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error
 	}
 	d.Tags = strings.Join(names, ", ")
 	if t := library.PublicToken(a); t != "" && d.PublicLinks {
-		d.PublicURL = s.scheme(r) + "://" + r.Host + "/p/" + t
+		d.PublicURL = httpdomain.PublicBase(s.cfg.PublicBaseURL, s.scheme(r)+"://"+r.Host, c.Account) + "/p/" + t
 	}
 	d.Groups = metadataGroups(a)
 	return d, nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"damask"
 	"damask/library"
+	"damask/web"
 )
 
 // upload sends one file as the scripts do and answers the new asset's id.
@@ -286,6 +288,15 @@ func TestAssetPage(t *testing.T) {
 	if !strings.Contains(page.body, `id="public-url"`) || !strings.Contains(page.body, "/p/") {
 		t.Error("no public link shown")
 	}
+	// --public-base-url: the link shown is on the operator's CDN. (The
+	// session's cookie is the host's, whatever the port.)
+	cdn := httptest.NewServer(web.New(e.svc, web.Config{PublicBaseURL: "https://cdn.example.net"}))
+	defer cdn.Close()
+	b.base = cdn.URL
+	if page := b.want(b.get(path), http.StatusOK); !strings.Contains(page.body, `value="https://cdn.example.net/p/`+strconv.FormatInt(id, 10)+`-`) {
+		t.Error("public link not on --public-base-url")
+	}
+	b.base = e.srv.URL
 	b.want(b.post(path+"/public", url.Values{"csrf": {csrf}, "on": {"0"}}), http.StatusSeeOther)
 	if page := b.get(path); strings.Contains(page.body, `id="public-url"`) {
 		t.Error("public link still shown after revoking")

@@ -52,7 +52,10 @@ type Config struct {
 	// Proxies are the peers whose X-Forwarded-Proto and X-Forwarded-For
 	// are believed, as for the API.
 	Proxies forwarded.Proxies
-	Logger  *slog.Logger
+	// PublicBaseURL, when set, is where an asset's public link points
+	// instead of the request's own host, as for the API.
+	PublicBaseURL string
+	Logger        *slog.Logger
 }
 
 // Server is the web interface.

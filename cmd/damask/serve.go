@@ -19,6 +19,7 @@ import (
 	"damask"
 	"damask/forwarded"
 	"damask/httpapi"
+	"damask/httpdomain"
 	"damask/httplimit"
 	"damask/jobs"
 	"damask/library"
@@ -75,6 +76,12 @@ type serveOptions struct {
 	bodyWindow    time.Duration
 	bodyMin       int64
 	headerTimeout time.Duration
+	// publicBase is where public_url points (an operator's CDN), checked
+	// by httpdomain.ParsePublicBase; "" for the request's host.
+	publicBase string
+	// publicSizes bounds the new sizes of public images an account makes
+	// a minute.
+	publicSizes int
 }
 
 // parseServe reads the flags of `damask serve` and checks that they go
@@ -102,6 +109,8 @@ func parseServe(args []string, getenv func(string) string) (*serveOptions, error
 	fs.Int64Var(&o.bodyMin, "body-min-bytes", 16<<10, "bytes a request body must bring every --body-timeout")
 	fs.DurationVar(&o.headerTimeout, "header-timeout", 10*time.Second, "time a client has to send a request's headers")
 	fs.Var((*reserveFlag)(&o.reserve), "disk-reserve", "free space to keep on the disk of the files: bytes (suffix KiB, MiB, GiB, TiB) or a percentage of the disk, e.g. 5% (0: none)")
+	publicBase := fs.String("public-base-url", "", "base URL of the public links in public_url, e.g. a CDN in front of this server: https://cdn.example.com, or https://{account}.cdn.example.com for several accounts (default: the request's own host)")
+	fs.IntVar(&o.publicSizes, "public-sizes-per-minute", library.DefaultPublicSizesPerMinute, "new sizes of public images (public_url_WxH.jpg) one account may have made a minute; sizes made are always served (0: no limit)")
 	fs.Var(&proxies, "trusted-proxies", "with --trust-proxy: the proxies (CIDR or address, comma-separated) whose X-Forwarded-* headers are believed")
 	o.st.register(fs)
 	o.st.registerOutgoing(fs)
@@ -128,6 +137,12 @@ func parseServe(args []string, getenv func(string) string) (*serveOptions, error
 		o.proxies, _ = forwarded.ParseProxies(proxies.list) // read once by Set, or the default
 	case proxies.given:
 		return nil, usageError("--trusted-proxies needs --trust-proxy")
+	}
+	if o.publicBase, err = httpdomain.ParsePublicBase(*publicBase); err != nil {
+		return nil, usageError("--public-base-url: " + err.Error())
+	}
+	if o.publicSizes < 0 {
+		return nil, usageError("--public-sizes-per-minute must be 0 (no limit) or more")
 	}
 	o.jobTimeout = time.Duration(*jobLimit)
 	if o.st.fs, err = blobFS(getenv); err != nil {
@@ -159,6 +174,7 @@ func (o *serveOptions) run(ctx context.Context, env environment) error {
 	// count of uploads under way; a SQLite file has one server (lockServe).
 	proc.opts.UploadLeases = o.st.postgres()
 	proc.opts.DiskReserve = o.reserve
+	proc.opts.PublicSizesPerMinute = o.publicSizes
 	lib, err := o.st.openWith(ctx, log, proc.opts)
 	if err != nil {
 		return err
@@ -233,8 +249,8 @@ func prepareLibrary(ctx context.Context, svc *library.Service, env environment, 
 func (o *serveOptions) server(ctx context.Context, svc *library.Service, counter damask.RateCounter, log *slog.Logger) *http.Server {
 	api := httpapi.New(svc, httpapi.Config{Domain: o.domain, HTTPS: o.tlsCert != "" || o.trustProxy,
 		Proxies: o.proxies, JSONP: o.jsonp, CORSOrigins: o.origins, Rate: o.rate, Burst: o.burst, RateCounter: counter,
-		BodyWindow: o.bodyWindow, BodyMinBytes: o.bodyMin, Logger: log})
-	pages := web.New(svc, web.Config{Domain: o.domain, Proxies: o.proxies, Logger: log})
+		BodyWindow: o.bodyWindow, BodyMinBytes: o.bodyMin, PublicBaseURL: o.publicBase, Logger: log})
+	pages := web.New(svc, web.Config{Domain: o.domain, Proxies: o.proxies, PublicBaseURL: o.publicBase, Logger: log})
 	return &http.Server{
 		Handler: routes(api, metrics(svc), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			httplimit.Progress(w, r, o.bodyMin, o.bodyWindow)
