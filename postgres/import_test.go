@@ -58,7 +58,7 @@ func TestImportKeepsIDsUnused(t *testing.T) {
 
 // TestMigrationPastTraces runs migration 0007 on a database whose audit
 // log names ids above those its sequences have given, as a library moved
-// from SQLite before its 0014 left it, and checks that new ids start past
+// from SQLite before its 0015 left it, and checks that new ids start past
 // them and that a sequence already further on stays where it is.
 func TestMigrationPastTraces(t *testing.T) {
 	ctx := t.Context()

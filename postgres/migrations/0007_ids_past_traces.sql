@@ -1,8 +1,8 @@
 -- Ids are never reused (API.md, "XML and JSON"). This store's identity
 -- sequences never hand an id out twice, but a library moved here from
--- SQLite before SQLite kept its highest ids (its migration 0014) started
+-- SQLite before SQLite kept its highest ids (its migration 0015) started
 -- each sequence at the highest id left, below those removed just before
--- the move. As SQLite's 0014 does, each sequence is raised past the ids
+-- the move. As SQLite's 0015 does, each sequence is raised past the ids
 -- that the audit log and the Idempotency-Keys name: removed assets, tags,
 -- users and tokens, users since gone, what was created in the last day.
 -- A sequence already past them is left alone; none is ever lowered.

@@ -1,5 +1,5 @@
 -- The capability URLs of thumbnails and previews, as in the SQLite
--- store's migration 0015: each asset's secret, and the account's switch,
+-- store's migration 0014: each asset's secret, and the account's switch,
 -- on by default as on fluxiom. Existing assets get their secret when the
 -- store is opened (backfillThumbTokens), from Go's crypto/rand; the
 -- partial index keeps the check of each later opening to a look at an

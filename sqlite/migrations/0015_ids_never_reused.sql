@@ -51,14 +51,15 @@ CREATE TABLE new_accounts (
 	branding_updated_at   INTEGER,
 	created_at            INTEGER NOT NULL,
 	updated_at            INTEGER NOT NULL,
-	keywords_to_tags      INTEGER NOT NULL DEFAULT 1
+	keywords_to_tags      INTEGER NOT NULL DEFAULT 1,
+	public_thumbnails     INTEGER NOT NULL DEFAULT 1
 );
 INSERT INTO new_accounts (id, name, company_name, billing_email, country, plan, api_enabled, holder_id,
 	public_links, branding_title, branding_font_color, branding_top_color, branding_bottom_color,
-	branding_logo, branding_updated_at, created_at, updated_at, keywords_to_tags)
+	branding_logo, branding_updated_at, created_at, updated_at, keywords_to_tags, public_thumbnails)
 SELECT id, name, company_name, billing_email, country, plan, api_enabled, holder_id,
 	public_links, branding_title, branding_font_color, branding_top_color, branding_bottom_color,
-	branding_logo, branding_updated_at, created_at, updated_at, keywords_to_tags
+	branding_logo, branding_updated_at, created_at, updated_at, keywords_to_tags, public_thumbnails
 FROM accounts;
 DROP TABLE accounts;
 ALTER TABLE new_accounts RENAME TO accounts;
@@ -134,16 +135,17 @@ CREATE TABLE new_assets (
 	page_count       INTEGER NOT NULL DEFAULT 0,
 	meta             TEXT    NOT NULL DEFAULT '{}',
 	meta_raw         TEXT    NOT NULL DEFAULT '{}',
-	public_link_by   INTEGER REFERENCES users (id) ON DELETE SET NULL
+	public_link_by   INTEGER REFERENCES users (id) ON DELETE SET NULL,
+	thumb_token      TEXT    NOT NULL DEFAULT ''
 );
 INSERT INTO new_assets (id, account_id, title, description, filename, content_type, size, blob, version,
 	user_id, public_token, processing, created_at, updated_at, deleted_at, width, height, camera, taken_at,
 	latitude, longitude, text, kind, ext, processing_error, pixel_width, pixel_height, duration, page_count,
-	meta, meta_raw, public_link_by)
+	meta, meta_raw, public_link_by, thumb_token)
 SELECT id, account_id, title, description, filename, content_type, size, blob, version,
 	user_id, public_token, processing, created_at, updated_at, deleted_at, width, height, camera, taken_at,
 	latitude, longitude, text, kind, ext, processing_error, pixel_width, pixel_height, duration, page_count,
-	meta, meta_raw, public_link_by
+	meta, meta_raw, public_link_by, thumb_token
 FROM assets;
 DROP TABLE assets;
 ALTER TABLE new_assets RENAME TO assets;
@@ -152,6 +154,7 @@ CREATE INDEX assets_trash ON assets (deleted_at) WHERE deleted_at IS NOT NULL;
 CREATE UNIQUE INDEX assets_public_token ON assets (public_token) WHERE public_token <> '';
 CREATE INDEX assets_unindexed ON assets (id) WHERE kind = '';
 CREATE INDEX assets_public_link_by ON assets (public_link_by) WHERE public_link_by IS NOT NULL;
+CREATE INDEX assets_thumb_token_missing ON assets (id) WHERE thumb_token = '';
 
 CREATE TABLE new_versions (
 	id           INTEGER PRIMARY KEY AUTOINCREMENT,
