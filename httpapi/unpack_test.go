@@ -363,4 +363,18 @@ func TestAssetPath(t *testing.T) {
 		wantError(t, 422, "titles")
 	tn.member.send(t, "POST", "/api/assets.json", multipartBody(file{"file", "x.zip", nested(t)}, "unpack", "true", "path", "..")).
 		wantError(t, 422, "..")
+
+	// Folder names make at most 1,000 tags; without path_tags the
+	// same archive unpacks.
+	var folders []zipEntry
+	for i := range 1001 {
+		folders = append(folders, zipEntry{name: fmt.Sprintf("d%04d/f.txt", i), data: fmt.Sprint(i), store: true})
+	}
+	many := zipOf(t, folders...)
+	tn.member.send(t, "POST", "/api/assets.json", multipartBody(file{"file", "f.zip", many}, "unpack", "true", "path_tags", "true")).
+		wantError(t, 422, "1001 names")
+	doc := tn.member.send(t, "POST", "/api/assets.json", multipartBody(file{"file", "f.zip", many}, "unpack", "true")).want(t, 201).obj(t)
+	if n := num(t, doc["assets_count"]); n != 1001 {
+		t.Errorf("without path_tags: %d assets", n)
+	}
 }

@@ -159,6 +159,11 @@ func (s *Service) Unpack(ctx context.Context, c Caller, in UnpackInput) (*Unpack
 		return nil, err
 	}
 
+	if in.PathTags {
+		if err := folderTagLimit(base, entries); err != nil {
+			return nil, err
+		}
+	}
 	limit := s.Plan(c.Account).StorageLimit
 	st, err := s.store.AccountStats(ctx, c.Account.ID)
 	if err != nil {
@@ -261,6 +266,31 @@ func assetTags(common []string, p string, pathTags bool) []damask.Tag {
 	return tags
 }
 
+// MaxFolderTags is the most tags the folder names of one archive may
+// make with PathTags: a request may make thousands of folders, but not
+// thousands of tags by accident.
+const MaxFolderTags = 1000
+
+// folderTagLimit refuses an unpack with PathTags whose folders have more
+// than MaxFolderTags names, before anything is extracted.
+func folderTagLimit(base string, entries []archiveEntry) error {
+	names := map[string]bool{}
+	for _, e := range entries {
+		if e.skip != "" {
+			continue
+		}
+		for _, seg := range strings.Split(joinPath(base, e.dir), "/") {
+			if seg != "" {
+				names[foldASCII(seg)] = true
+			}
+		}
+	}
+	if len(names) > MaxFolderTags {
+		return refuse("its folders have %d names, more than the %d tags path_tags may make; unpack it without path_tags", len(names), MaxFolderTags)
+	}
+	return nil
+}
+
 // truncate cuts s to at most max bytes on a character boundary.
 func truncate(s string, max int) string {
 	if len(s) <= max {
@@ -302,7 +332,7 @@ type entryReader struct {
 
 func (er entryReader) Read(p []byte) (int, error) {
 	n, err := er.r.Read(p)
-	if err != nil && err != io.EOF {
+	if err != nil && !errors.Is(err, io.EOF) {
 		err = corrupt(er.e, err)
 	}
 	return n, err
