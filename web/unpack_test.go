@@ -92,7 +92,11 @@ func TestFolderUpload(t *testing.T) {
 	csrf := token(t, b.get("/"))
 	b.want(b.multipart("/upload", [][2]string{{"csrf", csrf}, {"unpack", "1"}},
 		map[string]string{"form.zip": zipBytes(t, [2]string{"F/x.txt", "x"}), "plain.txt": "plain"}), http.StatusSeeOther)
-	for q, want := range map[string]int{"path:F": 1, `title:plain`: 1} {
+	// A folder picked without scripts: the browser names each file by
+	// its relative path.
+	b.want(b.multipart("/upload", [][2]string{{"csrf", csrf}, {"path", "Picked"}},
+		map[string]string{"Trip/day 1/pic.txt": "picked in a folder"}), http.StatusSeeOther)
+	for q, want := range map[string]int{"path:F": 1, `title:plain`: 1, `path:"Picked/Trip/day 1"`: 1} {
 		l, err := e.svc.Assets(t.Context(), c, library.AssetQuery{Query: q, Page: damask.Page{Number: 1, Size: 10}})
 		if err != nil || l.Total != want {
 			t.Errorf("%s: %d, %v; want %d", q, l.Total, err, want)

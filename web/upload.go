@@ -156,7 +156,9 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			b.set(name, value)
 			return nil
 		}, func(p *multipart.Part) error {
-			_, _, err := s.createFrom(r, c, p, p.FileName(), -1, b)
+			fb := b
+			fb.path = joinFolder(b.path, partFolder(p))
+			_, _, err := s.createFrom(r, c, p, p.FileName(), -1, fb)
 			return err
 		})
 		if err != nil {
@@ -201,6 +203,29 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, uploadedOf(c, a))
+}
+
+// partFolder is the folder a form's file was picked in: browsers send a
+// file of a folder picker (webkitdirectory) named by its relative path,
+// of which Part.FileName keeps the last element only. The library cleans
+// it (and refuses a "..") as any path.
+func partFolder(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	dir := path.Dir(strings.ReplaceAll(params["filename"], `\`, "/"))
+	if dir == "." || dir == "/" {
+		return ""
+	}
+	return dir
+}
+
+func joinFolder(base, sub string) string {
+	if base == "" || sub == "" {
+		return base + sub
+	}
+	return base + "/" + sub
 }
 
 func uploadedOf(c library.Caller, a *damask.Asset) uploaded {
