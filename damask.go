@@ -160,6 +160,12 @@ type Asset struct {
 	AccountID   int64
 	Title       string
 	Description string
+	// Path is the folder the asset sits in, as "photos/2024": segments
+	// joined by "/", none empty, "." or "..", no slash at either end; ""
+	// is the top. It comes from the folders of an unpacked archive or of a
+	// folder uploaded from a browser, or is written by a client, always
+	// through library.CleanPath.
+	Path        string
 	Filename    string
 	ContentType string
 	Size        int64

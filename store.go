@@ -155,7 +155,11 @@ type Store interface {
 	// AssetFacets counts what the filter chooses per tag and per kind
 	// (Sort, Page and After do not apply).
 	AssetFacets(ctx context.Context, f AssetFilter) (Facets, error)
-	// UpdateAsset writes Title, Description, PublicToken, PublicLinkBy and
+	// AssetByBlob finds the account's asset outside the trash whose
+	// current file is ref (the oldest when several are); ErrNotFound when
+	// none is: how an unpacked archive skips the files the library holds.
+	AssetByBlob(ctx context.Context, accountID int64, ref BlobRef) (*Asset, error)
+	// UpdateAsset writes Title, Description, Path, PublicToken, PublicLinkBy and
 	// ThumbToken of an asset outside the trash and sets UpdatedAt; when tags is not nil
 	// the asset's tags become exactly those names. a.Tags is refreshed.
 	UpdateAsset(ctx context.Context, a *Asset, tags []string) error
@@ -183,6 +187,9 @@ type Store interface {
 	// CreateUpload stores u, setting ID and CreatedAt; ExpiresAt is the caller's.
 	CreateUpload(ctx context.Context, u *Upload) error
 	Upload(ctx context.Context, accountID, id int64) (*Upload, error)
+	// DeleteUpload removes an upload whose file was used otherwise (the
+	// assets of an unpacked archive); ErrNotFound when there is none.
+	DeleteUpload(ctx context.Context, accountID, id int64) error
 	// DeleteExpiredUploads removes uploads that expired before the given
 	// time and says how many.
 	DeleteExpiredUploads(ctx context.Context, before time.Time) (int, error)

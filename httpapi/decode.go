@@ -47,7 +47,7 @@ func fields(names ...string) map[string]bool {
 
 var (
 	assetResource = resource{"asset",
-		fields("title", "description", "tags", "upload_id", "comment", "public_link"),
+		fields("title", "description", "path", "tags", "upload_id", "comment", "public_link", "unpack", "path_tags"),
 		fields("id", "filename", "content_type", "size", "version", "user_id", "created_on", "updated_on",
 			"thumb_url", "preview_url", "public_url", "download_url", "sha256", "processing", "width", "height",
 			"duration", "page_count", "camera", "taken_at", "latitude", "longitude", "metadata_type", "metadata_pixel_width", "metadata_pixel_height",

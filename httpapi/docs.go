@@ -149,6 +149,7 @@ func assetDoc(a *damask.Asset, account *damask.Account, base, public string) nod
 		integer("id", a.ID),
 		str("title", a.Title),
 		str("description", a.Description),
+		str("path", a.Path),
 		str("filename", a.Filename),
 		str("content_type", a.ContentType),
 		integer("size", a.Size),

@@ -22,11 +22,13 @@ func (s *Service) Asset(ctx context.Context, c Caller, id int64) (*damask.Asset,
 type AssetInput struct {
 	Title       *string
 	Description *string
-	Tags        *string
-	PublicLink  *bool
-	UploadID    int64
-	File        *StoredFile
-	Comment     string
+	// Path is the folder of the asset (CleanPath): "photos/2024".
+	Path       *string
+	Tags       *string
+	PublicLink *bool
+	UploadID   int64
+	File       *StoredFile
+	Comment    string
 }
 
 func (in AssetInput) hasFile() bool { return in.UploadID != 0 || in.File != nil }
@@ -128,6 +130,11 @@ func (s *Service) applyAsset(ctx context.Context, c Caller, a *damask.Asset, in 
 	}
 	if in.Description != nil {
 		if a.Description, err = text("Description", *in.Description, maxDescription, true); err != nil {
+			return nil, err
+		}
+	}
+	if in.Path != nil {
+		if a.Path, err = CleanPath(*in.Path); err != nil {
 			return nil, err
 		}
 	}

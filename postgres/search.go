@@ -214,6 +214,16 @@ func (p *plan) cond(e search.Expr) string {
 		if e.What == "gps" {
 			return "a.latitude IS NOT NULL"
 		}
+	case search.Path:
+		if e.Prefix == "" {
+			return "true"
+		}
+		// The folder itself, or the range of the paths below it
+		// (search.PathBounds) compared byte by byte, which the index
+		// assets_path answers.
+		lo, hi := search.PathBounds(e.Prefix)
+		return "(a.path COLLATE \"C\" = " + p.arg(e.Prefix) + " OR (a.path COLLATE \"C\" >= " + p.arg(lo) +
+			" AND a.path COLLATE \"C\" < " + p.arg(hi) + "))"
 	}
 	return "false" // a node this store does not know matches nothing
 }

@@ -466,6 +466,14 @@ func (p *plan) sql(e search.Expr) (string, []any) {
 		if e.What == "gps" {
 			return "a.latitude IS NOT NULL", nil
 		}
+	case search.Path:
+		if e.Prefix == "" {
+			return "1", nil
+		}
+		// The folder itself, or the range of the paths below it
+		// (search.PathBounds), which the index assets_path answers.
+		lo, hi := search.PathBounds(e.Prefix)
+		return "(a.path = ? OR (a.path >= ? AND a.path < ?))", []any{e.Prefix, lo, hi}
 	}
 	return "0", nil // a node this store does not know matches nothing
 }

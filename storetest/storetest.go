@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"AddVersion", testAddVersion},
 		{"UpdateAsset", testUpdateAsset},
 		{"ThumbToken", testThumbToken},
+		{"AssetPath", testAssetPath},
+		{"DeleteUpload", testDeleteUpload},
 		{"AssetFilters", testAssetFilters},
 		{"Search", testSearch},
 		{"SearchIndex", testSearchIndex},
