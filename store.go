@@ -179,6 +179,32 @@ type Store interface {
 	// trash before the given time, and says how many.
 	PurgeTrash(ctx context.Context, before time.Time) (int, error)
 
+	// CreateCollection stores c (AccountID, Title, Description, Query,
+	// UserID) with, for an ordered set, the assets ids in that order,
+	// setting ID, timestamps and AssetsCount. Ids are never reused, not
+	// even after a delete. An id that is not of an asset of the account
+	// outside the trash is EINVALID naming it ("Asset 7 is not in this
+	// library"), and nothing is stored; an id given twice counts once, at
+	// its first place.
+	CreateCollection(ctx context.Context, c *Collection, assetIDs []int64) error
+	Collection(ctx context.Context, accountID, id int64) (*Collection, error)
+	// Collections lists the account's collections by title (without
+	// regard to the case of ASCII letters), then id.
+	Collections(ctx context.Context, accountID int64, p Page) ([]*Collection, int, error)
+	// UpdateCollection writes Title, Description and Query, applies ch to
+	// the assets (Set, then Remove, then Add; ids of Set and Add are
+	// checked as in CreateCollection, in the same transaction), sets
+	// UpdatedAt and refreshes c. An ordered set whose Query becomes not
+	// empty loses its assets.
+	UpdateCollection(ctx context.Context, c *Collection, ch CollectionChange) error
+	// DeleteCollection removes a collection; the assets stay in the library.
+	DeleteCollection(ctx context.Context, accountID, id int64) error
+	// CollectionAssets lists the assets of an ordered set outside the
+	// trash, in its order from offset on, at most limit of them (limit <=
+	// 0: all), with their tags; and their number. A saved search has none
+	// here: its assets are what Assets finds for its query.
+	CollectionAssets(ctx context.Context, accountID, id int64, offset, limit int) ([]*Asset, int, error)
+
 	// CreateUpload stores u, setting ID and CreatedAt; ExpiresAt is the caller's.
 	CreateUpload(ctx context.Context, u *Upload) error
 	Upload(ctx context.Context, accountID, id int64) (*Upload, error)

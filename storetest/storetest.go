@@ -51,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"ExpiredSessions", testExpiredSessions},
 		{"OIDCConfig", testOIDCConfig},
 		{"Tokens", testTokens},
+		{"Collections", testCollections},
+		{"CollectionTrash", testCollectionTrash},
 		{"TenantIsolation", testTenantIsolation},
 		{"NotFound", testNotFound},
 		{"ConcurrentWriters", testConcurrentWriters},
