@@ -35,6 +35,10 @@ type resource struct {
 	readOnly map[string]bool // fields of the document, ignored when sent back
 }
 
+// idLists are the fields that take a list of ids, which XML and JSON
+// bodies may also send as arrays.
+var idLists = fields("asset_ids", "add_asset_ids", "remove_asset_ids")
+
 func fields(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -54,7 +58,10 @@ var (
 	versionResource = resource{"version",
 		fields("comment", "upload_id"),
 		fields("id", "number", "asset_id", "filename", "content_type", "size", "sha256", "user_id", "created_on")}
-	tagResource  = resource{"tag", fields("tag", "name"), fields("id", "assets_count")}
+	tagResource        = resource{"tag", fields("tag", "name"), fields("id", "assets_count")}
+	collectionResource = resource{"collection",
+		fields("title", "description", "query", "asset_ids", "add_asset_ids", "remove_asset_ids"),
+		fields("id", "assets_count", "created_on", "updated_on")}
 	userResource = resource{"user",
 		fields("login", "email", "first_name", "last_name", "role", "password", "disabled"),
 		fields("id", "created_on", "updated_on")}
@@ -341,6 +348,16 @@ func readXML(r *http.Request, res resource, b body) error {
 				}
 			}
 			value = strings.Join(names, ",")
+		} else if idLists[name] && len(f.Items) > 0 {
+			// <asset_ids type="array"><asset_id>1</asset_id>...</asset_ids>
+			ids := make([]string, 0, len(f.Items))
+			for _, it := range f.Items {
+				if len(it.Items) > 0 {
+					return damask.Errorf(damask.EINVALID, "%s takes ids", name)
+				}
+				ids = append(ids, strings.TrimSpace(it.Text))
+			}
+			value = strings.Join(ids, ",")
 		} else if len(f.Items) > 0 && !res.readOnly[name] {
 			return damask.Errorf(damask.EINVALID, "Field %q takes text, not elements", truncate(name, 64))
 		}
@@ -444,6 +461,20 @@ func jsonText(name string, v any) (string, error) {
 			return text, nil
 		}
 	case []any:
+		if idLists[name] {
+			ids := make([]string, 0, len(v))
+			for _, it := range v {
+				switch it := it.(type) {
+				case json.Number:
+					ids = append(ids, it.String())
+				case string:
+					ids = append(ids, it)
+				default:
+					return "", damask.Errorf(damask.EINVALID, "%s must be ids", name)
+				}
+			}
+			return strings.Join(ids, ","), nil
+		}
 		if name != "tags" {
 			break
 		}

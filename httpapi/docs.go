@@ -105,6 +105,19 @@ func tagDoc(t *damask.Tag) node {
 	)
 }
 
+// collectionDoc is a collection; query is nil for an ordered set.
+func collectionDoc(c *damask.Collection) node {
+	return record("collection",
+		integer("id", c.ID),
+		str("title", c.Title),
+		str("description", c.Description),
+		strOrNil("query", c.Query),
+		integer("assets_count", int64(c.AssetsCount)),
+		datetime("created_on", c.CreatedAt),
+		datetime("updated_on", c.UpdatedAt),
+	)
+}
+
 // tagRef is a tag inside an asset: its id and name.
 func tagRef(t damask.Tag) node {
 	return record("tag", integer("id", t.ID), str("tag", t.Name))
