@@ -37,10 +37,23 @@ type AssetFilter struct {
 	// newest first, ignoring Query).
 	Trash bool
 	Page  Page
+	// Within, when not nil, limits the assets to those a guest limited to
+	// collections may see (Trash aside).
+	Within *Within
+	// IDs, when not empty, limits the assets to these.
+	IDs []int64
 	// After, when set, starts the page right after this asset of the
 	// previous page in the same order (keyset paging: cheap however deep);
 	// Page.Number is then ignored.
 	After *Cursor
+}
+
+// Within is what a guest limited to collections may see: the assets of
+// some ordered sets, and what some saved searches find. Empty, it is
+// nothing.
+type Within struct {
+	CollectionIDs []int64 // ordered sets
+	Queries       []Query // saved searches, resolved as AssetFilter.Query
 }
 
 // Cursor is where a keyset page ends: the last asset's id and the value it
@@ -109,6 +122,9 @@ type Store interface {
 
 	// CreateUser stores u, setting ID and timestamps. Login and e-mail are
 	// unique within the account, compared without regard to case.
+	// CollectionIDs must be of the account's collections: another id is
+	// EINVALID naming it ("Collection 7 is not in this library"), here and
+	// in UpdateUser.
 	CreateUser(ctx context.Context, u *User) error
 	User(ctx context.Context, accountID, id int64) (*User, error)
 	// UserByLogin finds a user of the account by login or e-mail, without

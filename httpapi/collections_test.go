@@ -208,7 +208,7 @@ func TestCollections(t *testing.T) {
 			{"add on create", "POST", "/api/collections.json", form("title", "q", "add_asset_ids", as[0]), 422, "asset_ids"},
 			{"another account's asset", "POST", "/api/collections.json", form("title", "q", "asset_ids", as[0]+","+theirs), 422, "Asset " + theirs + " is not in this library"},
 			{"a missing asset", "POST", "/api/collections.json", form("title", "q", "asset_ids", "999999"), 422, "Asset 999999 is not in this library"},
-			{"not ids", "POST", "/api/collections.json", form("title", "q", "asset_ids", "1,two"), 422, "asset_ids must be asset ids"},
+			{"not ids", "POST", "/api/collections.json", form("title", "q", "asset_ids", "1,two"), 422, "asset_ids must be ids"},
 			{"too many ids", "POST", "/api/collections.json", form("title", "q", "asset_ids", strings.Join(many, ",")), 422, "at most 1000"},
 			{"unknown field", "POST", "/api/collections.json", form("title", "q", "owner", "me"), 422, "Unknown field"},
 			{"replace and add", "PUT", "/api/collections/" + col + ".json", form("asset_ids", as[0], "add_asset_ids", as[1]), 422, "not both"},

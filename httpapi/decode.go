@@ -37,7 +37,7 @@ type resource struct {
 
 // idLists are the fields that take a list of ids, which XML and JSON
 // bodies may also send as arrays.
-var idLists = fields("asset_ids", "add_asset_ids", "remove_asset_ids")
+var idLists = fields("asset_ids", "add_asset_ids", "remove_asset_ids", "collection_ids")
 
 func fields(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
@@ -63,8 +63,8 @@ var (
 		fields("title", "description", "query", "asset_ids", "add_asset_ids", "remove_asset_ids"),
 		fields("id", "assets_count", "created_on", "updated_on")}
 	userResource = resource{"user",
-		fields("login", "email", "first_name", "last_name", "role", "password", "disabled"),
-		fields("id", "created_on", "updated_on")}
+		fields("login", "email", "first_name", "last_name", "role", "password", "disabled", "collection_ids"),
+		fields("id", "created_on", "updated_on", "collections_only")}
 	tokenResource = resource{"token",
 		fields("name", "read_only", "expires_on", "expires_in_days"),
 		fields("id", "prefix", "user_id", "created_on", "last_used_on", "revoked_on", "token")}

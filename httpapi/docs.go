@@ -64,6 +64,8 @@ func userDoc(u *damask.User) node {
 		str("last_name", u.LastName),
 		str("role", string(u.Role)),
 		boolean("disabled", u.Disabled),
+		boolean("collections_only", u.CollectionsOnly),
+		array("collection_ids", collectionIDs(u.CollectionIDs)),
 		datetime("created_on", u.CreatedAt),
 		datetime("updated_on", u.UpdatedAt),
 	)
@@ -103,6 +105,15 @@ func tagDoc(t *damask.Tag) node {
 		str("tag", t.Name),
 		integer("assets_count", int64(t.AssetsCount)),
 	)
+}
+
+// collectionIDs are the ids a guest is limited to.
+func collectionIDs(ids []int64) []node {
+	items := make([]node, len(ids))
+	for i, id := range ids {
+		items[i] = integer("collection_id", id)
+	}
+	return items
 }
 
 // collectionDoc is a collection; query is nil for an ordered set.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,13 +33,13 @@ type CollectionInput struct {
 func ParseIDs(field, list string) ([]int64, error) {
 	items := splitList(list)
 	if len(items) > MaxSelection {
-		return nil, damask.Errorf(damask.EINVALID, "%s names %d assets: at most %d at once", field, len(items), MaxSelection)
+		return nil, damask.Errorf(damask.EINVALID, "%s names %d ids: at most %d at once", field, len(items), MaxSelection)
 	}
 	ids := make([]int64, 0, len(items))
 	for _, it := range items {
 		id, err := strconv.ParseInt(it, 10, 64)
 		if err != nil || id <= 0 {
-			return nil, damask.Errorf(damask.EINVALID, "%s must be asset ids separated by commas, not %q", field, truncateRunes(it, 32))
+			return nil, damask.Errorf(damask.EINVALID, "%s must be ids separated by commas, not %q", field, truncateRunes(it, 32))
 		}
 		ids = append(ids, id)
 	}
@@ -118,8 +119,21 @@ func applyCollection(col *damask.Collection, in CollectionInput) (parsedInput, e
 // every role may read them. A saved search's AssetsCount is what its
 // query finds now.
 func (s *Service) Collections(ctx context.Context, c Caller, p damask.Page) ([]*damask.Collection, int, error) {
-	cs, n, err := s.store.Collections(ctx, c.Account.ID, p)
+	w, err := s.within(ctx, c)
 	if err != nil {
+		return nil, 0, err
+	}
+	var cs []*damask.Collection
+	var n int
+	if w != nil {
+		// A guest limited to collections sees those only.
+		all, _, err := s.store.Collections(ctx, c.Account.ID, damask.Page{})
+		if err != nil {
+			return nil, 0, fmt.Errorf("list collections: %w", err)
+		}
+		all = slices.DeleteFunc(all, func(col *damask.Collection) bool { return mayOpen(c, w, col.ID) != nil })
+		cs, n = page(all, p), len(all)
+	} else if cs, n, err = s.store.Collections(ctx, c.Account.ID, p); err != nil {
 		return nil, 0, fmt.Errorf("list collections: %w", err)
 	}
 	for _, col := range cs {
@@ -133,11 +147,24 @@ func (s *Service) Collections(ctx context.Context, c Caller, p damask.Page) ([]*
 // Collection finds a collection of the caller's account; every role may
 // read it. Errors: ENOTFOUND.
 func (s *Service) Collection(ctx context.Context, c Caller, id int64) (*damask.Collection, error) {
-	col, err := s.store.Collection(ctx, c.Account.ID, id)
+	col, err := s.openable(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
 	return col, s.countSearch(ctx, c, col)
+}
+
+// openable finds a collection the caller may open: any of the account's,
+// or for a guest limited to collections, one of theirs.
+func (s *Service) openable(ctx context.Context, c Caller, id int64) (*damask.Collection, error) {
+	w, err := s.within(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := mayOpen(c, w, id); err != nil {
+		return nil, err
+	}
+	return s.store.Collection(ctx, c.Account.ID, id)
 }
 
 // countSearch sets the AssetsCount of a saved search: what its query
@@ -273,7 +300,7 @@ const collectionOrder = "position"
 // now, sorted as q.Sort says. Only q.Page, q.Cursor and q.Sort are read.
 // Errors: ENOTFOUND for an unknown collection; those of Assets.
 func (s *Service) CollectionAssets(ctx context.Context, c Caller, id int64, q AssetQuery) (*AssetList, error) {
-	col, err := s.store.Collection(ctx, c.Account.ID, id)
+	col, err := s.openable(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"Tokens", testTokens},
 		{"Collections", testCollections},
 		{"CollectionTrash", testCollectionTrash},
+		{"GuestCollections", testGuestCollections},
+		{"Within", testWithin},
 		{"TenantIsolation", testTenantIsolation},
 		{"NotFound", testNotFound},
 		{"ConcurrentWriters", testConcurrentWriters},

@@ -25,3 +25,14 @@ CREATE TABLE collection_assets (
 );
 CREATE INDEX collection_assets_order ON collection_assets (collection_id, position, asset_id);
 CREATE INDEX collection_assets_asset ON collection_assets (asset_id);
+
+-- A guest limited to collections (collections_only) sees only the assets
+-- of the collections listed here: none once they are all deleted, never
+-- the whole library again by a delete.
+ALTER TABLE users ADD COLUMN collections_only boolean NOT NULL DEFAULT false;
+CREATE TABLE user_collections (
+	user_id       bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	collection_id bigint NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+	PRIMARY KEY (user_id, collection_id)
+);
+CREATE INDEX user_collections_collection ON user_collections (collection_id);

@@ -26,3 +26,14 @@ CREATE TABLE collection_assets (
 ) WITHOUT ROWID;
 CREATE INDEX collection_assets_order ON collection_assets (collection_id, position, asset_id);
 CREATE INDEX collection_assets_asset ON collection_assets (asset_id);
+
+-- A guest limited to collections (collections_only) sees only the assets
+-- of the collections listed here: none once they are all deleted, never
+-- the whole library again by a delete.
+ALTER TABLE users ADD COLUMN collections_only INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE user_collections (
+	user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	collection_id INTEGER NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
+	PRIMARY KEY (user_id, collection_id)
+) WITHOUT ROWID;
+CREATE INDEX user_collections_collection ON user_collections (collection_id);
