@@ -300,13 +300,31 @@ const collectionOrder = "position"
 // now, sorted as q.Sort says. Only q.Page, q.Cursor and q.Sort are read.
 // Errors: ENOTFOUND for an unknown collection; those of Assets.
 func (s *Service) CollectionAssets(ctx context.Context, c Caller, id int64, q AssetQuery) (*AssetList, error) {
+	_, l, err := s.OpenCollection(ctx, c, id, q)
+	return l, err
+}
+
+// OpenCollection answers a collection with a page of its assets, as
+// CollectionAssets lists them: the collection's page of the web. A saved
+// search's AssetsCount is the page's total.
+func (s *Service) OpenCollection(ctx context.Context, c Caller, id int64, q AssetQuery) (*damask.Collection, *AssetList, error) {
 	col, err := s.openable(ctx, c, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if col.IsSearch() {
-		return s.Assets(ctx, c, AssetQuery{Query: col.Query, Sort: q.Sort, Page: q.Page, Cursor: q.Cursor})
+		l, err := s.Assets(ctx, c, AssetQuery{Query: col.Query, Sort: q.Sort, Page: q.Page, Cursor: q.Cursor})
+		if l != nil {
+			col.AssetsCount = l.Total
+		}
+		return col, l, err
 	}
+	l, err := s.orderedAssets(ctx, c, id, q)
+	return col, l, err
+}
+
+// orderedAssets lists a page of an ordered set's assets in its order.
+func (s *Service) orderedAssets(ctx context.Context, c Caller, id int64, q AssetQuery) (*AssetList, error) {
 	if q.Sort != "" {
 		return nil, damask.Errorf(damask.EMALFORMED, "sort does not apply here: a collection lists its assets in its own order")
 	}
@@ -319,7 +337,7 @@ func (s *Service) CollectionAssets(ctx context.Context, c Caller, id int64, q As
 		offset = after.Offset
 	}
 	var l *AssetList
-	err = s.search(ctx, c, 1, func(ctx context.Context) error {
+	err := s.search(ctx, c, 1, func(ctx context.Context) error {
 		as, total, err := s.store.CollectionAssets(ctx, c.Account.ID, id, offset, q.Page.Size)
 		if err != nil {
 			return fmt.Errorf("assets of collection %d: %w", id, err)
@@ -334,4 +352,41 @@ func (s *Service) CollectionAssets(ctx context.Context, c Caller, id int64, q As
 		return nil
 	})
 	return l, err
+}
+
+// MoveCollectionAsset moves an asset of an ordered set by places (-1: one
+// up, 1: one down), within its ends; members and above may. As a PUT
+// with asset_ids, the move names every asset the set keeps: one in the
+// trash leaves it. Errors: EFORBIDDEN; ENOTFOUND for an unknown
+// collection; EINVALID for a saved search or an asset not in the set.
+func (s *Service) MoveCollectionAsset(ctx context.Context, c Caller, id, assetID int64, by int) (*damask.Collection, error) {
+	if err := require(c, damask.RoleMember, "change collections"); err != nil {
+		return nil, err
+	}
+	col, err := s.store.Collection(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if col.IsSearch() {
+		return nil, damask.Errorf(damask.EINVALID, "A saved search lists its assets in the order of its query")
+	}
+	as, _, err := s.store.CollectionAssets(ctx, c.Account.ID, id, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("assets of collection %d: %w", id, err)
+	}
+	order := make([]int64, len(as))
+	for i, a := range as {
+		order[i] = a.ID
+	}
+	from := slices.Index(order, assetID)
+	if from < 0 {
+		return nil, damask.Errorf(damask.EINVALID, "Asset %d is not in this collection", assetID)
+	}
+	to := min(max(from+by, 0), len(order)-1)
+	order = slices.Insert(slices.Delete(order, from, from+1), to, assetID)
+	if err := s.store.UpdateCollection(ctx, col, damask.CollectionChange{Set: order}); err != nil {
+		return nil, fmt.Errorf("update collection %d: %w", id, err)
+	}
+	s.record(ctx, c, damask.AuditCollectionChanged, collectionTarget(id), fmt.Sprintf("asset %d moved", assetID))
+	return col, nil
 }
