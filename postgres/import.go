@@ -388,8 +388,19 @@ func (imp *importer) assets(ctx context.Context, names []string, convertRow func
 	return nil
 }
 
+// sequencer is a source that tells the highest id a table ever gave,
+// deleted rows included (SQLite's AUTOINCREMENT): for the tables whose
+// ids are never given again (collections), the sequence starts past it.
+type sequencer interface {
+	Sequence(ctx context.Context, table string) (int64, error)
+}
+
+// neverReused are the tables whose ids are never given again.
+var neverReused = []string{"collections"}
+
 // finish counts each tag's assets outside the trash and sets every
-// sequence past its table's highest id.
+// sequence past its table's highest id, or past the highest id ever given
+// for the tables of neverReused when the source tells it.
 func (imp *importer) finish(ctx context.Context) error {
 	if _, err := imp.tx.Exec(ctx, `
 		UPDATE tags SET assets_count = c.n FROM (
@@ -407,6 +418,22 @@ func (imp *importer) finish(ctx context.Context) error {
 		if _, err := imp.tx.Exec(ctx, fmt.Sprintf(`
 			SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), max(id)) FROM %[1]s HAVING count(*) > 0`, t.name)); err != nil {
 			return fmt.Errorf("sequence of %s: %w", t.name, err)
+		}
+	}
+	if sq, ok := imp.src.(sequencer); ok {
+		for _, table := range neverReused {
+			seq, err := sq.Sequence(ctx, table)
+			if err != nil {
+				return err
+			}
+			if seq == 0 {
+				continue
+			}
+			if _, err := imp.tx.Exec(ctx, fmt.Sprintf(`
+				SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), greatest($1::bigint, (SELECT coalesce(max(id), 0) FROM %[1]s)))`,
+				table), seq); err != nil {
+				return fmt.Errorf("sequence of %s: %w", table, err)
+			}
 		}
 	}
 	_, err := imp.tx.Exec(ctx, `SELECT set_config('damask.bulk', 'off', true)`)

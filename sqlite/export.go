@@ -117,6 +117,18 @@ func (s *Snapshot) Rows(ctx context.Context, table string, columns []string, fn 
 	return nil
 }
 
+// Sequence answers the highest id the table ever gave (its AUTOINCREMENT
+// counter; 0 when it gave none or keeps none), which a copy of the
+// library must not give again although the row is gone.
+func (s *Snapshot) Sequence(ctx context.Context, table string) (int64, error) {
+	var seq int64
+	err := s.tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = ?`, table).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: sequence of %s: %w", table, err)
+	}
+	return seq, nil
+}
+
 // BlobRefs calls fn once for every distinct ref that a version, an upload
 // or a rendition of the snapshot points at, in order of the ref's bytes,
 // with the size recorded for it (-1 for a rendition alone).
