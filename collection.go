@@ -41,8 +41,3 @@ type CollectionChange struct {
 	Remove []int64
 	Add    []int64
 }
-
-// IsZero tells whether the change leaves the assets alone.
-func (ch CollectionChange) IsZero() bool {
-	return ch.Set == nil && len(ch.Remove) == 0 && len(ch.Add) == 0
-}

@@ -27,10 +27,10 @@ type CollectionInput struct {
 	RemoveAssetIDs *string
 }
 
-// ParseIDs reads a client's list of ids, separated by commas or spaces,
+// parseIDs reads a client's list of ids, separated by commas or spaces,
 // in order. field names the list in the error (EINVALID) for anything but
 // positive whole numbers, or more than MaxSelection of them.
-func ParseIDs(field, list string) ([]int64, error) {
+func parseIDs(field, list string) ([]int64, error) {
 	items := splitList(list)
 	if len(items) > MaxSelection {
 		return nil, damask.Errorf(damask.EINVALID, "%s names %d ids: at most %d at once", field, len(items), MaxSelection)
@@ -92,17 +92,17 @@ func applyCollection(col *damask.Collection, in CollectionInput) (parsedInput, e
 	}
 	if in.AssetIDs != nil {
 		p.setGiven = true
-		if p.set, err = ParseIDs("asset_ids", *in.AssetIDs); err != nil {
+		if p.set, err = parseIDs("asset_ids", *in.AssetIDs); err != nil {
 			return p, err
 		}
 	}
 	if in.AddAssetIDs != nil {
-		if p.add, err = ParseIDs("add_asset_ids", *in.AddAssetIDs); err != nil {
+		if p.add, err = parseIDs("add_asset_ids", *in.AddAssetIDs); err != nil {
 			return p, err
 		}
 	}
 	if in.RemoveAssetIDs != nil {
-		if p.remove, err = ParseIDs("remove_asset_ids", *in.RemoveAssetIDs); err != nil {
+		if p.remove, err = parseIDs("remove_asset_ids", *in.RemoveAssetIDs); err != nil {
 			return p, err
 		}
 	}

@@ -27,15 +27,15 @@ func TestParseIDs(t *testing.T) {
 		{strings.Repeat("1,", MaxSelection+1), nil, "at most 1000"},
 	}
 	for _, tt := range tests {
-		got, err := ParseIDs("asset_ids", tt.in)
+		got, err := parseIDs("asset_ids", tt.in)
 		if tt.err != "" {
 			if damask.ErrorCode(err) != damask.EINVALID || !strings.Contains(damask.ErrorMessage(err), tt.err) {
-				t.Errorf("ParseIDs(%.40q) error %v, want EINVALID saying %q", tt.in, err, tt.err)
+				t.Errorf("parseIDs(%.40q) error %v, want EINVALID saying %q", tt.in, err, tt.err)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("ParseIDs(%.40q): %v", tt.in, err)
+			t.Errorf("parseIDs(%.40q): %v", tt.in, err)
 			continue
 		}
 		if len(tt.want) == MaxSelection {
@@ -45,12 +45,12 @@ func TestParseIDs(t *testing.T) {
 			continue
 		}
 		if len(got) != len(tt.want) {
-			t.Errorf("ParseIDs(%q) = %v, want %v", tt.in, got, tt.want)
+			t.Errorf("parseIDs(%q) = %v, want %v", tt.in, got, tt.want)
 			continue
 		}
 		for i := range got {
 			if got[i] != tt.want[i] {
-				t.Errorf("ParseIDs(%q) = %v, want %v", tt.in, got, tt.want)
+				t.Errorf("parseIDs(%q) = %v, want %v", tt.in, got, tt.want)
 				break
 			}
 		}
@@ -64,19 +64,19 @@ func FuzzParseIDs(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ids, err := ParseIDs("asset_ids", s)
+		ids, err := parseIDs("asset_ids", s)
 		if err != nil {
 			if damask.ErrorCode(err) != damask.EINVALID {
-				t.Fatalf("ParseIDs(%q): %v, want EINVALID", s, err)
+				t.Fatalf("parseIDs(%q): %v, want EINVALID", s, err)
 			}
 			return
 		}
 		if len(ids) > MaxSelection {
-			t.Fatalf("ParseIDs(%q): %d ids", s, len(ids))
+			t.Fatalf("parseIDs(%q): %d ids", s, len(ids))
 		}
 		for _, id := range ids {
 			if id <= 0 || !strings.Contains(s, strconv.FormatInt(id, 10)) {
-				t.Fatalf("ParseIDs(%q) answers %d", s, id)
+				t.Fatalf("parseIDs(%q) answers %d", s, id)
 			}
 		}
 	})

@@ -237,7 +237,7 @@ func (s *Service) applyUser(c Caller, u *damask.User, ch UserChanges) error {
 // an empty list lifts the limit; holder and admins may. The store checks
 // that the collections are the account's (EINVALID).
 func limitGuest(c Caller, u *damask.User, list string) error {
-	ids, err := ParseIDs("collection_ids", list)
+	ids, err := parseIDs("collection_ids", list)
 	if err != nil {
 		return err
 	}
