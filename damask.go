@@ -132,8 +132,14 @@ type User struct {
 	Role         Role
 	PasswordHash string
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// CollectionsOnly limits a guest to the assets of the collections of
+	// CollectionIDs (ascending): the members of ordered sets and what
+	// saved searches find; nothing at all once they are all deleted.
+	// False: the whole library, as for every other role.
+	CollectionsOnly bool
+	CollectionIDs   []int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // Tag is a label an asset may carry. AssetsCount counts assets outside the trash.

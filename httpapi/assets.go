@@ -33,6 +33,12 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.assetList(w, r, q, l)
+}
+
+// assetList answers a page of assets with the headers of its paging: by
+// page number, or by cursor when q came with one.
+func (s *Server) assetList(w http.ResponseWriter, r *http.Request, q library.AssetQuery, l *library.AssetList) {
 	items := make([]node, len(l.Assets))
 	for i, a := range l.Assets {
 		items[i] = assetOf(r, a)

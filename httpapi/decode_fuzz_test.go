@@ -88,6 +88,11 @@ func FuzzReadBody(f *testing.F) {
 		{5, "title=from+query&asset[tags]=q", ""},
 		{5, "", "a body without a type"},
 		{6, "", "title=x"},
+		{0, "", "collection[title]=Spring&asset_ids=3%2C1%2C2&collection_ids=4"},
+		{1, "", `<collection><title>Spring</title><asset_ids type="array"><asset_id>3</asset_id><asset_id>1</asset_id></asset_ids><query nil="true"/></collection>`},
+		{1, "", `<collection><add_asset_ids type="array"><asset_id><x>1</x></asset_id></add_asset_ids></collection>`},
+		{3, "", `{"collection":{"title":"Spring","asset_ids":[3,"1",2.5],"remove_asset_ids":[{"id":1}]}}`},
+		{3, "", `{"user":{"collection_ids":[4,5]}}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.ct, "", s.query, []byte(s.body))
@@ -103,7 +108,7 @@ func FuzzReadBody(f *testing.F) {
 		if int(ct) < len(fuzzContentTypes) {
 			contentType = fuzzContentTypes[ct]
 		}
-		for _, res := range []resource{assetResource, userResource, accountResource, tagResource, oidcResource} {
+		for _, res := range []resource{assetResource, userResource, accountResource, tagResource, oidcResource, collectionResource} {
 			r := &http.Request{
 				Method:        "POST",
 				URL:           &url.URL{Path: "/api/assets", RawQuery: query},

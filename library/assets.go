@@ -13,7 +13,7 @@ import (
 // Asset finds an asset of the caller's account outside the trash, as the
 // caller may see it (a guest, without its public link).
 func (s *Service) Asset(ctx context.Context, c Caller, id int64) (*damask.Asset, error) {
-	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	a, err := s.asset(ctx, c, id)
 	return shown(c, a), err
 }
 
@@ -234,11 +234,17 @@ func (s *Service) DeleteAsset(ctx context.Context, c Caller, id int64) (*damask.
 
 // Versions lists an asset's versions, oldest first.
 func (s *Service) Versions(ctx context.Context, c Caller, id int64) ([]*damask.Version, error) {
+	if err := s.seen(ctx, c, id); err != nil {
+		return nil, err
+	}
 	return s.store.Versions(ctx, c.Account.ID, id)
 }
 
 // Version finds version number n of an asset.
 func (s *Service) Version(ctx context.Context, c Caller, id int64, n int) (*damask.Version, error) {
+	if err := s.seen(ctx, c, id); err != nil {
+		return nil, err
+	}
 	return s.store.Version(ctx, c.Account.ID, id, n)
 }
 

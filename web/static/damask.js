@@ -196,6 +196,45 @@
 	}
 	poll(1000);
 
+	// A collection's order by dragging: the Up and Down buttons do it
+	// without a script; this sends the whole order after a drop, which the
+	// page offers only when every asset of the set is on it.
+	var order = document.querySelector("ol.reorder[data-order]");
+	if (order) {
+		var dragged = null;
+		order.addEventListener("dragstart", function (e) {
+			dragged = e.target.closest ? e.target.closest("li.tile") : null;
+			if (dragged && e.dataTransfer) e.dataTransfer.effectAllowed = "move";
+		});
+		order.addEventListener("dragover", function (e) {
+			if (!dragged) return;
+			e.preventDefault();
+			var over = e.target.closest ? e.target.closest("li.tile") : null;
+			if (!over || over === dragged) return;
+			var r = over.getBoundingClientRect();
+			var after = (e.clientY - r.top) > r.height / 2 || (e.clientX - r.left) > r.width / 2;
+			order.insertBefore(dragged, after ? over.nextSibling : over);
+		});
+		order.addEventListener("drop", function (e) {
+			if (!dragged) return;
+			e.preventDefault();
+			dragged = null;
+			var ids = [];
+			order.querySelectorAll("li.tile").forEach(function (li) { ids.push(li.getAttribute("data-id")); });
+			var body = new URLSearchParams();
+			body.set("csrf", order.getAttribute("data-csrf"));
+			body.set("asset_ids", ids.join(","));
+			var status = document.getElementById("order-status");
+			if (status) status.textContent = "Saving the order…";
+			fetch(order.getAttribute("data-order"), {method: "POST", body: body, credentials: "same-origin"})
+				.then(function (res) {
+					if (!res.ok) { window.location.reload(); return; }
+					if (status) status.textContent = "Order saved.";
+				}, function () { window.location.reload(); });
+		});
+		order.addEventListener("dragend", function () { dragged = null; });
+	}
+
 	// ---- uploads: drop anywhere, or pick; one progress bar per file
 
 	var form = document.getElementById("upload");
