@@ -10,7 +10,7 @@ import (
 // already chosen the account, checked the API switch and the credentials,
 // and taken the .xml or .json off the path.
 func (s *Server) routes() {
-	m := s.mux
+	m := routeTable{s}
 	m.HandleFunc("GET /api/account", s.showAccount)
 	m.HandleFunc("PUT /api/account", s.updateAccount)
 	m.HandleFunc("GET /api/account/oidc", s.showOIDC)
@@ -60,6 +60,19 @@ func (s *Server) routes() {
 
 	m.HandleFunc("POST /api/upload", s.idempotent(s.upload))
 	m.HandleFunc("GET /api/uploads/{id}", s.showUpload)
+
+	m.HandleFunc("GET /api/openapi", s.description)
+	m.HandleFunc("GET /api/docs", s.docs)
+}
+
+// routeTable registers a route in the mux and keeps its pattern, so that a
+// test can hold the table against the description (openapi.json) without
+// reading this file.
+type routeTable struct{ s *Server }
+
+func (t routeTable) HandleFunc(pattern string, h http.HandlerFunc) {
+	t.s.mux.HandleFunc(pattern, h)
+	t.s.patterns = append(t.s.patterns, pattern)
 }
 
 // downloadVersionsOrRendition tells GET /api/assets/download/ID from GET /api/assets/ID/versions
