@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -46,13 +47,24 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.showAsset(w, r, c, csrf, http.StatusOK, form{})
+}
+
+// showAsset renders the asset's page, with f when a form on it came back.
+func (s *Server) showAsset(w http.ResponseWriter, r *http.Request, c library.Caller, csrf string, status int, f form) {
 	d, err := s.assetData(r, c)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, c, csrf, "asset", d.A.Title, d)
+	s.renderForm(w, r, c, csrf, status, f, "asset", d.A.Title, d)
 }
+
+// assetLabels are the first words of the messages about the asset's
+// fields, and the fields of the forms on its page.
+var assetLabels = map[string]string{"Title": "title", "Description": "description",
+	"Tag": "tags", "Tags": "tags", "An asset carries": "tags", "One request makes": "tags",
+	"Comment": "comment", "The file": "file", "Choose a file": "file", "Send one file": "file"}
 
 func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error) {
 	id, err := httpdomain.PathID(r, "id")
@@ -157,35 +169,60 @@ func metadataGroups(a *damask.Asset) []metaGroup {
 	return out
 }
 
-// editAsset saves the title, description and tags.
-func (s *Server) editAsset(r *http.Request, c library.Caller, id int64) (string, error) {
+// editAsset saves the title, description and tags. Refused, the page
+// comes back with what was typed and the error by its field.
+func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	f := r.PostForm
 	title, desc, tags := f.Get("title"), f.Get("description"), f.Get("tags")
-	_, err := s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{Title: &title, Description: &desc, Tags: &tags})
-	return fmt.Sprintf("/assets/%d", id), err
+	_, err = s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{Title: &title, Description: &desc, Tags: &tags})
+	switch {
+	case err == nil:
+		s.redirect(w, r, fmt.Sprintf("/assets/%d", id), flash{Message: "Saved."})
+	case formError(err):
+		s.showAsset(w, r, c, f.Get("csrf"), formStatus(err), failedForm(err, url.Values{
+			"title": {title}, "description": {desc}, "tags": {tags}}, assetLabels))
+	default:
+		s.fail(w, r, err)
+	}
 }
 
-func (s *Server) deleteAsset(r *http.Request, c library.Caller, id int64) (string, error) {
-	_, err := s.svc.DeleteAsset(r.Context(), c, id)
-	return "/", err
+func (s *Server) deleteAsset(r *http.Request, c library.Caller, id int64) (string, string, error) {
+	a, err := s.svc.DeleteAsset(r.Context(), c, id)
+	if err != nil {
+		return "", "", err
+	}
+	return "/", fmt.Sprintf("%q was moved to the trash.", a.Title), nil
 }
 
 // publicLink makes (on=1) or revokes the asset's public link.
-func (s *Server) publicLink(r *http.Request, c library.Caller, id int64) (string, error) {
+func (s *Server) publicLink(r *http.Request, c library.Caller, id int64) (string, string, error) {
 	on := r.PostForm.Get("on") == "1"
 	_, err := s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{PublicLink: &on})
-	return fmt.Sprintf("/assets/%d", id), err
+	msg := "The public link was revoked: it no longer works."
+	if on {
+		msg = "The public link was made."
+	}
+	return fmt.Sprintf("/assets/%d", id), msg, err
 }
 
 // makeCurrent restores an old version: its file becomes a new current
 // version, so that nothing is lost.
-func (s *Server) makeCurrent(r *http.Request, c library.Caller, id int64) (string, error) {
+func (s *Server) makeCurrent(r *http.Request, c library.Caller, id int64) (string, string, error) {
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil || n < 1 {
-		return "", damask.ErrNotFound
+		return "", "", damask.ErrNotFound
 	}
 	_, err = s.svc.RestoreVersion(r.Context(), c, id, n)
-	return fmt.Sprintf("/assets/%d", id), err
+	return fmt.Sprintf("/assets/%d", id), fmt.Sprintf("Version %d is current again, as a new version.", n), err
 }
 
 // download sends a version's file (?version=N, the current one without)

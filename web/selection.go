@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -27,33 +28,54 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) == 0 {
-		s.fail(w, r, damask.Errorf(damask.EINVALID, "Select one or more assets first"))
-		return
-	}
-	action := r.PostForm.Get("action")
-	if action == "download" {
+	back := localPath(r.PostForm.Get("back"))
+	action, tag := r.PostForm.Get("action"), r.PostForm.Get("tag")
+	var err error
+	msg := ""
+	n := len(ids)
+	switch {
+	case n == 0:
+		err = damask.Errorf(damask.EINVALID, "Select one or more assets first")
+	case action == "download":
 		s.zip(w, r, c, ids)
 		return
-	}
-	back := r.PostForm.Get("back")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
-		back = "/"
-	}
-	var err error
-	switch action {
-	case "delete":
+	case action == "delete":
 		err = s.svc.DeleteAssets(r.Context(), c, ids)
-	case "tag", "untag":
-		err = s.svc.TagAssets(r.Context(), c, ids, r.PostForm.Get("tag"), action == "tag")
+		msg = fmt.Sprintf("%d asset%s moved to the trash.", n, plural(n))
+	case action == "tag" || action == "untag":
+		err = s.svc.TagAssets(r.Context(), c, ids, tag, action == "tag")
+		if action == "tag" {
+			msg = fmt.Sprintf("Tagged %d asset%s with %s.", n, plural(n), strings.TrimSpace(tag))
+		} else {
+			msg = fmt.Sprintf("Took %s off %d asset%s.", strings.TrimSpace(tag), n, plural(n))
+		}
 	default:
 		err = damask.Errorf(damask.EMALFORMED, "No such action")
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+		s.redirect(w, r, back, flash{Message: msg})
+	case formError(err):
+		// The library page the form was on comes back, boxes ticked
+		// and the tag typed kept.
+		u, _ := url.Parse(back)
+		var q url.Values
+		if u != nil {
+			q = u.Query()
+		}
+		f := failedForm(err, url.Values{"tag": {tag}}, map[string]string{"Tag": "tag", "Tags": "tag", "Type the tags": "tag", "An asset carries": "tag", "One request makes": "tag"})
+		s.showLibrary(w, r, c, r.PostForm.Get("csrf"), readListValues(q), formStatus(err), f, ids)
+	default:
 		s.fail(w, r, err)
-		return
 	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// plural is "s" unless n is one.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // zip streams the current files of the assets as one zip archive, file by

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"damask"
@@ -114,7 +115,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		tags := ""
+		tags, n := "", 0
 		err = formParts(r, secret, func(name, value string) error {
 			if name == "tags" {
 				tags = value
@@ -122,13 +123,24 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}, func(p *multipart.Part) error {
 			_, err := s.createFrom(r, c, p, p.FileName(), -1, tags)
+			if err == nil {
+				n++
+			}
 			return err
 		})
+		if err == nil && n == 0 {
+			err = damask.Errorf(damask.EINVALID, "Choose one or more files to upload")
+		}
 		if err != nil {
+			if formError(err) {
+				s.showLibrary(w, r, c, csrfToken(secret, "session"), readListValues(url.Values{}), formStatus(err),
+					failedForm(err, url.Values{"tags": {tags}}, map[string]string{"Tag": "upload-tags", "Tags": "upload-tags", "The file": "upload-files", "Choose": "upload-files"}), nil)
+				return
+			}
 			s.fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		s.redirect(w, r, "/", flash{Message: fmt.Sprintf("%d file%s uploaded; %s being processed.", n, plural(n), map[bool]string{true: "it is", false: "they are"}[n == 1])})
 		return
 	}
 	if err == nil && !validToken(secret, "session", r.Header.Get("X-CSRF-Token")) {
@@ -208,8 +220,13 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 		if tl := httpdomain.TooLarge(err, func(int64) string { return "The file is larger than the limit" }); tl != nil {
 			err = tl
 		}
+		if formError(err) && damask.ErrorCode(err) != damask.EFORBIDDEN {
+			s.showAsset(w, r, c, csrfToken(secret, "session"), formStatus(err),
+				failedForm(err, url.Values{"comment": {comment}}, assetLabels))
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/assets/%d", id), http.StatusSeeOther)
+	s.redirect(w, r, fmt.Sprintf("/assets/%d", id), flash{Message: "The new version was added; it is being processed."})
 }
