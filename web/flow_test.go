@@ -479,3 +479,25 @@ func TestBackAfterSignIn(t *testing.T) {
 		}
 	}
 }
+
+// A sign-in at the account's provider goes back to the page asked for
+// too, and never to another site.
+func TestBackAfterOIDCSignIn(t *testing.T) {
+	for _, tt := range []struct{ next, want string }{
+		{"/assets/7?v=1", "/assets/7?v=1"},
+		{"//evil.example", "/"},
+		{"/%2F%2Fevil.example", "/"},
+	} {
+		e := oidcEnv(t, "")
+		b := e.browser(t)
+		form := b.get("/signin?next=" + url.QueryEscape(tt.next))
+		if tt.want != "/" && !strings.Contains(strings.ToLower(form.body), strings.ToLower(`href="/auth/oidc?next=`+url.QueryEscape(tt.next)+`"`)) {
+			t.Errorf("the provider's button forgets where to go:\n%s", form.body)
+		}
+		b.get("/auth/oidc?next=" + url.QueryEscape(tt.next))
+		res := b.callback(b.toCallback("ann"))
+		if loc := res.header.Get("Location"); res.status != http.StatusSeeOther || loc != tt.want {
+			t.Errorf("next=%q: %d to %q, want %q", tt.next, res.status, loc, tt.want)
+		}
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,7 @@ const (
 	SessionCookie = "damask_session" // the session's secret
 	csrfCookie    = "damask_csrf"    // the secret of the sign-in form's token
 	oidcCookie    = "damask_oidc"    // a sign-in under way at a provider, sealed
+	nextCookie    = "damask_next"    // where a sign-in at a provider goes back to
 )
 
 // Config are the operator's settings of the pages.
@@ -457,6 +459,9 @@ func (s *Server) beginOIDC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setCookie(w, r, oidcCookie, signIn, "/auth/oidc", int(damask.OIDCLoginLifetime.Seconds()))
+	if next := localPath(r.URL.Query().Get("next")); next != "/" {
+		s.setCookie(w, r, nextCookie, url.QueryEscape(next), "/auth/oidc", int(damask.OIDCLoginLifetime.Seconds()))
+	}
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 
@@ -467,6 +472,10 @@ func (s *Server) finishOIDC(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ans := library.OIDCAnswer{SignIn: cookie(r, oidcCookie), State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}
 	s.clearCookie(w, r, oidcCookie, "/auth/oidc")
+	next, _ := url.QueryUnescape(cookie(r, nextCookie))
+	if next != "" {
+		s.clearCookie(w, r, nextCookie, "/auth/oidc")
+	}
 	_, secret, err := s.svc.FinishOIDC(r.Context(), info(r).account, ans, s.client(r))
 	if err != nil {
 		code := damask.ErrorCode(err)
@@ -477,5 +486,5 @@ func (s *Server) finishOIDC(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.startSession(w, r, secret, "/")
+	s.startSession(w, r, secret, localPath(next))
 }
