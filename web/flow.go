@@ -186,7 +186,8 @@ func signinURL(r *http.Request) string {
 		return "/signin"
 	}
 	next := localPath(r.URL.RequestURI())
-	if next == "/" {
+	// A thumbnail or the scripts' status is no page to land on.
+	if next == "/" || strings.Contains(r.URL.Path, "/thumb/") || r.URL.Path == "/status" {
 		return "/signin"
 	}
 	return "/signin?next=" + url.QueryEscape(next)

@@ -140,6 +140,35 @@ func TestFormsComeBack(t *testing.T) {
 		}
 	})
 
+	t.Run("upload without JavaScript and without a file", func(t *testing.T) {
+		res := ann.want(ann.multipart("/upload", [][2]string{{"csrf", annCSRF}, {"tags", "spring"}}, nil), http.StatusUnprocessableEntity)
+		signedInLayout(t, "upload", res, "ann")
+		if msg := fieldError(res, "upload-files-error"); msg != "Choose one or more files to upload" {
+			t.Errorf("error by the files: %q", msg)
+		}
+		if !strings.Contains(res.body, `id="upload-tags" name="tags" placeholder="e.g. spring campaign, print" value="spring"`) ||
+			!strings.Contains(res.body, `<details class="upload-box" open>`) {
+			t.Errorf("the upload form did not come back open with its tags:\n%s", res.body)
+		}
+	})
+
+	t.Run("upload without JavaScript says how many", func(t *testing.T) {
+		res := ann.multipart("/upload", [][2]string{{"csrf", annCSRF}}, map[string]string{"a.txt": "a", "b.txt": "b"})
+		flashOnce(t, ann, res, "2 files uploaded; they are being processed.")
+	})
+
+	t.Run("new version without a file", func(t *testing.T) {
+		res := admin.want(admin.multipart("/assets/"+id+"/versions", [][2]string{{"csrf", csrf}, {"comment", "turned upright"}}, nil),
+			http.StatusUnprocessableEntity)
+		signedInLayout(t, "version", res, "admin")
+		if msg := fieldError(res, "file-error"); msg != "Choose a file for the new version" {
+			t.Errorf("error by the file: %q\n%s", msg, res.body)
+		}
+		if !strings.Contains(res.body, `id="comment" name="comment" value="turned upright"`) {
+			t.Error("the comment typed is lost")
+		}
+	})
+
 	t.Run("bulk tag without a selection", func(t *testing.T) {
 		res := ann.want(ann.post("/selection", url.Values{"csrf": {annCSRF}, "action": {"tag"}, "tag": {"summer"}, "back": {"/?q=kept"}}),
 			http.StatusUnprocessableEntity)
