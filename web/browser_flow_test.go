@@ -26,6 +26,13 @@ import (
 	"damask/library"
 )
 
+// The README shows three of this test's screenshots too.
+func init() {
+	for _, name := range []string{"form-error-desktop", "chips-desktop", "confirm"} {
+		forDocs[name] = true
+	}
+}
+
 // newUI starts a headless chromium on the env's server; the browser's
 // errors are collected for checkConsole.
 func newUI(t *testing.T, e *env) *ui {
@@ -165,7 +172,7 @@ func TestBrowserFlows(t *testing.T) {
 			const r = document.querySelector("#grid .tile .thumb").getBoundingClientRect();
 			return r.top >= 0 && r.bottom <= window.innerHeight; })()`)
 		u.check("no page overflow on the library at "+size.name, `document.documentElement.scrollWidth <= window.innerWidth`)
-		u.shot("library-" + size.name)
+		u.shot("layout-library-" + size.name)
 
 		// A title too long comes back by its field, kept; fixed, it saves
 		// and says so.

@@ -315,6 +315,9 @@ func (s *Server) showLibrary(w http.ResponseWriter, r *http.Request, c library.C
 	s.renderForm(w, r, c, csrf, status, f, "library", "Library", d)
 }
 
+// maxChipLookups bounds the tags a page looks up by id for its chips.
+const maxChipLookups = 10
+
 // chips names every active filter, each with the link that takes it
 // off: the tags (by name, looked up when the facets do not hold them,
 // as when they leave nothing), the types, and the rest of the search.
@@ -324,15 +327,19 @@ func (d *libraryData) chips(ctx context.Context, svc *library.Service, c library
 	for _, tc := range fc.Tags {
 		names[strconv.FormatInt(tc.Tag.ID, 10)] = tc.Tag.Name
 	}
+	lookups := 0
 	for _, id := range p.Tags {
 		name, ok := names[id]
-		if !ok {
+		// A hostile link may name many tags: a few are looked up.
+		if !ok && lookups < maxChipLookups {
+			lookups++
 			n, _ := strconv.ParseInt(id, 10, 64)
 			if t, err := svc.Tag(ctx, c, n); err == nil {
 				name = t.Name
-			} else {
-				name = "#" + id
 			}
+		}
+		if name == "" {
+			name = "#" + id
 		}
 		n := p.first()
 		n.Tags = nil
