@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -37,7 +38,8 @@ type assetData struct {
 	CanVersion  bool
 	PublicLinks bool
 	PublicURL   string
-	Playable    bool // a video or audio file the browser may play
+	Playable    bool   // a video or audio file the browser may play
+	MediaURL    string // what the player plays: the file, or a guest's preview
 }
 
 // asset is an asset's page: the preview, the metadata, the form that
@@ -82,7 +84,16 @@ func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error
 	d := &assetData{A: a, Kind: search.KindOf(a.ContentType), Ready: a.Processing == damask.ProcessingDone,
 		Versions: vs, CanEdit: c.User.Role.AtLeast(damask.RoleMember), CanDownload: library.MayHaveOriginals(c),
 		CanVersion: s.svc.CheckVersioning(c) == nil, PublicLinks: c.Account.PublicLinks}
-	d.Playable = d.CanDownload && (d.Kind == search.KindVideo || d.Kind == search.KindAudio)
+	if d.Kind == search.KindVideo || d.Kind == search.KindAudio {
+		switch {
+		case d.CanDownload:
+			d.MediaURL = fmt.Sprintf("/assets/%d/media", a.ID)
+		case s.svc.HasPlayback(r.Context(), a):
+			// A guest plays the preview made for playing, never the file.
+			d.MediaURL = fmt.Sprintf("/assets/%d/playback", a.ID)
+		}
+	}
+	d.Playable = d.MediaURL != ""
 	if d.Ready {
 		// The largest sizes the caller may see: a guest sees none that
 		// shows the file at its full size.
@@ -256,6 +267,43 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	download.Send(w, r, d, false)
+}
+
+// playback sends the playback preview of a video or a sound (a rendition
+// made for playing, never the file), inline with ranges for seeking, to
+// every role: guests play it where members play the file.
+func (s *Server) playback(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	id, err := httpdomain.PathID(r, "id")
+	var f *library.RenditionFile
+	if err == nil {
+		f, err = s.svc.Playback(r.Context(), c, id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer f.Body.Close()
+	// The ipod muxer marks a sound "M4A "; anything else is a video.
+	ct := media.PlaybackVideoType
+	head := make([]byte, 12)
+	if n, _ := io.ReadFull(f.Body, head); n == 12 && string(head[8:12]) == "M4A " {
+		ct = media.PlaybackAudioType
+	}
+	if _, err := f.Body.Seek(0, io.SeekStart); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("ETag", `"`+f.Rendition.Blob.String()+`"`)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	http.ServeContent(w, r, "", time.Time{}, f.Body)
 }
 
 // stored opens version n (0: the current one) of the asset in the path for

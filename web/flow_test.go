@@ -9,15 +9,20 @@ package web_test
 // the page it asked for, and never to another site.
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"damask"
 	"damask/httpapi"
 	"damask/library"
 	"damask/web"
@@ -528,5 +533,70 @@ func TestBackAfterOIDCSignIn(t *testing.T) {
 		if loc := res.header.Get("Location"); res.status != http.StatusSeeOther || loc != tt.want {
 			t.Errorf("next=%q: %d to %q, want %q", tt.next, res.status, loc, tt.want)
 		}
+	}
+}
+
+// Guests play videos and sounds from their playback previews, made anew
+// by the workers; the file itself stays forbidden to them.
+func TestGuestPlayback(t *testing.T) {
+	e := newEnvWith(t, true)
+	e.addUser(t, "gus", damask.RoleGuest)
+	c := e.caller(t, e.ann)
+	for _, tt := range []struct{ file, tag, ctype string }{
+		{"clip.mp4", "<video", "video/mp4"},
+		{"audio.m4a", "<audio", "audio/mp4"},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			orig, err := os.ReadFile(filepath.Join("..", "media", "testdata", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := e.svc.ReceiveFile(t.Context(), c, library.FileInput{Body: bytes.NewReader(orig), Filename: tt.file, Length: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := e.svc.CreateAsset(t.Context(), c, library.AssetInput{File: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+				if a, err = e.svc.Asset(t.Context(), c, a.ID); err != nil || a.Processing != damask.ProcessingPending {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("not processed in two minutes")
+				}
+			}
+			id := strconv.FormatInt(a.ID, 10)
+			gus := e.signedIn(t, "gus")
+			page := gus.want(gus.get("/assets/"+id), http.StatusOK)
+			if !strings.Contains(page.body, tt.tag) || !strings.Contains(page.body, `src="/assets/`+id+`/playback"`) || strings.Contains(page.body, "/media") {
+				t.Errorf("the guest's page has no player of the preview:\n%s", page.body)
+			}
+			res := gus.want(gus.get("/assets/"+id+"/playback"), http.StatusOK)
+			if res.header.Get("Content-Type") != tt.ctype || !strings.Contains(res.header.Get("Content-Security-Policy"), "sandbox") ||
+				res.header.Get("Accept-Ranges") != "bytes" || res.body == string(orig) || res.body[4:8] != "ftyp" {
+				t.Errorf("playback: %s, CSP %q, ranges %q, %d bytes (the file has %d)", res.header.Get("Content-Type"),
+					res.header.Get("Content-Security-Policy"), res.header.Get("Accept-Ranges"), len(res.body), len(orig))
+			}
+			req, _ := http.NewRequest(http.MethodGet, gus.base+"/assets/"+id+"/playback", nil)
+			req.Header.Set("Range", "bytes=0-9")
+			if part := gus.do(req); part.status != http.StatusPartialContent || len(part.body) != 10 {
+				t.Errorf("a range of the preview: %d, %d bytes", part.status, len(part.body))
+			}
+			if res := gus.get("/assets/" + id + "/media"); res.status != http.StatusForbidden {
+				t.Errorf("guest's media: %d, want 403", res.status)
+			}
+			ann := e.signedIn(t, "ann")
+			if page := ann.get("/assets/" + id); !strings.Contains(page.body, `src="/assets/`+id+`/media"`) {
+				t.Error("a member's player does not play the file")
+			}
+		})
+	}
+	// A photo has no playback preview.
+	b := e.signedIn(t, "ann")
+	pid := strconv.FormatInt(b.upload("x.txt", "text", ""), 10)
+	if res := b.get("/assets/" + pid + "/playback"); res.status != http.StatusNotFound && res.status != http.StatusAccepted {
+		t.Errorf("a text's playback: %d", res.status)
 	}
 }

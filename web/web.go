@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /assets/{id}/thumb/{px}", s.thumb)
 	m.HandleFunc("GET /assets/{id}/download", s.download)
 	m.HandleFunc("GET /assets/{id}/media", s.media)
+	m.HandleFunc("GET /assets/{id}/playback", s.playback)
 	m.HandleFunc("POST /assets/{id}/delete", s.idAction(s.deleteAsset))
 	m.HandleFunc("POST /assets/{id}/public", s.idAction(s.publicLink))
 	m.HandleFunc("POST /assets/{id}/versions", s.addVersion)
