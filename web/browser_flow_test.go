@@ -113,6 +113,8 @@ func TestBrowserFlows(t *testing.T) {
 	photo := add("photo.jpg", "sea")
 	zip := add("archive.zip", "docs")
 	add("doc.pdf", "docs")
+	clip := add("clip.mp4", "film")
+	e.addUser(t, "gus", damask.RoleGuest)
 	// A long line of text and a file that fails: no preview either.
 	txt, err := e.svc.ReceiveFile(t.Context(), c, library.FileInput{Body: strings.NewReader(strings.Repeat("words ", 200)),
 		Filename: "notes-with-a-rather-long-name-that-goes-on-and-on.txt", Length: -1})
@@ -127,7 +129,9 @@ func TestBrowserFlows(t *testing.T) {
 	for {
 		a, err := e.svc.Asset(t.Context(), c, photo)
 		z, err2 := e.svc.Asset(t.Context(), c, zip)
-		if err == nil && err2 == nil && a.Processing != damask.ProcessingPending && z.Processing != damask.ProcessingPending {
+		v, err3 := e.svc.Asset(t.Context(), c, clip)
+		if err == nil && err2 == nil && err3 == nil && a.Processing != damask.ProcessingPending && z.Processing != damask.ProcessingPending &&
+			v.Processing != damask.ProcessingPending {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -205,11 +209,11 @@ func TestBrowserFlows(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("clear-empty")))
 		u.check("chips name the filters at "+size.name, `document.querySelectorAll("#chips a.chip").length === 2 && document.getElementById("empty").textContent.includes("No assets match")`)
 		u.shot("chips-" + size.name)
-		u.do("clear filters at "+size.name, load(`#clear-empty`), until(`document.querySelectorAll("#grid .tile").length === 4`))
+		u.do("clear filters at "+size.name, load(`#clear-empty`), until(`document.querySelectorAll("#grid .tile").length === 5`))
 
 		// Out of range: says so and links to the last page.
 		u.do("out of range at "+size.name, u.open("/?page=9"), chromedp.WaitVisible(chromedp.ID("last-page")),
-			load(`#last-page`), until(`document.querySelectorAll("#grid .tile").length === 4`))
+			load(`#last-page`), until(`document.querySelectorAll("#grid .tile").length === 5`))
 	}
 
 	// Emptying the trash asks on a page of its own, without JavaScript's
@@ -233,5 +237,18 @@ func TestBrowserFlows(t *testing.T) {
 	u.do("404", u.open(fmt.Sprintf("/assets/%d", zip)), chromedp.WaitVisible(chromedp.ID("error-message")))
 	u.check("404 in the layout", `!!document.querySelector("header.top nav") && document.title.startsWith("Not Found")`)
 	u.shot("not-found")
+
+	// A guest plays the video's preview in the page.
+	u.do("sign out", u.open("/"), load(`form[action="/signout"] button`), chromedp.WaitVisible(chromedp.ID("login")))
+	u.do("guest signs in",
+		u.open(fmt.Sprintf("/assets/%d", clip)),
+		chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("login"), "gus"),
+		chromedp.SendKeys(chromedp.ID("password"), pw),
+		load(`form[action="/signin"] button`),
+		until(fmt.Sprintf(`location.pathname === "/assets/%d"`, clip)),
+		until(`(() => { const v = document.querySelector(".preview video"); return v && v.readyState >= 1 && v.duration > 1.5; })()`))
+	u.check("guest plays the preview", `document.querySelector(".preview video").currentSrc.endsWith("/playback") && !document.getElementById("download")`)
+	u.shot("guest-video")
 	u.checkConsole("end")
 }
