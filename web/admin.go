@@ -254,8 +254,19 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// updateUser changes a user's role, or disables or enables the user.
-func (s *Server) updateUser(r *http.Request, c library.Caller, id int64) (string, string, error) {
+// updateUser changes a user's role, disables or enables the user, or
+// limits a guest to collections. A refused limit comes back on the
+// people's page with the ids typed by that guest's field.
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var ch library.UserChanges
 	switch f := r.PostForm; {
 	case f.Has("role"):
@@ -264,21 +275,41 @@ func (s *Server) updateUser(r *http.Request, c library.Caller, id int64) (string
 	case f.Has("disabled"):
 		off := f.Get("disabled") == "1"
 		ch.Disabled = &off
+	case f.Has("collection_ids"):
+		ids := f.Get("collection_ids")
+		ch.CollectionIDs = &ids
 	default:
-		return "", "", damask.Errorf(damask.EMALFORMED, "Nothing to change")
+		s.fail(w, r, damask.Errorf(damask.EMALFORMED, "Nothing to change"))
+		return
 	}
 	u, err := s.svc.UpdateUser(r.Context(), c, id, ch)
-	if err != nil {
-		return "", "", err
+	switch {
+	case err == nil:
+		s.redirect(w, r, "/people", flash{Message: userChanged(u, ch)})
+	case ch.CollectionIDs != nil && formError(err):
+		field := "cols-" + strconv.FormatInt(id, 10)
+		s.showPeople(w, r, c, r.PostForm.Get("csrf"), formStatus(err), form{
+			Values: url.Values{field: {*ch.CollectionIDs}},
+			Errors: map[string]string{field: damask.ErrorMessage(err)}})
+	default:
+		s.fail(w, r, err)
 	}
-	msg := fmt.Sprintf("%s is now %s.", u.Login, u.Role)
+}
+
+// userChanged says what a change to u did.
+func userChanged(u *damask.User, ch library.UserChanges) string {
 	switch {
 	case ch.Disabled != nil && *ch.Disabled:
-		msg = fmt.Sprintf("%s is switched off and signed out.", u.Login)
+		return fmt.Sprintf("%s is switched off and signed out.", u.Login)
 	case ch.Disabled != nil:
-		msg = fmt.Sprintf("%s may sign in again.", u.Login)
+		return fmt.Sprintf("%s may sign in again.", u.Login)
+	case ch.CollectionIDs != nil && u.CollectionsOnly:
+		n := len(u.CollectionIDs)
+		return fmt.Sprintf("%s now sees only the assets of %d collection%s (%s).", u.Login, n, plural(n), joinIDs(u.CollectionIDs))
+	case ch.CollectionIDs != nil:
+		return fmt.Sprintf("%s now sees the whole library.", u.Login)
 	}
-	return "/people", msg, nil
+	return fmt.Sprintf("%s is now %s.", u.Login, u.Role)
 }
 
 // ---- tokens

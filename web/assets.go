@@ -66,7 +66,7 @@ func (s *Server) showAsset(w http.ResponseWriter, r *http.Request, c library.Cal
 // fields, and the fields of the forms on its page.
 var assetLabels = map[string]string{"Title": "title", "Description": "description",
 	"Tag": "tags", "Tags": "tags", "An asset carries": "tags", "One request makes": "tags",
-	"Comment": "comment", "The file": "file", "Choose a file": "file", "Send one file": "file"}
+	"Path": "path", "Comment": "comment", "The file": "file", "Choose a file": "file", "Send one file": "file"}
 
 func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error) {
 	id, err := httpdomain.PathID(r, "id")
@@ -180,8 +180,9 @@ func metadataGroups(a *damask.Asset) []metaGroup {
 	return out
 }
 
-// editAsset saves the title, description and tags. Refused, the page
-// comes back with what was typed and the error by its field.
+// editAsset saves the title, description, tags and, when the form has
+// it, the folder. Refused, the page comes back with what was typed and
+// the error by its field.
 func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 	c, _, ok := s.sessionForm(w, r)
 	if !ok {
@@ -194,13 +195,19 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	title, desc, tags := f.Get("title"), f.Get("description"), f.Get("tags")
-	_, err = s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{Title: &title, Description: &desc, Tags: &tags})
+	in := library.AssetInput{Title: &title, Description: &desc, Tags: &tags}
+	typed := url.Values{"title": {title}, "description": {desc}, "tags": {tags}}
+	if _, ok := f["path"]; ok {
+		p := f.Get("path")
+		in.Path = &p
+		typed.Set("path", p)
+	}
+	_, err = s.svc.UpdateAsset(r.Context(), c, id, in)
 	switch {
 	case err == nil:
 		s.redirect(w, r, fmt.Sprintf("/assets/%d", id), flash{Message: "Saved."})
 	case formError(err):
-		s.showAsset(w, r, c, f.Get("csrf"), formStatus(err), failedForm(err, url.Values{
-			"title": {title}, "description": {desc}, "tags": {tags}}, assetLabels))
+		s.showAsset(w, r, c, f.Get("csrf"), formStatus(err), failedForm(err, typed, assetLabels))
 	default:
 		s.fail(w, r, err)
 	}

@@ -30,6 +30,7 @@ var funcs = template.FuncMap{
 	},
 	"kind": search.KindOf,
 	"join": func(v []string) string { return strings.Join(v, ",") },
+	"ids":  joinIDs,
 	"atLeast": func(u *damask.User, role string) bool {
 		return u != nil && u.Role.AtLeast(damask.Role(role))
 	},
@@ -531,4 +532,13 @@ func (s *Server) sendThumb(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	download.SendRendition(w, r, f, r.URL.Query().Get("v"), download.Private)
+}
+
+// joinIDs writes ids as a person types them: separated by commas.
+func joinIDs(v []int64) string {
+	s := make([]string, len(v))
+	for i, id := range v {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ", ")
 }

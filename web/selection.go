@@ -29,7 +29,7 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	back := localPath(r.PostForm.Get("back"))
-	action, tag := r.PostForm.Get("action"), r.PostForm.Get("tag")
+	action, tag, title := r.PostForm.Get("action"), r.PostForm.Get("tag"), r.PostForm.Get("title")
 	var err error
 	msg := ""
 	n := len(ids)
@@ -49,6 +49,25 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		} else {
 			msg = fmt.Sprintf("Took %s off %d asset%s.", strings.TrimSpace(tag), n, plural(n))
 		}
+	case action == "collect":
+		// A new collection of the selection, opened at once.
+		var col *damask.Collection
+		col, _, err = s.svc.CreateCollection(r.Context(), c, library.CollectionInput{Title: &title, AssetIDs: idList(ids)}, damask.IdempotencyKey{})
+		if err == nil {
+			back, msg = collectionURL(col.ID), madeCollection(col, n)
+		}
+	case action == "uncollect":
+		var collection int64
+		if collection, err = strconv.ParseInt(r.PostForm.Get("collection"), 10, 64); err != nil {
+			err = damask.Errorf(damask.EMALFORMED, "No such collection")
+			break
+		}
+		var col *damask.Collection
+		col, err = s.svc.UpdateCollection(r.Context(), c, collection, library.CollectionInput{RemoveAssetIDs: idList(ids)})
+		if err == nil {
+			msg = fmt.Sprintf("Took %d asset%s out of the collection %q; %s still in the library.", n, plural(n), col.Title,
+				map[bool]string{true: "it is", false: "they are"}[n == 1])
+		}
 	default:
 		err = damask.Errorf(damask.EMALFORMED, "No such action")
 	}
@@ -56,14 +75,25 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		s.redirect(w, r, back, flash{Message: msg})
 	case formError(err):
-		// The library page the form was on comes back, boxes ticked
-		// and the tag typed kept.
+		// The page the form was on comes back, boxes ticked and the
+		// tag or the title typed kept: a collection's, or the library
+		// as it was.
 		u, _ := url.Parse(back)
 		var q url.Values
 		if u != nil {
 			q = u.Query()
+			if id, ok := strings.CutPrefix(u.Path, "/collections/"); ok {
+				if col, perr := strconv.ParseInt(id, 10, 64); perr == nil && col > 0 {
+					s.showCollection(w, r, c, r.PostForm.Get("csrf"), col, q.Get("cursor"), formStatus(err), failedForm(err, nil, nil), ids)
+					return
+				}
+			}
 		}
-		f := failedForm(err, url.Values{"tag": {tag}}, map[string]string{"Tag": "tag", "Tags": "tag", "Type the tags": "tag", "An asset carries": "tag", "One request makes": "tag"})
+		labels := map[string]string{"Tag": "tag", "Tags": "tag", "Type the tags": "tag", "An asset carries": "tag", "One request makes": "tag"}
+		if action == "collect" {
+			labels = map[string]string{"Title": "title"}
+		}
+		f := failedForm(err, url.Values{"tag": {tag}, "title": {title}}, labels)
 		s.showLibrary(w, r, c, r.PostForm.Get("csrf"), readListValues(q), formStatus(err), f, ids)
 	default:
 		s.fail(w, r, err)
@@ -76,6 +106,16 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// idList writes ids as the service reads a client's list.
+func idList(ids []int64) *string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	list := strings.Join(s, ",")
+	return &list
 }
 
 // zip streams the current files of the assets as one zip archive, file by

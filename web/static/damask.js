@@ -199,6 +199,45 @@
 	}
 	poll(1000);
 
+	// A collection's order by dragging: the Up and Down buttons do it
+	// without a script; this sends the whole order after a drop, which the
+	// page offers only when every asset of the set is on it.
+	var order = document.querySelector("ol.reorder[data-order]");
+	if (order) {
+		var dragged = null;
+		order.addEventListener("dragstart", function (e) {
+			dragged = e.target.closest ? e.target.closest("li.tile") : null;
+			if (dragged && e.dataTransfer) e.dataTransfer.effectAllowed = "move";
+		});
+		order.addEventListener("dragover", function (e) {
+			if (!dragged) return;
+			e.preventDefault();
+			var over = e.target.closest ? e.target.closest("li.tile") : null;
+			if (!over || over === dragged) return;
+			var r = over.getBoundingClientRect();
+			var after = (e.clientY - r.top) > r.height / 2 || (e.clientX - r.left) > r.width / 2;
+			order.insertBefore(dragged, after ? over.nextSibling : over);
+		});
+		order.addEventListener("drop", function (e) {
+			if (!dragged) return;
+			e.preventDefault();
+			dragged = null;
+			var ids = [];
+			order.querySelectorAll("li.tile").forEach(function (li) { ids.push(li.getAttribute("data-id")); });
+			var body = new URLSearchParams();
+			body.set("csrf", order.getAttribute("data-csrf"));
+			body.set("asset_ids", ids.join(","));
+			var status = document.getElementById("order-status");
+			if (status) status.textContent = "Saving the order…";
+			fetch(order.getAttribute("data-order"), {method: "POST", body: body, credentials: "same-origin"})
+				.then(function (res) {
+					if (!res.ok) { window.location.reload(); return; }
+					if (status) status.textContent = "Order saved.";
+				}, function () { window.location.reload(); });
+		});
+		order.addEventListener("dragend", function () { dragged = null; });
+	}
+
 	// ---- uploads: drop anywhere, or pick; one progress bar per file
 
 	var form = document.getElementById("upload");
@@ -265,8 +304,14 @@
 		item.state.className = "";
 		item.retry.hidden = true;
 		var tags = (document.getElementById("upload-tags") || {}).value || "";
+		var url = "/upload?filename=" + encodeURIComponent(item.file.name) + "&tags=" + encodeURIComponent(tags);
+		if (item.path) url += "&path=" + encodeURIComponent(item.path);
+		if (checked("upload-unpack") && /\.zip$/i.test(item.file.name)) {
+			url += "&unpack=1";
+			if (checked("upload-path-tags")) url += "&path_tags=1";
+		}
 		var xhr = new XMLHttpRequest();
-		xhr.open("POST", "/upload?filename=" + encodeURIComponent(item.file.name) + "&tags=" + encodeURIComponent(tags));
+		xhr.open("POST", url);
 		xhr.setRequestHeader("X-CSRF-Token", csrf);
 		xhr.upload.addEventListener("progress", function (e) {
 			if (e.lengthComputable) { item.bar.max = e.total; item.bar.value = e.loaded; }
@@ -277,9 +322,15 @@
 			try { doc = JSON.parse(xhr.responseText); } catch (err) { doc = null; }
 			if (xhr.status === 201 && doc) {
 				item.bar.value = item.bar.max;
-				item.state.textContent = "done";
 				item.li.classList.add("ok");
-				addTile(doc);
+				if (doc.assets) { // an archive unpacked
+					doc.assets.forEach(addTile);
+					item.state.textContent = "done: " + doc.assets.length + " file" + (doc.assets.length === 1 ? "" : "s") +
+						(doc.skipped.length ? ", " + doc.skipped.length + " skipped (already held, empty or system files)" : "");
+				} else {
+					item.state.textContent = "done";
+					addTile(doc);
+				}
 			} else {
 				item.state.textContent = "failed: " + (doc && doc.error ? doc.error : (xhr.status ? "status " + xhr.status : "the connection broke"));
 				item.state.className = "failed";
@@ -294,11 +345,25 @@
 		while (running < maxRunning && queue.length > 0) send(queue.shift());
 	}
 
-	function add(files) {
-		Array.prototype.forEach.call(files, function (f) {
+	function checked(id) {
+		var el = document.getElementById(id);
+		return !!(el && el.checked);
+	}
+
+	// folderOf is the folder of a relative path ("a/b/c.jpg" -> "a/b").
+	function folderOf(rel) {
+		var i = (rel || "").lastIndexOf("/");
+		return i > 0 ? rel.slice(0, i) : "";
+	}
+
+	// add queues files; paths, when given, are their relative paths (from
+	// a dropped folder), else a picked folder's webkitRelativePath.
+	function add(files, paths) {
+		Array.prototype.forEach.call(files, function (f, i) {
+			var rel = paths ? paths[i] : f.webkitRelativePath;
 			var li = document.createElement("li");
 			var name = document.createElement("span");
-			name.textContent = f.name;
+			name.textContent = rel || f.name;
 			var bar = document.createElement("progress");
 			bar.setAttribute("aria-label", "Upload of " + f.name);
 			var state = document.createElement("span");
@@ -307,7 +372,7 @@
 			retry.type = "button"; retry.textContent = "Retry"; retry.hidden = true;
 			li.appendChild(name); li.appendChild(bar); li.appendChild(state); li.appendChild(retry);
 			list.appendChild(li);
-			var item = { file: f, li: li, bar: bar, state: state, retry: retry };
+			var item = { file: f, path: folderOf(rel), li: li, bar: bar, state: state, retry: retry };
 			retry.addEventListener("click", function () { queue.push(item); next(); });
 			queue.push(item);
 		});
@@ -323,6 +388,43 @@
 		add(picker.files);
 		picker.value = "";
 	});
+	var folderPicker = document.getElementById("upload-folder");
+	if (folderPicker) {
+		folderPicker.addEventListener("change", function () {
+			add(folderPicker.files);
+			folderPicker.value = "";
+		});
+	}
+
+	// walk reads a dropped folder to its files, calling done with the
+	// files and their paths; readEntries answers in batches until empty.
+	function walk(entries, done) {
+		var files = [], paths = [], pending = 0;
+		function finish() { if (--pending === 0) done(files, paths); }
+		function visit(entry) {
+			pending++;
+			if (entry.isFile) {
+				entry.file(function (f) {
+					files.push(f); paths.push(entry.fullPath.replace(/^\//, "")); finish();
+				}, finish);
+			} else if (entry.isDirectory) {
+				var reader = entry.createReader();
+				var more = function () {
+					reader.readEntries(function (batch) {
+						if (batch.length === 0) { finish(); return; }
+						batch.forEach(visit);
+						more();
+					}, finish);
+				};
+				more();
+			} else {
+				finish();
+			}
+		}
+		pending++;
+		entries.forEach(visit);
+		finish();
+	}
 	var depth = 0;
 	document.addEventListener("dragenter", function (e) {
 		if (e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types, "Files") >= 0) {
@@ -339,6 +441,18 @@
 		e.preventDefault();
 		depth = 0;
 		document.body.classList.remove("dragging");
-		if (e.dataTransfer && e.dataTransfer.files.length > 0) add(e.dataTransfer.files);
+		if (!e.dataTransfer) return;
+		var items = e.dataTransfer.items, entries = [];
+		if (items && items.length && items[0].webkitGetAsEntry) {
+			Array.prototype.forEach.call(items, function (it) {
+				var entry = it.kind === "file" && it.webkitGetAsEntry();
+				if (entry) entries.push(entry);
+			});
+		}
+		if (entries.some(function (en) { return en.isDirectory; })) {
+			walk(entries, add);
+		} else if (e.dataTransfer.files.length > 0) {
+			add(e.dataTransfer.files);
+		}
 	});
 })();
