@@ -41,6 +41,12 @@ type AssetFilter struct {
 	// previous page in the same order (keyset paging: cheap however deep);
 	// Page.Number is then ignored.
 	After *Cursor
+	// MostWords, when set, makes the list a forgiving search: Query then
+	// chooses the assets that match any of these words and phrases (and
+	// its other parts), and the list ranks them by how many of the words
+	// each matches, most first, then in the order of Sort (newest first
+	// for relevance). Its pages go by offset (After.Offset), as relevance's.
+	MostWords []Query
 }
 
 // Cursor is where a keyset page ends: the last asset's id and the value it

@@ -436,6 +436,13 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 			return fmt.Errorf("count: %w", err)
 		}
 		complete := len(ids) <= damask.ExactCount
+		if len(f.MostWords) > 0 {
+			if f.After != nil {
+				off = f.After.Offset
+			}
+			as, err = mostWords(ctx, tx, f, ids, lim, off)
+			return err
+		}
 		if o.relevance {
 			if f.After != nil {
 				off = f.After.Offset
@@ -463,6 +470,41 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 		return err
 	})
 	return as, total, err
+}
+
+// mostWords reads a page of a forgiving search (f.MostWords set), whose
+// newest matches are ids. It ranks candidates, not every match, as
+// relevance does: the newest relevanceWindow matches of any word, and the
+// newest relevanceWindow of any two words, so that the assets that match
+// several words are among them however many match one common word. Most
+// words first, then in the order of f.Sort, newest first for relevance.
+func mostWords(ctx context.Context, tx pgx.Tx, f damask.AssetFilter, ids []int64, lim any, off int) ([]*damask.Asset, error) {
+	words := make([]search.Expr, len(f.MostWords))
+	for i, w := range f.MostWords {
+		words[i] = w
+	}
+	two := f
+	two.Query = search.And{f.Query, search.AtLeast(2, words)}
+	q := compile(two)
+	more, err := column[int64](ctx, tx, `SELECT a.id FROM assets a WHERE `+strings.Join(q.where, " AND ")+
+		` ORDER BY a.id DESC LIMIT `+strconv.Itoa(relevanceWindow), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("assets matching two words: %w", err)
+	}
+	r := &plan{}
+	window := r.arg(append(more, ids[:min(len(ids), relevanceWindow)]...))
+	count := []string{"0"}
+	for _, w := range words {
+		if t, ok := (&plan{}).tsq(w); ok {
+			count = append(count, "(a.tsv @@ to_tsquery('damask', "+r.arg(t)+"))::int")
+		}
+	}
+	o, err := orderOf(f.Sort, false) // relevance: newest first
+	if err != nil {
+		return nil, err
+	}
+	return queryAssets(ctx, tx, `SELECT `+assetColumns+` FROM assets a WHERE a.id = ANY(`+window+`)
+		ORDER BY (`+strings.Join(count, " + ")+`) DESC, `+o.by+` LIMIT `+r.arg(lim)+` OFFSET `+r.arg(off), r.args...)
 }
 
 // pageOf picks a page in id order out of the newest matches, ids (newest

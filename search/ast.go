@@ -29,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Expr is a node of a parsed query. Its one method only marks the node
@@ -194,4 +195,75 @@ func KindOf(contentType string) string {
 		return KindDocument
 	}
 	return KindOther
+}
+
+// MaxFallbackWords bounds the words a forgiving search weighs: when all
+// the words of a query together match nothing, the search falls back to
+// the assets that match most of its first MaxFallbackWords words, each
+// one a term the engines look up (bench/notes.md: a search of 8 words
+// OR-ed stays under the search targets at 1M assets).
+const MaxFallbackWords = 8
+
+// Fallback splits a query for the forgiving search: words holds the
+// required words and phrases of any field at its top level (with a letter
+// or digit, at most MaxFallbackWords of them, the first ones), rest the
+// other parts, still all required (fields, exclusions, groups, and any
+// words past the bound). ok is false when there are fewer than two such
+// words: dropping words of one gives nothing but the query itself.
+func Fallback(e Expr) (words []Expr, rest And, ok bool) {
+	parts := []Expr{e}
+	if a, isAnd := e.(And); isAnd {
+		parts = a
+	}
+	for _, x := range parts {
+		if len(words) < MaxFallbackWords && looseWord(x) {
+			words = append(words, x)
+			continue
+		}
+		rest = append(rest, x)
+	}
+	return words, rest, len(words) >= 2
+}
+
+// looseWord tells whether x is a word or phrase of any field that holds a
+// letter or digit, one the engines index.
+func looseWord(x Expr) bool {
+	var s string
+	switch x := x.(type) {
+	case Word:
+		if x.Field != AnyField {
+			return false
+		}
+		s = x.Value
+	case Phrase:
+		if x.Field != AnyField {
+			return false
+		}
+		s = strings.Join(x.Words, " ")
+	default:
+		return false
+	}
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) >= 0
+}
+
+// AtLeast matches what at least n of words match, for n of 1 (any of
+// them) or 2 (any two: w1 AND (w2 OR w3 ...) OR w2 AND (w3 ...) OR ...,
+// each word named at most twice as often as there are words, not once
+// per pair). Stores use it to gather the candidates of a forgiving search.
+func AtLeast(n int, words []Expr) Expr {
+	if n <= 1 || len(words) < 2 {
+		return Or(words)
+	}
+	var any Or
+	for i := 0; i+1 < len(words); i++ {
+		later := Expr(Or(words[i+1:]))
+		if len(words[i+1:]) == 1 {
+			later = words[i+1]
+		}
+		any = append(any, And{words[i], later})
+	}
+	if len(any) == 1 {
+		return any[0]
+	}
+	return any
 }

@@ -670,7 +670,12 @@ func listing(f damask.AssetFilter) (Statements, error) {
 	lim, off := limit(f.Page)
 
 	var query string
-	if o.relevance {
+	if len(f.MostWords) > 0 && p.match != "" {
+		if f.After != nil {
+			off = f.After.Offset
+		}
+		query, args = mostWords(f, p)
+	} else if o.relevance {
 		if f.After != nil {
 			off = f.After.Offset
 		}
@@ -696,6 +701,51 @@ func listing(f damask.AssetFilter) (Statements, error) {
 		Page:   Statement{query, append(args[:len(args):len(args)], lim, off)},
 		Tags:   tagsOf,
 	}, nil
+}
+
+// mostWords is the page query of a forgiving search (f.MostWords set,
+// whose plan p has a MATCH) without its LIMIT and OFFSET, and its
+// arguments. It ranks candidates, not every match, as relevance does: the
+// newest relevanceWindow matches of any word, and the newest
+// relevanceWindow of any two words, so that the assets that match several
+// words are among them however many match one common word. Each candidate
+// counts the words it matches, asking the index for each word's postings
+// from the oldest candidate on. Most words first, then in the order of
+// f.Sort, newest first for relevance.
+func mostWords(f damask.AssetFilter, p plan) (string, []any) {
+	two := f
+	words := make([]search.Expr, len(f.MostWords))
+	for i, w := range f.MostWords {
+		words[i] = w
+	}
+	two.Query = search.And{f.Query, search.AtLeast(2, words)}
+	var args []any
+	var window []string
+	for _, q := range []plan{p, compile(two)} {
+		from, where, qargs, rowid := q.ids(f.AccountID)
+		window = append(window, `SELECT id FROM (SELECT `+rowid+` AS id FROM `+from+` WHERE `+strings.Join(where, " AND ")+
+			` ORDER BY `+rowid+` DESC LIMIT `+strconv.Itoa(relevanceWindow)+`)`)
+		args = append(args, qargs...)
+	}
+	var count []string
+	for _, w := range words {
+		x, ok := p.fts(w)
+		if !ok || x == "" {
+			continue
+		}
+		count = append(count, "(m.id IN (SELECT rowid FROM "+p.table+" WHERE "+p.table+" MATCH ? AND rowid >= (SELECT min(id) FROM m)))")
+		args = append(args, x)
+	}
+	if len(count) == 0 {
+		count = append(count, "0")
+	}
+	then := "a.id DESC"
+	if o, err := orderOf(f.Sort, false, "a.id"); err == nil { // relevance: newest first
+		then = o.by
+	}
+	return `WITH m AS (` + strings.Join(window, " UNION ") + `)
+		SELECT ` + assetColumns + ` FROM m JOIN assets a ON a.id = m.id
+		ORDER BY (` + strings.Join(count, " + ") + `) DESC, ` + then + ` LIMIT ? OFFSET ?`, args
 }
 
 // Assets lists the assets the filter chooses, with their tags.

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"SearchIndex", testSearchIndex},
 		{"SearchPaging", testSearchPaging},
 		{"SearchFacetTags", testSearchFacetTags},
+		{"SearchMostWords", testSearchMostWords},
 		{"SearchDeadline", testSearchDeadline},
 		{"Trash", testTrash},
 		{"PurgeTrash", testPurgeTrash},
