@@ -19,6 +19,11 @@
 //	by:ann               uploaded by the user whose login is ann
 //	before:2024-05       added before May 2024 (YYYY, YYYY-MM or YYYY-MM-DD)
 //	after:2024           added after the end of 2024
+//	taken:2024-05        taken in May 2024 (the date the file gives)
+//	taken-before:2024    taken before 2024; taken-after: after the end of it
+//	country:germany      a word of a field of the file's metadata: creator,
+//	                     copyright, credit, source, headline, caption,
+//	                     location, city, state, country, lens
 //	size>10MB size<1GB   file size (B, KB, MB, GB, TB; 1 KB = 1024 bytes)
 //	width>1000 height<=800
 //	orientation:portrait landscape, portrait or square
@@ -56,6 +61,36 @@ const (
 	Description = "description"
 	Camera      = "camera"
 )
+
+// Text fields of the file's own metadata (IPTC, XMP, EXIF) a Word or
+// Phrase may be limited to; their words are also words of AnyField.
+const (
+	Creator   = "creator"
+	Copyright = "copyright"
+	Credit    = "credit"
+	Source    = "source"
+	Headline  = "headline"
+	Caption   = "caption"
+	Location  = "location"
+	City      = "city"
+	State     = "state"
+	Country   = "country"
+	Lens      = "lens"
+)
+
+// MetaFields are the fields of the file's metadata, in the order errors
+// list them.
+var MetaFields = []string{Creator, Copyright, Credit, Source, Headline, Caption, Location, City, State, Country, Lens}
+
+// IsMetaField tells whether field is one of MetaFields.
+func IsMetaField(field string) bool {
+	for _, f := range MetaFields {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
 
 // Word matches one word of a text field; with Prefix, any word that
 // starts with Value.
@@ -127,9 +162,18 @@ type Compare struct {
 // Date matches assets added before At (Before) or at or after At (not
 // Before). The parser sets At to the start of the period for before: and to
 // the end of the period for after:, so both exclude the period named.
+// With Taken, it is the date the photo or video was taken (taken-before:,
+// taken-after:), which an asset without one never matches.
 type Date struct {
 	Before bool
 	At     time.Time
+	Taken  bool
+}
+
+// Taken matches assets taken at or after From and before To: a year, a
+// month or a day (taken:2024, taken:2024-05, taken:2024-05-17).
+type Taken struct {
+	From, To time.Time
 }
 
 // Orientations of images and videos. Square means equal sides.
@@ -157,6 +201,7 @@ func (Ext) SearchNode()         {}
 func (By) SearchNode()          {}
 func (Compare) SearchNode()     {}
 func (Date) SearchNode()        {}
+func (Taken) SearchNode()       {}
 func (Orientation) SearchNode() {}
 func (Has) SearchNode()         {}
 

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -26,6 +27,10 @@ import (
 //	<mark>e<ext>    the filename's extension
 //	<mark>u<id>     the uploader
 //	<mark>t<id>     each tag
+//	<mark>m<c><w>   each word w of a field of the file's metadata, c the
+//	                field's letter (metaCodes): country:germany is the
+//	                token <mark>mngermany, which the tokenizer folds and
+//	                stems as it does germany
 //
 // where <mark> is U+E000, a private-use character: unicode61 keeps it in a
 // token, and no word of a title or a query holds it, so plain words need
@@ -79,6 +84,31 @@ type indexRow struct {
 	camera, body                       string
 	kind, ext                          string
 	tagIDs                             []int64
+	meta                               []damask.MetaText
+}
+
+// metaCodes are the letters of the fields of the file's metadata in the
+// filter tokens.
+var metaCodes = map[string]string{
+	search.Creator: "a", search.Copyright: "c", search.Credit: "r", search.Source: "o", search.Headline: "h",
+	search.Caption: "p", search.Location: "l", search.City: "y", search.State: "s", search.Country: "n", search.Lens: "e",
+}
+
+// metaTokens are the filter tokens of the words of s in a field of the
+// file's metadata, split where the tokenizer splits (at anything but
+// letters, digits and marks), so that each word carries the field.
+func metaTokens(field, s string) []string {
+	code := metaCodes[field]
+	if code == "" {
+		return nil
+	}
+	words := strings.FieldsFunc(unmarked(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Mn, r)
+	})
+	for i, w := range words {
+		words[i] = mark + "m" + code + w
+	}
+	return words
 }
 
 // writeIndex writes the asset's row; replace drops the row it had first.
@@ -96,11 +126,18 @@ func writeIndex(ctx context.Context, tx *sql.Tx, r indexRow, replace bool) error
 	for _, id := range r.tagIDs {
 		filters = append(filters, mark+"t"+strconv.FormatInt(id, 10))
 	}
+	body := unmarked(r.body)
+	for _, m := range r.meta {
+		// Each field's words follow each other, for phrases; the plain
+		// words are words of the body too.
+		filters = append(filters, metaTokens(m.Field, m.Value)...)
+		body += "\n" + unmarked(m.Value)
+	}
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO `+table+` (rowid, title, description, filename, tags, camera, body, filters)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.id, unmarked(r.title), unmarked(r.description), unmarked(r.filename), r.tags, unmarked(r.camera),
-		unmarked(r.body), strings.Join(filters, " "))
+		body, strings.Join(filters, " "))
 	if err != nil {
 		return fmt.Errorf("index asset %d: %w", r.id, err)
 	}
@@ -113,7 +150,7 @@ func writeIndex(ctx context.Context, tx *sql.Tx, r indexRow, replace bool) error
 func reindex(ctx context.Context, tx *sql.Tx, ids ...int64) error {
 	for _, id := range ids {
 		r := indexRow{id: id}
-		var tagIDs string
+		var tagIDs, meta string
 		var trashed bool
 		err := tx.QueryRowContext(ctx, `
 			SELECT a.title, a.description, a.filename,
@@ -121,16 +158,21 @@ func reindex(ctx context.Context, tx *sql.Tx, ids ...int64) error {
 					WHERE x.asset_id = a.id), ''),
 				a.camera, a.text, a.account_id, coalesce(a.user_id, 0), a.kind, a.ext,
 				coalesce((SELECT group_concat(x.tag_id, ' ') FROM asset_tags x WHERE x.asset_id = a.id), ''),
-				a.deleted_at IS NOT NULL
+				a.deleted_at IS NOT NULL, a.meta
 			FROM assets a WHERE a.id = ?3`, mark, tagSeparator, id).
 			Scan(&r.title, &r.description, &r.filename, &r.tags, &r.camera, &r.body,
-				&r.accountID, &r.userID, &r.kind, &r.ext, &tagIDs, &trashed)
+				&r.accountID, &r.userID, &r.kind, &r.ext, &tagIDs, &trashed, &meta)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("read asset %d for the index: %w", id, err)
 		}
+		var fm damask.FileMeta
+		if err := json.Unmarshal([]byte(meta), &fm); err != nil {
+			return fmt.Errorf("meta of asset %d for the index: %w", id, err)
+		}
+		r.meta = fm.MetaTexts()
 		if trashed {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+indexTable(r.accountID)+` WHERE rowid = ?`, id); err != nil {
 				return fmt.Errorf("unindex asset %d: %w", id, err)
@@ -348,6 +390,13 @@ func (p *plan) fts(e search.Expr) (string, bool) {
 			return "", true
 		}
 		p.words = true
+		if search.IsMetaField(e.Field) {
+			x := quote(strings.Join(metaTokens(e.Field, e.Value), " "))
+			if e.Prefix {
+				x += " *"
+			}
+			return x, true
+		}
 		x := fieldFilter(e.Field) + quote(unmarked(e.Value))
 		if e.Prefix {
 			x += " *"
@@ -358,6 +407,9 @@ func (p *plan) fts(e search.Expr) (string, bool) {
 			return "", true
 		}
 		p.words = true
+		if search.IsMetaField(e.Field) {
+			return quote(strings.Join(metaTokens(e.Field, strings.Join(e.Words, " ")), " ")), true
+		}
 		return fieldFilter(e.Field) + quote(unmarked(strings.Join(e.Words, " "))), true
 	case search.Tag:
 		return quote(mark + "t" + strconv.FormatInt(e.ID, 10)), true
@@ -452,10 +504,17 @@ func (p *plan) sql(e search.Expr) (string, []any) {
 		}
 		return fmt.Sprintf("coalesce(%s %s ?, 0)", col, op), []any{e.Value}
 	case search.Date:
-		if e.Before {
+		switch {
+		case e.Taken && e.Before:
+			return "coalesce(a.taken_at < ?, 0)", []any{nanos(e.At)}
+		case e.Taken:
+			return "coalesce(a.taken_at >= ?, 0)", []any{nanos(e.At)}
+		case e.Before:
 			return "a.created_at < ?", []any{nanos(e.At)}
 		}
 		return "a.created_at >= ?", []any{nanos(e.At)}
+	case search.Taken:
+		return "coalesce(a.taken_at >= ? AND a.taken_at < ?, 0)", []any{nanos(e.From), nanos(e.To)}
 	case search.Orientation:
 		op := map[string]string{search.Landscape: ">", search.Portrait: "<", search.Square: "="}[e.Value]
 		if op == "" {

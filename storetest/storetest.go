@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"SearchPaging", testSearchPaging},
 		{"SearchFacetTags", testSearchFacetTags},
 		{"SearchMostWords", testSearchMostWords},
+		{"SearchLanguage", testSearchLanguage},
 		{"SearchDeadline", testSearchDeadline},
 		{"Trash", testTrash},
 		{"PurgeTrash", testPurgeTrash},
