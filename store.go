@@ -171,7 +171,9 @@ type Store interface {
 	// consumed as in CreateAsset. The asset's Processing becomes
 	// a.Processing; when that is ProcessingPending a Job for v is queued in
 	// the same transaction. What processing found in the former version
-	// stays until SetExtracted replaces it.
+	// (dimensions, duration, pages, camera, date taken, location, text,
+	// Meta, the raw metadata) is cleared, so that nothing of another file
+	// is shown as this one's: SetExtracted fills it for v.
 	AddVersion(ctx context.Context, a *Asset, v *Version, uploadID int64) error
 	// Versions lists the versions of an asset outside the trash, oldest first.
 	Versions(ctx context.Context, accountID, assetID int64) ([]*Version, error)

@@ -485,7 +485,27 @@ func colorSpace(raw map[string]any) string {
 			return "RGB"
 		}
 	}
-	switch num(raw, "File:ColorComponents", "IFD0:SamplesPerPixel") {
+	if _, ok := raw["IFD0:PhotometricInterpretation"]; ok {
+		// A TIFF says how its samples are to be read; their number also
+		// counts extra samples such as alpha (RGB with alpha is 4, as
+		// CMYK is).
+		switch num(raw, "IFD0:PhotometricInterpretation") {
+		case 0, 1:
+			return "Gray"
+		case 2, 3, 6: // RGB, a palette of RGB, YCbCr
+			return "RGB"
+		case 5:
+			return "CMYK"
+		case 8, 9, 10:
+			return "Lab"
+		}
+	}
+	// A JPEG's components: 4 is CMYK (or YCCK, CMYK after a transform).
+	n := num(raw, "File:ColorComponents")
+	if n == 0 {
+		n = num(raw, "IFD0:SamplesPerPixel") - extraSamples(raw)
+	}
+	switch n {
 	case 1:
 		return "Gray"
 	case 3:
@@ -494,6 +514,16 @@ func colorSpace(raw map[string]any) string {
 		return "CMYK"
 	}
 	return ""
+}
+
+// extraSamples counts a TIFF's samples beyond its colour (alpha, masks):
+// exiftool gives the list of their kinds, one number each.
+func extraSamples(raw map[string]any) int {
+	v, ok := raw["IFD0:ExtraSamples"]
+	if !ok {
+		return 0
+	}
+	return len(strings.Fields(fmt.Sprint(v)))
 }
 
 func alpha(raw map[string]any) bool {

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"CreateAsset", testCreateAsset},
 		{"CreateAssetFromUpload", testCreateAssetFromUpload},
 		{"AddVersion", testAddVersion},
+		{"AddVersionClearsExtracted", testAddVersionClearsExtracted},
 		{"UpdateAsset", testUpdateAsset},
 		{"ThumbToken", testThumbToken},
 		{"AssetFilters", testAssetFilters},
