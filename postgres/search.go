@@ -543,7 +543,7 @@ func mostWords(ctx context.Context, tx pgx.Tx, f damask.AssetFilter, ids []int64
 		words[i] = w
 	}
 	two := f
-	two.Query = search.And{f.Query, search.AtLeast(2, words)}
+	two.Query = append(search.FallbackRest(f.Query, len(words)), search.AtLeast(2, words))
 	q := compile(two)
 	more, err := column[int64](ctx, tx, `SELECT a.id FROM assets a WHERE `+strings.Join(q.where, " AND ")+
 		` ORDER BY a.id DESC LIMIT `+strconv.Itoa(relevanceWindow), q.args...)

@@ -291,6 +291,25 @@ func looseWord(x Expr) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) >= 0
 }
 
+// FallbackRest is the inverse of how a forgiving search is written, a
+// query of the form And{rest..., Or(words)} (or Or(words) alone): it
+// answers rest, the parts besides the words, so that a store can ask for
+// "rest and at least two words" without the Or, which adds nothing to it
+// but work. A query of another form is answered whole, which is still
+// right, only slower.
+func FallbackRest(q Expr, words int) And {
+	parts := []Expr{q}
+	if a, ok := q.(And); ok {
+		parts = a
+	}
+	if n := len(parts); n > 0 {
+		if or, ok := parts[n-1].(Or); ok && len(or) == words {
+			return parts[: n-1 : n-1]
+		}
+	}
+	return parts
+}
+
 // AtLeast matches what at least n of words match, for n of 1 (any of
 // them) or 2 (any two: w1 AND (w2 OR w3 ...) OR w2 AND (w3 ...) OR ...,
 // each word named at most twice as often as there are words, not once

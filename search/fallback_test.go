@@ -63,3 +63,23 @@ func TestAtLeast(t *testing.T) {
 		}
 	}
 }
+
+func TestFallbackRest(t *testing.T) {
+	w := func(v string) Word { return Word{Value: v} }
+	k := Kind{Kind: KindImage}
+	tests := []struct {
+		q     Expr
+		words int
+		want  And
+	}{
+		{Or{w("a"), w("b")}, 2, And{}},
+		{And{k, Or{w("a"), w("b")}}, 2, And{k}},
+		{And{k, Or{w("a"), w("b")}}, 3, And{k, Or{w("a"), w("b")}}}, // not the words: kept whole
+		{k, 2, And{k}},
+	}
+	for _, tt := range tests {
+		if got := FallbackRest(tt.q, tt.words); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("FallbackRest(%v, %d) = %#v, want %#v", tt.q, tt.words, got, tt.want)
+		}
+	}
+}

@@ -733,7 +733,7 @@ func listing(f damask.AssetFilter) (Statements, error) {
 		if f.After != nil {
 			off = f.After.Offset
 		}
-		query, args = mostWords(f, p)
+		query, args = mostWords(f)
 	} else if o.relevance {
 		if f.After != nil {
 			off = f.After.Offset
@@ -763,48 +763,65 @@ func listing(f damask.AssetFilter) (Statements, error) {
 }
 
 // mostWords is the page query of a forgiving search (f.MostWords set,
-// whose plan p has a MATCH) without its LIMIT and OFFSET, and its
-// arguments. It ranks candidates, not every match, as relevance does: the
-// newest relevanceWindow matches of any word, and the newest
-// relevanceWindow of any two words, so that the assets that match several
-// words are among them however many match one common word. Each candidate
-// counts the words it matches, asking the index for each word's postings
-// from the oldest candidate on. Most words first, then in the order of
-// f.Sort, newest first for relevance.
-func mostWords(f damask.AssetFilter, p plan) (string, []any) {
-	two := f
+// whose plan has a MATCH) without its LIMIT and OFFSET, and its
+// arguments. It ranks candidates, not every match, as relevance does:
+// any1, the newest relevanceWindow matches of any word, and any2, the
+// newest relevanceWindow matches of any two words, so that the assets
+// with several words are among them however many match one common word.
+// Every count is read off windows of the index, each the newest
+// relevanceWindow matches of a MATCH, which stop early when matches are
+// dense and skip through the postings when they are sparse (no read of a
+// common word's postings back to an old candidate):
+//
+//   - a candidate of any1 that is not in any2 has one word: with two, it
+//     would be newer than the oldest of any2, so among any2;
+//   - a candidate of any2 has word i if and only if it is in word[i], the
+//     newest relevanceWindow matches of any two words and word i: a subset
+//     of any2's matches, in which a candidate of any2 is among the newest
+//     as well.
+//
+// Most words first, then in the order of f.Sort, newest first for
+// relevance.
+func mostWords(f damask.AssetFilter) (string, []any) {
 	words := make([]search.Expr, len(f.MostWords))
 	for i, w := range f.MostWords {
 		words[i] = w
 	}
-	two.Query = search.And{f.Query, search.AtLeast(2, words)}
+	rest := search.FallbackRest(f.Query, len(words))
+	two := append(rest, search.AtLeast(2, words))
+	windows := []damask.Query{f.Query, two}
+	for _, w := range words {
+		windows = append(windows, append(two[:len(two):len(two)], w))
+	}
 	var args []any
-	var window []string
-	for _, q := range []plan{p, compile(two)} {
-		from, where, qargs, rowid := q.ids(f.AccountID)
-		window = append(window, `SELECT id FROM (SELECT `+rowid+` AS id FROM `+from+` WHERE `+strings.Join(where, " AND ")+
+	var ctes, count []string
+	for i, q := range windows {
+		wf := f
+		wf.Query = q
+		from, where, qargs, rowid := compile(wf).ids(f.AccountID)
+		name := fmt.Sprintf("w%d", i)
+		ctes = append(ctes, name+` AS MATERIALIZED (SELECT `+rowid+` AS id FROM `+from+` WHERE `+strings.Join(where, " AND ")+
 			` ORDER BY `+rowid+` DESC LIMIT `+strconv.Itoa(relevanceWindow)+`)`)
 		args = append(args, qargs...)
-	}
-	var count []string
-	for _, w := range words {
-		x, ok := p.fts(w)
-		if !ok || x == "" {
-			continue
+		if i >= 2 {
+			count = append(count, "(m.id IN "+name+")")
 		}
-		count = append(count, "(m.id IN (SELECT rowid FROM "+p.table+" WHERE "+p.table+" MATCH ? AND rowid >= (SELECT min(id) FROM m)))")
-		args = append(args, x)
 	}
-	if len(count) == 0 {
-		count = append(count, "0")
-	}
-	then := "a.id DESC"
-	if o, err := orderOf(f.Sort, false, "a.id"); err == nil { // relevance: newest first
+	// The page is ranked on the ids alone when it goes by id, so that only
+	// its own assets are read.
+	then, join := "m.id DESC", ""
+	if o, err := orderOf(f.Sort, false, "m.id"); err == nil { // relevance: newest first
 		then = o.by
+		if !strings.HasPrefix(then, "m.id") {
+			join = " JOIN assets a ON a.id = m.id"
+		}
 	}
-	return `WITH m AS (` + strings.Join(window, " UNION ") + `)
-		SELECT ` + assetColumns + ` FROM m JOIN assets a ON a.id = m.id
-		ORDER BY (` + strings.Join(count, " + ") + `) DESC, ` + then + ` LIMIT ? OFFSET ?`, args
+	return `WITH ` + strings.Join(ctes, ",\n\t\t\t") + `,
+			m AS (SELECT id FROM w0 UNION SELECT id FROM w1),
+			page AS (SELECT m.id AS id, (CASE WHEN m.id IN w1 THEN ` + strings.Join(count, " + ") + ` ELSE 1 END) AS n
+				FROM m` + join + ` ORDER BY n DESC, ` + then + ` LIMIT ? OFFSET ?)
+		SELECT ` + assetColumns + ` FROM page JOIN assets a ON a.id = page.id
+		ORDER BY page.n DESC, ` + strings.ReplaceAll(then, "m.id", "a.id"), args
 }
 
 // Assets lists the assets the filter chooses, with their tags.

@@ -24,6 +24,8 @@ func testSearchMostWords(t *testing.T, s damask.Store) {
 	cases := []tc{
 		{"most words first, then newest", []search.Expr{w("sunset"), w("lake"), w("beach"), w("photos")}, nil, "",
 			as(sunset, logo, clip, report)},
+		{"four words before two before one", []search.Expr{w("beach"), w("sunset"), w("lake"), w("evening"), w("canon")}, nil, "",
+			as(sunset, clip, song)},
 		{"a phrase counts as one", []search.Expr{phrase("red", "car"), w("harbour"), w("sky")}, nil, "",
 			as(report, song, sunset)},
 		{"words found nowhere count nothing", []search.Expr{w("photos"), w("from"), w("lake")}, nil, "",
