@@ -776,9 +776,9 @@ func listing(f damask.AssetFilter) (Statements, error) {
 //   - a candidate of any1 that is not in any2 has one word: with two, it
 //     would be newer than the oldest of any2, so among any2;
 //   - a candidate of any2 has word i if and only if it is in word[i], the
-//     newest relevanceWindow matches of any two words and word i: a subset
-//     of any2's matches, in which a candidate of any2 is among the newest
-//     as well.
+//     newest relevanceWindow matches of word i and any other word (which
+//     is word i and any two): a subset of any2's matches, in which a
+//     candidate of any2 is among the newest as well.
 //
 // Most words first, then in the order of f.Sort, newest first for
 // relevance.
@@ -790,8 +790,11 @@ func mostWords(f damask.AssetFilter) (string, []any) {
 	rest := search.FallbackRest(f.Query, len(words))
 	two := append(rest, search.AtLeast(2, words))
 	windows := []damask.Query{f.Query, two}
-	for _, w := range words {
-		windows = append(windows, append(two[:len(two):len(two)], w))
+	for i, w := range words {
+		// Word i and any other is word i and any two, in fewer terms.
+		others := append(search.Or{}, words[:i]...)
+		others = append(others, words[i+1:]...)
+		windows = append(windows, append(rest[:len(rest):len(rest)], w, others))
 	}
 	var args []any
 	var ctes, count []string
