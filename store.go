@@ -46,6 +46,9 @@ type AssetFilter struct {
 	// its other parts), and the list ranks them by how many of the words
 	// each matches, most first, then in the order of Sort (newest first
 	// for relevance). Its pages go by offset (After.Offset), as relevance's.
+	// The service sets it only when no asset matches all the words (and the
+	// rest of the query), and a store may rank on that: no asset has more
+	// than len(MostWords)-1 of them.
 	MostWords []Query
 }
 

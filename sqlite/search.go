@@ -780,6 +780,8 @@ func listing(f damask.AssetFilter) (Statements, error) {
 //     is word i and any two): a subset of any2's matches, in which a
 //     candidate of any2 is among the newest as well.
 //
+//   - of three words, a candidate of any2 has two: no asset has all three.
+//
 // Most words first, then in the order of f.Sort, newest first for
 // relevance.
 func mostWords(f damask.AssetFilter) (string, []any) {
@@ -791,6 +793,11 @@ func mostWords(f damask.AssetFilter) (string, []any) {
 	two := append(rest, search.AtLeast(2, words))
 	windows := []damask.Query{f.Query, two}
 	for i, w := range words {
+		if len(words) <= 3 {
+			// No asset has all the words (see damask.AssetFilter), so one
+			// of any2 has two: there is nothing to count.
+			break
+		}
 		// Word i and any other is word i and any two, in fewer terms.
 		others := append(search.Or{}, words[:i]...)
 		others = append(others, words[i+1:]...)
@@ -812,6 +819,9 @@ func mostWords(f damask.AssetFilter) (string, []any) {
 	}
 	// The page is ranked on the ids alone when it goes by id, so that only
 	// its own assets are read.
+	if len(count) == 0 {
+		count = []string{"2"}
+	}
 	then, join := "m.id DESC", ""
 	if o, err := orderOf(f.Sort, false, "m.id"); err == nil { // relevance: newest first
 		then = o.by
