@@ -775,6 +775,7 @@ func listing(f damask.AssetFilter) (Statements, error) {
 //
 //   - a candidate of any1 that is not in any2 has one word: with two, it
 //     would be newer than the oldest of any2, so among any2;
+//
 //   - a candidate of any2 has word i if and only if it is in word[i], the
 //     newest relevanceWindow matches of word i and any other word (which
 //     is word i and any two): a subset of any2's matches, in which a
