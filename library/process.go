@@ -189,6 +189,8 @@ func fromMetadata(m metadata.Metadata) damask.Extracted {
 			AlphaChannel: m.AlphaChannel, Lens: m.Lens, Keywords: m.Keywords, Caption: m.Caption,
 			Creator: m.Creator, Copyright: m.Copyright, Title: m.Title, Description: m.Description,
 			VideoCodec: m.VideoCodec, AudioCodec: m.AudioCodec,
+			Headline: m.Headline, Credit: m.Credit, Source: m.Source,
+			Location: m.Location, City: m.City, State: m.State, Country: m.Country,
 		},
 		Raw: m.Raw,
 	}

@@ -249,6 +249,7 @@ type libraryData struct {
 	Total       int
 	Approximate bool
 	QueryError  string
+	Fallback    bool        // no asset has all the words: the list shows those with most
 	Tags        []facetLink // the facets' tags; Active ones narrow the list
 	Kinds       []facetLink
 	Pages       []link
@@ -299,7 +300,7 @@ func (s *Server) showLibrary(w http.ResponseWriter, r *http.Request, c library.C
 		s.fail(w, r, err)
 		return
 	}
-	d.Total, d.Approximate = l.Total, l.Approximate
+	d.Total, d.Approximate, d.Fallback = l.Total, l.Approximate, l.Fallback != ""
 	d.Assets = make([]tile, len(l.Assets))
 	for i, a := range l.Assets {
 		d.Assets[i] = newTile(c, a)
