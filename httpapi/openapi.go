@@ -155,23 +155,25 @@ type apiSchema struct {
 // refName is the last element of a local reference.
 func refName(ref string) string { return ref[strings.LastIndex(ref, "/")+1:] }
 
-// summary says a schema in a few words, naming the schemas it refers to.
-func (sc apiSchema) summary() string {
+// summary says a schema in a few words, the schemas it refers to linked
+// to their part of the page.
+func (sc apiSchema) summary() template.HTML {
 	switch {
 	case sc.Ref != "":
-		return refName(sc.Ref)
+		name := template.HTMLEscapeString(refName(sc.Ref))
+		return template.HTML(`<a href="#schema-` + name + `">` + name + `</a>`) // escaped above
 	case sc.Items != nil:
 		return "array of " + sc.Items.summary()
 	case len(sc.OneOf) > 0 || len(sc.AnyOf) > 0 || len(sc.AllOf) > 0:
 		var parts []string
 		for _, p := range slices.Concat(sc.OneOf, sc.AnyOf, sc.AllOf) {
-			parts = append(parts, p.summary())
+			parts = append(parts, string(p.summary()))
 		}
 		sep := " or "
 		if len(sc.AllOf) > 0 {
 			sep = " and "
 		}
-		return strings.Join(parts, sep)
+		return template.HTML(strings.Join(parts, sep)) // made of escaped parts
 	}
 	t := fmt.Sprint(cmp.Or[any](sc.Type, "any"))
 	if ts, ok := sc.Type.([]any); ok {
@@ -187,7 +189,7 @@ func (sc apiSchema) summary() string {
 	if len(sc.Enum) > 0 {
 		t += ": " + strings.Trim(fmt.Sprint(sc.Enum), "[]")
 	}
-	return t
+	return template.HTML(template.HTMLEscapeString(t)) // escaped
 }
 
 // The page's view of the description.
@@ -209,8 +211,9 @@ type (
 		Responses                          []docsField // Name: status
 	}
 	docsField struct {
-		Name, In, Type, Description string
-		Required                    bool
+		Name, In, Description string
+		Type                  template.HTML
+		Required              bool
 	}
 	docsSchema struct {
 		Name, Description string
@@ -225,7 +228,7 @@ func (d *apiDoc) view() docsView {
 	v := docsView{Title: d.Info.Title, Version: d.Info.Version, Description: d.Info.Description}
 	for _, name := range slices.Sorted(maps.Keys(d.Components.SecuritySchemes)) {
 		sc := d.Components.SecuritySchemes[name]
-		v.Security = append(v.Security, docsField{Name: name, Type: sc.Scheme, Description: sc.Description})
+		v.Security = append(v.Security, docsField{Name: name, Type: template.HTML(template.HTMLEscapeString(sc.Scheme)), Description: sc.Description}) // escaped
 	}
 	groups := map[string]*docsGroup{}
 	for _, t := range d.Tags {
@@ -300,9 +303,9 @@ func (d *apiDoc) route(method, path string, op apiOperation) docsRoute {
 		}
 		var types []string
 		for _, ct := range slices.Sorted(maps.Keys(res.Content)) {
-			types = append(types, ct+": "+res.Content[ct].Schema.summary())
+			types = append(types, template.HTMLEscapeString(ct)+": "+string(res.Content[ct].Schema.summary()))
 		}
-		rt.Responses = append(rt.Responses, docsField{Name: st, Type: strings.Join(types, "; "), Description: res.Description})
+		rt.Responses = append(rt.Responses, docsField{Name: st, Type: template.HTML(strings.Join(types, "; ")), Description: res.Description}) // made of escaped parts
 	}
 	return rt
 }
