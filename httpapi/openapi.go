@@ -110,6 +110,7 @@ type apiDoc struct {
 
 type apiOperation struct {
 	Tags                 []string
+	OperationID          string
 	Summary, Description string
 	Parameters           []apiParam
 	RequestBody          *struct {
@@ -206,6 +207,7 @@ type (
 	}
 	docsRoute struct {
 		Method, Path, Summary, Description string
+		OperationID                        string
 		Params                             []docsField
 		Bodies                             []docsField // Name: media type, Type: schema
 		Responses                          []docsField // Name: status
@@ -284,7 +286,7 @@ func (d *apiDoc) view() docsView {
 }
 
 func (d *apiDoc) route(method, path string, op apiOperation) docsRoute {
-	rt := docsRoute{Method: method, Path: path, Summary: op.Summary, Description: op.Description}
+	rt := docsRoute{Method: method, Path: path, Summary: op.Summary, Description: op.Description, OperationID: op.OperationID}
 	for _, p := range op.Parameters {
 		if p.Ref != "" {
 			p = d.Components.Parameters[refName(p.Ref)]
@@ -330,8 +332,8 @@ var docsTemplate = template.Must(template.New("docs").Parse(`<!doctype html>
 <h2>{{.Name}}</h2>
 {{with .Description}}<p>{{.}}</p>{{end}}
 {{range .Routes}}<article class="route">
-<h3><code>{{.Method}} {{.Path}}</code></h3>
-<p>{{.Summary}}</p>
+<h3 id="{{.OperationID}}"><code>{{.Method}} {{.Path}}</code></h3>
+<p>{{.Summary}} <small>(operation {{.OperationID}})</small></p>
 {{with .Description}}<p>{{.}}</p>{{end}}
 {{with .Params}}<table><caption>Parameters</caption><tr><th>name</th><th>in</th><th>type</th><th>about</th></tr>
 {{range .}}<tr><td><code>{{.Name}}</code>{{if .Required}} (required){{end}}</td><td>{{.In}}</td><td>{{.Type}}</td><td>{{.Description}}</td></tr>
