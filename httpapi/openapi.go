@@ -224,7 +224,7 @@ type (
 	}
 )
 
-var methodOrder = []string{"get", "post", "put", "patch", "delete"}
+var methodOrder = []string{"options", "head", "get", "post", "put", "patch", "delete"}
 
 func (d *apiDoc) view() docsView {
 	v := docsView{Title: d.Info.Title, Version: d.Info.Version, Description: d.Info.Description}

@@ -77,8 +77,10 @@ func description(t testing.TB) *described {
 
 // route finds the described operation of a request. A path without
 // extension (Accept: application/json) is tried as it is and with .json:
-// the template with the fewest wildcards wins, the path as it is on a tie.
-// It answers nil for what the description does not have.
+// of the templates that match and have the method, the one with the
+// fewest wildcards wins, the path as it is on a tie. HEAD falls back on
+// GET. It answers nil for what the description does not have (the tests
+// of 404 and 405).
 func (d *described) route(method, path string) (*routers.Route, map[string]string) {
 	tries := []string{path}
 	if !strings.HasSuffix(path, ".json") && !strings.HasSuffix(path, ".xml") {
@@ -86,14 +88,22 @@ func (d *described) route(method, path string) (*routers.Route, map[string]strin
 	}
 	var (
 		best  *describedPath
+		op    *openapi3.Operation
 		match []string
 	)
 	for _, p := range tries {
 		for i := range d.paths {
 			dp := &d.paths[i]
+			o := dp.item.GetOperation(method)
+			if o == nil && method == http.MethodHead {
+				o = dp.item.GetOperation(http.MethodGet)
+			}
+			if o == nil {
+				continue
+			}
 			if m := dp.re.FindStringSubmatch(p); m != nil {
 				if best == nil || len(dp.names) < len(best.names) {
-					best, match = dp, m
+					best, op, match = dp, o, m
 				}
 				break // d.paths has the fewest wildcards first
 			}
@@ -101,13 +111,6 @@ func (d *described) route(method, path string) (*routers.Route, map[string]strin
 	}
 	if best == nil {
 		return nil, nil
-	}
-	op := best.item.GetOperation(method)
-	if method == http.MethodHead {
-		op = best.item.GetOperation(http.MethodGet)
-	}
-	if op == nil {
-		return nil, nil // a 405: not described
 	}
 	params := map[string]string{}
 	for i, n := range best.names {
