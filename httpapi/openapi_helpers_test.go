@@ -34,6 +34,8 @@ type describedPath struct {
 }
 
 var loadDescription = sync.OnceValues(func() (*described, error) {
+	// The pieces of a resumable upload (tus) are bytes, as a raw upload's.
+	openapi3filter.RegisterBodyDecoder("application/offset+octet-stream", openapi3filter.FileBodyDecoder)
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(httpapi.OpenAPI)
 	if err != nil {
