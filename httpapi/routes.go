@@ -11,6 +11,9 @@ import (
 // and taken the .xml or .json off the path.
 func (s *Server) routes() {
 	m := routeTable{s}
+	m.HandleFunc("GET /api/openapi", s.description) // openapi.go
+	m.HandleFunc("GET /api/docs", s.docs)
+
 	m.HandleFunc("GET /api/account", s.showAccount)
 	m.HandleFunc("PUT /api/account", s.updateAccount)
 	m.HandleFunc("GET /api/account/oidc", s.showOIDC)
@@ -60,19 +63,6 @@ func (s *Server) routes() {
 
 	m.HandleFunc("POST /api/upload", s.idempotent(s.upload))
 	m.HandleFunc("GET /api/uploads/{id}", s.showUpload)
-
-	m.HandleFunc("GET /api/openapi", s.description)
-	m.HandleFunc("GET /api/docs", s.docs)
-}
-
-// routeTable registers a route in the mux and keeps its pattern, so that a
-// test can hold the table against the description (openapi.json) without
-// reading this file.
-type routeTable struct{ s *Server }
-
-func (t routeTable) HandleFunc(pattern string, h http.HandlerFunc) {
-	t.s.mux.HandleFunc(pattern, h)
-	t.s.patterns = append(t.s.patterns, pattern)
 }
 
 // downloadVersionsOrRendition tells GET /api/assets/download/ID from GET /api/assets/ID/versions
@@ -93,4 +83,14 @@ func (s *Server) downloadVersionsOrRendition(w http.ResponseWriter, r *http.Requ
 	default:
 		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "No route matches %s %s", r.Method, r.URL.Path))
 	}
+}
+
+// routeTable registers a route in the mux and keeps its pattern, so that a
+// test can hold the table against the description (openapi.json) without
+// reading this file.
+type routeTable struct{ s *Server }
+
+func (t routeTable) HandleFunc(pattern string, h http.HandlerFunc) {
+	t.s.mux.HandleFunc(pattern, h)
+	t.s.patterns = append(t.s.patterns, pattern)
 }
