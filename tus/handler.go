@@ -72,7 +72,7 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, c library.Caller
 		h.patch(w, r, c, id)
 	case id != "" && method == http.MethodDelete:
 		if err := h.Svc.DeleteResumable(r.Context(), c, id); err != nil {
-			h.fail(w, r, err)
+			h.Fail(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -112,7 +112,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, c library.Calle
 		u, err = h.Svc.CreateResumable(r.Context(), c, in)
 	}
 	if err != nil {
-		h.fail(w, r, err)
+		h.Fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", h.Prefix+u.ID)
@@ -137,7 +137,7 @@ func checksum(r *http.Request) ([]byte, error) {
 func (h *Handler) head(w http.ResponseWriter, r *http.Request, c library.Caller, id string) {
 	u, err := h.Svc.Resumable(r.Context(), c, id)
 	if err != nil {
-		h.fail(w, r, err)
+		h.Fail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
@@ -163,7 +163,7 @@ func (h *Handler) patch(w http.ResponseWriter, r *http.Request, c library.Caller
 		u, err = h.Svc.WriteResumable(r.Context(), c, id, p)
 	}
 	if err != nil {
-		h.fail(w, r, err)
+		h.Fail(w, r, err)
 		return
 	}
 	h.state(w, u)
@@ -187,8 +187,9 @@ func (h *Handler) state(w http.ResponseWriter, u *damask.ResumableUpload) {
 	}
 }
 
-// fail answers an error with the status tus gives it, in plain text.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+// Fail answers an error with the status tus gives it, in plain text: for
+// the faces, when who asks cannot be told.
+func (h *Handler) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := damask.ErrorCode(err)
 	st := httpdomain.Status(code)
 	switch {

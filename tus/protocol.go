@@ -75,9 +75,10 @@ func ParseMetadata(h string) (map[string]string, error) {
 
 // Meta reads the keys Damask knows from the metadata: filename (or name,
 // which tus-js-client's examples send), title, tags, asset_id, unpack,
-// path. Unknown keys are ignored (clients send their own, such as
-// filetype). A title, tags, unpack or an asset_id make an asset of the
-// file once it is complete.
+// path, asset. Unknown keys are ignored (clients send their own, such as
+// filetype). A title, tags, unpack, a path, an asset_id or asset=true
+// make an asset of the file once it is complete; without any, it stays
+// an Upload for a later POST /api/assets with upload_id.
 func Meta(m map[string]string) (damask.ResumableMeta, error) {
 	var r damask.ResumableMeta
 	r.Filename = m["filename"]
@@ -99,7 +100,7 @@ func Meta(m map[string]string) (damask.ResumableMeta, error) {
 		}
 		r.Unpack = b
 	}
-	r.Asset = r.Title != "" || r.Tags != "" || r.Unpack || r.AssetID != 0 || m["asset"] == "true"
+	r.Asset = r.Title != "" || r.Tags != "" || r.Unpack || r.Path != "" || r.AssetID != 0 || m["asset"] == "true"
 	return r, nil
 }
 
