@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
@@ -256,4 +257,30 @@ func hexOf(b []byte) string {
 		out = append(out, digits[c>>4], digits[c&15])
 	}
 	return string(out)
+}
+
+// TestTusNetworkDrop: a PATCH whose connection breaks off keeps the bytes
+// that arrived (tus: store as much as possible), and the client resumes
+// from the offset HEAD tells.
+func TestTusNetworkDrop(t *testing.T) {
+	e := newEnv(t, setup{})
+	m := e.tenant(t, "acme", "pro").member
+	data := bytes.Repeat([]byte("resumable!"), 100)
+	loc := m.tusCreate(t, len(data), "filename "+b64("drop.txt")+",asset "+b64("true"))
+	conn, done := e.dial(t)
+	fmt.Fprintf(conn, "PATCH %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\nTus-Resumable: 1.0.0\r\n"+
+		"Upload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\nContent-Length: %d\r\n\r\n",
+		loc, m.host, basic(m.login, m.password), len(data))
+	conn.Write(data[:600])
+	conn.Close()
+	<-done
+	got := m.tusHead(t, loc).want(t, http.StatusOK).header.Get("Upload-Offset")
+	if got != "600" {
+		t.Fatalf("offset after the drop: %s, want 600", got)
+	}
+	r := m.tusPatch(t, loc, 600, data[600:]).want(t, http.StatusNoContent)
+	a := m.get(t, "/api/assets/download/"+r.header.Get(tus.HeaderAssetID)).want(t, http.StatusOK)
+	if !bytes.Equal(a.body, data) {
+		t.Error("the resumed file differs from the one sent")
+	}
 }

@@ -217,6 +217,11 @@ func (s *Service) WriteResumable(ctx context.Context, c Caller, id string, p Pie
 	if err != nil {
 		return nil, err
 	}
+	// A client that goes away ends its body with an error, which keeps
+	// what arrived; the request's end must not drop those bytes (nor
+	// fail a check before them), so the work runs to the body's end.
+	// A body that stalls is cut by the HTTP layer's progress limit.
+	ctx = context.WithoutCancel(ctx)
 	unlock, ok := s.resumable.lock(id)
 	if !ok {
 		return nil, damask.Errorf(damask.ECONFLICT, "Another request is sending this upload's bytes")
@@ -271,8 +276,7 @@ func (s *Service) WriteResumable(ctx context.Context, c Caller, id string, p Pie
 		if err != nil {
 			return nil, fmt.Errorf("save hash of upload %s: %w", id, err)
 		}
-		bg := context.WithoutCancel(ctx) // the bytes are durable: record them even if the client left
-		if err := s.store.AdvanceResumableUpload(bg, id, u.Offset, u.Offset+n, state); err != nil {
+		if err := s.store.AdvanceResumableUpload(ctx, id, u.Offset, u.Offset+n, state); err != nil {
 			return nil, fmt.Errorf("record resumable upload %s: %w", id, err)
 		}
 		u.Offset, u.HashState = u.Offset+n, state
@@ -297,9 +301,6 @@ func (s *Service) copyPiece(ctx context.Context, f damask.PartialFile, h, piece 
 	buf := *bp
 	var n, checked int64
 	for {
-		if err := ctx.Err(); err != nil {
-			return n, &damask.Error{Code: damask.ECANCELED, Message: "Request canceled", Err: err}
-		}
 		k, rerr := body.Read(buf)
 		if k > 0 {
 			if n+int64(k) > room {
