@@ -306,12 +306,19 @@ func (s *Service) copyPiece(ctx context.Context, f damask.PartialFile, h, piece 
 			if n+int64(k) > room {
 				return n, damask.Errorf(damask.ETOOLARGE, "The piece goes past the upload's length (%d bytes left)", room)
 			}
-			if _, err := f.Write(buf[:k]); err != nil {
-				return n, storageError("write resumable upload", err)
-			}
-			h.Write(buf[:k])
-			if piece != nil {
-				piece.Write(buf[:k])
+			// The hashes run beside the write (as the disk store's
+			// writer does): the piece costs the slower of the two.
+			var wg sync.WaitGroup
+			wg.Go(func() {
+				h.Write(buf[:k])
+				if piece != nil {
+					piece.Write(buf[:k])
+				}
+			})
+			_, werr := f.Write(buf[:k])
+			wg.Wait()
+			if werr != nil {
+				return n, storageError("write resumable upload", werr)
 			}
 			n += int64(k)
 			if n-checked >= diskCheckEvery {

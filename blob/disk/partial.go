@@ -85,7 +85,7 @@ func (s *Store) OpenPartial(ctx context.Context, name string, size int64) (damas
 		f.Close()
 		return nil, ioError("open partial file", err)
 	}
-	return &partial{s: s, f: f, path: p, n: size}, nil
+	return &partial{s: s, f: f, path: p, n: size, flushed: size}, nil
 }
 
 // DeletePartial removes dir/.partial/name.
@@ -108,6 +108,10 @@ type partial struct {
 	n    int64
 	err  error // the first write error sticks, as in writer
 	done bool
+	// flushed is how far writeback was started, as in writer, so that
+	// the fsync that ends each request finds little left to do.
+	flushed int64
+	noHints bool
 }
 
 func (p *partial) Write(b []byte) (int, error) {
@@ -122,6 +126,15 @@ func (p *partial) Write(b []byte) (int, error) {
 	if err != nil {
 		p.err = ioError("write partial file", err)
 		return n, p.err
+	}
+	if !p.noHints && p.n-p.flushed >= writebackChunk {
+		ok, err := startWriteback(p.f, p.flushed, p.n-p.flushed)
+		if err != nil {
+			p.err = ioError("write partial file: start writeback", err)
+			return n, p.err
+		}
+		p.noHints = !ok
+		p.flushed = p.n
 	}
 	return n, nil
 }

@@ -80,6 +80,13 @@ func TestTusResumesAfterSIGKILL(t *testing.T) {
 	if st != http.StatusOK || h.Get("Upload-Offset") != strconv.Itoa(piece) {
 		t.Fatalf("HEAD after the kill: %d, offset %q; want 200, %d", st, h.Get("Upload-Offset"), piece)
 	}
+	// What the client sends again: the bytes it had sent past the last
+	// answered offset, at most one PATCH.
+	resent := piece + piece/2 - piece
+	if resent > piece {
+		t.Errorf("resuming sends %d bytes again, more than one PATCH (%d)", resent, piece)
+	}
+	t.Logf("killed at %d of %d bytes sent; resumed from %d: %d bytes (%.1f PATCH) sent again", piece+piece/2, size, piece, resent, float64(resent)/piece)
 	rest := file[piece:]
 	sum := sha256.Sum256(rest)
 	st, h, body = c.Request("PATCH", loc, "application/offset+octet-stream", strings.NewReader(string(rest)),
