@@ -253,15 +253,119 @@
 		poll(800);
 	}
 
+	// Each file goes by the tus protocol (tus-js-client, static/tus.min.js)
+	// to /uploads/tus/, in 64 MiB pieces: a broken connection resumes
+	// where it stopped, and so does the same file added again after a
+	// reload (tus-js-client keeps each upload's URL in localStorage,
+	// keyed by the file's name, type, size and date). Without the client
+	// (an old browser), the whole file goes to /upload as before.
+	var chunk = 64 * 1024 * 1024;
+
+	function speedText(bytesPerSec) {
+		var units = ["B/s", "KB/s", "MB/s", "GB/s"], i = 0;
+		while (bytesPerSec >= 1000 && i < units.length - 1) { bytesPerSec /= 1000; i++; }
+		return (i ? bytesPerSec.toFixed(1) : Math.round(bytesPerSec)) + " " + units[i];
+	}
+
+	function finish(item, doc) {
+		running--;
+		item.active = false;
+		item.pause.hidden = true;
+		item.bar.value = item.bar.max;
+		item.state.textContent = "done";
+		item.state.className = "";
+		item.li.classList.add("ok");
+		if (doc) addTile(doc);
+		next();
+	}
+
+	function failed(item, message) {
+		running--;
+		item.active = false;
+		item.pause.hidden = true;
+		item.state.textContent = "failed: " + message;
+		item.state.className = "failed";
+		item.retry.hidden = false;
+		next();
+	}
+
 	function send(item) {
 		running++;
-		item.bar.value = 0;
-		item.bar.removeAttribute("max");
+		item.active = true;
 		item.bar.max = item.file.size || 1;
 		item.state.textContent = "uploading";
 		item.state.className = "";
 		item.retry.hidden = true;
+		item.pause.hidden = false;
+		item.pause.textContent = "Pause";
 		var tags = (document.getElementById("upload-tags") || {}).value || "";
+		if (!window.tus || !window.tus.isSupported) { sendWhole(item, tags); return; }
+		if (!item.upload) {
+			var meta = { filename: item.file.name, filetype: item.file.type || "", asset: "true" };
+			if (tags) meta.tags = tags;
+			if (item.path) meta.path = item.path;
+			item.upload = new window.tus.Upload(item.file, {
+				endpoint: "/uploads/tus/",
+				chunkSize: chunk,
+				retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
+				headers: { "X-CSRF-Token": csrf },
+				metadata: meta,
+				removeFingerprintOnSuccess: true,
+				onProgress: function (sent, total) {
+					item.bar.max = total || 1;
+					item.bar.value = sent;
+					var now = Date.now();
+					if (!item.t0) { item.t0 = now; item.b0 = sent; }
+					var secs = (now - item.t0) / 1000;
+					if (secs > 0.5) item.state.textContent = Math.floor(100 * sent / (total || 1)) + "% · " + speedText((sent - item.b0) / secs);
+				},
+				onAfterResponse: function (req, res) {
+					var id = res.getHeader("X-Damask-Asset-Id");
+					if (id) item.assetID = id;
+				},
+				onSuccess: function () {
+					var id = item.assetID;
+					finish(item, id ? { id: id, title: item.file.name, kind: "file", url: "/assets/" + id, processing: "pending" } : null);
+				},
+				onError: function (err) {
+					var res = err && err.originalResponse;
+					var text = res && res.getBody ? res.getBody() : "";
+					failed(item, text || (res ? "status " + res.getStatus() : "the connection broke"));
+				}
+			});
+			item.upload.findPreviousUploads().then(function (previous) {
+				if (previous.length > 0) {
+					item.upload.resumeFromPreviousUpload(previous[0]);
+					item.state.textContent = "resuming";
+				}
+				item.upload.start();
+			}, function () { item.upload.start(); });
+			return;
+		}
+		item.t0 = 0;
+		item.upload.start();
+	}
+
+	// pause stops a file's upload where it is (the server keeps what
+	// arrived); resuming asks the server for its offset and goes on.
+	function pause(item) {
+		if (item.active) {
+			item.upload.abort();
+			running--;
+			item.active = false;
+			item.pause.textContent = "Resume";
+			item.state.textContent = "paused";
+			next();
+		} else {
+			item.pause.hidden = true;
+			queue.unshift(item);
+			next();
+		}
+	}
+
+	// sendWhole is the upload of a browser without tus: one request.
+	function sendWhole(item, tags) {
+		item.pause.hidden = true;
 		var xhr = new XMLHttpRequest();
 		xhr.open("POST", "/upload?filename=" + encodeURIComponent(item.file.name) + "&tags=" + encodeURIComponent(tags));
 		xhr.setRequestHeader("X-CSRF-Token", csrf);
@@ -269,20 +373,10 @@
 			if (e.lengthComputable) { item.bar.max = e.total; item.bar.value = e.loaded; }
 		});
 		xhr.addEventListener("loadend", function () {
-			running--;
 			var doc = null;
 			try { doc = JSON.parse(xhr.responseText); } catch (err) { doc = null; }
-			if (xhr.status === 201 && doc) {
-				item.bar.value = item.bar.max;
-				item.state.textContent = "done";
-				item.li.classList.add("ok");
-				addTile(doc);
-			} else {
-				item.state.textContent = "failed: " + (doc && doc.error ? doc.error : (xhr.status ? "status " + xhr.status : "the connection broke"));
-				item.state.className = "failed";
-				item.retry.hidden = false;
-			}
-			next();
+			if (xhr.status === 201 && doc) finish(item, doc);
+			else failed(item, doc && doc.error ? doc.error : (xhr.status ? "status " + xhr.status : "the connection broke"));
 		});
 		xhr.send(item.file);
 	}
@@ -291,24 +385,59 @@
 		while (running < maxRunning && queue.length > 0) send(queue.shift());
 	}
 
-	function add(files) {
-		Array.prototype.forEach.call(files, function (f) {
+	// add queues files; path is the folder each came from (a dropped or
+	// picked folder), sent as the metadata key path.
+	function add(files, paths) {
+		Array.prototype.forEach.call(files, function (f, i) {
+			var path = paths ? paths[i] : "";
+			if (!path && f.webkitRelativePath) path = f.webkitRelativePath.split("/").slice(0, -1).join("/");
 			var li = document.createElement("li");
 			var name = document.createElement("span");
-			name.textContent = f.name;
+			name.textContent = path ? path + "/" + f.name : f.name;
 			var bar = document.createElement("progress");
 			bar.setAttribute("aria-label", "Upload of " + f.name);
 			var state = document.createElement("span");
 			state.textContent = "waiting";
+			var pauseButton = document.createElement("button");
+			pauseButton.type = "button"; pauseButton.textContent = "Pause"; pauseButton.hidden = true;
+			pauseButton.className = "pause";
 			var retry = document.createElement("button");
 			retry.type = "button"; retry.textContent = "Retry"; retry.hidden = true;
-			li.appendChild(name); li.appendChild(bar); li.appendChild(state); li.appendChild(retry);
+			li.appendChild(name); li.appendChild(bar); li.appendChild(state); li.appendChild(retry); li.appendChild(pauseButton);
 			list.appendChild(li);
-			var item = { file: f, li: li, bar: bar, state: state, retry: retry };
+			var item = { file: f, path: path, li: li, bar: bar, state: state, pause: pauseButton, retry: retry };
+			pauseButton.addEventListener("click", function () { pause(item); });
 			retry.addEventListener("click", function () { queue.push(item); next(); });
 			queue.push(item);
 		});
 		next();
+	}
+
+	// walk reads a dropped folder's entries, with their folders' paths.
+	function walk(entry, dir, files, paths, done) {
+		if (entry.isFile) {
+			entry.file(function (f) { files.push(f); paths.push(dir); done(); }, done);
+			return;
+		}
+		if (!entry.isDirectory) { done(); return; }
+		var reader = entry.createReader(), entries = [];
+		var sub = dir ? dir + "/" + entry.name : entry.name;
+		(function more() {
+			reader.readEntries(function (batch) {
+				if (batch.length > 0) { entries = entries.concat(Array.prototype.slice.call(batch)); more(); return; }
+				var left = entries.length;
+				if (left === 0) { done(); return; }
+				entries.forEach(function (e) { walk(e, sub, files, paths, function () { if (--left === 0) done(); }); });
+			}, done);
+		})();
+	}
+
+	var folderPicker = document.getElementById("upload-folder");
+	if (folderPicker) {
+		folderPicker.addEventListener("change", function () {
+			add(folderPicker.files);
+			folderPicker.value = "";
+		});
 	}
 
 	form.addEventListener("submit", function (e) {
@@ -336,6 +465,18 @@
 		e.preventDefault();
 		depth = 0;
 		document.body.classList.remove("dragging");
-		if (e.dataTransfer && e.dataTransfer.files.length > 0) add(e.dataTransfer.files);
+		var dt = e.dataTransfer;
+		if (!dt) return;
+		var entries = Array.prototype.map.call(dt.items || [], function (it) {
+			return it.webkitGetAsEntry ? it.webkitGetAsEntry() : null;
+		}).filter(function (en) { return en; });
+		if (entries.length > 0 && entries.some(function (en) { return en.isDirectory; })) {
+			var files = [], paths = [], left = entries.length;
+			entries.forEach(function (en) {
+				walk(en, "", files, paths, function () { if (--left === 0) add(files, paths); });
+			});
+			return;
+		}
+		if (dt.files.length > 0) add(dt.files);
 	});
 })();

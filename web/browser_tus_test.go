@@ -1,0 +1,106 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"damask"
+	"damask/library"
+)
+
+// TestBrowserTusResume: a file whose upload began before a reload is
+// picked again, and the page's tus client goes on from where the server
+// stands rather than from zero. The first part is sent beforehand and the
+// browser's localStorage holds that upload's URL under tus-js-client's
+// fingerprint of the file (name, type, size, date, endpoint), as a page
+// that was reloaded mid-upload leaves it; the asset that comes out is
+// the one that upload became, with every byte.
+func TestBrowserTusResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the browser test is not short")
+	}
+	chromium, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: run scripts/setup.sh test")
+	}
+	e := newEnv(t)
+	data := make([]byte, 3<<20)
+	rand.NewChaCha8([32]byte{3}).Read(data)
+	for i := range data {
+		data[i] = 'a' + data[i]%26 // text, so that the browser calls it text/plain
+	}
+	file := filepath.Join(t.TempDir(), "resume.txt")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mtime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := os.Chtimes(file, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	c := e.caller(t, e.ann)
+	up, err := e.svc.CreateResumable(t.Context(), c, library.ResumableInput{Length: int64(len(data)),
+		Meta: damask.ResumableMeta{Filename: "resume.txt", Asset: true}, Body: bytes.NewReader(data[:1<<20])})
+	if err != nil || up.Offset != 1<<20 {
+		t.Fatalf("first part: %v, %+v", err, up)
+	}
+
+	u := &ui{t: t, base: e.srv.URL, errs: &consoleErrors{}, shots: t.ArtifactDir(), timeout: 2 * time.Minute}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	u.ctx = ctx
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	u.do("sign in",
+		u.open("/signin"), chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("login"), "ann"),
+		chromedp.SendKeys(chromedp.ID("password"), pw),
+		load(`form[action="/signin"] button`),
+		until(`location.pathname === "/" && !!document.getElementById("upload-files")`))
+
+	fingerprint := "tus-br-resume.txt-text/plain-" + strconv.Itoa(len(data)) + "-" +
+		strconv.FormatInt(mtime.UnixMilli(), 10) + "-/uploads/tus/"
+	key := "tus::" + fingerprint + "::1"
+	entry, _ := json.Marshal(map[string]any{"size": len(data), "metadata": map[string]string{"filename": "resume.txt"},
+		"creationTime": time.Now().String(), "uploadUrl": e.srv.URL + "/uploads/tus/" + up.ID, "urlStorageKey": key})
+	keyJS, _ := json.Marshal(key)
+	entryJS, _ := json.Marshal(string(entry))
+	u.do("resume after a reload",
+		void(chromedp.Evaluate[bool](`(() => { localStorage.setItem(`+string(keyJS)+`, `+string(entryJS)+`); return true; })()`)),
+		u.open("/"),
+		until(`!!document.getElementById("upload-files")`),
+		chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{file}),
+		until(`document.querySelectorAll("#uploads li.ok").length === 1`))
+
+	got, err := e.svc.Resumable(t.Context(), c, up.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Offset != int64(len(data)) || got.AssetID == 0 {
+		t.Fatalf("the upload begun before the reload did not finish: %+v", got)
+	}
+	a, err := e.svc.Asset(t.Context(), c, got.AssetID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Size != int64(len(data)) || a.Filename != "resume.txt" {
+		t.Errorf("asset %+v", a)
+	}
+	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`localStorage.length`)); n != 0 {
+		t.Errorf("the finished upload's entry stays in localStorage (%v entries)", n)
+	}
+}
