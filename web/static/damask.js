@@ -329,6 +329,13 @@
 				},
 				onError: function (err) {
 					var res = err && err.originalResponse;
+					if (res && res.getStatus() === 403 && !item.upload.url) {
+						// A file store without resumable uploads (S3):
+						// the whole file in one request.
+						item.upload = null;
+						sendWhole(item, tags);
+						return;
+					}
 					var text = res && res.getBody ? res.getBody() : "";
 					failed(item, text || (res ? "status " + res.getStatus() : "the connection broke"));
 				}
