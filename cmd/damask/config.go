@@ -177,7 +177,7 @@ func (s *storage) open(ctx context.Context, log *slog.Logger) (*openLibrary, err
 // replace o's.
 func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Options) (*openLibrary, error) {
 	if s.maxFile <= 0 || s.maxFile > library.MaxFileSizeCeiling {
-		return nil, fmt.Errorf("--max-file-size must be from 1 byte to 1 TiB (%d bytes), not %d", int64(library.MaxFileSizeCeiling), s.maxFile)
+		return nil, usageError(fmt.Sprintf("--max-file-size must be from 1 byte to 1 TiB (%d bytes), not %d", int64(library.MaxFileSizeCeiling), s.maxFile))
 	}
 	plans := damask.DefaultPlans()
 	if s.plans != "" {
