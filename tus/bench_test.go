@@ -36,7 +36,7 @@ import (
 //
 //	go test -run XXX -bench Tus -benchtime 1x ./tus/            1 GiB
 //	go test -run XXX -bench Tus -benchtime 1x -short ./tus/     256 MiB
-//	go test -run XXX -bench Tus -benchtime 1x -tus.gib 4 ./tus/ 4 GiB
+//	go test -run XXX -bench Tus -benchtime 1x ./tus/ -args -tus.gib=4   4 GiB
 
 var tusGiB = flag.Int("tus.gib", 0, "size of BenchmarkTusUpload's file in GiB (default 1, 256 MiB with -short)")
 
