@@ -82,20 +82,14 @@ func (l *resumableLocks) lock(id string) (unlock func(), ok bool) {
 	}, true
 }
 
-// partials answers the blob store's partial files, or EFORBIDDEN when it
-// keeps none.
+// partials answers the blob store's partial files (blob/disk and blob/s3
+// keep them), or EFORBIDDEN for a store that keeps none.
 func (s *Service) partials() (damask.PartialStore, error) {
 	ps, ok := s.blobs.(damask.PartialStore)
 	if !ok {
 		return nil, damask.Errorf(damask.EFORBIDDEN, "This server's file store does not keep resumable uploads; use POST /api/upload")
 	}
 	return ps, nil
-}
-
-// ResumableAvailable tells whether the blob store keeps resumable uploads.
-func (s *Service) ResumableAvailable() bool {
-	_, err := s.partials()
-	return err == nil
 }
 
 // CreateResumable starts a resumable upload of in.Length bytes, and

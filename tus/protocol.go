@@ -12,9 +12,10 @@
 // stores keep a file under their own name (filestore: a file of its own
 // folder; s3store: an object of its own key), so a finished upload would be
 // read again and written under its SHA-256, a second copy of every byte
-// (measured in bench_test.go: BenchmarkSecondCopy). Here each piece is
-// appended to the blob store's partial file, fsynced, and the complete
-// file is renamed into place.
+// (measured in bench_test.go: BenchmarkTusUpload's second_copy/tus). Here
+// each piece is appended to the blob store's partial file and made
+// durable (disk: fsynced; S3: a segment object), and the complete file is
+// renamed (disk) or composed on the S3 side into place.
 package tus
 
 import (

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"damask/blob/s3/s3test"
+	"damask/postgres/pgtest"
 	"damask/servertest"
 )
 
@@ -25,6 +27,22 @@ import (
 // complete file has the SHA-256 of the bytes sent, computed from the hash
 // state recorded before the kill: nothing is read again.
 func TestTusResumesAfterSIGKILL(t *testing.T) {
+	for _, setup := range []struct {
+		name string
+		args func(t *testing.T) []string
+		disk bool
+	}{
+		{"sqlite+disk", func(t *testing.T) []string { return nil }, true},
+		{"postgres+s3", func(t *testing.T) []string {
+			url, _ := s3test.Start(t)
+			return []string{"--db", pgtest.Database(t, ""), "--blobs", url + "&part-size=5"}
+		}, false},
+	} {
+		t.Run(setup.name, func(t *testing.T) { testTusSIGKILL(t, setup.args(t), setup.disk) })
+	}
+}
+
+func testTusSIGKILL(t *testing.T, args []string, disk bool) {
 	bin := servertest.Build(t)
 	data := t.TempDir()
 	const size, piece = 24 << 20, 8 << 20
@@ -33,8 +51,8 @@ func TestTusResumesAfterSIGKILL(t *testing.T) {
 	rng.Read(file)
 	want := sha256.Sum256(file)
 
-	s := servertest.Serve(t, bin, data)
-	if out, err := servertest.Command(t, bin, nil, "account", "api", "default", "on", "--data", data); err != nil {
+	s := servertest.Serve(t, bin, data, args...)
+	if out, err := servertest.Command(t, bin, nil, append([]string{"account", "api", "default", "on", "--data", data}, args...)...); err != nil {
 		t.Fatalf("account api default on: %v\n%s", err, out)
 	}
 	c := servertest.Admin(t, s)
@@ -74,7 +92,7 @@ func TestTusResumesAfterSIGKILL(t *testing.T) {
 	pw.CloseWithError(errors.New("server killed"))
 	<-sent
 
-	s = servertest.Serve(t, bin, data)
+	s = servertest.Serve(t, bin, data, args...)
 	c = servertest.Admin(t, s)
 	st, h, _ = c.Request("HEAD", loc, "", nil, tusH()...)
 	if st != http.StatusOK || h.Get("Upload-Offset") != strconv.Itoa(piece) {
@@ -98,6 +116,9 @@ func TestTusResumesAfterSIGKILL(t *testing.T) {
 	_, _, doc := c.Request("GET", "/api/uploads/"+up+".xml", "", nil)
 	if !strings.Contains(string(doc), hex.EncodeToString(want[:])) {
 		t.Errorf("the upload's document does not carry the SHA-256 of the bytes sent:\n%s", doc)
+	}
+	if !disk {
+		return
 	}
 	id := loc[strings.LastIndex(loc, "/")+1:]
 	if _, err := os.Stat(filepath.Join(data, "blobs", ".partial", id)); !errors.Is(err, fs.ErrNotExist) {
