@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +25,9 @@ import (
 // browser's localStorage holds that upload's URL under tus-js-client's
 // fingerprint of the file (name, type, size, date, endpoint), as a page
 // that was reloaded mid-upload leaves it; the asset that comes out is
-// the one that upload became, with every byte.
+// the one that upload became, with every byte. Then a folder picked whole
+// goes up file by file, each shown (and sent, as the metadata key path)
+// with its folder.
 func TestBrowserTusResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser test is not short")
@@ -85,6 +88,29 @@ func TestBrowserTusResume(t *testing.T) {
 		until(`!!document.getElementById("upload-files")`),
 		chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{file}),
 		until(`document.querySelectorAll("#uploads li.ok").length === 1`))
+
+	// A folder picked whole: each file goes with its folder's path.
+	folder := filepath.Join(t.TempDir(), "trip")
+	for _, f := range []string{"day1/a.txt", "day1/b.txt", "notes.txt"} {
+		p := filepath.Join(folder, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("folder file "+f), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.do("pick a folder",
+		chromedp.SetUploadFiles(chromedp.ID("upload-folder"), []string{folder}),
+		until(`document.querySelectorAll("#uploads li.ok").length === 4`))
+	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#uploads li > span:first-child")].map(s => s.textContent).sort()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"resume.txt", "trip/day1/a.txt", "trip/day1/b.txt", "trip/notes.txt"}
+	if strings.Join(names, ",") != strings.Join(want, ",") {
+		t.Errorf("the uploads list %q, want %q", names, want)
+	}
 
 	got, err := e.svc.Resumable(t.Context(), c, up.ID)
 	if err != nil {
