@@ -273,7 +273,7 @@ func TestR18_QuotaExceeded(t *testing.T) {
 		}
 		loc := h.Get("Location")
 		l.upload(t, "filler.bin", "", randomData(200<<10))
-		status, h, b = l.admin.Request("PATCH", loc, "application/offset+octet-stream", bytes.NewReader(randomData(300<<10)),
+		status, _, b = l.admin.Request("PATCH", loc, "application/offset+octet-stream", bytes.NewReader(randomData(300<<10)),
 			append(tusH, "Upload-Offset", "0")...)
 		if status != http.StatusInsufficientStorage {
 			t.Fatalf("tus PATCH over the plan: %d, want 507: %s", status, b)
