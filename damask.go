@@ -132,8 +132,14 @@ type User struct {
 	Role         Role
 	PasswordHash string
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// CollectionsOnly limits a guest to the assets of the collections of
+	// CollectionIDs (ascending): the members of ordered sets and what
+	// saved searches find; nothing at all once they are all deleted.
+	// False: the whole library, as for every other role.
+	CollectionsOnly bool
+	CollectionIDs   []int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // Tag is a label an asset may carry. AssetsCount counts assets outside the trash.
@@ -160,6 +166,12 @@ type Asset struct {
 	AccountID   int64
 	Title       string
 	Description string
+	// Path is the folder the asset sits in, as "photos/2024": segments
+	// joined by "/", none empty, "." or "..", no slash at either end; ""
+	// is the top. It comes from the folders of an unpacked archive or of a
+	// folder uploaded from a browser, or is written by a client, always
+	// through library.CleanPath.
+	Path        string
 	Filename    string
 	ContentType string
 	Size        int64

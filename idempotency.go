@@ -47,12 +47,13 @@ type IdempotencyRecord struct {
 
 // The kinds of resource a create with an Idempotency-Key makes.
 const (
-	KindAsset   = "asset"
-	KindVersion = "version"
-	KindUpload  = "upload"
-	KindTag     = "tag"
-	KindUser    = "user"
-	KindToken   = "token"
+	KindAsset      = "asset"
+	KindVersion    = "version"
+	KindUpload     = "upload"
+	KindTag        = "tag"
+	KindUser       = "user"
+	KindToken      = "token"
+	KindCollection = "collection"
 )
 
 // IdempotencyLifetime is how long a key is remembered: housework deletes

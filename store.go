@@ -37,10 +37,23 @@ type AssetFilter struct {
 	// newest first, ignoring Query).
 	Trash bool
 	Page  Page
+	// Within, when not nil, limits the assets to those a guest limited to
+	// collections may see (Trash aside).
+	Within *Within
+	// IDs, when not empty, limits the assets to these.
+	IDs []int64
 	// After, when set, starts the page right after this asset of the
 	// previous page in the same order (keyset paging: cheap however deep);
 	// Page.Number is then ignored.
 	After *Cursor
+}
+
+// Within is what a guest limited to collections may see: the assets of
+// some ordered sets, and what some saved searches find. Empty, it is
+// nothing.
+type Within struct {
+	CollectionIDs []int64 // ordered sets
+	Queries       []Query // saved searches, resolved as AssetFilter.Query
 }
 
 // Cursor is where a keyset page ends: the last asset's id and the value it
@@ -110,6 +123,9 @@ type Store interface {
 
 	// CreateUser stores u, setting ID and timestamps. Login and e-mail are
 	// unique within the account, compared without regard to case.
+	// CollectionIDs must be of the account's collections: another id is
+	// EINVALID naming it ("Collection 7 is not in this library"), here and
+	// in UpdateUser.
 	CreateUser(ctx context.Context, u *User) error
 	User(ctx context.Context, accountID, id int64) (*User, error)
 	// UserByLogin finds a user of the account by login or e-mail, without
@@ -156,7 +172,11 @@ type Store interface {
 	// AssetFacets counts what the filter chooses per tag and per kind
 	// (Sort, Page and After do not apply).
 	AssetFacets(ctx context.Context, f AssetFilter) (Facets, error)
-	// UpdateAsset writes Title, Description, PublicToken, PublicLinkBy and
+	// AssetByBlob finds the account's asset outside the trash whose
+	// current file is ref (the oldest when several are); ErrNotFound when
+	// none is: how an unpacked archive skips the files the library holds.
+	AssetByBlob(ctx context.Context, accountID int64, ref BlobRef) (*Asset, error)
+	// UpdateAsset writes Title, Description, Path, PublicToken, PublicLinkBy and
 	// ThumbToken of an asset outside the trash and sets UpdatedAt; when tags is not nil
 	// the asset's tags become exactly those names. a.Tags is refreshed.
 	UpdateAsset(ctx context.Context, a *Asset, tags []string) error
@@ -181,9 +201,38 @@ type Store interface {
 	// trash before the given time, and says how many.
 	PurgeTrash(ctx context.Context, before time.Time) (int, error)
 
+	// CreateCollection stores c (AccountID, Title, Description, Query,
+	// UserID) with, for an ordered set, the assets ids in that order,
+	// setting ID, timestamps and AssetsCount. Ids are never reused, not
+	// even after a delete. An id that is not of an asset of the account
+	// outside the trash is EINVALID naming it ("Asset 7 is not in this
+	// library"), and nothing is stored; an id given twice counts once, at
+	// its first place.
+	CreateCollection(ctx context.Context, c *Collection, assetIDs []int64) error
+	Collection(ctx context.Context, accountID, id int64) (*Collection, error)
+	// Collections lists the account's collections by title (without
+	// regard to the case of ASCII letters), then id.
+	Collections(ctx context.Context, accountID int64, p Page) ([]*Collection, int, error)
+	// UpdateCollection writes Title, Description and Query, applies ch to
+	// the assets (Set, then Remove, then Add; ids of Set and Add are
+	// checked as in CreateCollection, in the same transaction), sets
+	// UpdatedAt and refreshes c. An ordered set whose Query becomes not
+	// empty loses its assets.
+	UpdateCollection(ctx context.Context, c *Collection, ch CollectionChange) error
+	// DeleteCollection removes a collection; the assets stay in the library.
+	DeleteCollection(ctx context.Context, accountID, id int64) error
+	// CollectionAssets lists the assets of an ordered set outside the
+	// trash, in its order from offset on, at most limit of them (limit <=
+	// 0: all), with their tags; and their number. A saved search has none
+	// here: its assets are what Assets finds for its query.
+	CollectionAssets(ctx context.Context, accountID, id int64, offset, limit int) ([]*Asset, int, error)
+
 	// CreateUpload stores u, setting ID and CreatedAt; ExpiresAt is the caller's.
 	CreateUpload(ctx context.Context, u *Upload) error
 	Upload(ctx context.Context, accountID, id int64) (*Upload, error)
+	// DeleteUpload removes an upload whose file was used otherwise (the
+	// assets of an unpacked archive); ErrNotFound when there is none.
+	DeleteUpload(ctx context.Context, accountID, id int64) error
 	// DeleteExpiredUploads removes uploads that expired before the given
 	// time and says how many.
 	DeleteExpiredUploads(ctx context.Context, before time.Time) (int, error)

@@ -338,10 +338,11 @@ func zipOf(t *testing.T, entries func(*zip.Writer)) []byte {
 	return b.Bytes()
 }
 
-// TestR08_ArchiveBombs: Damask unpacks no archive anywhere (an upload is
-// stored as the bytes sent; there is no import of archives), so a zip
-// bomb, a gzip bomb and a zip of 100,000 entries are kept as they are:
-// one blob each, nothing extracted next to them, the server's memory low.
+// TestR08_ArchiveBombs: an upload without unpack=true is stored as the
+// bytes sent, so a zip bomb, a gzip bomb and a zip of 100,000 entries are
+// kept as they are: one blob each, nothing extracted next to them, the
+// server's memory low. With unpack=true (unpackBombs), every bomb is
+// refused from the archive's directory before anything is extracted.
 func TestR08_ArchiveBombs(t *testing.T) {
 	l := start(t)
 	bomb := zipOf(t, func(zw *zip.Writer) {
@@ -408,12 +409,15 @@ func TestR08_ArchiveBombs(t *testing.T) {
 	if peak-peakBefore > 128<<20 {
 		t.Errorf("peak memory rose by %d MiB with the archives", (peak-peakBefore)>>20)
 	}
+	unpackBombs(t, l, bomb, many, gz.Bytes())
 }
 
-// TestR09_ArchivePaths: Damask extracts no archive, so a zip whose entries
-// are ../x, /abs, ..\x and a symlink is stored as sent and writes nothing
-// anywhere; and the zip of a selection the pages stream never holds such
-// an entry, whatever the files' names were when sent.
+// TestR09_ArchivePaths: a zip whose entries are ../x, /abs, ..\x and a
+// symlink is stored as sent and writes nothing anywhere; with unpack=true
+// (unpackPaths) each such entry has the whole archive refused, and an
+// archive of odd but harmless names unpacks into clean paths; and the zip
+// of a selection the pages stream never holds such an entry, whatever the
+// files' names were when sent.
 func TestR09_ArchivePaths(t *testing.T) {
 	l := start(t)
 	out := t.TempDir() // what an absolute entry names
@@ -431,6 +435,7 @@ func TestR09_ArchivePaths(t *testing.T) {
 		w, _ = zw.CreateHeader(h)
 		w.Write([]byte("through the link"))
 	})
+	unpackPaths(t, l, out)
 	before := dataFiles(t, l.data)
 	a := l.upload(t, "evil.zip", "application/zip", evil)
 	st := waitProcessed(t, l.admin, fmt.Sprint(a.ID))

@@ -33,6 +33,12 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.assetList(w, r, q, l)
+}
+
+// assetList answers a page of assets with the headers of its paging: by
+// page number, or by cursor when q came with one.
+func (s *Server) assetList(w http.ResponseWriter, r *http.Request, q library.AssetQuery, l *library.AssetList) {
 	items := make([]node, len(l.Assets))
 	for i, a := range l.Assets {
 		items[i] = assetOf(r, a)
@@ -100,10 +106,18 @@ func (s *Server) showAsset(w http.ResponseWriter, r *http.Request) {
 
 // assetInput reads an asset's fields, storing a file that comes with them
 // through the draft, which checks that the caller may add it; and the
-// request's Idempotency-Key.
+// request's Idempotency-Key. A request with unpack=true is refused: only
+// a create unpacks (assetOrUnpack).
 func (s *Server) assetInput(r *http.Request, res resource, d fileReceiver) (in library.AssetInput, key damask.IdempotencyKey, err error) {
+	in, _, key, err = s.assetOrUnpack(r, res, d, false)
+	return in, key, err
+}
+
+// assetOrUnpack is assetInput that, where unpack is allowed, answers the
+// input of an unpack (not nil) when the request asks for one.
+func (s *Server) assetOrUnpack(r *http.Request, res resource, d fileReceiver, unpack bool) (in library.AssetInput, un *library.UnpackInput, key damask.IdempotencyKey, err error) {
 	if err := limitBody(r, s.svc.MaxFileSize()); err != nil {
-		return in, key, err
+		return in, nil, key, err
 	}
 	b, err := readBody(r, res, func(body io.Reader, filename string) error {
 		f, err := d.ReceiveFile(r.Context(), library.FileInput{Body: body, Filename: filename, Length: -1})
@@ -111,15 +125,33 @@ func (s *Server) assetInput(r *http.Request, res resource, d fileReceiver) (in l
 		return err
 	})
 	if err != nil {
-		return in, key, err
+		return in, nil, key, err
 	}
 	in.Title, in.Description, in.Tags = b.ptr("title"), b.ptr("description"), b.ptr("tags")
+	in.Path = b.ptr("path")
 	in.Comment = b["comment"]
 	if in.PublicLink, err = b.boolPtr("public_link"); err != nil {
-		return in, key, err
+		return in, nil, key, err
 	}
-	in.UploadID, err = b.id("upload_id")
-	return in, requestKey(r, b, in.File), err
+	if in.UploadID, err = b.id("upload_id"); err != nil {
+		return in, nil, key, err
+	}
+	if !unpack {
+		return in, nil, requestKey(r, b, in.File), noUnpack(b)
+	}
+	u, on, err := unpackInput(b)
+	if err != nil || !on {
+		if _, set := b["path_tags"]; set && err == nil {
+			err = damask.Errorf(damask.EINVALID, "path_tags applies to unpack=true")
+		}
+		return in, nil, requestKey(r, b, in.File), err
+	}
+	if in.Title != nil || in.Comment != "" {
+		// Each asset of an archive is named by its file.
+		return in, nil, key, damask.Errorf(damask.EINVALID, "An unpacked archive's assets take their titles from their files: send no title or comment with unpack=true")
+	}
+	u.File, u.UploadID = in.File, in.UploadID
+	return in, &u, key, nil
 }
 
 // fileReceiver is a draft of the service (library.AssetDraft,
@@ -139,9 +171,13 @@ func limitBody(r *http.Request, maxFile int64) error {
 
 func (s *Server) createAsset(w http.ResponseWriter, r *http.Request) {
 	d := s.svc.BeginAsset(caller(r))
-	in, key, err := s.assetInput(r, assetResource, d)
+	in, un, key, err := s.assetOrUnpack(r, assetResource, d, true)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if un != nil {
+		s.unpack(w, r, *un)
 		return
 	}
 	a, replayed, err := d.Commit(r.Context(), in, key)

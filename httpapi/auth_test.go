@@ -205,6 +205,9 @@ func allRoutes(id string) []route {
 		{"GET", "/api/tokens"}, {"POST", "/api/tokens"},
 		{"GET", "/api/tokens/" + id}, {"DELETE", "/api/tokens/" + id},
 		{"GET", "/api/assets/facets"}, {"GET", "/api/audit"},
+		{"GET", "/api/collections"}, {"POST", "/api/collections"},
+		{"GET", "/api/collections/" + id}, {"PUT", "/api/collections/" + id}, {"DELETE", "/api/collections/" + id},
+		{"GET", "/api/collections/" + id + "/assets"},
 		{"GET", "/api/account/oidc"}, {"PUT", "/api/account/oidc"}, {"DELETE", "/api/account/oidc"},
 	}
 }

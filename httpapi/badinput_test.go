@@ -206,7 +206,7 @@ func TestEveryAnswerIsADocument(t *testing.T) {
 		for _, ext := range formats {
 			for _, c := range []*client{tn.anon, tn.guest, tn.holder} {
 				r := c.do(t, rt.method, pathOf(rt, ext), bytes.NewReader([]byte("{")), "Content-Type", "application/json")
-				if r.status < 400 || r.status == 404 && (rt.path == "/api/tags" || rt.path == "/api/assets" || rt.path == "/api/users" || rt.path == "/api/tokens") {
+				if r.status < 400 || r.status == 404 && (rt.path == "/api/tags" || rt.path == "/api/assets" || rt.path == "/api/users" || rt.path == "/api/tokens" || rt.path == "/api/collections") {
 					continue // an empty list is 404 with an empty array
 				}
 				if ext == ".json" || !strings.Contains(rt.path, "download") {

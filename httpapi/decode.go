@@ -47,7 +47,7 @@ func fields(names ...string) map[string]bool {
 
 var (
 	assetResource = resource{"asset",
-		fields("title", "description", "tags", "upload_id", "comment", "public_link"),
+		fields("title", "description", "path", "tags", "upload_id", "comment", "public_link", "unpack", "path_tags"),
 		fields("id", "filename", "content_type", "size", "version", "user_id", "created_on", "updated_on",
 			"thumb_url", "preview_url", "public_url", "download_url", "sha256", "processing", "width", "height",
 			"duration", "page_count", "camera", "taken_at", "latitude", "longitude", "metadata_type", "metadata_pixel_width", "metadata_pixel_height",
@@ -56,10 +56,13 @@ var (
 	versionResource = resource{"version",
 		fields("comment", "upload_id"),
 		fields("id", "number", "asset_id", "filename", "content_type", "size", "sha256", "user_id", "created_on")}
-	tagResource  = resource{"tag", fields("tag", "name"), fields("id", "assets_count", "documents_count")}
+	tagResource        = resource{"tag", fields("tag", "name"), fields("id", "assets_count", "documents_count")}
+	collectionResource = resource{"collection",
+		fields("title", "description", "query", "asset_ids", "add_asset_ids", "remove_asset_ids"),
+		fields("id", "assets_count", "created_on", "updated_on")}
 	userResource = resource{"user",
-		fields("login", "email", "first_name", "last_name", "role", "password", "disabled"),
-		fields("id", "created_on", "updated_on")}
+		fields("login", "email", "first_name", "last_name", "role", "password", "disabled", "collection_ids"),
+		fields("id", "created_on", "updated_on", "collections_only")}
 	tokenResource = resource{"token",
 		fields("name", "read_only", "expires_on", "expires_in_days"),
 		fields("id", "prefix", "user_id", "created_on", "last_used_on", "revoked_on", "token")}
@@ -360,8 +363,9 @@ func readXML(r *http.Request, res resource, b body) error {
 }
 
 // listFields are the fields that take a list, sent as text separated by
-// commas or as an array (XML's type="array", JSON's []).
-var listFields = fields("tags", "domains")
+// commas or as an array (XML's type="array", JSON's []): of names (tags,
+// domains) or of ids.
+var listFields = fields("tags", "domains", "asset_ids", "add_asset_ids", "remove_asset_ids", "collection_ids")
 
 // xmlName is an element's or attribute's name as a field's: Rails wrote
 // and read upload_id as <upload-id>.

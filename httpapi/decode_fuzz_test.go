@@ -88,6 +88,11 @@ func FuzzReadBody(f *testing.F) {
 		{5, "title=from+query&asset[tags]=q", ""},
 		{5, "", "a body without a type"},
 		{6, "", "title=x"},
+		{0, "", "collection[title]=Spring&asset_ids=3%2C1%2C2&collection_ids=4"},
+		{1, "", `<collection><title>Spring</title><asset_ids type="array"><asset_id>3</asset_id><asset_id>1</asset_id></asset_ids><query nil="true"/></collection>`},
+		{1, "", `<collection><add_asset_ids type="array"><asset_id><x>1</x></asset_id></add_asset_ids></collection>`},
+		{3, "", `{"collection":{"title":"Spring","asset_ids":[3,"1",2.5],"remove_asset_ids":[{"id":1}]}}`},
+		{3, "", `{"user":{"collection_ids":[4,5]}}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.ct, "", s.query, []byte(s.body))
@@ -103,7 +108,7 @@ func FuzzReadBody(f *testing.F) {
 		if int(ct) < len(fuzzContentTypes) {
 			contentType = fuzzContentTypes[ct]
 		}
-		for _, res := range []resource{assetResource, userResource, accountResource, tagResource, oidcResource} {
+		for _, res := range []resource{assetResource, userResource, accountResource, tagResource, oidcResource, collectionResource} {
 			r := &http.Request{
 				Method:        "POST",
 				URL:           &url.URL{Path: "/api/assets", RawQuery: query},
@@ -212,8 +217,9 @@ func roundTrip(t *testing.T, in assetFields, contentType string, doc []byte) {
 			t.Fatalf("%s: %s %q came back as %q", contentType, f.name, f.sent, got)
 		}
 	}
-	if len(b) != 3 {
-		t.Fatalf("%s: fields %v; want title, description and tags only", contentType, b)
+	// The folder is written too: the fuzzed asset is at the top.
+	if p, ok := b["path"]; !ok || p != "" || len(b) != 4 {
+		t.Fatalf("%s: fields %v; want title, description, path and tags only", contentType, b)
 	}
 }
 

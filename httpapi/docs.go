@@ -66,6 +66,8 @@ func userDoc(u *damask.User) node {
 		str("last_name", u.LastName),
 		str("role", string(u.Role)),
 		boolean("disabled", u.Disabled),
+		boolean("collections_only", u.CollectionsOnly),
+		array("collection_ids", collectionIDs(u.CollectionIDs)),
 		datetime("created_on", u.CreatedAt),
 		datetime("updated_on", u.UpdatedAt),
 	)
@@ -111,6 +113,28 @@ func tagDoc(t *damask.Tag) node {
 	)
 }
 
+// collectionIDs are the ids a guest is limited to.
+func collectionIDs(ids []int64) []node {
+	items := make([]node, len(ids))
+	for i, id := range ids {
+		items[i] = integer("collection_id", id)
+	}
+	return items
+}
+
+// collectionDoc is a collection; query is nil for an ordered set.
+func collectionDoc(c *damask.Collection) node {
+	return record("collection",
+		integer("id", c.ID),
+		str("title", c.Title),
+		str("description", c.Description),
+		strOrNil("query", c.Query),
+		integer("assets_count", int64(c.AssetsCount)),
+		datetime("created_on", c.CreatedAt),
+		datetime("updated_on", c.UpdatedAt),
+	)
+}
+
 // tagRef is a tag inside an asset: its id and name.
 func tagRef(t damask.Tag) node {
 	return record("tag", integer("id", t.ID), str("tag", t.Name))
@@ -149,6 +173,7 @@ func assetDoc(a *damask.Asset, account *damask.Account, base, public string) nod
 		integer("id", a.ID),
 		str("title", a.Title),
 		str("description", a.Description),
+		str("path", a.Path),
 		str("filename", a.Filename),
 		str("content_type", a.ContentType),
 		integer("size", a.Size),

@@ -663,7 +663,7 @@ func (e *env) state(t testing.TB, c *client) map[string]any {
 	h := c.as("holder", pw)
 	s := map[string]any{}
 	for _, p := range []string{"/api/account.json", "/api/assets.json?per_page=100", "/api/tags.json?per_page=100",
-		"/api/users.json?per_page=100"} {
+		"/api/users.json?per_page=100", "/api/collections.json?per_page=100"} {
 		r := h.get(t, p)
 		s[p] = fmt.Sprintf("%d %s", r.status, r.body)
 	}

@@ -28,6 +28,9 @@ func TestRoles(t *testing.T) {
 	newTag := func(t *testing.T) string {
 		return id(t, tn.holder.send(t, "POST", "/api/tags.json", form("tag", "tag"+unique())).want(t, 201).obj(t))
 	}
+	newCollection := func(t *testing.T) string {
+		return id(t, tn.holder.send(t, "POST", "/api/collections.json", form("title", "col"+unique())).want(t, 201).obj(t))
+	}
 	type call struct {
 		method, path string
 		body         payload
@@ -111,6 +114,25 @@ func TestRoles(t *testing.T) {
 		{"show upload", "guest", func(t *testing.T, ext string) call { return call{"GET", "/api/uploads/" + f.upload + ext, payload{}} }},
 		{"facets", "guest", func(t *testing.T, ext string) call {
 			return call{"GET", "/api/assets/facets" + ext + "?query=logo", payload{}}
+		}},
+		{"list collections", "guest", func(t *testing.T, ext string) call { return call{"GET", "/api/collections" + ext, payload{}} }},
+		{"show collection", "guest", func(t *testing.T, ext string) call {
+			return call{"GET", "/api/collections/" + f.collection + ext, payload{}}
+		}},
+		{"list a collection's assets", "guest", func(t *testing.T, ext string) call {
+			return call{"GET", "/api/collections/" + f.collection + "/assets" + ext, payload{}}
+		}},
+		{"create collection", "member", func(t *testing.T, ext string) call {
+			return call{"POST", "/api/collections" + ext, form("title", "c"+unique(), "asset_ids", f.asset)}
+		}},
+		{"create saved search", "member", func(t *testing.T, ext string) call {
+			return call{"POST", "/api/collections" + ext, form("title", "s"+unique(), "query", "logo")}
+		}},
+		{"update collection", "member", func(t *testing.T, ext string) call {
+			return call{"PUT", "/api/collections/" + newCollection(t) + ext, form("title", "Renamed", "asset_ids", f.asset)}
+		}},
+		{"delete collection", "member", func(t *testing.T, ext string) call {
+			return call{"DELETE", "/api/collections/" + newCollection(t) + ext, payload{}}
 		}},
 		{"read the audit log", "admin", func(t *testing.T, ext string) call { return call{"GET", "/api/audit" + ext, payload{}} }},
 	}

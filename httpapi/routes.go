@@ -37,6 +37,13 @@ func (s *Server) routes() {
 	m.HandleFunc("PUT /api/tags/{id}", s.updateTag)
 	m.HandleFunc("DELETE /api/tags/{id}", s.deleteTag)
 
+	m.HandleFunc("GET /api/collections", s.listCollections)
+	m.HandleFunc("POST /api/collections", s.idempotent(s.createCollection))
+	m.HandleFunc("GET /api/collections/{id}", s.showCollection)
+	m.HandleFunc("PUT /api/collections/{id}", s.updateCollection)
+	m.HandleFunc("DELETE /api/collections/{id}", s.deleteCollection)
+	m.HandleFunc("GET /api/collections/{id}/assets", s.listCollectionAssets)
+
 	m.HandleFunc("GET /api/assets", s.listAssets)
 	m.HandleFunc("POST /api/assets", s.idempotent(s.createAsset))
 	m.HandleFunc("GET /api/assets/{id}", s.showAsset)

@@ -15,12 +15,12 @@ var formats = []string{".xml", ".json"}
 
 // fixture is what populate made in an account.
 type fixture struct {
-	asset, tag, user, upload string // ids
-	v1, v2                   []byte // the bytes of the asset's versions
+	asset, tag, user, upload, collection string // ids
+	v1, v2                               []byte // the bytes of the asset's versions
 }
 
 // populate fills a deluxe account: a tag, an asset with two versions
-// carrying the tag, and an unused upload.
+// carrying the tag, an unused upload, and a collection of the asset.
 func populate(t *testing.T, tn *tenant) fixture {
 	t.Helper()
 	f := fixture{v1: []byte("first version of the logo\n"), v2: []byte("second version of the logo\n")}
@@ -31,6 +31,8 @@ func populate(t *testing.T, tn *tenant) fixture {
 		multipartBody(file{"file", "logo.txt", f.v2}, "comment", "darker")).want(t, 201)
 	f.upload = id(t, tn.member.upload(t, "spare.txt", []byte("an upload no asset uses yet")))
 	f.user = id(t, tn.holder.get(t, "/api/user.json").want(t, 200).obj(t))
+	f.collection = id(t, tn.member.send(t, "POST", "/api/collections.json",
+		form("title", "Logos", "asset_ids", f.asset)).want(t, 201).obj(t))
 	return f
 }
 
@@ -59,6 +61,9 @@ func TestReadRoutes(t *testing.T) {
 		{path: "/api/assets/" + f.asset + "/versions/1", root: "version"},
 		{path: "/api/assets/" + f.asset + "/versions/2", root: "version"},
 		{path: "/api/uploads/" + f.upload, root: "upload"},
+		{path: "/api/collections", list: "collections", item: "collection"},
+		{path: "/api/collections/" + f.collection, root: "collection"},
+		{path: "/api/collections/" + f.collection + "/assets", list: "assets", item: "asset"},
 	}
 	for _, rt := range routes {
 		t.Run(rt.path, func(t *testing.T) {

@@ -281,6 +281,9 @@ func TestReadOnlyToken(t *testing.T) {
 		{"DELETE", "/api/tokens/" + rw, payload{}},
 		{"PUT", "/api/account/oidc", form("issuer", "https://evil.test", "client_id", "x", "domains", "evil.test")},
 		{"DELETE", "/api/account/oidc", payload{}},
+		{"POST", "/api/collections", form("title", "new")},
+		{"PUT", "/api/collections/" + f.collection, form("title", "renamed", "asset_ids", "")},
+		{"DELETE", "/api/collections/" + f.collection, payload{}},
 	}
 	// Every writing route of routes.go is here.
 	seen := map[string]bool{}
@@ -306,7 +309,8 @@ func TestReadOnlyToken(t *testing.T) {
 			continue
 		}
 		p := strings.NewReplacer("/users/1", "/users/"+f.user, "/tags/1", "/tags/"+f.tag, "/assets/1", "/assets/"+f.asset,
-			"/download/1", "/download/"+f.asset, "/uploads/1", "/uploads/"+f.upload, "/tokens/1", "/tokens/"+rw).Replace(rt.path)
+			"/download/1", "/download/"+f.asset, "/uploads/1", "/uploads/"+f.upload, "/tokens/1", "/tokens/"+rw,
+			"/collections/1", "/collections/"+f.collection).Replace(rt.path)
 		tn.bearer(t, "GET", pathOf(route{rt.method, p}, ".json"), ro, payload{}).want(t, 200)
 	}
 }

@@ -13,10 +13,13 @@ import (
 
 // Uploads: POST /api/upload, GET /api/uploads/ID.
 
-var uploadResource = resource{name: "upload", writable: fields(), readOnly: fields("filename")}
+// uploadResource: an upload takes no fields but those of an unpack.
+var uploadResource = resource{name: "upload", writable: fields(append(unpackFields, "tags", "description")...), readOnly: fields("filename")}
 
 // upload takes a file as the multipart field file, or as the raw body named
-// by ?filename= or Content-Disposition.
+// by ?filename= or Content-Disposition. With unpack=true (a field, or in
+// the query string) the file is a zip archive unpacked into assets at
+// once, and the answer is the unpack's report.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	var (
 		f   *library.StoredFile
@@ -38,10 +41,24 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			err = damask.Errorf(damask.EINVALID, "File can't be blank: send it as the multipart field file")
 		}
 	} else {
+		b = queryBody(r, uploadResource)
 		f, err = s.svc.ReceiveFile(r.Context(), c, library.FileInput{Body: r.Body, Filename: rawFilename(r), Length: r.ContentLength})
 	}
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	un, on, err := unpackInput(b)
+	if err == nil && !on && (b["path"] != "" || b["path_tags"] != "" || b["tags"] != "" || b["description"] != "") {
+		err = damask.Errorf(damask.EINVALID, "An upload takes path, path_tags, tags and description only with unpack=true; give them to the asset")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if on {
+		un.File = f
+		s.unpack(w, r, un)
 		return
 	}
 	u, replayed, err := s.svc.Upload(r.Context(), c, f, requestKey(r, b, f))

@@ -47,7 +47,7 @@ func (s *Server) showUser(w http.ResponseWriter, r *http.Request) {
 
 func userChanges(b body) (library.UserChanges, error) {
 	ch := library.UserChanges{Login: b.ptr("login"), Email: b.ptr("email"), FirstName: b.ptr("first_name"),
-		LastName: b.ptr("last_name"), Role: b.ptr("role"), Password: b.ptr("password")}
+		LastName: b.ptr("last_name"), Role: b.ptr("role"), Password: b.ptr("password"), CollectionIDs: b.ptr("collection_ids")}
 	var err error
 	ch.Disabled, err = b.boolPtr("disabled")
 	return ch, err

@@ -13,7 +13,7 @@ import (
 // Asset finds an asset of the caller's account outside the trash, as the
 // caller may see it (a guest, without its public link).
 func (s *Service) Asset(ctx context.Context, c Caller, id int64) (*damask.Asset, error) {
-	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	a, err := s.asset(ctx, c, id)
 	return shown(c, a), err
 }
 
@@ -22,11 +22,13 @@ func (s *Service) Asset(ctx context.Context, c Caller, id int64) (*damask.Asset,
 type AssetInput struct {
 	Title       *string
 	Description *string
-	Tags        *string
-	PublicLink  *bool
-	UploadID    int64
-	File        *StoredFile
-	Comment     string
+	// Path is the folder of the asset (CleanPath): "photos/2024".
+	Path       *string
+	Tags       *string
+	PublicLink *bool
+	UploadID   int64
+	File       *StoredFile
+	Comment    string
 }
 
 func (in AssetInput) hasFile() bool { return in.UploadID != 0 || in.File != nil }
@@ -131,6 +133,11 @@ func (s *Service) applyAsset(ctx context.Context, c Caller, a *damask.Asset, in 
 			return nil, err
 		}
 	}
+	if in.Path != nil {
+		if a.Path, err = CleanPath(*in.Path); err != nil {
+			return nil, err
+		}
+	}
 	if in.PublicLink != nil {
 		switch {
 		case !*in.PublicLink:
@@ -227,11 +234,17 @@ func (s *Service) DeleteAsset(ctx context.Context, c Caller, id int64) (*damask.
 
 // Versions lists an asset's versions, oldest first.
 func (s *Service) Versions(ctx context.Context, c Caller, id int64) ([]*damask.Version, error) {
+	if err := s.seen(ctx, c, id); err != nil {
+		return nil, err
+	}
 	return s.store.Versions(ctx, c.Account.ID, id)
 }
 
 // Version finds version number n of an asset.
 func (s *Service) Version(ctx context.Context, c Caller, id int64, n int) (*damask.Version, error) {
+	if err := s.seen(ctx, c, id); err != nil {
+		return nil, err
+	}
 	return s.store.Version(ctx, c.Account.ID, id, n)
 }
 

@@ -62,7 +62,7 @@ func (s *Service) Download(ctx context.Context, c Caller, id int64, n int) (*Dow
 	if err := requireOriginals(c); err != nil {
 		return nil, err
 	}
-	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	a, err := s.asset(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (s *Service) ZipFiles(ctx context.Context, c Caller, ids []int64, add func(
 			continue
 		}
 		seen[id] = true
-		a, err := s.store.Asset(ctx, c.Account.ID, id)
+		a, err := s.asset(ctx, c, id)
 		var d *Download
 		if err == nil {
 			d, err = s.open(ctx, a, 0)

@@ -351,7 +351,7 @@ func (s *Service) Rendition(ctx context.Context, c Caller, id int64, size media.
 	if err := requireRole(c, damask.RoleGuest, "see previews"); err != nil {
 		return nil, err
 	}
-	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	a, err := s.asset(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}

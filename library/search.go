@@ -207,6 +207,11 @@ func (s *Service) search(ctx context.Context, c Caller, n int, read func(ctx con
 // asset can match.
 func (s *Service) filter(ctx context.Context, c Caller, q AssetQuery) (damask.AssetFilter, bool, error) {
 	f := damask.AssetFilter{AccountID: c.Account.ID, Page: q.Page, Sort: q.Sort}
+	w, err := s.within(ctx, c)
+	if err != nil {
+		return f, false, err
+	}
+	f.Within = w
 	expr, err := search.Parse(q.Query)
 	if err != nil {
 		var pe *search.Error

@@ -11,6 +11,17 @@ import (
 
 // Tags lists the tags of the caller's account by name.
 func (s *Service) Tags(ctx context.Context, c Caller, p damask.Page) ([]*damask.Tag, int, error) {
+	w, err := s.within(ctx, c)
+	if err != nil {
+		return nil, 0, err
+	}
+	if w != nil {
+		ts, err := s.scopedTags(ctx, c, w)
+		if err != nil {
+			return nil, 0, err
+		}
+		return page(ts, p), len(ts), nil
+	}
 	ts, n, err := s.store.Tags(ctx, c.Account.ID, p)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list tags: %w", err)
@@ -18,9 +29,26 @@ func (s *Service) Tags(ctx context.Context, c Caller, p damask.Page) ([]*damask.
 	return ts, n, nil
 }
 
-// Tag finds a tag of the caller's account.
+// Tag finds a tag of the caller's account; for a caller limited to
+// collections, a tag of the assets they see, counting those.
 func (s *Service) Tag(ctx context.Context, c Caller, id int64) (*damask.Tag, error) {
-	return s.store.Tag(ctx, c.Account.ID, id)
+	w, err := s.within(ctx, c)
+	if err != nil || w == nil {
+		if err == nil {
+			return s.store.Tag(ctx, c.Account.ID, id)
+		}
+		return nil, err
+	}
+	ts, err := s.scopedTags(ctx, c, w)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		if t.ID == id {
+			return t, nil
+		}
+	}
+	return nil, damask.ErrNotFound
 }
 
 func validTag(name string) (string, error) {

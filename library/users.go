@@ -3,6 +3,7 @@ package library
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"damask"
 	"damask/password"
@@ -31,6 +32,9 @@ type UserChanges struct {
 	Role      *string
 	Password  *string
 	Disabled  *bool
+	// CollectionIDs limits a guest to the assets of these collections
+	// (ids separated by commas); empty, the guest sees the whole library.
+	CollectionIDs *string
 }
 
 // CreateUser adds a user to the caller's account: holder and admins may,
@@ -143,6 +147,13 @@ func (s *Service) recordUser(ctx context.Context, c Caller, before, after *damas
 	if before.Login != after.Login || before.Email != after.Email {
 		s.record(ctx, c, damask.AuditUserChanged, target, "login or e-mail changed")
 	}
+	if before.CollectionsOnly != after.CollectionsOnly || !slices.Equal(before.CollectionIDs, after.CollectionIDs) {
+		detail := "sees the whole library"
+		if after.CollectionsOnly {
+			detail = fmt.Sprintf("limited to collections %v", after.CollectionIDs)
+		}
+		s.record(ctx, c, damask.AuditUserChanged, target, detail)
+	}
 }
 
 // applyUser validates the changes and writes them into u. A caller signed
@@ -155,6 +166,8 @@ func (s *Service) applyUser(c Caller, u *damask.User, ch UserChanges) error {
 			return damask.Errorf(damask.EFORBIDDEN, "Tokens cannot set passwords: sign in with your password")
 		case ch.Role != nil && damask.Role(*ch.Role) != u.Role:
 			return damask.Errorf(damask.EFORBIDDEN, "Tokens cannot change roles: sign in with your password")
+		case ch.CollectionIDs != nil:
+			return damask.Errorf(damask.EFORBIDDEN, "Tokens cannot limit guests to collections: sign in with your password")
 		}
 	}
 	var err error
@@ -191,6 +204,15 @@ func (s *Service) applyUser(c Caller, u *damask.User, ch UserChanges) error {
 		}
 		u.Role = r
 	}
+	if u.Role != damask.RoleGuest {
+		// Only guests are limited: a guest made member sees everything.
+		u.CollectionsOnly, u.CollectionIDs = false, nil
+	}
+	if ch.CollectionIDs != nil {
+		if err := limitGuest(c, u, *ch.CollectionIDs); err != nil {
+			return err
+		}
+	}
 	if ch.Disabled != nil && *ch.Disabled != u.Disabled {
 		if err := require(c, damask.RoleAdmin, "disable users"); err != nil {
 			return err
@@ -208,6 +230,27 @@ func (s *Service) applyUser(c Caller, u *damask.User, ch UserChanges) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// limitGuest limits the guest u to the collections of list (ids), or with
+// an empty list lifts the limit; holder and admins may. The store checks
+// that the collections are the account's (EINVALID).
+func limitGuest(c Caller, u *damask.User, list string) error {
+	ids, err := parseIDs("collection_ids", list)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 && !u.CollectionsOnly {
+		return nil
+	}
+	if err := require(c, damask.RoleAdmin, "limit guests to collections"); err != nil {
+		return err
+	}
+	if len(ids) > 0 && u.Role != damask.RoleGuest {
+		return damask.Errorf(damask.EINVALID, "Only guests are limited to collections: %s is %s", u.Login, u.Role)
+	}
+	u.CollectionsOnly, u.CollectionIDs = len(ids) > 0, ids
 	return nil
 }
 

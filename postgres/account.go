@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -169,31 +170,66 @@ func (db *DB) AccountStats(ctx context.Context, accountID int64) (damask.Account
 	return st, err
 }
 
+// userColumns select a user of the table users with the ids of the
+// collections a guest is limited to.
 const userColumns = `id, account_id, login, email, first_name, last_name, role,
-	password_hash, disabled, created_at, updated_at`
+	password_hash, disabled, created_at, updated_at, collections_only,
+	coalesce((SELECT array_agg(collection_id ORDER BY collection_id) FROM user_collections WHERE user_id = users.id), '{}')`
 
 func scanUser(s pgx.Row) (*damask.User, error) {
 	var u damask.User
 	err := s.Scan(&u.ID, &u.AccountID, &u.Login, &u.Email, &u.FirstName, &u.LastName, &u.Role,
-		&u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+		&u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.CollectionsOnly, &u.CollectionIDs)
 	if err != nil {
 		return nil, err
 	}
+	if len(u.CollectionIDs) == 0 {
+		u.CollectionIDs = nil
+	}
 	return &u, nil
+}
+
+// setUserCollections makes the user's collections exactly u.CollectionIDs,
+// each of the account's.
+func setUserCollections(ctx context.Context, tx pgx.Tx, u *damask.User) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM user_collections WHERE user_id = $1`, u.ID); err != nil {
+		return err
+	}
+	if len(u.CollectionIDs) == 0 {
+		return nil
+	}
+	var missing int64
+	err := tx.QueryRow(ctx, `
+		SELECT u.id FROM unnest($1::bigint[]) WITH ORDINALITY u (id, n)
+		LEFT JOIN collections c ON c.id = u.id AND c.account_id = $2
+		WHERE c.id IS NULL ORDER BY u.n LIMIT 1`, u.CollectionIDs, u.AccountID).Scan(&missing)
+	switch {
+	case err == nil:
+		return damask.Errorf(damask.EINVALID, "Collection %d is not in this library", missing)
+	case !errors.Is(err, pgx.ErrNoRows):
+		return err
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO user_collections (user_id, collection_id)
+		SELECT DISTINCT $1::bigint, id FROM unnest($2::bigint[]) AS u (id)`, u.ID, u.CollectionIDs); err != nil {
+		return err
+	}
+	u.CollectionIDs = slices.Compact(slices.Sorted(slices.Values(u.CollectionIDs)))
+	return nil
 }
 
 func insertUser(ctx context.Context, tx pgx.Tx, u *damask.User, now time.Time) error {
 	var id int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO users (account_id, login, email, first_name, last_name, role,
-			password_hash, disabled, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+			password_hash, disabled, created_at, updated_at, collections_only)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)
 		RETURNING id`,
 		u.AccountID, u.Login, u.Email, u.FirstName, u.LastName, string(u.Role),
-		u.PasswordHash, u.Disabled, now).Scan(&id)
+		u.PasswordHash, u.Disabled, now, u.CollectionsOnly).Scan(&id)
 	if err != nil {
 		return err
 	}
 	u.ID, u.CreatedAt, u.UpdatedAt = id, now, now
-	return nil
+	return setUserCollections(ctx, tx, u)
 }

@@ -19,7 +19,7 @@ const assetColumns = `a.id, a.account_id, a.title, a.description, a.filename,
 	a.content_type, a.size, a.blob, a.version, coalesce(a.user_id, 0),
 	a.public_token, coalesce(a.public_link_by, 0), a.processing, a.created_at, a.updated_at, a.deleted_at,
 	coalesce(a.width, 0), coalesce(a.height, 0), a.camera, a.taken_at, a.latitude, a.longitude, a.text,
-	a.processing_error, a.pixel_width, a.pixel_height, a.duration, a.page_count, a.meta, a.thumb_token`
+	a.processing_error, a.pixel_width, a.pixel_height, a.duration, a.page_count, a.meta, a.thumb_token, a.path`
 
 func scanAsset(s pgx.Row) (*damask.Asset, error) {
 	var a damask.Asset
@@ -30,7 +30,7 @@ func scanAsset(s pgx.Row) (*damask.Asset, error) {
 		&a.ContentType, &a.Size, blobCol{&a.Blob}, &a.Version, &a.UserID,
 		&a.PublicToken, &a.PublicLinkBy, &a.Processing, timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt}, timeCol{&a.DeletedAt},
 		&a.Width, &a.Height, &a.Camera, timeCol{&a.TakenAt}, &lat, &lon, &a.Text,
-		&a.ProcessingError, &a.PixelWidth, &a.PixelHeight, &dur, &a.PageCount, &meta, &a.ThumbToken)
+		&a.ProcessingError, &a.PixelWidth, &a.PixelHeight, &dur, &a.PageCount, &meta, &a.ThumbToken, &a.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -208,12 +208,12 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 		err := tx.QueryRow(ctx, `
 			INSERT INTO assets (account_id, title, description, filename, content_type,
 				size, blob, version, user_id, public_token, public_link_by, processing, created_at, updated_at,
-				width, height, camera, taken_at, latitude, longitude, text, kind, ext, thumb_token)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+				width, height, camera, taken_at, latitude, longitude, text, kind, ext, thumb_token, path)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 			RETURNING id`,
 			a.AccountID, a.Title, a.Description, v.Filename, v.ContentType,
 			v.Size, v.Blob[:], nullID(a.UserID), a.PublicToken, nullID(a.PublicLinkBy), a.Processing, now,
-			width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext, damask.EnsureThumbToken(a)).Scan(&id)
+			width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext, damask.EnsureThumbToken(a), a.Path).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -272,10 +272,10 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 	return db.update(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
 			UPDATE assets SET title = $1, description = $2, public_token = $3, public_link_by = $4, updated_at = $5,
-				thumb_token = $8
+				thumb_token = $8, path = $9
 			WHERE account_id = $6 AND id = $7 AND deleted_at IS NULL`,
 			a.Title, a.Description, a.PublicToken, nullID(a.PublicLinkBy), now, a.AccountID, a.ID,
-			damask.EnsureThumbToken(a))
+			damask.EnsureThumbToken(a), a.Path)
 		if err != nil {
 			return err
 		}
@@ -493,4 +493,21 @@ func (db *DB) PurgeTrash(ctx context.Context, before time.Time) (int, error) {
 		return nil
 	})
 	return int(n), err
+}
+
+// AssetByBlob finds the account's oldest asset outside the trash whose
+// current file is ref.
+func (db *DB) AssetByBlob(ctx context.Context, accountID int64, ref damask.BlobRef) (*damask.Asset, error) {
+	var a *damask.Asset
+	err := db.get(ctx, "asset by file "+ref.String(), func(q querier) error {
+		var id int64
+		if err := q.QueryRow(ctx, `SELECT id FROM assets
+			WHERE account_id = $1 AND blob = $2 AND deleted_at IS NULL ORDER BY id LIMIT 1`, accountID, ref[:]).Scan(&id); err != nil {
+			return err
+		}
+		var err error
+		a, err = assetByID(ctx, q, accountID, id)
+		return err
+	})
+	return a, err
 }

@@ -83,7 +83,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 			staged[i] = []any{a.ID, a.AccountID, a.Title, a.Description, a.Filename, a.ContentType,
 				a.Size, a.Blob[:], nullID(a.UserID), a.PublicToken, nullID(a.PublicLinkBy), a.Processing, a.CreatedAt, a.UpdatedAt,
 				width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext,
-				own, parts, weights, folded(a.Filename), folded(a.Camera), damask.EnsureThumbToken(a)}
+				own, parts, weights, folded(a.Filename), folded(a.Camera), damask.EnsureThumbToken(a), a.Path}
 			versions = append(versions, []any{a.ID, int32(1), a.Filename, a.ContentType, a.Size, a.Blob[:], "",
 				nullID(a.UserID), a.CreatedAt})
 			if a.Processing == damask.ProcessingPending {
@@ -98,14 +98,14 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 				created_at timestamptz, updated_at timestamptz,
 				width integer, height integer, camera text, taken_at timestamptz,
 				latitude double precision, longitude double precision, text text, kind text, ext text,
-				tag_ids bigint[], parts text[], weights text[], tsv_filename text, tsv_camera text, thumb_token text
+				tag_ids bigint[], parts text[], weights text[], tsv_filename text, tsv_camera text, thumb_token text, path text
 			) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		cols := []string{"id", "account_id", "title", "description", "filename", "content_type",
 			"size", "blob", "user_id", "public_token", "public_link_by", "processing", "created_at", "updated_at",
 			"width", "height", "camera", "taken_at", "latitude", "longitude", "text", "kind", "ext",
-			"tag_ids", "parts", "weights", "tsv_filename", "tsv_camera", "thumb_token"}
+			"tag_ids", "parts", "weights", "tsv_filename", "tsv_camera", "thumb_token", "path"}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"damask_bulk"}, cols, pgx.CopyFromRows(staged)); err != nil {
 			return fmt.Errorf("copy assets: %w", err)
 		}
@@ -113,12 +113,12 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 			INSERT INTO assets (id, account_id, title, description, filename, content_type,
 				size, blob, version, user_id, public_token, public_link_by, processing, created_at, updated_at,
 				width, height, camera, taken_at, latitude, longitude, text, kind, ext,
-				tag_ids, tsv, tsv_filename, tsv_camera, thumb_token)
+				tag_ids, tsv, tsv_filename, tsv_camera, thumb_token, path)
 			SELECT id, account_id, title, description, filename, content_type,
 				size, blob, 1, user_id, public_token, public_link_by, processing, created_at, updated_at,
 				width, height, camera, taken_at, latitude, longitude, text, kind, ext,
 				tag_ids, damask_tsv(parts, weights), to_tsvector('damask', tsv_filename), to_tsvector('damask', tsv_camera),
-				thumb_token
+				thumb_token, path
 			FROM damask_bulk ORDER BY id`); err != nil {
 			return fmt.Errorf("insert assets: %w", err)
 		}

@@ -133,7 +133,31 @@ func compile(f damask.AssetFilter) *plan {
 	if len(f.TagIDs) > 0 {
 		p.where = append(p.where, "a.tag_ids @> "+p.arg(f.TagIDs)+"::bigint[]")
 	}
+	if len(f.IDs) > 0 {
+		p.where = append(p.where, "a.id = ANY("+p.arg(f.IDs)+"::bigint[])")
+	}
+	if f.Within != nil {
+		p.where = append(p.where, p.within(f.Within))
+	}
 	return p
+}
+
+// within compiles what a guest limited to collections may see to a
+// condition on the asset a: a member of one of the ordered sets, or found
+// by one of the saved searches.
+func (p *plan) within(w *damask.Within) string {
+	words := p.words // the saved searches' words do not rank the list
+	defer func() { p.words = words }()
+	conds := []string{"false"}
+	if len(w.CollectionIDs) > 0 {
+		conds = append(conds, "a.id IN (SELECT x.asset_id FROM collection_assets x WHERE x.collection_id = ANY("+
+			p.arg(w.CollectionIDs)+"::bigint[]))")
+	}
+	for _, q := range w.Queries {
+		e, _ := q.(search.Expr)
+		conds = append(conds, p.cond(e)) // nil finds everything
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
 }
 
 // cond compiles e to a condition on the asset a that is never NULL, so
@@ -214,6 +238,16 @@ func (p *plan) cond(e search.Expr) string {
 		if e.What == "gps" {
 			return "a.latitude IS NOT NULL"
 		}
+	case search.Path:
+		if e.Prefix == "" {
+			return "true"
+		}
+		// The folder itself, or the range of the paths below it
+		// (search.PathBounds) compared byte by byte, which the index
+		// assets_path answers.
+		lo, hi := search.PathBounds(e.Prefix)
+		return "(a.path COLLATE \"C\" = " + p.arg(e.Prefix) + " OR (a.path COLLATE \"C\" >= " + p.arg(lo) +
+			" AND a.path COLLATE \"C\" < " + p.arg(hi) + "))"
 	}
 	return "false" // a node this store does not know matches nothing
 }

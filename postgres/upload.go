@@ -153,3 +153,11 @@ func (db *DB) BlobRefs(ctx context.Context, fn func(ref damask.BlobRef, size int
 		after = last[:]
 	}
 }
+
+// DeleteUpload removes an upload whose file was used otherwise (an
+// unpacked archive); ErrNotFound when there is none.
+func (db *DB) DeleteUpload(ctx context.Context, accountID, id int64) error {
+	return db.update(ctx, fmt.Sprintf("delete upload %d", id), func(tx pgx.Tx) error {
+		return consumeUpload(ctx, tx, accountID, id)
+	})
+}

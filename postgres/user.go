@@ -100,11 +100,11 @@ func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 	return db.update(ctx, fmt.Sprintf("update user %d", u.ID), func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
 			UPDATE users SET login = $1, email = $2, first_name = $3, last_name = $4,
-				role = $5, password_hash = $6, disabled = $7, updated_at = $8
+				role = $5, password_hash = $6, disabled = $7, updated_at = $8, collections_only = $11
 			WHERE account_id = $9 AND id = $10`,
 			u.Login, u.Email, u.FirstName, u.LastName,
 			string(u.Role), u.PasswordHash, u.Disabled, now,
-			u.AccountID, u.ID)
+			u.AccountID, u.ID, u.CollectionsOnly)
 		if err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 			return err
 		}
 		u.UpdatedAt = now
-		return nil
+		return setUserCollections(ctx, tx, u)
 	})
 }
 

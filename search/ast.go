@@ -16,6 +16,7 @@
 //	tag:"sky blue"       an exact tag name
 //	type:image           image, video, audio, document or other
 //	ext:jpg              the filename's extension
+//	path:photos/2024     in the folder photos/2024 or below it
 //	by:ann               uploaded by the user whose login is ann
 //	before:2024-05       added before May 2024 (YYYY, YYYY-MM or YYYY-MM-DD)
 //	after:2024           added after the end of 2024
@@ -93,6 +94,18 @@ type Kind struct{ Kind string }
 // Ext matches the extension of the filename, lowercase, without its dot.
 type Ext struct{ Ext string }
 
+// Path matches assets in the folder Prefix or in any folder below it:
+// path:photos matches photos and photos/2024, not photography. Prefix
+// is as the asset's Path field writes folders, "a/b", with no slash at
+// either end; an empty Prefix (path:/) is the top, which holds
+// everything. Folder names keep their case.
+type Path struct{ Prefix string }
+
+// PathBounds answers the range of paths below the folder prefix, for the
+// stores' index: every path p with lo <= p < hi (compared byte by byte)
+// starts with prefix + "/", since '0' is the byte after '/'.
+func PathBounds(prefix string) (lo, hi string) { return prefix + "/", prefix + "0" }
+
 // By matches assets uploaded by the user whose login is Login. The service
 // sets UserID; 0 (no such user) matches nothing.
 type By struct {
@@ -153,6 +166,7 @@ func (Phrase) SearchNode()      {}
 func (Tag) SearchNode()         {}
 func (Kind) SearchNode()        {}
 func (Ext) SearchNode()         {}
+func (Path) SearchNode()        {}
 func (By) SearchNode()          {}
 func (Compare) SearchNode()     {}
 func (Date) SearchNode()        {}

@@ -79,6 +79,12 @@ func format(b *strings.Builder, x Expr) {
 		value(b, "type", x.Kind)
 	case Ext:
 		value(b, "ext", x.Ext)
+	case Path:
+		if x.Prefix == "" {
+			b.WriteString("path:/")
+		} else {
+			value(b, "path", x.Prefix)
+		}
 	case By:
 		value(b, "by", x.Login)
 	case Compare:

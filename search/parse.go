@@ -63,6 +63,8 @@ const (
 //     the others a single value with its outer white space trimmed.
 //   - Inside quotes nothing is special but the closing quote: "sun*" and
 //     "OR" are plain words.
+//   - path: is a folder and everything below it; its slashes at either
+//     end and empty segments are dropped (path:/a//b/ is path:a/b).
 //   - ext: drops any leading dots and lowercases; type:, orientation: and
 //     has: take their values in any case. Other values keep their case.
 //   - before: is before the start of the period named, after: at or after
@@ -462,7 +464,7 @@ func prefixLen(s string) int {
 
 // Field names. The order is the one errors list them in.
 var fieldNames = []string{
-	Title, Filename, Description, Camera, "tag", "type", "ext", "by",
+	Title, Filename, Description, Camera, "tag", "type", "ext", "path", "by",
 	"before", "after", Size, Width, Height, "orientation", "has",
 }
 
@@ -565,6 +567,8 @@ func (p *parser) word(t token) (Expr, *Error) {
 			return nil, errorf(vpos, "ext: takes one extension, as in ext:jpg")
 		}
 		return Ext{Ext: e}, nil
+	case "path":
+		return Path{Prefix: cleanPath(v)}, nil
 	case "before", "after":
 		return date(name == "before", v, vpos)
 	case "orientation":
@@ -580,6 +584,19 @@ func (p *parser) word(t token) (Expr, *Error) {
 		return nil, errorf(vpos, "has: takes gps")
 	}
 	panic("search: field " + name + " has no parser") // fieldNames and this switch disagree
+}
+
+// cleanPath writes a folder as assets' paths are written: backslashes
+// as slashes, no empty or "." segment, no slash at either end. A ".."
+// stays a segment, which no stored path has, so it matches nothing.
+func cleanPath(v string) string {
+	var segs []string
+	for _, s := range strings.Split(strings.ReplaceAll(v, `\`, "/"), "/") {
+		if s = strings.TrimSpace(s); s != "" && s != "." {
+			segs = append(segs, s)
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 func numericExample(field string) string {

@@ -132,6 +132,11 @@ func TestParse(t *testing.T) {
 		{"type:other", Kind{Kind: KindOther}},
 		{`type:"image"`, Kind{Kind: KindImage}},
 		{"ext:jpg", Ext{Ext: "jpg"}},
+		{"path:photos", Path{Prefix: "photos"}},
+		{"path:/photos//2024/", Path{Prefix: "photos/2024"}},
+		{`PATH:"Summer, late/ x "`, Path{Prefix: "Summer, late/x"}},
+		{`path:a\b/./c`, Path{Prefix: "a/b/c"}},
+		{"path:/", Path{Prefix: ""}},
 		{"ext:.JPG", Ext{Ext: "jpg"}},
 		{"ext:..tar.gz", Ext{Ext: "tar.gz"}},
 		{"by:ann", By{Login: "ann"}},
@@ -222,7 +227,7 @@ func roundTrip(t *testing.T, x Expr) {
 }
 
 func TestParseErrors(t *testing.T) {
-	fields := "use title, filename, description, camera, tag, type, ext, by, before, after, size, width, height, orientation or has"
+	fields := "use title, filename, description, camera, tag, type, ext, path, by, before, after, size, width, height, orientation or has"
 	tests := []struct {
 		q   string
 		pos int
@@ -415,6 +420,7 @@ func TestFormat(t *testing.T) {
 		{`tag:"sky" tag:"sky blue" TAG:a:b`, `tag:sky tag:"sky blue" tag:a:b`},
 		{"type:IMAGE ext:.JPG by:ann", "type:image ext:jpg by:ann"},
 		{"orientation:Square has:GPS", "orientation:square has:gps"},
+		{`path:/a//b/ path:/ path:"a b/c"`, `path:a/b path:/ path:"a b/c"`},
 		{"before:2024-01-01 before:2024-05-01 before:2024-05-17", "before:2024 before:2024-05 before:2024-05-17"},
 		{"after:2024-12-31 after:2024-12 after:2024-01 after:2024-05-17 after:2024-02-29", "after:2024 after:2024 after:2024-01 after:2024-05-17 after:2024-02"},
 		{"after:9999 before:0000", "after:9999 before:0000"},
@@ -440,7 +446,7 @@ func FuzzParse(f *testing.F) {
 		"title:sunset", `tag:"sky blue"`, "type:image", "ext:.JPG", "by:ann", "before:2024-05",
 		"after:2024", "size>10MB size<1.5GB", "width>1000 height<=800", "orientation:portrait",
 		"has:gps", "NOT (a OR b) AND c", "10:30", "foo:bar", "((a)", `"a b""c d"`, "a - b", "--a",
-		"size>.1TB", "after:2024-02-29", `title:"a"b`, "-OR", "é\xff",
+		"size>.1TB", "after:2024-02-29", "path:/a//b/", `path:"x y/z"`, "path:/", `title:"a"b`, "-OR", "é\xff",
 	} {
 		f.Add(q)
 	}
@@ -485,7 +491,7 @@ func BenchmarkParse(b *testing.B) {
 
 func TestErrorMessage(t *testing.T) {
 	_, err := Parse("sunset foo:bar")
-	want := `at character 8: unknown field "foo": use title, filename, description, camera, tag, type, ext, by, before, after, size, width, height, orientation or has`
+	want := `at character 8: unknown field "foo": use title, filename, description, camera, tag, type, ext, path, by, before, after, size, width, height, orientation or has`
 	if err == nil || err.Error() != want {
 		t.Errorf("Parse error = %v, want %s", err, want)
 	}

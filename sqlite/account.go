@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"damask"
@@ -178,26 +181,71 @@ func (db *DB) AccountStats(ctx context.Context, accountID int64) (damask.Account
 	return st, err
 }
 
+// userColumns select a user of the table users with the ids of the
+// collections a guest is limited to, separated by commas.
 const userColumns = `id, account_id, login, email, first_name, last_name, role,
-	password_hash, disabled, created_at, updated_at`
+	password_hash, disabled, created_at, updated_at, collections_only,
+	coalesce((SELECT group_concat(collection_id) FROM user_collections WHERE user_id = users.id), '')`
 
 func scanUser(s interface{ Scan(...any) error }) (*damask.User, error) {
 	var u damask.User
+	var cols string
 	err := s.Scan(&u.ID, &u.AccountID, &u.Login, &u.Email, &u.FirstName, &u.LastName, &u.Role,
-		&u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+		&u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.CollectionsOnly, &cols)
 	if err != nil {
 		return nil, err
 	}
+	for f := range strings.SplitSeq(cols, ",") {
+		if f == "" {
+			continue
+		}
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("collection ids of user %d: %w", u.ID, err)
+		}
+		u.CollectionIDs = append(u.CollectionIDs, id)
+	}
+	slices.Sort(u.CollectionIDs)
 	return &u, nil
+}
+
+// setUserCollections makes the user's collections exactly u.CollectionIDs,
+// each of the account's.
+func setUserCollections(ctx context.Context, tx *sql.Tx, u *damask.User) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM user_collections WHERE user_id = ?`, u.ID); err != nil {
+		return err
+	}
+	for _, c := range u.CollectionIDs {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO user_collections (user_id, collection_id)
+			SELECT ?, id FROM collections WHERE account_id = ? AND id = ?
+			ON CONFLICT DO NOTHING`, u.ID, u.AccountID, c)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM collections WHERE account_id = ? AND id = ?`, u.AccountID, c).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return damask.Errorf(damask.EINVALID, "Collection %d is not in this library", c)
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	u.CollectionIDs = slices.Compact(slices.Sorted(slices.Values(u.CollectionIDs)))
+	return nil
 }
 
 func insertUser(ctx context.Context, tx *sql.Tx, u *damask.User, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO users (account_id, login, email, first_name, last_name, role,
-			password_hash, disabled, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			password_hash, disabled, created_at, updated_at, collections_only)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.AccountID, u.Login, u.Email, u.FirstName, u.LastName, string(u.Role),
-		u.PasswordHash, u.Disabled, now.UnixNano(), now.UnixNano())
+		u.PasswordHash, u.Disabled, now.UnixNano(), now.UnixNano(), u.CollectionsOnly)
 	if err != nil {
 		return err
 	}
@@ -206,5 +254,5 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *damask.User, now time.Time) 
 		return err
 	}
 	u.ID, u.CreatedAt, u.UpdatedAt = id, now, now
-	return nil
+	return setUserCollections(ctx, tx, u)
 }

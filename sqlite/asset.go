@@ -15,7 +15,7 @@ const assetColumns = `a.id, a.account_id, a.title, a.description, a.filename,
 	a.content_type, a.size, a.blob, a.version, coalesce(a.user_id, 0),
 	a.public_token, coalesce(a.public_link_by, 0), a.processing, a.created_at, a.updated_at, a.deleted_at,
 	coalesce(a.width, 0), coalesce(a.height, 0), a.camera, a.taken_at, a.latitude, a.longitude, a.text,
-	a.processing_error, a.pixel_width, a.pixel_height, a.duration, a.page_count, a.meta, a.thumb_token`
+	a.processing_error, a.pixel_width, a.pixel_height, a.duration, a.page_count, a.meta, a.thumb_token, a.path`
 
 func scanAsset(s interface{ Scan(...any) error }, more ...any) (*damask.Asset, error) {
 	var a damask.Asset
@@ -26,7 +26,7 @@ func scanAsset(s interface{ Scan(...any) error }, more ...any) (*damask.Asset, e
 		&a.ContentType, &a.Size, blobCol{&a.Blob}, &a.Version, &a.UserID,
 		&a.PublicToken, &a.PublicLinkBy, &a.Processing, timeCol{&a.CreatedAt}, timeCol{&a.UpdatedAt}, timeCol{&a.DeletedAt},
 		&a.Width, &a.Height, &a.Camera, timeCol{&a.TakenAt}, &lat, &lon, &a.Text,
-		&a.ProcessingError, &a.PixelWidth, &a.PixelHeight, &dur, &a.PageCount, &meta, &a.ThumbToken}, more...)...)
+		&a.ProcessingError, &a.PixelWidth, &a.PixelHeight, &dur, &a.PageCount, &meta, &a.ThumbToken, &a.Path}, more...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -231,11 +231,11 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO assets (account_id, title, description, filename, content_type,
 				size, blob, version, user_id, public_token, public_link_by, processing, created_at, updated_at,
-				width, height, camera, taken_at, latitude, longitude, text, kind, ext, thumb_token)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				width, height, camera, taken_at, latitude, longitude, text, kind, ext, thumb_token, path)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.AccountID, a.Title, a.Description, v.Filename, v.ContentType,
 			v.Size, v.Blob[:], user, a.PublicToken, nullID(a.PublicLinkBy), a.Processing, now.UnixNano(), now.UnixNano(),
-			width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext, damask.EnsureThumbToken(a))
+			width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext, damask.EnsureThumbToken(a), a.Path)
 		if err != nil {
 			return err
 		}
@@ -298,10 +298,10 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 	return db.update(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE assets SET title = ?, description = ?, public_token = ?, public_link_by = ?, updated_at = ?,
-				thumb_token = ?
+				thumb_token = ?, path = ?
 			WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
 			a.Title, a.Description, a.PublicToken, nullID(a.PublicLinkBy), now.UnixNano(),
-			damask.EnsureThumbToken(a), a.AccountID, a.ID)
+			damask.EnsureThumbToken(a), a.Path, a.AccountID, a.ID)
 		if err != nil {
 			return err
 		}
@@ -522,4 +522,21 @@ func (db *DB) PurgeTrash(ctx context.Context, before time.Time) (int, error) {
 		return err
 	})
 	return int(n), err
+}
+
+// AssetByBlob finds the account's oldest asset outside the trash whose
+// current file is ref.
+func (db *DB) AssetByBlob(ctx context.Context, accountID int64, ref damask.BlobRef) (*damask.Asset, error) {
+	var a *damask.Asset
+	err := db.lookup(ctx, "asset by file "+ref.String(), func(q querier) error {
+		var id int64
+		if err := q.QueryRowContext(ctx, `SELECT id FROM assets
+			WHERE account_id = ? AND blob = ? AND deleted_at IS NULL ORDER BY id LIMIT 1`, accountID, ref[:]).Scan(&id); err != nil {
+			return err
+		}
+		var err error
+		a, err = assetByID(ctx, q, accountID, id)
+		return err
+	})
+	return a, err
 }

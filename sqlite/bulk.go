@@ -22,8 +22,8 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 		insAsset, err := tx.PrepareContext(ctx, `
 			INSERT INTO assets (account_id, title, description, filename, content_type,
 				size, blob, version, user_id, public_token, public_link_by, processing, created_at, updated_at,
-				width, height, camera, taken_at, latitude, longitude, text, kind, ext, thumb_token)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+				width, height, camera, taken_at, latitude, longitude, text, kind, ext, thumb_token, path)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 			kind, ext := kindAndExt(a.ContentType, a.Filename)
 			res, err := insAsset.ExecContext(ctx, a.AccountID, a.Title, a.Description, a.Filename, a.ContentType,
 				a.Size, a.Blob[:], user, a.PublicToken, nullID(a.PublicLinkBy), a.Processing, created.UnixNano(), updated.UnixNano(),
-				width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext, damask.EnsureThumbToken(a))
+				width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext, damask.EnsureThumbToken(a), a.Path)
 			if err != nil {
 				return fmt.Errorf("insert asset %q: %w", a.Title, err)
 			}

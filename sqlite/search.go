@@ -312,6 +312,14 @@ func compile(f damask.AssetFilter) plan {
 	for _, id := range f.TagIDs {
 		pos = append(pos, quote(mark+"t"+strconv.FormatInt(id, 10)))
 	}
+	if len(f.IDs) > 0 {
+		p.conds = append(p.conds, "a.id IN (SELECT value FROM json_each(?))")
+		p.args = append(p.args, idsJSON(f.IDs))
+	}
+	if f.Within != nil {
+		cond, args := p.within(f.Within)
+		p.conds, p.args = append(p.conds, cond), append(p.args, args...)
+	}
 	if len(pos) == 0 {
 		// FTS5's NOT needs something to take from: exclusions alone are
 		// conditions on the account's assets.
@@ -326,6 +334,45 @@ func compile(f damask.AssetFilter) plan {
 		p.match += " NOT (" + x + ")"
 	}
 	return p
+}
+
+// within compiles what a guest limited to collections may see to a
+// condition on the asset a: a member of one of the ordered sets, or found
+// by one of the saved searches. Their words do not make the list's words:
+// relevance ranks by what the guest searched for.
+func (p *plan) within(w *damask.Within) (string, []any) {
+	words := p.words
+	defer func() { p.words = words }()
+	conds := []string{"0"}
+	var args []any
+	if len(w.CollectionIDs) > 0 {
+		conds = append(conds, "a.id IN (SELECT x.asset_id FROM collection_assets x WHERE x.collection_id IN (SELECT value FROM json_each(?)))")
+		args = append(args, idsJSON(w.CollectionIDs))
+	}
+	for _, q := range w.Queries {
+		e, _ := q.(search.Expr)
+		if e == nil {
+			conds = append(conds, "1") // an empty query finds everything
+			continue
+		}
+		c, a := p.sql(e)
+		conds, args = append(conds, c), append(args, a...)
+	}
+	return "(" + strings.Join(conds, " OR ") + ")", args
+}
+
+// idsJSON is a list of ids as a JSON array, one argument however many.
+func idsJSON(ids []int64) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 func conjuncts(e search.Expr) []search.Expr {
@@ -466,6 +513,14 @@ func (p *plan) sql(e search.Expr) (string, []any) {
 		if e.What == "gps" {
 			return "a.latitude IS NOT NULL", nil
 		}
+	case search.Path:
+		if e.Prefix == "" {
+			return "1", nil
+		}
+		// The folder itself, or the range of the paths below it
+		// (search.PathBounds), which the index assets_path answers.
+		lo, hi := search.PathBounds(e.Prefix)
+		return "(a.path = ? OR (a.path >= ? AND a.path < ?))", []any{e.Prefix, lo, hi}
 	}
 	return "0", nil // a node this store does not know matches nothing
 }

@@ -99,10 +99,10 @@ func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 	return db.update(ctx, fmt.Sprintf("update user %d", u.ID), func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE users SET login = ?, email = ?, first_name = ?, last_name = ?,
-				role = ?, password_hash = ?, disabled = ?, updated_at = ?
+				role = ?, password_hash = ?, disabled = ?, updated_at = ?, collections_only = ?
 			WHERE account_id = ? AND id = ?`,
 			u.Login, u.Email, u.FirstName, u.LastName,
-			string(u.Role), u.PasswordHash, u.Disabled, now.UnixNano(),
+			string(u.Role), u.PasswordHash, u.Disabled, now.UnixNano(), u.CollectionsOnly,
 			u.AccountID, u.ID)
 		if err != nil {
 			return err
@@ -111,7 +111,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 			return err
 		}
 		u.UpdatedAt = now
-		return nil
+		return setUserCollections(ctx, tx, u)
 	})
 }
 

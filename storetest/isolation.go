@@ -29,15 +29,19 @@ func testTenantIsolation(t *testing.T, s damask.Store) {
 	trb := newAsset(t, s, hb, assetSpec{title: "their trash"})
 	must(t, "TrashAsset", s.TrashAsset(ctx, b.ID, trb.ID, time.Now()))
 	upb := newUpload(t, s, hb, "their upload", 5, time.Now().Add(damask.UploadLifetime))
+	cb := &damask.Collection{AccountID: b.ID, Title: "theirs", UserID: hb.ID}
+	must(t, "CreateCollection", s.CreateCollection(ctx, cb, []int64{xb.ID}))
+	ownCol := &damask.Collection{AccountID: a.ID, Title: "mine"}
+	must(t, "CreateCollection", s.CreateCollection(ctx, ownCol, []int64{own.ID}))
 
-	type targets struct{ user, tag, asset, trashed, upload int64 }
+	type targets struct{ user, tag, asset, trashed, upload, collection int64 }
 	const far = 1 << 40
 	for _, set := range []struct {
 		name string
 		ids  targets
 	}{
-		{"another account's ids", targets{ub.ID, tb.ID, xb.ID, trb.ID, upb.ID}},
-		{"missing ids", targets{far, far + 1, far + 2, far + 3, far + 4}},
+		{"another account's ids", targets{ub.ID, tb.ID, xb.ID, trb.ID, upb.ID, cb.ID}},
+		{"missing ids", targets{far, far + 1, far + 2, far + 3, far + 4, far + 5}},
 	} {
 		id := set.ids
 		calls := []struct {
@@ -68,6 +72,13 @@ func testTenantIsolation(t *testing.T, s damask.Store) {
 			{"RestoreAsset", func() error { return s.RestoreAsset(ctx, a.ID, id.trashed) }},
 			{"PurgeAsset", func() error { return s.PurgeAsset(ctx, a.ID, id.trashed) }},
 			{"Upload", func() error { _, err := s.Upload(ctx, a.ID, id.upload); return err }},
+			{"Collection", func() error { _, err := s.Collection(ctx, a.ID, id.collection); return err }},
+			{"UpdateCollection", func() error {
+				return s.UpdateCollection(ctx, &damask.Collection{ID: id.collection, AccountID: a.ID, Title: "hijacked"},
+					damask.CollectionChange{Set: []int64{own.ID}})
+			}},
+			{"DeleteCollection", func() error { return s.DeleteCollection(ctx, a.ID, id.collection) }},
+			{"CollectionAssets", func() error { _, _, err := s.CollectionAssets(ctx, a.ID, id.collection, 0, 0); return err }},
 			{"CreateAsset from the upload", func() error {
 				asset := &damask.Asset{AccountID: a.ID, Title: "stolen", UserID: ha.ID}
 				return s.CreateAsset(ctx, asset, newVersion(ha, "stolen", 5), nil, id.upload)
@@ -98,6 +109,14 @@ func testTenantIsolation(t *testing.T, s damask.Store) {
 	if len(tags) != 1 || tags[0].ID != ownTag.ID {
 		t.Errorf("Tags of account a: %+v, want only its own", tags)
 	}
+	cols, _, err := s.Collections(ctx, a.ID, page)
+	must(t, "Collections", err)
+	if len(cols) != 1 || cols[0].ID != ownCol.ID {
+		t.Errorf("Collections of account a: %v, want only its own", titles(cols))
+	}
+	// An asset of account b is not one account a may put in its collections.
+	wantCode(t, "UpdateCollection adding another account's asset",
+		s.UpdateCollection(ctx, ownCol, damask.CollectionChange{Add: []int64{xb.ID}}), damask.EINVALID, "")
 	for _, trash := range []bool{false, true} {
 		list, _, err := s.Assets(ctx, damask.AssetFilter{AccountID: a.ID, Trash: trash, Page: page})
 		must(t, "Assets", err)
@@ -129,6 +148,12 @@ func testTenantIsolation(t *testing.T, s damask.Store) {
 	gotUp, err := s.Upload(ctx, b.ID, upb.ID)
 	must(t, "Upload of account b", err)
 	diff(t, "upload of account b", upb, gotUp)
+	gotC, err := s.Collection(ctx, b.ID, cb.ID)
+	must(t, "Collection of account b", err)
+	diff(t, "collection of account b", cb, gotC)
+	inB, _, err := s.CollectionAssets(ctx, b.ID, cb.ID, 0, 0)
+	must(t, "CollectionAssets of account b", err)
+	diff(t, "assets of account b's collection", []int64{xb.ID}, ids(inB))
 	gotOwn, err := s.Asset(ctx, a.ID, own.ID)
 	must(t, "Asset of account a", err)
 	diff(t, "asset of account a after refused AddVersion", own, gotOwn)

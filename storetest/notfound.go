@@ -45,6 +45,16 @@ func testNotFound(t *testing.T, s damask.Store) {
 		{"UpdateTag", func() error { return s.UpdateTag(ctx, &damask.Tag{ID: far, AccountID: a.ID, Name: "nothing"}) }},
 		{"DeleteTag", func() error { return s.DeleteTag(ctx, a.ID, far) }},
 
+		{"CreateCollection in a missing account", func() error {
+			return s.CreateCollection(ctx, &damask.Collection{AccountID: far, Title: "ghost"}, nil)
+		}},
+		{"Collection", func() error { _, err := s.Collection(ctx, a.ID, far); return err }},
+		{"UpdateCollection", func() error {
+			return s.UpdateCollection(ctx, &damask.Collection{ID: far, AccountID: a.ID, Title: "ghost"}, damask.CollectionChange{})
+		}},
+		{"DeleteCollection", func() error { return s.DeleteCollection(ctx, a.ID, far) }},
+		{"CollectionAssets", func() error { _, _, err := s.CollectionAssets(ctx, a.ID, far, 0, 10); return err }},
+
 		{"Asset", func() error { _, err := s.Asset(ctx, a.ID, far); return err }},
 		{"TrashedAsset", func() error { _, err := s.TrashedAsset(ctx, a.ID, far); return err }},
 		{"TrashedAsset of an asset outside the trash", func() error { _, err := s.TrashedAsset(ctx, a.ID, own.ID); return err }},

@@ -202,7 +202,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/people", http.StatusSeeOther)
 }
 
-// updateUser changes a user's role, or disables or enables the user.
+// updateUser changes a user's role, disables or enables the user, or
+// limits a guest to collections.
 func (s *Server) updateUser(r *http.Request, c library.Caller, id int64) (string, error) {
 	var ch library.UserChanges
 	switch f := r.PostForm; {
@@ -212,6 +213,9 @@ func (s *Server) updateUser(r *http.Request, c library.Caller, id int64) (string
 	case f.Has("disabled"):
 		off := f.Get("disabled") == "1"
 		ch.Disabled = &off
+	case f.Has("collection_ids"):
+		ids := f.Get("collection_ids")
+		ch.CollectionIDs = &ids
 	default:
 		return "", damask.Errorf(damask.EMALFORMED, "Nothing to change")
 	}

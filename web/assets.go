@@ -157,11 +157,17 @@ func metadataGroups(a *damask.Asset) []metaGroup {
 	return out
 }
 
-// editAsset saves the title, description and tags.
+// editAsset saves the title, description, tags and, when the form has
+// it, the folder.
 func (s *Server) editAsset(r *http.Request, c library.Caller, id int64) (string, error) {
 	f := r.PostForm
 	title, desc, tags := f.Get("title"), f.Get("description"), f.Get("tags")
-	_, err := s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{Title: &title, Description: &desc, Tags: &tags})
+	in := library.AssetInput{Title: &title, Description: &desc, Tags: &tags}
+	if _, ok := f["path"]; ok {
+		p := f.Get("path")
+		in.Path = &p
+	}
+	_, err := s.svc.UpdateAsset(r.Context(), c, id, in)
 	return fmt.Sprintf("/assets/%d", id), err
 }
 

@@ -322,6 +322,46 @@ func TestBrowser(t *testing.T) {
 		},
 		until(`document.getElementById("selected-count").textContent === "3 selected"`))
 
+	// The three make a collection, which opens; its order changes by
+	// keyboard (a tile's Down button) and by dragging.
+	u.do("make collection",
+		chromedp.SetValue(chromedp.ID("sel-collection"), "Launch kit"),
+		load(`#selection button[value=collect]`),
+		until(`location.pathname.startsWith("/collections/") && document.querySelectorAll("#grid .tile").length === 3`))
+	order := func() string {
+		t.Helper()
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#grid .tile")].map(li => li.dataset.id).join(",")`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	first := order()
+	ids := strings.Split(first, ",")
+	u.do("move down by keyboard",
+		chromedp.Focus(chromedp.CSS(`#grid .tile:nth-child(1) button[value=down]`)),
+		func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.KeyEvent(kb.Enter))(ctx, tg)
+			return chromedp.Void{}, err
+		},
+		until(fmt.Sprintf(`[...document.querySelectorAll("#grid .tile")].map(li => li.dataset.id).join(",") === %q`, ids[1]+","+ids[0]+","+ids[2])),
+		until(`document.activeElement !== null`))
+	u.shot("collection")
+	u.do("drag the last first",
+		void(chromedp.Evaluate[bool](`(() => {
+			const tiles = [...document.querySelectorAll("#grid .tile")];
+			const last = tiles[2], firstTile = tiles[0], r = firstTile.getBoundingClientRect();
+			const dt = new DataTransfer();
+			last.dispatchEvent(new DragEvent("dragstart", {dataTransfer: dt, bubbles: true}));
+			firstTile.dispatchEvent(new DragEvent("dragover", {dataTransfer: dt, bubbles: true, cancelable: true, clientX: r.left + 2, clientY: r.top + 2}));
+			firstTile.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+			return true;
+		})()`)),
+		until(`document.getElementById("order-status").textContent === "Order saved."`),
+		chromedp.Reload(),
+		until(fmt.Sprintf(`[...document.querySelectorAll("#grid .tile")].map(li => li.dataset.id).join(",") === %q`, ids[2]+","+ids[1]+","+ids[0])))
+	u.do("collections page", u.open("/collections"), until(`document.querySelector("#collections a").textContent === "Launch kit"`))
+
 	// Select two with the keyboard and delete them.
 	u.do("select two",
 		u.open("/"),

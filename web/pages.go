@@ -30,6 +30,13 @@ var funcs = template.FuncMap{
 	},
 	"kind": search.KindOf,
 	"join": func(v []string) string { return strings.Join(v, ",") },
+	"ids": func(v []int64) string {
+		s := make([]string, len(v))
+		for i, id := range v {
+			s[i] = strconv.FormatInt(id, 10)
+		}
+		return strings.Join(s, ", ")
+	},
 	"atLeast": func(u *damask.User, role string) bool {
 		return u != nil && u.Role.AtLeast(damask.Role(role))
 	},

@@ -46,6 +46,21 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		err = s.svc.DeleteAssets(r.Context(), c, ids)
 	case "tag", "untag":
 		err = s.svc.TagAssets(r.Context(), c, ids, r.PostForm.Get("tag"), action == "tag")
+	case "collect":
+		// A new collection of the selection, opened at once.
+		title := r.PostForm.Get("title")
+		var col *damask.Collection
+		col, _, err = s.svc.CreateCollection(r.Context(), c, library.CollectionInput{Title: &title, AssetIDs: idList(ids)}, damask.IdempotencyKey{})
+		if err == nil {
+			back = collectionURL(col.ID)
+		}
+	case "uncollect":
+		var col int64
+		if col, err = strconv.ParseInt(r.PostForm.Get("collection"), 10, 64); err != nil {
+			err = damask.Errorf(damask.EMALFORMED, "No such collection")
+			break
+		}
+		_, err = s.svc.UpdateCollection(r.Context(), c, col, library.CollectionInput{RemoveAssetIDs: idList(ids)})
 	default:
 		err = damask.Errorf(damask.EMALFORMED, "No such action")
 	}
@@ -54,6 +69,16 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// idList writes ids as the service reads a client's list.
+func idList(ids []int64) *string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	list := strings.Join(s, ",")
+	return &list
 }
 
 // zip streams the current files of the assets as one zip archive, file by

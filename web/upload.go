@@ -6,6 +6,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"path"
 	"strings"
 
 	"damask"
@@ -101,11 +102,47 @@ type uploaded struct {
 	SrcSet     string `json:"srcset,omitempty"`
 }
 
+// unpacked is what the scripts learn of an unpacked archive.
+type unpacked struct {
+	Archive string           `json:"archive"`
+	Assets  []uploaded       `json:"assets"`
+	Skipped []skippedForPage `json:"skipped"`
+}
+
+type skippedForPage struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// batch is what a batch of files shares: the tags, the folder (the
+// scripts send each file's own, from the folder it was picked or dropped
+// in), and whether zip archives are unpacked, their folders becoming tags.
+type batch struct {
+	tags, path       string
+	unpack, pathTags bool
+}
+
+func (b *batch) set(name, value string) {
+	on := value == "1" || value == "on" || value == "true"
+	switch name {
+	case "tags":
+		b.tags = value
+	case "path":
+		b.path = value
+	case "unpack":
+		b.unpack = on
+	case "path_tags":
+		b.pathTags = on
+	}
+}
+
 // upload makes a new asset of each file sent: the scripts send one file
-// as the raw body (?filename=, ?tags=, the token in X-CSRF-Token) and read
-// JSON back; a form sent without JavaScript is multipart, with csrf first,
-// then tags, then the files, and goes back to the library. Files stream
-// into the blob store through the same path as the API's uploads.
+// as the raw body (?filename=, ?tags=, ?path=, ?unpack=, ?path_tags=, the
+// token in X-CSRF-Token) and read JSON back; a form sent without
+// JavaScript is multipart, with csrf first, then the fields, then the
+// files, and goes back to the library. Files stream into the blob store
+// through the same path as the API's uploads; with unpack, a file named
+// .zip is unpacked as the API's unpack=true does (library.Unpack).
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	c, secret, err := s.fileCaller(r)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -114,14 +151,14 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		tags := ""
+		var b batch
 		err = formParts(r, secret, func(name, value string) error {
-			if name == "tags" {
-				tags = value
-			}
+			b.set(name, value)
 			return nil
 		}, func(p *multipart.Part) error {
-			_, err := s.createFrom(r, c, p, p.FileName(), -1, tags)
+			fb := b
+			fb.path = joinFolder(b.path, partFolder(p))
+			_, _, err := s.createFrom(r, c, p, p.FileName(), -1, fb)
 			return err
 		})
 		if err != nil {
@@ -134,10 +171,17 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	if err == nil && !validToken(secret, "session", r.Header.Get("X-CSRF-Token")) {
 		err = errToken
 	}
-	var a *damask.Asset
+	var (
+		a   *damask.Asset
+		rep *library.UnpackReport
+	)
 	if err == nil {
 		q := r.URL.Query()
-		a, err = s.createFrom(r, c, r.Body, q.Get("filename"), r.ContentLength, q.Get("tags"))
+		var b batch
+		for _, k := range []string{"tags", "path", "unpack", "path_tags"} {
+			b.set(k, q.Get(k))
+		}
+		a, rep, err = s.createFrom(r, c, r.Body, q.Get("filename"), r.ContentLength, b)
 	}
 	if err != nil {
 		st := httpdomain.Status(damask.ErrorCode(err))
@@ -147,24 +191,72 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, st, map[string]string{"error": damask.ErrorMessage(err)})
 		return
 	}
-	t := newTile(c, a)
-	writeJSON(w, http.StatusCreated, uploaded{ID: a.ID, Title: a.Title, Kind: t.Kind,
-		URL: fmt.Sprintf("/assets/%d", a.ID), Processing: a.Processing, Thumb: t.Thumb, SrcSet: t.SrcSet})
+	if rep != nil {
+		out := unpacked{Archive: rep.Archive, Assets: []uploaded{}, Skipped: []skippedForPage{}}
+		for _, a := range rep.Assets {
+			out.Assets = append(out.Assets, uploadedOf(c, a))
+		}
+		for _, e := range rep.Skipped {
+			out.Skipped = append(out.Skipped, skippedForPage{Name: e.Name, Reason: e.Reason})
+		}
+		writeJSON(w, http.StatusCreated, out)
+		return
+	}
+	writeJSON(w, http.StatusCreated, uploadedOf(c, a))
 }
 
-// createFrom stores a file and makes an asset of it with the batch's tags.
-func (s *Server) createFrom(r *http.Request, c library.Caller, body io.Reader, filename string, length int64, tags string) (*damask.Asset, error) {
+// partFolder is the folder a form's file was picked in: browsers send a
+// file of a folder picker (webkitdirectory) named by its relative path,
+// of which Part.FileName keeps the last element only. The library cleans
+// it (and refuses a "..") as any path.
+func partFolder(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	dir := path.Dir(strings.ReplaceAll(params["filename"], `\`, "/"))
+	if dir == "." || dir == "/" {
+		return ""
+	}
+	return dir
+}
+
+func joinFolder(base, sub string) string {
+	if base == "" || sub == "" {
+		return base + sub
+	}
+	return base + "/" + sub
+}
+
+func uploadedOf(c library.Caller, a *damask.Asset) uploaded {
+	t := newTile(c, a)
+	return uploaded{ID: a.ID, Title: a.Title, Kind: t.Kind,
+		URL: fmt.Sprintf("/assets/%d", a.ID), Processing: a.Processing, Thumb: t.Thumb, SrcSet: t.SrcSet}
+}
+
+// createFrom stores a file and makes an asset of it with the batch's tags
+// and folder, or, when the batch unpacks and the file is a zip archive by
+// its name, unpacks it below the folder.
+func (s *Server) createFrom(r *http.Request, c library.Caller, body io.Reader, filename string, length int64, b batch) (*damask.Asset, *library.UnpackReport, error) {
 	d := s.svc.BeginAsset(c)
 	f, err := d.ReceiveFile(r.Context(), library.FileInput{Body: body, Filename: filename, Length: length})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	in := library.AssetInput{File: f}
-	if strings.TrimSpace(tags) != "" {
-		in.Tags = &tags
+	var tags *string
+	if strings.TrimSpace(b.tags) != "" {
+		tags = &b.tags
+	}
+	if b.unpack && strings.EqualFold(path.Ext(f.Filename), ".zip") {
+		rep, err := s.svc.Unpack(r.Context(), c, library.UnpackInput{File: f, Path: b.path, PathTags: b.pathTags, Tags: tags})
+		return nil, rep, err
+	}
+	in := library.AssetInput{File: f, Tags: tags}
+	if b.path != "" {
+		in.Path = &b.path
 	}
 	a, _, err := d.Commit(r.Context(), in, damask.IdempotencyKey{})
-	return a, err
+	return a, nil, err
 }
 
 // addVersion takes a new file for an asset, with a comment, from a

@@ -82,6 +82,10 @@ type libraryView struct {
 	tags     string // the tag list, with ids and counts
 	users    string
 	versions string // asset 11's second version
+	// collections are the collection list, the ordered set's assets in
+	// order and the saved search's.
+	collections string
+	set, found  []int64
 }
 
 func viewLibrary(t *testing.T, admin, boss servertest.Client, c *http.Client, s *servertest.Server) libraryView {
@@ -101,6 +105,9 @@ func viewLibrary(t *testing.T, admin, boss servertest.Client, c *http.Client, s 
 	v.tags = string(admin.Must(200, "GET", "/api/tags.xml", "", nil))
 	v.users = string(admin.Must(200, "GET", "/api/users.xml", "", nil))
 	v.versions = string(admin.Must(200, "GET", "/api/assets/11/versions/2.xml", "", nil))
+	v.collections = string(admin.Must(200, "GET", "/api/collections.xml", "", nil))
+	v.set = ids(admin, "/api/collections/1/assets.xml?per_page=100")
+	v.found = ids(admin, "/api/collections/2/assets.xml?per_page=100")
 	return v
 }
 
@@ -186,7 +193,21 @@ func TestMigrateLibrary(t *testing.T) {
 			[]byte(fmt.Sprintf("second version of %d", id)), "comment", "again")
 	}
 	admin.Form(200, "PUT", "/api/assets/5.xml", "", nil, "description", "a ship in the harbour")
+	// Asset 7 goes to the trash from the collection made here, hidden there.
+	admin.Form(201, "POST", "/api/collections.xml", "", nil, "title", "Harbour", "asset_ids", "3,1,7,2")
 	admin.Must(200, "DELETE", "/api/assets/7.xml", "", nil)
+	// Collections: an ordered set, a saved search, the newest deleted (an
+	// id never given again), and a guest limited to the set.
+	admin.Form(201, "POST", "/api/collections.xml", "", nil, "title", "Reports", "query", "report")
+	admin.Form(201, "POST", "/api/collections.xml", "", nil, "title", "Gone")
+	admin.Must(200, "DELETE", "/api/collections/3.xml", "", nil)
+	admin.Form(201, "POST", "/api/users.xml", "", nil, "login", "gus", "email", "gus@example.test",
+		"password", migrateAlicePW, "role", "guest", "collection_ids", "1")
+	gus := servertest.Client{T: t, HTTP: c, S: src, Login: "gus", PW: migrateAlicePW}
+	gusSees := ids(gus, "/api/assets.xml?per_page=100")
+	if len(gusSees) != 3 {
+		t.Fatalf("the limited guest sees %v, want the set's 3", gusSees)
+	}
 	for _, id := range photos {
 		waitProcessed(t, c, src, id)
 	}
@@ -292,10 +313,23 @@ func TestMigrateLibrary(t *testing.T) {
 	}
 	for _, x := range []struct{ what, before, after string }{
 		{"tags", before.tags, after.tags}, {"users", before.users, after.users}, {"version", before.versions, after.versions},
+		{"collections", before.collections, after.collections},
+		{"the set's assets", fmt.Sprint(before.set), fmt.Sprint(after.set)},
+		{"the saved search's assets", fmt.Sprint(before.found), fmt.Sprint(after.found)},
 	} {
 		if x.before != x.after {
 			t.Errorf("%s differ:\nbefore %s\nafter  %s", x.what, x.before, x.after)
 		}
+	}
+	gus.S = dst
+	if got := ids(gus, "/api/assets.xml?per_page=100"); !slices.Equal(got, gusSees) {
+		t.Errorf("the limited guest sees %v after the move, saw %v", got, gusSees)
+	}
+	var col struct {
+		ID int64 `xml:"id"`
+	}
+	if err := xml.Unmarshal(admin.Form(201, "POST", "/api/collections.xml", "", nil, "title", "After"), &col); err != nil || col.ID != 4 {
+		t.Errorf("a new collection has id %d (%v), want 4: a deleted one's id is never given again", col.ID, err)
 	}
 	token := servertest.Client{T: t, HTTP: c, S: dst, Token: tok.Token}
 	token.Must(200, "GET", "/api/user.xml", "", nil)

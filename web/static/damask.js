@@ -196,6 +196,45 @@
 	}
 	poll(1000);
 
+	// A collection's order by dragging: the Up and Down buttons do it
+	// without a script; this sends the whole order after a drop, which the
+	// page offers only when every asset of the set is on it.
+	var order = document.querySelector("ol.reorder[data-order]");
+	if (order) {
+		var dragged = null;
+		order.addEventListener("dragstart", function (e) {
+			dragged = e.target.closest ? e.target.closest("li.tile") : null;
+			if (dragged && e.dataTransfer) e.dataTransfer.effectAllowed = "move";
+		});
+		order.addEventListener("dragover", function (e) {
+			if (!dragged) return;
+			e.preventDefault();
+			var over = e.target.closest ? e.target.closest("li.tile") : null;
+			if (!over || over === dragged) return;
+			var r = over.getBoundingClientRect();
+			var after = (e.clientY - r.top) > r.height / 2 || (e.clientX - r.left) > r.width / 2;
+			order.insertBefore(dragged, after ? over.nextSibling : over);
+		});
+		order.addEventListener("drop", function (e) {
+			if (!dragged) return;
+			e.preventDefault();
+			dragged = null;
+			var ids = [];
+			order.querySelectorAll("li.tile").forEach(function (li) { ids.push(li.getAttribute("data-id")); });
+			var body = new URLSearchParams();
+			body.set("csrf", order.getAttribute("data-csrf"));
+			body.set("asset_ids", ids.join(","));
+			var status = document.getElementById("order-status");
+			if (status) status.textContent = "Saving the order…";
+			fetch(order.getAttribute("data-order"), {method: "POST", body: body, credentials: "same-origin"})
+				.then(function (res) {
+					if (!res.ok) { window.location.reload(); return; }
+					if (status) status.textContent = "Order saved.";
+				}, function () { window.location.reload(); });
+		});
+		order.addEventListener("dragend", function () { dragged = null; });
+	}
+
 	// ---- uploads: drop anywhere, or pick; one progress bar per file
 
 	var form = document.getElementById("upload");
@@ -272,10 +311,16 @@
 		item.active = false;
 		item.pause.hidden = true;
 		item.bar.value = item.bar.max;
-		item.state.textContent = "done";
 		item.state.className = "";
 		item.li.classList.add("ok");
-		if (doc) addTile(doc);
+		if (doc && doc.assets) { // an archive unpacked
+			doc.assets.forEach(addTile);
+			item.state.textContent = "done: " + doc.assets.length + " file" + (doc.assets.length === 1 ? "" : "s") +
+				(doc.skipped.length ? ", " + doc.skipped.length + " skipped (already held, empty or system files)" : "");
+		} else {
+			item.state.textContent = "done";
+			if (doc) addTile(doc);
+		}
 		next();
 	}
 
@@ -304,6 +349,10 @@
 			var meta = { filename: item.file.name, filetype: item.file.type || "", asset: "true" };
 			if (tags) meta.tags = tags;
 			if (item.path) meta.path = item.path;
+			if (unpacks(item)) {
+				meta.unpack = "true";
+				if (checked("upload-path-tags")) meta.path_tags = "true";
+			}
 			item.upload = new window.tus.Upload(item.file, {
 				endpoint: "/uploads/tus/",
 				chunkSize: chunk,
@@ -322,8 +371,19 @@
 				onAfterResponse: function (req, res) {
 					var id = res.getHeader("X-Damask-Asset-Id");
 					if (id) item.assetID = id;
+					var report = res.getHeader("X-Damask-Unpack-Location");
+					if (report) item.report = report;
 				},
 				onSuccess: function () {
+					if (item.report) { // an archive unpacked: its report, as /upload answers it
+						fetch(item.report, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+							.then(function (res) { return res.json(); })
+							.then(function (doc) {
+								if (doc && doc.assets) finish(item, doc);
+								else failed(item, doc && doc.error ? doc.error : "the report could not be read");
+							}, function () { failed(item, "the report could not be read"); });
+						return;
+					}
 					var id = item.assetID;
 					finish(item, id ? { id: id, title: item.file.name, kind: "file", url: "/assets/" + id, processing: "pending" } : null);
 				},
@@ -373,8 +433,14 @@
 	// sendWhole is the upload of a browser without tus: one request.
 	function sendWhole(item, tags) {
 		item.pause.hidden = true;
+		var url = "/upload?filename=" + encodeURIComponent(item.file.name) + "&tags=" + encodeURIComponent(tags);
+		if (item.path) url += "&path=" + encodeURIComponent(item.path);
+		if (unpacks(item)) {
+			url += "&unpack=1";
+			if (checked("upload-path-tags")) url += "&path_tags=1";
+		}
 		var xhr = new XMLHttpRequest();
-		xhr.open("POST", "/upload?filename=" + encodeURIComponent(item.file.name) + "&tags=" + encodeURIComponent(tags));
+		xhr.open("POST", url);
 		xhr.setRequestHeader("X-CSRF-Token", csrf);
 		xhr.upload.addEventListener("progress", function (e) {
 			if (e.lengthComputable) { item.bar.max = e.total; item.bar.value = e.loaded; }
@@ -392,15 +458,31 @@
 		while (running < maxRunning && queue.length > 0) send(queue.shift());
 	}
 
-	// add queues files; path is the folder each came from (a dropped or
-	// picked folder), sent as the metadata key path.
+	function checked(id) {
+		var el = document.getElementById(id);
+		return !!(el && el.checked);
+	}
+
+	// unpacks tells whether a file is a zip archive to unpack (the
+	// Unpack box ticked), as the API's unpack=true.
+	function unpacks(item) {
+		return checked("upload-unpack") && /\.zip$/i.test(item.file.name);
+	}
+
+	// folderOf is the folder of a relative path ("a/b/c.jpg" -> "a/b").
+	function folderOf(rel) {
+		var i = (rel || "").lastIndexOf("/");
+		return i > 0 ? rel.slice(0, i) : "";
+	}
+
+	// add queues files; paths, when given, are their relative paths (from
+	// a dropped folder), else a picked folder's webkitRelativePath.
 	function add(files, paths) {
 		Array.prototype.forEach.call(files, function (f, i) {
-			var path = paths ? paths[i] : "";
-			if (!path && f.webkitRelativePath) path = f.webkitRelativePath.split("/").slice(0, -1).join("/");
+			var rel = paths ? paths[i] : f.webkitRelativePath;
 			var li = document.createElement("li");
 			var name = document.createElement("span");
-			name.textContent = path ? path + "/" + f.name : f.name;
+			name.textContent = rel || f.name;
 			var bar = document.createElement("progress");
 			bar.setAttribute("aria-label", "Upload of " + f.name);
 			var state = document.createElement("span");
@@ -412,39 +494,12 @@
 			retry.type = "button"; retry.textContent = "Retry"; retry.hidden = true;
 			li.appendChild(name); li.appendChild(bar); li.appendChild(state); li.appendChild(retry); li.appendChild(pauseButton);
 			list.appendChild(li);
-			var item = { file: f, path: path, li: li, bar: bar, state: state, pause: pauseButton, retry: retry };
+			var item = { file: f, path: folderOf(rel), li: li, bar: bar, state: state, pause: pauseButton, retry: retry };
 			pauseButton.addEventListener("click", function () { pause(item); });
 			retry.addEventListener("click", function () { queue.push(item); next(); });
 			queue.push(item);
 		});
 		next();
-	}
-
-	// walk reads a dropped folder's entries, with their folders' paths.
-	function walk(entry, dir, files, paths, done) {
-		if (entry.isFile) {
-			entry.file(function (f) { files.push(f); paths.push(dir); done(); }, done);
-			return;
-		}
-		if (!entry.isDirectory) { done(); return; }
-		var reader = entry.createReader(), entries = [];
-		var sub = dir ? dir + "/" + entry.name : entry.name;
-		(function more() {
-			reader.readEntries(function (batch) {
-				if (batch.length > 0) { entries = entries.concat(Array.prototype.slice.call(batch)); more(); return; }
-				var left = entries.length;
-				if (left === 0) { done(); return; }
-				entries.forEach(function (e) { walk(e, sub, files, paths, function () { if (--left === 0) done(); }); });
-			}, done);
-		})();
-	}
-
-	var folderPicker = document.getElementById("upload-folder");
-	if (folderPicker) {
-		folderPicker.addEventListener("change", function () {
-			add(folderPicker.files);
-			folderPicker.value = "";
-		});
 	}
 
 	form.addEventListener("submit", function (e) {
@@ -456,6 +511,43 @@
 		add(picker.files);
 		picker.value = "";
 	});
+	var folderPicker = document.getElementById("upload-folder");
+	if (folderPicker) {
+		folderPicker.addEventListener("change", function () {
+			add(folderPicker.files);
+			folderPicker.value = "";
+		});
+	}
+
+	// walk reads a dropped folder to its files, calling done with the
+	// files and their paths; readEntries answers in batches until empty.
+	function walk(entries, done) {
+		var files = [], paths = [], pending = 0;
+		function finish() { if (--pending === 0) done(files, paths); }
+		function visit(entry) {
+			pending++;
+			if (entry.isFile) {
+				entry.file(function (f) {
+					files.push(f); paths.push(entry.fullPath.replace(/^\//, "")); finish();
+				}, finish);
+			} else if (entry.isDirectory) {
+				var reader = entry.createReader();
+				var more = function () {
+					reader.readEntries(function (batch) {
+						if (batch.length === 0) { finish(); return; }
+						batch.forEach(visit);
+						more();
+					}, finish);
+				};
+				more();
+			} else {
+				finish();
+			}
+		}
+		pending++;
+		entries.forEach(visit);
+		finish();
+	}
 	var depth = 0;
 	document.addEventListener("dragenter", function (e) {
 		if (e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types, "Files") >= 0) {
@@ -472,18 +564,18 @@
 		e.preventDefault();
 		depth = 0;
 		document.body.classList.remove("dragging");
-		var dt = e.dataTransfer;
-		if (!dt) return;
-		var entries = Array.prototype.map.call(dt.items || [], function (it) {
-			return it.webkitGetAsEntry ? it.webkitGetAsEntry() : null;
-		}).filter(function (en) { return en; });
-		if (entries.length > 0 && entries.some(function (en) { return en.isDirectory; })) {
-			var files = [], paths = [], left = entries.length;
-			entries.forEach(function (en) {
-				walk(en, "", files, paths, function () { if (--left === 0) add(files, paths); });
+		if (!e.dataTransfer) return;
+		var items = e.dataTransfer.items, entries = [];
+		if (items && items.length && items[0].webkitGetAsEntry) {
+			Array.prototype.forEach.call(items, function (it) {
+				var entry = it.kind === "file" && it.webkitGetAsEntry();
+				if (entry) entries.push(entry);
 			});
-			return;
 		}
-		if (dt.files.length > 0) add(dt.files);
+		if (entries.some(function (en) { return en.isDirectory; })) {
+			walk(entries, add);
+		} else if (e.dataTransfer.files.length > 0) {
+			add(e.dataTransfer.files);
+		}
 	});
 })();

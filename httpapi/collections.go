@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"damask"
+	"damask/httpdomain"
+	"damask/library"
+)
+
+// Collections: /api/collections and the assets of one.
+
+func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
+	p, err := pageOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cs, total, err := s.svc.Collections(r.Context(), caller(r), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := make([]node, len(cs))
+	for i, c := range cs {
+		items[i] = collectionDoc(c)
+	}
+	s.list(w, r, "collections", items, total, p)
+}
+
+func (s *Server) showCollection(w http.ResponseWriter, r *http.Request) {
+	id, err := httpdomain.PathID(r, "id")
+	if err == nil {
+		var c *damask.Collection
+		if c, err = s.svc.Collection(r.Context(), caller(r), id); err == nil {
+			s.reply(w, r, http.StatusOK, collectionDoc(c))
+			return
+		}
+	}
+	s.fail(w, r, err)
+}
+
+// collectionInput reads a collection's fields from the body.
+func collectionInput(r *http.Request) (library.CollectionInput, body, error) {
+	b, err := readBody(r, collectionResource, nil)
+	if err != nil {
+		return library.CollectionInput{}, nil, err
+	}
+	return library.CollectionInput{
+		Title:          b.ptr("title"),
+		Description:    b.ptr("description"),
+		Query:          b.ptr("query"),
+		AssetIDs:       b.ptr("asset_ids"),
+		AddAssetIDs:    b.ptr("add_asset_ids"),
+		RemoveAssetIDs: b.ptr("remove_asset_ids"),
+	}, b, nil
+}
+
+func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) {
+	in, b, err := collectionInput(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, replayed, err := s.svc.CreateCollection(r.Context(), caller(r), in, requestKey(r, b, nil))
+	replay(w, replayed)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.created(w, r, "/api/collections/"+strconv.FormatInt(c.ID, 10), collectionDoc(c))
+}
+
+func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) {
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, _, err := collectionInput(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.svc.UpdateCollection(r.Context(), caller(r), id, in)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.reply(w, r, http.StatusOK, collectionDoc(c))
+}
+
+func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request) {
+	id, err := httpdomain.PathID(r, "id")
+	if err == nil {
+		var c *damask.Collection
+		if c, err = s.svc.DeleteCollection(r.Context(), caller(r), id); err == nil {
+			s.reply(w, r, http.StatusOK, collectionDoc(c))
+			return
+		}
+	}
+	s.fail(w, r, err)
+}
+
+// listCollectionAssets answers a page of a collection's assets as
+// listAssets answers the library's: the same documents, paging and cursor.
+func (s *Server) listCollectionAssets(w http.ResponseWriter, r *http.Request) {
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p, err := pageOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := library.AssetQuery{Sort: r.URL.Query().Get("sort"), Page: p, Cursor: r.URL.Query().Get("cursor")}
+	l, err := s.svc.CollectionAssets(r.Context(), caller(r), id, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.assetList(w, r, q, l)
+}
