@@ -28,7 +28,10 @@ type ResumableUpload struct {
 	// UploadID is the Upload it became, 0 while bytes are missing.
 	UploadID int64
 	// AssetID is the asset it made or versioned, when Meta asked for one.
-	AssetID   int64
+	AssetID int64
+	// Report is what unpacking the file made (Meta.Unpack), as the
+	// library encodes it; nil without an unpack.
+	Report    []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time
 }
@@ -46,6 +49,9 @@ type ResumableMeta struct {
 	// Path is the folder the file came from, relative to what the sender
 	// chose (a folder dropped on the web page).
 	Path string
+	// PathTags, with Unpack, makes the name of each folder of an
+	// unpacked file's path a tag of it.
+	PathTags bool
 	// Asset asks for an asset to be made of the file once complete (the
 	// sender gave a title or tags, or Unpack).
 	Asset bool
@@ -66,8 +72,8 @@ type ResumableUploadStore interface {
 	// *Error with code ECONFLICT and changes nothing.
 	AdvanceResumableUpload(ctx context.Context, id string, from, offset int64, hashState []byte) error
 	// FinishResumableUpload records the Upload (and the asset, or 0) the
-	// complete file became.
-	FinishResumableUpload(ctx context.Context, id string, uploadID, assetID int64) error
+	// complete file became, and the report of its unpack (nil for none).
+	FinishResumableUpload(ctx context.Context, id string, uploadID, assetID int64, report []byte) error
 	// DeleteResumableUpload removes one; a missing one is not an error.
 	DeleteResumableUpload(ctx context.Context, id string) error
 	// ExpiredResumableUploads lists the ids of uploads that expired before

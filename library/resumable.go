@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -232,7 +233,12 @@ func (s *Service) WriteResumable(ctx context.Context, c Caller, id string, p Pie
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
 	if err := s.checkQuota(ctx, c.Account, u.Length); err != nil {
 		return nil, err
 	}
@@ -283,6 +289,10 @@ func (s *Service) WriteResumable(ctx context.Context, c Caller, id string, p Pie
 	}
 	var ref damask.BlobRef
 	h.Sum(ref[:0])
+	// The bytes are in: the slot goes before the file is used, since an
+	// unpack takes one of its own (as after ReceiveFile).
+	release()
+	released = true
 	return s.finishResumable(ctx, c, u, f, ref)
 }
 
@@ -352,12 +362,13 @@ func (s *Service) finishResumable(ctx context.Context, c Caller, u *damask.Resum
 		return nil, err
 	}
 	u.UploadID = up.ID
-	if u.AssetID, err = s.useResumable(ctx, c, u, up); err != nil {
-		// The Upload stays: the sender can still use its id.
-		s.store.FinishResumableUpload(context.WithoutCancel(ctx), u.ID, u.UploadID, 0)
+	if u.AssetID, u.Report, err = s.useResumable(ctx, c, u, up); err != nil {
+		// The Upload stays: the sender can still use its id (an unpack
+		// refused consumes nothing).
+		s.store.FinishResumableUpload(context.WithoutCancel(ctx), u.ID, u.UploadID, 0, nil)
 		return nil, err
 	}
-	if err := s.store.FinishResumableUpload(context.WithoutCancel(ctx), u.ID, u.UploadID, u.AssetID); err != nil {
+	if err := s.store.FinishResumableUpload(context.WithoutCancel(ctx), u.ID, u.UploadID, u.AssetID, u.Report); err != nil {
 		return nil, fmt.Errorf("finish resumable upload %s: %w", u.ID, err)
 	}
 	return u, nil
@@ -379,11 +390,13 @@ func (s *Service) head(ctx context.Context, ref damask.BlobRef) ([]byte, error) 
 }
 
 // useResumable makes the asset or version the metadata asked for, and
-// answers its id (0 when none was asked).
-func (s *Service) useResumable(ctx context.Context, c Caller, u *damask.ResumableUpload, up *damask.Upload) (int64, error) {
+// answers its id (0 when none was asked); with unpack, the report of the
+// unpack instead (resumableReport's JSON).
+func (s *Service) useResumable(ctx context.Context, c Caller, u *damask.ResumableUpload, up *damask.Upload) (int64, []byte, error) {
 	m := u.Meta
-	if m.Unpack || m.Path != "" {
-		return s.unpackResumable(ctx, c, u, up)
+	if m.Unpack {
+		report, err := s.unpackResumable(ctx, c, u, up)
+		return 0, report, err
 	}
 	in := AssetInput{UploadID: up.ID}
 	if m.Title != "" {
@@ -392,35 +405,96 @@ func (s *Service) useResumable(ctx context.Context, c Caller, u *damask.Resumabl
 	if m.Tags != "" {
 		in.Tags = &m.Tags
 	}
+	if m.Path != "" {
+		in.Path = &m.Path
+	}
 	if m.AssetID != 0 {
 		a, err := s.UpdateAsset(ctx, c, m.AssetID, in)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		return a.ID, nil
+		return a.ID, nil, nil
 	}
 	if !m.Asset {
-		return 0, nil
+		return 0, nil, nil
 	}
 	a, err := s.CreateAsset(ctx, c, in)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return a.ID, nil
+	return a.ID, nil, nil
 }
 
-// unpackResumable is the seam where a finished resumable upload with
-// unpack=true (an archive to become one asset per entry) or a path (the
-// folder a file came from) meets the unpacking of uploads, which another
-// branch brings: it must call the same function as POST /api/upload with
-// unpack=true, and give the asset its path. Until then the file becomes
-// one asset (or stays an upload) as without those keys.
-func (s *Service) unpackResumable(ctx context.Context, c Caller, u *damask.ResumableUpload, up *damask.Upload) (int64, error) {
+// resumableReport is an unpack's report as a resumable upload keeps it:
+// the assets by id (read again when the report is asked for, as they are
+// then), the rest as Unpack answered it.
+type resumableReport struct {
+	Archive  string         `json:"archive"`
+	Files    int            `json:"files"`
+	AssetIDs []int64        `json:"asset_ids"`
+	Skipped  []SkippedEntry `json:"skipped"`
+}
+
+// unpackResumable unpacks a finished resumable upload whose metadata said
+// unpack: the Upload goes to Unpack, as POST /api/assets with upload_id
+// and unpack=true does (consumed when the assets are made), with the
+// metadata's path, path_tags and tags. It answers the report to keep.
+func (s *Service) unpackResumable(ctx context.Context, c Caller, u *damask.ResumableUpload, up *damask.Upload) ([]byte, error) {
 	m := u.Meta
-	m.Unpack, m.Path = false, ""
-	plain := *u
-	plain.Meta = m
-	return s.useResumable(ctx, c, &plain, up)
+	in := UnpackInput{UploadID: up.ID, Path: m.Path, PathTags: m.PathTags}
+	if m.Tags != "" {
+		in.Tags = &m.Tags
+	}
+	if m.AssetID != 0 {
+		return nil, damask.Errorf(damask.EINVALID, "unpack makes new assets: send it without asset_id")
+	}
+	rep, err := s.Unpack(ctx, c, in)
+	if err != nil {
+		return nil, err
+	}
+	kept := resumableReport{Archive: rep.Archive, Files: rep.Files, AssetIDs: make([]int64, len(rep.Assets)), Skipped: rep.Skipped}
+	for i, a := range rep.Assets {
+		kept.AssetIDs[i] = a.ID
+	}
+	b, err := json.Marshal(kept)
+	if err != nil {
+		return nil, fmt.Errorf("keep unpack report of upload %s: %w", u.ID, err)
+	}
+	return b, nil
+}
+
+// ResumableReport answers the report of the unpack a resumable upload of
+// the caller's user made when it finished (unpack in its metadata), with
+// its assets as they are now (one deleted since is left out), and the id
+// of the Upload it consumed. ENOTFOUND for an upload that made no unpack
+// (not finished, or without unpack).
+func (s *Service) ResumableReport(ctx context.Context, c Caller, id string) (*UnpackReport, int64, error) {
+	u, err := s.Resumable(ctx, c, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if u.Report == nil {
+		return nil, 0, damask.Errorf(damask.ENOTFOUND, "This upload made no unpack (not finished, or sent without unpack)")
+	}
+	var kept resumableReport
+	if err := json.Unmarshal(u.Report, &kept); err != nil {
+		return nil, 0, fmt.Errorf("read unpack report of upload %s: %w", id, err)
+	}
+	rep := &UnpackReport{Archive: kept.Archive, Files: kept.Files, Assets: []*damask.Asset{}, Skipped: kept.Skipped}
+	if rep.Skipped == nil {
+		rep.Skipped = []SkippedEntry{}
+	}
+	for _, aid := range kept.AssetIDs {
+		a, err := s.Asset(ctx, c, aid)
+		if damask.ErrorCode(err) == damask.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		rep.Assets = append(rep.Assets, a)
+	}
+	return rep, u.UploadID, nil
 }
 
 // DeleteResumable ends a resumable upload of the caller's user and drops

@@ -10,14 +10,14 @@ import (
 )
 
 const resumableColumns = `id, account_id, user_id, length, received, hash_state,
-	filename, title, tags, asset_id, unpack, path, make_asset, upload_id, made_asset,
-	created_at, expires_at`
+	filename, title, tags, asset_id, unpack, path, path_tags, make_asset, upload_id, made_asset,
+	report, created_at, expires_at`
 
 func scanResumable(s interface{ Scan(...any) error }) (*damask.ResumableUpload, error) {
 	var u damask.ResumableUpload
 	m := &u.Meta
 	err := s.Scan(&u.ID, &u.AccountID, &u.UserID, &u.Length, &u.Offset, &u.HashState,
-		&m.Filename, &m.Title, &m.Tags, &m.AssetID, &m.Unpack, &m.Path, &m.Asset, &u.UploadID, &u.AssetID,
+		&m.Filename, &m.Title, &m.Tags, &m.AssetID, &m.Unpack, &m.Path, &m.PathTags, &m.Asset, &u.UploadID, &u.AssetID, &u.Report,
 		timeCol{&u.CreatedAt}, timeCol{&u.ExpiresAt})
 	if err != nil {
 		return nil, err
@@ -35,10 +35,10 @@ func (db *DB) CreateResumableUpload(ctx context.Context, u *damask.ResumableUplo
 		m := u.Meta
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO resumable_uploads (id, account_id, user_id, length, received, hash_state,
-				filename, title, tags, asset_id, unpack, path, make_asset, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				filename, title, tags, asset_id, unpack, path, path_tags, make_asset, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.AccountID, u.UserID, u.Length, u.Offset, u.HashState,
-			m.Filename, m.Title, m.Tags, m.AssetID, m.Unpack, m.Path, m.Asset, now.UnixNano(), u.ExpiresAt.UnixNano())
+			m.Filename, m.Title, m.Tags, m.AssetID, m.Unpack, m.Path, m.PathTags, m.Asset, now.UnixNano(), u.ExpiresAt.UnixNano())
 		if err != nil {
 			return err
 		}
@@ -76,10 +76,10 @@ func (db *DB) AdvanceResumableUpload(ctx context.Context, id string, from, offse
 }
 
 // FinishResumableUpload records the upload and the asset made.
-func (db *DB) FinishResumableUpload(ctx context.Context, id string, uploadID, assetID int64) error {
+func (db *DB) FinishResumableUpload(ctx context.Context, id string, uploadID, assetID int64, report []byte) error {
 	return db.update(ctx, "finish resumable upload "+id, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE resumable_uploads SET upload_id = ?, made_asset = ? WHERE id = ?`,
-			uploadID, assetID, id)
+		_, err := tx.ExecContext(ctx, `UPDATE resumable_uploads SET upload_id = ?, made_asset = ?, report = ? WHERE id = ?`,
+			uploadID, assetID, report, id)
 		return err
 	})
 }

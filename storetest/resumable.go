@@ -20,7 +20,7 @@ func testResumableUploads(t *testing.T, s damask.Store) {
 	u := &damask.ResumableUpload{
 		ID: "0123456789abcdef0123456789abcdef", AccountID: acct.ID, UserID: h.ID,
 		Length: 1000, HashState: []byte("state0"), ExpiresAt: exp,
-		Meta: damask.ResumableMeta{Filename: "big.mov", Title: "Big", Tags: "a, b", AssetID: 7, Unpack: true, Path: "x/y", Asset: true},
+		Meta: damask.ResumableMeta{Filename: "big.mov", Title: "Big", Tags: "a, b", AssetID: 7, Unpack: true, Path: "x/y", PathTags: true, Asset: true},
 	}
 	before := time.Now()
 	must(t, "CreateResumableUpload", s.CreateResumableUpload(ctx, u))
@@ -53,11 +53,11 @@ func testResumableUploads(t *testing.T, s damask.Store) {
 	if got.Offset != 400 || string(got.HashState) != "state400" {
 		t.Errorf("after advance: offset %d, state %q; want 400, state400", got.Offset, got.HashState)
 	}
-	must(t, "FinishResumableUpload", s.FinishResumableUpload(ctx, u.ID, 42, 43))
+	must(t, "FinishResumableUpload", s.FinishResumableUpload(ctx, u.ID, 42, 43, []byte(`{"asset_ids":[43]}`)))
 	got, err = s.ResumableUpload(ctx, acct.ID, h.ID, u.ID)
 	must(t, "ResumableUpload after finish", err)
-	if got.UploadID != 42 || got.AssetID != 43 {
-		t.Errorf("after finish: upload %d, asset %d; want 42, 43", got.UploadID, got.AssetID)
+	if got.UploadID != 42 || got.AssetID != 43 || string(got.Report) != `{"asset_ids":[43]}` {
+		t.Errorf("after finish: upload %d, asset %d, report %q; want 42, 43, the report", got.UploadID, got.AssetID, got.Report)
 	}
 
 	old := &damask.ResumableUpload{ID: "00000000000000000000000000000001", AccountID: b.ID, UserID: hb.ID,

@@ -22,11 +22,15 @@ const (
 // Headers Damask adds to the answer that completes an upload (and to a
 // HEAD of a complete one), for fluxiom's two-step flow: the id of the
 // Upload (as POST /api/upload answers it, shown by GET /api/uploads/ID)
-// and of the asset made when the metadata asked for one.
+// and of the asset made when the metadata asked for one. An upload sent
+// with unpack=true makes many assets: HeaderReportURL then names where
+// the unpack's report is read (a 204 carries no body), and the Upload,
+// consumed by the unpack, has no URL of its own.
 const (
 	HeaderUploadID  = "X-Damask-Upload-Id"
 	HeaderUploadURL = "X-Damask-Upload-Location"
 	HeaderAssetID   = "X-Damask-Asset-Id"
+	HeaderReportURL = "X-Damask-Unpack-Location"
 )
 
 // Handler answers the tus requests of one HTTP face.
@@ -39,6 +43,9 @@ type Handler struct {
 	// UploadPrefix is where the face shows an Upload by id (the API's
 	// /api/uploads/); empty leaves HeaderUploadURL out.
 	UploadPrefix string
+	// ReportSuffix follows Prefix + id in HeaderReportURL: the face's
+	// GET of that path answers the unpack's report.
+	ReportSuffix string
 }
 
 // Serve answers one request of c: id is the upload named in the path, ""
@@ -179,6 +186,10 @@ func (h *Handler) state(w http.ResponseWriter, u *damask.ResumableUpload) {
 		return
 	}
 	hd.Set(HeaderUploadID, strconv.FormatInt(u.UploadID, 10))
+	if u.Report != nil {
+		hd.Set(HeaderReportURL, h.Prefix+u.ID+h.ReportSuffix)
+		return
+	}
 	if h.UploadPrefix != "" {
 		hd.Set(HeaderUploadURL, h.UploadPrefix+strconv.FormatInt(u.UploadID, 10))
 	}

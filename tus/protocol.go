@@ -76,7 +76,7 @@ func ParseMetadata(h string) (map[string]string, error) {
 
 // Meta reads the keys Damask knows from the metadata: filename (or name,
 // which tus-js-client's examples send), title, tags, asset_id, unpack,
-// path, asset. Unknown keys are ignored (clients send their own, such as
+// path, path_tags, asset. Unknown keys are ignored (clients send their own, such as
 // filetype). A title, tags, unpack, a path, an asset_id or asset=true
 // make an asset of the file once it is complete; without any, it stays
 // an Upload for a later POST /api/assets with upload_id.
@@ -94,12 +94,17 @@ func Meta(m map[string]string) (damask.ResumableMeta, error) {
 		}
 		r.AssetID = id
 	}
-	if v, ok := m["unpack"]; ok {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return r, damask.Errorf(damask.EINVALID, "unpack must be true or false")
+	for _, f := range []struct {
+		key string
+		to  *bool
+	}{{"unpack", &r.Unpack}, {"path_tags", &r.PathTags}} {
+		if v, ok := m[f.key]; ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return r, damask.Errorf(damask.EINVALID, "%s must be true or false", f.key)
+			}
+			*f.to = b
 		}
-		r.Unpack = b
 	}
 	r.Asset = r.Title != "" || r.Tags != "" || r.Unpack || r.Path != "" || r.AssetID != 0 || m["asset"] == "true"
 	return r, nil

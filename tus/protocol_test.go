@@ -107,3 +107,30 @@ func FuzzParseChecksum(f *testing.F) {
 		}
 	})
 }
+
+// TestMeta: the keys Damask reads, unpack and path_tags as booleans.
+func TestMeta(t *testing.T) {
+	for _, tt := range []struct {
+		in      map[string]string
+		want    damask.ResumableMeta
+		invalid bool
+	}{
+		{map[string]string{"name": "a.txt"}, damask.ResumableMeta{Filename: "a.txt"}, false},
+		{map[string]string{"filename": "a.zip", "unpack": "true", "path_tags": "1", "path": "x/y"},
+			damask.ResumableMeta{Filename: "a.zip", Unpack: true, PathTags: true, Path: "x/y", Asset: true}, false},
+		{map[string]string{"filename": "a.txt", "path": "docs"}, damask.ResumableMeta{Filename: "a.txt", Path: "docs", Asset: true}, false},
+		{map[string]string{"path_tags": "maybe"}, damask.ResumableMeta{}, true},
+		{map[string]string{"unpack": "yes please"}, damask.ResumableMeta{}, true},
+	} {
+		got, err := Meta(tt.in)
+		if tt.invalid {
+			if damask.ErrorCode(err) != damask.EINVALID {
+				t.Errorf("Meta(%v) = %v; want EINVALID", tt.in, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("Meta(%v) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+}

@@ -1,8 +1,12 @@
 package web_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -64,7 +68,70 @@ func TestTusFromPages(t *testing.T) {
 	if r.status != http.StatusNoContent || r.header.Get("X-Damask-Asset-Id") == "" {
 		t.Fatalf("PATCH: %d %v %s", r.status, r.header, r.body)
 	}
-	if p := b.get("/assets/" + r.header.Get("X-Damask-Asset-Id")); p.status != http.StatusOK || !strings.Contains(p.body, "hello") {
-		t.Errorf("the asset's page: %d", p.status)
+	if p := b.get("/assets/" + r.header.Get("X-Damask-Asset-Id")); p.status != http.StatusOK || !strings.Contains(p.body, "hello") ||
+		!strings.Contains(p.body, `value="trip/day1"`) {
+		t.Errorf("the asset's page (with its folder trip/day1): %d", p.status)
+	}
+	if r := b.get(loc + ".json"); r.status != http.StatusNotFound {
+		t.Errorf("report of an upload without unpack: %d, want 404", r.status)
+	}
+
+	// unpack (with path and path_tags) in the metadata: the archive is
+	// unpacked as /upload?unpack=1 does, and its report is read at the
+	// URL the last PATCH names.
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for name, body := range map[string]string{"album/one.txt": "first file", "album/sub/two.txt": "second file", "empty.txt": ""} {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	r = tusReq(b, "POST", "/uploads/tus/", "", csrf, "Upload-Length", strconv.Itoa(zb.Len()),
+		"Upload-Metadata", "filename "+b64("album.zip")+",unpack "+b64("true")+",path_tags "+b64("true")+",path "+b64("trip"))
+	if r.status != http.StatusCreated {
+		t.Fatalf("creation of an unpack: %d %s", r.status, r.body)
+	}
+	loc = r.header.Get("Location")
+	r = tusReq(b, "PATCH", loc, zb.String(), csrf, "Upload-Offset", "0", "Content-Type", "application/offset+octet-stream")
+	report := r.header.Get("X-Damask-Unpack-Location")
+	if r.status != http.StatusNoContent || report != loc+".json" || r.header.Get("X-Damask-Asset-Id") != "" {
+		t.Fatalf("PATCH of an unpack: %d %v %s", r.status, r.header, r.body)
+	}
+	if r := admin.get(report); r.status != http.StatusNotFound {
+		t.Errorf("another user's report: %d, want 404", r.status)
+	}
+	rep := b.get(report)
+	var doc struct {
+		Archive string `json:"archive"`
+		Assets  []struct {
+			ID    int64  `json:"id"`
+			Title string `json:"title"`
+		} `json:"assets"`
+		Skipped []struct{ Name, Reason string } `json:"skipped"`
+	}
+	if rep.status != http.StatusOK || json.Unmarshal([]byte(rep.body), &doc) != nil {
+		t.Fatalf("report: %d %s", rep.status, rep.body)
+	}
+	if doc.Archive != "album.zip" || len(doc.Assets) != 2 || len(doc.Skipped) != 1 || doc.Skipped[0].Name != "empty.txt" {
+		t.Fatalf("report %+v", doc)
+	}
+	paths := map[string]bool{}
+	for _, a := range doc.Assets {
+		p := b.get("/assets/" + strconv.FormatInt(a.ID, 10))
+		for _, want := range []string{"trip/album/sub", "trip/album"} {
+			if strings.Contains(p.body, `value="`+want+`"`) {
+				paths[want] = true
+				break
+			}
+		}
+	}
+	if !paths["trip/album"] || !paths["trip/album/sub"] {
+		t.Errorf("the unpacked assets' folders: %v, want trip/album and trip/album/sub", paths)
 	}
 }

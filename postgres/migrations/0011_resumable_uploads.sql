@@ -4,7 +4,8 @@
 -- crypto/sha256's MarshalBinary, so that a restarted server goes on
 -- hashing where it stopped. The rest is what the sender said of its file
 -- (Upload-Metadata) and, once complete, the upload and the asset it
--- became. An upload belongs to its user: it goes with the user.
+-- became; report is what unpacking it made (JSON, as library writes it;
+-- null without an unpack). An upload belongs to its user: it goes with the user.
 CREATE TABLE resumable_uploads (
 	id          text        PRIMARY KEY,
 	account_id  bigint      NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
@@ -18,9 +19,11 @@ CREATE TABLE resumable_uploads (
 	asset_id    bigint      NOT NULL DEFAULT 0,
 	unpack      boolean     NOT NULL DEFAULT false,
 	path        text        NOT NULL DEFAULT '',
+	path_tags   boolean     NOT NULL DEFAULT false,
 	make_asset  boolean     NOT NULL DEFAULT false,
 	upload_id   bigint      NOT NULL DEFAULT 0,
 	made_asset  bigint      NOT NULL DEFAULT 0,
+	report      bytea,
 	created_at  timestamptz NOT NULL,
 	expires_at  timestamptz NOT NULL
 );

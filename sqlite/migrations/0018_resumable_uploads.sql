@@ -4,7 +4,8 @@
 -- crypto/sha256's MarshalBinary, so that a restarted server goes on
 -- hashing where it stopped. The rest is what the sender said of its file
 -- (Upload-Metadata) and, once complete, the upload and the asset it
--- became. An upload belongs to its user: it goes with the user.
+-- became; report is what unpacking it made (JSON, as library writes it;
+-- empty without an unpack). An upload belongs to its user: it goes with the user.
 CREATE TABLE resumable_uploads (
 	id          TEXT    PRIMARY KEY,
 	account_id  INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
@@ -18,9 +19,11 @@ CREATE TABLE resumable_uploads (
 	asset_id    INTEGER NOT NULL DEFAULT 0,
 	unpack      INTEGER NOT NULL DEFAULT 0,
 	path        TEXT    NOT NULL DEFAULT '',
+	path_tags   INTEGER NOT NULL DEFAULT 0,
 	make_asset  INTEGER NOT NULL DEFAULT 0,
 	upload_id   INTEGER NOT NULL DEFAULT 0,
 	made_asset  INTEGER NOT NULL DEFAULT 0,
+	report      BLOB,
 	created_at  INTEGER NOT NULL,
 	expires_at  INTEGER NOT NULL
 );
