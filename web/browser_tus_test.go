@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,7 +29,9 @@ import (
 // that was reloaded mid-upload leaves it; the asset that comes out is
 // the one that upload became, with every byte. Then a folder picked whole
 // goes up file by file, each shown (and sent, as the metadata key path)
-// with its folder.
+// with its folder, which becomes its asset's path; and a zip sent with the
+// Unpack and folder-tag boxes ticked is unpacked, its line saying what it
+// made and skipped.
 func TestBrowserTusResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the browser test is not short")
@@ -112,6 +116,54 @@ func TestBrowserTusResume(t *testing.T) {
 		t.Errorf("the uploads list %q, want %q", names, want)
 	}
 
+	paths := map[string]string{}
+	for _, a := range assetsOf(t, e, c, "path:trip") {
+		paths[a.Filename] = a.Path
+	}
+	if paths["a.txt"] != "trip/day1" || paths["b.txt"] != "trip/day1" || paths["notes.txt"] != "trip" {
+		t.Errorf("the folder's assets have the paths %v", paths)
+	}
+
+	// A zip with the Unpack and folder-tag boxes ticked: unpacked by the
+	// tus upload's metadata, its report in the list as /upload's.
+	zipFile := filepath.Join(t.TempDir(), "album.zip")
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for _, f := range []struct{ name, body string }{{"album/one.txt", "first"}, {"album/sub/two.txt", "second"}, {"empty.txt", ""}} {
+		w, err := zw.Create(f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte(f.body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(zipFile, zb.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u.do("unpack a zip",
+		chromedp.Click(chromedp.ID("upload-unpack")), chromedp.Click(chromedp.ID("upload-path-tags")),
+		chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{zipFile}),
+		until(`document.querySelectorAll("#uploads li.ok").length === 5`))
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("#uploads li:last-child > span:nth-of-type(2)").textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(state, "done: 2 files, 1 skipped") {
+		t.Errorf("the zip's line says %q", state)
+	}
+	unpackedPaths := map[string]string{}
+	for _, a := range assetsOf(t, e, c, "path:album") {
+		unpackedPaths[a.Filename] = a.Path
+		if a.Filename == "two.txt" && !slices.ContainsFunc(a.Tags, func(tg damask.Tag) bool { return tg.Name == "sub" }) {
+			t.Errorf("two.txt is not tagged with its folder: %v", a.Tags)
+		}
+	}
+	if unpackedPaths["one.txt"] != "album" || unpackedPaths["two.txt"] != "album/sub" {
+		t.Errorf("the unpacked assets have the paths %v", unpackedPaths)
+	}
+
 	got, err := e.svc.Resumable(t.Context(), c, up.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -129,4 +181,13 @@ func TestBrowserTusResume(t *testing.T) {
 	if n, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`localStorage.length`)); n != 0 {
 		t.Errorf("the finished upload's entry stays in localStorage (%v entries)", n)
 	}
+}
+
+func assetsOf(t *testing.T, e *env, c library.Caller, q string) []*damask.Asset {
+	t.Helper()
+	l, err := e.svc.Assets(t.Context(), c, library.AssetQuery{Query: q, Page: damask.Page{Number: 1, Size: 100}})
+	if err != nil {
+		t.Fatalf("search %s: %v", q, err)
+	}
+	return l.Assets
 }
