@@ -233,6 +233,36 @@ type FileMeta struct {
 	Description      string   `json:"description,omitempty"`
 	VideoCodec       string   `json:"video_codec,omitempty"`
 	AudioCodec       string   `json:"audio_codec,omitempty"`
+	// IPTC and XMP fields of news and stock photos.
+	Headline string `json:"headline,omitempty"`
+	Credit   string `json:"credit,omitempty"`
+	Source   string `json:"source,omitempty"`
+	Location string `json:"location,omitempty"` // the sublocation: a place within the city
+	City     string `json:"city,omitempty"`
+	State    string `json:"state,omitempty"` // province or state
+	Country  string `json:"country,omitempty"`
+}
+
+// MetaText is a text field of FileMeta that a search can name, as in
+// country:germany.
+type MetaText struct{ Field, Value string }
+
+// MetaTexts answers the text fields of m a search can name, in a fixed
+// order, empty ones left out. The field names are those of package search
+// (creator, copyright, ...).
+func (m FileMeta) MetaTexts() []MetaText {
+	all := []MetaText{
+		{"creator", m.Creator}, {"copyright", m.Copyright}, {"credit", m.Credit}, {"source", m.Source},
+		{"headline", m.Headline}, {"caption", m.Caption}, {"location", m.Location}, {"city", m.City},
+		{"state", m.State}, {"country", m.Country}, {"lens", m.Lens},
+	}
+	out := all[:0]
+	for _, t := range all {
+		if t.Value != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // GeoPoint is a place on Earth, in degrees.

@@ -46,6 +46,15 @@ type AssetFilter struct {
 	// previous page in the same order (keyset paging: cheap however deep);
 	// Page.Number is then ignored.
 	After *Cursor
+	// MostWords, when set, makes the list a forgiving search: Query then
+	// chooses the assets that match any of these words and phrases (and
+	// its other parts), and the list ranks them by how many of the words
+	// each matches, most first, then in the order of Sort (newest first
+	// for relevance). Its pages go by offset (After.Offset), as relevance's.
+	// The service sets it only when no asset matches all the words (and the
+	// rest of the query), and a store may rank on that: no asset has more
+	// than len(MostWords)-1 of them.
+	MostWords []Query
 }
 
 // Within is what a guest limited to collections may see: the assets of
@@ -186,7 +195,9 @@ type Store interface {
 	// consumed as in CreateAsset. The asset's Processing becomes
 	// a.Processing; when that is ProcessingPending a Job for v is queued in
 	// the same transaction. What processing found in the former version
-	// stays until SetExtracted replaces it.
+	// (dimensions, duration, pages, camera, date taken, location, text,
+	// Meta, the raw metadata) is cleared, so that nothing of another file
+	// is shown as this one's: SetExtracted fills it for v.
 	AddVersion(ctx context.Context, a *Asset, v *Version, uploadID int64) error
 	// Versions lists the versions of an asset outside the trash, oldest first.
 	Versions(ctx context.Context, accountID, assetID int64) ([]*Version, error)

@@ -46,6 +46,10 @@ func (s *Server) assetList(w http.ResponseWriter, r *http.Request, q library.Ass
 	if l.Next != "" {
 		w.Header().Set("X-Next-Cursor", l.Next)
 	}
+	if l.Fallback != "" {
+		// No asset has all the words: the list holds those with most.
+		w.Header().Set("X-Search-Fallback", l.Fallback)
+	}
 	if l.Approximate {
 		// Counting a huge result exactly would cost more than the page.
 		w.Header().Set("X-Total-Count-Approximate", "true")

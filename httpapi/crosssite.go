@@ -14,7 +14,7 @@ import (
 const (
 	corsMethods = "GET, HEAD, POST, PUT, PATCH, DELETE"
 	corsHeaders = "Authorization, Content-Type, Accept, Idempotency-Key, Content-Digest, Content-MD5"
-	corsExposed = "Location, Link, X-Total-Count, X-Total-Count-Approximate, X-Next-Cursor, X-Request-Id, Retry-After, Idempotent-Replayed"
+	corsExposed = "Location, Link, X-Total-Count, X-Total-Count-Approximate, X-Next-Cursor, X-Search-Fallback, X-Request-Id, Retry-After, Idempotent-Replayed"
 )
 
 // crossSite answers what a browser sends from a page of another site

@@ -61,6 +61,12 @@ type Config struct {
 	// request's own host: an operator's CDN (httpdomain.ParsePublicBase,
 	// which checks it).
 	PublicBaseURL string
+	// ErrorPage, when set, answers the errors of the public links (/p/)
+	// and the thumbnails' capability URLs (/t/) to a browser that asks
+	// for HTML (Accept: text/html), as a page in the site's layout: a
+	// link followed in a browser then never shows raw XML. API clients
+	// keep their XML or JSON. damask serve sets it to the web pages'.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, status int, message string)
 	// Now tells the time to the rate limit; tests set it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -215,6 +221,14 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	s.writeErrors(w, r, http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed here; allowed: %s", r.Method, strings.Join(allow, ", ")))
 }
 
+// browserLink tells a browser that followed a public link or a
+// thumbnail's URL: the path is one of theirs and Accept asks for HTML.
+func browserLink(r *http.Request) bool {
+	p := r.URL.Path
+	return (strings.HasPrefix(p, "/p/") || strings.HasPrefix(p, "/t/")) &&
+		strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
 // formatOf reads the format from the path's extension, else from Accept.
 func formatOf(r *http.Request) format {
 	switch {
@@ -287,6 +301,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) writeErrors(w http.ResponseWriter, r *http.Request, status int, msgs ...string) {
+	if s.cfg.ErrorPage != nil && len(msgs) > 0 && browserLink(r) {
+		s.cfg.ErrorPage(w, r, status, msgs[0])
+		return
+	}
 	b := getBuf()
 	defer putBuf(b)
 	if info(r).format == formatJSON {

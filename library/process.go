@@ -9,6 +9,7 @@ import (
 	"image/jpeg"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -137,6 +138,16 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 		return failed(renderErr), nil
 	}
 
+	// A video or a sound gets a preview that plays, for those who may not
+	// have the original. It is a nicety: failing, the asset stays done,
+	// and guests see its frame or waveform only.
+	if err := s.playback(ctx, path, j.Blob, info.Format); err != nil {
+		if ctx.Err() != nil {
+			return damask.Extracted{}, err
+		}
+		s.log.Warn("playback preview not made", "blob", j.Blob.String(), "err", err)
+	}
+
 	// What the decoder saw fills what the metadata lacked.
 	if x.Width == 0 || x.Height == 0 {
 		x.Width, x.Height = info.Width, info.Height
@@ -178,6 +189,8 @@ func fromMetadata(m metadata.Metadata) damask.Extracted {
 			AlphaChannel: m.AlphaChannel, Lens: m.Lens, Keywords: m.Keywords, Caption: m.Caption,
 			Creator: m.Creator, Copyright: m.Copyright, Title: m.Title, Description: m.Description,
 			VideoCodec: m.VideoCodec, AudioCodec: m.AudioCodec,
+			Headline: m.Headline, Credit: m.Credit, Source: m.Source,
+			Location: m.Location, City: m.City, State: m.State, Country: m.Country,
 		},
 		Raw: m.Raw,
 	}
@@ -257,6 +270,98 @@ func (s *Service) renditions(ctx context.Context, path string, source damask.Blo
 		}
 	}
 	return render(ctx, path, missing, put)
+}
+
+// playback makes the playback preview of a video or a sound
+// (media.RenderPlayback), unless it is made already, in at most half the
+// job's time left: the rest stays for what a retry would need.
+func (s *Service) playback(ctx context.Context, path string, source damask.BlobRef, format media.Format) error {
+	if format == "" {
+		f, err := media.Detect(path)
+		if err != nil {
+			return err
+		}
+		format = f
+	}
+	if !format.Video() && !format.Audio() {
+		return nil
+	}
+	_, err := s.store.Rendition(ctx, source, media.PlaybackName)
+	if err == nil {
+		return nil
+	}
+	if damask.ErrorCode(err) != damask.ENOTFOUND {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Until(d)/2)
+		defer cancel()
+	}
+	dir, err := os.MkdirTemp("", "damask-playback-")
+	if err != nil {
+		return fmt.Errorf("playback preview: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	dst := filepath.Join(dir, "playback")
+	if _, err := s.tools().Renderer.RenderPlayback(ctx, path, dst); err != nil {
+		return err
+	}
+	f, err := os.Open(dst)
+	if err != nil {
+		return fmt.Errorf("playback preview: %w", err)
+	}
+	defer f.Close()
+	bw, err := s.blobs.Create(ctx)
+	if err != nil {
+		return fmt.Errorf("store playback preview: %w", err)
+	}
+	defer bw.Abort()
+	if _, err := io.Copy(bw, f); err != nil {
+		return fmt.Errorf("store playback preview: %w", err)
+	}
+	bi, err := bw.Commit(ctx)
+	if err != nil {
+		return fmt.Errorf("store playback preview: %w", err)
+	}
+	return s.store.PutRendition(ctx, damask.Rendition{Source: source, Size: media.PlaybackName, Blob: bi.Ref})
+}
+
+// Playback opens the playback preview of an asset's current file, a video
+// or a sound (media.RenderPlayback): every role may, guests included, as
+// it is a preview made anew, never the file.
+// Errors: ENOTFOUND for an unknown asset and for one that has none (not
+// a video or a sound, or its preview could not be made); EPENDING while
+// processing is under way.
+func (s *Service) Playback(ctx context.Context, c Caller, id int64) (*RenditionFile, error) {
+	if err := requireRole(c, damask.RoleGuest, "play previews"); err != nil {
+		return nil, err
+	}
+	a, err := s.store.Asset(ctx, c.Account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.store.Rendition(ctx, a.Blob, media.PlaybackName)
+	switch {
+	case damask.ErrorCode(err) == damask.ENOTFOUND && a.Processing == damask.ProcessingPending:
+		return nil, damask.Errorf(damask.EPENDING, "The preview of asset %d is being made; try again shortly", id)
+	case damask.ErrorCode(err) == damask.ENOTFOUND:
+		return nil, damask.Errorf(damask.ENOTFOUND, "Asset %d has no preview that plays", id)
+	case err != nil:
+		return nil, fmt.Errorf("playback preview of asset %d: %w", id, err)
+	}
+	body, err := s.openVerified(ctx, r.Blob, -1, fmt.Sprintf("playback preview of asset %d", id))
+	if err != nil {
+		return nil, err
+	}
+	return &RenditionFile{Asset: a, Rendition: r, Body: body}, nil
+}
+
+// HasPlayback tells whether the asset's current file has its playback
+// preview.
+func (s *Service) HasPlayback(ctx context.Context, a *damask.Asset) bool {
+	_, err := s.store.Rendition(ctx, a.Blob, media.PlaybackName)
+	return err == nil
 }
 
 func (s *Service) putRendition(ctx context.Context, source damask.BlobRef, size media.Size, r io.Reader) error {

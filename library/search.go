@@ -30,7 +30,14 @@ type AssetList struct {
 	Approximate bool
 	// Next is the cursor of the page after this one, "" on the last.
 	Next string
+	// Fallback is FallbackMostWords when no asset matched all the words of
+	// the query and the list holds those that match most of them instead
+	// (see FallbackFilter); "" for a list that matches the query.
+	Fallback string
 }
+
+// FallbackMostWords is AssetList.Fallback of a forgiving search.
+const FallbackMostWords = "most-words"
 
 var sorts = map[string]bool{"created_on": true, "updated_on": true, "title": true, "size": true, "relevance": true}
 
@@ -49,22 +56,33 @@ func (s *Service) Assets(ctx context.Context, c Caller, q AssetQuery) (*AssetLis
 	}
 	var l *AssetList
 	err = s.search(ctx, c, 1, func(ctx context.Context) error {
-		l, err = s.list(ctx, c, f)
+		l, _, err = s.list(ctx, c, f)
 		return err
 	})
 	return l, err
 }
 
-// list reads the page of the filter from the store.
-func (s *Service) list(ctx context.Context, c Caller, f damask.AssetFilter) (*AssetList, error) {
+// list reads the page of the filter from the store. When the query's
+// words together match nothing, it reads the forgiving search instead
+// (FallbackFilter), and says so; fb is then the filter it read.
+func (s *Service) list(ctx context.Context, c Caller, f damask.AssetFilter) (l *AssetList, fb *damask.AssetFilter, err error) {
 	as, total, err := s.store.Assets(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("list assets: %w", err)
+		return nil, nil, fmt.Errorf("list assets: %w", err)
+	}
+	fallback := ""
+	if ff, ok := FallbackFilter(f); ok && total == 0 {
+		if as, total, err = s.store.Assets(ctx, ff); err != nil {
+			return nil, nil, fmt.Errorf("list assets matching most words: %w", err)
+		}
+		if total > 0 {
+			f, fb, fallback = ff, &ff, FallbackMostWords
+		}
 	}
 	for i, a := range as {
 		as[i] = shown(c, a)
 	}
-	l := &AssetList{Assets: as, Total: total, Approximate: total > damask.ExactCount}
+	l = &AssetList{Assets: as, Total: total, Approximate: total > damask.ExactCount, Fallback: fallback}
 	offset := f.Page.Offset()
 	if f.After != nil {
 		offset = f.After.Offset
@@ -74,7 +92,34 @@ func (s *Service) list(ctx context.Context, c Caller, f damask.AssetFilter) (*As
 	if len(as) > 0 && len(as) == f.Page.Size && (l.Approximate || offset+len(as) < total) {
 		l.Next = writeCursor(as[len(as)-1], f.Sort, offset+len(as))
 	}
-	return l, nil
+	return l, fb, nil
+}
+
+// FallbackFilter answers the forgiving search of a filter whose query
+// holds at least two words or phrases of any field: the assets that match
+// any of its first search.MaxFallbackWords words, and all of its other
+// parts, ranked by how many of the words they match (damask.AssetFilter's
+// MostWords). ok is false for any other filter. Assets reads it when the
+// words together match nothing; benchmarks time it on its own.
+func FallbackFilter(f damask.AssetFilter) (damask.AssetFilter, bool) {
+	if f.Trash || f.MostWords != nil || f.Query == nil {
+		return f, false
+	}
+	words, rest, ok := search.Fallback(f.Query)
+	if !ok {
+		return f, false
+	}
+	q := append(rest[:len(rest):len(rest)], search.AtLeast(1, words))
+	ff := f
+	ff.Query = q
+	if len(q) == 1 {
+		ff.Query = q[0]
+	}
+	ff.MostWords = make([]damask.Query, len(words))
+	for i, w := range words {
+		ff.MostWords[i] = w
+	}
+	return ff, true
 }
 
 // AssetFilter answers the filter Assets hands the store for the query; ok
@@ -142,10 +187,18 @@ func (s *Service) Browse(ctx context.Context, c Caller, q AssetQuery) (*AssetLis
 			defer close(done)
 			fc, fcErr = s.facets(ctx, ff)
 		}()
-		l, err = s.list(ctx, c, f)
+		var fb *damask.AssetFilter
+		l, fb, err = s.list(ctx, c, f)
 		<-done
 		if err == nil {
 			err = fcErr
+		}
+		if err == nil && fb != nil {
+			// The facets counted the query, which matched nothing: count
+			// what the list shows instead.
+			ff := *fb
+			ff.Page, ff.After = damask.Page{}, nil
+			fc, err = s.facets(ctx, ff)
 		}
 		return err
 	})

@@ -122,6 +122,13 @@ type Metadata struct {
 	Creator     string   // XMP dc:creator, IPTC By-line or EXIF Artist
 	Copyright   string   // EXIF Copyright, XMP dc:rights or IPTC CopyrightNotice
 	Title       string   // XMP dc:title, else IPTC ObjectName
+	Headline    string   // XMP photoshop:Headline, else IPTC Headline
+	Credit      string   // XMP photoshop:Credit, else IPTC Credit
+	Source      string   // XMP photoshop:Source, else IPTC Source
+	Location    string   // XMP Iptc4xmpCore:Location, else IPTC Sub-location: a place within the city
+	City        string   // XMP photoshop:City, else IPTC City
+	State       string   // XMP photoshop:State, else IPTC Province-State
+	Country     string   // XMP photoshop:Country, else IPTC Country-PrimaryLocationName
 
 	VideoCodec string // ffprobe codec_name of the first video stream, "h264"
 	AudioCodec string // of the first audio stream, "aac"
@@ -134,13 +141,16 @@ type Metadata struct {
 }
 
 // SearchText is the words of m for the search index (Asset.Text): title,
-// keywords, caption, description, creator, lens and document text, each
+// keywords, caption, description, creator, copyright, headline, credit,
+// source, the place (location, city, state, country), lens and document
+// text, each
 // distinct value once. The camera is left out: Asset.Camera is indexed on
 // its own.
 func (m Metadata) SearchText() string {
 	parts := []string{m.Title}
 	parts = append(parts, m.Keywords...)
-	parts = append(parts, m.Caption, m.Description, m.Creator, m.Lens, m.Text)
+	parts = append(parts, m.Caption, m.Description, m.Creator, m.Copyright, m.Headline, m.Credit, m.Source,
+		m.Location, m.City, m.State, m.Country, m.Lens, m.Text)
 	seen := make(map[string]bool)
 	var b strings.Builder
 	for _, p := range parts {
@@ -339,6 +349,13 @@ func fromExif(raw map[string]any) Metadata {
 	m.Creator = clean(str(raw, "XMP-dc:Creator", "IPTC:By-line", "IFD0:Artist"), 200)
 	m.Copyright = clean(str(raw, "IFD0:Copyright", "XMP-dc:Rights", "IPTC:CopyrightNotice"), 500)
 	m.Title = clean(str(raw, "XMP-dc:Title", "IPTC:ObjectName"), 500)
+	m.Headline = clean(str(raw, "XMP-photoshop:Headline", "IPTC:Headline"), 500)
+	m.Credit = clean(str(raw, "XMP-photoshop:Credit", "IPTC:Credit"), 200)
+	m.Source = clean(str(raw, "XMP-photoshop:Source", "IPTC:Source"), 200)
+	m.Location = clean(str(raw, "XMP-iptcCore:Location", "IPTC:Sub-location"), 200)
+	m.City = clean(str(raw, "XMP-photoshop:City", "IPTC:City"), 200)
+	m.State = clean(str(raw, "XMP-photoshop:State", "IPTC:Province-State"), 200)
+	m.Country = clean(str(raw, "XMP-photoshop:Country", "IPTC:Country-PrimaryLocationName"), 200)
 	return m
 }
 
@@ -468,7 +485,27 @@ func colorSpace(raw map[string]any) string {
 			return "RGB"
 		}
 	}
-	switch num(raw, "File:ColorComponents", "IFD0:SamplesPerPixel") {
+	if _, ok := raw["IFD0:PhotometricInterpretation"]; ok {
+		// A TIFF says how its samples are to be read; their number also
+		// counts extra samples such as alpha (RGB with alpha is 4, as
+		// CMYK is).
+		switch num(raw, "IFD0:PhotometricInterpretation") {
+		case 0, 1:
+			return "Gray"
+		case 2, 3, 6: // RGB, a palette of RGB, YCbCr
+			return "RGB"
+		case 5:
+			return "CMYK"
+		case 8, 9, 10:
+			return "Lab"
+		}
+	}
+	// A JPEG's components: 4 is CMYK (or YCCK, CMYK after a transform).
+	n := num(raw, "File:ColorComponents")
+	if n == 0 {
+		n = num(raw, "IFD0:SamplesPerPixel") - extraSamples(raw)
+	}
+	switch n {
 	case 1:
 		return "Gray"
 	case 3:
@@ -477,6 +514,16 @@ func colorSpace(raw map[string]any) string {
 		return "CMYK"
 	}
 	return ""
+}
+
+// extraSamples counts a TIFF's samples beyond its colour (alpha, masks):
+// exiftool gives the list of their kinds, one number each.
+func extraSamples(raw map[string]any) int {
+	v, ok := raw["IFD0:ExtraSamples"]
+	if !ok {
+		return 0
+	}
+	return len(strings.Fields(fmt.Sprint(v)))
 }
 
 func alpha(raw map[string]any) bool {

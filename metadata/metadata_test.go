@@ -134,7 +134,7 @@ func TestSearchText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "The fountain\nlake\ngeneva\nSummer\nfountain\nJet d'eau at noon\nAda Photographer\nRF24-105mm F4 L IS USM"
+	want := "The fountain\nlake\ngeneva\nSummer\nfountain\nJet d'eau at noon\nAda Photographer\n(c) 2024 Ada\nRF24-105mm F4 L IS USM"
 	if got := m.SearchText(); got != want {
 		t.Errorf("SearchText = %q, want %q", got, want)
 	}

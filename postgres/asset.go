@@ -333,7 +333,9 @@ func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version
 		kind, ext := kindAndExt(nv.ContentType, nv.Filename)
 		if _, err := tx.Exec(ctx, `
 			UPDATE assets SET filename = $1, content_type = $2, size = $3, blob = $4, version = $5, updated_at = $6,
-				kind = $7, ext = $8, processing = $9, processing_error = ''
+				kind = $7, ext = $8, processing = $9, processing_error = '',
+				width = NULL, height = NULL, pixel_width = 0, pixel_height = 0, duration = 0, page_count = 0,
+				camera = '', taken_at = NULL, latitude = NULL, longitude = NULL, text = '', meta = '{}', meta_raw = '{}'
 			WHERE id = $10`,
 			nv.Filename, nv.ContentType, nv.Size, nv.Blob[:], nv.Number, now, kind, ext, a.Processing, a.ID); err != nil {
 			return err

@@ -78,7 +78,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 			if a.GPS != nil {
 				lat, lon = a.GPS.Latitude, a.GPS.Longitude
 			}
-			parts, weights := document(a.Title, a.Description, a.Filename, a.Camera, a.Text, names)
+			parts, weights := document(a.Title, a.Description, a.Filename, a.Camera, a.Text, names, a.Meta.MetaTexts())
 			kind, ext := kindAndExt(a.ContentType, a.Filename)
 			staged[i] = []any{a.ID, a.AccountID, a.Title, a.Description, a.Filename, a.ContentType,
 				a.Size, a.Blob[:], nullID(a.UserID), a.PublicToken, nullID(a.PublicLinkBy), a.Processing, a.CreatedAt, a.UpdatedAt,

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"damask"
 )
 
 // Moving a whole library in (damask migrate-library): every row of another
@@ -346,7 +349,7 @@ func (imp *importer) assets(ctx context.Context, names []string, convertRow func
 	col := func(name string) int { return slices.Index(names, name) }
 	id, title, description, filename, camera, text := col("id"), col("title"), col("description"),
 		col("filename"), col("camera"), col("text")
-	contentType, kind, ext := col("content_type"), col("kind"), col("ext")
+	contentType, kind, ext, meta := col("content_type"), col("kind"), col("ext"), col("meta")
 	for _, c := range []int{id, title, description, filename, camera, text, contentType, kind, ext} {
 		if c < 0 {
 			return errors.New("the assets table lacks a column of the search document")
@@ -368,7 +371,20 @@ func (imp *importer) assets(ctx context.Context, names []string, convertRow func
 			tags[j] = imp.tagNames[t]
 		}
 		r[kind], r[ext] = kindAndExt(str(r[contentType]), str(r[filename]))
-		parts, weights := document(str(r[title]), str(r[description]), str(r[filename]), str(r[camera]), str(r[text]), tags)
+		var fields []damask.MetaText
+		if meta >= 0 {
+			switch m := r[meta].(type) {
+			case string:
+				fields = metaTexts([]byte(m))
+			case []byte:
+				fields = metaTexts(m)
+			case nil:
+			default:
+				b, _ := json.Marshal(m)
+				fields = metaTexts(b)
+			}
+		}
+		parts, weights := document(str(r[title]), str(r[description]), str(r[filename]), str(r[camera]), str(r[text]), tags, fields)
 		return append(r, tagIDs, parts, weights, folded(str(r[filename])), folded(str(r[camera]))), nil
 	}
 	if _, err := imp.tx.Exec(ctx, `

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -43,21 +44,23 @@ func reindex(ctx context.Context, tx pgx.Tx, ids ...int64) error {
 			title, description, filename, camera, body string
 			tagNames                                   []string
 			tagIDs                                     []int64
+			meta                                       []byte
 		)
 		err := tx.QueryRow(ctx, `
 			SELECT a.title, a.description, a.filename, a.camera, left(a.text, $2),
 				coalesce((SELECT array_agg(t.name ORDER BY t.id) FROM asset_tags x JOIN tags t ON t.id = x.tag_id
 					WHERE x.asset_id = a.id), '{}'),
-				coalesce((SELECT array_agg(x.tag_id ORDER BY x.tag_id) FROM asset_tags x WHERE x.asset_id = a.id), '{}')
+				coalesce((SELECT array_agg(x.tag_id ORDER BY x.tag_id) FROM asset_tags x WHERE x.asset_id = a.id), '{}'),
+				a.meta::text
 			FROM assets a WHERE a.id = $1`, id, maxBody).
-			Scan(&title, &description, &filename, &camera, &body, &tagNames, &tagIDs)
+			Scan(&title, &description, &filename, &camera, &body, &tagNames, &tagIDs, &meta)
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("read asset %d for the index: %w", id, err)
 		}
-		parts, weights := document(title, description, filename, camera, body, tagNames)
+		parts, weights := document(title, description, filename, camera, body, tagNames, metaTexts(meta))
 		if _, err := tx.Exec(ctx, `
 			UPDATE assets SET tsv = damask_tsv($1, $2), tsv_filename = to_tsvector('damask', $3),
 				tsv_camera = to_tsvector('damask', $4), tag_ids = $5
@@ -68,9 +71,47 @@ func reindex(ctx context.Context, tx pgx.Tx, ids ...int64) error {
 	return nil
 }
 
+// metaCodes are the letters of the fields of the file's metadata in the
+// words that carry their field (metaWords).
+var metaCodes = map[string]string{
+	search.Creator: "a", search.Copyright: "c", search.Credit: "r", search.Source: "o", search.Headline: "h",
+	search.Caption: "p", search.Location: "l", search.City: "y", search.State: "s", search.Country: "n", search.Lens: "e",
+}
+
+// metaMark starts a word of a field of the file's metadata in tsv:
+// country:germany is the word qqxmngermany, which the parser keeps whole
+// (letters and digits only) and the stemmer stems as it stems it at query
+// time. A user who types such a word finds what it marks, no more.
+const metaMark = "qqxm"
+
+// metaWords are the folded words of s in a field of the file's metadata,
+// each carrying the field.
+func metaWords(field, s string) []string {
+	code := metaCodes[field]
+	if code == "" {
+		return nil
+	}
+	ws := words(s)
+	for i, w := range ws {
+		ws[i] = metaMark + code + w
+	}
+	return ws
+}
+
+// metaTexts reads the text fields of an asset's meta column; nothing when
+// it holds none or cannot be read.
+func metaTexts(meta []byte) []damask.MetaText {
+	var fm damask.FileMeta
+	if len(meta) == 0 || json.Unmarshal(meta, &fm) != nil {
+		return nil
+	}
+	return fm.MetaTexts()
+}
+
 // document is what damask_tsv makes tsv of: the parts of an asset's text,
-// folded, and their weights.
-func document(title, description, filename, camera, body string, tags []string) (parts, weights []string) {
+// folded, and their weights. The fields of the file's metadata give two
+// parts: their plain words, and their words that carry the field.
+func document(title, description, filename, camera, body string, tags []string, meta []damask.MetaText) (parts, weights []string) {
 	if len(body) > maxBody {
 		body = body[:maxBody]
 	}
@@ -82,6 +123,15 @@ func document(title, description, filename, camera, body string, tags []string) 
 	}
 	parts = append(parts, folded(description), folded(filename), folded(camera), folded(body))
 	weights = append(weights, weightDescription, weightRest, weightRest, weightRest)
+	if len(meta) > 0 {
+		var plain, marked []string
+		for _, m := range meta {
+			plain = append(plain, folded(m.Value))
+			marked = append(marked, metaWords(m.Field, m.Value)...)
+		}
+		parts = append(parts, strings.Join(plain, " "), strings.Join(marked, " "))
+		weights = append(weights, weightRest, weightRest)
+	}
 	return parts, weights
 }
 
@@ -224,10 +274,17 @@ func (p *plan) cond(e search.Expr) string {
 		}
 		return "coalesce(" + col + " " + op + " " + p.arg(e.Value) + ", false)"
 	case search.Date:
-		if e.Before {
+		switch {
+		case e.Taken && e.Before:
+			return "coalesce(a.taken_at < " + p.arg(dateBound(e.At)) + ", false)"
+		case e.Taken:
+			return "coalesce(a.taken_at >= " + p.arg(dateBound(e.At)) + ", false)"
+		case e.Before:
 			return "a.created_at < " + p.arg(dateBound(e.At))
 		}
 		return "a.created_at >= " + p.arg(dateBound(e.At))
+	case search.Taken:
+		return "coalesce(a.taken_at >= " + p.arg(dateBound(e.From)) + " AND a.taken_at < " + p.arg(dateBound(e.To)) + ", false)"
 	case search.Orientation:
 		op := map[string]string{search.Landscape: ">", search.Portrait: "<", search.Square: "="}[e.Value]
 		if op == "" {
@@ -300,11 +357,13 @@ func (p *plan) tsq(e search.Expr) (string, bool) {
 		return "", false
 	}
 	var w string
-	switch field {
-	case search.AnyField:
-	case search.Title:
+	switch {
+	case search.IsMetaField(field):
+		ws = metaWords(field, strings.Join(ws, " "))
+	case field == search.AnyField:
+	case field == search.Title:
 		w = weightTitle
-	case search.Description:
+	case field == search.Description:
 		w = weightDescription
 	default:
 		return "", false
@@ -470,6 +529,13 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 			return fmt.Errorf("count: %w", err)
 		}
 		complete := len(ids) <= damask.ExactCount
+		if len(f.MostWords) > 0 {
+			if f.After != nil {
+				off = f.After.Offset
+			}
+			as, err = mostWords(ctx, tx, f, ids, lim, off)
+			return err
+		}
 		if o.relevance {
 			if f.After != nil {
 				off = f.After.Offset
@@ -497,6 +563,41 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 		return err
 	})
 	return as, total, err
+}
+
+// mostWords reads a page of a forgiving search (f.MostWords set), whose
+// newest matches are ids. It ranks candidates, not every match, as
+// relevance does: the newest relevanceWindow matches of any word, and the
+// newest relevanceWindow of any two words, so that the assets that match
+// several words are among them however many match one common word. Most
+// words first, then in the order of f.Sort, newest first for relevance.
+func mostWords(ctx context.Context, tx pgx.Tx, f damask.AssetFilter, ids []int64, lim any, off int) ([]*damask.Asset, error) {
+	words := make([]search.Expr, len(f.MostWords))
+	for i, w := range f.MostWords {
+		words[i] = w
+	}
+	two := f
+	two.Query = append(search.FallbackRest(f.Query, len(words)), search.AtLeast(2, words))
+	q := compile(two)
+	more, err := column[int64](ctx, tx, `SELECT a.id FROM assets a WHERE `+strings.Join(q.where, " AND ")+
+		` ORDER BY a.id DESC LIMIT `+strconv.Itoa(relevanceWindow), q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("assets matching two words: %w", err)
+	}
+	r := &plan{}
+	window := r.arg(append(more, ids[:min(len(ids), relevanceWindow)]...))
+	count := []string{"0"}
+	for _, w := range words {
+		if t, ok := (&plan{}).tsq(w); ok {
+			count = append(count, "(a.tsv @@ to_tsquery('damask', "+r.arg(t)+"))::int")
+		}
+	}
+	o, err := orderOf(f.Sort, false) // relevance: newest first
+	if err != nil {
+		return nil, err
+	}
+	return queryAssets(ctx, tx, `SELECT `+assetColumns+` FROM assets a WHERE a.id = ANY(`+window+`)
+		ORDER BY (`+strings.Join(count, " + ")+`) DESC, `+o.by+` LIMIT `+r.arg(lim)+` OFFSET `+r.arg(off), r.args...)
 }
 
 // pageOf picks a page in id order out of the newest matches, ids (newest

@@ -97,6 +97,16 @@ func format(b *strings.Builder, x Expr) {
 		}
 	case Date:
 		formatDate(b, x)
+	case Taken:
+		layout := "2006-01-02"
+		switch {
+		case x.To.Equal(x.From.AddDate(1, 0, 0)):
+			layout = "2006"
+		case x.To.Equal(x.From.AddDate(0, 1, 0)):
+			layout = "2006-01"
+		}
+		b.WriteString("taken:")
+		b.WriteString(x.From.UTC().Format(layout))
 	case Orientation:
 		value(b, "orientation", x.Value)
 	case Has:
@@ -203,6 +213,9 @@ func formatDate(b *strings.Builder, d Date) {
 		layout = "2006"
 	case at.Day() == 1:
 		layout = "2006-01"
+	}
+	if d.Taken {
+		b.WriteString("taken-")
 	}
 	if d.Before {
 		b.WriteString("before:")

@@ -463,9 +463,13 @@ func prefixLen(s string) int {
 }
 
 // Field names. The order is the one errors list them in.
-var fieldNames = []string{
-	Title, Filename, Description, Camera, "tag", "type", "ext", "path", "by",
-	"before", "after", Size, Width, Height, "orientation", "has",
+var fieldNames = append(append([]string{Title, Filename, Description, Camera}, MetaFields...),
+	"tag", "type", "ext", "path", "by", "before", "after", "taken", "taken-before", "taken-after",
+	Size, Width, Height, "orientation", "has")
+
+// textField tells whether name is a field of words (a Word or a Phrase).
+func textField(name string) bool {
+	return name == Title || name == Filename || name == Description || name == Camera || IsMetaField(name)
 }
 
 func knownField(name string) bool {
@@ -484,16 +488,30 @@ func numericField(name string) bool { return name == Size || name == Width || na
 // Parse and Format share it, so that Format quotes what Parse would take
 // for a field.
 func fieldSyntax(s string) (name string, sep byte, ok bool) {
-	i := 0
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if !unicode.IsLetter(r) {
-			break
+	letters := func(i int) int {
+		for i < len(s) {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsLetter(r) {
+				break
+			}
+			i += size
 		}
-		i += size
+		return i
 	}
+	i := letters(0)
 	if i == 0 || i == len(s) {
 		return "", 0, false
+	}
+	// A known field whose name holds dashes (taken-before:).
+	for j := i; j < len(s) && s[j] == '-'; {
+		k := letters(j + 1)
+		if k == j+1 || k == len(s) {
+			break
+		}
+		if s[k] == ':' && knownField(strings.ToLower(s[:k])) {
+			return strings.ToLower(s[:k]), ':', true
+		}
+		j = k
 	}
 	name, sep = strings.ToLower(s[:i]), s[i]
 	switch sep {
@@ -535,13 +553,22 @@ func (p *parser) word(t token) (Expr, *Error) {
 	if v == "" && !quoted {
 		return nil, errorf(t.pos, "%s: needs a value", name)
 	}
-	if quoted && name != Title && name != Filename && name != Description && name != Camera {
+	if quoted && !textField(name) {
 		v = strings.TrimSpace(v)
 		if v == "" {
 			return nil, errorf(vpos, "%s: needs a value", name)
 		}
 	}
 
+	switch {
+	case textField(name):
+		if quoted {
+			return phrase(name, v, vpos)
+		}
+		return word(name, v, vpos)
+	case name == "taken":
+		return period(v, vpos)
+	}
 	switch name {
 	case Title, Filename, Description, Camera:
 		if quoted {
@@ -569,8 +596,8 @@ func (p *parser) word(t token) (Expr, *Error) {
 		return Ext{Ext: e}, nil
 	case "path":
 		return Path{Prefix: cleanPath(v)}, nil
-	case "before", "after":
-		return date(name == "before", v, vpos)
+	case "before", "after", "taken-before", "taken-after":
+		return date(name, v, vpos)
 	case "orientation":
 		switch o := strings.ToLower(v); o {
 		case Landscape, Portrait, Square:
@@ -606,24 +633,45 @@ func numericExample(field string) string {
 	return field + ">1000"
 }
 
-// date parses YYYY, YYYY-MM or YYYY-MM-DD at pos.
-func date(before bool, s string, pos int) (Expr, *Error) {
-	field := "after"
-	if before {
-		field = "before"
+// date parses the value of before:, after:, taken-before: or taken-after:
+// (field) at pos.
+func date(field, s string, pos int) (Expr, *Error) {
+	from, to, err := dayMonthOrYear(field, s, pos)
+	if err != nil {
+		return nil, err
 	}
+	before := strings.HasSuffix(field, "before")
+	at := to
+	if before {
+		at = from
+	}
+	return Date{Before: before, At: at, Taken: strings.HasPrefix(field, "taken")}, nil
+}
+
+// period parses the value of taken: at pos.
+func period(s string, pos int) (Expr, *Error) {
+	from, to, err := dayMonthOrYear("taken", s, pos)
+	if err != nil {
+		return nil, err
+	}
+	return Taken{From: from, To: to}, nil
+}
+
+// dayMonthOrYear parses YYYY, YYYY-MM or YYYY-MM-DD, the value of field,
+// at pos, into the start of the period and the start of the next one.
+func dayMonthOrYear(field, s string, pos int) (from, to time.Time, _ *Error) {
 	bad := &Error{Pos: pos, Msg: field + ": takes a date: YYYY, YYYY-MM or YYYY-MM-DD"}
 	if len(s) != 4 && len(s) != 7 && len(s) != 10 {
-		return nil, bad
+		return from, to, bad
 	}
 	var n [3]int // year, month, day
 	for i, part := range strings.Split(s, "-") {
 		if i >= len(n) || len(part) != [...]int{4, 2, 2}[i] {
-			return nil, bad
+			return from, to, bad
 		}
 		for _, c := range []byte(part) {
 			if c < '0' || c > '9' {
-				return nil, bad
+				return from, to, bad
 			}
 			n[i] = n[i]*10 + int(c-'0')
 		}
@@ -636,20 +684,18 @@ func date(before bool, s string, pos int) (Expr, *Error) {
 		d = 1
 	}
 	if m < time.January || m > time.December || d < 1 || d > time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day() {
-		return nil, errorf(pos, "%s: %s is not a date", field, s)
+		return from, to, errorf(pos, "%s: %s is not a date", field, s)
 	}
-	at := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	if !before {
-		switch len(s) {
-		case 4:
-			at = at.AddDate(1, 0, 0)
-		case 7:
-			at = at.AddDate(0, 1, 0)
-		default:
-			at = at.AddDate(0, 0, 1)
-		}
+	from = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	switch len(s) {
+	case 4:
+		to = from.AddDate(1, 0, 0)
+	case 7:
+		to = from.AddDate(0, 1, 0)
+	default:
+		to = from.AddDate(0, 0, 1)
 	}
-	return Date{Before: before, At: at}, nil
+	return from, to, nil
 }
 
 // Units of size, largest last.

@@ -227,7 +227,7 @@ func roundTrip(t *testing.T, x Expr) {
 }
 
 func TestParseErrors(t *testing.T) {
-	fields := "use title, filename, description, camera, tag, type, ext, path, by, before, after, size, width, height, orientation or has"
+	fields := "use title, filename, description, camera, creator, copyright, credit, source, headline, caption, location, city, state, country, lens, tag, type, ext, path, by, before, after, taken, taken-before, taken-after, size, width, height, orientation or has"
 	tests := []struct {
 		q   string
 		pos int
@@ -491,7 +491,7 @@ func BenchmarkParse(b *testing.B) {
 
 func TestErrorMessage(t *testing.T) {
 	_, err := Parse("sunset foo:bar")
-	want := `at character 8: unknown field "foo": use title, filename, description, camera, tag, type, ext, path, by, before, after, size, width, height, orientation or has`
+	want := `at character 8: unknown field "foo": use title, filename, description, camera, creator, copyright, credit, source, headline, caption, location, city, state, country, lens, tag, type, ext, path, by, before, after, taken, taken-before, taken-after, size, width, height, orientation or has`
 	if err == nil || err.Error() != want {
 		t.Errorf("Parse error = %v, want %s", err, want)
 	}

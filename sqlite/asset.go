@@ -353,7 +353,9 @@ func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version
 		kind, ext := kindAndExt(nv.ContentType, nv.Filename)
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE assets SET filename = ?, content_type = ?, size = ?, blob = ?, version = ?, updated_at = ?,
-				kind = ?, ext = ?, processing = ?, processing_error = ''
+				kind = ?, ext = ?, processing = ?, processing_error = '',
+				width = NULL, height = NULL, pixel_width = 0, pixel_height = 0, duration = 0, page_count = 0,
+				camera = '', taken_at = NULL, latitude = NULL, longitude = NULL, text = '', meta = '{}', meta_raw = '{}'
 			WHERE id = ?`,
 			nv.Filename, nv.ContentType, nv.Size, nv.Blob[:], nv.Number, now.UnixNano(), kind, ext, a.Processing, a.ID); err != nil {
 			return err

@@ -80,7 +80,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 				}
 			}
 			row := indexRow{id: a.ID, accountID: a.AccountID, userID: a.UserID, title: a.Title, description: a.Description,
-				filename: a.Filename, camera: a.Camera, body: a.Text, kind: kind, ext: ext}
+				filename: a.Filename, camera: a.Camera, body: a.Text, kind: kind, ext: ext, meta: a.Meta.MetaTexts()}
 			names := make([]string, 0, len(a.Tags))
 			for i, t := range a.Tags {
 				key := strings.ToLower(t.Name)

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -26,6 +27,10 @@ import (
 //	<mark>e<ext>    the filename's extension
 //	<mark>u<id>     the uploader
 //	<mark>t<id>     each tag
+//	<mark>m<c><w>   each word w of a field of the file's metadata, c the
+//	                field's letter (metaCodes): country:germany is the
+//	                token <mark>mngermany, which the tokenizer folds and
+//	                stems as it does germany
 //
 // where <mark> is U+E000, a private-use character: unicode61 keeps it in a
 // token, and no word of a title or a query holds it, so plain words need
@@ -79,6 +84,31 @@ type indexRow struct {
 	camera, body                       string
 	kind, ext                          string
 	tagIDs                             []int64
+	meta                               []damask.MetaText
+}
+
+// metaCodes are the letters of the fields of the file's metadata in the
+// filter tokens.
+var metaCodes = map[string]string{
+	search.Creator: "a", search.Copyright: "c", search.Credit: "r", search.Source: "o", search.Headline: "h",
+	search.Caption: "p", search.Location: "l", search.City: "y", search.State: "s", search.Country: "n", search.Lens: "e",
+}
+
+// metaTokens are the filter tokens of the words of s in a field of the
+// file's metadata, split where the tokenizer splits (at anything but
+// letters, digits and marks), so that each word carries the field.
+func metaTokens(field, s string) []string {
+	code := metaCodes[field]
+	if code == "" {
+		return nil
+	}
+	words := strings.FieldsFunc(unmarked(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Mn, r)
+	})
+	for i, w := range words {
+		words[i] = mark + "m" + code + w
+	}
+	return words
 }
 
 // writeIndex writes the asset's row; replace drops the row it had first.
@@ -96,11 +126,18 @@ func writeIndex(ctx context.Context, tx *sql.Tx, r indexRow, replace bool) error
 	for _, id := range r.tagIDs {
 		filters = append(filters, mark+"t"+strconv.FormatInt(id, 10))
 	}
+	body := unmarked(r.body)
+	for _, m := range r.meta {
+		// Each field's words follow each other, for phrases; the plain
+		// words are words of the body too.
+		filters = append(filters, metaTokens(m.Field, m.Value)...)
+		body += "\n" + unmarked(m.Value)
+	}
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO `+table+` (rowid, title, description, filename, tags, camera, body, filters)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.id, unmarked(r.title), unmarked(r.description), unmarked(r.filename), r.tags, unmarked(r.camera),
-		unmarked(r.body), strings.Join(filters, " "))
+		body, strings.Join(filters, " "))
 	if err != nil {
 		return fmt.Errorf("index asset %d: %w", r.id, err)
 	}
@@ -113,7 +150,7 @@ func writeIndex(ctx context.Context, tx *sql.Tx, r indexRow, replace bool) error
 func reindex(ctx context.Context, tx *sql.Tx, ids ...int64) error {
 	for _, id := range ids {
 		r := indexRow{id: id}
-		var tagIDs string
+		var tagIDs, meta string
 		var trashed bool
 		err := tx.QueryRowContext(ctx, `
 			SELECT a.title, a.description, a.filename,
@@ -121,16 +158,21 @@ func reindex(ctx context.Context, tx *sql.Tx, ids ...int64) error {
 					WHERE x.asset_id = a.id), ''),
 				a.camera, a.text, a.account_id, coalesce(a.user_id, 0), a.kind, a.ext,
 				coalesce((SELECT group_concat(x.tag_id, ' ') FROM asset_tags x WHERE x.asset_id = a.id), ''),
-				a.deleted_at IS NOT NULL
+				a.deleted_at IS NOT NULL, a.meta
 			FROM assets a WHERE a.id = ?3`, mark, tagSeparator, id).
 			Scan(&r.title, &r.description, &r.filename, &r.tags, &r.camera, &r.body,
-				&r.accountID, &r.userID, &r.kind, &r.ext, &tagIDs, &trashed)
+				&r.accountID, &r.userID, &r.kind, &r.ext, &tagIDs, &trashed, &meta)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("read asset %d for the index: %w", id, err)
 		}
+		var fm damask.FileMeta
+		if err := json.Unmarshal([]byte(meta), &fm); err != nil {
+			return fmt.Errorf("meta of asset %d for the index: %w", id, err)
+		}
+		r.meta = fm.MetaTexts()
 		if trashed {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+indexTable(r.accountID)+` WHERE rowid = ?`, id); err != nil {
 				return fmt.Errorf("unindex asset %d: %w", id, err)
@@ -395,6 +437,13 @@ func (p *plan) fts(e search.Expr) (string, bool) {
 			return "", true
 		}
 		p.words = true
+		if search.IsMetaField(e.Field) {
+			x := quote(strings.Join(metaTokens(e.Field, e.Value), " "))
+			if e.Prefix {
+				x += " *"
+			}
+			return x, true
+		}
 		x := fieldFilter(e.Field) + quote(unmarked(e.Value))
 		if e.Prefix {
 			x += " *"
@@ -405,6 +454,9 @@ func (p *plan) fts(e search.Expr) (string, bool) {
 			return "", true
 		}
 		p.words = true
+		if search.IsMetaField(e.Field) {
+			return quote(strings.Join(metaTokens(e.Field, strings.Join(e.Words, " ")), " ")), true
+		}
 		return fieldFilter(e.Field) + quote(unmarked(strings.Join(e.Words, " "))), true
 	case search.Tag:
 		return quote(mark + "t" + strconv.FormatInt(e.ID, 10)), true
@@ -499,10 +551,17 @@ func (p *plan) sql(e search.Expr) (string, []any) {
 		}
 		return fmt.Sprintf("coalesce(%s %s ?, 0)", col, op), []any{e.Value}
 	case search.Date:
-		if e.Before {
+		switch {
+		case e.Taken && e.Before:
+			return "coalesce(a.taken_at < ?, 0)", []any{nanos(e.At)}
+		case e.Taken:
+			return "coalesce(a.taken_at >= ?, 0)", []any{nanos(e.At)}
+		case e.Before:
 			return "a.created_at < ?", []any{nanos(e.At)}
 		}
 		return "a.created_at >= ?", []any{nanos(e.At)}
+	case search.Taken:
+		return "coalesce(a.taken_at >= ? AND a.taken_at < ?, 0)", []any{nanos(e.From), nanos(e.To)}
 	case search.Orientation:
 		op := map[string]string{search.Landscape: ">", search.Portrait: "<", search.Square: "="}[e.Value]
 		if op == "" {
@@ -725,7 +784,12 @@ func listing(f damask.AssetFilter) (Statements, error) {
 	lim, off := limit(f.Page)
 
 	var query string
-	if o.relevance {
+	if len(f.MostWords) > 0 && p.match != "" {
+		if f.After != nil {
+			off = f.After.Offset
+		}
+		query, args = mostWords(f)
+	} else if o.relevance {
 		if f.After != nil {
 			off = f.After.Offset
 		}
@@ -751,6 +815,82 @@ func listing(f damask.AssetFilter) (Statements, error) {
 		Page:   Statement{query, append(args[:len(args):len(args)], lim, off)},
 		Tags:   tagsOf,
 	}, nil
+}
+
+// mostWords is the page query of a forgiving search (f.MostWords set,
+// whose plan has a MATCH) without its LIMIT and OFFSET, and its
+// arguments. It ranks candidates, not every match, as relevance does:
+// any1, the newest relevanceWindow matches of any word, and any2, the
+// newest relevanceWindow matches of any two words, so that the assets
+// with several words are among them however many match one common word.
+// Every count is read off windows of the index, each the newest
+// relevanceWindow matches of a MATCH, which stop early when matches are
+// dense and skip through the postings when they are sparse (no read of a
+// common word's postings back to an old candidate):
+//
+//   - a candidate of any1 that is not in any2 has one word: with two, it
+//     would be newer than the oldest of any2, so among any2;
+//
+//   - a candidate of any2 has word i if and only if it is in word[i], the
+//     newest relevanceWindow matches of word i and any other word (which
+//     is word i and any two): a subset of any2's matches, in which a
+//     candidate of any2 is among the newest as well.
+//
+//   - of three words, a candidate of any2 has two: no asset has all three.
+//
+// Most words first, then in the order of f.Sort, newest first for
+// relevance.
+func mostWords(f damask.AssetFilter) (string, []any) {
+	words := make([]search.Expr, len(f.MostWords))
+	for i, w := range f.MostWords {
+		words[i] = w
+	}
+	rest := search.FallbackRest(f.Query, len(words))
+	two := append(rest, search.AtLeast(2, words))
+	windows := []damask.Query{f.Query, two}
+	for i, w := range words {
+		if len(words) <= 3 {
+			// No asset has all the words (see damask.AssetFilter), so one
+			// of any2 has two: there is nothing to count.
+			break
+		}
+		// Word i and any other is word i and any two, in fewer terms.
+		others := append(search.Or{}, words[:i]...)
+		others = append(others, words[i+1:]...)
+		windows = append(windows, append(rest[:len(rest):len(rest)], w, others))
+	}
+	var args []any
+	var ctes, count []string
+	for i, q := range windows {
+		wf := f
+		wf.Query = q
+		from, where, qargs, rowid := compile(wf).ids(f.AccountID)
+		name := fmt.Sprintf("w%d", i)
+		ctes = append(ctes, name+` AS MATERIALIZED (SELECT `+rowid+` AS id FROM `+from+` WHERE `+strings.Join(where, " AND ")+
+			` ORDER BY `+rowid+` DESC LIMIT `+strconv.Itoa(relevanceWindow)+`)`)
+		args = append(args, qargs...)
+		if i >= 2 {
+			count = append(count, "(m.id IN "+name+")")
+		}
+	}
+	// The page is ranked on the ids alone when it goes by id, so that only
+	// its own assets are read.
+	if len(count) == 0 {
+		count = []string{"2"}
+	}
+	then, join := "m.id DESC", ""
+	if o, err := orderOf(f.Sort, false, "m.id"); err == nil { // relevance: newest first
+		then = o.by
+		if !strings.HasPrefix(then, "m.id") {
+			join = " JOIN assets a ON a.id = m.id"
+		}
+	}
+	return `WITH ` + strings.Join(ctes, ",\n\t\t\t") + `,
+			m AS (SELECT id FROM w0 UNION SELECT id FROM w1),
+			page AS (SELECT m.id AS id, (CASE WHEN m.id IN w1 THEN ` + strings.Join(count, " + ") + ` ELSE 1 END) AS n
+				FROM m` + join + ` ORDER BY n DESC, ` + then + ` LIMIT ? OFFSET ?)
+		SELECT ` + assetColumns + ` FROM page JOIN assets a ON a.id = page.id
+		ORDER BY page.n DESC, ` + strings.ReplaceAll(then, "m.id", "a.id"), args
 }
 
 // Assets lists the assets the filter chooses, with their tags.

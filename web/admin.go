@@ -2,10 +2,13 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,20 +44,35 @@ func (s *Server) trash(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, c, csrf, "trash", "Trash", d)
 }
 
-func (s *Server) restore(r *http.Request, c library.Caller, id int64) (string, error) {
-	return "/trash", s.svc.RestoreAsset(r.Context(), c, id)
+func (s *Server) restore(r *http.Request, c library.Caller, id int64) (string, string, error) {
+	if err := s.svc.RestoreAsset(r.Context(), c, id); err != nil {
+		return "", "", err
+	}
+	return "/trash", "The asset was restored to the library.", nil
 }
 
+// emptyTrash deletes the trashed assets for good, once confirmed on a
+// page of its own.
 func (s *Server) emptyTrash(w http.ResponseWriter, r *http.Request) {
 	c, _, ok := s.sessionForm(w, r)
 	if !ok {
 		return
 	}
-	if _, err := s.svc.EmptyAccountTrash(r.Context(), c); err != nil {
+	if !c.User.Role.AtLeast(damask.RoleAdmin) {
+		s.fail(w, r, damask.Errorf(damask.EFORBIDDEN, "Only the holder and admins may empty the trash"))
+		return
+	}
+	if !s.confirmed(w, r, r.PostForm.Get("csrf"), confirmData{Heading: "Empty the trash?",
+		Message: "Every asset in the trash, with all its versions, is deleted for good. This cannot be undone.",
+		Action:  "/trash/empty", Button: "Empty the trash for good", Cancel: "/trash"}) {
+		return
+	}
+	n, err := s.svc.EmptyAccountTrash(r.Context(), c)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/trash", http.StatusSeeOther)
+	s.redirect(w, r, "/trash", flash{Message: fmt.Sprintf("The trash was emptied: %d asset%s deleted for good.", n, plural(n))})
 }
 
 // ---- account
@@ -79,6 +97,12 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.showAccount(w, r, c, csrf, http.StatusOK, form{})
+}
+
+// showAccount renders the account's page, with f when a form on it came
+// back.
+func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, c library.Caller, csrf string, status int, f form) {
 	if err := holderOnly(c); err != nil {
 		s.fail(w, r, err)
 		return
@@ -88,8 +112,14 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, c, csrf, "account", "Account", accountData{Account: a, Stats: st, Plan: s.svc.Plan(a)})
+	s.renderForm(w, r, c, csrf, status, f, "account", "Account", accountData{Account: a, Stats: st, Plan: s.svc.Plan(a)})
 }
+
+// brandingLabels are the first words of the messages about the
+// branding's fields, and the fields of its form.
+var brandingLabels = map[string]string{"Title": "title", "Font colour": "font_color", "Font color": "font_color",
+	"Top colour": "top_color", "Top color": "top_color", "Bottom colour": "bottom_color", "Bottom color": "bottom_color",
+	"The logo": "logo", "Send one logo": "logo"}
 
 // switchAPI turns the API on, once the holder agrees to the API terms,
 // or off.
@@ -100,14 +130,19 @@ func (s *Server) switchAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	on := r.PostForm.Get("api") == "on"
 	if on && r.PostForm.Get("agree") != "yes" {
-		s.fail(w, r, damask.Errorf(damask.EINVALID, "Agree to the API terms to switch the API on"))
+		err := damask.Errorf(damask.EINVALID, "Agree to the API terms to switch the API on")
+		s.showAccount(w, r, c, r.PostForm.Get("csrf"), formStatus(err), form{Errors: map[string]string{"agree": damask.ErrorMessage(err)}})
 		return
 	}
 	if _, _, err := s.svc.UpdateAccount(r.Context(), c, library.AccountChanges{APIEnabled: &on}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/account", http.StatusSeeOther)
+	msg := "The API is switched off."
+	if on {
+		msg = "The API is switched on."
+	}
+	s.redirect(w, r, "/account#api", flash{Message: msg})
 }
 
 // switchSharing sets the account's two ways of sharing without
@@ -123,7 +158,7 @@ func (s *Server) switchSharing(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/account#sharing", http.StatusSeeOther)
+	s.redirect(w, r, "/account#sharing", flash{Message: "The sharing settings were saved."})
 }
 
 // ---- people
@@ -154,6 +189,17 @@ func (s *Server) people(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.showPeople(w, r, c, csrf, http.StatusOK, form{})
+}
+
+// userLabels are the first words of the messages about a user's fields,
+// and the fields of the form that adds one.
+var userLabels = map[string]string{"Login": "login", "Email": "email", "Password": "password",
+	"Role": "role", "First name": "first_name", "Last name": "last_name"}
+
+// showPeople renders the people's page, with f when a form on it came
+// back.
+func (s *Server) showPeople(w http.ResponseWriter, r *http.Request, c library.Caller, csrf string, status int, f form) {
 	if err := adminOnly(c); err != nil {
 		s.fail(w, r, err)
 		return
@@ -183,7 +229,7 @@ func (s *Server) people(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Audit = append(d.Audit, auditRow{e, who})
 	}
-	s.render(w, r, c, csrf, "people", "People", d)
+	s.renderForm(w, r, c, csrf, status, f, "people", "People", d)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
@@ -194,17 +240,33 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	login, email, role, pass := f.Get("login"), f.Get("email"), f.Get("role"), f.Get("password")
 	first, last := f.Get("first_name"), f.Get("last_name")
-	if _, _, err := s.svc.CreateUser(r.Context(), c, library.UserChanges{Login: &login, Email: &email,
-		Role: &role, Password: &pass, FirstName: &first, LastName: &last}, damask.IdempotencyKey{}); err != nil {
+	_, _, err := s.svc.CreateUser(r.Context(), c, library.UserChanges{Login: &login, Email: &email,
+		Role: &role, Password: &pass, FirstName: &first, LastName: &last}, damask.IdempotencyKey{})
+	switch {
+	case err == nil:
+		s.redirect(w, r, "/people", flash{Message: fmt.Sprintf("%s was added as %s.", login, role)})
+	case formError(err):
+		// What was typed comes back, but the password.
+		s.showPeople(w, r, c, f.Get("csrf"), formStatus(err), failedForm(err, url.Values{"login": {login}, "email": {email},
+			"role": {role}, "first_name": {first}, "last_name": {last}}, userLabels))
+	default:
 		s.fail(w, r, err)
-		return
 	}
-	http.Redirect(w, r, "/people", http.StatusSeeOther)
 }
 
 // updateUser changes a user's role, disables or enables the user, or
-// limits a guest to collections.
-func (s *Server) updateUser(r *http.Request, c library.Caller, id int64) (string, error) {
+// limits a guest to collections. A refused limit comes back on the
+// people's page with the ids typed by that guest's field.
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var ch library.UserChanges
 	switch f := r.PostForm; {
 	case f.Has("role"):
@@ -217,10 +279,37 @@ func (s *Server) updateUser(r *http.Request, c library.Caller, id int64) (string
 		ids := f.Get("collection_ids")
 		ch.CollectionIDs = &ids
 	default:
-		return "", damask.Errorf(damask.EMALFORMED, "Nothing to change")
+		s.fail(w, r, damask.Errorf(damask.EMALFORMED, "Nothing to change"))
+		return
 	}
-	_, err := s.svc.UpdateUser(r.Context(), c, id, ch)
-	return "/people", err
+	u, err := s.svc.UpdateUser(r.Context(), c, id, ch)
+	switch {
+	case err == nil:
+		s.redirect(w, r, "/people", flash{Message: userChanged(u, ch)})
+	case ch.CollectionIDs != nil && formError(err):
+		field := "cols-" + strconv.FormatInt(id, 10)
+		s.showPeople(w, r, c, r.PostForm.Get("csrf"), formStatus(err), form{
+			Values: url.Values{field: {*ch.CollectionIDs}},
+			Errors: map[string]string{field: damask.ErrorMessage(err)}})
+	default:
+		s.fail(w, r, err)
+	}
+}
+
+// userChanged says what a change to u did.
+func userChanged(u *damask.User, ch library.UserChanges) string {
+	switch {
+	case ch.Disabled != nil && *ch.Disabled:
+		return fmt.Sprintf("%s is switched off and signed out.", u.Login)
+	case ch.Disabled != nil:
+		return fmt.Sprintf("%s may sign in again.", u.Login)
+	case ch.CollectionIDs != nil && u.CollectionsOnly:
+		n := len(u.CollectionIDs)
+		return fmt.Sprintf("%s now sees only the assets of %d collection%s (%s).", u.Login, n, plural(n), joinIDs(u.CollectionIDs))
+	case ch.CollectionIDs != nil:
+		return fmt.Sprintf("%s now sees the whole library.", u.Login)
+	}
+	return fmt.Sprintf("%s is now %s.", u.Login, u.Role)
 }
 
 // ---- tokens
@@ -235,46 +324,66 @@ func (s *Server) tokens(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.showTokens(w, r, c, csrf, "")
+	// A new token's secret comes in the flash of the redirect that
+	// followed its making: shown on this page once, never stored.
+	fl := s.takeFlash(w, r)
+	s.showTokens(w, r, c, csrf, http.StatusOK, form{}, fl)
 }
 
-func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, c library.Caller, csrf, secret string) {
+func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, c library.Caller, csrf string, status int, f form, fl flash) {
 	ts, err := s.svc.Tokens(r.Context(), c)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, c, csrf, "tokens", "API tokens", tokensData{Tokens: ts, Secret: secret})
+	s.page(w, r, status, "tokens", pageData{Title: "API tokens", User: c.User, CSRF: csrf, Nav: "tokens", Form: f,
+		Flash: fl.Message, Data: tokensData{Tokens: ts, Secret: fl.Secret}})
 }
 
-// createToken makes a token and shows its secret in the answer itself,
-// once: it is never stored, so no later page can show it.
+// tokenLabels are the first words of the messages about a token's
+// fields, and the fields of the form that makes one.
+var tokenLabels = map[string]string{"Name": "name", "Days": "days", "Expires": "days", "Expiry": "days"}
+
+// createToken makes a token and redirects to the tokens' page, which
+// shows its secret once (from the flash): reloading that page makes no
+// second token.
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	c, _, ok := s.sessionForm(w, r)
 	if !ok {
 		return
 	}
 	f := r.PostForm
+	kept := url.Values{"name": {f.Get("name")}, "days": {f.Get("days")}, "read_only": {f.Get("read_only")}}
 	in := library.TokenInput{Name: f.Get("name"), ReadOnly: f.Get("read_only") == "1"}
-	if v := f.Get("days"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			s.fail(w, r, damask.Errorf(damask.EINVALID, "Days must be a whole number"))
-			return
+	var err error
+	if v := strings.TrimSpace(f.Get("days")); v != "" {
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < 0 {
+			err = damask.Errorf(damask.EINVALID, "Days must be a whole number")
 		}
 		in.ExpiresInDays = n
 	}
-	_, secret, _, err := s.svc.CreateToken(r.Context(), c, in, damask.IdempotencyKey{})
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	var secret string
+	var t *damask.Token
+	if err == nil {
+		t, secret, _, err = s.svc.CreateToken(r.Context(), c, in, damask.IdempotencyKey{})
 	}
-	s.showTokens(w, r, c, f.Get("csrf"), secret)
+	switch {
+	case err == nil:
+		s.redirect(w, r, "/tokens", flash{Message: fmt.Sprintf("The token %q was made.", t.Name), Secret: secret})
+	case formError(err):
+		s.showTokens(w, r, c, f.Get("csrf"), formStatus(err), failedForm(err, kept, tokenLabels), flash{})
+	default:
+		s.fail(w, r, err)
+	}
 }
 
-func (s *Server) revokeToken(r *http.Request, c library.Caller, id int64) (string, error) {
-	_, err := s.svc.RevokeToken(r.Context(), c, id)
-	return "/tokens", err
+func (s *Server) revokeToken(r *http.Request, c library.Caller, id int64) (string, string, error) {
+	t, err := s.svc.RevokeToken(r.Context(), c, id)
+	if err != nil {
+		return "", "", err
+	}
+	return "/tokens", fmt.Sprintf("The token %q was revoked.", t.Name), nil
 }
 
 // ---- branding
@@ -343,10 +452,20 @@ func (s *Server) setBranding(w http.ResponseWriter, r *http.Request) {
 		}); tl != nil {
 			err = tl
 		}
+		if formError(err) {
+			kept := url.Values{}
+			for name, v := range fields {
+				if *v != nil {
+					kept.Set(name, **v)
+				}
+			}
+			s.showAccount(w, r, c, csrfToken(secret, "session"), formStatus(err), failedForm(err, kept, brandingLabels))
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/account#branding", http.StatusSeeOther)
+	s.redirect(w, r, "/account#branding", flash{Message: "The branding was saved."})
 }
 
 // removeLogo drops the account's logo.
@@ -359,11 +478,16 @@ func (s *Server) removeLogo(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if !s.confirmed(w, r, r.PostForm.Get("csrf"), confirmData{Heading: "Remove the logo?",
+		Message: "The logo is deleted for good; to show it again, upload it again.",
+		Action:  "/account/logo/remove", Button: "Remove the logo", Cancel: "/account#branding"}) {
+		return
+	}
 	if _, err := s.svc.SetBranding(r.Context(), c, library.BrandingChanges{RemoveLogo: true}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/account#branding", http.StatusSeeOther)
+	s.redirect(w, r, "/account#branding", flash{Message: "The logo was removed."})
 }
 
 // logoURL names the account's logo for the pages' header, or is empty.
@@ -399,11 +523,35 @@ func (s *Server) logo(w http.ResponseWriter, r *http.Request) {
 
 // brandingCSS serves the account's colours as a style sheet, on plans with
 // branding: the pages' policy allows no inline style.
+//
+// The pages link it as /branding.css?v=HASH, HASH a digest of its
+// content: that URL is cached for good, and a change of colours is a new
+// URL, shown at once. Any other URL (an old hash, none) is revalidated.
 func (s *Server) brandingCSS(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/css; charset=utf-8")
-	h.Set("Cache-Control", "private, max-age=60")
+	css := ""
 	if a := info(r).account; s.svc.Plan(a).Branding {
-		w.Write([]byte(brandingRules(a.Branding)))
+		css = brandingRules(a.Branding)
 	}
+	v := brandingHash(css)
+	h.Set("ETag", `"`+v+`"`)
+	if r.URL.Query().Get("v") == v {
+		h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "private, no-cache")
+	}
+	if match := r.Header.Get("If-None-Match"); match == `"`+v+`"` {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Write([]byte(css))
+}
+
+// brandingVersion is the v parameter of the branding's style sheet.
+func brandingVersion(b damask.Branding) string { return brandingHash(brandingRules(b)) }
+
+func brandingHash(css string) string {
+	sum := sha256.Sum256([]byte(css))
+	return hex.EncodeToString(sum[:8])
 }

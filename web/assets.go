@@ -2,7 +2,9 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +38,8 @@ type assetData struct {
 	CanVersion  bool
 	PublicLinks bool
 	PublicURL   string
-	Playable    bool // a video or audio file the browser may play
+	Playable    bool   // a video or audio file the browser may play
+	MediaURL    string // what the player plays: the file, or a guest's preview
 }
 
 // asset is an asset's page: the preview, the metadata, the form that
@@ -46,13 +49,24 @@ func (s *Server) asset(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.showAsset(w, r, c, csrf, http.StatusOK, form{})
+}
+
+// showAsset renders the asset's page, with f when a form on it came back.
+func (s *Server) showAsset(w http.ResponseWriter, r *http.Request, c library.Caller, csrf string, status int, f form) {
 	d, err := s.assetData(r, c)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, c, csrf, "asset", d.A.Title, d)
+	s.renderForm(w, r, c, csrf, status, f, "asset", d.A.Title, d)
 }
+
+// assetLabels are the first words of the messages about the asset's
+// fields, and the fields of the forms on its page.
+var assetLabels = map[string]string{"Title": "title", "Description": "description",
+	"Tag": "tags", "Tags": "tags", "An asset carries": "tags", "One request makes": "tags",
+	"Path": "path", "Comment": "comment", "The file": "file", "Choose a file": "file", "Send one file": "file"}
 
 func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error) {
 	id, err := httpdomain.PathID(r, "id")
@@ -70,7 +84,16 @@ func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error
 	d := &assetData{A: a, Kind: search.KindOf(a.ContentType), Ready: a.Processing == damask.ProcessingDone,
 		Versions: vs, CanEdit: c.User.Role.AtLeast(damask.RoleMember), CanDownload: library.MayHaveOriginals(c),
 		CanVersion: s.svc.CheckVersioning(c) == nil, PublicLinks: c.Account.PublicLinks}
-	d.Playable = d.CanDownload && (d.Kind == search.KindVideo || d.Kind == search.KindAudio)
+	if d.Kind == search.KindVideo || d.Kind == search.KindAudio {
+		switch {
+		case d.CanDownload:
+			d.MediaURL = fmt.Sprintf("/assets/%d/media", a.ID)
+		case s.svc.HasPlayback(r.Context(), a):
+			// A guest plays the preview made for playing, never the file.
+			d.MediaURL = fmt.Sprintf("/assets/%d/playback", a.ID)
+		}
+	}
+	d.Playable = d.MediaURL != ""
 	if d.Ready {
 		// The largest sizes the caller may see: a guest sees none that
 		// shows the file at its full size.
@@ -158,40 +181,66 @@ func metadataGroups(a *damask.Asset) []metaGroup {
 }
 
 // editAsset saves the title, description, tags and, when the form has
-// it, the folder.
-func (s *Server) editAsset(r *http.Request, c library.Caller, id int64) (string, error) {
+// it, the folder. Refused, the page comes back with what was typed and
+// the error by its field.
+func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	f := r.PostForm
 	title, desc, tags := f.Get("title"), f.Get("description"), f.Get("tags")
 	in := library.AssetInput{Title: &title, Description: &desc, Tags: &tags}
+	typed := url.Values{"title": {title}, "description": {desc}, "tags": {tags}}
 	if _, ok := f["path"]; ok {
 		p := f.Get("path")
 		in.Path = &p
+		typed.Set("path", p)
 	}
-	_, err := s.svc.UpdateAsset(r.Context(), c, id, in)
-	return fmt.Sprintf("/assets/%d", id), err
+	_, err = s.svc.UpdateAsset(r.Context(), c, id, in)
+	switch {
+	case err == nil:
+		s.redirect(w, r, fmt.Sprintf("/assets/%d", id), flash{Message: "Saved."})
+	case formError(err):
+		s.showAsset(w, r, c, f.Get("csrf"), formStatus(err), failedForm(err, typed, assetLabels))
+	default:
+		s.fail(w, r, err)
+	}
 }
 
-func (s *Server) deleteAsset(r *http.Request, c library.Caller, id int64) (string, error) {
-	_, err := s.svc.DeleteAsset(r.Context(), c, id)
-	return "/", err
+func (s *Server) deleteAsset(r *http.Request, c library.Caller, id int64) (string, string, error) {
+	a, err := s.svc.DeleteAsset(r.Context(), c, id)
+	if err != nil {
+		return "", "", err
+	}
+	return "/", fmt.Sprintf("%q was moved to the trash.", a.Title), nil
 }
 
 // publicLink makes (on=1) or revokes the asset's public link.
-func (s *Server) publicLink(r *http.Request, c library.Caller, id int64) (string, error) {
+func (s *Server) publicLink(r *http.Request, c library.Caller, id int64) (string, string, error) {
 	on := r.PostForm.Get("on") == "1"
 	_, err := s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{PublicLink: &on})
-	return fmt.Sprintf("/assets/%d", id), err
+	msg := "The public link was revoked: it no longer works."
+	if on {
+		msg = "The public link was made."
+	}
+	return fmt.Sprintf("/assets/%d", id), msg, err
 }
 
 // makeCurrent restores an old version: its file becomes a new current
 // version, so that nothing is lost.
-func (s *Server) makeCurrent(r *http.Request, c library.Caller, id int64) (string, error) {
+func (s *Server) makeCurrent(r *http.Request, c library.Caller, id int64) (string, string, error) {
 	n, err := strconv.Atoi(r.PathValue("n"))
 	if err != nil || n < 1 {
-		return "", damask.ErrNotFound
+		return "", "", damask.ErrNotFound
 	}
 	_, err = s.svc.RestoreVersion(r.Context(), c, id, n)
-	return fmt.Sprintf("/assets/%d", id), err
+	return fmt.Sprintf("/assets/%d", id), fmt.Sprintf("Version %d is current again, as a new version.", n), err
 }
 
 // download sends a version's file (?version=N, the current one without)
@@ -225,6 +274,43 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	download.Send(w, r, d, false)
+}
+
+// playback sends the playback preview of a video or a sound (a rendition
+// made for playing, never the file), inline with ranges for seeking, to
+// every role: guests play it where members play the file.
+func (s *Server) playback(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	id, err := httpdomain.PathID(r, "id")
+	var f *library.RenditionFile
+	if err == nil {
+		f, err = s.svc.Playback(r.Context(), c, id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer f.Body.Close()
+	// The ipod muxer marks a sound "M4A "; anything else is a video.
+	ct := media.PlaybackVideoType
+	head := make([]byte, 12)
+	if n, _ := io.ReadFull(f.Body, head); n == 12 && string(head[8:12]) == "M4A " {
+		ct = media.PlaybackAudioType
+	}
+	if _, err := f.Body.Seek(0, io.SeekStart); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("ETag", `"`+f.Rendition.Blob.String()+`"`)
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, max-age=0, must-revalidate")
+	http.ServeContent(w, r, "", time.Time{}, f.Body)
 }
 
 // stored opens version n (0: the current one) of the asset in the path for

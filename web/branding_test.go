@@ -63,7 +63,7 @@ func TestBrandingForm(t *testing.T) {
 
 	home := b.want(b.get("/"), http.StatusOK)
 	m := logoRE.FindStringSubmatch(home.body)
-	if m == nil || !strings.Contains(home.body, "Acme &lt;Assets&gt;") || !strings.Contains(home.body, `href="/branding.css"`) {
+	if m == nil || !strings.Contains(home.body, "Acme &lt;Assets&gt;") || !strings.Contains(home.body, `href="/branding.css?v=`) {
 		t.Fatalf("the header lacks the logo, the title or the colours:\n%s", home.body)
 	}
 	if css := b.get("/branding.css").body; !strings.Contains(css, "background: #a00;") || !strings.Contains(css, "color: #ffffff;") {
@@ -108,7 +108,11 @@ func TestBrandingForm(t *testing.T) {
 	if !strings.Contains(page.body, `id="logo-remove"`) {
 		t.Fatal("no form to remove the logo")
 	}
-	b.want(b.post("/account/logo/remove", url.Values{"csrf": {csrf}}), http.StatusSeeOther)
+	ask := b.want(b.post("/account/logo/remove", url.Values{"csrf": {csrf}}), http.StatusOK)
+	if !strings.Contains(ask.body, `name="confirm" value="yes"`) || !logoRE.MatchString(b.get("/").body) {
+		t.Fatal("the logo went without a confirmation")
+	}
+	b.want(b.post("/account/logo/remove", url.Values{"csrf": {csrf}, "confirm": {"yes"}}), http.StatusSeeOther)
 	if home := b.get("/"); logoRE.MatchString(home.body) {
 		t.Error("the header still shows the removed logo")
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,12 +28,22 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.showCollections(w, r, c, csrf, http.StatusOK, form{})
+}
+
+// collectionLabels are the first words of the messages about a
+// collection's fields, and the fields of its forms.
+var collectionLabels = map[string]string{"Title": "title", "Description": "description", "query": "query", "Query": "query"}
+
+// showCollections renders the list of collections, with f when the form
+// that saves a search came back.
+func (s *Server) showCollections(w http.ResponseWriter, r *http.Request, c library.Caller, csrf string, status int, f form) {
 	cs, n, err := s.svc.Collections(r.Context(), c, damask.Page{Number: 1, Size: 500})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, c, csrf, "collections", "Collections",
+	s.renderForm(w, r, c, csrf, status, f, "collections", "Collections",
 		collectionsData{Collections: cs, Total: n, CanEdit: c.User.Role.AtLeast(damask.RoleMember)})
 }
 
@@ -45,11 +56,47 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	col, _, err := s.svc.CreateCollection(r.Context(), c, collectionForm(r.PostForm), damask.IdempotencyKey{})
-	if err != nil {
+	switch {
+	case err == nil:
+		s.redirect(w, r, collectionURL(col.ID), flash{Message: madeCollection(col, countIDs(collectionForm(r.PostForm).AssetIDs))})
+	case formError(err):
+		s.showCollections(w, r, c, r.PostForm.Get("csrf"), formStatus(err), failedForm(err, typedCollection(r.PostForm), collectionLabels))
+	default:
 		s.fail(w, r, err)
-		return
 	}
-	http.Redirect(w, r, collectionURL(col.ID), http.StatusSeeOther)
+}
+
+// madeCollection says what a new collection is: a saved search, or an
+// ordered set of n assets.
+func madeCollection(col *damask.Collection, n int) string {
+	if col.IsSearch() {
+		return fmt.Sprintf("Saved the search %q as the collection %q.", col.Query, col.Title)
+	}
+	return fmt.Sprintf("Made the collection %q of %d asset%s.", col.Title, n, plural(n))
+}
+
+// countIDs counts the ids of a list as a form sends it.
+func countIDs(list *string) int {
+	n := 0
+	if list != nil {
+		for _, v := range strings.Split(*list, ",") {
+			if strings.TrimSpace(v) != "" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// typedCollection is what was typed in a collection's form, to come back.
+func typedCollection(f url.Values) url.Values {
+	v := url.Values{}
+	for _, k := range []string{"title", "description", "query"} {
+		if f.Has(k) {
+			v.Set(k, f.Get(k))
+		}
+	}
+	return v
 }
 
 // collectionForm reads a collection's fields from a form: a field sent
@@ -92,6 +139,7 @@ type collectionData struct {
 	// Draggable: the whole set is on the page, so that the script may
 	// send its whole order after a drag.
 	Draggable bool
+	Selected  map[int64]bool // the boxes ticked in a selection that came back
 }
 
 // collection opens a collection as a library view: its assets in its
@@ -106,14 +154,23 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	q := library.AssetQuery{Page: damask.Page{Number: 1, Size: pageSize}, Cursor: r.URL.Query().Get("cursor")}
+	s.showCollection(w, r, c, csrf, id, r.URL.Query().Get("cursor"), http.StatusOK, form{}, nil)
+}
+
+// showCollection renders a collection's page at cursor, with f and the
+// ticked boxes when a form on it came back.
+func (s *Server) showCollection(w http.ResponseWriter, r *http.Request, c library.Caller, csrf string, id int64, cursor string, status int, f form, selected []int64) {
+	q := library.AssetQuery{Page: damask.Page{Number: 1, Size: pageSize}, Cursor: cursor}
 	col, l, err := s.svc.OpenCollection(r.Context(), c, id, q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	canEdit := c.User.Role.AtLeast(damask.RoleMember)
-	d := collectionData{C: col, Total: l.Total, CanEdit: canEdit, Ordered: canEdit && !col.IsSearch()}
+	d := collectionData{C: col, Total: l.Total, CanEdit: canEdit, Ordered: canEdit && !col.IsSearch(), Selected: map[int64]bool{}}
+	for _, id := range selected {
+		d.Selected[id] = true
+	}
 	d.Assets = make([]tile, len(l.Assets))
 	for i, a := range l.Assets {
 		d.Assets[i] = newTile(c, a)
@@ -122,37 +179,66 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request) {
 		d.Next = collectionURL(id) + "?cursor=" + url.QueryEscape(l.Next)
 	}
 	d.Draggable = d.Ordered && l.Next == "" && q.Cursor == ""
-	s.render(w, r, c, csrf, "collection", col.Title, d)
+	s.renderForm(w, r, c, csrf, status, f, "collection", col.Title, d)
 }
 
 // editCollection changes a collection's fields, or its assets: the
 // selection's ids added, one asset removed, or the whole order replaced
-// (the script's drag, as ids in order).
-func (s *Server) editCollection(r *http.Request, c library.Caller, id int64) (string, error) {
-	_, err := s.svc.UpdateCollection(r.Context(), c, id, collectionForm(r.PostForm))
-	return collectionURL(id), err
+// (the script's drag, as ids in order, which reads no page and so is
+// told nothing). Refused, the page comes back with what was typed.
+func (s *Server) editCollection(w http.ResponseWriter, r *http.Request) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return
+	}
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in := collectionForm(r.PostForm)
+	col, err := s.svc.UpdateCollection(r.Context(), c, id, in)
+	switch {
+	case err == nil:
+		msg := ""
+		if in.Title != nil || in.Description != nil || in.Query != nil {
+			msg = fmt.Sprintf("Saved the collection %q.", col.Title)
+		} else if in.AddAssetIDs != nil || in.RemoveAssetIDs != nil {
+			msg = fmt.Sprintf("Changed the assets of the collection %q.", col.Title)
+		}
+		s.redirect(w, r, collectionURL(id), flash{Message: msg})
+	case formError(err) && in.AssetIDs == nil:
+		s.showCollection(w, r, c, r.PostForm.Get("csrf"), id, "", formStatus(err),
+			failedForm(err, typedCollection(r.PostForm), collectionLabels), nil)
+	default:
+		s.fail(w, r, err)
+	}
 }
 
 // moveInCollection moves one asset up or down a place: the keyboard's
 // way to reorder, and the only one without JavaScript.
-func (s *Server) moveInCollection(r *http.Request, c library.Caller, id int64) (string, error) {
+// It says nothing: the tile is seen moved, where the page lands.
+func (s *Server) moveInCollection(r *http.Request, c library.Caller, id int64) (string, string, error) {
 	asset, err := strconv.ParseInt(r.PostForm.Get("asset"), 10, 64)
 	if err != nil || asset <= 0 {
-		return "", damask.Errorf(damask.EINVALID, "Choose an asset to move")
+		return "", "", damask.Errorf(damask.EINVALID, "Choose an asset to move")
 	}
 	by := map[string]int{"up": -1, "down": 1}[r.PostForm.Get("dir")]
 	if by == 0 {
-		return "", damask.Errorf(damask.EMALFORMED, "Move up or down")
+		return "", "", damask.Errorf(damask.EMALFORMED, "Move up or down")
 	}
 	_, err = s.svc.MoveCollectionAsset(r.Context(), c, id, asset, by)
 	back := collectionURL(id)
 	if cur := r.PostForm.Get("cursor"); cur != "" {
 		back += "?cursor=" + url.QueryEscape(cur)
 	}
-	return back + "#asset-" + strconv.FormatInt(asset, 10), err
+	return back + "#asset-" + strconv.FormatInt(asset, 10), "", err
 }
 
-func (s *Server) deleteCollection(r *http.Request, c library.Caller, id int64) (string, error) {
-	_, err := s.svc.DeleteCollection(r.Context(), c, id)
-	return "/collections", err
+func (s *Server) deleteCollection(r *http.Request, c library.Caller, id int64) (string, string, error) {
+	col, err := s.svc.DeleteCollection(r.Context(), c, id)
+	if err != nil {
+		return "", "", err
+	}
+	return "/collections", fmt.Sprintf("The collection %q was deleted; its assets stay in the library.", col.Title), nil
 }

@@ -138,3 +138,107 @@ func TestCollectionPages(t *testing.T) {
 		t.Errorf("library after deleting the collection: %v", got)
 	}
 }
+
+// The forms of collections, folders and unpacking end as every form does:
+// refused, they come back with what was typed and the error by its field;
+// done, the page after says what happened, once.
+func TestCollectionAndFolderFormsFlow(t *testing.T) {
+	e := newEnv(t)
+	b := e.signedIn(t, "ann")
+	a, bb := b.upload("a.txt", "aaa", ""), b.upload("b.txt", "bbb", "")
+	s := func(id int64) string { return strconv.FormatInt(id, 10) }
+	csrf := token(t, b.get("/"))
+
+	// Make collection: refused without a title, the library comes back
+	// with the boxes ticked; made, the collection says what it is.
+	res := b.want(b.post("/selection", url.Values{"csrf": {csrf}, "action": {"collect"}, "title": {" "}, "ids": {s(a)}, "back": {"/?view=list"}}),
+		http.StatusUnprocessableEntity)
+	signedInLayout(t, "collect", res, "ann")
+	if msg := fieldError(res, "sel-collection-error"); !strings.HasPrefix(msg, "Title") {
+		t.Errorf("error by the title: %q", msg)
+	}
+	if !strings.Contains(res.body, `value="`+s(a)+`" form="selection" aria-label="Select a" checked`) {
+		t.Errorf("the ticked box is lost:\n%s", res.body)
+	}
+	res = b.post("/selection", url.Values{"csrf": {csrf}, "action": {"collect"}, "title": {"Trip"}, "ids": {s(a), s(bb)}, "back": {"/"}})
+	flashOnce(t, b, res, "Made the collection &#34;Trip&#34; of 2 assets.")
+	page := res.header.Get("Location")
+	colID := strings.TrimPrefix(page, "/collections/")
+
+	// Remove from this collection: without a box, the collection's page
+	// comes back; with one, it says so.
+	res = b.want(b.post("/selection", url.Values{"csrf": {csrf}, "action": {"uncollect"}, "collection": {colID}, "back": {page}}),
+		http.StatusUnprocessableEntity)
+	if !strings.Contains(res.body, "<h1>Trip</h1>") || !strings.Contains(res.body, "Select one or more assets first") {
+		t.Errorf("the collection's page did not come back:\n%s", res.body)
+	}
+	flashOnce(t, b, b.post("/selection", url.Values{"csrf": {csrf}, "action": {"uncollect"}, "collection": {colID}, "ids": {s(bb)}, "back": {page}}),
+		"Took 1 asset out of the collection &#34;Trip&#34;; it is still in the library.")
+
+	// Its Change form: a title too long comes back typed.
+	long := strings.Repeat("t", 300)
+	res = b.want(b.post(page, url.Values{"csrf": {csrf}, "title": {long}, "description": {"kept words"}}), http.StatusUnprocessableEntity)
+	if !strings.Contains(res.body, `value="`+long+`"`) || !strings.Contains(res.body, `value="kept words"`) || !strings.HasPrefix(fieldError(res, "c-title-error"), "Title") {
+		t.Errorf("the collection's form did not come back:\n%s", res.body)
+	}
+	flashOnce(t, b, b.post(page, url.Values{"csrf": {csrf}, "title": {"Trip two"}, "description": {""}}), "Saved the collection &#34;Trip two&#34;.")
+	// The script's drag reads no page: no message waits for the next.
+	res = b.want(b.post(page, url.Values{"csrf": {csrf}, "asset_ids": {s(a)}}), http.StatusSeeOther)
+	if strings.Contains(b.get(page).body, `id="flash"`) {
+		t.Error("a drag's order left a message for the next page")
+	}
+
+	// Save a search: a query that does not parse comes back typed.
+	res = b.want(b.post("/collections", url.Values{"csrf": {csrf}, "title": {"Bad"}, "description": {"d"}, "query": {`title:"open`}}), http.StatusUnprocessableEntity)
+	if !strings.Contains(res.body, `id="new-title" name="title" required maxlength="255" value="Bad"`) || !strings.Contains(res.body, `value="title:&#34;open"`) {
+		t.Errorf("the saved search's form did not come back:\n%s", res.body)
+	}
+	if fieldError(res, "new-query-error") == "" && fieldError(res, "new-collection-error") == "" {
+		t.Errorf("no error by the query:\n%s", res.body)
+	}
+	flashOnce(t, b, b.post("/collections", url.Values{"csrf": {csrf}, "title": {"As"}, "query": {"filename:a"}}),
+		"Saved the search &#34;filename:a&#34; as the collection &#34;As&#34;.")
+	res = b.want(b.post(page+"/delete", url.Values{"csrf": {csrf}}), http.StatusSeeOther)
+	flashOnce(t, b, res, "The collection &#34;Trip two&#34; was deleted; its assets stay in the library.")
+
+	// A guest's collections on People: refused ids come back by that
+	// guest's field; a limit and its lifting say what the guest sees.
+	res = b.post("/selection", url.Values{"csrf": {csrf}, "action": {"collect"}, "title": {"G"}, "ids": {s(a)}, "back": {"/"}})
+	colID = strings.TrimPrefix(res.header.Get("Location"), "/collections/")
+	gus := e.addUser(t, "gus", damask.RoleGuest)
+	adm := e.signedIn(t, "admin")
+	acsrf := token(t, adm.get("/people"))
+	gid := s(gus.ID)
+	res = adm.want(adm.post("/people/"+gid, url.Values{"csrf": {acsrf}, "collection_ids": {"x, y"}}), http.StatusUnprocessableEntity)
+	signedInLayout(t, "people", res, "admin")
+	if !strings.Contains(res.body, `value="x, y"`) || fieldError(res, "cols-"+gid+"-error") == "" {
+		t.Errorf("the guest's limit did not come back:\n%s", res.body)
+	}
+	flashOnce(t, adm, adm.post("/people/"+gid, url.Values{"csrf": {acsrf}, "collection_ids": {colID}}),
+		"gus now sees only the assets of 1 collection ("+colID+").")
+	flashOnce(t, adm, adm.post("/people/"+gid, url.Values{"csrf": {acsrf}, "collection_ids": {""}}), "gus now sees the whole library.")
+
+	// The asset's folder: refused, it comes back typed by its field.
+	asset := "/assets/" + s(a)
+	res = b.want(b.post(asset, url.Values{"csrf": {csrf}, "title": {"a"}, "description": {""}, "tags": {""}, "path": {"up/../out"}}), http.StatusUnprocessableEntity)
+	if !strings.Contains(res.body, `id="path" name="path" value="up/../out"`) || !strings.HasPrefix(fieldError(res, "path-error"), "Path") {
+		t.Errorf("the folder did not come back:\n%s", res.body)
+	}
+	flashOnce(t, b, b.post(asset, url.Values{"csrf": {csrf}, "title": {"a"}, "description": {""}, "tags": {""}, "path": {"Trips/2026"}}), "Saved.")
+
+	// An upload without scripts: a refused archive keeps the tags and the
+	// boxes; an unpacked one says what it made.
+	res = b.want(b.multipart("/upload", [][2]string{{"csrf", csrf}, {"tags", "kept tag"}, {"unpack", "1"}, {"path_tags", "1"}},
+		map[string]string{"broken.zip": "not a zip"}), http.StatusUnprocessableEntity)
+	for _, want := range []string{`value="kept tag"`, `id="upload-unpack" checked`, `id="upload-path-tags" checked`} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("the upload form lacks %s:\n%s", want, res.body)
+		}
+	}
+	if msg := fieldError(res, "upload-files-error"); !strings.HasPrefix(msg, "The file") {
+		t.Errorf("error by the files: %q", msg)
+	}
+	flashOnce(t, b, b.multipart("/upload", [][2]string{{"csrf", csrf}, {"unpack", "1"}},
+		map[string]string{"two.zip": zipBytes(t, [2]string{"F/x.txt", "x"}, [2]string{"F/y.txt", "y"})}),
+		"1 file uploaded, 1 archive unpacked: 2 assets made; being processed.")
+}

@@ -30,13 +30,7 @@ var funcs = template.FuncMap{
 	},
 	"kind": search.KindOf,
 	"join": func(v []string) string { return strings.Join(v, ",") },
-	"ids": func(v []int64) string {
-		s := make([]string, len(v))
-		for i, id := range v {
-			s[i] = strconv.FormatInt(id, 10)
-		}
-		return strings.Join(s, ", ")
-	},
+	"ids":  joinIDs,
 	"atLeast": func(u *damask.User, role string) bool {
 		return u != nil && u.Role.AtLeast(damask.Role(role))
 	},
@@ -69,7 +63,7 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (library.Calle
 	u, _, secret, err := s.session(r)
 	if err != nil {
 		if damask.ErrorCode(err) == damask.EUNAUTHORIZED {
-			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			http.Redirect(w, r, signinURL(r), http.StatusSeeOther)
 		} else {
 			s.fail(w, r, err)
 		}
@@ -80,7 +74,12 @@ func (s *Server) signedIn(w http.ResponseWriter, r *http.Request) (library.Calle
 
 // render shows a signed-in user's page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, c library.Caller, csrf, name, title string, data any) {
-	s.page(w, r, http.StatusOK, name, pageData{Title: title, User: c.User, CSRF: csrf, Nav: name, Data: data})
+	s.renderForm(w, r, c, csrf, http.StatusOK, form{}, name, title, data)
+}
+
+// renderForm shows a signed-in user's page with a form that came back.
+func (s *Server) renderForm(w http.ResponseWriter, r *http.Request, c library.Caller, csrf string, status int, f form, name, title string, data any) {
+	s.page(w, r, status, name, pageData{Title: title, User: c.User, CSRF: csrf, Nav: name, Data: data, Form: f})
 }
 
 // writeJSON answers the small JSON documents the scripts read.
@@ -94,23 +93,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // idAction is the shape of the small forms on one thing (an asset, a
 // user, a token): the signed-in form with its CSRF token, the id from the
-// path, one change, then back to the page act names.
-func (s *Server) idAction(act func(r *http.Request, c library.Caller, id int64) (back string, err error)) http.HandlerFunc {
+// path, one change, then back to the page act names, which says what act
+// did (msg, when act says nothing of its own).
+func (s *Server) idAction(act func(r *http.Request, c library.Caller, id int64) (back, msg string, err error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, _, ok := s.sessionForm(w, r)
 		if !ok {
 			return
 		}
 		id, err := httpdomain.PathID(r, "id")
-		back := ""
+		back, msg := "", ""
 		if err == nil {
-			back, err = act(r, c, id)
+			back, msg, err = act(r, c, id)
 		}
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, back, http.StatusSeeOther)
+		s.redirect(w, r, back, flash{Message: msg})
 	}
 }
 
@@ -129,8 +129,9 @@ type listParams struct {
 	Cursor string
 }
 
-func readListParams(r *http.Request) listParams {
-	q := r.URL.Query()
+func readListParams(r *http.Request) listParams { return readListValues(r.URL.Query()) }
+
+func readListValues(q url.Values) listParams {
 	p := listParams{Query: q.Get("q"), Sort: q.Get("sort"), View: q.Get("view"), Cursor: q.Get("cursor")}
 	for _, t := range strings.Split(q.Get("tags"), ",") {
 		if _, err := strconv.ParseInt(t, 10, 64); err == nil {
@@ -161,8 +162,11 @@ func (p listParams) URL() string {
 		v.Set("view", p.View)
 	}
 	if p.Cursor != "" {
+		// The keyset link carries its page's number, so that the page
+		// still says where it is.
 		v.Set("cursor", p.Cursor)
-	} else if p.Page > 1 {
+	}
+	if p.Page > 1 {
 		v.Set("page", strconv.Itoa(p.Page))
 	}
 	if len(v) == 0 {
@@ -228,17 +232,29 @@ type facetLink struct {
 	Active    bool
 }
 
+// chip is an active filter above the results; URL is the list without it.
+type chip struct{ Label, URL string }
+
 type libraryData struct {
 	P           listParams
+	Chips       []chip // every active filter: the tags, the types, the search
+	ClearURL    string // the list with none of them
+	From, To    int    // the assets shown, counted from 1
+	OutOfRange  bool   // a page past the last
+	LastPage    int
+	LastURL     string
+	Selected    map[int64]bool // the boxes ticked in a selection that came back
+	Form        form
 	Assets      []tile
 	Total       int
 	Approximate bool
 	QueryError  string
+	Fallback    bool        // no asset has all the words: the list shows those with most
 	Tags        []facetLink // the facets' tags; Active ones narrow the list
 	Kinds       []facetLink
 	Pages       []link
 	Prev        string // the page before, "" on the first
-	NextCursor  string // the keyset link to the next page
+	NextCursor  string // the keyset link to the next page, which carries its number
 	GridURL     string
 	ListURL     string
 	Sorts       []link // value in URL
@@ -260,10 +276,18 @@ func (s *Server) library(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := readListParams(r)
+	s.showLibrary(w, r, c, csrf, readListParams(r), http.StatusOK, form{}, nil)
+}
+
+// showLibrary renders the library page of p, with f and the ticked boxes
+// when a form on it came back.
+func (s *Server) showLibrary(w http.ResponseWriter, r *http.Request, c library.Caller, csrf string, p listParams, status int, f form, selected []int64) {
 	q := library.AssetQuery{Query: p.Query, Tags: strings.Join(p.Tags, ","), Sort: p.Sort,
 		Page: damask.Page{Number: p.Page, Size: pageSize}, Cursor: p.Cursor}
-	d := libraryData{P: p, CanEdit: c.User.Role.AtLeast(damask.RoleMember)}
+	d := libraryData{P: p, CanEdit: c.User.Role.AtLeast(damask.RoleMember), Form: f, Selected: map[int64]bool{}}
+	for _, id := range selected {
+		d.Selected[id] = true
+	}
 	l, fc, err := s.svc.Browse(r.Context(), c, q)
 	switch code := damask.ErrorCode(err); {
 	case err == nil:
@@ -276,12 +300,13 @@ func (s *Server) library(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d.Total, d.Approximate = l.Total, l.Approximate
+	d.Total, d.Approximate, d.Fallback = l.Total, l.Approximate, l.Fallback != ""
 	d.Assets = make([]tile, len(l.Assets))
 	for i, a := range l.Assets {
 		d.Assets[i] = newTile(c, a)
 	}
 	d.facets(fc, p)
+	d.chips(r.Context(), s.svc, c, fc)
 	d.pages(l)
 	g, li := p, p
 	g.View, li.View = "grid", "list"
@@ -289,7 +314,73 @@ func (s *Server) library(w http.ResponseWriter, r *http.Request) {
 	for _, o := range sortChoices {
 		d.Sorts = append(d.Sorts, link{o.Label, o.URL, o.URL == p.Sort})
 	}
-	s.render(w, r, c, csrf, "library", "Library", d)
+	s.renderForm(w, r, c, csrf, status, f, "library", "Library", d)
+}
+
+// maxChipLookups bounds the tags a page looks up by id for its chips.
+const maxChipLookups = 10
+
+// chips names every active filter, each with the link that takes it
+// off: the tags (by name, looked up when the facets do not hold them,
+// as when they leave nothing), the types, and the rest of the search.
+func (d *libraryData) chips(ctx context.Context, svc *library.Service, c library.Caller, fc damask.Facets) {
+	p := d.P
+	names := map[string]string{}
+	for _, tc := range fc.Tags {
+		names[strconv.FormatInt(tc.Tag.ID, 10)] = tc.Tag.Name
+	}
+	lookups := 0
+	for _, id := range p.Tags {
+		name, ok := names[id]
+		// A hostile link may name many tags: a few are looked up.
+		if !ok && lookups < maxChipLookups {
+			lookups++
+			n, _ := strconv.ParseInt(id, 10, 64)
+			if t, err := svc.Tag(ctx, c, n); err == nil {
+				name = t.Name
+			}
+		}
+		if name == "" {
+			name = "#" + id
+		}
+		n := p.first()
+		n.Tags = nil
+		for _, t := range p.Tags {
+			if t != id {
+				n.Tags = append(n.Tags, t)
+			}
+		}
+		d.Chips = append(d.Chips, chip{"Tag: " + name, n.URL()})
+	}
+	var types, rest []string
+	for _, w := range strings.Fields(p.Query) {
+		if k, ok := strings.CutPrefix(w, "type:"); ok && k != "" && !strings.ContainsAny(k, `"()`) {
+			types = append(types, w)
+		} else {
+			rest = append(rest, w)
+		}
+	}
+	for _, t := range types {
+		n := p.first()
+		var q []string
+		for _, w := range strings.Fields(p.Query) {
+			if w != t {
+				q = append(q, w)
+			}
+		}
+		n.Query = strings.Join(q, " ")
+		d.Chips = append(d.Chips, chip{"Type: " + strings.TrimPrefix(t, "type:"), n.URL()})
+	}
+	if len(rest) > 0 {
+		n := p.first()
+		n.Query = strings.Join(types, " ")
+		d.Chips = append(d.Chips, chip{"Search: " + strings.Join(rest, " "), n.URL()})
+	}
+	if len(d.Chips) > 0 {
+		n := p.first()
+		n.Query, n.Tags = "", nil
+		d.ClearURL = n.URL()
+	}
 }
 
 // facets makes the sidebar's links: a tag not in the filter narrows by it,
@@ -332,24 +423,38 @@ func (d *libraryData) facets(fc damask.Facets, p listParams) {
 
 // pages makes the page links: numbers around the current page, and the
 // keyset link on, which stays fast however deep the list goes.
+//
+// Every page says where it is: its assets' places (From-To of Total), the
+// page before, the numbers around it and the last; the keyset link carries
+// the number of the page it leads to. A page past the last says so and
+// links to the last.
 func (d *libraryData) pages(l *library.AssetList) {
 	p := d.P
 	if l.Next != "" {
 		n := p
-		n.Cursor, n.Page = l.Next, 0
+		n.Cursor, n.Page = l.Next, p.Page+1
 		d.NextCursor = n.URL()
 	}
-	if p.Cursor != "" {
-		return // a keyset page has no number
+	if len(l.Assets) > 0 {
+		d.From = (p.Page-1)*pageSize + 1
+		d.To = d.From + len(l.Assets) - 1
 	}
-	last := (l.Total + pageSize - 1) / pageSize
+	last := max(1, (l.Total+pageSize-1)/pageSize)
 	if l.Approximate {
 		last = min(last, p.Page+1)
 	}
-	if last <= 1 {
+	d.LastPage = last
+	at := func(n int) string { q := p; q.Page, q.Cursor = n, ""; return q.URL() }
+	if len(l.Assets) == 0 && l.Total > 0 && p.Page > 1 {
+		d.OutOfRange, d.LastURL = true, at(last)
+	}
+	if last <= 1 && p.Page <= 1 {
 		return
 	}
-	at := func(n int) string { q := p; q.Page = n; return q.URL() }
+	if d.OutOfRange {
+		d.Prev = at(last)
+		return
+	}
 	if p.Page > 1 {
 		d.Prev = at(p.Page - 1)
 	}
@@ -428,4 +533,13 @@ func (s *Server) sendThumb(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	download.SendRendition(w, r, f, r.URL.Query().Get("v"), download.Private)
+}
+
+// joinIDs writes ids as a person types them: separated by commas.
+func joinIDs(v []int64) string {
+	s := make([]string, len(v))
+	for i, id := range v {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ", ")
 }

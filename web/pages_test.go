@@ -434,8 +434,12 @@ func TestRoles(t *testing.T) {
 	// Signed out, every page goes to the sign-in form.
 	anon := e.browser(t)
 	for _, p := range []string{"/", path, path + "/download", "/trash", "/people", "/account", "/tokens", path + "/thumb/128"} {
-		if res := anon.get(p); res.status != http.StatusSeeOther || res.header.Get("Location") != "/signin" {
-			t.Errorf("anonymous GET %s: status %d", p, res.status)
+		want := "/signin"
+		if p != "/" && !strings.Contains(p, "/thumb/") {
+			want += "?next=" + url.QueryEscape(p)
+		}
+		if res := anon.get(p); res.status != http.StatusSeeOther || res.header.Get("Location") != want {
+			t.Errorf("anonymous GET %s: status %d, Location %q, want %q", p, res.status, res.header.Get("Location"), want)
 		}
 	}
 }
@@ -545,8 +549,16 @@ func TestPeopleAndTokens(t *testing.T) {
 		t.Error("no audit log")
 	}
 
-	// Tokens: the secret shows once.
-	res := b.want(b.post("/tokens", url.Values{"csrf": {csrf}, "name": {"backup"}}), http.StatusOK)
+	// Tokens: the secret shows once, after the redirect; reloading
+	// shows it no more and makes no second token.
+	made := b.want(b.post("/tokens", url.Values{"csrf": {csrf}, "name": {"backup"}}), http.StatusSeeOther)
+	if loc := made.header.Get("Location"); loc != "/tokens" {
+		t.Errorf("Location %q", loc)
+	}
+	res := b.want(b.get("/tokens"), http.StatusOK)
+	if !strings.Contains(res.body, `The token &#34;backup&#34; was made.`) {
+		t.Errorf("no flash after making a token:\n%s", res.body)
+	}
 	m := regexp.MustCompile(`id="new-secret" value="(dmk_[^"]+)"`).FindStringSubmatch(res.body)
 	if m == nil {
 		t.Fatalf("no secret shown:\n%s", res.body)
@@ -594,7 +606,21 @@ func TestTrashEmpty(t *testing.T) {
 	}
 	admin := e.signedIn(t, "admin")
 	page := admin.want(admin.get("/trash"), http.StatusOK)
-	admin.want(admin.post("/trash/empty", url.Values{"csrf": {token(t, page)}}), http.StatusSeeOther)
+	// Unconfirmed, the form asks first and deletes nothing.
+	ask := admin.want(admin.post("/trash/empty", url.Values{"csrf": {token(t, page)}}), http.StatusOK)
+	if !strings.Contains(ask.body, `name="confirm" value="yes"`) || !strings.Contains(ask.body, "cannot be undone") {
+		t.Errorf("no confirm page:\n%s", ask.body)
+	}
+	if !strings.Contains(admin.get("/trash").body, `aria-label="Restore`) {
+		t.Fatal("the trash was emptied without confirming")
+	}
+	done := admin.want(admin.post("/trash/empty", url.Values{"csrf": {token(t, page)}, "confirm": {"yes"}}), http.StatusSeeOther)
+	if loc := done.header.Get("Location"); loc != "/trash" {
+		t.Errorf("Location %q", loc)
+	}
+	if body := admin.get("/trash").body; !strings.Contains(body, "The trash was emptied: 1 asset deleted for good.") {
+		t.Errorf("no flash after emptying:\n%s", body)
+	}
 	if !strings.Contains(admin.get("/trash").body, "The trash is empty") {
 		t.Error("trash not empty")
 	}
@@ -653,7 +679,7 @@ func TestBranding(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := b.get("/")
-	if !strings.Contains(res.body, `href="/branding.css"`) || !strings.Contains(res.body, "Acme &lt;Assets&gt;") {
+	if !strings.Contains(res.body, `href="/branding.css?v=`) || !strings.Contains(res.body, "Acme &lt;Assets&gt;") {
 		t.Errorf("branding not on the page:\n%s", res.body)
 	}
 	css := b.want(b.get("/branding.css"), http.StatusOK)

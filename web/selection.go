@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -27,48 +28,84 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) == 0 {
-		s.fail(w, r, damask.Errorf(damask.EINVALID, "Select one or more assets first"))
-		return
-	}
-	action := r.PostForm.Get("action")
-	if action == "download" {
+	back := localPath(r.PostForm.Get("back"))
+	action, tag, title := r.PostForm.Get("action"), r.PostForm.Get("tag"), r.PostForm.Get("title")
+	var err error
+	msg := ""
+	n := len(ids)
+	switch {
+	case n == 0:
+		err = damask.Errorf(damask.EINVALID, "Select one or more assets first")
+	case action == "download":
 		s.zip(w, r, c, ids)
 		return
-	}
-	back := r.PostForm.Get("back")
-	if !strings.HasPrefix(back, "/") || strings.HasPrefix(back, "//") {
-		back = "/"
-	}
-	var err error
-	switch action {
-	case "delete":
+	case action == "delete":
 		err = s.svc.DeleteAssets(r.Context(), c, ids)
-	case "tag", "untag":
-		err = s.svc.TagAssets(r.Context(), c, ids, r.PostForm.Get("tag"), action == "tag")
-	case "collect":
+		msg = fmt.Sprintf("%d asset%s moved to the trash.", n, plural(n))
+	case action == "tag" || action == "untag":
+		err = s.svc.TagAssets(r.Context(), c, ids, tag, action == "tag")
+		if action == "tag" {
+			msg = fmt.Sprintf("Tagged %d asset%s with %s.", n, plural(n), strings.TrimSpace(tag))
+		} else {
+			msg = fmt.Sprintf("Took %s off %d asset%s.", strings.TrimSpace(tag), n, plural(n))
+		}
+	case action == "collect":
 		// A new collection of the selection, opened at once.
-		title := r.PostForm.Get("title")
 		var col *damask.Collection
 		col, _, err = s.svc.CreateCollection(r.Context(), c, library.CollectionInput{Title: &title, AssetIDs: idList(ids)}, damask.IdempotencyKey{})
 		if err == nil {
-			back = collectionURL(col.ID)
+			back, msg = collectionURL(col.ID), madeCollection(col, n)
 		}
-	case "uncollect":
-		var col int64
-		if col, err = strconv.ParseInt(r.PostForm.Get("collection"), 10, 64); err != nil {
+	case action == "uncollect":
+		var collection int64
+		if collection, err = strconv.ParseInt(r.PostForm.Get("collection"), 10, 64); err != nil {
 			err = damask.Errorf(damask.EMALFORMED, "No such collection")
 			break
 		}
-		_, err = s.svc.UpdateCollection(r.Context(), c, col, library.CollectionInput{RemoveAssetIDs: idList(ids)})
+		var col *damask.Collection
+		col, err = s.svc.UpdateCollection(r.Context(), c, collection, library.CollectionInput{RemoveAssetIDs: idList(ids)})
+		if err == nil {
+			msg = fmt.Sprintf("Took %d asset%s out of the collection %q; %s still in the library.", n, plural(n), col.Title,
+				map[bool]string{true: "it is", false: "they are"}[n == 1])
+		}
 	default:
 		err = damask.Errorf(damask.EMALFORMED, "No such action")
 	}
-	if err != nil {
+	switch {
+	case err == nil:
+		s.redirect(w, r, back, flash{Message: msg})
+	case formError(err):
+		// The page the form was on comes back, boxes ticked and the
+		// tag or the title typed kept: a collection's, or the library
+		// as it was.
+		u, _ := url.Parse(back)
+		var q url.Values
+		if u != nil {
+			q = u.Query()
+			if id, ok := strings.CutPrefix(u.Path, "/collections/"); ok {
+				if col, perr := strconv.ParseInt(id, 10, 64); perr == nil && col > 0 {
+					s.showCollection(w, r, c, r.PostForm.Get("csrf"), col, q.Get("cursor"), formStatus(err), failedForm(err, nil, nil), ids)
+					return
+				}
+			}
+		}
+		labels := map[string]string{"Tag": "tag", "Tags": "tag", "Type the tags": "tag", "An asset carries": "tag", "One request makes": "tag"}
+		if action == "collect" {
+			labels = map[string]string{"Title": "title"}
+		}
+		f := failedForm(err, url.Values{"tag": {tag}, "title": {title}}, labels)
+		s.showLibrary(w, r, c, r.PostForm.Get("csrf"), readListValues(q), formStatus(err), f, ids)
+	default:
 		s.fail(w, r, err)
-		return
 	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// plural is "s" unless n is one.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // idList writes ids as the service reads a client's list.

@@ -6,6 +6,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 
@@ -136,6 +137,42 @@ func (b *batch) set(name, value string) {
 	}
 }
 
+// uploadLabels are the first words of the messages about an upload's
+// fields: the tags, else the files (a file, an archive, their folders).
+var uploadLabels = map[string]string{"Tag": "upload-tags", "Tags": "upload-tags", "An asset carries": "upload-tags",
+	"One request makes": "upload-tags", "The file": "upload-files", "Choose": "upload-files",
+	"The archive": "upload-files", "The archive's": "upload-files", "Path": "upload-files"}
+
+// uploadCount is what a form's upload made: the files sent, the assets
+// made (an unpacked archive makes several), the archives unpacked and
+// the entries they skipped.
+type uploadCount struct{ files, assets, archives, skipped int }
+
+func (u *uploadCount) add(rep *library.UnpackReport) {
+	u.files++
+	if rep == nil {
+		u.assets++
+		return
+	}
+	u.archives++
+	u.assets += len(rep.Assets)
+	u.skipped += len(rep.Skipped)
+}
+
+// message says what the upload made, for the page after it.
+func (u uploadCount) message() string {
+	if u.archives == 0 {
+		n := u.files
+		return fmt.Sprintf("%d file%s uploaded; %s being processed.", n, plural(n), map[bool]string{true: "it is", false: "they are"}[n == 1])
+	}
+	msg := fmt.Sprintf("%d file%s uploaded, %d archive%s unpacked: %d asset%s made", u.files, plural(u.files),
+		u.archives, plural(u.archives), u.assets, plural(u.assets))
+	if u.skipped > 0 {
+		msg += fmt.Sprintf(", %d entr%s skipped", u.skipped, map[bool]string{true: "y", false: "ies"}[u.skipped == 1])
+	}
+	return msg + "; being processed."
+}
+
 // upload makes a new asset of each file sent: the scripts send one file
 // as the raw body (?filename=, ?tags=, ?path=, ?unpack=, ?path_tags=, the
 // token in X-CSRF-Token) and read JSON back; a form sent without
@@ -151,21 +188,44 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		var b batch
+		var (
+			b    batch
+			done uploadCount
+		)
 		err = formParts(r, secret, func(name, value string) error {
 			b.set(name, value)
 			return nil
 		}, func(p *multipart.Part) error {
 			fb := b
 			fb.path = joinFolder(b.path, partFolder(p))
-			_, _, err := s.createFrom(r, c, p, p.FileName(), -1, fb)
+			_, rep, err := s.createFrom(r, c, p, p.FileName(), -1, fb)
+			if err == nil {
+				done.add(rep)
+			}
 			return err
 		})
+		if err == nil && done.files == 0 {
+			err = damask.Errorf(damask.EINVALID, "Choose one or more files to upload")
+		}
 		if err != nil {
+			if formError(err) {
+				// What was chosen comes back but the files: the tags,
+				// the folder, and the unpack boxes.
+				typed := url.Values{"tags": {b.tags}, "path": {b.path}}
+				if b.unpack {
+					typed.Set("unpack", "1")
+				}
+				if b.pathTags {
+					typed.Set("path_tags", "1")
+				}
+				s.showLibrary(w, r, c, csrfToken(secret, "session"), readListValues(url.Values{}), formStatus(err),
+					failedForm(err, typed, uploadLabels), nil)
+				return
+			}
 			s.fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		s.redirect(w, r, "/", flash{Message: done.message()})
 		return
 	}
 	if err == nil && !validToken(secret, "session", r.Header.Get("X-CSRF-Token")) {
@@ -304,8 +364,13 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 		if tl := httpdomain.TooLarge(err, func(int64) string { return "The file is larger than the limit" }); tl != nil {
 			err = tl
 		}
+		if formError(err) && damask.ErrorCode(err) != damask.EFORBIDDEN {
+			s.showAsset(w, r, c, csrfToken(secret, "session"), formStatus(err),
+				failedForm(err, url.Values{"comment": {comment}}, assetLabels))
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/assets/%d", id), http.StatusSeeOther)
+	s.redirect(w, r, fmt.Sprintf("/assets/%d", id), flash{Message: "The new version was added; it is being processed."})
 }

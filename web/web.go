@@ -23,6 +23,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,7 @@ const (
 	SessionCookie = "damask_session" // the session's secret
 	csrfCookie    = "damask_csrf"    // the secret of the sign-in form's token
 	oidcCookie    = "damask_oidc"    // a sign-in under way at a provider, sealed
+	nextCookie    = "damask_next"    // where a sign-in at a provider goes back to
 )
 
 // Config are the operator's settings of the pages.
@@ -88,10 +90,11 @@ func (s *Server) routes() {
 	m.HandleFunc("/uploads/tus/{id}", s.tusUpload)
 	m.HandleFunc("POST /selection", s.selection)
 	m.HandleFunc("GET /assets/{id}", s.asset)
-	m.HandleFunc("POST /assets/{id}", s.idAction(s.editAsset))
+	m.HandleFunc("POST /assets/{id}", s.editAsset)
 	m.HandleFunc("GET /assets/{id}/thumb/{px}", s.thumb)
 	m.HandleFunc("GET /assets/{id}/download", s.download)
 	m.HandleFunc("GET /assets/{id}/media", s.media)
+	m.HandleFunc("GET /assets/{id}/playback", s.playback)
 	m.HandleFunc("POST /assets/{id}/delete", s.idAction(s.deleteAsset))
 	m.HandleFunc("POST /assets/{id}/public", s.idAction(s.publicLink))
 	m.HandleFunc("POST /assets/{id}/versions", s.addVersion)
@@ -99,7 +102,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /collections", s.collections)
 	m.HandleFunc("POST /collections", s.createCollection)
 	m.HandleFunc("GET /collections/{id}", s.collection)
-	m.HandleFunc("POST /collections/{id}", s.idAction(s.editCollection))
+	m.HandleFunc("POST /collections/{id}", s.editCollection)
 	m.HandleFunc("POST /collections/{id}/move", s.idAction(s.moveInCollection))
 	m.HandleFunc("POST /collections/{id}/delete", s.idAction(s.deleteCollection))
 	m.HandleFunc("GET /trash", s.trash)
@@ -113,7 +116,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /account/logo/remove", s.removeLogo)
 	m.HandleFunc("GET /people", s.people)
 	m.HandleFunc("POST /people", s.createUser)
-	m.HandleFunc("POST /people/{id}", s.idAction(s.updateUser))
+	m.HandleFunc("POST /people/{id}", s.updateUser)
 	m.HandleFunc("GET /tokens", s.tokens)
 	m.HandleFunc("POST /tokens", s.createToken)
 	m.HandleFunc("POST /tokens/{id}/revoke", s.idAction(s.revokeToken))
@@ -125,6 +128,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /signout/everywhere", s.signoutEverywhere)
 	m.HandleFunc("GET /auth/oidc", s.beginOIDC)
 	m.HandleFunc("GET /auth/oidc/callback", s.finishOIDC)
+	m.HandleFunc("/", s.notFound)
 	static, _ := fs.Sub(staticFiles, "static")
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 }
@@ -132,6 +136,10 @@ func (s *Server) routes() {
 // request is what ServeHTTP learns before a handler runs.
 type request struct {
 	account *damask.Account
+	user    *damask.User // the signed-in user, once session has found one
+	secret  string       // that user's session secret
+	// flashTaken tells that the flash cookie was read (and dropped).
+	flashTaken bool
 }
 
 func info(r *http.Request) *request { return httpdomain.Info[request](r) }
@@ -169,8 +177,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Browsers too old to send Origin or Sec-Fetch-Site still meet
 		// the CSRF token.
 		if s.cfg.Proxies.CrossSite(r) {
-			s.page(w, r, http.StatusForbidden, "error", pageData{Title: "Forbidden",
-				Error: "This form was sent from another site, and was refused."})
+			s.errorPage(w, r, http.StatusForbidden, "This form was sent from another site, and was refused.")
 			return
 		}
 		limit := int64(maxForm)
@@ -212,6 +219,9 @@ type pageData struct {
 	User     *damask.User
 	Nav      string // the section the page belongs to, for the menu
 	Branded  bool   // the account has colours: link branding.css
+	BrandCSS string // branding.css's URL, versioned by its content
+	Flash    string // what the last change did, said once
+	Form     form   // a form that came back with an error
 	Logo     string // the URL of the account's logo, for the header
 	Data     any    // the page's own content
 }
@@ -220,9 +230,15 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 	if a := info(r).account; a != nil {
 		d.Library = cmpOr(a.Branding.Title, a.CompanyName, a.Name)
 		d.Branded = s.svc.Plan(a).Branding && brandingRules(a.Branding) != ""
+		if d.Branded {
+			d.BrandCSS = "/branding.css?v=" + brandingVersion(a.Branding)
+		}
 		d.Logo = s.logoURL(a)
 	} else {
 		d.Library = "Damask"
+	}
+	if d.User != nil && d.Flash == "" {
+		d.Flash = s.takeFlash(w, r).Message
 	}
 	var b strings.Builder
 	if err := s.tmpl.ExecuteTemplate(&b, name+".html", d); err != nil {
@@ -257,7 +273,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	httpdomain.ErrorHeaders(w.Header(), code, library.RetryAfter(err))
-	s.page(w, r, st, "error", pageData{Title: http.StatusText(st), Error: damask.ErrorMessage(err)})
+	s.errorPage(w, r, st, damask.ErrorMessage(err))
 }
 
 // csrfToken derives a form's token from a secret only the browser's
@@ -298,20 +314,28 @@ func cookie(r *http.Request, name string) string {
 func (s *Server) session(r *http.Request) (*damask.User, *damask.Session, string, error) {
 	secret := cookie(r, SessionCookie)
 	u, se, err := s.svc.Session(r.Context(), info(r).account, secret)
+	if err == nil {
+		req := info(r)
+		req.user, req.secret = u, secret
+	}
 	return u, se, secret, err
 }
 
 // signinForm shows the form. The form's CSRF token comes from a cookie of
 // its own, set here when the browser lacks one (double submit).
 func (s *Server) signinForm(w http.ResponseWriter, r *http.Request) {
+	next := localPath(r.URL.Query().Get("next"))
 	if _, _, _, err := s.session(r); err == nil {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	s.renderSignin(w, r, http.StatusOK, "", "")
+	s.renderSignin(w, r, http.StatusOK, "", "", next)
 }
 
-func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, st int, login, msg string) {
+// signinData is the sign-in form's own content: where to go afterwards.
+type signinData struct{ Next string }
+
+func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, st int, login, msg, next string) {
 	secret := cookie(r, csrfCookie)
 	if len(secret) < 32 {
 		secret = rand.Text() + rand.Text()
@@ -322,7 +346,7 @@ func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, st int, lo
 		s.log.Error("oidc provider name", "err", err)
 	}
 	s.page(w, r, st, "signin", pageData{Title: "Sign in", Error: msg, Login: login,
-		CSRF: csrfToken(secret, "signin"), Provider: provider})
+		CSRF: csrfToken(secret, "signin"), Provider: provider, Data: signinData{Next: next}})
 }
 
 func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
@@ -330,8 +354,9 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	next := localPath(r.PostForm.Get("next"))
 	if !validToken(cookie(r, csrfCookie), "signin", r.PostForm.Get("csrf")) {
-		s.renderSignin(w, r, http.StatusForbidden, "", "The form expired; please sign in again.")
+		s.renderSignin(w, r, http.StatusForbidden, "", "The form expired; please sign in again.", next)
 		return
 	}
 	login := r.PostForm.Get("login")
@@ -339,23 +364,24 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	switch code := damask.ErrorCode(err); code {
 	case "":
 	case damask.EUNAUTHORIZED:
-		s.renderSignin(w, r, http.StatusUnauthorized, login, damask.ErrorMessage(err))
+		s.renderSignin(w, r, http.StatusUnauthorized, login, damask.ErrorMessage(err), next)
 		return
 	case damask.ETHROTTLED:
 		w.Header().Set("Retry-After", strconv.Itoa(int(library.RetryAfter(err).Seconds())+1))
-		s.renderSignin(w, r, http.StatusTooManyRequests, login, damask.ErrorMessage(err))
+		s.renderSignin(w, r, http.StatusTooManyRequests, login, damask.ErrorMessage(err), next)
 		return
 	default:
 		s.fail(w, r, err)
 		return
 	}
-	s.startSession(w, r, secret)
+	s.startSession(w, r, secret, next)
 }
 
-// startSession hands the browser its session and sends it home.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, secret string) {
+// startSession hands the browser its session and sends it to next, a
+// local path (localPath).
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, secret, next string) {
 	s.setCookie(w, r, SessionCookie, secret, "/", int(damask.SessionLifetime.Seconds()))
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, localPath(next), http.StatusSeeOther)
 }
 
 // sessionForm checks a signed-in user's form: the session must be alive
@@ -444,6 +470,9 @@ func (s *Server) beginOIDC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setCookie(w, r, oidcCookie, signIn, "/auth/oidc", int(damask.OIDCLoginLifetime.Seconds()))
+	if next := localPath(r.URL.Query().Get("next")); next != "/" {
+		s.setCookie(w, r, nextCookie, url.QueryEscape(next), "/auth/oidc", int(damask.OIDCLoginLifetime.Seconds()))
+	}
 	http.Redirect(w, r, authURL, http.StatusFound)
 }
 
@@ -454,15 +483,19 @@ func (s *Server) finishOIDC(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ans := library.OIDCAnswer{SignIn: cookie(r, oidcCookie), State: q.Get("state"), Code: q.Get("code"), Error: q.Get("error")}
 	s.clearCookie(w, r, oidcCookie, "/auth/oidc")
+	next, _ := url.QueryUnescape(cookie(r, nextCookie))
+	if next != "" {
+		s.clearCookie(w, r, nextCookie, "/auth/oidc")
+	}
 	_, secret, err := s.svc.FinishOIDC(r.Context(), info(r).account, ans, s.client(r))
 	if err != nil {
 		code := damask.ErrorCode(err)
 		if code == damask.EUNAUTHORIZED || code == damask.EFORBIDDEN {
-			s.page(w, r, httpdomain.Status(code), "error", pageData{Title: "Not signed in", Error: damask.ErrorMessage(err)})
+			s.errorPage(w, r, httpdomain.Status(code), damask.ErrorMessage(err))
 			return
 		}
 		s.fail(w, r, err)
 		return
 	}
-	s.startSession(w, r, secret)
+	s.startSession(w, r, secret, localPath(next))
 }

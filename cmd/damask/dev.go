@@ -154,6 +154,12 @@ func benchSearch(ctx context.Context, env environment, lib *openLibrary, rawPath
 		{"field filter", q("query", "camera:canon type:image")},
 		{"numeric filter", q("query", "size>100MB")},
 		{"newest first", q()},
+		// No asset has all the words (the last is in no asset), so the
+		// search falls back to those with most of them: the statements of
+		// the words together, then those of the fallback.
+		{"fallback, common words", q("query", cat.Word(3)+" "+cat.Word(12)+" "+noSuchWord)},
+		{"fallback, rare words", q("query", cat.Word(30000)+" "+cat.Word(20000)+" "+noSuchWord)},
+		{"fallback, common + rare word", q("query", common+" "+cat.Word(30000)+" "+noSuchWord)},
 		{"deep page (offset 10,000)", q("query", common, "sort", "-created_on", "page", "401")},
 	}
 	// The keyset page at the same depth: the cursor that page 400 hands out.
@@ -206,6 +212,9 @@ func benchSearch(ctx context.Context, env environment, lib *openLibrary, rawPath
 				return fmt.Errorf("%s: %w", sc.name, err)
 			}
 			total = l.Total
+			if strings.HasPrefix(sc.name, "fallback") && l.Fallback == "" {
+				return fmt.Errorf("%s: the search did not fall back (%d matches of all the words)", sc.name, l.Total)
+			}
 			t0 = time.Now()
 			if err := get(ctx, client, srv.URL+"/api/assets.xml?"+sc.params.Encode()); err != nil {
 				return fmt.Errorf("%s: %w", sc.name, err)
@@ -241,6 +250,10 @@ func ratio(a, b time.Duration) string {
 	return fmt.Sprintf("%.1fx", float64(a)/float64(b))
 }
 
+// noSuchWord is in no synthetic asset: the word of a query that makes
+// the search fall back to the assets with most of its words.
+const noSuchWord = "zyxwvut"
+
 // searchStatements is what the SQLite store tells of the SQL it runs for
 // a search.
 type searchStatements interface {
@@ -259,6 +272,9 @@ type rawSearch struct {
 	count, bounds, page *sql.Stmt
 	tags                map[int]*sql.Stmt // by number of ids
 	db                  *sql.DB
+	// fallback runs when the count finds nothing and the query can fall
+	// back to the assets with most of its words (library.FallbackFilter).
+	fallback *rawSearch
 }
 
 func newRawSearch(ctx context.Context, db *sql.DB, stmts searchStatements, lib *openLibrary, c library.Caller, q library.AssetQuery) (*rawSearch, error) {
@@ -266,7 +282,23 @@ func newRawSearch(ctx context.Context, db *sql.DB, stmts searchStatements, lib *
 	if err != nil || !ok { // !ok: the store is not asked
 		return nil, err
 	}
+	r, err := prepareRaw(ctx, db, stmts, f)
+	if err != nil {
+		return nil, err
+	}
+	if ff, ok := library.FallbackFilter(f); ok {
+		if r.fallback, err = prepareRaw(ctx, db, stmts, ff); err != nil {
+			r.close()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// prepareRaw prepares the statements of the filter on db.
+func prepareRaw(ctx context.Context, db *sql.DB, stmts searchStatements, f damask.AssetFilter) (*rawSearch, error) {
 	r := &rawSearch{db: db, tags: map[int]*sql.Stmt{}}
+	var err error
 	if r.st, err = stmts.SearchStatements(f); err != nil {
 		return nil, err
 	}
@@ -287,6 +319,9 @@ func (r *rawSearch) run(ctx context.Context) error {
 	var oldest sql.NullInt64
 	if err := r.count.QueryRowContext(ctx, r.st.Count.Args...).Scan(&n, &oldest); err != nil {
 		return fmt.Errorf("count: %w", err)
+	}
+	if n == 0 && r.fallback != nil {
+		return r.fallback.run(ctx)
 	}
 	if n > damask.ExactCount {
 		var first, last int64
@@ -351,6 +386,9 @@ func (r *rawSearch) close() {
 	}
 	for _, s := range r.tags {
 		s.Close()
+	}
+	if r.fallback != nil {
+		r.fallback.close()
 	}
 }
 

@@ -247,10 +247,11 @@ func prepareLibrary(ctx context.Context, svc *library.Service, env environment, 
 // the limits of the flags; counter, when not nil, counts request rates in
 // a database several servers share.
 func (o *serveOptions) server(ctx context.Context, svc *library.Service, counter damask.RateCounter, log *slog.Logger) *http.Server {
+	pages := web.New(svc, web.Config{Domain: o.domain, Proxies: o.proxies, PublicBaseURL: o.publicBase, Logger: log})
 	api := httpapi.New(svc, httpapi.Config{Domain: o.domain, HTTPS: o.tlsCert != "" || o.trustProxy,
 		Proxies: o.proxies, JSONP: o.jsonp, CORSOrigins: o.origins, Rate: o.rate, Burst: o.burst, RateCounter: counter,
-		BodyWindow: o.bodyWindow, BodyMinBytes: o.bodyMin, PublicBaseURL: o.publicBase, Logger: log})
-	pages := web.New(svc, web.Config{Domain: o.domain, Proxies: o.proxies, PublicBaseURL: o.publicBase, Logger: log})
+		BodyWindow: o.bodyWindow, BodyMinBytes: o.bodyMin, PublicBaseURL: o.publicBase, Logger: log,
+		ErrorPage: pages.ErrorPage})
 	return &http.Server{
 		Handler: routes(api, metrics(svc), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			httplimit.Progress(w, r, o.bodyMin, o.bodyWindow)

@@ -65,7 +65,10 @@
 			if (b.checked) n++;
 		});
 		var c = document.getElementById("selected-count");
-		if (c) c.textContent = n === 0 ? "Select assets with their boxes (Space; Shift for a range)." : n + " selected";
+		if (c) {
+			c.textContent = n === 0 ? "Select assets with their boxes (Space; Shift for a range)." : n + " selected";
+			c.classList.toggle("active", n > 0);
+		}
 	}
 	if (grid) {
 		grid.addEventListener("click", function (e) {
