@@ -118,6 +118,7 @@ type Store interface {
 	ThrottleStore
 	GenerationStore
 	UploadLeaseStore
+	ResumableUploadStore
 
 	// CreateAccount stores a new account and its holder in one transaction,
 	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.

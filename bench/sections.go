@@ -148,7 +148,7 @@ func (b *bench) upload(ctx context.Context) error {
 		return err
 	}
 	idle := []float64{float64(srv.rss()) / (1 << 20)}
-	var ours, ref, refHash, rss []float64
+	var ours, ref, refHash, rss, tusOurs, tusRSS []float64
 	var cpuOurs, cpuRef, cpuRefHash []float64 // server CPU seconds per GiB
 	rate := func(d time.Duration) float64 { return float64(b.cfg.bigSize) / mb / d.Seconds() }
 	// perGiB runs an upload and answers the CPU time p spent on it, per
@@ -192,6 +192,19 @@ func (b *bench) upload(ctx context.Context) error {
 		b.bigUpload = uploadID(body)
 		ours, cpuOurs = append(ours, rate(d)), append(cpuOurs, c)
 		rss = append(rss, float64(peak)/(1<<20))
+		// The same file by the tus protocol, in 64 MiB PATCHes, each
+		// fsynced before it is answered; other bytes again.
+		if err := stamp(big, round+1000); err != nil {
+			return err
+		}
+		peak, err = srv.peakRSS(func() (err error) {
+			d, err = tusPost(ctx, srv.url(), big, auth)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		tusOurs, tusRSS = append(tusOurs, rate(d)), append(tusRSS, float64(peak)/(1<<20))
 	}
 	size := fmt.Sprintf("%.1f GiB", float64(b.cfg.bigSize)/(1<<30))
 	b.report.add(pair{what: "upload " + size, unit: "MB/s", ours: ours, ref: ref, refName: "io.Copy + fsync",
@@ -204,6 +217,10 @@ func (b *bench) upload(ctx context.Context) error {
 	b.report.add(pair{what: "server RSS during the upload", unit: "MiB", ours: rss, target: "< 64 MiB",
 		met: func(o, _ float64) bool { return o < 64 }})
 	b.report.add(pair{what: "server RSS at rest before it, signed in", unit: "MiB", ours: idle})
+	b.report.add(pair{what: "resumable (tus) upload " + size + " in 64 MiB PATCHes", unit: "MB/s", ours: tusOurs, ref: ref, refName: "io.Copy + fsync",
+		higherBetter: true, target: ">= 0.8x", met: func(o, r float64) bool { return o >= 0.8*r }})
+	b.report.add(pair{what: "server RSS during the tus upload", unit: "MiB", ours: tusRSS, target: "< 64 MiB",
+		met: func(o, _ float64) bool { return o < 64 }})
 
 	// 1,000 files of 100 KB, four at a time.
 	small := filepath.Join(b.cfg.work, "small")

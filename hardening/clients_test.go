@@ -257,6 +257,35 @@ func TestR18_QuotaExceeded(t *testing.T) {
 	}
 	// What fits still does.
 	l.upload(t, "small.bin", "", randomData(100<<10))
+	// A resumable (tus) upload: refused at its creation when its length
+	// does not fit, and at a PATCH when the plan filled up meanwhile;
+	// nothing of the refused piece counts.
+	t.Run("tus", func(t *testing.T) {
+		tusH := []string{"Tus-Resumable", "1.0.0"}
+		before := l.counts(t)
+		status, _, b := l.admin.Request("POST", "/api/uploads/tus/", "", nil, append(tusH, "Upload-Length", strconv.Itoa(600<<10))...)
+		if status != http.StatusInsufficientStorage {
+			t.Fatalf("tus creation over the plan: %d, want 507: %s", status, b)
+		}
+		status, h, b := l.admin.Request("POST", "/api/uploads/tus/", "", nil, append(tusH, "Upload-Length", strconv.Itoa(300<<10))...)
+		if status != http.StatusCreated {
+			t.Fatalf("tus creation that fits: %d: %s", status, b)
+		}
+		loc := h.Get("Location")
+		l.upload(t, "filler.bin", "", randomData(200<<10))
+		status, _, b = l.admin.Request("PATCH", loc, "application/offset+octet-stream", bytes.NewReader(randomData(300<<10)),
+			append(tusH, "Upload-Offset", "0")...)
+		if status != http.StatusInsufficientStorage {
+			t.Fatalf("tus PATCH over the plan: %d, want 507: %s", status, b)
+		}
+		_, h, _ = l.admin.Request("HEAD", loc, "", nil, tusH...)
+		if h.Get("Upload-Offset") != "0" {
+			t.Errorf("the refused piece counts: offset %q", h.Get("Upload-Offset"))
+		}
+		if after := l.counts(t); after.Assets != before.Assets+1 {
+			t.Errorf("before %+v, after %+v: only the filler should be new", before, after)
+		}
+	})
 	l.CheckLog()
 }
 

@@ -63,6 +63,13 @@ func (s *Server) routes() {
 
 	m.HandleFunc("POST /api/upload", s.idempotent(s.upload))
 	m.HandleFunc("GET /api/uploads/{id}", s.showUpload)
+
+	// Resumable uploads (tus 1.0): every method reaches the protocol,
+	// which answers 405 itself with the methods it serves.
+	m.HandleFunc("POST /api/uploads/tus", s.tusCollection)
+	m.HandleFunc("OPTIONS /api/uploads/tus", s.tusCollection)
+	m.HandleFunc("/api/uploads/tus/{$}", s.tusCollection)
+	m.HandleFunc("/api/uploads/tus/{id}", s.tusUpload)
 }
 
 // downloadVersionsOrRendition tells GET /api/assets/download/ID from GET /api/assets/ID/versions

@@ -24,6 +24,7 @@ import (
 	"damask/httpdomain"
 	"damask/httplimit"
 	"damask/library"
+	"damask/tus"
 )
 
 // Config are the operator's settings of the HTTP API.
@@ -81,6 +82,8 @@ type Server struct {
 	patterns []string
 	// allow counts each credential's requests (Config.Rate).
 	allow func(ctx context.Context, key string) (bool, time.Duration)
+	// tus answers the resumable uploads (resumable.go).
+	tus *tus.Handler
 }
 
 // New returns the API's handler.
@@ -95,6 +98,7 @@ func New(svc *library.Service, cfg Config) *Server {
 	} else {
 		s.allow = httplimit.NewRates(cfg.Rate, cfg.Burst, cfg.Now).AllowContext
 	}
+	s.tus = s.tusHandler()
 	s.routes()
 	return s
 }
@@ -160,7 +164,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "No route matches %s %s", r.Method, r.URL.Path))
 		return
 	}
-	if s.crossSite(w, r) {
+	if s.crossSite(w, r) || s.tusDiscovery(w, r) {
 		return
 	}
 	if s.cfg.HTTPS && s.svc.Plan(a).SSL && !s.secure(r) {

@@ -106,6 +106,11 @@ type Options struct {
 // DefaultMaxFileSize is 5 GiB.
 const DefaultMaxFileSize = 5 << 30
 
+// MaxFileSizeCeiling is the largest MaxFileSize an operator may set,
+// 1 TiB: a resumable upload (package tus) can take a file that large in
+// pieces, and a plain upload streams any size, never held in memory.
+const MaxFileSizeCeiling = 1 << 40
+
 // Service is the domain: every call of the API and of the command line goes
 // through it.
 type Service struct {
@@ -120,19 +125,21 @@ type Service struct {
 	searchIn time.Duration       // Options.SearchTimeout
 	leases   bool                // uploads at once are leases in the store
 	reserve  Reserve
-	pwParams password.Params
-	log      *slog.Logger
-	now      func() time.Time
-	creds    *credCache
-	cache    *authCache
-	dummy    func() string // a hash verified for unknown logins, so that they cost as much as known ones
-	oidc     *providers
-	tools    func() Tools // the Renderer and the Extractor, once they have started
-	onQueued func()
-	verified verified // files whose bytes were checked lately
-	key      *seal.Key
-	signIns  *seal.Key // seals the OpenID Connect sign-ins under way, kept by the browsers
-	out      *outbound.Client
+	// resumable holds the resumable uploads whose piece is being written.
+	resumable resumableLocks
+	pwParams  password.Params
+	log       *slog.Logger
+	now       func() time.Time
+	creds     *credCache
+	cache     *authCache
+	dummy     func() string // a hash verified for unknown logins, so that they cost as much as known ones
+	oidc      *providers
+	tools     func() Tools // the Renderer and the Extractor, once they have started
+	onQueued  func()
+	verified  verified // files whose bytes were checked lately
+	key       *seal.Key
+	signIns   *seal.Key // seals the OpenID Connect sign-ins under way, kept by the browsers
+	out       *outbound.Client
 	// sizing makes each sized public image once for the requests that
 	// ask it at once; sizeBudget bounds the new ones an account makes.
 	sizing     singleflight.Group

@@ -64,7 +64,8 @@ func (s *Service) emptyTrash(ctx context.Context, c Caller) (int, error) {
 // finishedJobLifetime is how long a finished job is kept, to be looked at.
 const finishedJobLifetime = 7 * 24 * time.Hour
 
-// Tidy does the periodic housework: it removes expired uploads,
+// Tidy does the periodic housework: it removes expired uploads and
+// resumable uploads (with their partial files),
 // Idempotency-Keys older than a day, counters of failed sign-ins whose
 // window ended, expired leases of uploads, full buckets of request rates, jobs finished a week ago and assets
 // that have been in the trash for 30 days,
@@ -79,6 +80,11 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 		return fmt.Errorf("expire uploads: %w", err)
 	} else if n > 0 {
 		s.log.Info("removed expired uploads", "count", n)
+	}
+	if n, err := s.expireResumables(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		s.log.Info("removed expired resumable uploads", "count", n)
 	}
 	if _, err := s.store.DeleteIdempotencyRecords(ctx, now.Add(-damask.IdempotencyLifetime)); err != nil {
 		return fmt.Errorf("forget idempotency keys: %w", err)

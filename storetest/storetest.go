@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"Trash", testTrash},
 		{"PurgeTrash", testPurgeTrash},
 		{"Uploads", testUploads},
+		{"ResumableUploads", testResumableUploads},
 		{"Blobs", testBlobs},
 		{"Sessions", testSessions},
 		{"ExpiredSessions", testExpiredSessions},

@@ -252,14 +252,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rep != nil {
-		out := unpacked{Archive: rep.Archive, Assets: []uploaded{}, Skipped: []skippedForPage{}}
-		for _, a := range rep.Assets {
-			out.Assets = append(out.Assets, uploadedOf(c, a))
-		}
-		for _, e := range rep.Skipped {
-			out.Skipped = append(out.Skipped, skippedForPage{Name: e.Name, Reason: e.Reason})
-		}
-		writeJSON(w, http.StatusCreated, out)
+		writeJSON(w, http.StatusCreated, unpackedOf(c, rep))
 		return
 	}
 	writeJSON(w, http.StatusCreated, uploadedOf(c, a))
@@ -286,6 +279,17 @@ func joinFolder(base, sub string) string {
 		return base + sub
 	}
 	return base + "/" + sub
+}
+
+func unpackedOf(c library.Caller, rep *library.UnpackReport) unpacked {
+	out := unpacked{Archive: rep.Archive, Assets: []uploaded{}, Skipped: []skippedForPage{}}
+	for _, a := range rep.Assets {
+		out.Assets = append(out.Assets, uploadedOf(c, a))
+	}
+	for _, e := range rep.Skipped {
+		out.Skipped = append(out.Skipped, skippedForPage{Name: e.Name, Reason: e.Reason})
+	}
+	return out
 }
 
 func uploadedOf(c library.Caller, a *damask.Asset) uploaded {

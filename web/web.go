@@ -85,6 +85,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /{$}", s.library)
 	m.HandleFunc("GET /status", s.processingStatus)
 	m.HandleFunc("POST /upload", s.upload)
+	m.HandleFunc("POST /uploads/tus", s.tusCollection)
+	m.HandleFunc("/uploads/tus/{$}", s.tusCollection)
+	m.HandleFunc("/uploads/tus/{id}", s.tusUpload)
 	m.HandleFunc("POST /selection", s.selection)
 	m.HandleFunc("GET /assets/{id}", s.asset)
 	m.HandleFunc("POST /assets/{id}", s.editAsset)
@@ -148,10 +151,11 @@ const maxForm = 64 << 10
 // else: no inline script or style, no other origin, no framing.
 const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// carriesFile tells the routes whose body is a file, capped at the file
-// limit instead of maxForm.
+// carriesFile tells the routes whose body is a file (or a piece of one,
+// for the tus uploads), capped at the file limit instead of maxForm.
 func carriesFile(r *http.Request) bool {
-	return r.URL.Path == "/upload" || strings.HasSuffix(r.URL.Path, "/versions")
+	return r.URL.Path == "/upload" || strings.HasSuffix(r.URL.Path, "/versions") ||
+		strings.HasPrefix(r.URL.Path, tusPrefix) || r.URL.Path+"/" == tusPrefix
 }
 
 // ServeHTTP sets the headers every page shares, refuses cross-site POSTs,

@@ -286,3 +286,8 @@ func tmpFiles(t *testing.T, dir string) []string {
 	slices.Sort(names)
 	return names
 }
+
+// TestPartial: the partial files of resumable uploads, appended in place.
+func TestPartial(t *testing.T) {
+	blobtest.RunPartial(t, func(t *testing.T) damask.BlobStore { return open(t, t.TempDir()) })
+}

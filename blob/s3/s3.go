@@ -177,7 +177,8 @@ func (s *Store) makeBucket(ctx context.Context, region string) error {
 }
 
 // removeStale removes the temporary objects and unfinished multipart
-// uploads under .tmp that are older than before.
+// uploads under .tmp, and the unfinished multipart uploads under
+// .partial, that are older than before.
 func (s *Store) removeStale(ctx context.Context, before time.Time) error {
 	tmp := s.prefix + tmpDirName + "/"
 	ctx, cancel := context.WithCancel(ctx)
@@ -192,9 +193,21 @@ func (s *Store) removeStale(ctx context.Context, before time.Time) error {
 			}
 		}
 	}
+	if err := s.abortStale(ctx, tmp, before); err != nil {
+		return err
+	}
+	// A segment of a partial file (partial.go) that a crash cut in the
+	// middle of its PUT leaves an unfinished upload too; the segments
+	// themselves go with their upload (DeletePartial).
+	return s.abortStale(ctx, s.prefix+partialDirName+"/", before)
+}
+
+// abortStale aborts the unfinished multipart uploads under prefix that
+// began before the time.
+func (s *Store) abortStale(ctx context.Context, prefix string, before time.Time) error {
 	keyMarker, idMarker := "", ""
 	for {
-		res, err := s.core.ListMultipartUploads(ctx, s.bucket, tmp, keyMarker, idMarker, "", 1000)
+		res, err := s.core.ListMultipartUploads(ctx, s.bucket, prefix, keyMarker, idMarker, "", 1000)
 		if err != nil {
 			return s.fail(ctx, "list unfinished uploads", err)
 		}

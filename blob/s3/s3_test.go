@@ -79,6 +79,15 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+// TestPartial: the partial files of resumable uploads, as segments.
+func TestPartial(t *testing.T) {
+	srv := s3test.StartServer(t)
+	var n atomic.Int64
+	blobtest.RunPartial(t, func(t *testing.T) damask.BlobStore {
+		return openStore(t, srv.URL(fmt.Sprintf("partial-%d", n.Add(1)))+"&part-size=5")
+	})
+}
+
 // partLabel names a test by the part size its URL options set.
 func partLabel(opts string) string {
 	if opts == "" {

@@ -516,6 +516,8 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown-flag", []string{"account", "api", "acme", "on", "--colour", "red"}},
 		{"flag-without-value", []string{"check", "--data"}},
 		{"bad-number", []string{"check", "--data", c.data, "--max-file-size", "big"}},
+		{"file-size-over-1TiB", []string{"check", "--data", c.data, "--max-file-size", "1099511627777"}},
+		{"file-size-zero", []string{"check", "--data", c.data, "--max-file-size", "0"}},
 		{"user-alone", []string{"user"}},
 		{"serve-tls-half", []string{"serve", "--data", c.data, "--tls-cert", "cert.pem"}},
 		{"serve-bad-flag", []string{"serve", "--port", "80"}},

@@ -53,7 +53,7 @@ func (s *storage) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.db, "db", "", "metadata database: sqlite:PATH or postgres://USER@HOST/DB (default DATA/damask.db)")
 	fs.StringVar(&s.blobs, "blobs", "", "file store: file:PATH or s3://[KEY:SECRET@]HOST[:PORT]/BUCKET[/PREFIX] (default DATA/blobs)")
 	fs.StringVar(&s.plans, "plans", "", "JSON file of plans laid over the defaults")
-	fs.Int64Var(&s.maxFile, "max-file-size", library.DefaultMaxFileSize, "largest file accepted, in bytes")
+	fs.Int64Var(&s.maxFile, "max-file-size", library.DefaultMaxFileSize, "largest file accepted, in bytes (at most 1 TiB)")
 	fs.StringVar(&s.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&s.keyFile, "secret-key-file", "", "file holding the key that seals secrets kept in the database (default: DAMASK_SECRET_KEY, else for SQLite secret.key beside the database, made on first use)")
 }
@@ -176,6 +176,9 @@ func (s *storage) open(ctx context.Context, log *slog.Logger) (*openLibrary, err
 // MaxFileSize, Logger, Outbound and SecretKey come from the flags and
 // replace o's.
 func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Options) (*openLibrary, error) {
+	if s.maxFile <= 0 || s.maxFile > library.MaxFileSizeCeiling {
+		return nil, usageError(fmt.Sprintf("--max-file-size must be from 1 byte to 1 TiB (%d bytes), not %d", int64(library.MaxFileSizeCeiling), s.maxFile))
+	}
 	plans := damask.DefaultPlans()
 	if s.plans != "" {
 		f, err := os.Open(s.plans)

@@ -295,18 +295,150 @@
 		poll(800);
 	}
 
+	// Each file goes by the tus protocol (tus-js-client, static/tus.min.js)
+	// to /uploads/tus/, in 64 MiB pieces: a broken connection resumes
+	// where it stopped, and so does the same file added again after a
+	// reload (tus-js-client keeps each upload's URL in localStorage,
+	// keyed by the file's name, type, size and date). Without the client
+	// (an old browser), the whole file goes to /upload as before.
+	var chunk = 64 * 1024 * 1024;
+
+	function speedText(bytesPerSec) {
+		var units = ["B/s", "KB/s", "MB/s", "GB/s"], i = 0;
+		while (bytesPerSec >= 1000 && i < units.length - 1) { bytesPerSec /= 1000; i++; }
+		return (i ? bytesPerSec.toFixed(1) : Math.round(bytesPerSec)) + " " + units[i];
+	}
+
+	function finish(item, doc) {
+		running--;
+		item.active = false;
+		item.pause.hidden = true;
+		item.bar.value = item.bar.max;
+		item.state.className = "";
+		item.li.classList.add("ok");
+		if (doc && doc.assets) { // an archive unpacked
+			doc.assets.forEach(addTile);
+			item.state.textContent = "done: " + doc.assets.length + " file" + (doc.assets.length === 1 ? "" : "s") +
+				(doc.skipped.length ? ", " + doc.skipped.length + " skipped (already held, empty or system files)" : "");
+		} else {
+			item.state.textContent = "done";
+			if (doc) addTile(doc);
+		}
+		next();
+	}
+
+	function failed(item, message) {
+		running--;
+		item.active = false;
+		item.pause.hidden = true;
+		item.state.textContent = "failed: " + message;
+		item.state.className = "failed";
+		item.retry.hidden = false;
+		next();
+	}
+
 	function send(item) {
 		running++;
-		item.bar.value = 0;
-		item.bar.removeAttribute("max");
+		item.active = true;
 		item.bar.max = item.file.size || 1;
 		item.state.textContent = "uploading";
 		item.state.className = "";
 		item.retry.hidden = true;
+		item.pause.hidden = false;
+		item.pause.textContent = "Pause";
 		var tags = (document.getElementById("upload-tags") || {}).value || "";
+		if (!window.tus || !window.tus.isSupported) { sendWhole(item, tags); return; }
+		if (!item.upload) {
+			var meta = { filename: item.file.name, filetype: item.file.type || "", asset: "true" };
+			if (tags) meta.tags = tags;
+			if (item.path) meta.path = item.path;
+			if (unpacks(item)) {
+				meta.unpack = "true";
+				if (checked("upload-path-tags")) meta.path_tags = "true";
+			}
+			item.upload = new window.tus.Upload(item.file, {
+				endpoint: "/uploads/tus/",
+				chunkSize: chunk,
+				retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
+				headers: { "X-CSRF-Token": csrf },
+				metadata: meta,
+				removeFingerprintOnSuccess: true,
+				onProgress: function (sent, total) {
+					item.bar.max = total || 1;
+					item.bar.value = sent;
+					var now = Date.now();
+					if (!item.t0) { item.t0 = now; item.b0 = sent; }
+					var secs = (now - item.t0) / 1000;
+					if (secs > 0.5) item.state.textContent = Math.floor(100 * sent / (total || 1)) + "% · " + speedText((sent - item.b0) / secs);
+				},
+				onAfterResponse: function (req, res) {
+					var id = res.getHeader("X-Damask-Asset-Id");
+					if (id) item.assetID = id;
+					var report = res.getHeader("X-Damask-Unpack-Location");
+					if (report) item.report = report;
+				},
+				onSuccess: function () {
+					if (item.report) { // an archive unpacked: its report, as /upload answers it
+						fetch(item.report, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+							.then(function (res) { return res.json(); })
+							.then(function (doc) {
+								if (doc && doc.assets) finish(item, doc);
+								else failed(item, doc && doc.error ? doc.error : "the report could not be read");
+							}, function () { failed(item, "the report could not be read"); });
+						return;
+					}
+					var id = item.assetID;
+					finish(item, id ? { id: id, title: item.file.name, kind: "file", url: "/assets/" + id, processing: "pending" } : null);
+				},
+				onError: function (err) {
+					var res = err && err.originalResponse;
+					if (res && res.getStatus() === 403 && !item.upload.url) {
+						// A file store without resumable uploads (S3):
+						// the whole file in one request.
+						item.upload = null;
+						sendWhole(item, tags);
+						return;
+					}
+					var text = res && res.getBody ? res.getBody() : "";
+					failed(item, text || (res ? "status " + res.getStatus() : "the connection broke"));
+				}
+			});
+			item.upload.findPreviousUploads().then(function (previous) {
+				if (previous.length > 0) {
+					item.upload.resumeFromPreviousUpload(previous[0]);
+					item.state.textContent = "resuming";
+				}
+				item.upload.start();
+			}, function () { item.upload.start(); });
+			return;
+		}
+		item.t0 = 0;
+		item.upload.start();
+	}
+
+	// pause stops a file's upload where it is (the server keeps what
+	// arrived); resuming asks the server for its offset and goes on.
+	function pause(item) {
+		if (item.active) {
+			item.upload.abort();
+			running--;
+			item.active = false;
+			item.pause.textContent = "Resume";
+			item.state.textContent = "paused";
+			next();
+		} else {
+			item.pause.hidden = true;
+			queue.unshift(item);
+			next();
+		}
+	}
+
+	// sendWhole is the upload of a browser without tus: one request.
+	function sendWhole(item, tags) {
+		item.pause.hidden = true;
 		var url = "/upload?filename=" + encodeURIComponent(item.file.name) + "&tags=" + encodeURIComponent(tags);
 		if (item.path) url += "&path=" + encodeURIComponent(item.path);
-		if (checked("upload-unpack") && /\.zip$/i.test(item.file.name)) {
+		if (unpacks(item)) {
 			url += "&unpack=1";
 			if (checked("upload-path-tags")) url += "&path_tags=1";
 		}
@@ -317,26 +449,10 @@
 			if (e.lengthComputable) { item.bar.max = e.total; item.bar.value = e.loaded; }
 		});
 		xhr.addEventListener("loadend", function () {
-			running--;
 			var doc = null;
 			try { doc = JSON.parse(xhr.responseText); } catch (err) { doc = null; }
-			if (xhr.status === 201 && doc) {
-				item.bar.value = item.bar.max;
-				item.li.classList.add("ok");
-				if (doc.assets) { // an archive unpacked
-					doc.assets.forEach(addTile);
-					item.state.textContent = "done: " + doc.assets.length + " file" + (doc.assets.length === 1 ? "" : "s") +
-						(doc.skipped.length ? ", " + doc.skipped.length + " skipped (already held, empty or system files)" : "");
-				} else {
-					item.state.textContent = "done";
-					addTile(doc);
-				}
-			} else {
-				item.state.textContent = "failed: " + (doc && doc.error ? doc.error : (xhr.status ? "status " + xhr.status : "the connection broke"));
-				item.state.className = "failed";
-				item.retry.hidden = false;
-			}
-			next();
+			if (xhr.status === 201 && doc) finish(item, doc);
+			else failed(item, doc && doc.error ? doc.error : (xhr.status ? "status " + xhr.status : "the connection broke"));
 		});
 		xhr.send(item.file);
 	}
@@ -348,6 +464,12 @@
 	function checked(id) {
 		var el = document.getElementById(id);
 		return !!(el && el.checked);
+	}
+
+	// unpacks tells whether a file is a zip archive to unpack (the
+	// Unpack box ticked), as the API's unpack=true.
+	function unpacks(item) {
+		return checked("upload-unpack") && /\.zip$/i.test(item.file.name);
 	}
 
 	// folderOf is the folder of a relative path ("a/b/c.jpg" -> "a/b").
@@ -368,11 +490,15 @@
 			bar.setAttribute("aria-label", "Upload of " + f.name);
 			var state = document.createElement("span");
 			state.textContent = "waiting";
+			var pauseButton = document.createElement("button");
+			pauseButton.type = "button"; pauseButton.textContent = "Pause"; pauseButton.hidden = true;
+			pauseButton.className = "pause";
 			var retry = document.createElement("button");
 			retry.type = "button"; retry.textContent = "Retry"; retry.hidden = true;
-			li.appendChild(name); li.appendChild(bar); li.appendChild(state); li.appendChild(retry);
+			li.appendChild(name); li.appendChild(bar); li.appendChild(state); li.appendChild(retry); li.appendChild(pauseButton);
 			list.appendChild(li);
-			var item = { file: f, path: folderOf(rel), li: li, bar: bar, state: state, retry: retry };
+			var item = { file: f, path: folderOf(rel), li: li, bar: bar, state: state, pause: pauseButton, retry: retry };
+			pauseButton.addEventListener("click", function () { pause(item); });
 			retry.addEventListener("click", function () { queue.push(item); next(); });
 			queue.push(item);
 		});
