@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"html"
 	"net/http"
@@ -125,6 +126,19 @@ func TestDescribedRoutes(t *testing.T) {
 	call(m, "GET", "/api/assets/"+a+"/thumbnail/k_64.jpg", none, 0, "Accept", "application/json")
 	call(m, "GET", "/api/assets/"+a+"/preview/k_1024.jpg", none, 0, "Accept", "application/json")
 	call(m, "DELETE", "/api/assets/"+a+".json", none, 200)
+
+	// Resumable uploads (tus): plain-text answers; the requests are
+	// validated, and the one JSON answer.
+	tusV := []string{"Tus-Resumable", "1.0.0"}
+	call(m, "OPTIONS", "/api/uploads/tus", none, 204, tusV...)
+	call(m, "OPTIONS", "/api/uploads/tus/", none, 204, tusV...)
+	meta := "filename " + base64.StdEncoding.EncodeToString([]byte("later.txt"))
+	loc := call(m, "POST", "/api/uploads/tus", none, 201, "Tus-Resumable", "1.0.0", "Upload-Length", "5", "Upload-Metadata", meta).header.Get("Location")
+	call(m, "HEAD", loc, none, 200, tusV...)
+	call(m, "PATCH", loc, payload{"application/offset+octet-stream", []byte("hello")}, 204, "Tus-Resumable", "1.0.0", "Upload-Offset", "0")
+	call(m, "GET", loc+".json", none, 0) // no unpack was asked: an error, validated
+	gone := call(m, "POST", "/api/uploads/tus/", none, 201, "Tus-Resumable", "1.0.0", "Upload-Length", "5").header.Get("Location")
+	call(m, "DELETE", gone, none, 204, tusV...)
 
 	call(tn.guest, "GET", "/api/openapi.json", none, 200)
 	call(tn.guest, "GET", "/api/docs", none, 200)
