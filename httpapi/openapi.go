@@ -61,6 +61,10 @@ const docsCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-acti
 // docs answers GET /api/docs: the description as an HTML page rendered
 // here, without scripts, grouped by resource.
 func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
+	if hasFormat(r) {
+		s.fail(w, r, damask.Errorf(damask.ENOTFOUND, "The page is /api/docs; the description, /api/openapi.json"))
+		return
+	}
 	page, err := docsPage()
 	if err != nil {
 		s.fail(w, r, err)

@@ -166,6 +166,7 @@ func TestDescriptionServed(t *testing.T) {
 	}
 	tn.guest.get(t, "/api/openapi.json", "If-None-Match", r.header.Get("ETag")).want(t, http.StatusNotModified)
 	tn.guest.get(t, "/api/openapi.xml").want(t, 404)
+	tn.guest.get(t, "/api/docs.json").want(t, 404)
 	tn.anon.get(t, "/api/openapi.json").want(t, 401)
 	tn.anon.get(t, "/api/docs").want(t, 401)
 	if err := e.svc.SetAPI(t.Context(), "acme", false); err != nil {
