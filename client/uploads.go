@@ -145,24 +145,39 @@ func (c *Client) tusRequest(ctx context.Context, method, path string, body io.Re
 // its URL, which HEAD and PATCH use and which a program keeps to go on
 // after a restart.
 func (c *Client) CreateResumable(ctx context.Context, length int64, m Metadata) (string, error) {
-	req, err := c.tusRequest(ctx, http.MethodPost, tusPath, nil)
+	u, _, _, err := c.create(ctx, length, m, nil, nil)
+	return u, err
+}
+
+// create is a creation, with the whole file in it when body is not nil
+// (creation-with-upload), checked against sum when not nil.
+func (c *Client) create(ctx context.Context, length int64, m Metadata, body io.Reader, sum []byte) (string, int64, *Finished, error) {
+	req, err := c.tusRequest(ctx, http.MethodPost, tusPath, body)
 	if err != nil {
-		return "", err
+		return "", 0, nil, err
 	}
 	req.Header.Set("Upload-Length", strconv.FormatInt(length, 10))
 	if md := m.encode(); md != "" {
 		req.Header.Set("Upload-Metadata", md)
 	}
+	if body != nil {
+		req.ContentLength = length
+		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		if sum != nil {
+			req.Header.Set("Upload-Checksum", "sha256 "+base64.StdEncoding.EncodeToString(sum))
+		}
+	}
 	res, err := c.do(req, http.StatusCreated)
 	if err != nil {
-		return "", err
+		return "", 0, nil, err
 	}
 	res.Body.Close()
 	loc, err := res.Location()
 	if err != nil {
-		return "", fmt.Errorf("client: create a resumable upload: %w", err)
+		return "", 0, nil, fmt.Errorf("client: create a resumable upload: %w", err)
 	}
-	return loc.String(), nil
+	offset, _ := strconv.ParseInt(res.Header.Get("Upload-Offset"), 10, 64)
+	return loc.String(), offset, finished(res.Header), nil
 }
 
 // ResumableOffset answers how much of a resumable upload the server holds,
@@ -242,13 +257,20 @@ type Resumable struct {
 	// Progress is called after every piece with the bytes the server
 	// holds.
 	Progress func(offset int64)
+	// SHA256 is the whole file's SHA-256 when the caller knows it: a
+	// file that fits in one piece goes in the creation's request itself
+	// (creation-with-upload), checked against it, without reading it
+	// twice.
+	SHA256 []byte
 }
 
 // UploadResumable sends size bytes of r by the tus protocol, in pieces of
 // the chunk size (WithChunkSize), each with its SHA-256. A piece cut off
 // by the network is sent again from the server's offset, up to 5 times in
-// a row; a later run goes on with Resumable.URL. It answers the URL and
-// what the server made of the finished file.
+// a row; a later run goes on with Resumable.URL. A new file that fits in
+// one piece goes in the creation's request (creation-with-upload), sent
+// again whole if cut off; Created is not called for it. It answers the
+// URL and what the server made of the finished file.
 func (c *Client) UploadResumable(ctx context.Context, r io.ReaderAt, size int64, m Metadata, o Resumable) (string, *Finished, error) {
 	u := o.URL
 	var offset int64
@@ -268,6 +290,40 @@ func (c *Client) UploadResumable(ctx context.Context, r io.ReaderAt, size int64,
 			return u, nil, err
 		}
 	}
+	failures := 0
+	if u == "" && size > 0 && size <= c.chunk {
+		// One piece: in the creation's request, sent again whole if cut.
+		for {
+			if o.Progress != nil {
+				o.Progress(0)
+			}
+			sum := o.SHA256
+			if sum == nil {
+				h := sha256.New()
+				if _, err := io.Copy(h, io.NewSectionReader(r, 0, size)); err != nil {
+					return "", nil, fmt.Errorf("client: read the file: %w", err)
+				}
+				sum = h.Sum(nil)
+			}
+			u, off, done, err := c.create(ctx, size, m, io.NewSectionReader(r, 0, size), sum)
+			if err == nil && done != nil {
+				if o.Progress != nil {
+					o.Progress(off)
+				}
+				return u, done, nil
+			}
+			if err == nil {
+				return u, nil, fmt.Errorf("client: %s: complete but the server named no upload", u)
+			}
+			if ctx.Err() != nil || !retryable(err) || failures >= 5 {
+				return "", nil, err
+			}
+			failures++
+			if !sleep(ctx, backoff(err, failures)) {
+				return "", nil, ctx.Err()
+			}
+		}
+	}
 	if u == "" {
 		var err error
 		if u, err = c.CreateResumable(ctx, size, m); err != nil {
@@ -280,7 +336,6 @@ func (c *Client) UploadResumable(ctx context.Context, r io.ReaderAt, size int64,
 	if o.Progress != nil {
 		o.Progress(offset)
 	}
-	failures := 0
 	for {
 		n := min(c.chunk, size-offset)
 		next, done, err := c.Patch(ctx, u, offset, r, n)
@@ -289,7 +344,7 @@ func (c *Client) UploadResumable(ctx context.Context, r io.ReaderAt, size int64,
 				return u, nil, err
 			}
 			failures++
-			if !sleep(ctx, time.Duration(failures)*500*time.Millisecond) {
+			if !sleep(ctx, backoff(err, failures)) {
 				return u, nil, ctx.Err()
 			}
 			if next, _, done, err = c.ResumableOffset(ctx, u); err != nil {
@@ -334,6 +389,16 @@ func retryable(err error) bool {
 		return false
 	}
 	return true // the network's
+}
+
+// backoff is the wait before the failures-th retry: the server's
+// Retry-After, or half a second more each time.
+func backoff(err error, failures int) time.Duration {
+	var e *Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		return e.RetryAfter
+	}
+	return time.Duration(failures) * 500 * time.Millisecond
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {
