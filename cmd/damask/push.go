@@ -179,6 +179,9 @@ func pushFile(ctx context.Context, c *client.Client, p *transfers, st *pushState
 		if ctx.Err() != nil && url != "" && f.size > chunk {
 			st.keep(f.key, url)
 		}
+		mu.Lock()
+		delete(held, hexSum) // a copy further on may still be sent
+		mu.Unlock()
 		return fail(err)
 	}
 	st.forget(f.key)
