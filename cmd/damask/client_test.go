@@ -455,3 +455,42 @@ func TestClientPushBars(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzSafeName: whatever file name a server sends, pull saves it as one
+// plain name inside its folder.
+func FuzzSafeName(f *testing.F) {
+	for _, s := range []string{"a.jpg", "../../etc/passwd", "..", ".", "", "/abs/x", `..\..\win.ini`, ".hidden", "a/\x00b", "ok name.tif"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		n := safeName(&client.Asset{ID: 7, Filename: name})
+		if n == "" || strings.ContainsAny(n, "/\\\x00") || strings.HasPrefix(n, ".") {
+			t.Fatalf("safeName(%q) = %q", name, n)
+		}
+		dir := filepath.Join("root", "dir")
+		if p := filepath.Join(dir, n); filepath.Dir(p) != dir {
+			t.Fatalf("safeName(%q) = %q leaves the folder: %s", name, n, p)
+		}
+	})
+}
+
+// TestClientEnvironmentCredentials: DAMASK_URL and DAMASK_TOKEN take the
+// place of the kept credentials.
+func TestClientEnvironmentCredentials(t *testing.T) {
+	r := newRemote(t)
+	tok, err := r.admin().CreateToken(context.Background(), client.NewToken{Name: "ci", ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.env["DAMASK_URL"], r.env["DAMASK_TOKEN"] = r.s.URL, tok.Secret
+	if res := r.run("tags"); res.err != nil {
+		t.Fatalf("tags with DAMASK_TOKEN: %v", res.err)
+	}
+	src := t.TempDir()
+	tree(t, src, 10)
+	// A read-only token cannot push: the failure is reported, exit 1.
+	res := r.run("push", src)
+	if res.code() != 1 || !strings.Contains(res.stdout, "read-only") {
+		t.Fatalf("push with a read-only token: %v\n%s", res.err, res.stdout)
+	}
+}
