@@ -116,7 +116,11 @@ func pullFile(ctx context.Context, c *client.Client, p *transfers, a *client.Ass
 		p.at(name, n)
 	})
 	if err != nil {
-		return transferEvent{Event: "failed", File: name, Size: a.Size, AssetID: a.ID, Error: err.Error()}
+		msg := err.Error()
+		if ctx.Err() != nil {
+			msg = "interrupted; run the same pull again to go on"
+		}
+		return transferEvent{Event: "failed", File: name, Size: a.Size, AssetID: a.ID, Error: msg}
 	}
 	return transferEvent{Event: "done", File: name, Size: a.Size, AssetID: a.ID, SHA256: a.SHA256, Resumed: max(from, 0)}
 }

@@ -134,6 +134,9 @@ func push(ctx context.Context, env environment, args []string) error {
 // holds its bytes already.
 func pushFile(ctx context.Context, c *client.Client, p *transfers, st *pushState, mu *sync.Mutex, held map[string]bool, f localFile, m client.Metadata, chunk int64) transferEvent {
 	fail := func(err error) transferEvent {
+		if ctx.Err() != nil {
+			err = errors.New("interrupted; run the same push again to go on")
+		}
 		return transferEvent{Event: "failed", File: f.name, Size: f.size, Error: err.Error()}
 	}
 	p.hashing(f.name, f.size)
