@@ -127,6 +127,10 @@ type listParams struct {
 	View   string // "grid" or "list"
 	Page   int
 	Cursor string
+	// All selects every result of the search ("select all N results"):
+	// the selection form then carries the search, not ids. It stays out
+	// of URL, so that the page after a bulk action starts afresh.
+	All bool
 }
 
 func readListParams(r *http.Request) listParams { return readListValues(r.URL.Query()) }
@@ -142,6 +146,7 @@ func readListValues(q url.Values) listParams {
 		p.View = "grid"
 	}
 	p.Page, _ = strconv.Atoi(q.Get("page"))
+	p.All = q.Get("all") == "1"
 	p.Page = min(max(p.Page, 1), 1_000_000) // deeper, the keyset link goes on
 	return p
 }
@@ -260,6 +265,12 @@ type libraryData struct {
 	Sorts       []link // value in URL
 	CanEdit     bool
 	ListAction  string
+	// MaxSelection is the most results "select all" takes; SelectAll
+	// tells whether the offer is a button (the search finds more than a
+	// page, and at most MaxSelection).
+	MaxSelection int
+	SelectAll    bool
+	TitleFields  string
 }
 
 var sortChoices = []link{
@@ -308,6 +319,8 @@ func (s *Server) showLibrary(w http.ResponseWriter, r *http.Request, c library.C
 	d.facets(fc, p)
 	d.chips(r.Context(), s.svc, c, fc)
 	d.pages(l)
+	d.MaxSelection, d.TitleFields = library.MaxSelection, library.TitleFields
+	d.SelectAll = d.QueryError == "" && d.Total > len(d.Assets) && !d.Approximate && d.Total <= library.MaxSelection
 	g, li := p, p
 	g.View, li.View = "grid", "list"
 	d.GridURL, d.ListURL = g.URL(), li.URL()
