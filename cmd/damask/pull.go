@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 
 	"damask/client"
 )
@@ -57,48 +56,13 @@ func pull(ctx context.Context, env environment, args []string) error {
 	}
 	p := newTransfers(env.stdout, *asJSON, "saved")
 	p.begin(len(assets), total)
-	var mu sync.Mutex
-	var done, skipped, failed int
-	work := make(chan *client.Asset)
-	var wg sync.WaitGroup
-	for range *jobs {
-		wg.Go(func() {
-			for a := range work {
-				name := safeName(a)
-				if count[name] > 1 {
-					name = strconv.FormatInt(a.ID, 10) + "-" + name
-				}
-				ev := pullFile(ctx, c, p, a, filepath.Join(dir, name), name)
-				p.finish(ev)
-				mu.Lock()
-				switch ev.Event {
-				case "done":
-					done++
-				case "skipped":
-					skipped++
-				default:
-					failed++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	for _, a := range assets {
-		if ctx.Err() != nil {
-			break
+	return transferAll(ctx, p, *jobs, assets, "pull", func(a *client.Asset) transferEvent {
+		name := safeName(a)
+		if count[name] > 1 {
+			name = strconv.FormatInt(a.ID, 10) + "-" + name
 		}
-		work <- a
-	}
-	close(work)
-	wg.Wait()
-	p.end(done, skipped, failed)
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("pull interrupted (run it again to go on): %w", err)
-	}
-	if failed > 0 {
-		return failure{failed}
-	}
-	return nil
+		return pullFile(ctx, c, p, a, filepath.Join(dir, name), name)
+	})
 }
 
 func pullFile(ctx context.Context, c *client.Client, p *transfers, a *client.Asset, path, name string) transferEvent {

@@ -89,45 +89,11 @@ func push(ctx context.Context, env environment, args []string) error {
 		total += f.size
 	}
 	p.begin(len(files), total)
-	var mu sync.Mutex
-	var done, skipped, failed int
-	work := make(chan localFile)
-	var wg sync.WaitGroup
-	for range *jobs {
-		wg.Go(func() {
-			for f := range work {
-				ev := pushFile(ctx, c, p, st, &mu, held, f, client.Metadata{Filename: filepath.Base(f.abs),
-					Title: *title, Tags: tagList, Path: f.dir, Asset: true}, chunkSize)
-				p.finish(ev)
-				mu.Lock()
-				switch ev.Event {
-				case "done":
-					done++
-				case "skipped":
-					skipped++
-				default:
-					failed++
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	for _, f := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- f
-	}
-	close(work)
-	wg.Wait()
-	p.end(done, skipped, failed)
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("push interrupted (run it again to go on): %w", err)
-	}
-	if failed > 0 {
-		return failure{failed}
-	}
-	return nil
+	var mu sync.Mutex // over st and held
+	return transferAll(ctx, p, *jobs, files, "push", func(f localFile) transferEvent {
+		return pushFile(ctx, c, p, st, &mu, held, f, client.Metadata{Filename: filepath.Base(f.abs),
+			Title: *title, Tags: tagList, Path: f.dir, Asset: true}, chunkSize)
+	})
 }
 
 // pushFile sends one file, or skips it when the library (or this push)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -269,4 +270,48 @@ func clock(d time.Duration) string {
 		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 	}
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// transferAll runs do on each item, jobs at once, and counts what became
+// of each; it answers an error when interrupted (verb says what to run
+// again) or when any item failed.
+func transferAll[T any](ctx context.Context, p *transfers, jobs int, items []T, verb string, do func(T) transferEvent) error {
+	var mu sync.Mutex
+	var done, skipped, failed int
+	work := make(chan T)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Go(func() {
+			for it := range work {
+				ev := do(it)
+				p.finish(ev)
+				mu.Lock()
+				switch ev.Event {
+				case "done":
+					done++
+				case "skipped":
+					skipped++
+				default:
+					failed++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, it := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- it
+	}
+	close(work)
+	wg.Wait()
+	p.end(done, skipped, failed)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s interrupted (run it again to go on): %w", verb, err)
+	}
+	if failed > 0 {
+		return failure{failed}
+	}
+	return nil
 }
