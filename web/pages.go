@@ -97,21 +97,33 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // did (msg, when act says nothing of its own).
 func (s *Server) idAction(act func(r *http.Request, c library.Caller, id int64) (back, msg string, err error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, _, ok := s.sessionForm(w, r)
+		c, id, ok := s.formOn(w, r)
 		if !ok {
 			return
 		}
-		id, err := httpdomain.PathID(r, "id")
-		back, msg := "", ""
-		if err == nil {
-			back, msg, err = act(r, c, id)
-		}
+		back, msg, err := act(r, c, id)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		s.redirect(w, r, back, flash{Message: msg})
 	}
+}
+
+// formOn reads a signed-in form posted to the page of one object: the
+// caller and the id in the path. It answers false when it has written
+// the answer already.
+func (s *Server) formOn(w http.ResponseWriter, r *http.Request) (library.Caller, int64, bool) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return library.Caller{}, 0, false
+	}
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return library.Caller{}, 0, false
+	}
+	return c, id, true
 }
 
 // ---- the library page
