@@ -36,6 +36,7 @@ const (
 	AuditAccountChange     = "account_changed"
 	AuditAssetDeleted      = "asset_deleted"
 	AuditAssetRestored     = "asset_restored"
+	AuditAssetEdited       = "asset_edited"
 	AuditTrashEmptied      = "trash_emptied"
 	AuditTagDeleted        = "tag_deleted"
 	AuditCollectionCreated = "collection_created"

@@ -13,3 +13,8 @@ import (
 func (s *Service) SetBeforeCollect(f func(ctx context.Context, ref damask.BlobRef)) {
 	s.beforeCollect = f
 }
+
+// Selected resolves a selection as every bulk action does.
+func (s *Service) Selected(ctx context.Context, c Caller, sel damask.Selection) ([]int64, error) {
+	return s.selected(ctx, c, sel)
+}

@@ -277,21 +277,31 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, id int64) (*damask.U
 	return u, nil
 }
 
-// AddUser is the operator's way to add a user to an account by name; it
-// skips the role and plan checks a user would meet.
-func (s *Service) AddUser(ctx context.Context, account string, ch UserChanges) (*damask.User, error) {
+// operatorOn is the operator acting on the named account, with its
+// holder's rights for the role checks (the event's source says
+// operator).
+func (s *Service) operatorOn(ctx context.Context, account string) (Caller, error) {
 	a, err := s.store.AccountByName(ctx, account)
 	if err != nil {
-		return nil, fmt.Errorf("account %s: %w", account, err)
+		return Caller{}, fmt.Errorf("account %s: %w", account, err)
 	}
 	holder, err := s.store.User(ctx, a.ID, a.HolderID)
 	if err != nil {
-		return nil, fmt.Errorf("account %s holder: %w", account, err)
+		return Caller{}, fmt.Errorf("account %s holder: %w", account, err)
 	}
 	op := operator(a)
-	op.User = holder // for the role checks; the event's source says operator
-	u, err := s.createUser(ctx, op, ch)
-	return u, err
+	op.User = holder
+	return op, nil
+}
+
+// AddUser is the operator's way to add a user to an account by name; it
+// skips the role and plan checks a user would meet.
+func (s *Service) AddUser(ctx context.Context, account string, ch UserChanges) (*damask.User, error) {
+	op, err := s.operatorOn(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	return s.createUser(ctx, op, ch)
 }
 
 // ChangeUser is the operator's change of a user's names, e-mail or role,
@@ -301,16 +311,10 @@ func (s *Service) ChangeUser(ctx context.Context, account, login string, ch User
 	if ch.Password != nil || ch.Disabled != nil {
 		return nil, damask.Errorf(damask.EINVALID, "Passwords and switching users off have commands of their own")
 	}
-	a, err := s.store.AccountByName(ctx, account)
+	op, err := s.operatorOn(ctx, account)
 	if err != nil {
-		return nil, fmt.Errorf("account %s: %w", account, err)
+		return nil, err
 	}
-	holder, err := s.store.User(ctx, a.ID, a.HolderID)
-	if err != nil {
-		return nil, fmt.Errorf("account %s holder: %w", account, err)
-	}
-	op := operator(a)
-	op.User = holder // for the role checks; the event's source says operator
 	return s.operatorChange(ctx, account, login, func(u *damask.User) error { return s.applyUser(op, u, ch) })
 }
 

@@ -258,13 +258,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 // limits a guest to collections. A refused limit comes back on the
 // people's page with the ids typed by that guest's field.
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.sessionForm(w, r)
+	c, id, ok := s.formOn(w, r)
 	if !ok {
-		return
-	}
-	id, err := httpdomain.PathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	var ch library.UserChanges

@@ -184,13 +184,8 @@ func metadataGroups(a *damask.Asset) []metaGroup {
 // it, the folder. Refused, the page comes back with what was typed and
 // the error by its field.
 func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.sessionForm(w, r)
+	c, id, ok := s.formOn(w, r)
 	if !ok {
-		return
-	}
-	id, err := httpdomain.PathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	f := r.PostForm
@@ -202,7 +197,7 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 		in.Path = &p
 		typed.Set("path", p)
 	}
-	_, err = s.svc.UpdateAsset(r.Context(), c, id, in)
+	_, err := s.svc.UpdateAsset(r.Context(), c, id, in)
 	switch {
 	case err == nil:
 		s.redirect(w, r, fmt.Sprintf("/assets/%d", id), flash{Message: "Saved."})

@@ -187,13 +187,8 @@ func (s *Server) showCollection(w http.ResponseWriter, r *http.Request, c librar
 // (the script's drag, as ids in order, which reads no page and so is
 // told nothing). Refused, the page comes back with what was typed.
 func (s *Server) editCollection(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.sessionForm(w, r)
+	c, id, ok := s.formOn(w, r)
 	if !ok {
-		return
-	}
-	id, err := httpdomain.PathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	in := collectionForm(r.PostForm)

@@ -97,21 +97,33 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // did (msg, when act says nothing of its own).
 func (s *Server) idAction(act func(r *http.Request, c library.Caller, id int64) (back, msg string, err error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c, _, ok := s.sessionForm(w, r)
+		c, id, ok := s.formOn(w, r)
 		if !ok {
 			return
 		}
-		id, err := httpdomain.PathID(r, "id")
-		back, msg := "", ""
-		if err == nil {
-			back, msg, err = act(r, c, id)
-		}
+		back, msg, err := act(r, c, id)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		s.redirect(w, r, back, flash{Message: msg})
 	}
+}
+
+// formOn reads a signed-in form posted to the page of one object: the
+// caller and the id in the path. It answers false when it has written
+// the answer already.
+func (s *Server) formOn(w http.ResponseWriter, r *http.Request) (library.Caller, int64, bool) {
+	c, _, ok := s.sessionForm(w, r)
+	if !ok {
+		return library.Caller{}, 0, false
+	}
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return library.Caller{}, 0, false
+	}
+	return c, id, true
 }
 
 // ---- the library page
@@ -127,6 +139,10 @@ type listParams struct {
 	View   string // "grid" or "list"
 	Page   int
 	Cursor string
+	// All selects every result of the search ("select all N results"):
+	// the selection form then carries the search, not ids. It stays out
+	// of URL, so that the page after a bulk action starts afresh.
+	All bool
 }
 
 func readListParams(r *http.Request) listParams { return readListValues(r.URL.Query()) }
@@ -142,6 +158,7 @@ func readListValues(q url.Values) listParams {
 		p.View = "grid"
 	}
 	p.Page, _ = strconv.Atoi(q.Get("page"))
+	p.All = q.Get("all") == "1"
 	p.Page = min(max(p.Page, 1), 1_000_000) // deeper, the keyset link goes on
 	return p
 }
@@ -260,6 +277,12 @@ type libraryData struct {
 	Sorts       []link // value in URL
 	CanEdit     bool
 	ListAction  string
+	// MaxSelection is the most results "select all" takes; SelectAll
+	// tells whether the offer is a button (the search finds more than a
+	// page, and at most MaxSelection).
+	MaxSelection int
+	SelectAll    bool
+	TitleFields  string
 }
 
 var sortChoices = []link{
@@ -308,6 +331,8 @@ func (s *Server) showLibrary(w http.ResponseWriter, r *http.Request, c library.C
 	d.facets(fc, p)
 	d.chips(r.Context(), s.svc, c, fc)
 	d.pages(l)
+	d.MaxSelection, d.TitleFields = library.MaxSelection, library.TitleFields
+	d.SelectAll = d.QueryError == "" && d.Total > len(d.Assets) && !d.Approximate && d.Total <= library.MaxSelection
 	g, li := p, p
 	g.View, li.View = "grid", "list"
 	d.GridURL, d.ListURL = g.URL(), li.URL()

@@ -15,8 +15,12 @@ import (
 	"damask/library"
 )
 
-// selection acts on the assets chosen in the library: tag, untag, delete
-// or download them as one zip.
+// selection acts on the assets chosen in the library: tag, untag, delete,
+// edit, make a collection of, or download them as one zip. The choice is
+// the ticked boxes (ids), or with scope=query every asset of the search
+// the form carries (q, tags, sort): "select all N results", which the
+// library resolves. select-all only turns the latter on, by going back to
+// the page with all=1, so that it works without JavaScript.
 func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 	c, _, ok := s.sessionForm(w, r)
 	if !ok {
@@ -30,32 +34,43 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 	}
 	back := localPath(r.PostForm.Get("back"))
 	action, tag, title := r.PostForm.Get("action"), r.PostForm.Get("tag"), r.PostForm.Get("title")
+	sel := damask.Selection{IDs: ids}
+	if r.PostForm.Get("scope") == "query" {
+		sel = damask.Selection{Query: &damask.SelectionQuery{Query: r.PostForm.Get("q"), Tags: r.PostForm.Get("tags"), Sort: r.PostForm.Get("sort")}}
+	}
 	var err error
 	msg := ""
 	n := len(ids)
 	switch {
-	case n == 0:
-		err = damask.Errorf(damask.EINVALID, "Select one or more assets first")
-	case action == "download":
-		s.zip(w, r, c, ids)
+	case action == "select-all":
+		s.redirect(w, r, withAll(back), flash{})
 		return
+	case action == "download":
+		if err = s.zip(w, r, c, sel); err == nil {
+			return
+		}
 	case action == "delete":
-		err = s.svc.DeleteAssets(r.Context(), c, ids)
+		n, err = s.svc.DeleteSelection(r.Context(), c, sel)
 		msg = fmt.Sprintf("%d asset%s moved to the trash.", n, plural(n))
 	case action == "tag" || action == "untag":
-		err = s.svc.TagAssets(r.Context(), c, ids, tag, action == "tag")
+		n, err = s.svc.TagSelection(r.Context(), c, sel, tag, action == "tag")
 		if action == "tag" {
 			msg = fmt.Sprintf("Tagged %d asset%s with %s.", n, plural(n), strings.TrimSpace(tag))
 		} else {
 			msg = fmt.Sprintf("Took %s off %d asset%s.", strings.TrimSpace(tag), n, plural(n))
 		}
+	case action == "edit":
+		n, err = s.svc.EditSelection(r.Context(), c, sel, bulkEdit(r.PostForm))
+		msg = fmt.Sprintf("Edited %d asset%s.", n, plural(n))
 	case action == "collect":
 		// A new collection of the selection, opened at once.
 		var col *damask.Collection
-		col, _, err = s.svc.CreateCollection(r.Context(), c, library.CollectionInput{Title: &title, AssetIDs: idList(ids)}, damask.IdempotencyKey{})
+		col, n, err = s.svc.CollectSelection(r.Context(), c, title, sel)
 		if err == nil {
 			back, msg = collectionURL(col.ID), madeCollection(col, n)
 		}
+	case n == 0:
+		err = damask.Errorf(damask.EINVALID, "Select one or more assets first")
 	case action == "uncollect":
 		var collection int64
 		if collection, err = strconv.ParseInt(r.PostForm.Get("collection"), 10, 64); err != nil {
@@ -90,14 +105,56 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		labels := map[string]string{"Tag": "tag", "Tags": "tag", "Type the tags": "tag", "An asset carries": "tag", "One request makes": "tag"}
-		if action == "collect" {
+		switch action {
+		case "collect":
 			labels = map[string]string{"Title": "title"}
+		case "edit":
+			labels = map[string]string{"Title": "edit_title", "Description": "edit_description", "Path": "edit_path", "Folder": "edit_path",
+				"Tag": "edit_add_tags", "Tags": "edit_add_tags", "An asset carries": "edit_add_tags", "One request makes": "edit_add_tags"}
 		}
-		f := failedForm(err, url.Values{"tag": {tag}, "title": {title}}, labels)
-		s.showLibrary(w, r, c, r.PostForm.Get("csrf"), readListValues(q), formStatus(err), f, ids)
+		values := url.Values{"tag": {tag}, "title": {title}, "action": {action}}
+		for _, k := range editFields {
+			values[k] = r.PostForm[k]
+		}
+		f := failedForm(err, values, labels)
+		p := readListValues(q)
+		p.All = sel.Query != nil
+		s.showLibrary(w, r, c, r.PostForm.Get("csrf"), p, formStatus(err), f, ids)
 	default:
 		s.fail(w, r, err)
 	}
+}
+
+// editFields are the fields of the bulk edit, kept when it is refused.
+var editFields = []string{"edit_title", "edit_description", "edit_description_mode", "edit_add_tags", "edit_remove_tags", "edit_path"}
+
+// bulkEdit reads the bulk edit form: a field left empty is left alone.
+func bulkEdit(v url.Values) library.BulkEdit {
+	e := library.BulkEdit{AddTags: v.Get("edit_add_tags"), RemoveTags: v.Get("edit_remove_tags"),
+		AppendDescription: v.Get("edit_description_mode") == "append"}
+	if t := v.Get("edit_title"); strings.TrimSpace(t) != "" {
+		e.Title = &t
+	}
+	if d := v.Get("edit_description"); strings.TrimSpace(d) != "" {
+		e.Description = &d
+	}
+	if p := v.Get("edit_path"); strings.TrimSpace(p) != "" {
+		e.Path = &p
+	}
+	return e
+}
+
+// withAll is the local path to with all=1: the page with its search's
+// every result selected.
+func withAll(to string) string {
+	u, err := url.Parse(to)
+	if err != nil {
+		return "/"
+	}
+	q := u.Query()
+	q.Set("all", "1")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // plural is "s" unless n is one.
@@ -121,11 +178,12 @@ func idList(ids []int64) *string {
 // zip streams the current files of the assets as one zip archive, file by
 // file from the blob store into the response: nothing is held whole. The
 // answer starts with the first file, so that a role that may not download,
-// or a selection over the limit, gets an error page, not a broken archive.
-func (s *Server) zip(w http.ResponseWriter, r *http.Request, c library.Caller, ids []int64) {
+// or a selection over the limit, gets an error (answered by the caller),
+// not a broken archive.
+func (s *Server) zip(w http.ResponseWriter, r *http.Request, c library.Caller, sel damask.Selection) error {
 	var zw *zip.Writer
 	used := map[string]int{}
-	err := s.svc.ZipFiles(r.Context(), c, ids, func(d *library.Download) error {
+	err := s.svc.ZipSelection(r.Context(), c, sel, func(d *library.Download) error {
 		if zw == nil {
 			h := w.Header()
 			h.Set("Content-Type", "application/zip")
@@ -137,7 +195,7 @@ func (s *Server) zip(w http.ResponseWriter, r *http.Request, c library.Caller, i
 	})
 	switch {
 	case err != nil && zw == nil:
-		s.fail(w, r, err)
+		return err
 	case err != nil:
 		// The answer has begun: end it broken, so that the browser
 		// reports a failed download rather than a short archive.
@@ -148,6 +206,7 @@ func (s *Server) zip(w http.ResponseWriter, r *http.Request, c library.Caller, i
 			s.log.Error("zip download", "err", err)
 		}
 	}
+	return nil
 }
 
 // addToZip writes one file under a name not used yet in the archive.

@@ -46,6 +46,15 @@ const usage = `Damask: a digital asset manager.
   damask dev seed --assets N [--data DIR]     a synthetic catalogue, for benchmarks
   damask dev bench-search [--data DIR]        search timings on a seeded catalogue (API, library, raw SQLite query)
 
+As a client of a server (see README, "From your machine"):
+
+  damask login URL [--user LOGIN]      make an API token and keep it (config folder, 0600)
+  damask push PATH... [--tags a,b] [--title T] [--json]
+                 files and folders, resumable, 4 at once, skipping what the library holds
+  damask pull QUERY DIR [--json]       save the matches in DIR, resumable, SHA-256 checked
+  damask ls [QUERY] [--json]           the matching assets
+  damask tags [--json]                 the tags and their counts
+
 Every flag also reads from an environment variable: --data from DAMASK_DATA,
 --tls-cert from DAMASK_TLS_CERT, and so on. Passwords come from
 DAMASK_PASSWORD, --password-file, or standard input.
@@ -76,6 +85,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrateLibrary(ctx, env, rest)
 	case "dev":
 		return dev(ctx, env, rest)
+	case "login":
+		return login(ctx, env, rest)
+	case "push":
+		return push(ctx, env, rest)
+	case "pull":
+		return pull(ctx, env, rest)
+	case "ls":
+		return ls(ctx, env, rest)
+	case "tags":
+		return tagsCmd(ctx, env, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -64,11 +64,30 @@
 			if (tile) tile.classList.toggle("selected", b.checked);
 			if (b.checked) n++;
 		});
+		var all = boxes().length, scope = document.getElementById("sel-scope");
+		// "Select all N results": offered once the page's boxes are all
+		// ticked; a box unticked goes back to the ticked ones.
+		if (scope && scope.value === "query" && n < all) scope.value = "ids";
+		var offer = document.getElementById("select-all-offer");
+		if (offer) offer.hidden = !(all > 0 && n === all) || (scope && scope.value === "query");
 		var c = document.getElementById("selected-count");
 		if (c) {
-			c.textContent = n === 0 ? "Select assets with their boxes (Space; Shift for a range)." : n + " selected";
+			if (scope && scope.value === "query") {
+				c.textContent = "All " + selection.getAttribute("data-total") + " results are selected.";
+			} else {
+				c.textContent = n === 0 ? "Select assets with their boxes (Space; Shift for a range)." : n + " selected";
+			}
 			c.classList.toggle("active", n > 0);
 		}
+	}
+	var selectAll = document.getElementById("select-all");
+	if (selectAll) {
+		selectAll.addEventListener("click", function (e) {
+			e.preventDefault();
+			document.getElementById("sel-scope").value = "query";
+			boxes().forEach(function (b) { b.checked = true; });
+			showSelected();
+		});
 	}
 	if (grid) {
 		grid.addEventListener("click", function (e) {
@@ -89,6 +108,9 @@
 		selection.addEventListener("submit", function (e) {
 			var action = e.submitter ? e.submitter.value : "";
 			var n = boxes().filter(function (b) { return b.checked; }).length;
+			var scope = document.getElementById("sel-scope");
+			if (scope && scope.value === "query") n = parseInt(selection.getAttribute("data-total"), 10) || n;
+			if (action === "select-all") return;
 			if (n === 0) {
 				e.preventDefault();
 				var c = document.getElementById("selected-count");
