@@ -113,6 +113,7 @@ func TestRoles(t *testing.T) {
 			return call{"GET", "/api/assets/facets" + ext + "?query=logo", payload{}}
 		}},
 		{"read the audit log", "admin", func(t *testing.T, ext string) call { return call{"GET", "/api/audit" + ext, payload{}} }},
+		{"read the events", "member", func(t *testing.T, ext string) call { return call{"GET", "/api/events" + ext, payload{}} }},
 	}
 	rank := map[string]int{"guest": 1, "member": 2, "admin": 3, "holder": 4}
 	for _, rt := range routes {

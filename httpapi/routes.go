@@ -18,6 +18,7 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/account/oidc", s.deleteOIDC)
 
 	m.HandleFunc("GET /api/audit", s.listAudit)
+	m.HandleFunc("GET /api/events", s.listEvents)
 
 	m.HandleFunc("GET /api/user", s.currentUser)
 	m.HandleFunc("GET /api/users", s.listUsers)

@@ -101,6 +101,9 @@ type Options struct {
 	// Queued, when set, is called after a job is queued (a worker pool's
 	// Wake), so that it starts at once.
 	Queued func()
+	// EventsRetention is how long events are kept (Tidy removes older
+	// ones); 0 keeps DefaultEventsRetention.
+	EventsRetention time.Duration
 }
 
 // DefaultMaxFileSize is 5 GiB.
@@ -141,6 +144,9 @@ type Service struct {
 	// is called by Tidy once it has found the file ref unreferenced and
 	// old, just before it moves the file out of the way.
 	beforeCollect func(ctx context.Context, ref damask.BlobRef)
+
+	hub        *eventHub     // wakes the readers of the feed
+	eventsKept time.Duration // Options.EventsRetention
 }
 
 // New returns a service over the given stores.
@@ -182,30 +188,37 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	if o.SecretKey != nil {
 		signIns = o.SecretKey.Derive("oidc sign-in")
 	}
+	if o.EventsRetention <= 0 {
+		o.EventsRetention = DefaultEventsRetention
+	}
+	hub := newEventHub()
+	store.OnEvents(hub.signal)
 	return &Service{
-		store:    store,
-		blobs:    blobs,
-		plans:    o.Plans,
-		maxFile:  o.MaxFileSize,
-		uploads:  newUserSlots(o.MaxUploadsPerUser, uploadsBusy),
-		searches: newUserSlots(o.MaxSearchesPerUser, searchesBusy),
-		running:  running,
-		maxRun:   o.MaxSearches,
-		searchIn: o.SearchTimeout,
-		leases:   o.UploadLeases,
-		reserve:  o.DiskReserve,
-		pwParams: o.Password,
-		log:      o.Logger,
-		now:      func() time.Time { return o.Now().UTC() },
-		creds:    newCredCache(),
-		cache:    newAuthCache(),
-		dummy:    dummy,
-		oidc:     newProviders(),
-		tools:    toolsOf(o),
-		onQueued: o.Queued,
-		key:      o.SecretKey,
-		signIns:  signIns,
-		out:      o.Outbound,
+		hub:        hub,
+		eventsKept: o.EventsRetention,
+		store:      store,
+		blobs:      blobs,
+		plans:      o.Plans,
+		maxFile:    o.MaxFileSize,
+		uploads:    newUserSlots(o.MaxUploadsPerUser, uploadsBusy),
+		searches:   newUserSlots(o.MaxSearchesPerUser, searchesBusy),
+		running:    running,
+		maxRun:     o.MaxSearches,
+		searchIn:   o.SearchTimeout,
+		leases:     o.UploadLeases,
+		reserve:    o.DiskReserve,
+		pwParams:   o.Password,
+		log:        o.Logger,
+		now:        func() time.Time { return o.Now().UTC() },
+		creds:      newCredCache(),
+		cache:      newAuthCache(),
+		dummy:      dummy,
+		oidc:       newProviders(),
+		tools:      toolsOf(o),
+		onQueued:   o.Queued,
+		key:        o.SecretKey,
+		signIns:    signIns,
+		out:        o.Outbound,
 
 		sizeBudget: newSizeBudget(o.PublicSizesPerMinute),
 	}, nil

@@ -55,7 +55,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 				key := strings.ToLower(t.Name)
 				id, ok := tagIDs[key]
 				if !ok {
-					if id, err = tagID(ctx, tx, a.AccountID, t.Name, now); err != nil {
+					if id, err = tagID(ctx, tx, nil, a.AccountID, t.Name, now); err != nil {
 						return fmt.Errorf("tag %q: %w", t.Name, err)
 					}
 					tagIDs[key] = id

@@ -138,7 +138,7 @@ func loadTags(ctx context.Context, q querier, as []*damask.Asset) error {
 // setTags makes the asset's tags exactly the named ones, creating the names
 // the account lacks. Names are trimmed; empty ones are skipped; names that
 // differ only in case are one tag.
-func setTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []string, now time.Time) error {
+func setTags(ctx context.Context, tx *sql.Tx, ev *eventLog, accountID, assetID int64, names []string, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM asset_tags WHERE asset_id = ?`, assetID); err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func setTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []
 		if name == "" {
 			continue
 		}
-		id, err := tagID(ctx, tx, accountID, name, now)
+		id, err := tagID(ctx, tx, ev, accountID, name, now)
 		if err != nil {
 			return err
 		}
@@ -161,9 +161,9 @@ func setTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []
 
 // addTags adds the named tags to the asset, keeping those it has, and
 // creating the names the account lacks.
-func addTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []string, now time.Time) error {
+func addTags(ctx context.Context, tx *sql.Tx, ev *eventLog, accountID, assetID int64, names []string, now time.Time) error {
 	for _, name := range names {
-		id, err := tagID(ctx, tx, accountID, name, now)
+		id, err := tagID(ctx, tx, ev, accountID, name, now)
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func insertVersion(ctx context.Context, tx *sql.Tx, v *damask.Version) error {
 // The asset's file fields are taken from v.
 func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Version, tags []string, uploadID int64) error {
 	now := db.clock()
-	return db.update(ctx, "create asset", func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, "create asset", func(tx *sql.Tx, ev *eventLog) error {
 		if err := claimKey(ctx, tx, damask.KindAsset, now); err != nil {
 			return err
 		}
@@ -248,9 +248,10 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 		if err := insertVersion(ctx, tx, &nv); err != nil {
 			return err
 		}
-		if err := setTags(ctx, tx, a.AccountID, id, tags, now); err != nil {
+		if err := setTags(ctx, tx, ev, a.AccountID, id, tags, now); err != nil {
 			return err
 		}
+		ev.add(a.AccountID, damask.EventAssetCreated, id)
 		if a.Processing == damask.ProcessingPending {
 			if err := enqueueJob(ctx, tx, a.AccountID, id, 1, nv.Blob, now); err != nil {
 				return err
@@ -295,7 +296,11 @@ func (db *DB) Asset(ctx context.Context, accountID, id int64) (*damask.Asset, er
 // and, when tags is not nil, its tags; a is refreshed.
 func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) error {
 	now := db.clock()
-	return db.update(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx *sql.Tx, ev *eventLog) error {
+		old, err := assetByID(ctx, tx, a.AccountID, a.ID)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `
 			UPDATE assets SET title = ?, description = ?, public_token = ?, public_link_by = ?, updated_at = ?,
 				thumb_token = ?
@@ -309,7 +314,7 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 			return err
 		}
 		if tags != nil {
-			if err := setTags(ctx, tx, a.AccountID, a.ID, tags, now); err != nil {
+			if err := setTags(ctx, tx, ev, a.AccountID, a.ID, tags, now); err != nil {
 				return err
 			}
 		}
@@ -320,6 +325,9 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 		if err != nil {
 			return err
 		}
+		if changed := damask.AssetChanges(old, fresh); len(changed) > 0 {
+			ev.add(a.AccountID, damask.EventAssetUpdated, a.ID, changed...)
+		}
 		*a = *fresh
 		return nil
 	})
@@ -328,7 +336,7 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 // AddVersion adds v as the next version of a and makes it current.
 func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version, uploadID int64) error {
 	now := db.clock()
-	return db.update(ctx, fmt.Sprintf("add version to asset %d", a.ID), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("add version to asset %d", a.ID), func(tx *sql.Tx, ev *eventLog) error {
 		if err := claimKey(ctx, tx, damask.KindVersion, now); err != nil {
 			return err
 		}
@@ -369,6 +377,7 @@ func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version
 		if err := keyDone(ctx, tx, a.ID, nv.Number); err != nil {
 			return err
 		}
+		ev.add(a.AccountID, damask.EventVersionCreated, a.ID, "version")
 		fresh, err := assetByID(ctx, tx, a.AccountID, a.ID)
 		if err != nil {
 			return err
@@ -438,7 +447,7 @@ func (db *DB) TrashAsset(ctx context.Context, accountID, id int64, at time.Time)
 		// NULL would mean "outside the trash".
 		at = db.clock()
 	}
-	return db.update(ctx, fmt.Sprintf("trash asset %d", id), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("trash asset %d", id), func(tx *sql.Tx, ev *eventLog) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE assets SET deleted_at = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
 			at.UnixNano(), accountID, id)
@@ -448,13 +457,14 @@ func (db *DB) TrashAsset(ctx context.Context, accountID, id int64, at time.Time)
 		if err := notFound(res); err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventAssetTrashed, id)
 		return reindex(ctx, tx, id)
 	})
 }
 
 // RestoreAsset brings an asset back from the trash.
 func (db *DB) RestoreAsset(ctx context.Context, accountID, id int64) error {
-	return db.update(ctx, fmt.Sprintf("restore asset %d", id), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("restore asset %d", id), func(tx *sql.Tx, ev *eventLog) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE assets SET deleted_at = NULL WHERE account_id = ? AND id = ? AND deleted_at IS NOT NULL`,
 			accountID, id)
@@ -467,6 +477,7 @@ func (db *DB) RestoreAsset(ctx context.Context, accountID, id int64) error {
 		if err := requeuePending(ctx, tx, id, db.clock()); err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventAssetRestored, id)
 		return reindex(ctx, tx, id)
 	})
 }
@@ -494,7 +505,7 @@ func requeuePending(ctx context.Context, tx *sql.Tx, id int64, now time.Time) er
 // PurgeAsset removes an asset in the trash; foreign keys take its versions
 // and tag links with it.
 func (db *DB) PurgeAsset(ctx context.Context, accountID, id int64) error {
-	return db.update(ctx, fmt.Sprintf("purge asset %d", id), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("purge asset %d", id), func(tx *sql.Tx, ev *eventLog) error {
 		res, err := tx.ExecContext(ctx, `
 			DELETE FROM assets WHERE account_id = ? AND id = ? AND deleted_at IS NOT NULL`,
 			accountID, id)
@@ -504,6 +515,7 @@ func (db *DB) PurgeAsset(ctx context.Context, accountID, id int64) error {
 		if err := notFound(res); err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventAssetDeleted, id)
 		return reindex(ctx, tx, id)
 	})
 }
@@ -511,7 +523,22 @@ func (db *DB) PurgeAsset(ctx context.Context, accountID, id int64) error {
 // PurgeTrash removes the assets of every account trashed before the time.
 func (db *DB) PurgeTrash(ctx context.Context, before time.Time) (int, error) {
 	var n int64
-	err := db.update(ctx, "purge trash", func(tx *sql.Tx) error {
+	err := db.updateEvents(ctx, "purge trash", func(tx *sql.Tx, ev *eventLog) error {
+		rows, err := tx.QueryContext(ctx, `SELECT account_id, id FROM assets WHERE deleted_at < ? ORDER BY account_id, id`, before.UnixNano())
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var account, id int64
+			if err := rows.Scan(&account, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			ev.add(account, damask.EventAssetDeleted, id)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM assets WHERE deleted_at < ?`, before.UnixNano())
 		if err != nil {
 			return err

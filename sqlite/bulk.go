@@ -86,7 +86,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 				key := strings.ToLower(t.Name)
 				id, ok := tagIDs[key]
 				if !ok {
-					if id, err = tagID(ctx, tx, a.AccountID, t.Name, now); err != nil {
+					if id, err = tagID(ctx, tx, nil, a.AccountID, t.Name, now); err != nil {
 						return fmt.Errorf("tag %q: %w", t.Name, err)
 					}
 					tagIDs[key] = id
@@ -108,11 +108,14 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 }
 
 // tagID finds the account's tag of that name, making it when missing.
-func tagID(ctx context.Context, tx *sql.Tx, accountID int64, name string, now time.Time) (int64, error) {
+func tagID(ctx context.Context, tx *sql.Tx, ev *eventLog, accountID int64, name string, now time.Time) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM tags WHERE account_id = ? AND name = ?`, accountID, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return insertTag(ctx, tx, accountID, name, now.UnixNano())
+		id, err = insertTag(ctx, tx, accountID, name, now.UnixNano())
+		if err == nil {
+			ev.add(accountID, damask.EventTagCreated, id)
+		}
 	}
 	return id, err
 }

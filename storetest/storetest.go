@@ -71,6 +71,10 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"UploadLeasesConcurrent", testUploadLeasesConcurrent},
 		{"RateCounter", testRateCounter},
 		{"IDsNeverReused", testIDsNeverReused},
+		{"Events", testEvents},
+		{"EventsNotInvented", testEventsNotInvented},
+		{"EventRetention", testEventRetention},
+		{"EventsConcurrent", testEventsConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
