@@ -97,6 +97,7 @@ type Store interface {
 	GenerationStore
 	UploadLeaseStore
 	EventStore
+	WebhookStore
 
 	// CreateAccount stores a new account and its holder in one transaction,
 	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.

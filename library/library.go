@@ -104,6 +104,10 @@ type Options struct {
 	// EventsRetention is how long events are kept (Tidy removes older
 	// ones); 0 keeps DefaultEventsRetention.
 	EventsRetention time.Duration
+	// DeliveriesQueued, when set, is called when webhook deliveries may
+	// have been queued by this process (events written, a ping, a
+	// redelivery): a delivery pool's Wake.
+	DeliveriesQueued func()
 }
 
 // DefaultMaxFileSize is 5 GiB.
@@ -145,8 +149,9 @@ type Service struct {
 	// old, just before it moves the file out of the way.
 	beforeCollect func(ctx context.Context, ref damask.BlobRef)
 
-	hub        *eventHub     // wakes the readers of the feed
-	eventsKept time.Duration // Options.EventsRetention
+	hub          *eventHub     // wakes the readers of the feed
+	eventsKept   time.Duration // Options.EventsRetention
+	onDeliveries func()        // Options.DeliveriesQueued
 }
 
 // New returns a service over the given stores.
@@ -192,33 +197,39 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		o.EventsRetention = DefaultEventsRetention
 	}
 	hub := newEventHub()
-	store.OnEvents(hub.signal)
+	store.OnEvents(func(accountID int64) {
+		hub.signal(accountID)
+		if o.DeliveriesQueued != nil {
+			o.DeliveriesQueued()
+		}
+	})
 	return &Service{
-		hub:        hub,
-		eventsKept: o.EventsRetention,
-		store:      store,
-		blobs:      blobs,
-		plans:      o.Plans,
-		maxFile:    o.MaxFileSize,
-		uploads:    newUserSlots(o.MaxUploadsPerUser, uploadsBusy),
-		searches:   newUserSlots(o.MaxSearchesPerUser, searchesBusy),
-		running:    running,
-		maxRun:     o.MaxSearches,
-		searchIn:   o.SearchTimeout,
-		leases:     o.UploadLeases,
-		reserve:    o.DiskReserve,
-		pwParams:   o.Password,
-		log:        o.Logger,
-		now:        func() time.Time { return o.Now().UTC() },
-		creds:      newCredCache(),
-		cache:      newAuthCache(),
-		dummy:      dummy,
-		oidc:       newProviders(),
-		tools:      toolsOf(o),
-		onQueued:   o.Queued,
-		key:        o.SecretKey,
-		signIns:    signIns,
-		out:        o.Outbound,
+		hub:          hub,
+		onDeliveries: o.DeliveriesQueued,
+		eventsKept:   o.EventsRetention,
+		store:        store,
+		blobs:        blobs,
+		plans:        o.Plans,
+		maxFile:      o.MaxFileSize,
+		uploads:      newUserSlots(o.MaxUploadsPerUser, uploadsBusy),
+		searches:     newUserSlots(o.MaxSearchesPerUser, searchesBusy),
+		running:      running,
+		maxRun:       o.MaxSearches,
+		searchIn:     o.SearchTimeout,
+		leases:       o.UploadLeases,
+		reserve:      o.DiskReserve,
+		pwParams:     o.Password,
+		log:          o.Logger,
+		now:          func() time.Time { return o.Now().UTC() },
+		creds:        newCredCache(),
+		cache:        newAuthCache(),
+		dummy:        dummy,
+		oidc:         newProviders(),
+		tools:        toolsOf(o),
+		onQueued:     o.Queued,
+		key:          o.SecretKey,
+		signIns:      signIns,
+		out:          o.Outbound,
 
 		sizeBudget: newSizeBudget(o.PublicSizesPerMinute),
 	}, nil

@@ -101,6 +101,9 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 	if err := s.deleteOldEvents(ctx, now); err != nil {
 		return err
 	}
+	if err := s.tidyDeliveries(ctx); err != nil {
+		return err
+	}
 	if n, err := s.store.PurgeTrash(ctx, now.Add(-damask.TrashLifetime)); err != nil {
 		return fmt.Errorf("purge trash: %w", err)
 	} else if n > 0 {

@@ -99,14 +99,14 @@ func writeEvents(ctx context.Context, tx pgx.Tx, evs []damask.Event) error {
 		if err != nil {
 			return fmt.Errorf("write event: %w", err)
 		}
-		return nil
+		return queueDeliveries(ctx, tx, evs)
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"},
 		[]string{"account_id", "id", "type", "created_at", "actor_id", "object_id", "changed"},
 		pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("write %d events: %w", len(rows), err)
 	}
-	return nil
+	return queueDeliveries(ctx, tx, evs)
 }
 
 // notifier holds the OnEvents callback.

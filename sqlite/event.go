@@ -68,7 +68,7 @@ func writeEvents(ctx context.Context, tx *sql.Tx, evs []damask.Event) error {
 			return fmt.Errorf("write event %s: %w", e.Type, err)
 		}
 	}
-	return nil
+	return queueDeliveries(ctx, tx, evs)
 }
 
 // notifier holds the OnEvents callback.

@@ -75,6 +75,11 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"EventsNotInvented", testEventsNotInvented},
 		{"EventRetention", testEventRetention},
 		{"EventsConcurrent", testEventsConcurrent},
+		{"Webhooks", testWebhooks},
+		{"DeliveriesQueued", testDeliveriesQueued},
+		{"DeliveryClaims", testDeliveryClaims},
+		{"DeliveryLease", testDeliveryLease},
+		{"DeliveriesConcurrent", testDeliveriesConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
