@@ -63,6 +63,9 @@ var (
 	tokenResource = resource{"token",
 		fields("name", "read_only", "expires_on", "expires_in_days"),
 		fields("id", "prefix", "user_id", "created_on", "last_used_on", "revoked_on", "token")}
+	webhookResource = resource{"webhook",
+		fields("url", "events", "active"),
+		fields("id", "secret", "failing_since", "created_on", "updated_on")}
 	accountResource = resource{"account",
 		fields(append([]string{"company_name", "billing_email", "country", "api_enabled", "public_links", "public_thumbnails", "keywords_to_tags"},
 			planFieldNames()...)...),
@@ -361,7 +364,7 @@ func readXML(r *http.Request, res resource, b body) error {
 
 // listFields are the fields that take a list, sent as text separated by
 // commas or as an array (XML's type="array", JSON's []).
-var listFields = fields("tags", "domains")
+var listFields = fields("tags", "domains", "events")
 
 // xmlName is an element's or attribute's name as a field's: Rails wrote
 // and read upload_id as <upload-id>.

@@ -108,6 +108,10 @@ type Options struct {
 	// have been queued by this process (events written, a ping, a
 	// redelivery): a delivery pool's Wake.
 	DeliveriesQueued func()
+	// WebhookBackoff is the wait after a delivery's attempt n failed;
+	// nil is the default (5 s doubling to an hour, with jitter). Tests
+	// set a shorter one.
+	WebhookBackoff func(attempt int) time.Duration
 }
 
 // DefaultMaxFileSize is 5 GiB.
@@ -152,6 +156,7 @@ type Service struct {
 	hub          *eventHub     // wakes the readers of the feed
 	eventsKept   time.Duration // Options.EventsRetention
 	onDeliveries func()        // Options.DeliveriesQueued
+	hookBackoff  func(int) time.Duration
 }
 
 // New returns a service over the given stores.
@@ -193,6 +198,9 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	if o.SecretKey != nil {
 		signIns = o.SecretKey.Derive("oidc sign-in")
 	}
+	if o.WebhookBackoff == nil {
+		o.WebhookBackoff = webhookBackoff
+	}
 	if o.EventsRetention <= 0 {
 		o.EventsRetention = DefaultEventsRetention
 	}
@@ -206,6 +214,7 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	return &Service{
 		hub:          hub,
 		onDeliveries: o.DeliveriesQueued,
+		hookBackoff:  o.WebhookBackoff,
 		eventsKept:   o.EventsRetention,
 		store:        store,
 		blobs:        blobs,

@@ -263,7 +263,7 @@ func (s *Service) Deliver(ctx context.Context, d *damask.Delivery, w *damask.Web
 	o := damask.DeliveryOutcome{At: start, DisableFailingSince: start.Add(-damask.MaxWebhookFailing)}
 	fail := func(msg string) damask.DeliveryOutcome {
 		o.Error = msg
-		if retry := s.now().Add(webhookBackoff(d.Attempts)); retry.Before(d.GiveUpAt) {
+		if retry := s.now().Add(s.hookBackoff(d.Attempts)); retry.Before(d.GiveUpAt) {
 			o.RetryAt = retry
 		}
 		return o
