@@ -50,6 +50,7 @@ const (
 // env is one server over a fresh store.
 type env struct {
 	svc     *library.Service
+	db      *sqlite.DB
 	blobs   *disk.Store
 	blobDir string
 	dbPath  string
@@ -155,7 +156,7 @@ func newEnv(t testing.TB, s setup) *env {
 	if s.cfg.Domain == "" {
 		s.cfg.Domain = domain
 	}
-	e := &env{svc: svc, blobs: blobs, blobDir: blobDir, dbPath: dbPath, done: make(map[string]chan struct{})}
+	e := &env{svc: svc, db: db, blobs: blobs, blobDir: blobDir, dbPath: dbPath, done: make(map[string]chan struct{})}
 	e.srv = httptest.NewUnstartedServer(httpapi.New(svc, s.cfg))
 	e.srv.Config.ConnState = e.connState
 	e.srv.Start()
