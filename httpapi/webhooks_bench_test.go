@@ -29,7 +29,7 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 	tn := e.tenant(b, "acme", "deluxe")
 	var hooks []string
 	for range 20 {
-		hooks = append(hooks, id(b, tn.admin.send(b, "POST", "/api/webhooks.json", form("url", rc.URL, "events", "webhook.")).want(b, 201).obj(b)))
+		hooks = append(hooks, id(b, tn.admin.send(b, "POST", "/api/webhooks.json", form("url", rc.URL, "events", "tag.deleted")).want(b, 201).obj(b)))
 	}
 	b.StopTimer()
 	for i := range b.N {
