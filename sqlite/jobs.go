@@ -161,7 +161,7 @@ func (db *DB) SetExtracted(ctx context.Context, accountID, assetID int64, versio
 		if err := notFound(res); err != nil {
 			return err
 		}
-		ev.add(accountID, damask.ProcessingEvent(x.Processing), assetID, "processing")
+		changed := []string{"processing"}
 		if len(x.Keywords) > 0 {
 			var on bool
 			if err := tx.QueryRowContext(ctx, `SELECT keywords_to_tags FROM accounts WHERE id = ?`, accountID).Scan(&on); err != nil {
@@ -171,8 +171,11 @@ func (db *DB) SetExtracted(ctx context.Context, accountID, assetID int64, versio
 				if err := addTags(ctx, tx, ev, accountID, assetID, x.Keywords, db.clock()); err != nil {
 					return err
 				}
+				changed = append(changed, "tags")
 			}
 		}
+		// After the tags the keywords made: their tag.created come first.
+		ev.add(accountID, damask.ProcessingEvent(x.Processing), assetID, changed...)
 		return reindex(ctx, tx, assetID)
 	})
 }
