@@ -205,12 +205,14 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		o.EventsRetention = DefaultEventsRetention
 	}
 	hub := newEventHub()
-	store.OnEvents(func(accountID int64) {
-		hub.signal(accountID)
-		if o.DeliveriesQueued != nil {
-			o.DeliveriesQueued()
-		}
-	})
+	if store != nil { // some tests need no store
+		store.OnEvents(func(accountID int64) {
+			hub.signal(accountID)
+			if o.DeliveriesQueued != nil {
+				o.DeliveriesQueued()
+			}
+		})
+	}
 	return &Service{
 		hub:          hub,
 		onDeliveries: o.DeliveriesQueued,
