@@ -45,7 +45,8 @@ func eventsQuery(r *http.Request) (after int64, wait time.Duration, err error) {
 		if err != nil || n < 0 {
 			return 0, 0, errBadParam("wait", "must be a whole number of seconds, 0 or more")
 		}
-		wait = min(time.Duration(n)*time.Second, library.MaxEventsWait)
+		// Cut before multiplying: a huge number of seconds would overflow.
+		wait = time.Duration(min(n, int(library.MaxEventsWait/time.Second))) * time.Second
 	}
 	return after, wait, nil
 }
