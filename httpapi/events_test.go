@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"damask"
+	"damask/sqlite"
 )
 
 // feedEvent is an event as a test reads it.
@@ -137,6 +140,25 @@ func TestEventsLongPoll(t *testing.T) {
 	if len(got) != 1 || got[0].Type != "tag.created" || got[0].ID != after+1 {
 		t.Errorf("long poll answered %+v", got)
 	}
+
+	// A change by another process (a worker, another server) on the same
+	// database: no signal reaches this one, whose look at the store every
+	// second finds it.
+	other, err := sqlite.Open(context.Background(), e.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		if err := other.CreateTag(context.Background(), &damask.Tag{AccountID: 1, Name: "from afar"}); err != nil {
+			t.Error(err)
+		}
+	}()
+	if got := readEvents(t, tn.member, fmt.Sprintf("/api/events.json?after=%d&wait=30", after+1)); len(got) != 1 || got[0].ID != after+2 || got[0].Actor != "<nil>" {
+		t.Errorf("long poll of another process's change answered %+v", got)
+	}
+	after++
 
 	// Nothing comes: an empty 200 after at least the wait.
 	start := time.Now()

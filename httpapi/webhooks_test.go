@@ -171,7 +171,17 @@ func TestWebhooksCRUD(t *testing.T) {
 	}
 	other.holder.send(t, "POST", "/api/webhooks/"+hid+"/ping.json", payload{}).want(t, 404)
 	other.holder.send(t, "POST", "/api/webhooks/"+hid+"/deliveries/1/retry.json", payload{}).want(t, 404)
-	tn.member.send(t, "POST", "/api/webhooks/"+hid+"/ping.json", payload{}).wantError(t, 403, "")
+	for _, role := range []string{"member", "guest"} {
+		c := tn.role(role)
+		c.send(t, "POST", "/api/webhooks/"+hid+"/ping.json", payload{}).wantError(t, 403, "")
+		c.get(t, "/api/webhooks/"+hid+".json").wantError(t, 403, "")
+		c.send(t, "PUT", "/api/webhooks/"+hid+".json", form("active", "false")).wantError(t, 403, "")
+		c.do(t, "DELETE", "/api/webhooks/"+hid+".json", nil).wantError(t, 403, "")
+		c.get(t, "/api/webhooks/"+hid+"/deliveries.json").wantError(t, 403, "")
+		c.send(t, "POST", "/api/webhooks/"+hid+"/deliveries/1/retry.json", payload{}).wantError(t, 403, "")
+	}
+	tn.admin.send(t, "POST", "/api/webhooks/"+hid+"/deliveries/999/retry.json", payload{}).want(t, 404)
+	tn.admin.send(t, "PUT", "/api/webhooks/"+hid+".json", form("url", "http://169.254.169.254/latest")).wantError(t, 422, "may not call")
 	tn.admin.send(t, "POST", "/api/webhooks/x/ping.json", payload{}).want(t, 404)
 }
 

@@ -35,7 +35,7 @@ func (db *DB) CreateWebhook(ctx context.Context, w *damask.Webhook) error {
 	now := db.clock()
 	return db.update(ctx, "create webhook", func(tx pgx.Tx) error {
 		var one int
-		if err := tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE`, w.AccountID).Scan(&one); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, w.AccountID).Scan(&one); err != nil {
 			return err
 		}
 		var n int
