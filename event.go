@@ -81,11 +81,13 @@ const EventsPage = 100
 type EventStore interface {
 	// Events lists the account's events with ids above after, oldest
 	// first, at most limit. oldest is the id of the oldest event still
-	// kept, or the next id to come when none is kept, so that a reader
-	// whose after is below oldest-1 knows it missed some.
+	// kept (1 when the account has none yet), so that a reader whose
+	// after is below oldest-1 knows it missed some.
 	Events(ctx context.Context, accountID, after int64, limit int) (evs []Event, oldest int64, err error)
 	// DeleteEvents removes, in every account, the events made before the
-	// time, and says how many.
+	// time but the account's newest, and says how many. The newest stays
+	// so that ids go on from it (none comes back) and a reader can tell
+	// how far the feed went.
 	DeleteEvents(ctx context.Context, before time.Time) (int, error)
 	// OnEvents has fn called, after each commit of this store that wrote
 	// events, with the account's id: the long poll's in-process wake-up.
@@ -119,7 +121,8 @@ func ProcessingEvent(outcome string) string {
 }
 
 // AssetChanges names the fields of an asset, as the API names them, that
-// differ from old to new: what an asset.updated event carries.
+// differ from old to new: what an asset.updated event carries. Of the
+// tags only the ids count, in any order.
 func AssetChanges(old, new *Asset) []string {
 	var changed []string
 	if old.Title != new.Title {
@@ -137,12 +140,17 @@ func AssetChanges(old, new *Asset) []string {
 	return changed
 }
 
+// sameTags compares the tags by id, in any order.
 func sameTags(a, b []Tag) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	for i := range a {
-		if a[i].ID != b[i].ID {
+	ids := make(map[int64]bool, len(a))
+	for _, t := range a {
+		ids[t.ID] = true
+	}
+	for _, t := range b {
+		if !ids[t.ID] {
 			return false
 		}
 	}

@@ -167,11 +167,15 @@ func (db *DB) Events(ctx context.Context, accountID, after int64, limit int) ([]
 	return evs, oldest, err
 }
 
-// DeleteEvents removes the events of every account made before the time.
+// DeleteEvents removes the events of every account made before the time
+// but each account's newest, as the SQLite store must (the contract is
+// one): a reader can always tell how far the feed has gone.
 func (db *DB) DeleteEvents(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := db.update(ctx, "delete old events", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM events WHERE created_at < $1`, before)
+		tag, err := tx.Exec(ctx, `
+			DELETE FROM events e WHERE e.created_at < $1
+				AND e.id < (SELECT max(n.id) FROM events n WHERE n.account_id = e.account_id)`, before)
 		if err != nil {
 			return err
 		}

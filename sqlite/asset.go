@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -297,7 +298,7 @@ func (db *DB) Asset(ctx context.Context, accountID, id int64) (*damask.Asset, er
 func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) error {
 	now := db.clock()
 	return db.updateEvents(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx *sql.Tx, ev *eventLog) error {
-		old, err := assetByID(ctx, tx, a.AccountID, a.ID)
+		old, err := assetBefore(ctx, tx, a.AccountID, a.ID)
 		if err != nil {
 			return err
 		}
@@ -331,6 +332,29 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 		*a = *fresh
 		return nil
 	})
+}
+
+// assetBefore reads what an update's event compares: the fields an update
+// writes and the ids of the tags; cheaper than the whole asset.
+func assetBefore(ctx context.Context, q querier, accountID, id int64) (*damask.Asset, error) {
+	a := damask.Asset{AccountID: accountID, ID: id}
+	var tags string
+	err := q.QueryRowContext(ctx, `
+		SELECT a.title, a.description, a.public_token,
+			coalesce((SELECT group_concat(x.tag_id) FROM asset_tags x WHERE x.asset_id = a.id), '')
+		FROM assets a WHERE a.account_id = ? AND a.id = ? AND a.deleted_at IS NULL`,
+		accountID, id).Scan(&a.Title, &a.Description, &a.PublicToken, &tags)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range splitList(tags) {
+		tid, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("tag id %q: %w", f, err)
+		}
+		a.Tags = append(a.Tags, damask.Tag{ID: tid})
+	}
+	return &a, nil
 }
 
 // AddVersion adds v as the next version of a and makes it current.

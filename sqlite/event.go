@@ -47,26 +47,31 @@ func (db *DB) updateEvents(ctx context.Context, what string, fn func(tx *sql.Tx,
 	return err
 }
 
-// writeEvents numbers the events from their accounts' counters and
-// inserts them. SQLite has one writer at a time, so ids follow the order
-// of the commits by themselves; the counter (rather than max(id)+1) keeps
-// ids from coming back once retention has removed the newest events.
+// writeEvents numbers the events and inserts them. SQLite has one writer
+// at a time, so ids follow the order of the commits by themselves: an
+// account's next id is its highest plus one, read by the insert itself
+// (one statement, and no page of a counter to write); DeleteEvents keeps
+// each account's newest event, so that the highest never goes back.
 func writeEvents(ctx context.Context, tx *sql.Tx, evs []damask.Event) error {
+	// The insert answers too whether the account has an active webhook,
+	// so that a change in an account without one (most) costs no
+	// statement more for its deliveries.
+	hooked := false
 	for i := range evs {
 		e := &evs[i]
+		var hooks int
 		if err := tx.QueryRowContext(ctx, `
-			INSERT INTO event_counters (account_id, last) VALUES (?, 1)
-			ON CONFLICT (account_id) DO UPDATE SET last = last + 1
-			RETURNING last`, e.AccountID).Scan(&e.ID); err != nil {
-			return fmt.Errorf("number event %s: %w", e.Type, err)
-		}
-		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO events (account_id, id, type, created_at, actor_id, object_id, changed)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			e.AccountID, e.ID, e.Type, e.CreatedAt.UnixNano(), nullID(e.ActorID), e.ObjectID,
-			strings.Join(e.Changed, ",")); err != nil {
+			SELECT ?1, coalesce(max(id), 0) + 1, ?2, ?3, ?4, ?5, ?6 FROM events WHERE account_id = ?1
+			RETURNING id, (SELECT count(*) FROM webhooks w WHERE w.account_id = ?1 AND w.active)`,
+			e.AccountID, e.Type, e.CreatedAt.UnixNano(), nullID(e.ActorID), e.ObjectID,
+			strings.Join(e.Changed, ",")).Scan(&e.ID, &hooks); err != nil {
 			return fmt.Errorf("write event %s: %w", e.Type, err)
 		}
+		hooked = hooked || hooks > 0
+	}
+	if !hooked {
+		return nil
 	}
 	return queueDeliveries(ctx, tx, evs)
 }
@@ -100,8 +105,7 @@ func (db *DB) Events(ctx context.Context, accountID, after int64, limit int) ([]
 	)
 	err := db.view(ctx, fmt.Sprintf("events of account %d", accountID), func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, `
-			SELECT coalesce((SELECT min(id) FROM events WHERE account_id = ?1),
-				(SELECT last + 1 FROM event_counters WHERE account_id = ?1), 1)`, accountID).Scan(&oldest); err != nil {
+			SELECT coalesce(min(id), 1) FROM events WHERE account_id = ?`, accountID).Scan(&oldest); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `
@@ -127,11 +131,14 @@ func (db *DB) Events(ctx context.Context, accountID, after int64, limit int) ([]
 	return evs, oldest, err
 }
 
-// DeleteEvents removes the events of every account made before the time.
+// DeleteEvents removes the events of every account made before the time
+// but each account's newest, from which the next id is counted.
 func (db *DB) DeleteEvents(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := db.update(ctx, "delete old events", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE created_at < ?`, before.UnixNano())
+		res, err := tx.ExecContext(ctx, `
+			DELETE FROM events WHERE created_at < ?
+				AND id < (SELECT max(n.id) FROM events n WHERE n.account_id = events.account_id)`, before.UnixNano())
 		if err != nil {
 			return err
 		}

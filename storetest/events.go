@@ -196,8 +196,9 @@ func testEventsNotInvented(t *testing.T, s damask.Store) {
 	}
 }
 
-// testEventRetention: DeleteEvents removes old events; the oldest kept id
-// tells a reader it missed some; ids never come back.
+// testEventRetention: DeleteEvents removes old events but each account's
+// newest; the oldest kept id tells a reader it missed some; ids never
+// come back.
 func testEventRetention(t *testing.T, s damask.Store) {
 	ctx := t.Context()
 	acct, h := newAccount(t, s, "acme")
@@ -212,19 +213,29 @@ func testEventRetention(t *testing.T, s damask.Store) {
 	}
 	n, err = s.DeleteEvents(ctx, time.Now().Add(time.Hour))
 	must(t, "DeleteEvents", err)
-	if n != 4 {
-		t.Errorf("DeleteEvents removed %d, want 4", n)
+	if n != 3 {
+		t.Errorf("DeleteEvents removed %d, want 3 (all but the newest)", n)
 	}
 	evs, oldest, err := s.Events(ctx, acct.ID, 0, 100)
 	must(t, "Events", err)
-	if len(evs) != 0 || oldest != 5 {
-		t.Errorf("after retention: %d events, oldest %d, want none and 5 (the next id)", len(evs), oldest)
+	if len(evs) != 1 || evs[0].ID != 4 || oldest != 4 {
+		t.Errorf("after retention: %+v, oldest %d, want the newest (4) kept", brief(evs), oldest)
+	}
+	// Again: the newest stays, however old.
+	n, err = s.DeleteEvents(ctx, time.Now().Add(time.Hour))
+	must(t, "DeleteEvents again", err)
+	if n != 0 {
+		t.Errorf("DeleteEvents again removed %d", n)
 	}
 	newUser(t, s, acct.ID, "mia")
 	evs, oldest, err = s.Events(ctx, acct.ID, 0, 100)
 	must(t, "Events", err)
-	if len(evs) != 1 || evs[0].ID != 5 || oldest != 5 {
-		t.Errorf("after a new change: %+v, oldest %d, want id 5", evs, oldest)
+	if len(evs) != 2 || evs[1].ID != 5 || oldest != 4 {
+		t.Errorf("after a new change: %+v, oldest %d, want ids 4 and 5", brief(evs), oldest)
+	}
+	// An account without events: oldest 1.
+	if _, oldest, err := s.Events(ctx, acct.ID+1000, 0, 100); err != nil || oldest != 1 {
+		t.Errorf("Events of no account: oldest %d, %v", oldest, err)
 	}
 	_ = h
 }

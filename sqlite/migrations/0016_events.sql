@@ -1,13 +1,11 @@
 -- The event feed (issue 18): every change of an account written as an
--- event in the change's own transaction. Ids count per account from the
--- account's row of event_counters, bumped last in the transaction; the
--- counter keeps the last id handed out even when retention has removed
--- every event, so that a reader far behind is told so. actor_id is not a
--- foreign key: an event outlives the user who made it.
-CREATE TABLE event_counters (
-	account_id INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
-	last       INTEGER NOT NULL
-);
+-- event in the change's own transaction. SQLite has one writer at a time,
+-- so the next id of an account is its highest plus one, taken in the
+-- insert itself; retention always keeps an account's newest event, so
+-- that ids never come back. actor_id is not a foreign key: an event
+-- outlives the user who made it. No index on created_at: the hourly
+-- retention reads the table once rather than every write paying for an
+-- index page.
 CREATE TABLE events (
 	account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
 	id         INTEGER NOT NULL,
@@ -18,4 +16,3 @@ CREATE TABLE events (
 	changed    TEXT    NOT NULL DEFAULT '',
 	PRIMARY KEY (account_id, id)
 ) WITHOUT ROWID;
-CREATE INDEX events_created_at ON events (created_at);
