@@ -11,11 +11,11 @@ import (
 // GET /api/events and the webhooks.
 //
 // IDs increase per account in the order the changes committed: a reader
-// that has seen event N will never later find an event below N. Each store
-// takes the ids from a counter row of the account that it bumps last in
-// the transaction; on PostgreSQL the row's lock, held until commit, makes
-// the next writer of the account wait, so that ids are handed out in commit
-// order (see postgres/event.go).
+// that has seen event N will never later find an event below N. SQLite,
+// one writer at a time, numbers from the account's highest id; PostgreSQL
+// from a counter row of the account bumped last in the transaction, whose
+// lock, held until commit, makes the next writer of the account wait, so
+// that ids are handed out in commit order (see postgres/event.go).
 type Event struct {
 	ID        int64
 	AccountID int64
