@@ -278,25 +278,38 @@ func (db *DB) Redeliver(ctx context.Context, d *damask.Delivery, giveUpAt time.T
 	})
 }
 
+// claimable picks the oldest due delivery whose object has nothing
+// earlier pending.
+const claimable = `
+	SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+	WHERE d.state IN ('queued', 'running') AND w.active
+		AND ((d.state = 'queued' AND d.run_after <= ?1) OR (d.state = 'running' AND d.lease_until < ?1))
+		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+			WHERE e.webhook_id = d.webhook_id AND e.object = d.object AND e.object_id = d.object_id
+				AND e.id < d.id AND e.state IN ('queued', 'running'))
+	ORDER BY d.id LIMIT 1`
+
 // ClaimDelivery takes the oldest due delivery whose object has nothing
 // earlier pending. One writer at a time makes the pick and the claim one
-// step.
+// step. An idle worker's look is a read first: the writes of the file
+// (its one write connection, and the lock other processes share) are
+// taken only when there is something to claim, so that idle delivery
+// workers do not hold up the jobs' claims and the uploads.
 func (db *DB) ClaimDelivery(ctx context.Context, worker string, lease time.Duration) (*damask.Delivery, *damask.Webhook, error) {
 	now := db.clock()
 	var (
 		d *damask.Delivery
 		w *damask.Webhook
 	)
+	var due int64
+	if err := db.lookup(ctx, "look for a delivery", func(q querier) error {
+		return q.QueryRowContext(ctx, claimable, now.UnixNano()).Scan(&due)
+	}); err != nil {
+		return nil, nil, err
+	}
 	err := db.update(ctx, "claim delivery", func(tx *sql.Tx) error {
 		var id int64
-		err := tx.QueryRowContext(ctx, `
-			SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-			WHERE d.state IN ('queued', 'running') AND w.active
-				AND ((d.state = 'queued' AND d.run_after <= ?1) OR (d.state = 'running' AND d.lease_until < ?1))
-				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-					WHERE e.webhook_id = d.webhook_id AND e.object = d.object AND e.object_id = d.object_id
-						AND e.id < d.id AND e.state IN ('queued', 'running'))
-			ORDER BY d.id LIMIT 1`, now.UnixNano()).Scan(&id)
+		err := tx.QueryRowContext(ctx, claimable, now.UnixNano()).Scan(&id)
 		if err != nil {
 			return err
 		}
