@@ -19,6 +19,7 @@ const (
 	ECANCELED     = "canceled"     // the client went away
 	EPENDING      = "pending"      // not ready yet (background work under way); try later
 	ECONFLICT     = "conflict"     // another request holds what this one needs; retry
+	EGONE         = "gone"         // what was asked for is no longer kept (old events)
 )
 
 // Error is the domain's error: a code the API maps to a status and a message

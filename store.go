@@ -119,6 +119,8 @@ type Store interface {
 	GenerationStore
 	UploadLeaseStore
 	ResumableUploadStore
+	EventStore
+	WebhookStore
 
 	// CreateAccount stores a new account and its holder in one transaction,
 	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.
@@ -306,7 +308,8 @@ type BlobWriter interface {
 type BulkCreator interface {
 	// CreateAssets stores each asset with a first version made of its file
 	// fields, and its tags by name (Tags[i].Name; names the account lacks
-	// become tags), as CreateAsset does, ThumbToken included. IDs are set; CreatedAt and
+	// become tags), as CreateAsset does, ThumbToken included, but writes no
+	// events: a load, not a change anyone follows. IDs are set; CreatedAt and
 	// UpdatedAt are kept when set, so a catalogue can span years, and must
 	// then grow with the order of the assets.
 	CreateAssets(ctx context.Context, as []*Asset) error

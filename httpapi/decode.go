@@ -66,6 +66,9 @@ var (
 	tokenResource = resource{"token",
 		fields("name", "read_only", "expires_on", "expires_in_days"),
 		fields("id", "prefix", "user_id", "created_on", "last_used_on", "revoked_on", "token")}
+	webhookResource = resource{"webhook",
+		fields("url", "events", "active"),
+		fields("id", "secret", "failing_since", "created_on", "updated_on")}
 	accountResource = resource{"account",
 		fields(append([]string{"company_name", "billing_email", "country", "api_enabled", "public_links", "public_thumbnails", "keywords_to_tags"},
 			planFieldNames()...)...),
@@ -364,8 +367,8 @@ func readXML(r *http.Request, res resource, b body) error {
 
 // listFields are the fields that take a list, sent as text separated by
 // commas or as an array (XML's type="array", JSON's []): of names (tags,
-// domains) or of ids.
-var listFields = fields("tags", "domains", "asset_ids", "add_asset_ids", "remove_asset_ids", "collection_ids")
+// domains, event types) or of ids.
+var listFields = fields("tags", "domains", "events", "asset_ids", "add_asset_ids", "remove_asset_ids", "collection_ids")
 
 // xmlName is an element's or attribute's name as a field's: Rails wrote
 // and read upload_id as <upload-id>.

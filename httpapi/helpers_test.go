@@ -50,6 +50,7 @@ const (
 // env is one server over a fresh store.
 type env struct {
 	svc     *library.Service
+	db      *sqlite.DB
 	blobs   *disk.Store
 	blobDir string
 	dbPath  string
@@ -78,6 +79,10 @@ type setup struct {
 	// publicSizes bounds the new sizes of public images an account makes
 	// a minute; 0 sets no bound.
 	publicSizes int
+	// webhooks runs a pool delivering webhooks, retrying after
+	// hookBackoff (a short fixed wait when nil).
+	webhooks    bool
+	hookBackoff func(attempt int) time.Duration
 }
 
 // loopback trusts a proxy on this machine, where the tests' clients are.
@@ -116,7 +121,15 @@ func newEnv(t testing.TB, s setup) *env {
 		// The tests' OpenID providers listen on 127.0.0.1.
 		Outbound: outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})}
 	var pool *jobs.Pool
+	var deliveries *jobs.Deliveries
 	stopPool := func() {}
+	if s.webhooks {
+		opts.DeliveriesQueued = func() { deliveries.Wake() }
+		opts.WebhookBackoff = s.hookBackoff
+		if opts.WebhookBackoff == nil {
+			opts.WebhookBackoff = func(int) time.Duration { return 200 * time.Millisecond }
+		}
+	}
 	if s.process {
 		opts.Renderer, opts.Extractor = newTools(t)
 		opts.Queued = func() { pool.Wake() }
@@ -132,10 +145,18 @@ func newEnv(t testing.TB, s setup) *env {
 		go func() { pool.Run(ctx); close(stopped) }()
 		stopPool = func() { cancel(); <-stopped }
 	}
+	if s.webhooks {
+		deliveries = jobs.NewDeliveries(db, svc.Deliver, jobs.Options{Workers: 2, Poll: 50 * time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		stopped := make(chan struct{})
+		go func() { deliveries.Run(ctx); close(stopped) }()
+		before := stopPool
+		stopPool = func() { before(); cancel(); <-stopped }
+	}
 	if s.cfg.Domain == "" {
 		s.cfg.Domain = domain
 	}
-	e := &env{svc: svc, blobs: blobs, blobDir: blobDir, dbPath: dbPath, done: make(map[string]chan struct{})}
+	e := &env{svc: svc, db: db, blobs: blobs, blobDir: blobDir, dbPath: dbPath, done: make(map[string]chan struct{})}
 	e.srv = httptest.NewUnstartedServer(httpapi.New(svc, s.cfg))
 	e.srv.Config.ConnState = e.connState
 	e.srv.Start()

@@ -135,6 +135,11 @@ func TestRoles(t *testing.T) {
 			return call{"DELETE", "/api/collections/" + newCollection(t) + ext, payload{}}
 		}},
 		{"read the audit log", "admin", func(t *testing.T, ext string) call { return call{"GET", "/api/audit" + ext, payload{}} }},
+		{"read the events", "member", func(t *testing.T, ext string) call { return call{"GET", "/api/events" + ext, payload{}} }},
+		{"list webhooks", "admin", func(t *testing.T, ext string) call { return call{"GET", "/api/webhooks" + ext, payload{}} }},
+		{"create webhook", "admin", func(t *testing.T, ext string) call {
+			return call{"POST", "/api/webhooks" + ext, form("url", "http://127.0.0.1:9/hook", "events", "asset.")}
+		}},
 	}
 	rank := map[string]int{"guest": 1, "member": 2, "admin": 3, "holder": 4}
 	for _, rt := range routes {

@@ -21,6 +21,16 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/account/oidc", s.deleteOIDC)
 
 	m.HandleFunc("GET /api/audit", s.listAudit)
+	m.HandleFunc("GET /api/events", s.listEvents)
+
+	m.HandleFunc("GET /api/webhooks", s.listWebhooks)
+	m.HandleFunc("POST /api/webhooks", s.createWebhook)
+	m.HandleFunc("GET /api/webhooks/{id}", s.showWebhook)
+	m.HandleFunc("PUT /api/webhooks/{id}", s.updateWebhook)
+	m.HandleFunc("DELETE /api/webhooks/{id}", s.deleteWebhook)
+	m.HandleFunc("POST /api/webhooks/{id}/ping", s.pingWebhook)
+	m.HandleFunc("GET /api/webhooks/{id}/deliveries", s.listDeliveries)
+	m.HandleFunc("POST /api/webhooks/{id}/deliveries/{did}/retry", s.redeliver)
 
 	m.HandleFunc("GET /api/user", s.currentUser)
 	m.HandleFunc("GET /api/users", s.listUsers)

@@ -34,6 +34,8 @@ import (
 //     change its request.)
 //   - ECONFLICT is 409 Conflict: another request holds what this one
 //     needs (an Idempotency-Key under way); retry it as it is.
+//   - EGONE is 410 Gone: what was asked for is no longer kept (events
+//     past their retention); asking again will not bring it back.
 //   - An unknown code, EINTERNAL included, is 500.
 func Status(code string) int {
 	switch code {
@@ -57,6 +59,8 @@ func Status(code string) int {
 		return http.StatusAccepted
 	case damask.ECONFLICT:
 		return http.StatusConflict
+	case damask.EGONE:
+		return http.StatusGone
 	}
 	return http.StatusInternalServerError
 }

@@ -64,7 +64,7 @@ func (s *Service) createAsset(ctx context.Context, c Caller, in AssetInput) (*da
 	if a.PublicToken == "" && in.PublicLink == nil && c.Account.PublicLinks {
 		newLink(c, a)
 	}
-	if err := s.store.CreateAsset(ctx, a, v, tags, in.UploadID); err != nil {
+	if err := s.store.CreateAsset(acting(ctx, c), a, v, tags, in.UploadID); err != nil {
 		return nil, uploadGone(in.UploadID, fmt.Errorf("create asset: %w", err))
 	}
 	s.queued()
@@ -225,7 +225,7 @@ func (s *Service) DeleteAsset(ctx context.Context, c Caller, id int64) (*damask.
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.TrashAsset(ctx, c.Account.ID, id, s.now()); err != nil {
+	if err := s.store.TrashAsset(acting(ctx, c), c.Account.ID, id, s.now()); err != nil {
 		return nil, fmt.Errorf("trash asset %d: %w", id, err)
 	}
 	s.record(ctx, c, damask.AuditAssetDeleted, assetTarget(id), a.Title)

@@ -20,7 +20,10 @@ func (s *Service) record(ctx context.Context, c Caller, action, target, detail s
 }
 
 // operator is the caller for changes made from the command line.
-func operator(a *damask.Account) Caller { return Caller{Account: a, Source: "operator"} }
+func operator(a *damask.Account) Caller { return Caller{Account: a, Source: operatorSource} }
+
+// operatorSource is the Source of the operator's commands.
+const operatorSource = "operator"
 
 // Audit lists the security events of the caller's account, newest first;
 // holder and admins may.

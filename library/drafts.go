@@ -107,12 +107,12 @@ func (d *AssetDraft) Commit(ctx context.Context, in AssetInput, key damask.Idemp
 			return nil, false, err
 		}
 	}
-	if err := s.store.UpdateAsset(ctx, a, tags); err != nil {
+	if err := s.store.UpdateAsset(acting(ctx, c), a, tags); err != nil {
 		return nil, false, fmt.Errorf("update asset %d: %w", d.id, err)
 	}
 	if v != nil {
 		a.Processing = s.newProcessing()
-		if err := s.store.AddVersion(ctx, a, v, in.UploadID); err != nil {
+		if err := s.store.AddVersion(acting(ctx, c), a, v, in.UploadID); err != nil {
 			return nil, false, uploadGone(in.UploadID, fmt.Errorf("add version to asset %d: %w", d.id, err))
 		}
 		s.queued()
@@ -151,7 +151,7 @@ func (d *VersionDraft) Commit(ctx context.Context, in AssetInput, key damask.Ide
 			return nil, err
 		}
 		a.Processing = s.newProcessing()
-		if err := s.store.AddVersion(ctx, &a, v, in.UploadID); err != nil {
+		if err := s.store.AddVersion(acting(ctx, c), &a, v, in.UploadID); err != nil {
 			return nil, uploadGone(in.UploadID, fmt.Errorf("add version to asset %d: %w", a.ID, err))
 		}
 		s.queued()

@@ -101,6 +101,17 @@ type Options struct {
 	// Queued, when set, is called after a job is queued (a worker pool's
 	// Wake), so that it starts at once.
 	Queued func()
+	// EventsRetention is how long events are kept (Tidy removes older
+	// ones); 0 keeps DefaultEventsRetention.
+	EventsRetention time.Duration
+	// DeliveriesQueued, when set, is called when webhook deliveries may
+	// have been queued by this process (events written, a ping, a
+	// redelivery): a delivery pool's Wake.
+	DeliveriesQueued func()
+	// WebhookBackoff is the wait after a delivery's attempt n failed;
+	// nil is the default (5 s doubling to an hour, with jitter). Tests
+	// set a shorter one.
+	WebhookBackoff func(attempt int) time.Duration
 }
 
 // DefaultMaxFileSize is 5 GiB.
@@ -148,6 +159,11 @@ type Service struct {
 	// is called by Tidy once it has found the file ref unreferenced and
 	// old, just before it moves the file out of the way.
 	beforeCollect func(ctx context.Context, ref damask.BlobRef)
+
+	hub          *eventHub     // wakes the readers of the feed
+	eventsKept   time.Duration // Options.EventsRetention
+	onDeliveries func()        // Options.DeliveriesQueued
+	hookBackoff  func(int) time.Duration
 }
 
 // New returns a service over the given stores.
@@ -189,30 +205,49 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	if o.SecretKey != nil {
 		signIns = o.SecretKey.Derive("oidc sign-in")
 	}
+	if o.WebhookBackoff == nil {
+		o.WebhookBackoff = webhookBackoff
+	}
+	if o.EventsRetention <= 0 {
+		o.EventsRetention = DefaultEventsRetention
+	}
+	hub := newEventHub()
+	if store != nil { // some tests need no store
+		store.OnEvents(func(accountID int64) {
+			hub.signal(accountID)
+			if o.DeliveriesQueued != nil {
+				o.DeliveriesQueued()
+			}
+		})
+	}
 	return &Service{
-		store:    store,
-		blobs:    blobs,
-		plans:    o.Plans,
-		maxFile:  o.MaxFileSize,
-		uploads:  newUserSlots(o.MaxUploadsPerUser, uploadsBusy),
-		searches: newUserSlots(o.MaxSearchesPerUser, searchesBusy),
-		running:  running,
-		maxRun:   o.MaxSearches,
-		searchIn: o.SearchTimeout,
-		leases:   o.UploadLeases,
-		reserve:  o.DiskReserve,
-		pwParams: o.Password,
-		log:      o.Logger,
-		now:      func() time.Time { return o.Now().UTC() },
-		creds:    newCredCache(),
-		cache:    newAuthCache(),
-		dummy:    dummy,
-		oidc:     newProviders(),
-		tools:    toolsOf(o),
-		onQueued: o.Queued,
-		key:      o.SecretKey,
-		signIns:  signIns,
-		out:      o.Outbound,
+		hub:          hub,
+		onDeliveries: o.DeliveriesQueued,
+		hookBackoff:  o.WebhookBackoff,
+		eventsKept:   o.EventsRetention,
+		store:        store,
+		blobs:        blobs,
+		plans:        o.Plans,
+		maxFile:      o.MaxFileSize,
+		uploads:      newUserSlots(o.MaxUploadsPerUser, uploadsBusy),
+		searches:     newUserSlots(o.MaxSearchesPerUser, searchesBusy),
+		running:      running,
+		maxRun:       o.MaxSearches,
+		searchIn:     o.SearchTimeout,
+		leases:       o.UploadLeases,
+		reserve:      o.DiskReserve,
+		pwParams:     o.Password,
+		log:          o.Logger,
+		now:          func() time.Time { return o.Now().UTC() },
+		creds:        newCredCache(),
+		cache:        newAuthCache(),
+		dummy:        dummy,
+		oidc:         newProviders(),
+		tools:        toolsOf(o),
+		onQueued:     o.Queued,
+		key:          o.SecretKey,
+		signIns:      signIns,
+		out:          o.Outbound,
 
 		sizeBudget: newSizeBudget(o.PublicSizesPerMinute),
 	}, nil

@@ -53,7 +53,7 @@ func (s *Service) emptyTrash(ctx context.Context, c Caller) (int, error) {
 			return n, nil
 		}
 		for _, x := range as {
-			if err := s.store.PurgeAsset(ctx, a.ID, x.ID); err != nil {
+			if err := s.store.PurgeAsset(acting(ctx, c), a.ID, x.ID); err != nil {
 				return n, fmt.Errorf("purge asset %d: %w", x.ID, err)
 			}
 			n++
@@ -67,7 +67,8 @@ const finishedJobLifetime = 7 * 24 * time.Hour
 // Tidy does the periodic housework: it removes expired uploads and
 // resumable uploads (with their partial files),
 // Idempotency-Keys older than a day, counters of failed sign-ins whose
-// window ended, expired leases of uploads, full buckets of request rates, jobs finished a week ago and assets
+// window ended, expired leases of uploads, full buckets of request rates, jobs finished a week ago, events
+// older than the retention (Options.EventsRetention) and assets
 // that have been in the trash for 30 days,
 // then removes stored files that
 // no record points at and that are older than grace (a file younger than
@@ -102,6 +103,12 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 	}
 	if _, err := s.store.DeleteFinishedJobs(ctx, now.Add(-finishedJobLifetime)); err != nil {
 		return fmt.Errorf("delete finished jobs: %w", err)
+	}
+	if err := s.deleteOldEvents(ctx, now); err != nil {
+		return err
+	}
+	if err := s.tidyDeliveries(ctx); err != nil {
+		return err
 	}
 	if n, err := s.store.PurgeTrash(ctx, now.Add(-damask.TrashLifetime)); err != nil {
 		return fmt.Errorf("purge trash: %w", err)

@@ -72,7 +72,7 @@ func (s *Service) CreateTag(ctx context.Context, c Caller, name string, key dama
 		return s.store.Tag(ctx, c.Account.ID, r.ID)
 	}, func(ctx context.Context) (*damask.Tag, error) {
 		t := &damask.Tag{AccountID: c.Account.ID, Name: name}
-		if err := s.store.CreateTag(ctx, t); err != nil {
+		if err := s.store.CreateTag(acting(ctx, c), t); err != nil {
 			return nil, fmt.Errorf("create tag: %w", err)
 		}
 		return t, nil
@@ -91,7 +91,7 @@ func (s *Service) RenameTag(ctx context.Context, c Caller, id int64, name string
 	if t.Name, err = validTag(name); err != nil {
 		return nil, err
 	}
-	if err := s.store.UpdateTag(ctx, t); err != nil {
+	if err := s.store.UpdateTag(acting(ctx, c), t); err != nil {
 		return nil, fmt.Errorf("rename tag %d: %w", id, err)
 	}
 	return t, nil
@@ -107,7 +107,7 @@ func (s *Service) DeleteTag(ctx context.Context, c Caller, id int64) (*damask.Ta
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.DeleteTag(ctx, c.Account.ID, id); err != nil {
+	if err := s.store.DeleteTag(acting(ctx, c), c.Account.ID, id); err != nil {
 		return nil, fmt.Errorf("delete tag %d: %w", id, err)
 	}
 	s.record(ctx, c, damask.AuditTagDeleted, fmt.Sprintf("tag %d", id), t.Name)
@@ -248,7 +248,7 @@ func (s *Service) TagAssets(ctx context.Context, c Caller, ids []int64, list str
 		}
 	}
 	for _, ch := range changes {
-		if err := s.store.UpdateAsset(ctx, ch.a, ch.tags); err != nil {
+		if err := s.store.UpdateAsset(acting(ctx, c), ch.a, ch.tags); err != nil {
 			return fmt.Errorf("tag asset %d: %w", ch.a.ID, err)
 		}
 	}

@@ -36,13 +36,13 @@ func (s *Service) RestoreAsset(ctx context.Context, c Caller, id int64) error {
 // secret: trashing revoked its capability URLs for good, so the URLs
 // known before never work again.
 func (s *Service) restore(ctx context.Context, c Caller, id int64) error {
-	if err := s.store.RestoreAsset(ctx, c.Account.ID, id); err != nil {
+	if err := s.store.RestoreAsset(acting(ctx, c), c.Account.ID, id); err != nil {
 		return fmt.Errorf("restore asset %d: %w", id, err)
 	}
 	a, err := s.store.Asset(ctx, c.Account.ID, id)
 	if err == nil {
 		a.ThumbToken = damask.NewCapability()
-		err = s.store.UpdateAsset(ctx, a, nil)
+		err = s.store.UpdateAsset(acting(ctx, c), a, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("new thumbnail secret of restored asset %d: %w", id, err)

@@ -62,7 +62,7 @@ func (s *Service) createUser(ctx context.Context, c Caller, ch UserChanges) (*da
 	if err := s.applyUser(c, u, ch); err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	if err := s.store.CreateUser(acting(ctx, c), u); err != nil {
 		return nil, fmt.Errorf("create user: %w", err)
 	}
 	s.record(ctx, c, damask.AuditUserCreated, userTarget(u), "role "+string(u.Role))
@@ -95,7 +95,7 @@ func (s *Service) UpdateUser(ctx context.Context, c Caller, id int64, ch UserCha
 	if err := s.applyUser(c, u, ch); err != nil {
 		return nil, err
 	}
-	if err := s.store.UpdateUser(ctx, u); err != nil {
+	if err := s.store.UpdateUser(acting(ctx, c), u); err != nil {
 		return nil, fmt.Errorf("update user %d: %w", id, err)
 	}
 	s.recordUser(ctx, c, &before, u)
@@ -270,7 +270,7 @@ func (s *Service) DeleteUser(ctx context.Context, c Caller, id int64) (*damask.U
 	case u.ID == c.User.ID:
 		return nil, damask.Errorf(damask.EFORBIDDEN, "You cannot delete yourself")
 	}
-	if err := s.store.DeleteUser(ctx, c.Account.ID, id); err != nil {
+	if err := s.store.DeleteUser(acting(ctx, c), c.Account.ID, id); err != nil {
 		return nil, fmt.Errorf("delete user %d: %w", id, err)
 	}
 	s.record(ctx, c, damask.AuditUserDeleted, userTarget(u), "")

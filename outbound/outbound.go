@@ -22,6 +22,7 @@
 package outbound
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -196,6 +197,31 @@ func (c *Client) Get(ctx context.Context, rawURL string) ([]byte, error) {
 		return nil, classify(err)
 	}
 	return b, nil
+}
+
+// Post sends body to rawURL with the headers and answers the status of
+// the answer, whatever it is (a redirect is not followed: its status is
+// answered); the answer's body is read, up to the client's limit, and
+// dropped, so that the connection is kept for the next request. An error
+// means no answer came (refused address, no connection, timeout).
+func (c *Client) Post(ctx context.Context, rawURL string, header map[string]string, body []byte) (int, error) {
+	if _, err := parseURL(rawURL); err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
+	if err != nil {
+		return 0, &Error{Kind: BadURL, Err: err}
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0, classify(err)
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, nil
 }
 
 // classify makes any failure of a request an *Error.

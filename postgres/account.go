@@ -35,7 +35,7 @@ func scanAccount(s pgx.Row) (*damask.Account, error) {
 // CreateAccount stores a and its holder in one transaction.
 func (db *DB) CreateAccount(ctx context.Context, a *damask.Account, holder *damask.User) error {
 	now := db.clock()
-	return db.update(ctx, "create account", func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, "create account", func(tx pgx.Tx, ev *eventLog) error {
 		b := a.Branding
 		// The holder needs the account's id and the account the holder's:
 		// the account goes in first with no holder.
@@ -63,6 +63,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *damask.Account, holder *dama
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET holder_id = $1 WHERE id = $2`, h.ID, id); err != nil {
 			return err
 		}
+		ev.add(id, damask.EventUserCreated, h.ID)
 		// Only now, when nothing can fail any more, do the caller's values change.
 		*holder = h
 		a.ID, a.HolderID, a.CreatedAt, a.UpdatedAt = id, h.ID, now, now

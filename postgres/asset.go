@@ -113,14 +113,14 @@ func loadTags(ctx context.Context, q querier, as []*damask.Asset) error {
 // that differ only in case are one tag. Links are then made in the order
 // of the ids, so that writers sharing tags lock their counts in one order
 // and never deadlock.
-func tagIDs(ctx context.Context, tx pgx.Tx, accountID int64, names []string, now time.Time) ([]int64, error) {
+func tagIDs(ctx context.Context, tx pgx.Tx, ev *eventLog, accountID int64, names []string, now time.Time) ([]int64, error) {
 	ids := []int64{} // not nil, which would be NULL
 	for _, name := range names {
 		name = strings.TrimSpace(name)
 		if name == "" {
 			continue
 		}
-		id, err := tagID(ctx, tx, accountID, name, now)
+		id, err := tagID(ctx, tx, ev, accountID, name, now)
 		if err != nil {
 			return nil, fmt.Errorf("tag %q: %w", name, err)
 		}
@@ -132,8 +132,8 @@ func tagIDs(ctx context.Context, tx pgx.Tx, accountID int64, names []string, now
 
 // setTags makes the asset's tags exactly the named ones, creating the names
 // the account lacks.
-func setTags(ctx context.Context, tx pgx.Tx, accountID, assetID int64, names []string, now time.Time) error {
-	ids, err := tagIDs(ctx, tx, accountID, names, now)
+func setTags(ctx context.Context, tx pgx.Tx, ev *eventLog, accountID, assetID int64, names []string, now time.Time) error {
+	ids, err := tagIDs(ctx, tx, ev, accountID, names, now)
 	if err != nil {
 		return err
 	}
@@ -144,8 +144,8 @@ func setTags(ctx context.Context, tx pgx.Tx, accountID, assetID int64, names []s
 }
 
 // addTags adds the named tags to the asset, keeping those it has.
-func addTags(ctx context.Context, tx pgx.Tx, accountID, assetID int64, names []string, now time.Time) error {
-	ids, err := tagIDs(ctx, tx, accountID, names, now)
+func addTags(ctx context.Context, tx pgx.Tx, ev *eventLog, accountID, assetID int64, names []string, now time.Time) error {
+	ids, err := tagIDs(ctx, tx, ev, accountID, names, now)
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func insertVersion(ctx context.Context, tx pgx.Tx, v *damask.Version) error {
 // The asset's file fields are taken from v.
 func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Version, tags []string, uploadID int64) error {
 	now := db.clock()
-	return db.update(ctx, "create asset", func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, "create asset", func(tx pgx.Tx, ev *eventLog) error {
 		if err := claimKey(ctx, tx, damask.KindAsset, now); err != nil {
 			return err
 		}
@@ -222,9 +222,10 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 		if err := insertVersion(ctx, tx, &nv); err != nil {
 			return err
 		}
-		if err := setTags(ctx, tx, a.AccountID, id, tags, now); err != nil {
+		if err := setTags(ctx, tx, ev, a.AccountID, id, tags, now); err != nil {
 			return err
 		}
+		ev.add(a.AccountID, damask.EventAssetCreated, id)
 		if a.Processing == damask.ProcessingPending {
 			if err := enqueueJob(ctx, tx, a.AccountID, id, 1, nv.Blob, now); err != nil {
 				return err
@@ -265,11 +266,34 @@ func (db *DB) Asset(ctx context.Context, accountID, id int64) (*damask.Asset, er
 	return a, err
 }
 
+// assetBefore reads what an update's event compares: the fields an update
+// writes and the ids of the tags; cheaper than the whole asset.
+func assetBefore(ctx context.Context, q querier, accountID, id int64) (*damask.Asset, error) {
+	a := damask.Asset{AccountID: accountID, ID: id}
+	var tags []int64
+	err := q.QueryRow(ctx, `
+		SELECT a.title, a.description, a.public_token,
+			coalesce((SELECT array_agg(x.tag_id) FROM asset_tags x WHERE x.asset_id = a.id), '{}')
+		FROM assets a WHERE a.account_id = $1 AND a.id = $2 AND a.deleted_at IS NULL`,
+		accountID, id).Scan(&a.Title, &a.Description, &a.PublicToken, &tags)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tags {
+		a.Tags = append(a.Tags, damask.Tag{ID: t})
+	}
+	return &a, nil
+}
+
 // UpdateAsset writes the descriptive fields of an asset outside the trash
 // and, when tags is not nil, its tags; a is refreshed.
 func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) error {
 	now := db.clock()
-	return db.update(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx pgx.Tx, ev *eventLog) error {
+		old, err := assetBefore(ctx, tx, a.AccountID, a.ID)
+		if err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE assets SET title = $1, description = $2, public_token = $3, public_link_by = $4, updated_at = $5,
 				thumb_token = $8, path = $9
@@ -283,7 +307,7 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 			return err
 		}
 		if tags != nil {
-			if err := setTags(ctx, tx, a.AccountID, a.ID, tags, now); err != nil {
+			if err := setTags(ctx, tx, ev, a.AccountID, a.ID, tags, now); err != nil {
 				return err
 			}
 		}
@@ -294,6 +318,9 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 		if err != nil {
 			return err
 		}
+		if changed := damask.AssetChanges(old, fresh); len(changed) > 0 {
+			ev.add(a.AccountID, damask.EventAssetUpdated, a.ID, changed...)
+		}
 		*a = *fresh
 		return nil
 	})
@@ -302,7 +329,7 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 // AddVersion adds v as the next version of a and makes it current.
 func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version, uploadID int64) error {
 	now := db.clock()
-	return db.update(ctx, fmt.Sprintf("add version to asset %d", a.ID), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("add version to asset %d", a.ID), func(tx pgx.Tx, ev *eventLog) error {
 		if err := claimKey(ctx, tx, damask.KindVersion, now); err != nil {
 			return err
 		}
@@ -351,6 +378,7 @@ func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version
 		if err := keyDone(ctx, tx, a.ID, nv.Number); err != nil {
 			return err
 		}
+		ev.add(a.AccountID, damask.EventVersionCreated, a.ID, "version")
 		fresh, err := assetByID(ctx, tx, a.AccountID, a.ID)
 		if err != nil {
 			return err
@@ -422,20 +450,21 @@ func (db *DB) TrashAsset(ctx context.Context, accountID, id int64, at time.Time)
 		// NULL would mean "outside the trash".
 		at = db.clock()
 	}
-	return db.update(ctx, fmt.Sprintf("trash asset %d", id), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("trash asset %d", id), func(tx pgx.Tx, ev *eventLog) error {
 		tag, err := tx.Exec(ctx, `
 			UPDATE assets SET deleted_at = $1 WHERE account_id = $2 AND id = $3 AND deleted_at IS NULL`,
 			at, accountID, id)
 		if err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventAssetTrashed, id)
 		return notFound(tag)
 	})
 }
 
 // RestoreAsset brings an asset back from the trash.
 func (db *DB) RestoreAsset(ctx context.Context, accountID, id int64) error {
-	return db.update(ctx, fmt.Sprintf("restore asset %d", id), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("restore asset %d", id), func(tx pgx.Tx, ev *eventLog) error {
 		tag, err := tx.Exec(ctx, `
 			UPDATE assets SET deleted_at = NULL WHERE account_id = $1 AND id = $2 AND deleted_at IS NOT NULL`,
 			accountID, id)
@@ -445,6 +474,7 @@ func (db *DB) RestoreAsset(ctx context.Context, accountID, id int64) error {
 		if err := notFound(tag); err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventAssetRestored, id)
 		return requeuePending(ctx, tx, id, db.clock())
 	})
 }
@@ -472,13 +502,14 @@ func requeuePending(ctx context.Context, tx pgx.Tx, id int64, now time.Time) err
 // PurgeAsset removes an asset in the trash; foreign keys take its versions
 // and tag links with it.
 func (db *DB) PurgeAsset(ctx context.Context, accountID, id int64) error {
-	return db.update(ctx, fmt.Sprintf("purge asset %d", id), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("purge asset %d", id), func(tx pgx.Tx, ev *eventLog) error {
 		tag, err := tx.Exec(ctx, `
 			DELETE FROM assets WHERE account_id = $1 AND id = $2 AND deleted_at IS NOT NULL`,
 			accountID, id)
 		if err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventAssetDeleted, id)
 		return notFound(tag)
 	})
 }
@@ -486,13 +517,26 @@ func (db *DB) PurgeAsset(ctx context.Context, accountID, id int64) error {
 // PurgeTrash removes the assets of every account trashed before the time.
 func (db *DB) PurgeTrash(ctx context.Context, before time.Time) (int, error) {
 	var n int64
-	err := db.update(ctx, "purge trash", func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM assets WHERE deleted_at < $1`, before)
+	err := db.updateEvents(ctx, "purge trash", func(tx pgx.Tx, ev *eventLog) error {
+		// Sorted by account, so that writeEvents bumps the counters in one
+		// order.
+		rows, err := tx.Query(ctx, `
+			WITH gone AS (DELETE FROM assets WHERE deleted_at < $1 RETURNING account_id, id)
+			SELECT account_id, id FROM gone ORDER BY account_id, id`, before)
 		if err != nil {
 			return err
 		}
-		n = tag.RowsAffected()
-		return nil
+		n = 0
+		for rows.Next() {
+			var account, id int64
+			if err := rows.Scan(&account, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			ev.add(account, damask.EventAssetDeleted, id)
+			n++
+		}
+		return rows.Err()
 	})
 	return int(n), err
 }

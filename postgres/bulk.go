@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -18,7 +19,7 @@ import (
 // first, so that every row can name its asset.
 func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 	now := db.clock()
-	return db.update(ctx, fmt.Sprintf("create %d assets", len(as)), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("create %d assets", len(as)), func(tx pgx.Tx, ev *eventLog) error {
 		if len(as) == 0 {
 			return nil
 		}
@@ -55,7 +56,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 				key := strings.ToLower(t.Name)
 				id, ok := tagIDs[key]
 				if !ok {
-					if id, err = tagID(ctx, tx, a.AccountID, t.Name, now); err != nil {
+					if id, err = tagID(ctx, tx, ev, a.AccountID, t.Name, now); err != nil {
 						return fmt.Errorf("tag %q: %w", t.Name, err)
 					}
 					tagIDs[key] = id
@@ -148,6 +149,15 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 			return fmt.Errorf("count tags: %w", err)
 		}
 		_, err = tx.Exec(ctx, `SELECT set_config('damask.bulk', 'off', true)`)
-		return err
+		if err != nil {
+			return err
+		}
+		// One asset.created each, after the tag.created of the tags made;
+		// grouped by account, as writeEvents asks.
+		for _, a := range as {
+			ev.add(a.AccountID, damask.EventAssetCreated, a.ID)
+		}
+		slices.SortStableFunc(ev.evs, func(a, b damask.Event) int { return cmp.Compare(a.AccountID, b.AccountID) })
+		return nil
 	})
 }

@@ -118,7 +118,7 @@ func (db *DB) Job(ctx context.Context, id int64) (*damask.Job, error) {
 
 // SetExtracted writes what processing found while the version is current.
 func (db *DB) SetExtracted(ctx context.Context, accountID, assetID int64, version int, x damask.Extracted) error {
-	return db.update(ctx, fmt.Sprintf("set extracted of asset %d", assetID), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("set extracted of asset %d", assetID), func(tx pgx.Tx, ev *eventLog) error {
 		var width, height, lat, lon any // NULL when unknown
 		if x.Width > 0 && x.Height > 0 {
 			width, height = x.Width, x.Height
@@ -152,17 +152,21 @@ func (db *DB) SetExtracted(ctx context.Context, accountID, assetID int64, versio
 		if err := notFound(tag); err != nil {
 			return err
 		}
+		changed := []string{"processing"}
 		if len(x.Keywords) > 0 {
 			var on bool
 			if err := tx.QueryRow(ctx, `SELECT keywords_to_tags FROM accounts WHERE id = $1`, accountID).Scan(&on); err != nil {
 				return err
 			}
 			if on {
-				if err := addTags(ctx, tx, accountID, assetID, x.Keywords, db.clock()); err != nil {
+				if err := addTags(ctx, tx, ev, accountID, assetID, x.Keywords, db.clock()); err != nil {
 					return err
 				}
+				changed = append(changed, "tags")
 			}
 		}
+		// After the tags the keywords made: their tag.created come first.
+		ev.add(accountID, damask.ProcessingEvent(x.Processing), assetID, changed...)
 		return reindex(ctx, tx, assetID)
 	})
 }

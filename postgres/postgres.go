@@ -40,6 +40,8 @@ var (
 type DB struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
+	// events signals the long poll after commits that wrote events.
+	events notifier
 }
 
 // Open connects to the database at url (postgres://user:password@host:port/dbname?sslmode=...,

@@ -26,7 +26,7 @@ func scanTag(s pgx.Row) (*damask.Tag, error) {
 // CreateTag stores t; names are unique in the account without regard to case.
 func (db *DB) CreateTag(ctx context.Context, t *damask.Tag) error {
 	now := db.clock()
-	return db.update(ctx, "create tag", func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, "create tag", func(tx pgx.Tx, ev *eventLog) error {
 		if err := claimKey(ctx, tx, damask.KindTag, now); err != nil {
 			return err
 		}
@@ -42,6 +42,7 @@ func (db *DB) CreateTag(ctx context.Context, t *damask.Tag) error {
 		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
+		ev.add(t.AccountID, damask.EventTagCreated, id)
 		t.ID, t.CreatedAt, t.AssetsCount = id, now, 0
 		return nil
 	})
@@ -50,15 +51,18 @@ func (db *DB) CreateTag(ctx context.Context, t *damask.Tag) error {
 // tagID finds the account's tag of that name, making it when missing. Two
 // writers making one new tag at once both end with its id: the second
 // insert waits for the first and then does nothing.
-func tagID(ctx context.Context, tx pgx.Tx, accountID int64, name string, now time.Time) (int64, error) {
+func tagID(ctx context.Context, tx pgx.Tx, ev *eventLog, accountID int64, name string, now time.Time) (int64, error) {
 	var id int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO tags (account_id, name, created_at) VALUES ($1, $2, $3)
 		ON CONFLICT (account_id, lower(name)) DO NOTHING
 		RETURNING id`, accountID, name, now).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
 		err = tx.QueryRow(ctx, `SELECT id FROM tags WHERE account_id = $1 AND lower(name) = lower($2)`,
 			accountID, name).Scan(&id)
+	case err == nil:
+		ev.add(accountID, damask.EventTagCreated, id)
 	}
 	return id, err
 }
@@ -123,7 +127,11 @@ func (db *DB) Tags(ctx context.Context, accountID int64, p damask.Page) ([]*dama
 
 // UpdateTag renames a tag and refreshes t.
 func (db *DB) UpdateTag(ctx context.Context, t *damask.Tag) error {
-	return db.update(ctx, fmt.Sprintf("update tag %d", t.ID), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("update tag %d", t.ID), func(tx pgx.Tx, ev *eventLog) error {
+		old, err := tagByID(ctx, tx, t.AccountID, t.ID)
+		if err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `UPDATE tags SET name = $1 WHERE account_id = $2 AND id = $3`,
 			t.Name, t.AccountID, t.ID)
 		if err != nil {
@@ -143,6 +151,9 @@ func (db *DB) UpdateTag(ctx context.Context, t *damask.Tag) error {
 		if err != nil {
 			return err
 		}
+		if fresh.Name != old.Name {
+			ev.add(t.AccountID, damask.EventTagUpdated, t.ID, "name")
+		}
 		*t = *fresh
 		return nil
 	})
@@ -150,7 +161,7 @@ func (db *DB) UpdateTag(ctx context.Context, t *damask.Tag) error {
 
 // DeleteTag removes a tag; asset_tags' foreign key takes it off the assets.
 func (db *DB) DeleteTag(ctx context.Context, accountID, id int64) error {
-	return db.update(ctx, fmt.Sprintf("delete tag %d", id), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("delete tag %d", id), func(tx pgx.Tx, ev *eventLog) error {
 		// The assets that carry the tag are indexed again once it is gone.
 		ids, err := column[int64](ctx, tx, `
 			SELECT x.asset_id FROM asset_tags x JOIN tags t ON t.id = x.tag_id
@@ -165,6 +176,7 @@ func (db *DB) DeleteTag(ctx context.Context, accountID, id int64) error {
 		if err := notFound(tag); err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventTagDeleted, id)
 		return reindex(ctx, tx, ids...)
 	})
 }

@@ -20,7 +20,7 @@ func accountExists(ctx context.Context, q querier, accountID int64) error {
 // regard to case.
 func (db *DB) CreateUser(ctx context.Context, u *damask.User) error {
 	now := db.clock()
-	return db.update(ctx, "create user", func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, "create user", func(tx pgx.Tx, ev *eventLog) error {
 		if err := claimKey(ctx, tx, damask.KindUser, now); err != nil {
 			return err
 		}
@@ -30,6 +30,7 @@ func (db *DB) CreateUser(ctx context.Context, u *damask.User) error {
 		if err := insertUser(ctx, tx, u, now); err != nil {
 			return err
 		}
+		ev.add(u.AccountID, damask.EventUserCreated, u.ID)
 		return keyDone(ctx, tx, u.ID, 0)
 	})
 }
@@ -97,7 +98,12 @@ func (db *DB) Users(ctx context.Context, accountID int64, p damask.Page) ([]*dam
 // UpdateUser writes every field but ID, AccountID and CreatedAt.
 func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 	now := db.clock()
-	return db.update(ctx, fmt.Sprintf("update user %d", u.ID), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("update user %d", u.ID), func(tx pgx.Tx, ev *eventLog) error {
+		old, err := scanUser(tx.QueryRow(ctx,
+			`SELECT `+userColumns+` FROM users WHERE account_id = $1 AND id = $2`, u.AccountID, u.ID))
+		if err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE users SET login = $1, email = $2, first_name = $3, last_name = $4,
 				role = $5, password_hash = $6, disabled = $7, updated_at = $8, collections_only = $11
@@ -111,6 +117,9 @@ func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 		if err := notFound(tag); err != nil {
 			return err
 		}
+		if changed := damask.UserChanges(old, u); len(changed) > 0 {
+			ev.add(u.AccountID, damask.EventUserUpdated, u.ID, changed...)
+		}
 		u.UpdatedAt = now
 		return setUserCollections(ctx, tx, u)
 	})
@@ -119,11 +128,12 @@ func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 // DeleteUser removes a user. The assets, versions and uploads the user made
 // stay, with no user (UserID 0).
 func (db *DB) DeleteUser(ctx context.Context, accountID, id int64) error {
-	return db.update(ctx, fmt.Sprintf("delete user %d", id), func(tx pgx.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("delete user %d", id), func(tx pgx.Tx, ev *eventLog) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE account_id = $1 AND id = $2`, accountID, id)
 		if err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventUserDeleted, id)
 		return notFound(tag)
 	})
 }

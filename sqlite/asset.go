@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,7 +139,7 @@ func loadTags(ctx context.Context, q querier, as []*damask.Asset) error {
 // setTags makes the asset's tags exactly the named ones, creating the names
 // the account lacks. Names are trimmed; empty ones are skipped; names that
 // differ only in case are one tag.
-func setTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []string, now time.Time) error {
+func setTags(ctx context.Context, tx *sql.Tx, ev *eventLog, accountID, assetID int64, names []string, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM asset_tags WHERE asset_id = ?`, assetID); err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func setTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []
 		if name == "" {
 			continue
 		}
-		id, err := tagID(ctx, tx, accountID, name, now)
+		id, err := tagID(ctx, tx, ev, accountID, name, now)
 		if err != nil {
 			return err
 		}
@@ -161,9 +162,9 @@ func setTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []
 
 // addTags adds the named tags to the asset, keeping those it has, and
 // creating the names the account lacks.
-func addTags(ctx context.Context, tx *sql.Tx, accountID, assetID int64, names []string, now time.Time) error {
+func addTags(ctx context.Context, tx *sql.Tx, ev *eventLog, accountID, assetID int64, names []string, now time.Time) error {
 	for _, name := range names {
-		id, err := tagID(ctx, tx, accountID, name, now)
+		id, err := tagID(ctx, tx, ev, accountID, name, now)
 		if err != nil {
 			return err
 		}
@@ -204,7 +205,7 @@ func insertVersion(ctx context.Context, tx *sql.Tx, v *damask.Version) error {
 // The asset's file fields are taken from v.
 func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Version, tags []string, uploadID int64) error {
 	now := db.clock()
-	return db.update(ctx, "create asset", func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, "create asset", func(tx *sql.Tx, ev *eventLog) error {
 		if err := claimKey(ctx, tx, damask.KindAsset, now); err != nil {
 			return err
 		}
@@ -248,9 +249,10 @@ func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Versio
 		if err := insertVersion(ctx, tx, &nv); err != nil {
 			return err
 		}
-		if err := setTags(ctx, tx, a.AccountID, id, tags, now); err != nil {
+		if err := setTags(ctx, tx, ev, a.AccountID, id, tags, now); err != nil {
 			return err
 		}
+		ev.add(a.AccountID, damask.EventAssetCreated, id)
 		if a.Processing == damask.ProcessingPending {
 			if err := enqueueJob(ctx, tx, a.AccountID, id, 1, nv.Blob, now); err != nil {
 				return err
@@ -295,7 +297,11 @@ func (db *DB) Asset(ctx context.Context, accountID, id int64) (*damask.Asset, er
 // and, when tags is not nil, its tags; a is refreshed.
 func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) error {
 	now := db.clock()
-	return db.update(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("update asset %d", a.ID), func(tx *sql.Tx, ev *eventLog) error {
+		old, err := assetBefore(ctx, tx, a.AccountID, a.ID)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `
 			UPDATE assets SET title = ?, description = ?, public_token = ?, public_link_by = ?, updated_at = ?,
 				thumb_token = ?, path = ?
@@ -309,7 +315,7 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 			return err
 		}
 		if tags != nil {
-			if err := setTags(ctx, tx, a.AccountID, a.ID, tags, now); err != nil {
+			if err := setTags(ctx, tx, ev, a.AccountID, a.ID, tags, now); err != nil {
 				return err
 			}
 		}
@@ -320,15 +326,41 @@ func (db *DB) UpdateAsset(ctx context.Context, a *damask.Asset, tags []string) e
 		if err != nil {
 			return err
 		}
+		if changed := damask.AssetChanges(old, fresh); len(changed) > 0 {
+			ev.add(a.AccountID, damask.EventAssetUpdated, a.ID, changed...)
+		}
 		*a = *fresh
 		return nil
 	})
 }
 
+// assetBefore reads what an update's event compares: the fields an update
+// writes and the ids of the tags; cheaper than the whole asset.
+func assetBefore(ctx context.Context, q querier, accountID, id int64) (*damask.Asset, error) {
+	a := damask.Asset{AccountID: accountID, ID: id}
+	var tags string
+	err := q.QueryRowContext(ctx, `
+		SELECT a.title, a.description, a.public_token,
+			coalesce((SELECT group_concat(x.tag_id) FROM asset_tags x WHERE x.asset_id = a.id), '')
+		FROM assets a WHERE a.account_id = ? AND a.id = ? AND a.deleted_at IS NULL`,
+		accountID, id).Scan(&a.Title, &a.Description, &a.PublicToken, &tags)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range splitList(tags) {
+		tid, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("tag id %q: %w", f, err)
+		}
+		a.Tags = append(a.Tags, damask.Tag{ID: tid})
+	}
+	return &a, nil
+}
+
 // AddVersion adds v as the next version of a and makes it current.
 func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version, uploadID int64) error {
 	now := db.clock()
-	return db.update(ctx, fmt.Sprintf("add version to asset %d", a.ID), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("add version to asset %d", a.ID), func(tx *sql.Tx, ev *eventLog) error {
 		if err := claimKey(ctx, tx, damask.KindVersion, now); err != nil {
 			return err
 		}
@@ -371,6 +403,7 @@ func (db *DB) AddVersion(ctx context.Context, a *damask.Asset, v *damask.Version
 		if err := keyDone(ctx, tx, a.ID, nv.Number); err != nil {
 			return err
 		}
+		ev.add(a.AccountID, damask.EventVersionCreated, a.ID, "version")
 		fresh, err := assetByID(ctx, tx, a.AccountID, a.ID)
 		if err != nil {
 			return err
@@ -440,7 +473,7 @@ func (db *DB) TrashAsset(ctx context.Context, accountID, id int64, at time.Time)
 		// NULL would mean "outside the trash".
 		at = db.clock()
 	}
-	return db.update(ctx, fmt.Sprintf("trash asset %d", id), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("trash asset %d", id), func(tx *sql.Tx, ev *eventLog) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE assets SET deleted_at = ? WHERE account_id = ? AND id = ? AND deleted_at IS NULL`,
 			at.UnixNano(), accountID, id)
@@ -450,13 +483,14 @@ func (db *DB) TrashAsset(ctx context.Context, accountID, id int64, at time.Time)
 		if err := notFound(res); err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventAssetTrashed, id)
 		return reindex(ctx, tx, id)
 	})
 }
 
 // RestoreAsset brings an asset back from the trash.
 func (db *DB) RestoreAsset(ctx context.Context, accountID, id int64) error {
-	return db.update(ctx, fmt.Sprintf("restore asset %d", id), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("restore asset %d", id), func(tx *sql.Tx, ev *eventLog) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE assets SET deleted_at = NULL WHERE account_id = ? AND id = ? AND deleted_at IS NOT NULL`,
 			accountID, id)
@@ -469,6 +503,7 @@ func (db *DB) RestoreAsset(ctx context.Context, accountID, id int64) error {
 		if err := requeuePending(ctx, tx, id, db.clock()); err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventAssetRestored, id)
 		return reindex(ctx, tx, id)
 	})
 }
@@ -496,7 +531,7 @@ func requeuePending(ctx context.Context, tx *sql.Tx, id int64, now time.Time) er
 // PurgeAsset removes an asset in the trash; foreign keys take its versions
 // and tag links with it.
 func (db *DB) PurgeAsset(ctx context.Context, accountID, id int64) error {
-	return db.update(ctx, fmt.Sprintf("purge asset %d", id), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("purge asset %d", id), func(tx *sql.Tx, ev *eventLog) error {
 		res, err := tx.ExecContext(ctx, `
 			DELETE FROM assets WHERE account_id = ? AND id = ? AND deleted_at IS NOT NULL`,
 			accountID, id)
@@ -506,6 +541,7 @@ func (db *DB) PurgeAsset(ctx context.Context, accountID, id int64) error {
 		if err := notFound(res); err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventAssetDeleted, id)
 		return reindex(ctx, tx, id)
 	})
 }
@@ -513,7 +549,22 @@ func (db *DB) PurgeAsset(ctx context.Context, accountID, id int64) error {
 // PurgeTrash removes the assets of every account trashed before the time.
 func (db *DB) PurgeTrash(ctx context.Context, before time.Time) (int, error) {
 	var n int64
-	err := db.update(ctx, "purge trash", func(tx *sql.Tx) error {
+	err := db.updateEvents(ctx, "purge trash", func(tx *sql.Tx, ev *eventLog) error {
+		rows, err := tx.QueryContext(ctx, `SELECT account_id, id FROM assets WHERE deleted_at < ? ORDER BY account_id, id`, before.UnixNano())
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var account, id int64
+			if err := rows.Scan(&account, &id); err != nil {
+				rows.Close()
+				return err
+			}
+			ev.add(account, damask.EventAssetDeleted, id)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM assets WHERE deleted_at < ?`, before.UnixNano())
 		if err != nil {
 			return err

@@ -18,7 +18,7 @@ var _ damask.BulkCreator = (*DB)(nil)
 // transaction each would wait for a million fsyncs.
 func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 	now := db.clock()
-	return db.update(ctx, fmt.Sprintf("create %d assets", len(as)), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("create %d assets", len(as)), func(tx *sql.Tx, ev *eventLog) error {
 		insAsset, err := tx.PrepareContext(ctx, `
 			INSERT INTO assets (account_id, title, description, filename, content_type,
 				size, blob, version, user_id, public_token, public_link_by, processing, created_at, updated_at,
@@ -70,6 +70,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 			if a.ID, err = res.LastInsertId(); err != nil {
 				return err
 			}
+			ev.add(a.AccountID, damask.EventAssetCreated, a.ID)
 			a.Version, a.CreatedAt, a.UpdatedAt = 1, created.UTC(), updated.UTC()
 			if _, err := insVersion.ExecContext(ctx, a.ID, a.Filename, a.ContentType, a.Size, a.Blob[:], user, created.UnixNano()); err != nil {
 				return fmt.Errorf("insert version of asset %d: %w", a.ID, err)
@@ -86,7 +87,7 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 				key := strings.ToLower(t.Name)
 				id, ok := tagIDs[key]
 				if !ok {
-					if id, err = tagID(ctx, tx, a.AccountID, t.Name, now); err != nil {
+					if id, err = tagID(ctx, tx, ev, a.AccountID, t.Name, now); err != nil {
 						return fmt.Errorf("tag %q: %w", t.Name, err)
 					}
 					tagIDs[key] = id
@@ -108,11 +109,14 @@ func (db *DB) CreateAssets(ctx context.Context, as []*damask.Asset) error {
 }
 
 // tagID finds the account's tag of that name, making it when missing.
-func tagID(ctx context.Context, tx *sql.Tx, accountID int64, name string, now time.Time) (int64, error) {
+func tagID(ctx context.Context, tx *sql.Tx, ev *eventLog, accountID int64, name string, now time.Time) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM tags WHERE account_id = ? AND name = ?`, accountID, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return insertTag(ctx, tx, accountID, name, now.UnixNano())
+		id, err = insertTag(ctx, tx, accountID, name, now.UnixNano())
+		if err == nil {
+			ev.add(accountID, damask.EventTagCreated, id)
+		}
 	}
 	return id, err
 }

@@ -38,6 +38,8 @@ type DB struct {
 	write *sql.DB // one connection; BEGIN IMMEDIATE
 	read  *sql.DB // query_only connections
 	now   func() time.Time
+	// events signals the long poll after commits that wrote events.
+	events notifier
 }
 
 // Open opens the database file at path, creating it when missing, and

@@ -23,7 +23,7 @@ func scanTag(s interface{ Scan(...any) error }) (*damask.Tag, error) {
 // CreateTag stores t; names are unique in the account without regard to case.
 func (db *DB) CreateTag(ctx context.Context, t *damask.Tag) error {
 	now := db.clock()
-	return db.update(ctx, "create tag", func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, "create tag", func(tx *sql.Tx, ev *eventLog) error {
 		if err := claimKey(ctx, tx, damask.KindTag, now); err != nil {
 			return err
 		}
@@ -37,6 +37,7 @@ func (db *DB) CreateTag(ctx context.Context, t *damask.Tag) error {
 		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
+		ev.add(t.AccountID, damask.EventTagCreated, id)
 		t.ID, t.CreatedAt, t.AssetsCount = id, now, 0
 		return nil
 	})
@@ -109,7 +110,11 @@ func (db *DB) Tags(ctx context.Context, accountID int64, p damask.Page) ([]*dama
 
 // UpdateTag renames a tag and refreshes t.
 func (db *DB) UpdateTag(ctx context.Context, t *damask.Tag) error {
-	return db.update(ctx, fmt.Sprintf("update tag %d", t.ID), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("update tag %d", t.ID), func(tx *sql.Tx, ev *eventLog) error {
+		old, err := tagByID(ctx, tx, t.AccountID, t.ID)
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE tags SET name = ? WHERE account_id = ? AND id = ?`,
 			t.Name, t.AccountID, t.ID)
 		if err != nil {
@@ -125,6 +130,9 @@ func (db *DB) UpdateTag(ctx context.Context, t *damask.Tag) error {
 		if err != nil {
 			return err
 		}
+		if fresh.Name != old.Name {
+			ev.add(t.AccountID, damask.EventTagUpdated, t.ID, "name")
+		}
 		*t = *fresh
 		return nil
 	})
@@ -132,7 +140,7 @@ func (db *DB) UpdateTag(ctx context.Context, t *damask.Tag) error {
 
 // DeleteTag removes a tag; asset_tags' foreign key takes it off the assets.
 func (db *DB) DeleteTag(ctx context.Context, accountID, id int64) error {
-	return db.update(ctx, fmt.Sprintf("delete tag %d", id), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("delete tag %d", id), func(tx *sql.Tx, ev *eventLog) error {
 		// The assets that carry the tag are indexed again once it is gone.
 		ids, err := column[int64](ctx, tx, `
 			SELECT x.asset_id FROM asset_tags x JOIN tags t ON t.id = x.tag_id
@@ -147,6 +155,7 @@ func (db *DB) DeleteTag(ctx context.Context, accountID, id int64) error {
 		if err := notFound(res); err != nil {
 			return err
 		}
+		ev.add(accountID, damask.EventTagDeleted, id)
 		return reindex(ctx, tx, ids...)
 	})
 }

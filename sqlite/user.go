@@ -19,7 +19,7 @@ func accountExists(ctx context.Context, q querier, accountID int64) error {
 // regard to case (the columns are COLLATE NOCASE).
 func (db *DB) CreateUser(ctx context.Context, u *damask.User) error {
 	now := db.clock()
-	return db.update(ctx, "create user", func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, "create user", func(tx *sql.Tx, ev *eventLog) error {
 		if err := claimKey(ctx, tx, damask.KindUser, now); err != nil {
 			return err
 		}
@@ -29,6 +29,7 @@ func (db *DB) CreateUser(ctx context.Context, u *damask.User) error {
 		if err := insertUser(ctx, tx, u, now); err != nil {
 			return err
 		}
+		ev.add(u.AccountID, damask.EventUserCreated, u.ID)
 		return keyDone(ctx, tx, u.ID, 0)
 	})
 }
@@ -96,7 +97,12 @@ func (db *DB) Users(ctx context.Context, accountID int64, p damask.Page) ([]*dam
 // UpdateUser writes every field but ID, AccountID and CreatedAt.
 func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 	now := db.clock()
-	return db.update(ctx, fmt.Sprintf("update user %d", u.ID), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("update user %d", u.ID), func(tx *sql.Tx, ev *eventLog) error {
+		old, err := scanUser(tx.QueryRowContext(ctx,
+			`SELECT `+userColumns+` FROM users WHERE account_id = ? AND id = ?`, u.AccountID, u.ID))
+		if err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `
 			UPDATE users SET login = ?, email = ?, first_name = ?, last_name = ?,
 				role = ?, password_hash = ?, disabled = ?, updated_at = ?, collections_only = ?
@@ -110,6 +116,9 @@ func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 		if err := notFound(res); err != nil {
 			return err
 		}
+		if changed := damask.UserChanges(old, u); len(changed) > 0 {
+			ev.add(u.AccountID, damask.EventUserUpdated, u.ID, changed...)
+		}
 		u.UpdatedAt = now
 		return setUserCollections(ctx, tx, u)
 	})
@@ -118,11 +127,15 @@ func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 // DeleteUser removes a user. The assets, versions and uploads the user made
 // stay, with no user (UserID 0).
 func (db *DB) DeleteUser(ctx context.Context, accountID, id int64) error {
-	return db.update(ctx, fmt.Sprintf("delete user %d", id), func(tx *sql.Tx) error {
+	return db.updateEvents(ctx, fmt.Sprintf("delete user %d", id), func(tx *sql.Tx, ev *eventLog) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE account_id = ? AND id = ?`, accountID, id)
 		if err != nil {
 			return err
 		}
-		return notFound(res)
+		if err := notFound(res); err != nil {
+			return err
+		}
+		ev.add(accountID, damask.EventUserDeleted, id)
+		return nil
 	})
 }

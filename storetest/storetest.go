@@ -81,6 +81,16 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"UploadLeasesConcurrent", testUploadLeasesConcurrent},
 		{"RateCounter", testRateCounter},
 		{"IDsNeverReused", testIDsNeverReused},
+		{"Events", testEvents},
+		{"EventsNotInvented", testEventsNotInvented},
+		{"EventsBulk", testEventsBulk},
+		{"EventRetention", testEventRetention},
+		{"EventsConcurrent", testEventsConcurrent},
+		{"Webhooks", testWebhooks},
+		{"DeliveriesQueued", testDeliveriesQueued},
+		{"DeliveryClaims", testDeliveryClaims},
+		{"DeliveryLease", testDeliveryLease},
+		{"DeliveriesConcurrent", testDeliveriesConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -82,6 +82,10 @@ type serveOptions struct {
 	// publicSizes bounds the new sizes of public images an account makes
 	// a minute.
 	publicSizes int
+	// eventsRetention is how long the maintenance keeps events.
+	eventsRetention time.Duration
+	// webhookWorkers is how many deliveries this server makes at once.
+	webhookWorkers int
 }
 
 // parseServe reads the flags of `damask serve` and checks that they go
@@ -111,6 +115,8 @@ func parseServe(args []string, getenv func(string) string) (*serveOptions, error
 	fs.Var((*reserveFlag)(&o.reserve), "disk-reserve", "free space to keep on the disk of the files: bytes (suffix KiB, MiB, GiB, TiB) or a percentage of the disk, e.g. 5% (0: none)")
 	publicBase := fs.String("public-base-url", "", "base URL of the public links in public_url, e.g. a CDN in front of this server: https://cdn.example.com, or https://{account}.cdn.example.com for several accounts (default: the request's own host)")
 	fs.IntVar(&o.publicSizes, "public-sizes-per-minute", library.DefaultPublicSizesPerMinute, "new sizes of public images (public_url_WxH.jpg) one account may have made a minute; sizes made are always served (0: no limit)")
+	fs.IntVar(&o.webhookWorkers, "webhook-workers", 4, "webhook deliveries this server makes at once, unless --no-workers (0: none here)")
+	fs.DurationVar(&o.eventsRetention, "events-retention", library.DefaultEventsRetention, "how long the event feed (GET /api/events) keeps events; a client further behind is answered 410")
 	fs.Var(&proxies, "trusted-proxies", "with --trust-proxy: the proxies (CIDR or address, comma-separated) whose X-Forwarded-* headers are believed")
 	o.st.register(fs)
 	o.st.registerOutgoing(fs)
@@ -144,6 +150,12 @@ func parseServe(args []string, getenv func(string) string) (*serveOptions, error
 	if o.publicSizes < 0 {
 		return nil, usageError("--public-sizes-per-minute must be 0 (no limit) or more")
 	}
+	if o.webhookWorkers < 0 {
+		return nil, usageError("--webhook-workers must be 0 or more")
+	}
+	if o.eventsRetention < time.Hour {
+		return nil, usageError("--events-retention must be an hour or more")
+	}
 	o.jobTimeout = time.Duration(*jobLimit)
 	if o.st.fs, err = blobFS(getenv); err != nil {
 		return nil, err
@@ -175,6 +187,9 @@ func (o *serveOptions) run(ctx context.Context, env environment) error {
 	proc.opts.UploadLeases = o.st.postgres()
 	proc.opts.DiskReserve = o.reserve
 	proc.opts.PublicSizesPerMinute = o.publicSizes
+	proc.opts.EventsRetention = o.eventsRetention
+	var deliveries atomic.Pointer[jobs.Deliveries] // Wake is nil-safe
+	proc.opts.DeliveriesQueued = func() { deliveries.Load().Wake() }
 	lib, err := o.st.openWith(ctx, log, proc.opts)
 	if err != nil {
 		return err
@@ -207,6 +222,15 @@ func (o *serveOptions) run(ctx context.Context, env environment) error {
 		defer close(toolsDone)
 		o.work(ctx, proc, tools, &pool, lib, log)
 	}()
+	// The webhooks are delivered here unless --no-workers: they need no
+	// tool.
+	if !o.noWorkers && o.webhookWorkers > 0 {
+		d := jobs.NewDeliveries(lib.db, lib.svc.Deliver, jobs.Options{Logger: log, Workers: o.webhookWorkers})
+		deliveries.Store(d)
+		delivered := make(chan struct{})
+		go func() { defer close(delivered); d.Run(ctx) }()
+		defer func() { <-delivered }()
+	}
 	// Stop the workers (ctx has ended by then) before the tools and the
 	// stores they use are closed.
 	defer func() { <-toolsDone }()

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"damask/jobs"
@@ -15,12 +17,15 @@ import (
 // servers started with --no-workers. Jobs live in the database, so any
 // number of workers share them; a worker killed mid-job leaves its job to
 // another once its lease runs out (jobs.DefaultLease, renewed while a job
-// runs).
+// runs). It delivers the webhooks too (jobs.Deliveries), whose deliveries
+// also live in the database.
 func worker(ctx context.Context, env environment, args []string) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	var st storage
 	st.register(fs)
+	st.registerOutgoing(fs)
 	n := fs.Int("workers", 0, "jobs at once (default: one per core)")
+	hooks := fs.Int("webhook-workers", 4, "webhook deliveries at once (0: deliver none here)")
 	timeout := jobTimeoutFlag(fs)
 	if err := parse(fs, args, env.getenv); err != nil {
 		return err
@@ -31,20 +36,34 @@ func worker(ctx context.Context, env environment, args []string) error {
 	log := st.logger(env.stderr)
 	proc := startProcessing(ctx, log)
 	defer proc.Close()
-	if !proc.enabled() {
-		return errors.New("worker: neither libvips nor exiftool started; nothing to do (see the log above)")
+	if *hooks < 0 {
+		return usageError("--webhook-workers must be 0 or more")
+	}
+	if !proc.enabled() && *hooks == 0 {
+		return errors.New("worker: neither libvips nor exiftool started, and no webhook workers; nothing to do (see the log above)")
 	}
 	st.getenv = env.getenv
+	var deliveries atomic.Pointer[jobs.Deliveries]
+	proc.opts.DeliveriesQueued = func() { deliveries.Load().Wake() }
 	lib, err := st.openWith(ctx, log, proc.opts)
 	if err != nil {
 		return err
 	}
 	defer lib.Close()
-	pool := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Workers: *n,
-		Timeout: time.Duration(*timeout)})
+	var wg sync.WaitGroup
+	if *hooks > 0 {
+		d := jobs.NewDeliveries(lib.db, lib.svc.Deliver, jobs.Options{Logger: log, Workers: *hooks})
+		deliveries.Store(d)
+		wg.Go(func() { d.Run(ctx) })
+	}
+	if proc.enabled() {
+		pool := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Workers: *n,
+			Timeout: time.Duration(*timeout)})
+		wg.Go(func() { pool.Run(ctx) }) // until ctx ends; it waits for the jobs in flight
+	}
 	fmt.Fprintln(env.stdout, "Damask worker is running")
 	log.Info("worker started")
-	pool.Run(ctx) // until ctx ends; it waits for the jobs in flight
+	wg.Wait()
 	log.Info("worker stopped")
 	return nil
 }
