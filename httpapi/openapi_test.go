@@ -140,6 +140,18 @@ func TestDescribedRoutes(t *testing.T) {
 	gone := call(m, "POST", "/api/uploads/tus/", none, 201, "Tus-Resumable", "1.0.0", "Upload-Length", "5").header.Get("Location")
 	call(m, "DELETE", gone, none, 204, tusV...)
 
+	// Events and webhooks.
+	call(m, "GET", "/api/events.json?after=0", none, 200)
+	rc := newReceiver(t)
+	wh := id(t, call(h, "POST", "/api/webhooks.json", form("url", rc.srv.URL, "events", "asset.,tag.created"), 201).obj(t))
+	call(h, "GET", "/api/webhooks.json", none, 200)
+	call(h, "GET", "/api/webhooks/"+wh+".json", none, 200)
+	dl := id(t, call(h, "POST", "/api/webhooks/"+wh+"/ping.json", none, 202).obj(t))
+	call(h, "GET", "/api/webhooks/"+wh+"/deliveries.json", none, 200)
+	call(h, "POST", "/api/webhooks/"+wh+"/deliveries/"+dl+"/retry.json", none, 0) // not sent yet (no workers): may be refused
+	call(h, "PUT", "/api/webhooks/"+wh+".json", jsonBody(`{"active":false}`), 200)
+	call(h, "DELETE", "/api/webhooks/"+wh+".json", none, 200)
+
 	call(tn.guest, "GET", "/api/openapi.json", none, 200)
 	call(tn.guest, "GET", "/api/docs", none, 200)
 
