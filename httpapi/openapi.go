@@ -101,7 +101,9 @@ type apiDoc struct {
 	Tags []struct {
 		Name, Description string
 	}
-	Paths      map[string]map[string]json.RawMessage
+	Paths map[string]map[string]json.RawMessage
+	// Webhooks are the calls the server makes: what a webhook receives.
+	Webhooks   map[string]map[string]json.RawMessage
 	Components struct {
 		SecuritySchemes map[string]struct {
 			Scheme, Description string
@@ -267,6 +269,18 @@ func (d *apiDoc) view() docsView {
 			}
 			g.Routes = append(g.Routes, d.route(strings.ToUpper(m), path, op))
 		}
+	}
+	if len(d.Webhooks) > 0 {
+		g := docsGroup{Name: "received", Description: "What the server sends to a webhook's URL."}
+		for _, name := range slices.Sorted(maps.Keys(d.Webhooks)) {
+			for _, m := range methodOrder {
+				var op apiOperation
+				if raw, ok := d.Webhooks[name][m]; ok && json.Unmarshal(raw, &op) == nil {
+					g.Routes = append(g.Routes, d.route(strings.ToUpper(m), "(the webhook's url): "+name, op))
+				}
+			}
+		}
+		v.Groups = append(v.Groups, g)
 	}
 	for _, name := range slices.Sorted(maps.Keys(d.Components.Schemas)) {
 		sc := d.Components.Schemas[name]

@@ -224,6 +224,13 @@ func TestDocsPage(t *testing.T) {
 			}
 		}
 	}
+	for name, item := range description(t).doc.Webhooks {
+		for method, op := range item.Operations() {
+			if want := `<h3 id="` + op.OperationID + `"><code>` + method + " (the webhook&#39;s url): " + name + "</code>"; !strings.Contains(page, want) {
+				t.Errorf("the page does not show the webhook call %s", want)
+			}
+		}
+	}
 	for _, schema := range slices.Sorted(func(yield func(string) bool) {
 		for k := range description(t).doc.Components.Schemas {
 			if !yield(k) {
