@@ -287,6 +287,7 @@ func (c *client) do(t testing.TB, method, path string, body io.Reader, headers .
 		t.Fatalf("%s %s: read answer: %v", method, path, err)
 	}
 	r := &response{method: method, path: path, status: res.StatusCode, header: res.Header, body: b}
+	checkAnswer(t, req, r)
 	if r.status >= 500 && !(r.status == http.StatusInsufficientStorage && c.allow507) &&
 		!(r.status == http.StatusInternalServerError && c.allow500) {
 		t.Errorf("server error: %s", r)

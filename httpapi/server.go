@@ -78,6 +78,8 @@ type Server struct {
 	cfg Config
 	log *slog.Logger
 	mux *http.ServeMux
+	// patterns are the mux's, in the order routes registered them.
+	patterns []string
 	// allow counts each credential's requests (Config.Rate).
 	allow func(ctx context.Context, key string) (bool, time.Duration)
 	// tus answers the resumable uploads (resumable.go).
