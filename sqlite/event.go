@@ -53,6 +53,9 @@ func (db *DB) updateEvents(ctx context.Context, what string, fn func(tx *sql.Tx,
 // (one statement, and no page of a counter to write); DeleteEvents keeps
 // each account's newest event, so that the highest never goes back.
 func writeEvents(ctx context.Context, tx *sql.Tx, evs []damask.Event) error {
+	if len(evs) > 1 {
+		return writeManyEvents(ctx, tx, evs)
+	}
 	// The insert answers too whether the account has an active webhook,
 	// so that a change in an account without one (most) costs no
 	// statement more for its deliveries.
@@ -69,6 +72,45 @@ func writeEvents(ctx context.Context, tx *sql.Tx, evs []damask.Event) error {
 			return fmt.Errorf("write event %s: %w", e.Type, err)
 		}
 		hooked = hooked || hooks > 0
+	}
+	if !hooked {
+		return nil
+	}
+	return queueDeliveries(ctx, tx, evs)
+}
+
+// writeManyEvents is writeEvents for a change of many objects (an
+// unpacked archive, a purge of the trash): each account's highest id and
+// webhooks are read once, and the rows go in through one prepared
+// statement, numbered on from there.
+func writeManyEvents(ctx context.Context, tx *sql.Tx, evs []damask.Event) error {
+	ins, err := tx.PrepareContext(ctx, `
+		INSERT INTO events (account_id, id, type, created_at, actor_id, object_id, changed)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("write %d events: %w", len(evs), err)
+	}
+	defer ins.Close()
+	last := map[int64]int64{} // by account, the id given last
+	hooked := false
+	for i := range evs {
+		e := &evs[i]
+		id, ok := last[e.AccountID]
+		if !ok {
+			var hooks int
+			if err := tx.QueryRowContext(ctx, `
+				SELECT coalesce(max(id), 0), (SELECT count(*) FROM webhooks w WHERE w.account_id = ?1 AND w.active)
+				FROM events WHERE account_id = ?1`, e.AccountID).Scan(&id, &hooks); err != nil {
+				return fmt.Errorf("write %d events: %w", len(evs), err)
+			}
+			hooked = hooked || hooks > 0
+		}
+		e.ID = id + 1
+		last[e.AccountID] = e.ID
+		if _, err := ins.ExecContext(ctx, e.AccountID, e.ID, e.Type, e.CreatedAt.UnixNano(), nullID(e.ActorID), e.ObjectID,
+			strings.Join(e.Changed, ",")); err != nil {
+			return fmt.Errorf("write event %s: %w", e.Type, err)
+		}
 	}
 	if !hooked {
 		return nil
