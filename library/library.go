@@ -112,6 +112,10 @@ type Options struct {
 	// nil is the default (5 s doubling to an hour, with jitter). Tests
 	// set a shorter one.
 	WebhookBackoff func(attempt int) time.Duration
+	// Mailer sends the e-mails the library writes (a webhook switched
+	// off, Stage invitations and digests, Inbox receipts); nil sends
+	// none.
+	Mailer damask.Mailer
 }
 
 // DefaultMaxFileSize is 5 GiB.
@@ -164,6 +168,7 @@ type Service struct {
 	eventsKept   time.Duration // Options.EventsRetention
 	onDeliveries func()        // Options.DeliveriesQueued
 	hookBackoff  func(int) time.Duration
+	mailer       damask.Mailer // Options.Mailer; nil: no e-mail
 }
 
 // New returns a service over the given stores.
@@ -224,6 +229,7 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		hub:          hub,
 		onDeliveries: o.DeliveriesQueued,
 		hookBackoff:  o.WebhookBackoff,
+		mailer:       o.Mailer,
 		eventsKept:   o.EventsRetention,
 		store:        store,
 		blobs:        blobs,
