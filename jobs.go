@@ -96,6 +96,10 @@ type JobQueue interface {
 	// or marks it JobFailed for good once it has had MaxJobAttempts
 	// attempts. ErrNotFound unless worker holds it.
 	FailJob(ctx context.Context, id int64, worker string, retryAt time.Time, reason string) error
+	// JobsReady tells whether ClaimJob would find a job now: one queued
+	// whose RunAfter has come, or a running one whose lease has expired.
+	// It only reads.
+	JobsReady(ctx context.Context) (bool, error)
 	// Job finds a job by id (for tests and tools).
 	Job(ctx context.Context, id int64) (*Job, error)
 	// DeleteFinishedJobs removes jobs done or failed for good before the

@@ -128,11 +128,13 @@ func (p *proc) stop() {
 
 func (p *proc) url() string { return "http://" + p.addr }
 
-// rss is the process's resident memory now, in bytes.
-func (p *proc) rss() int64 { return procstat.RSS(p.cmd.Process.Pid) }
+// rss is the resident memory now, in bytes, of the process and those it
+// started (Damask's worker process, nginx's workers).
+func (p *proc) rss() int64 { return procstat.TreeRSS(p.cmd.Process.Pid) }
 
-// cpu is the processor time the process has used so far.
-func (p *proc) cpu() time.Duration { return procstat.CPU(p.cmd.Process.Pid) }
+// cpu is the processor time the process and those it started have used
+// so far.
+func (p *proc) cpu() time.Duration { return procstat.TreeCPU(p.cmd.Process.Pid) }
 
 // peakRSS samples the process's memory while fn runs and answers the
 // highest sample.

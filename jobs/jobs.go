@@ -23,6 +23,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"damask"
@@ -51,6 +52,10 @@ type Options struct {
 	// Backoff is the wait before attempt n+1 after attempt n failed;
 	// default Backoff.
 	Backoff func(attempt int) time.Duration
+	// IdleExit, when set, ends Run once no job has run for that long
+	// (the worker process a server starts, which it starts again when a
+	// job is queued).
+	IdleExit time.Duration
 	// Name prefixes the workers' names in the queue; default host:pid and
 	// a random part, so that two pools never share a name.
 	Name   string
@@ -77,6 +82,10 @@ type Pool struct {
 	handle Handler
 	opts   Options
 	wake   chan struct{}
+	// busy counts the jobs running; idleSince is when the last one ended
+	// (Unix nanoseconds), for Options.IdleExit.
+	busy      atomic.Int64
+	idleSince atomic.Int64
 }
 
 // New makes a pool; Run starts it.
@@ -125,7 +134,16 @@ func (p *Pool) Wake() {
 // (their context ends with ctx) and returns. A job cut short so is not
 // recorded as failed: it stays claimed until its lease ends (it is no
 // longer renewed) and is then claimed again, as if the process had died.
+//
+// With Options.IdleExit, Run also returns once no job has run for that
+// long.
 func (p *Pool) Run(ctx context.Context) {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if p.opts.IdleExit > 0 {
+		p.idleSince.Store(time.Now().UnixNano())
+		go p.stopWhenIdle(ctx, stop)
+	}
 	var wg sync.WaitGroup
 	for i := range p.opts.Workers {
 		name := fmt.Sprintf("%s/%d", p.opts.Name, i)
@@ -158,6 +176,24 @@ func (p *Pool) work(ctx context.Context, name string) {
 	}
 }
 
+// stopWhenIdle calls stop once no job has run for Options.IdleExit.
+func (p *Pool) stopWhenIdle(ctx context.Context, stop func()) {
+	t := time.NewTicker(p.opts.IdleExit / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if p.busy.Load() == 0 && now.Sub(time.Unix(0, p.idleSince.Load())) >= p.opts.IdleExit {
+				p.opts.Logger.Info("no job for a while: the workers stop", "idle", p.opts.IdleExit)
+				stop()
+				return
+			}
+		}
+	}
+}
+
 // one claims and runs a job, and says whether there was one.
 func (p *Pool) one(ctx context.Context, name string) (bool, error) {
 	// The lease runs from before the claim: the store's now+Lease is later.
@@ -172,6 +208,11 @@ func (p *Pool) one(ctx context.Context, name string) (bool, error) {
 		}
 		return false, fmt.Errorf("claim: %w", err)
 	}
+	p.busy.Add(1)
+	defer func() {
+		p.idleSince.Store(time.Now().UnixNano())
+		p.busy.Add(-1)
+	}()
 	tctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	jctx, lose := context.WithCancelCause(tctx)
 	renewed := make(chan error, 1)

@@ -422,3 +422,24 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// TestPoolIdleExit: with IdleExit, Run returns once no job has run for
+// that long, never while a job runs, however long the job.
+func TestPoolIdleExit(t *testing.T) {
+	db := queue(t, 2)
+	const idle = 100 * time.Millisecond
+	var c counter
+	p := jobs.New(db, func(ctx context.Context, j *damask.Job) error {
+		time.Sleep(3 * idle) // longer than IdleExit: a running job is not idleness
+		c.add(j.AssetID)
+		return nil
+	}, jobs.Options{Workers: 1, Poll: time.Millisecond, IdleExit: idle})
+	stopped := make(chan struct{})
+	go func() { p.Run(t.Context()); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(time.Minute):
+		t.Fatal("Run still runs a minute after its jobs were done")
+	}
+	c.check(t, 2)
+}

@@ -84,6 +84,11 @@ type Options struct {
 	// processing state of its asset, a job) waits for it, and nothing else
 	// does. The caller sends exactly one value, even when a tool failed.
 	Tools <-chan Tools
+	// StartTools, when not nil, starts the Renderer and the Extractor at
+	// the first call that needs them (a job), for a worker that may find
+	// no work before it ends; Tools, Renderer and Extractor are then
+	// ignored. It is called once.
+	StartTools func() Tools
 	// SecretKey seals the secrets the store keeps for later use (the
 	// OpenID Connect client secrets), so that the database alone reveals
 	// none. Without it such secrets cannot be set, and only values stored
@@ -265,9 +270,12 @@ type Tools struct {
 	Extractor *metadata.Extractor
 }
 
-// toolsOf answers the tools of o, waiting for o.Tools on the first call
-// when it is set.
+// toolsOf answers the tools of o: started by o.StartTools, or waited for
+// on o.Tools, at the first call when either is set.
 func toolsOf(o Options) func() Tools {
+	if o.StartTools != nil {
+		return sync.OnceValue(o.StartTools)
+	}
 	if o.Tools == nil {
 		t := Tools{Renderer: o.Renderer, Extractor: o.Extractor}
 		return func() Tools { return t }

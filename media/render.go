@@ -83,6 +83,12 @@ type Options struct {
 	// (ffmpeg, ffprobe, exiftool), in bytes; default
 	// subproc.DefaultMemory (1 GiB). Their CPU time is bounded by Timeout.
 	ToolMemory int64
+	// Lazy starts libvips at the first render instead of in New, and
+	// answers its failure to start there: a process that may never
+	// render (a server whose jobs run in a worker process) does not pay
+	// the memory libvips and its libraries take once started (about
+	// 20 MB resident).
+	Lazy bool
 }
 
 // Info describes a source file.
@@ -105,8 +111,9 @@ type Renderer struct {
 	wg     sync.WaitGroup
 }
 
-// New starts libvips on first use (see the package documentation for the
-// settings) and returns a Renderer.
+// New returns a Renderer, starting libvips (once a process; see the
+// package documentation for its settings) unless Options.Lazy leaves that
+// to the first render.
 func New(opts Options) (*Renderer, error) {
 	if opts.MaxPixels <= 0 {
 		opts.MaxPixels = DefaultMaxPixels
@@ -129,8 +136,10 @@ func New(opts Options) (*Renderer, error) {
 	if opts.TempDir == "" {
 		opts.TempDir = os.TempDir()
 	}
-	if err := startVips(); err != nil {
-		return nil, err
+	if !opts.Lazy {
+		if err := startVips(); err != nil {
+			return nil, err
+		}
 	}
 	return &Renderer{opts: opts, sem: make(chan struct{}, opts.Workers)}, nil
 }
@@ -145,8 +154,12 @@ func (r *Renderer) Close() error {
 	return nil
 }
 
-// acquire applies the timeout and takes a worker slot; release undoes both.
+// acquire starts libvips if it has not started (Options.Lazy), applies
+// the timeout and takes a worker slot; release undoes the last two.
 func (r *Renderer) acquire(ctx context.Context) (context.Context, func(), error) {
+	if err := startVips(); err != nil {
+		return nil, nil, err
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()

@@ -223,14 +223,16 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
 // libvips is process-wide state: it is started once, with the settings
 // every Renderer relies on, and never shut down (it cannot be restarted).
 var (
-	vipsOnce sync.Once
-	vipsErr  error
+	vipsOnce    sync.Once
+	vipsErr     error
+	vipsStarted atomic.Bool // set once startVips has run (tests read it)
 )
 
 // psdOK tells whether PSD renders: libvips has its ImageMagick loader and
@@ -239,6 +241,7 @@ var psdOK bool
 
 func startVips() error {
 	vipsOnce.Do(func() {
+		vipsStarted.Store(true)
 		done, err := setMagickPolicy()
 		magick := C.int(0)
 		if err == nil {

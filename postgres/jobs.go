@@ -60,6 +60,20 @@ func (db *DB) ClaimJob(ctx context.Context, worker string, lease time.Duration) 
 	return j, err
 }
 
+// JobsReady tells whether a job could be claimed now (one may be locked
+// by a claim under way, which ClaimJob would skip).
+func (db *DB) JobsReady(ctx context.Context) (bool, error) {
+	now := db.clock()
+	var ready bool
+	err := db.get(ctx, "jobs ready", func(q querier) error {
+		return q.QueryRow(ctx, `
+			SELECT EXISTS (SELECT 1 FROM jobs
+				WHERE (state = 'queued' AND run_after <= $1) OR (state = 'running' AND lease_until <= $1))`,
+			now).Scan(&ready)
+	})
+	return ready, err
+}
+
 // RenewJob moves the lease of a job the worker holds, while it runs.
 func (db *DB) RenewJob(ctx context.Context, id int64, worker string, lease time.Duration) error {
 	now := db.clock()

@@ -55,3 +55,71 @@ func CPU(pid int) time.Duration {
 	}
 	return time.Duration(utime+stime) * clockTick
 }
+
+// Tree is process pid and its descendants, as /proc lists them now (a
+// server with the worker process it started, nginx with its workers).
+func Tree(pid int) []int {
+	out := []int{pid}
+	for i := 0; i < len(out); i++ {
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", out[i]))
+		if err != nil {
+			continue
+		}
+		for _, task := range tasks {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", out[i], task.Name()))
+			if err != nil {
+				continue
+			}
+			for _, f := range strings.Fields(string(b)) {
+				if child, err := strconv.Atoi(f); err == nil {
+					out = append(out, child)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TreeRSS is the resident memory of process pid and its descendants now,
+// in bytes (pages shared between them counted in each).
+func TreeRSS(pid int) int64 {
+	var n int64
+	for _, p := range Tree(pid) {
+		n += RSS(p)
+	}
+	return n
+}
+
+// TreeCPU is the processor time used so far by process pid and its
+// descendants, those still running and those that ended and were waited
+// for (the kernel adds theirs to their parent's).
+func TreeCPU(pid int) time.Duration {
+	var n time.Duration
+	for _, p := range Tree(pid) {
+		n += CPU(p) + waitedCPU(p)
+	}
+	return n
+}
+
+// waitedCPU is the processor time of the children process pid has waited
+// for: cutime and cstime, fields 16 and 17 of /proc/PID/stat.
+func waitedCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 15 {
+		return 0
+	}
+	cu, err1 := strconv.ParseInt(f[13], 10, 64)
+	cs, err2 := strconv.ParseInt(f[14], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(cu+cs) * clockTick
+}

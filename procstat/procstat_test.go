@@ -2,6 +2,8 @@ package procstat
 
 import (
 	"os"
+	"os/exec"
+	"slices"
 	"testing"
 	"time"
 )
@@ -30,5 +32,32 @@ func TestCPU(t *testing.T) {
 	}
 	if n := CPU(-1); n != 0 {
 		t.Errorf("CPU of no process = %v", n)
+	}
+}
+
+// TestTree: a child's memory and processor time count in its parent's
+// tree, the time still once the child has ended and been waited for.
+func TestTree(t *testing.T) {
+	child := exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 30")
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer child.Process.Kill()
+	me := os.Getpid()
+	deadline := time.Now().Add(time.Minute)
+	for !slices.Contains(Tree(me), child.Process.Pid) || CPU(child.Process.Pid) < 50*time.Millisecond {
+		if time.Now().After(deadline) {
+			t.Fatalf("tree %v, child's CPU %v", Tree(me), CPU(child.Process.Pid))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if TreeRSS(me) <= RSS(me) {
+		t.Errorf("tree RSS %d, own %d", TreeRSS(me), RSS(me))
+	}
+	spent := CPU(child.Process.Pid)
+	child.Process.Kill()
+	child.Wait()
+	if got := TreeCPU(me) - CPU(me); got < spent {
+		t.Errorf("the ended child's CPU: %v in the tree, it had spent %v", got, spent)
 	}
 }

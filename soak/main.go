@@ -214,8 +214,9 @@ func (s *server) stop() {
 	}
 }
 
-// rss is the server's resident memory, in bytes; 0 once it has gone.
-func (s *server) rss() int64 { return procstat.RSS(s.cmd.Process.Pid) }
+// rss is the resident memory of the server and its worker process, in
+// bytes; 0 once it has gone.
+func (s *server) rss() int64 { return procstat.TreeRSS(s.cmd.Process.Pid) }
 
 type rssSample struct {
 	at  time.Duration // since the load started

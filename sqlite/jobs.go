@@ -70,6 +70,20 @@ func (db *DB) ClaimJob(ctx context.Context, worker string, lease time.Duration) 
 	return j, err
 }
 
+// JobsReady tells whether a job could be claimed now, with the indexed
+// looks of ClaimJob, on a read connection.
+func (db *DB) JobsReady(ctx context.Context) (bool, error) {
+	now := db.clock().UnixNano()
+	var ready bool
+	err := db.view(ctx, "jobs ready", func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `
+			SELECT EXISTS (SELECT 1 FROM jobs WHERE state = 'queued' AND run_after <= ?1)
+				OR EXISTS (SELECT 1 FROM jobs WHERE state = 'running' AND lease_until <= ?1)`,
+			now).Scan(&ready)
+	})
+	return ready, err
+}
+
 // RenewJob moves the lease of a job the worker holds, while it runs.
 func (db *DB) RenewJob(ctx context.Context, id int64, worker string, lease time.Duration) error {
 	now := db.clock()

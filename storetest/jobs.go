@@ -15,12 +15,14 @@ func testJobs(t *testing.T, s damask.Store) {
 
 	_, err := s.ClaimJob(ctx, "w1", time.Minute)
 	wantCode(t, "ClaimJob on an empty queue", err, damask.ENOTFOUND, "")
+	wantReady(t, s, "an empty queue", false)
 
 	// A pending asset queues its first version; an unsupported one does not.
 	a := newAsset(t, s, h, assetSpec{title: "a"})
 	b := newAsset(t, s, h, assetSpec{title: "b"})
 	off := &damask.Asset{AccountID: acct.ID, UserID: h.ID, Processing: damask.ProcessingUnsupported}
 	must(t, "CreateAsset unsupported", s.CreateAsset(ctx, off, newVersion(h, "off.txt", 3), nil, 0))
+	wantReady(t, s, "two queued jobs", true)
 
 	j1, err := s.ClaimJob(ctx, "w1", time.Minute)
 	must(t, "ClaimJob", err)
@@ -38,6 +40,7 @@ func testJobs(t *testing.T, s damask.Store) {
 	}
 	_, err = s.ClaimJob(ctx, "w3", time.Minute)
 	wantCode(t, "ClaimJob with every job leased", err, damask.ENOTFOUND, "")
+	wantReady(t, s, "every job leased", false)
 
 	// Only the holder may finish or fail a job.
 	wantCode(t, "FinishJob by another worker", s.FinishJob(ctx, j1.ID, "w2"), damask.ENOTFOUND, "")
@@ -66,6 +69,7 @@ func testJobs(t *testing.T, s damask.Store) {
 	}
 	_, err = s.ClaimJob(ctx, "w2", time.Minute)
 	wantCode(t, "ClaimJob with a failed job only", err, damask.ENOTFOUND, "")
+	wantReady(t, s, "a failed job only", false)
 
 	// A new version is always queued, whatever the state before.
 	a.Processing = damask.ProcessingPending
@@ -82,6 +86,17 @@ func testJobs(t *testing.T, s damask.Store) {
 	must(t, "FailJob", s.FailJob(ctx, j3.ID, "w1", time.Now().Add(time.Hour), "boom"))
 	_, err = s.ClaimJob(ctx, "w2", time.Minute)
 	wantCode(t, "ClaimJob before the retry time", err, damask.ENOTFOUND, "")
+	wantReady(t, s, "a job before its retry time", false)
+}
+
+// wantReady checks JobsReady, which must say what ClaimJob would find.
+func wantReady(t *testing.T, s damask.Store, what string, want bool) {
+	t.Helper()
+	got, err := s.JobsReady(t.Context())
+	must(t, "JobsReady", err)
+	if got != want {
+		t.Errorf("JobsReady with %s = %v, want %v", what, got, want)
+	}
 }
 
 // testJobLease: a worker that dies leaves its job to be claimed again
@@ -93,6 +108,7 @@ func testJobLease(t *testing.T, s damask.Store) {
 	j, err := s.ClaimJob(ctx, "dead", time.Millisecond)
 	must(t, "ClaimJob", err)
 	time.Sleep(5 * time.Millisecond)
+	wantReady(t, s, "a job whose lease ran out", true)
 	again, err := s.ClaimJob(ctx, "alive", time.Minute)
 	must(t, "ClaimJob after the lease", err)
 	if again.ID != j.ID || again.Attempts != 2 || again.AssetID != a.ID {

@@ -86,6 +86,9 @@ type serveOptions struct {
 	eventsRetention time.Duration
 	// webhookWorkers is how many deliveries this server makes at once.
 	webhookWorkers int
+	// childArgs are the flags a worker process started by this server
+	// is given (childWorker).
+	childArgs []string
 }
 
 // parseServe reads the flags of `damask serve` and checks that they go
@@ -157,6 +160,7 @@ func parseServe(args []string, getenv func(string) string) (*serveOptions, error
 		return nil, usageError("--events-retention must be an hour or more")
 	}
 	o.jobTimeout = time.Duration(*jobLimit)
+	o.childArgs = childArgs(fs)
 	if o.st.fs, err = blobFS(getenv); err != nil {
 		return nil, err
 	}
@@ -177,7 +181,17 @@ func (o *serveOptions) run(ctx context.Context, env environment) error {
 	tools := make(chan library.Tools, 1)
 	proc.opts.Tools = tools
 	var pool atomic.Pointer[jobs.Pool] // set once the tools have started; Wake is nil-safe
-	proc.opts.Queued = func() { pool.Load().Wake() }
+	var child *childWorker             // runs the jobs, unless --no-workers
+	if !o.noWorkers {
+		child = newChildWorker(o.childArgs, env.stderr, log)
+	}
+	proc.opts.Queued = func() {
+		if child != nil {
+			child.Wake()
+		} else {
+			pool.Load().Wake()
+		}
+	}
 	proc.opts.MaxUploadsPerUser = o.uploadsPerUser
 	// --max-searches is half the connections of either store's pool
 	// (max(4, cores)): the other reads always find one.
@@ -220,7 +234,7 @@ func (o *serveOptions) run(ctx context.Context, env environment) error {
 	toolsDone := make(chan struct{})
 	go func() {
 		defer close(toolsDone)
-		o.work(ctx, proc, tools, &pool, lib, log)
+		o.work(ctx, proc, tools, &pool, child, lib, log)
 	}()
 	// The webhooks are delivered here unless --no-workers: they need no
 	// tool.
@@ -289,16 +303,31 @@ func (o *serveOptions) server(ctx context.Context, svc *library.Service, counter
 	}
 }
 
-// work starts the processing tools, hands them to the library through
-// tools, and runs the workers (unless --no-workers, or no tool started)
-// until ctx ends.
-func (o *serveOptions) work(ctx context.Context, proc *processing, tools chan<- library.Tools, pool *atomic.Pointer[jobs.Pool], lib *openLibrary, log *slog.Logger) {
+// work readies the processing of new files and runs the jobs until ctx
+// ends. The jobs run in a worker process of the server's own (child), and
+// the server keeps a renderer that starts libvips only if a request
+// renders (the sized images of public links); with --no-workers the same
+// without the child. Only when the child cannot be started do the tools
+// start here and the jobs run in this process.
+func (o *serveOptions) work(ctx context.Context, proc *processing, tools chan<- library.Tools, pool *atomic.Pointer[jobs.Pool], child *childWorker, lib *openLibrary, log *slog.Logger) {
+	if child != nil || o.noWorkers {
+		r, err := media.New(media.Options{Lazy: true})
+		if err != nil {
+			log.Warn("no renditions in this server", "err", err)
+		}
+		proc.opts.Renderer = r
+		tools <- library.Tools{Renderer: r}
+		if child != nil {
+			child.run(ctx, lib.db)
+		}
+		return
+	}
 	t0 := time.Now()
 	proc.start(ctx, log)
 	log.Info("processing tools started", "renditions", proc.opts.Renderer != nil,
 		"metadata", proc.opts.Extractor != nil, "took", time.Since(t0).Round(time.Millisecond))
 	tools <- library.Tools{Renderer: proc.opts.Renderer, Extractor: proc.opts.Extractor}
-	if !o.noWorkers && proc.enabled() {
+	if proc.enabled() {
 		p := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Timeout: o.jobTimeout})
 		pool.Store(p)
 		p.Run(ctx)
@@ -333,14 +362,6 @@ func (o *serveOptions) serveUntil(ctx context.Context, srv *http.Server, ln net.
 // processing holds the tools of background processing.
 type processing struct {
 	opts library.Options // Renderer and Extractor; nil when unavailable
-}
-
-// startProcessing starts libvips and exiftool. A missing tool is logged
-// and leaves that part of processing out, so that the server still serves.
-func startProcessing(ctx context.Context, log *slog.Logger) *processing {
-	p := &processing{}
-	p.start(ctx, log)
-	return p
 }
 
 // start starts the tools of p, side by side: libvips (with its check of

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"damask/jobs"
+	"damask/library"
 )
 
 // worker does the background work of a library (metadata, renditions,
@@ -27,6 +28,7 @@ func worker(ctx context.Context, env environment, args []string) error {
 	n := fs.Int("workers", 0, "jobs at once (default: one per core)")
 	hooks := fs.Int("webhook-workers", 4, "webhook deliveries at once (0: deliver none here)")
 	timeout := jobTimeoutFlag(fs)
+	child := fs.Bool("for-server", false, "run as the worker process of the damask serve that started it: woken by lines on standard input, stopped when it closes")
 	if err := parse(fs, args, env.getenv); err != nil {
 		return err
 	}
@@ -34,13 +36,25 @@ func worker(ctx context.Context, env environment, args []string) error {
 		return usageError(fmt.Sprintf("worker takes no arguments (got %q)", fs.Arg(0)))
 	}
 	log := st.logger(env.stderr)
-	proc := startProcessing(ctx, log)
-	defer proc.Close()
 	if *hooks < 0 {
 		return usageError("--webhook-workers must be 0 or more")
 	}
-	if !proc.enabled() && *hooks == 0 {
-		return errors.New("worker: neither libvips nor exiftool started, and no webhook workers; nothing to do (see the log above)")
+	var pool atomic.Pointer[jobs.Pool] // Wake is nil-safe
+	proc := &processing{}
+	defer proc.Close()
+	if *child {
+		// The tools start with the first job: a worker woken for a job
+		// another took, or started to look, may end without one.
+		ctx = forServer(ctx, env.stdin, func() { pool.Load().Wake() })
+		proc.opts.StartTools = func() library.Tools {
+			proc.start(ctx, log)
+			return library.Tools{Renderer: proc.opts.Renderer, Extractor: proc.opts.Extractor}
+		}
+	} else {
+		proc.start(ctx, log)
+		if !proc.enabled() && *hooks == 0 {
+			return errors.New("worker: neither libvips nor exiftool started, and no webhook workers; nothing to do (see the log above)")
+		}
 	}
 	st.getenv = env.getenv
 	var deliveries atomic.Pointer[jobs.Deliveries]
@@ -56,10 +70,14 @@ func worker(ctx context.Context, env environment, args []string) error {
 		deliveries.Store(d)
 		wg.Go(func() { d.Run(ctx) })
 	}
-	if proc.enabled() {
-		pool := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Workers: *n,
-			Timeout: time.Duration(*timeout)})
-		wg.Go(func() { pool.Run(ctx) }) // until ctx ends; it waits for the jobs in flight
+	if proc.enabled() || *child {
+		o := jobs.Options{Logger: log, Workers: *n, Timeout: time.Duration(*timeout)}
+		if *child {
+			o.IdleExit = childIdle
+		}
+		p := jobs.New(lib.db, lib.svc.Process, o)
+		pool.Store(p)
+		wg.Go(func() { p.Run(ctx) }) // until ctx ends; it waits for the jobs in flight
 	}
 	fmt.Fprintln(env.stdout, "Damask worker is running")
 	log.Info("worker started")

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"damask/servertest"
+)
+
+// TestChildWorker: a server runs its jobs in a worker process of its own,
+// started when a job comes and ended when none has come for a while,
+// started again when it dies (a decoder's crash, a SIGKILL), and gone
+// when the server goes, even by SIGKILL.
+func TestChildWorker(t *testing.T) {
+	bin := servertest.Build(t)
+	data := t.TempDir()
+	srv := servertest.Serve(t, bin, data)
+	if out, err := servertest.Command(t, bin, nil, "account", "api", "default", "on", "--data", data); err != nil {
+		t.Fatalf("account api: %v\n%s", err, out)
+	}
+	c := &http.Client{Timeout: time.Minute}
+	srv.WaitReady(c)
+	jpeg, err := os.ReadFile("../../media/testdata/photo.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	processed := func(i int) {
+		t.Helper()
+		id := createFile(t, c, srv, fmt.Sprintf("child-%d.jpg", i), append(append([]byte{}, jpeg...), fmt.Sprint(i)...))
+		deadline := time.Now().Add(3 * time.Minute)
+		for a := getAsset(t, c, srv, id); a.Processing != "done"; a = getAsset(t, c, srv, id) {
+			if a.Processing != "pending" || time.Now().After(deadline) {
+				t.Fatalf("asset %s: processing %q (%s)\n%s", id, a.Processing, a.Error, srv.Log())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	// No job, no child.
+	waitGone := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(2 * time.Minute); childOf(t, srv.PID()) != 0; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the worker process still runs\n%s", what, srv.Log())
+			}
+		}
+	}
+	waitGone("without jobs")
+	// A file starts one; once its job is done and no other comes, it ends.
+	processed(1)
+	waitGone("after its job")
+	if !strings.Contains(srv.Log(), "no job for a while: the workers stop") {
+		t.Errorf("the worker did not say why it ended\n%s", srv.Log())
+	}
+
+	// A child that dies (a decoder's crash) is started again.
+	var first int
+	for i := 2; first == 0; i++ {
+		processed(i)
+		first = childOf(t, srv.PID())
+	}
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var second int
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if second = childOf(t, srv.PID()); second != 0 && second != first {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no new worker process a minute after the first was killed\n%s", srv.Log())
+		}
+	}
+	processed(100)
+	if !strings.Contains(srv.Log(), "the worker process failed; starting another") {
+		t.Errorf("the server did not log the worker's end\n%s", srv.Log())
+	}
+	second = childOf(t, srv.PID())
+
+	t0 := time.Now()
+	srv.Kill() // returns once the server and every holder of its log are gone
+	t.Logf("server and worker gone %v after the SIGKILL", time.Since(t0))
+	if second != 0 && running(second) {
+		t.Errorf("worker process %d still runs after its server's SIGKILL", second)
+	}
+	srv.CheckLog()
+}
+
+// childOf answers the pid of the worker process the server pid runs, or 0.
+func childOf(t *testing.T, pid int) int {
+	t.Helper()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, task.Name()))
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			child, _ := strconv.Atoi(f)
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", child))
+			if strings.Contains(string(cmdline), "--for-server") {
+				return child
+			}
+		}
+	}
+	return 0
+}
+
+// running tells whether process pid runs: it exists and is no zombie
+// (which a container's first process may never reap).
+func running(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) state ...: comm may hold spaces and parentheses.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z'
+}
