@@ -48,6 +48,7 @@ const (
 	EventUserCreated      = "user.created"
 	EventUserUpdated      = "user.updated"
 	EventUserDeleted      = "user.deleted"
+	// EventInboxReceived (inbox.go): files came through an Inbox.
 	// EventPing is the test event a webhook's ping sends; it is never
 	// written to the feed.
 	EventPing = "webhook.ping"
@@ -59,10 +60,11 @@ var EventTypes = []string{
 	EventVersionCreated, EventProcessingDone, EventProcessingFailed,
 	EventTagCreated, EventTagUpdated, EventTagDeleted,
 	EventUserCreated, EventUserUpdated, EventUserDeleted,
+	EventInboxReceived,
 }
 
-// Object is the kind of thing the event is about: "asset", "tag" or
-// "user". Versions and processing are about their asset, so that the
+// Object is the kind of thing the event is about: "asset", "tag",
+// "user" or "inbox". Versions and processing are about their asset, so that the
 // events of one asset share one order.
 func (e Event) Object() string {
 	kind, _, _ := strings.Cut(e.Type, ".")
