@@ -23,6 +23,10 @@ type FileInput struct {
 	Filename string
 	// Length is the size the client announced, or -1.
 	Length int64
+	// Pending are the bytes of files received before this one in the
+	// same request and not recorded yet (an Inbox's submission): the
+	// plan's quota counts them too.
+	Pending int64
 }
 
 // StoredFile is a file that is durable in the blob store but that no record
@@ -63,7 +67,7 @@ func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*Stor
 		return nil, s.tooLarge()
 	}
 	if f.Length > 0 {
-		if err := s.checkQuota(ctx, c.Account, f.Length); err != nil {
+		if err := s.checkQuota(ctx, c.Account, f.Pending+f.Length); err != nil {
 			return nil, err
 		}
 		if err := s.checkDisk(ctx, f.Length); err != nil {
@@ -83,7 +87,7 @@ func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*Stor
 	if w.Written() == 0 {
 		return nil, damask.Errorf(damask.EINVALID, "File is empty")
 	}
-	if err := s.checkQuota(ctx, c.Account, w.Written()); err != nil {
+	if err := s.checkQuota(ctx, c.Account, f.Pending+w.Written()); err != nil {
 		return nil, err
 	}
 	// The bytes are on the disk already, in the temporary file: what is
