@@ -178,7 +178,7 @@ func (s *Service) CreateInbox(ctx context.Context, c Caller, in InboxInput) (*da
 	if err := s.store.CreateInbox(ctx, b); err != nil {
 		return nil, fmt.Errorf("create inbox: %w", err)
 	}
-	s.record(ctx, c, "inbox.create", inboxTarget(b), "")
+	s.record(ctx, c, damask.AuditInboxCreated, inboxTarget(b), "")
 	return b, nil
 }
 
@@ -218,7 +218,7 @@ func (s *Service) UpdateInbox(ctx context.Context, c Caller, id int64, in InboxI
 	if err := s.store.UpdateInbox(ctx, b); err != nil {
 		return nil, fmt.Errorf("update inbox %d: %w", id, err)
 	}
-	s.record(ctx, c, "inbox.update", inboxTarget(b), "")
+	s.record(ctx, c, damask.AuditInboxChanged, inboxTarget(b), "")
 	return b, nil
 }
 
@@ -232,16 +232,24 @@ func (s *Service) RevokeInbox(ctx context.Context, c Caller, id int64) (*damask.
 	if err != nil {
 		return nil, err
 	}
-	s.record(ctx, c, "inbox.revoke", inboxTarget(b), "")
+	s.record(ctx, c, damask.AuditInboxRevoked, inboxTarget(b), "")
 	return b, nil
 }
 
 func inboxTarget(b *damask.Inbox) string { return fmt.Sprintf("inbox %d", b.ID) }
 
-// OpenInbox finds the Inbox at the address token for anyone: ENOTFOUND
-// for no such Inbox (or one of an account whose plan lost Stages), EGONE
-// for one revoked or expired.
-func (s *Service) OpenInbox(ctx context.Context, a *damask.Account, token string) (*damask.Inbox, error) {
+// OpenInbox finds the Inbox at the address token for anyone, and tells
+// whether it asks for its password of a browser holding pass (the value
+// UnlockInbox gave, or ""): ENOTFOUND for no such Inbox (or one of an
+// account whose plan lost Stages), EGONE for one revoked or expired.
+func (s *Service) OpenInbox(ctx context.Context, a *damask.Account, token, pass string) (b *damask.Inbox, locked bool, err error) {
+	if b, err = s.openInbox(ctx, a, token); err != nil {
+		return nil, false, err
+	}
+	return b, !s.passOK(b, pass), nil
+}
+
+func (s *Service) openInbox(ctx context.Context, a *damask.Account, token string) (*damask.Inbox, error) {
 	if token == "" || len(token) > 64 || !s.Plan(a).Stages {
 		return nil, damask.ErrNotFound
 	}
@@ -276,16 +284,12 @@ func (s *Service) passOK(b *damask.Inbox, pass string) bool {
 	return hmac.Equal([]byte(mac), []byte(s.passMAC(b, n)))
 }
 
-// InboxLocked tells whether the Inbox asks for its password of a browser
-// holding pass (the cookie UnlockInbox gave, or "").
-func (s *Service) InboxLocked(b *damask.Inbox, pass string) bool { return !s.passOK(b, pass) }
-
 // UnlockInbox checks an Inbox's password and answers the pass that opens
 // it for a while (a cookie's value) and its lifetime. A wrong password is
 // EUNAUTHORIZED; failures are counted per address and per Inbox, and past
 // the limit the tries wait (ETHROTTLED with the wait).
 func (s *Service) UnlockInbox(ctx context.Context, a *damask.Account, token, pw, source string) (string, time.Duration, error) {
-	b, err := s.OpenInbox(ctx, a, token)
+	b, err := s.openInbox(ctx, a, token)
 	if err != nil {
 		return "", 0, err
 	}
@@ -430,7 +434,7 @@ func (l *inboxLimit) Read(p []byte) (int, error) {
 // uploader gets one e-mail per submission when a Mailer is set.
 func (s *Service) ReceiveInbox(ctx context.Context, a *damask.Account, token, pass string, from Sender,
 	next func() (*FileInput, error)) (*InboxReceipt, error) {
-	b, err := s.OpenInbox(ctx, a, token)
+	b, err := s.openInbox(ctx, a, token)
 	if err != nil {
 		return nil, err
 	}
@@ -495,7 +499,7 @@ func (s *Service) ReceiveInbox(ctx context.Context, a *damask.Account, token, pa
 		return nil, fmt.Errorf("count files of inbox %d: %w", b.ID, err)
 	}
 	b.UploadsCount += len(files)
-	s.record(ctx, c, "inbox.received", inboxTarget(b),
+	s.record(ctx, c, damask.AuditInboxReceived, inboxTarget(b),
 		fmt.Sprintf("%d files from %s <%s>, uploaded as %s", len(files), from.Name, from.Email, u.Login))
 	s.mailReceipt(ctx, u, from, r)
 	return r, nil
