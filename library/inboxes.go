@@ -455,7 +455,18 @@ func (s *Service) ReceiveInbox(ctx context.Context, a *damask.Account, token, pa
 		return nil, err
 	}
 	c := Caller{Account: a, User: u, Source: from.Source}
-	var files []*StoredFile
+	most := b.MaxFiles
+	if most == 0 {
+		most = MaxInboxFiles
+	}
+	// The files are held, not durable, until the last has arrived: a
+	// submission refused half way leaves nothing behind.
+	var held []*heldFile
+	defer func() {
+		for _, h := range held {
+			h.abort() // a no-op once committed
+		}
+	}()
 	var pending int64
 	for {
 		f, err := next()
@@ -465,8 +476,8 @@ func (s *Service) ReceiveInbox(ctx context.Context, a *damask.Account, token, pa
 		if err != nil {
 			return nil, err
 		}
-		if b.MaxFiles > 0 && len(files) >= b.MaxFiles {
-			return nil, damask.Errorf(damask.EINVALID, "This Inbox takes at most %d files at once", b.MaxFiles)
+		if len(held) >= most {
+			return nil, damask.Errorf(damask.EINVALID, "This Inbox takes at most %d files at once", most)
 		}
 		if b.MaxFileSize > 0 {
 			if f.Length > b.MaxFileSize {
@@ -475,15 +486,21 @@ func (s *Service) ReceiveInbox(ctx context.Context, a *damask.Account, token, pa
 			f.Body = &inboxLimit{r: f.Body, left: b.MaxFileSize, max: b.MaxFileSize}
 		}
 		f.Pending = pending
-		sf, err := s.ReceiveFile(ctx, c, *f)
+		h, err := s.receiveFile(ctx, c, *f)
 		if err != nil {
 			return nil, err
 		}
-		pending += sf.Blob.Size
-		files = append(files, sf)
+		held = append(held, h)
+		pending += h.size()
 	}
-	if len(files) == 0 {
+	if len(held) == 0 {
 		return nil, damask.Errorf(damask.EINVALID, "Choose at least one file to send")
+	}
+	files := make([]*StoredFile, len(held))
+	for i, h := range held {
+		if files[i], err = h.commit(ctx); err != nil {
+			return nil, err
+		}
 	}
 	desc := fmt.Sprintf("Sent through the Inbox %q by %s <%s>", b.Title, from.Name, from.Email)
 	r := &InboxReceipt{Inbox: b, At: s.now()}
