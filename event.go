@@ -48,7 +48,6 @@ const (
 	EventUserCreated      = "user.created"
 	EventUserUpdated      = "user.updated"
 	EventUserDeleted      = "user.deleted"
-	// EventInboxReceived (inbox.go): files came through an Inbox.
 	// EventPing is the test event a webhook's ping sends; it is never
 	// written to the feed.
 	EventPing = "webhook.ping"
