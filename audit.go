@@ -42,6 +42,12 @@ const (
 	AuditCollectionCreated = "collection_created"
 	AuditCollectionChanged = "collection_changed"
 	AuditCollectionDeleted = "collection_deleted"
+	AuditInboxCreated      = "inbox_created"
+	AuditInboxChanged      = "inbox_changed"
+	AuditInboxRevoked      = "inbox_revoked"
+	// AuditInboxReceived: files came through an Inbox; the user is the
+	// Inbox's uploader, the detail names the sender.
+	AuditInboxReceived = "inbox_received"
 )
 
 // AuditLog keeps the audit events of every account.

@@ -59,10 +59,11 @@ var EventTypes = []string{
 	EventVersionCreated, EventProcessingDone, EventProcessingFailed,
 	EventTagCreated, EventTagUpdated, EventTagDeleted,
 	EventUserCreated, EventUserUpdated, EventUserDeleted,
+	EventInboxReceived,
 }
 
-// Object is the kind of thing the event is about: "asset", "tag" or
-// "user". Versions and processing are about their asset, so that the
+// Object is the kind of thing the event is about: "asset", "tag",
+// "user" or "inbox". Versions and processing are about their asset, so that the
 // events of one asset share one order.
 func (e Event) Object() string {
 	kind, _, _ := strings.Cut(e.Type, ".")

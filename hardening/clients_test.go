@@ -1068,7 +1068,8 @@ func TestR26_OldSessionsAndTokens(t *testing.T) {
 // secret, or links switched off, is 404 on the link and on every path
 // under it, the same as a link that never was; and the link opens none of
 // the asset's other resources (thumbnails, previews, metadata) to a
-// client without credentials.
+// client without credentials. Inboxes, the public upload forms, keep to
+// it too (r27Inboxes).
 func TestR27_PublicLinks(t *testing.T) {
 	l := start(t)
 	photo, err := os.ReadFile("../media/testdata/photo.jpg")
@@ -1161,6 +1162,7 @@ func TestR27_PublicLinks(t *testing.T) {
 		l.admin.Must(http.StatusOK, "DELETE", "/api/assets/"+id+".json", "", nil)
 		refused(t, link[strings.Index(link, "/p/"):])
 	})
+	t.Run("inboxes", r27Inboxes) // inbox_test.go
 	l.CheckLog()
 }
 

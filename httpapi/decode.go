@@ -60,6 +60,9 @@ var (
 	collectionResource = resource{"collection",
 		fields("title", "description", "query", "asset_ids", "add_asset_ids", "remove_asset_ids"),
 		fields("id", "assets_count", "created_on", "updated_on")}
+	inboxResource = resource{"inbox",
+		fields("title", "message", "password", "expires_on", "tags", "max_file_size", "max_files"),
+		fields("id", "url", "has_password", "uploads_count", "created_on", "updated_on", "revoked_on")}
 	userResource = resource{"user",
 		fields("login", "email", "first_name", "last_name", "role", "password", "disabled", "collection_ids"),
 		fields("id", "created_on", "updated_on", "collections_only")}

@@ -107,6 +107,13 @@ func TestDescribedRoutes(t *testing.T) {
 	call(m, "GET", "/api/collections/"+col+"/assets.json?per_page=5", none, 200)
 	call(m, "DELETE", "/api/collections/"+col+".json", none, 200)
 
+	call(m, "GET", "/api/inboxes.json", none, 404) // none yet: an empty list
+	box := id(t, call(m, "POST", "/api/inboxes.json", form("title", "Photos", "password", "open sesame", "max_files", "3"), 201).obj(t))
+	call(m, "GET", "/api/inboxes.json", none, 200)
+	call(m, "GET", "/api/inboxes/"+box+".json", none, 200)
+	call(m, "PUT", "/api/inboxes/"+box+".json", jsonBody(`{"expires_on":"2099-12-31","tags":"Inbox, clients"}`), 200)
+	call(m, "DELETE", "/api/inboxes/"+box+".json", none, 200)
+
 	up := id(t, call(m, "POST", "/api/upload.json?filename=notes.txt", payload{"application/octet-stream", []byte("some notes")}, 201).obj(t))
 	call(m, "GET", "/api/uploads/"+up+".json", none, 200)
 	call(m, "GET", "/api/assets.json?query=logo&tags=brand&page=1&per_page=10&sort=title", none, 200)

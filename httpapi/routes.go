@@ -57,6 +57,12 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/collections/{id}", s.deleteCollection)
 	m.HandleFunc("GET /api/collections/{id}/assets", s.listCollectionAssets)
 
+	m.HandleFunc("GET /api/inboxes", s.listInboxes)
+	m.HandleFunc("POST /api/inboxes", s.createInbox)
+	m.HandleFunc("GET /api/inboxes/{id}", s.showInbox)
+	m.HandleFunc("PUT /api/inboxes/{id}", s.updateInbox)
+	m.HandleFunc("DELETE /api/inboxes/{id}", s.revokeInbox)
+
 	m.HandleFunc("GET /api/assets", s.listAssets)
 	m.HandleFunc("POST /api/assets", s.idempotent(s.createAsset))
 	m.HandleFunc("GET /api/assets/{id}", s.showAsset)

@@ -50,3 +50,7 @@ func PublicBase(base, requestBase string, a *damask.Account) string {
 	}
 	return strings.ReplaceAll(base, AccountPlaceholder, a.Name)
 }
+
+// InboxPath is where an Inbox's public form is, its token after it: the
+// address an Inbox's url gives out, on the PublicBase of its account.
+const InboxPath = "/inbox/"

@@ -23,6 +23,10 @@ type FileInput struct {
 	Filename string
 	// Length is the size the client announced, or -1.
 	Length int64
+	// Pending are the bytes of files received before this one in the
+	// same request and not recorded yet (an Inbox's submission): the
+	// plan's quota counts them too.
+	Pending int64
 }
 
 // StoredFile is a file that is durable in the blob store but that no record
@@ -51,6 +55,39 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); retur
 // reserve, leaving nothing behind; EINVALID for an empty file; ETHROTTLED
 // when the user already sends as many files as Options.MaxUploadsPerUser.
 func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*StoredFile, error) {
+	h, err := s.receiveFile(ctx, c, f)
+	if err != nil {
+		return nil, err
+	}
+	defer h.abort() // a no-op once committed
+	return h.commit(ctx)
+}
+
+// heldFile is a file received whole and checked by receiveFile, not yet
+// durable: commit makes it so, abort drops it. An Inbox's submission
+// holds its files so until the last has arrived, so that a submission
+// refused half way leaves no file behind.
+type heldFile struct {
+	w    damask.BlobWriter
+	name string
+	head []byte
+}
+
+func (h *heldFile) size() int64 { return h.w.Written() }
+
+func (h *heldFile) commit(ctx context.Context) (*StoredFile, error) {
+	info, err := h.w.Commit(ctx)
+	if err != nil {
+		return nil, storageError("store file", err)
+	}
+	return &StoredFile{Blob: info, Filename: h.name, ContentType: DetectType(h.head, h.name)}, nil
+}
+
+func (h *heldFile) abort() { h.w.Abort() }
+
+// receiveFile is ReceiveFile up to the commit, which it leaves to the
+// caller.
+func (s *Service) receiveFile(ctx context.Context, c Caller, f FileInput) (_ *heldFile, err error) {
 	if err := require(c, damask.RoleMember, "add files"); err != nil {
 		return nil, err
 	}
@@ -63,7 +100,7 @@ func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*Stor
 		return nil, s.tooLarge()
 	}
 	if f.Length > 0 {
-		if err := s.checkQuota(ctx, c.Account, f.Length); err != nil {
+		if err := s.checkQuota(ctx, c.Account, f.Pending+f.Length); err != nil {
 			return nil, err
 		}
 		if err := s.checkDisk(ctx, f.Length); err != nil {
@@ -74,7 +111,11 @@ func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*Stor
 	if err != nil {
 		return nil, storageError("start file", err)
 	}
-	defer w.Abort() // a no-op once committed
+	defer func() {
+		if err != nil {
+			w.Abort()
+		}
+	}()
 
 	head, err := s.copyFile(ctx, w, f.Body)
 	if err != nil {
@@ -83,7 +124,7 @@ func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*Stor
 	if w.Written() == 0 {
 		return nil, damask.Errorf(damask.EINVALID, "File is empty")
 	}
-	if err := s.checkQuota(ctx, c.Account, w.Written()); err != nil {
+	if err := s.checkQuota(ctx, c.Account, f.Pending+w.Written()); err != nil {
 		return nil, err
 	}
 	// The bytes are on the disk already, in the temporary file: what is
@@ -91,12 +132,7 @@ func (s *Service) ReceiveFile(ctx context.Context, c Caller, f FileInput) (*Stor
 	if err := s.checkDisk(ctx, 0); err != nil {
 		return nil, err
 	}
-	info, err := w.Commit(ctx)
-	if err != nil {
-		return nil, storageError("store file", err)
-	}
-	name := CleanFilename(f.Filename)
-	return &StoredFile{Blob: info, Filename: name, ContentType: DetectType(head, name)}, nil
+	return &heldFile{w: w, name: CleanFilename(f.Filename), head: head}, nil
 }
 
 // copyFile copies the body into w, at most maxFile bytes, and answers the

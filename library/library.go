@@ -121,6 +121,10 @@ type Options struct {
 	// off, Stage invitations and digests, Inbox receipts); nil sends
 	// none.
 	Mailer damask.Mailer
+	// InboxSends is how many submissions one address may make to an
+	// account's Inboxes an hour (an Inbox takes ten times that from all
+	// addresses); 0 is DefaultInboxSends.
+	InboxSends int
 }
 
 // DefaultMaxFileSize is 5 GiB.
@@ -174,6 +178,11 @@ type Service struct {
 	onDeliveries func()        // Options.DeliveriesQueued
 	hookBackoff  func(int) time.Duration
 	mailer       damask.Mailer // Options.Mailer; nil: no e-mail
+	// passKey signs the cookies of Inbox passwords given (inboxes.go):
+	// derived from the operator's key, so that every server and restart
+	// accepts them, else a key of this process.
+	passKey       *seal.Key
+	inboxSendsMax int
 }
 
 // New returns a service over the given stores.
@@ -221,6 +230,13 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	if o.EventsRetention <= 0 {
 		o.EventsRetention = DefaultEventsRetention
 	}
+	passKey := seal.NewKey()
+	if o.SecretKey != nil {
+		passKey = o.SecretKey.Derive("inbox pass")
+	}
+	if o.InboxSends <= 0 {
+		o.InboxSends = DefaultInboxSends
+	}
 	hub := newEventHub()
 	if store != nil { // some tests need no store
 		store.OnEvents(func(accountID int64) {
@@ -261,6 +277,9 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		out:          o.Outbound,
 
 		sizeBudget: newSizeBudget(o.PublicSizesPerMinute),
+
+		passKey:       passKey,
+		inboxSendsMax: o.InboxSends,
 	}, nil
 }
 

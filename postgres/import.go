@@ -51,6 +51,7 @@ var importTables = []struct {
 	{"collections", "id"},
 	{"collection_assets", "collection_id"},
 	{"user_collections", "user_id"},
+	{"inboxes", "id"},
 	{"versions", "id"},
 	{"uploads", "id"},
 	{"audit_events", "id"},

@@ -189,6 +189,8 @@ func domainError(err error) error {
 			field = "Email"
 		case "assets_public_token":
 			field = "Public token"
+		case "inboxes_token_key":
+			field = "Token"
 		}
 		return &damask.Error{Code: damask.EINVALID, Message: field + " has already been taken", Err: err}
 	}

@@ -312,6 +312,8 @@ func domainError(err error) error {
 			field = "Email"
 		case col == "public_token":
 			field = "Public token"
+		case table == "inboxes" && col == "token":
+			field = "Token"
 		}
 		return &damask.Error{Code: damask.EINVALID, Message: field + " has already been taken", Err: err}
 	}

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"OIDCConfig", testOIDCConfig},
 		{"Tokens", testTokens},
 		{"Collections", testCollections},
+		{"Inboxes", testInboxes},
 		{"CollectionTrash", testCollectionTrash},
 		{"GuestCollections", testGuestCollections},
 		{"Within", testWithin},

@@ -60,6 +60,26 @@ type env struct {
 	clock *clock
 	srv   *httptest.Server
 	ann   *damask.User
+	mail  *mailbox // what the library mailed
+}
+
+// mailbox is a damask.Mailer that keeps what it is given.
+type mailbox struct {
+	mu    sync.Mutex
+	mails []damask.Mail
+}
+
+func (m *mailbox) Send(_ context.Context, mail damask.Mail) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mails = append(m.mails, mail)
+	return nil
+}
+
+func (m *mailbox) sent() []damask.Mail {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]damask.Mail(nil), m.mails...)
 }
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, false) }
@@ -81,10 +101,13 @@ func newEnvWith(t *testing.T, process bool) *env {
 	}
 	t.Cleanup(func() { blobs.Close() })
 	c := &clock{t: time.Now().UTC()}
+	mail := &mailbox{}
 	opts := library.Options{
-		Password:  password.Params{Memory: 64, Time: 1, Threads: 1},
-		Now:       c.Now,
-		SecretKey: seal.NewKey(),
+		Mailer:     mail,
+		InboxSends: inboxSends,
+		Password:   password.Params{Memory: 64, Time: 1, Threads: 1},
+		Now:        c.Now,
+		SecretKey:  seal.NewKey(),
 		// The tests' OpenID providers listen on 127.0.0.1.
 		Outbound: outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}),
 	}
@@ -125,7 +148,7 @@ func newEnvWith(t *testing.T, process bool) *env {
 	}
 	srv := httptest.NewServer(web.New(svc, web.Config{}))
 	t.Cleanup(srv.Close)
-	return &env{db: db, svc: svc, clock: c, srv: srv, ann: ann}
+	return &env{db: db, svc: svc, clock: c, srv: srv, ann: ann, mail: mail}
 }
 
 // caller is the signed-in user as the library sees it, for changes made

@@ -128,6 +128,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /signout/everywhere", s.signoutEverywhere)
 	m.HandleFunc("GET /auth/oidc", s.beginOIDC)
 	m.HandleFunc("GET /auth/oidc/callback", s.finishOIDC)
+	m.HandleFunc("GET /inbox/{token}", s.inbox)
+	m.HandleFunc("POST /inbox/{token}", s.inboxSend)
+	m.HandleFunc("POST /inbox/{token}/password", s.inboxPassword)
 	m.HandleFunc("/", s.notFound)
 	static, _ := fs.Sub(staticFiles, "static")
 	m.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
@@ -182,13 +185,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		limit := int64(maxForm)
 		switch {
+		case isInboxSend(r):
+			limit = s.inboxBodyLimit()
 		case carriesFile(r):
 			limit = s.svc.MaxFileSize() + maxForm
 		case r.URL.Path == "/account/branding":
 			limit = library.MaxLogoSize + maxForm
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		if carriesFile(r) {
+		if carriesFile(r) || isInboxSend(r) {
 			// For the service, which tells a file cut at the limit
 			// from one that broke off.
 			r.Body = httpdomain.MarkLimit(r.Body)

@@ -604,3 +604,97 @@
 		}
 	});
 })();
+
+// An Inbox's form (web/templates/inbox.html): the files go in one request,
+// as without the script, so that the Inbox's limits and the receipt cover
+// the whole submission; the script adds a progress bar per file (read
+// from the request's progress, file by file in order) and shows the
+// receipt the server answers as JSON. A resumable upload would need a
+// session the sender does not have.
+(function () {
+	var form = document.getElementById("inbox-form");
+	if (!form || !window.FormData || !window.XMLHttpRequest) return;
+	var picker = document.getElementById("inbox-files");
+	var list = document.getElementById("inbox-progress");
+	var send = document.getElementById("inbox-send");
+
+	function sizeText(n) {
+		var units = ["bytes", "KB", "MB", "GB", "TB"], i = 0;
+		while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+		return (i === 0 ? n : n.toFixed(1)) + " " + units[i];
+	}
+
+	function showError(text) {
+		var p = document.getElementById("inbox-error");
+		if (!p) {
+			p = document.createElement("p");
+			p.id = "inbox-error"; p.className = "error"; p.setAttribute("role", "alert");
+			form.parentNode.insertBefore(p, form);
+		}
+		p.textContent = text;
+	}
+
+	function showReceipt(doc) {
+		var section = document.getElementById("inbox-receipt");
+		var body = document.getElementById("inbox-receipt-files");
+		doc.files.forEach(function (f) {
+			var tr = document.createElement("tr");
+			var name = document.createElement("td"); name.className = "receipt-name"; name.textContent = f.filename;
+			var size = document.createElement("td"); size.textContent = sizeText(f.size) + " (" + f.size + " bytes)";
+			var sum = document.createElement("td"); var code = document.createElement("code");
+			code.className = "sha"; code.textContent = f.sha256; sum.appendChild(code);
+			tr.appendChild(name); tr.appendChild(size); tr.appendChild(sum);
+			body.appendChild(tr);
+		});
+		document.getElementById("inbox-receipt-note").textContent = doc.files.length + (doc.files.length === 1 ? " file" : " files") +
+			" arrived. Keep this receipt: the SHA-256 of each file tells that it arrived as sent.";
+		form.hidden = true;
+		var old = document.getElementById("inbox-error");
+		if (old) old.remove();
+		section.hidden = false;
+		section.setAttribute("role", "status");
+	}
+
+	form.addEventListener("submit", function (e) {
+		if (!form.checkValidity()) return;
+		e.preventDefault();
+		var files = Array.prototype.slice.call(picker.files);
+		list.textContent = "";
+		var bars = files.map(function (f) {
+			var li = document.createElement("li");
+			var name = document.createElement("span"); name.textContent = f.name;
+			var bar = document.createElement("progress"); bar.max = Math.max(f.size, 1); bar.value = 0;
+			bar.setAttribute("aria-label", "Upload of " + f.name);
+			li.appendChild(name); li.appendChild(bar); list.appendChild(li);
+			return { size: Math.max(f.size, 1), bar: bar };
+		});
+		var xhr = new XMLHttpRequest();
+		xhr.open("POST", form.getAttribute("action"));
+		xhr.setRequestHeader("Accept", "application/json");
+		xhr.upload.addEventListener("progress", function (ev) {
+			if (!ev.lengthComputable) return;
+			// The body carries the fields, then the files in order: each
+			// bar takes its share of the bytes sent, as far as they go.
+			var total = bars.reduce(function (s, b) { return s + b.size; }, 0);
+			var sent = ev.loaded * total / ev.total;
+			bars.forEach(function (b) { b.bar.value = Math.min(b.size, Math.max(0, sent)); sent -= b.size; });
+		});
+		xhr.addEventListener("load", function () {
+			send.disabled = false;
+			var doc = null;
+			try { doc = JSON.parse(xhr.responseText); } catch (err) { doc = null; }
+			if (xhr.status === 201 && doc && doc.files) {
+				bars.forEach(function (b) { b.bar.value = b.size; });
+				showReceipt(doc);
+				return;
+			}
+			showError(doc && doc.error ? doc.error : "The files were not received (status " + xhr.status + ").");
+		});
+		xhr.addEventListener("error", function () {
+			send.disabled = false;
+			showError("The connection broke; nothing was kept. Try again.");
+		});
+		send.disabled = true;
+		xhr.send(new FormData(form));
+	});
+})();

@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"damask"
+	"damask/httpdomain"
+	"damask/library"
+)
+
+// Inboxes: /api/inboxes, the public upload forms (plans with Stages).
+
+// inboxDoc is an Inbox of the request's account; its url is on the
+// account's public base, as public links are.
+func inboxDoc(r *http.Request, b *damask.Inbox) node {
+	return record("inbox",
+		integer("id", b.ID),
+		str("title", b.Title),
+		str("message", b.Message),
+		str("url", info(r).public+httpdomain.InboxPath+b.Token),
+		boolean("has_password", b.PasswordHash != ""),
+		datetime("expires_on", b.ExpiresAt),
+		str("tags", b.Tags),
+		integer("max_file_size", b.MaxFileSize),
+		integer("max_files", int64(b.MaxFiles)),
+		integer("uploads_count", int64(b.UploadsCount)),
+		datetime("created_on", b.CreatedAt),
+		datetime("updated_on", b.UpdatedAt),
+		datetime("revoked_on", b.RevokedAt),
+	)
+}
+
+func (s *Server) listInboxes(w http.ResponseWriter, r *http.Request) {
+	p, err := pageOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	bs, total, err := s.svc.Inboxes(r.Context(), caller(r), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := make([]node, len(bs))
+	for i, b := range bs {
+		items[i] = inboxDoc(r, b)
+	}
+	s.list(w, r, "inboxes", items, total, p)
+}
+
+func (s *Server) showInbox(w http.ResponseWriter, r *http.Request) {
+	id, err := httpdomain.PathID(r, "id")
+	if err == nil {
+		var b *damask.Inbox
+		if b, err = s.svc.Inbox(r.Context(), caller(r), id); err == nil {
+			s.reply(w, r, http.StatusOK, inboxDoc(r, b))
+			return
+		}
+	}
+	s.fail(w, r, err)
+}
+
+// inboxInput reads an Inbox's fields from the body.
+func inboxInput(r *http.Request) (library.InboxInput, error) {
+	b, err := readBody(r, inboxResource, nil)
+	if err != nil {
+		return library.InboxInput{}, err
+	}
+	return library.InboxInput{
+		Title:       b.ptr("title"),
+		Message:     b.ptr("message"),
+		Password:    b.ptr("password"),
+		ExpiresOn:   b.ptr("expires_on"),
+		Tags:        b.ptr("tags"),
+		MaxFileSize: b.ptr("max_file_size"),
+		MaxFiles:    b.ptr("max_files"),
+	}, nil
+}
+
+func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) {
+	in, err := inboxInput(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	b, err := s.svc.CreateInbox(r.Context(), caller(r), in)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.created(w, r, "/api/inboxes/"+strconv.FormatInt(b.ID, 10), inboxDoc(r, b))
+}
+
+func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) {
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := inboxInput(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	b, err := s.svc.UpdateInbox(r.Context(), caller(r), id, in)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.reply(w, r, http.StatusOK, inboxDoc(r, b))
+}
+
+// revokeInbox is DELETE: the Inbox is revoked, not removed, so that its
+// count and its time stay to be read; its address answers 410.
+func (s *Server) revokeInbox(w http.ResponseWriter, r *http.Request) {
+	id, err := httpdomain.PathID(r, "id")
+	if err == nil {
+		var b *damask.Inbox
+		if b, err = s.svc.RevokeInbox(r.Context(), caller(r), id); err == nil {
+			s.reply(w, r, http.StatusOK, inboxDoc(r, b))
+			return
+		}
+	}
+	s.fail(w, r, err)
+}
