@@ -146,7 +146,7 @@ func newEnv(t testing.TB, s setup) *env {
 		stopPool = func() { cancel(); <-stopped }
 	}
 	if s.webhooks {
-		deliveries = jobs.NewDeliveries(db, svc.Deliver, jobs.Options{Workers: 2, Poll: 50 * time.Millisecond})
+		deliveries = jobs.NewDeliveries(svc, svc.Deliver, jobs.Options{Workers: 2, Poll: 50 * time.Millisecond})
 		ctx, cancel := context.WithCancel(context.Background())
 		stopped := make(chan struct{})
 		go func() { deliveries.Run(ctx); close(stopped) }()

@@ -225,7 +225,7 @@ func (o *serveOptions) run(ctx context.Context, env environment) error {
 	// The webhooks are delivered here unless --no-workers: they need no
 	// tool.
 	if !o.noWorkers && o.webhookWorkers > 0 {
-		d := jobs.NewDeliveries(lib.db, lib.svc.Deliver, jobs.Options{Logger: log, Workers: o.webhookWorkers})
+		d := jobs.NewDeliveries(lib.svc, lib.svc.Deliver, jobs.Options{Logger: log, Workers: o.webhookWorkers})
 		deliveries.Store(d)
 		delivered := make(chan struct{})
 		go func() { defer close(delivered); d.Run(ctx) }()

@@ -52,7 +52,7 @@ func worker(ctx context.Context, env environment, args []string) error {
 	defer lib.Close()
 	var wg sync.WaitGroup
 	if *hooks > 0 {
-		d := jobs.NewDeliveries(lib.db, lib.svc.Deliver, jobs.Options{Logger: log, Workers: *hooks})
+		d := jobs.NewDeliveries(lib.svc, lib.svc.Deliver, jobs.Options{Logger: log, Workers: *hooks})
 		deliveries.Store(d)
 		wg.Go(func() { d.Run(ctx) })
 	}
