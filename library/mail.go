@@ -67,7 +67,7 @@ func webhookOffMail(a *damask.Account, w *damask.Webhook, o damask.DeliveryOutco
 	since := w.FailingSince.UTC().Format("2006-01-02 15:04 MST")
 	var b strings.Builder
 	fmt.Fprintf(&b, "Webhook %d of the account %s, which posts its events to\n\n    %s\n\n", w.ID, a.Name, w.URL)
-	fmt.Fprintf(&b, "has failed since %s without a success, for more than %s, and has been switched off.\n",
+	fmt.Fprintf(&b, "has failed since %s without a success, for more than %s,\nand has been switched off.\n",
 		since, days(damask.MaxWebhookFailing))
 	fmt.Fprintf(&b, "Its last attempt, at %s: %s.\n\n", o.At.UTC().Format("2006-01-02 15:04 MST"), o.Error)
 	b.WriteString("While it is off, no event is queued for it. Once its receiver answers again,\n")
