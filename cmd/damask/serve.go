@@ -120,6 +120,7 @@ func parseServe(args []string, getenv func(string) string) (*serveOptions, error
 	fs.Var(&proxies, "trusted-proxies", "with --trust-proxy: the proxies (CIDR or address, comma-separated) whose X-Forwarded-* headers are believed")
 	o.st.register(fs)
 	o.st.registerOutgoing(fs)
+	o.st.registerMail(fs)
 	if err := parse(fs, args, getenv); err != nil {
 		return nil, err
 	}
@@ -155,6 +156,9 @@ func parseServe(args []string, getenv func(string) string) (*serveOptions, error
 	}
 	if o.eventsRetention < time.Hour {
 		return nil, usageError("--events-retention must be an hour or more")
+	}
+	if err := o.st.openMail(); err != nil {
+		return nil, err
 	}
 	o.jobTimeout = time.Duration(*jobLimit)
 	if o.st.fs, err = blobFS(getenv); err != nil {
