@@ -47,8 +47,12 @@ func (s *Service) mailWebhookOff(ctx context.Context, d *damask.Delivery, o dama
 			return err
 		}
 		to, err := s.managers(ctx, d.AccountID)
-		if err != nil || len(to) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(to) == 0 {
+			s.log.Info("webhook switched off: no holder or admin with an e-mail address to tell", "account", d.AccountID, "webhook", d.WebhookID)
+			return nil
 		}
 		return s.mailer.Send(ctx, webhookOffMail(a, w, o, to))
 	}()

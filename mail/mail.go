@@ -136,9 +136,6 @@ func New(rawURL string) (*Sender, error) {
 // String is the URL without its password, for messages and logs.
 func (s *Sender) String() string { return s.redacted }
 
-// From is the sender's address, as the URL's from gave it.
-func (s *Sender) From() string { return s.from.String() }
-
 // Send writes m to its recipients in one SMTP conversation, within the
 // context's deadline (DefaultTimeout when it has none).
 func (s *Sender) Send(ctx context.Context, m damask.Mail) error {

@@ -329,3 +329,31 @@ func FuzzNew(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSend: one message, a conversation each, to a server on this
+// machine.
+func BenchmarkSend(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		opts mailtest.Options
+	}{
+		{"plain", mailtest.Options{}},
+		{"starttls+auth", mailtest.Options{STARTTLS: true, User: "damask", Password: "s3cret"}},
+		{"smtps+auth", mailtest.Options{TLS: true, User: "damask", Password: "s3cret"}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			srv := mailtest.Start(b, tt.opts)
+			s, err := mail.New(srv.URL("damask@example.org"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.RootCAs = srv.CertPool()
+			m := damask.Mail{To: []string{"a@example.org"}, Subject: "Webhook switched off", Text: strings.Repeat("Some text of a notification.\n", 20)}
+			for b.Loop() {
+				if err := s.Send(context.Background(), m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
