@@ -167,7 +167,8 @@ func (s *Sender) send(ctx context.Context, to []string, msg []byte) error {
 	// cancel closes it under the client.
 	deadline, _ := ctx.Deadline()
 	conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	raw := conn
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	tlsConf := &tls.Config{ServerName: s.host, RootCAs: s.RootCAs, MinVersion: tls.VersionTLS12}
 	if s.implicit {
@@ -217,7 +218,8 @@ func (s *Sender) send(ctx context.Context, to []string, msg []byte) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("DATA: %w", err)
 	}
-	return c.Quit()
+	c.Quit() // the message is accepted: a QUIT that fails loses nothing
+	return nil
 }
 
 // plainAuth is AUTH PLAIN (RFC 4616). net/smtp's PlainAuth would refuse
