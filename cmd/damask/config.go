@@ -229,6 +229,7 @@ func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Opti
 	o.Outbound = outbound.New(outbound.Options{Allow: s.allow})
 	if s.mailer != nil { // a nil *mail.Sender is not a nil Mailer
 		o.Mailer = s.mailer
+		log.Info("e-mail through the SMTP server", "smtp", s.mailer.String())
 	}
 	if o.SecretKey, err = s.secretKey(); err != nil {
 		db.Close()
