@@ -154,8 +154,12 @@ type WebhookStore interface {
 	ClaimDelivery(ctx context.Context, worker string, lease time.Duration) (*Delivery, *Webhook, error)
 	// FinishDelivery records an attempt's outcome, and the webhook's
 	// failing state, in one transaction. ErrNotFound unless worker holds
-	// the delivery (its lease ran out and another claimed it).
-	FinishDelivery(ctx context.Context, id int64, worker string, o DeliveryOutcome) error
+	// the delivery (its lease ran out and another claimed it). It
+	// answers whether this outcome switched the webhook off (see
+	// DeliveryOutcome.DisableFailingSince): true once, for the one
+	// outcome that did, whatever other deliveries of the webhook fail
+	// beside it or after it, until the webhook is switched on again.
+	FinishDelivery(ctx context.Context, id int64, worker string, o DeliveryOutcome) (switchedOff bool, err error)
 	// PruneDeliveries removes the finished deliveries of every webhook
 	// beyond its newest keep, and says how many.
 	PruneDeliveries(ctx context.Context, keep int) (int, error)

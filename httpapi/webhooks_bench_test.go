@@ -35,7 +35,7 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 	for i := range b.N {
 		tn.admin.send(b, "POST", "/api/webhooks/"+hooks[i%len(hooks)]+"/ping.json", payload{}).want(b, 202)
 	}
-	pool := jobs.NewDeliveries(e.db, e.svc.Deliver, jobs.Options{Workers: 1, Poll: time.Millisecond})
+	pool := jobs.NewDeliveries(e.svc, e.svc.Deliver, jobs.Options{Workers: 1, Poll: time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := time.Now()

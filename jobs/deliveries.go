@@ -13,11 +13,13 @@ import (
 	"damask"
 )
 
-// DeliveryQueue is the part of damask.WebhookStore the delivery workers
-// use.
+// DeliveryQueue is where the delivery workers take deliveries from and
+// record their outcomes: library.Service, over damask.WebhookStore
+// (recording an outcome may switch a webhook off, which the library
+// tells the account).
 type DeliveryQueue interface {
 	ClaimDelivery(ctx context.Context, worker string, lease time.Duration) (*damask.Delivery, *damask.Webhook, error)
-	FinishDelivery(ctx context.Context, id int64, worker string, o damask.DeliveryOutcome) error
+	FinishDelivery(ctx context.Context, d *damask.Delivery, worker string, o damask.DeliveryOutcome) error
 }
 
 // DeliveryHandler makes one attempt at a delivery and answers its outcome
@@ -132,7 +134,7 @@ func (p *Deliveries) one(ctx context.Context, name string) (bool, error) {
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := p.queue.FinishDelivery(rctx, d.ID, name, o); err != nil {
+	if err := p.queue.FinishDelivery(rctx, d, name, o); err != nil {
 		if damask.ErrorCode(err) == damask.ENOTFOUND {
 			// The lease ran out and another worker has it: it will
 			// deliver it again, which at least once allows.

@@ -90,7 +90,7 @@ func BenchmarkDeliveries(b *testing.B) {
 			if _, err := db.PruneDeliveries(ctx, damask.DeliveriesKept); err != nil {
 				b.Fatal(err)
 			}
-			pool := jobs.NewDeliveries(db, svc.Deliver, jobs.Options{Workers: 1, Poll: time.Millisecond})
+			pool := jobs.NewDeliveries(svc, svc.Deliver, jobs.Options{Workers: 1, Poll: time.Millisecond})
 			rctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			b.ResetTimer()

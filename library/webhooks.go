@@ -226,6 +226,29 @@ func (s *Service) deliveriesQueued() {
 	}
 }
 
+// ClaimDelivery takes the next delivery due for worker
+// (damask.WebhookStore.ClaimDelivery): with FinishDelivery, the queue the
+// delivery workers (jobs.Deliveries) work through.
+func (s *Service) ClaimDelivery(ctx context.Context, worker string, lease time.Duration) (*damask.Delivery, *damask.Webhook, error) {
+	return s.store.ClaimDelivery(ctx, worker, lease)
+}
+
+// FinishDelivery records the outcome of worker's attempt at d (the store
+// answers ENOTFOUND once the worker's lease was lost). When the outcome
+// switched the webhook off, the account's holder and admins are told by
+// e-mail, once, after the record.
+func (s *Service) FinishDelivery(ctx context.Context, d *damask.Delivery, worker string, o damask.DeliveryOutcome) error {
+	off, err := s.store.FinishDelivery(ctx, d.ID, worker, o)
+	if err != nil {
+		return err
+	}
+	if off {
+		s.log.Warn("webhook switched off: failing too long", "account", d.AccountID, "webhook", d.WebhookID, "err", o.Error)
+		s.mailWebhookOff(ctx, d, o)
+	}
+	return nil
+}
+
 // deliveryBody is the JSON a delivery posts: the Standard Webhooks shape,
 // type, timestamp and data, where data is the event as the feed shows it.
 type deliveryBody struct {
@@ -250,7 +273,8 @@ type deliveryData struct {
 // within damask.WebhookTimeout, and answers the outcome. A 2xx answer is
 // delivered; anything else is tried again after an exponential backoff
 // with jitter, until the delivery's GiveUpAt; a webhook failing for
-// damask.MaxWebhookFailing is switched off by the store.
+// damask.MaxWebhookFailing is switched off by the store when the outcome
+// is recorded (FinishDelivery).
 func (s *Service) Deliver(ctx context.Context, d *damask.Delivery, w *damask.Webhook) damask.DeliveryOutcome {
 	start := s.now()
 	o := damask.DeliveryOutcome{At: start, DisableFailingSince: start.Add(-damask.MaxWebhookFailing)}

@@ -308,10 +308,13 @@ func (db *DB) ClaimDelivery(ctx context.Context, worker string, lease time.Durat
 }
 
 // FinishDelivery records an attempt and the webhook's failing state, in
-// one statement: the webhook's row is written only when its state
-// changes (a first failure, a success after failures), so that the
-// deliveries of one webhook do not queue for its row.
-func (db *DB) FinishDelivery(ctx context.Context, id int64, worker string, o damask.DeliveryOutcome) error {
+// one statement, and says whether it switched the webhook off: the
+// webhook's row is written only when its state changes (a first failure,
+// a success after failures, switched off), so that the deliveries of one
+// webhook do not queue for its row. Of outcomes finishing at once, the
+// one that switches it off holds the row; the others, reading it again
+// once it is free, find it off already.
+func (db *DB) FinishDelivery(ctx context.Context, id int64, worker string, o damask.DeliveryOutcome) (bool, error) {
 	state := damask.DeliveryDelivered
 	var runAfter any
 	switch {
@@ -321,26 +324,31 @@ func (db *DB) FinishDelivery(ctx context.Context, id int64, worker string, o dam
 	default:
 		state, runAfter = damask.DeliveryQueued, o.RetryAt
 	}
-	return db.unsynced(ctx, fmt.Sprintf("finish delivery %d", id), func(q querier) error {
-		var n int
+	var n, off int
+	err := db.unsynced(ctx, fmt.Sprintf("finish delivery %d", id), func(q querier) error {
+		// failing and off never write the same row (of two writes to
+		// one row in a statement, PostgreSQL keeps one): failing
+		// writes a success after failures or a first failure, off a
+		// failure of a webhook failing since before the cut.
 		err := q.QueryRow(ctx, `
 			WITH d AS (
 				UPDATE webhook_deliveries SET state = $1, run_after = coalesce($2, run_after), lease_until = NULL, worker = '',
 					status = $3, duration = $4, error = $5, attempted_at = $6
 				WHERE id = $7 AND worker = $8 AND state = 'running'
 				RETURNING webhook_id),
-			w AS (
-				UPDATE webhooks w SET
-					failing_since = CASE WHEN $9 THEN NULL ELSE coalesce(w.failing_since, $6) END,
-					active = CASE WHEN NOT $9 AND w.failing_since IS NOT NULL AND $10::timestamptz IS NOT NULL
-						AND w.failing_since < $10 THEN false ELSE w.active END
+			failing AS (
+				UPDATE webhooks w SET failing_since = CASE WHEN $9 THEN NULL ELSE $6 END
 				FROM d WHERE w.id = d.webhook_id
-					AND (($9 AND w.failing_since IS NOT NULL) OR (NOT $9 AND (w.failing_since IS NULL
-						OR ($10::timestamptz IS NOT NULL AND w.failing_since < $10 AND w.active))))
+					AND (($9 AND w.failing_since IS NOT NULL) OR (NOT $9 AND w.failing_since IS NULL))
+				RETURNING 1),
+			off AS (
+				UPDATE webhooks w SET active = false
+				FROM d WHERE w.id = d.webhook_id
+					AND NOT $9 AND w.active AND $10::timestamptz IS NOT NULL AND w.failing_since < $10
 				RETURNING 1)
-			SELECT count(*) FROM d`,
+			SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM off)`,
 			state, runAfter, o.Status, int64(o.Duration), o.Error, o.At, id, worker,
-			o.Delivered, timeValue(o.DisableFailingSince)).Scan(&n)
+			o.Delivered, timeValue(o.DisableFailingSince)).Scan(&n, &off)
 		if err != nil {
 			return err
 		}
@@ -349,6 +357,7 @@ func (db *DB) FinishDelivery(ctx context.Context, id int64, worker string, o dam
 		}
 		return nil
 	})
+	return off == 1, err
 }
 
 // unsynced runs fn in a transaction whose commit does not wait for its

@@ -328,9 +328,11 @@ func (db *DB) ClaimDelivery(ctx context.Context, worker string, lease time.Durat
 	return d, w, err
 }
 
-// FinishDelivery records an attempt and the webhook's failing state.
-func (db *DB) FinishDelivery(ctx context.Context, id int64, worker string, o damask.DeliveryOutcome) error {
-	return db.update(ctx, fmt.Sprintf("finish delivery %d", id), func(tx *sql.Tx) error {
+// FinishDelivery records an attempt and the webhook's failing state, and
+// says whether it switched the webhook off.
+func (db *DB) FinishDelivery(ctx context.Context, id int64, worker string, o damask.DeliveryOutcome) (bool, error) {
+	var off bool
+	err := db.update(ctx, fmt.Sprintf("finish delivery %d", id), func(tx *sql.Tx) error {
 		state := damask.DeliveryDelivered
 		var runAfter any
 		switch {
@@ -354,12 +356,25 @@ func (db *DB) FinishDelivery(ctx context.Context, id int64, worker string, o dam
 			_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL`, webhook)
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `
-			UPDATE webhooks SET failing_since = coalesce(failing_since, ?1),
-				active = CASE WHEN failing_since IS NOT NULL AND ?2 IS NOT NULL AND failing_since < ?2 THEN 0 ELSE active END
-			WHERE id = ?3`, o.At.UnixNano(), timeValue(o.DisableFailingSince), webhook)
+		// Switched off by the one outcome that finds it on and failing
+		// since before the cut (a first failure starts the failing):
+		// the others, beside or after it, find it off already.
+		res, err := tx.ExecContext(ctx, `
+			UPDATE webhooks SET active = 0
+			WHERE id = ?1 AND active AND ?2 IS NOT NULL AND failing_since < ?2`, webhook, timeValue(o.DisableFailingSince))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		off = n == 1
+		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET failing_since = ? WHERE id = ? AND failing_since IS NULL`,
+			o.At.UnixNano(), webhook)
 		return err
 	})
+	return off, err
 }
 
 // PruneDeliveries keeps the newest finished deliveries of each webhook.

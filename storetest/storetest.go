@@ -92,6 +92,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"DeliveryClaims", testDeliveryClaims},
 		{"DeliveryLease", testDeliveryLease},
 		{"DeliveriesConcurrent", testDeliveriesConcurrent},
+		{"DeliverySwitchedOff", testDeliverySwitchedOff},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -14,6 +15,12 @@ func newWebhook(t *testing.T, s damask.Store, accountID int64, events ...string)
 	w := &damask.Webhook{AccountID: accountID, URL: "https://hooks.example/in", Events: events, Secret: "sealed", Active: true}
 	must(t, "CreateWebhook", s.CreateWebhook(t.Context(), w))
 	return w
+}
+
+// finish is FinishDelivery's error alone, for must and wantCode.
+func finish(ctx context.Context, s damask.Store, id int64, worker string, o damask.DeliveryOutcome) error {
+	_, err := s.FinishDelivery(ctx, id, worker, o)
+	return err
 }
 
 // testWebhooks: webhooks are made, listed, changed and removed within
@@ -199,7 +206,7 @@ func testDeliveryClaims(t *testing.T, s damask.Store) {
 	want("third claim", claim("w3", time.Minute), "", 0)
 
 	// A failure to retry later holds a's update back.
-	must(t, "FinishDelivery failed", s.FinishDelivery(ctx, d1.ID, "w1", damask.DeliveryOutcome{
+	must(t, "FinishDelivery failed", finish(ctx, s, d1.ID, "w1", damask.DeliveryOutcome{
 		Status: 500, Duration: 30 * time.Millisecond, Error: "answered 500", At: now, RetryAt: now.Add(time.Hour)}))
 	want("claim while a's creation waits to retry", claim("w3", time.Minute), "", 0)
 	d, err := s.Delivery(ctx, acct.ID, w.ID, d1.ID)
@@ -213,8 +220,8 @@ func testDeliveryClaims(t *testing.T, s damask.Store) {
 		t.Errorf("after a failure the webhook is %+v", hook)
 	}
 	// Only the holder finishes.
-	wantCode(t, "FinishDelivery by another worker", s.FinishDelivery(ctx, d3.ID, "w1", damask.DeliveryOutcome{Delivered: true, At: now}), damask.ENOTFOUND, "")
-	must(t, "FinishDelivery delivered", s.FinishDelivery(ctx, d3.ID, "w2", damask.DeliveryOutcome{Delivered: true, Status: 204, At: now}))
+	wantCode(t, "FinishDelivery by another worker", finish(ctx, s, d3.ID, "w1", damask.DeliveryOutcome{Delivered: true, At: now}), damask.ENOTFOUND, "")
+	must(t, "FinishDelivery delivered", finish(ctx, s, d3.ID, "w2", damask.DeliveryOutcome{Delivered: true, Status: 204, At: now}))
 	hook, err = s.Webhook(ctx, acct.ID, w.ID)
 	must(t, "Webhook", err)
 	if !hook.FailingSince.IsZero() {
@@ -249,10 +256,14 @@ func testDeliveryLease(t *testing.T, s damask.Store) {
 	}
 	now := time.Now()
 	wantCode(t, "FinishDelivery by the worker whose lease ran out",
-		s.FinishDelivery(ctx, d.ID, "doomed", damask.DeliveryOutcome{Delivered: true, At: now}), damask.ENOTFOUND, "")
+		finish(ctx, s, d.ID, "doomed", damask.DeliveryOutcome{Delivered: true, At: now}), damask.ENOTFOUND, "")
 	// Given up, and the webhook failing since long before the cut: off.
-	must(t, "FinishDelivery failed", s.FinishDelivery(ctx, d.ID, "survivor",
-		damask.DeliveryOutcome{Status: 0, Error: "timeout", At: now.Add(-4 * 24 * time.Hour)}))
+	off, err := s.FinishDelivery(ctx, d.ID, "survivor",
+		damask.DeliveryOutcome{Status: 0, Error: "timeout", At: now.Add(-4 * 24 * time.Hour)})
+	must(t, "FinishDelivery failed", err)
+	if off {
+		t.Error("a first failure says it switched the webhook off")
+	}
 	hook, err := s.Webhook(ctx, acct.ID, w.ID)
 	must(t, "Webhook", err)
 	if !hook.Active {
@@ -263,12 +274,13 @@ func testDeliveryLease(t *testing.T, s damask.Store) {
 	if next.EventType != damask.EventTagUpdated {
 		t.Errorf("after a give-up claimed %s", next.EventType)
 	}
-	must(t, "FinishDelivery failed", s.FinishDelivery(ctx, next.ID, "survivor",
-		damask.DeliveryOutcome{Status: 503, Error: "answered 503", At: now, DisableFailingSince: now.Add(-3 * 24 * time.Hour)}))
+	off, err = s.FinishDelivery(ctx, next.ID, "survivor",
+		damask.DeliveryOutcome{Status: 503, Error: "answered 503", At: now, DisableFailingSince: now.Add(-3 * 24 * time.Hour)})
+	must(t, "FinishDelivery failed", err)
 	hook, err = s.Webhook(ctx, acct.ID, w.ID)
 	must(t, "Webhook", err)
-	if hook.Active {
-		t.Error("a webhook failing for 4 days is still on")
+	if hook.Active || !off {
+		t.Errorf("a webhook failing for 4 days: active %v, switched off by this outcome %v", hook.Active, off)
 	}
 	// Off, nothing is claimed; on again, its failures are forgotten.
 	must(t, "CreateTag", s.CreateTag(ctx, &damask.Tag{AccountID: acct.ID, Name: "blue"}))
@@ -302,7 +314,7 @@ func testDeliveryLease(t *testing.T, s damask.Store) {
 		if d.ID != want {
 			t.Errorf("claimed %d, want %d (oldest first)", d.ID, want)
 		}
-		must(t, "FinishDelivery", s.FinishDelivery(ctx, d.ID, "survivor", damask.DeliveryOutcome{Delivered: true, Status: 200, At: now}))
+		must(t, "FinishDelivery", finish(ctx, s, d.ID, "survivor", damask.DeliveryOutcome{Delivered: true, Status: 200, At: now}))
 	}
 
 	// Prune keeps the newest finished deliveries.
@@ -366,7 +378,7 @@ func testDeliveriesConcurrent(t *testing.T, s damask.Store) {
 				}
 				last[d.ObjectID] = d.EventID
 				mu.Unlock()
-				if err := s.FinishDelivery(ctx, d.ID, name, damask.DeliveryOutcome{Delivered: true, Status: 200, At: time.Now()}); err != nil {
+				if err := finish(ctx, s, d.ID, name, damask.DeliveryOutcome{Delivered: true, Status: 200, At: time.Now()}); err != nil {
 					mu.Lock()
 					bad = append(bad, err.Error())
 					mu.Unlock()
@@ -385,5 +397,82 @@ func testDeliveriesConcurrent(t *testing.T, s damask.Store) {
 		if n != 1 {
 			t.Errorf("delivery %d claimed %d times", id, n)
 		}
+	}
+}
+
+// testDeliverySwitchedOff: of the failures of a webhook failing since
+// before the cut, the one that switches it off says so, and no other:
+// not those finishing beside it, not those after it; switched on again
+// and failing past the cut again, it is switched off, and told, again.
+func testDeliverySwitchedOff(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	acct, _ := newAccount(t, s, "acme")
+	w := newWebhook(t, s, acct.ID, "tag.")
+	now := time.Now()
+	cut := now.Add(-damask.MaxWebhookFailing)
+	failed := func(at time.Time) damask.DeliveryOutcome {
+		return damask.DeliveryOutcome{Status: 500, Error: "answered 500", At: at, RetryAt: at.Add(time.Hour), DisableFailingSince: cut}
+	}
+	// Deliveries of several tags, claimed at once by as many workers.
+	const n = 6
+	for i := range n {
+		must(t, "CreateTag", s.CreateTag(ctx, &damask.Tag{AccountID: acct.ID, Name: fmt.Sprint("t", i)}))
+	}
+	claim := func(worker string) *damask.Delivery {
+		t.Helper()
+		d, _, err := s.ClaimDelivery(ctx, worker, time.Minute)
+		must(t, "ClaimDelivery", err)
+		return d
+	}
+	// The first failure, long ago, only starts the failing.
+	first := claim("w0")
+	off, err := s.FinishDelivery(ctx, first.ID, "w0", failed(now.Add(-4*24*time.Hour)))
+	must(t, "FinishDelivery", err)
+	if off {
+		t.Error("the first failure switched the webhook off")
+	}
+	running := make([]*damask.Delivery, n-1)
+	for i := range running {
+		running[i] = claim(fmt.Sprint("w", i+1))
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		offs int
+	)
+	for i, d := range running {
+		wg.Go(func() {
+			off, err := s.FinishDelivery(ctx, d.ID, fmt.Sprint("w", i+1), failed(now))
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				t.Errorf("FinishDelivery %d: %v", d.ID, err)
+			}
+			if off {
+				offs++
+			}
+		})
+	}
+	wg.Wait()
+	if offs != 1 {
+		t.Errorf("%d outcomes say they switched the webhook off, want 1", offs)
+	}
+	hook, err := s.Webhook(ctx, acct.ID, w.ID)
+	must(t, "Webhook", err)
+	if hook.Active {
+		t.Fatal("the webhook is still on")
+	}
+
+	// On again: failing anew, it is switched off once more past the cut.
+	hook.Active = true
+	must(t, "UpdateWebhook", s.UpdateWebhook(ctx, hook))
+	d := claim("w9")
+	off, err = s.FinishDelivery(ctx, d.ID, "w9", failed(now.Add(-4*24*time.Hour)))
+	must(t, "FinishDelivery", err)
+	d = claim("w9")
+	off2, err := s.FinishDelivery(ctx, d.ID, "w9", failed(now))
+	must(t, "FinishDelivery", err)
+	if off || !off2 {
+		t.Errorf("switched on and failing again: off after its first failure %v, after one past the cut %v", off, off2)
 	}
 }

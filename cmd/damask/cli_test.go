@@ -529,6 +529,8 @@ func TestUsageErrors(t *testing.T) {
 		{"serve-bad-proxies", []string{"serve", "--data", c.data, "--trust-proxy", "--trusted-proxies", "10.0.0.0/33"}},
 		{"db-other-scheme", []string{"check", "--data", c.data, "--db", "mysql://localhost/damask"}},
 		{"blobs-other-scheme", []string{"check", "--data", c.data, "--blobs", "ftp://host/bucket"}},
+		{"serve-smtp-without-from", []string{"serve", "--data", c.data, "--smtp", "smtp://u:pw@mail.example.org"}},
+		{"worker-smtp-other-scheme", []string{"worker", "--data", c.data, "--smtp", "imap://mail.example.org?from=d@example.org"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

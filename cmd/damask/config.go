@@ -19,6 +19,7 @@ import (
 	"damask/blob/disk"
 	"damask/blob/s3"
 	"damask/library"
+	"damask/mail"
 	"damask/outbound"
 	"damask/postgres"
 	"damask/seal"
@@ -46,6 +47,10 @@ type storage struct {
 	// allow are the inside ranges the commands that call a tenant's URLs
 	// may call (--allow-outgoing, registered by registerOutgoing).
 	allow allowFlag
+	// smtp is the operator's SMTP server (--smtp, registered by
+	// registerMail), read by openMail into mailer; nil: no e-mail.
+	smtp   string
+	mailer *mail.Sender
 }
 
 func (s *storage) register(fs *flag.FlagSet) {
@@ -63,6 +68,26 @@ func (s *storage) register(fs *flag.FlagSet) {
 // discovery document).
 func (s *storage) registerOutgoing(fs *flag.FlagSet) {
 	fs.Var(&s.allow, "allow-outgoing", "address ranges (CIDR, comma-separated) the server may call on a tenant's behalf although they are loopback, private or link-local, such as an OpenID provider on the operator's network (default: none)")
+}
+
+// registerMail adds --smtp, for the commands that send e-mail (serve,
+// and worker, whose deliveries may switch a webhook off).
+func (s *storage) registerMail(fs *flag.FlagSet) {
+	fs.StringVar(&s.smtp, "smtp", "", "SMTP server the e-mail goes through: smtp://USER:PASSWORD@HOST:587?from=ADDRESS (STARTTLS) or smtps://...:465; better given as DAMASK_SMTP, which ps does not show (default: no e-mail)")
+}
+
+// openMail reads --smtp once the flags are parsed: a bad URL is a usage
+// error, told without the URL, whose password it may hold.
+func (s *storage) openMail() error {
+	if s.smtp == "" {
+		return nil
+	}
+	m, err := mail.New(s.smtp)
+	if err != nil {
+		return usageError("--smtp: " + err.Error())
+	}
+	s.mailer = m
+	return nil
 }
 
 // allowFlag reads --allow-outgoing.
@@ -173,8 +198,8 @@ func (s *storage) open(ctx context.Context, log *slog.Logger) (*openLibrary, err
 
 // openWith is open with the settings of o that no flag of storage gives
 // (the processing tools, Queued, the limits of `damask serve`); Plans,
-// MaxFileSize, Logger, Outbound and SecretKey come from the flags and
-// replace o's.
+// MaxFileSize, Logger, Outbound, SecretKey and Mailer come from the flags
+// and replace o's.
 func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Options) (*openLibrary, error) {
 	if s.maxFile <= 0 || s.maxFile > library.MaxFileSizeCeiling {
 		return nil, usageError(fmt.Sprintf("--max-file-size must be from 1 byte to 1 TiB (%d bytes), not %d", int64(library.MaxFileSizeCeiling), s.maxFile))
@@ -202,6 +227,10 @@ func (s *storage) openWith(ctx context.Context, log *slog.Logger, o library.Opti
 	}
 	o.Plans, o.MaxFileSize, o.Logger = plans, s.maxFile, log
 	o.Outbound = outbound.New(outbound.Options{Allow: s.allow})
+	if s.mailer != nil { // a nil *mail.Sender is not a nil Mailer
+		o.Mailer = s.mailer
+		log.Info("e-mail through the SMTP server", "smtp", s.mailer.String())
+	}
 	if o.SecretKey, err = s.secretKey(); err != nil {
 		db.Close()
 		blobs.Close()

@@ -26,8 +26,9 @@ const usage = `Damask: a digital asset manager.
   damask serve   [--addr 127.0.0.1:8080] [--data ./damask-data] [--domain D]
                  [--db URL] [--blobs URL] [--tls-cert F --tls-key F] [--no-workers]
                  [--allow-outgoing CIDR,...]   inside ranges a tenant's URLs may reach
+                 [--smtp URL]   smtp://USER:PASSWORD@HOST:587?from=ADDRESS, for the e-mail sent
   damask worker  [--data DIR] [--db URL] [--blobs URL] [--workers N] [--webhook-workers N]
-                 [--allow-outgoing CIDR,...]
+                 [--allow-outgoing CIDR,...] [--smtp URL]
                  background work only (metadata, previews, webhooks), beside --no-workers servers
   damask account create NAME --holder LOGIN --email E [--plan basic|private|pro|deluxe]
   damask account api NAME on|off

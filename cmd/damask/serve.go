@@ -123,6 +123,7 @@ func parseServe(args []string, getenv func(string) string) (*serveOptions, error
 	fs.Var(&proxies, "trusted-proxies", "with --trust-proxy: the proxies (CIDR or address, comma-separated) whose X-Forwarded-* headers are believed")
 	o.st.register(fs)
 	o.st.registerOutgoing(fs)
+	o.st.registerMail(fs)
 	if err := parse(fs, args, getenv); err != nil {
 		return nil, err
 	}
@@ -158,6 +159,9 @@ func parseServe(args []string, getenv func(string) string) (*serveOptions, error
 	}
 	if o.eventsRetention < time.Hour {
 		return nil, usageError("--events-retention must be an hour or more")
+	}
+	if err := o.st.openMail(); err != nil {
+		return nil, err
 	}
 	o.jobTimeout = time.Duration(*jobLimit)
 	o.childArgs = childArgs(fs)
@@ -239,7 +243,7 @@ func (o *serveOptions) run(ctx context.Context, env environment) error {
 	// The webhooks are delivered here unless --no-workers: they need no
 	// tool.
 	if !o.noWorkers && o.webhookWorkers > 0 {
-		d := jobs.NewDeliveries(lib.db, lib.svc.Deliver, jobs.Options{Logger: log, Workers: o.webhookWorkers})
+		d := jobs.NewDeliveries(lib.svc, lib.svc.Deliver, jobs.Options{Logger: log, Workers: o.webhookWorkers})
 		deliveries.Store(d)
 		delivered := make(chan struct{})
 		go func() { defer close(delivered); d.Run(ctx) }()

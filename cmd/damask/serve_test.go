@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +73,33 @@ func TestParseServe(t *testing.T) {
 	}
 	if o.proxies.String() != "127.0.0.0/8,::1/128" {
 		t.Errorf("--trust-proxy alone: proxies %q", o.proxies)
+	}
+}
+
+// --smtp (or DAMASK_SMTP) is read when the flags are: a good URL gives
+// the library its Mailer, a bad one is a usage error that shows no
+// password.
+func TestSMTPFlag(t *testing.T) {
+	env := map[string]string{"DAMASK_SMTP": "smtps://damask:s3cr3t-pw@mail.example.org?from=damask@example.org"}
+	o, err := parseServe(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.st.mailer == nil || o.st.mailer.String() != "smtps://damask:xxxxx@mail.example.org?from=damask@example.org" {
+		t.Errorf("DAMASK_SMTP: mailer %v", o.st.mailer)
+	}
+	if o, err := parseServe(nil, func(string) string { return "" }); err != nil || o.st.mailer != nil {
+		t.Errorf("without --smtp: mailer %v, %v", o.st.mailer, err)
+	}
+	for _, url := range []string{
+		"smtp://damask:s3cr3t-pw@mail.example.org",
+		"smtp://damask:s3cr3t-pw@mail.example.org:x?from=damask@example.org",
+		"smtp://damask:s3cr3t-pw/x@mail.example.org?from=damask@example.org",
+	} {
+		_, err := parseServe([]string{"--smtp", url}, func(string) string { return "" })
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "--smtp") || strings.Contains(err.Error(), "s3cr3t") {
+			t.Errorf("--smtp %s: %v, want a usage error naming --smtp without the password", url, err)
+		}
 	}
 }

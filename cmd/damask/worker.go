@@ -25,6 +25,7 @@ func worker(ctx context.Context, env environment, args []string) error {
 	var st storage
 	st.register(fs)
 	st.registerOutgoing(fs)
+	st.registerMail(fs)
 	n := fs.Int("workers", 0, "jobs at once (default: one per core)")
 	hooks := fs.Int("webhook-workers", 4, "webhook deliveries at once (0: deliver none here)")
 	timeout := jobTimeoutFlag(fs)
@@ -34,6 +35,9 @@ func worker(ctx context.Context, env environment, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError(fmt.Sprintf("worker takes no arguments (got %q)", fs.Arg(0)))
+	}
+	if err := st.openMail(); err != nil {
+		return err
 	}
 	log := st.logger(env.stderr)
 	if *hooks < 0 {
@@ -66,7 +70,7 @@ func worker(ctx context.Context, env environment, args []string) error {
 	defer lib.Close()
 	var wg sync.WaitGroup
 	if *hooks > 0 {
-		d := jobs.NewDeliveries(lib.db, lib.svc.Deliver, jobs.Options{Logger: log, Workers: *hooks})
+		d := jobs.NewDeliveries(lib.svc, lib.svc.Deliver, jobs.Options{Logger: log, Workers: *hooks})
 		deliveries.Store(d)
 		wg.Go(func() { d.Run(ctx) })
 	}
