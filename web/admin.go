@@ -397,6 +397,11 @@ func brandingRules(b damask.Branding) string {
 	}
 	if c := b.BottomColor; hexColor.MatchString(c) {
 		fmt.Fprintf(&sb, "footer.bottom { background: %s; }\n", c)
+		// The font colour is the footer's too, on the account's bottom
+		// colour (library.SetBranding holds their contrast).
+		if f := b.FontColor; hexColor.MatchString(f) {
+			fmt.Fprintf(&sb, "footer.bottom { color: %s; }\n", f)
+		}
 	}
 	return sb.String()
 }

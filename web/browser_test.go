@@ -63,6 +63,11 @@ type ui struct {
 	docs    string
 	shotsN  int
 	timeout time.Duration
+	// noScript is set while the page's scripts are off: no axe-core then.
+	noScript bool
+	// audited are the pages axe-core has checked (address, width, scheme).
+	audited map[string]bool
+	audits  int
 }
 
 // do runs the steps of one stage with a generous time limit; on failure
@@ -76,6 +81,7 @@ func (u *ui) do(stage string, steps ...chromedp.Action[chromedp.Void]) {
 		body, _ := chromedp.Run(u.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 		u.t.Fatalf("%s: %v\npage text:\n%s", stage, err, body)
 	}
+	u.audit(stage)
 	u.checkConsole(stage)
 }
 
@@ -156,6 +162,7 @@ func TestBrowser(t *testing.T) {
 	ctx, cancel := chromedp.NewContext(alloc)
 	defer cancel()
 	u.ctx = ctx
+	t.Cleanup(func() { t.Logf("axe-core checked %d pages", u.audits) })
 	// The first call starts the browser: no time limit on its context.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
@@ -278,6 +285,29 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after a click on a tag: %q", tagged)
 	}
 	u.shot("facet")
+
+	// From the top of the library, Tab reaches the skip link to the
+	// results, Enter follows it, and the first asset is two Tabs on.
+	u.do("library for the keyboard", u.open("/"), until(`document.querySelectorAll("#grid a.open").length === 3`))
+	presses := 0
+	for ; presses < 100; presses++ {
+		at, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const a = document.activeElement;
+			return a === document.querySelector("#grid a.open") ? "asset" : (a && a.id) || ""; })()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at == "asset" {
+			break
+		}
+		key := kb.Tab
+		if at == "skip-results" {
+			key = kb.Enter
+		}
+		u.do("keyboard to the first asset", chromedp.KeyEvent(key))
+	}
+	if presses > 4 {
+		t.Errorf("%d key presses from the top of the library to the first asset, want at most 4", presses)
+	}
 
 	// "/" goes to the search box; Enter on an asset opens it.
 	u.do("open asset",
@@ -433,6 +463,7 @@ func TestBrowser(t *testing.T) {
 	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatal(err)
 	}
+	u.noScript = true
 	u.do("no script: search",
 		u.open("/"),
 		chromedp.SetValue(chromedp.ID("q"), "-nosuchword"),
@@ -446,6 +477,7 @@ func TestBrowser(t *testing.T) {
 	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
 		t.Fatal(err)
 	}
+	u.noScript = false
 
 	// At phone width the library still works.
 	u.do("phone", chromedp.EmulateViewport(390, 844), u.open("/"), until(`document.querySelectorAll("#grid .tile img").length === 2`))
