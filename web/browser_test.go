@@ -94,7 +94,7 @@ func (u *ui) checkConsole(stage string) {
 }
 
 // forDocs are the screenshots the README shows.
-var forDocs = map[string]bool{"library": true, "asset": true, "library-phone": true, "account": true, "selection": true, "branding": true}
+var forDocs = map[string]bool{"library-dark": true, "library": true, "asset": true, "library-phone": true, "account": true, "selection": true, "branding": true}
 
 // shot saves a screenshot of the whole page as the next artifact.
 func (u *ui) shot(name string) {
@@ -419,6 +419,22 @@ func TestBrowser(t *testing.T) {
 		u.open("/"),
 		until(`document.getElementById("count").textContent.trim() === "2 assets"`))
 
+	// Dark mode: every page again as the system asks for dark colours, at
+	// desktop and phone width, with axe-core on each.
+	u.dark(true)
+	u.do("dark library", u.open("/"), until(`document.querySelectorAll("#grid .tile img").length === 2`),
+		until(`getComputedStyle(document.body).backgroundColor === "rgb(18, 20, 22)"`))
+	u.shot("library-dark")
+	for _, w := range []int64{1280, 390} {
+		u.do(fmt.Sprintf("dark at %d", w), chromedp.EmulateViewport(w, 900))
+		for _, p := range []string{"/", "/?view=list", "/collections", "/trash", "/account", "/people", "/tokens"} {
+			u.do(fmt.Sprintf("dark %s at %d", p, w), u.open(p), chromedp.WaitVisible(chromedp.CSS("main")))
+		}
+		u.do(fmt.Sprintf("dark asset at %d", w), u.open("/"), load(`#grid a.open`), chromedp.WaitVisible(chromedp.ID("download")))
+	}
+	u.do("dark done", chromedp.EmulateViewport(1280, 900))
+	u.dark(false)
+
 	// The holder switches the API on, off and on again.
 	u.do("account", u.open("/account"), chromedp.WaitVisible(chromedp.ID("api-switch")))
 	u.shot("account")
@@ -451,6 +467,12 @@ func TestBrowser(t *testing.T) {
 				document.querySelector("header.top .brand").textContent.trim() === "Acme assets"; })()`),
 		until(`document.querySelectorAll("#grid .tile img").length === 2`))
 	u.shot("branding")
+	// In dark mode the account's colours stay where they are chosen.
+	u.dark(true)
+	u.do("dark branding", u.open("/"), until(`getComputedStyle(document.querySelector("header.top")).backgroundColor === "rgb(10, 110, 189)" &&
+		getComputedStyle(document.body).backgroundColor === "rgb(18, 20, 22)"`))
+	u.shot("branding-dark")
+	u.dark(false)
 	if a, err := e.svc.AccountByName(t.Context(), library.DefaultAccount); err != nil || a.Branding.Logo == "" || a.Branding.TopColor != "#0a6ebd" {
 		t.Errorf("branding after the form: %+v (%v)", a.Branding, err)
 	}
@@ -533,6 +555,19 @@ func waitForDownload(t *testing.T, dir string, size int64) {
 			t.Fatalf("no download of %d bytes in %s: %v", size, dir, es)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// dark turns the emulated prefers-color-scheme: dark on or off.
+func (u *ui) dark(on bool) {
+	u.t.Helper()
+	v := "light"
+	if on {
+		v = "dark"
+	}
+	if _, err := chromedp.Call(u.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}}); err != nil {
+		u.t.Fatal(err)
 	}
 }
 
