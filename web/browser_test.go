@@ -187,6 +187,10 @@ func TestBrowser(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The browser is in New Zealand: the pages show their times there.
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Pacific/Auckland"}); err != nil {
+		t.Fatal(err)
+	}
 	downloads := t.TempDir()
 	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
 		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads}); err != nil {
@@ -413,6 +417,17 @@ func TestBrowser(t *testing.T) {
 		until(`(() => { const is = [...document.querySelectorAll("table.list td.mini img")];
 			return is.length > 0 && is.every(i => i.complete && i.naturalWidth > 0 && i.width === 48 && i.height === 48); })()`))
 	u.shot("trash")
+	u.do("times in the browser's zone", until(`[...document.querySelectorAll("table.list tbody td")].some(td => /^\d{4}-\d\d-\d\d \d\d:\d\d NZ[DS]T$/.test(td.textContent))`))
+	// The user's setting goes before the browser's zone.
+	u.do("time zone setting",
+		load(`#settings-link`),
+		chromedp.WaitVisible(chromedp.ID("time-zone")),
+		until(`document.getElementById("time-zone-help").textContent.includes("(now Pacific/Auckland)")`),
+		chromedp.SetValue(chromedp.ID("time-zone"), "America/New_York"),
+		load(`#settings button[type=submit]`),
+		until(`document.getElementById("flash").textContent === "Times are shown in America/New_York."`),
+		u.open("/trash"),
+		until(`[...document.querySelectorAll("table.list tbody td")].some(td => / E[DS]T$/.test(td.textContent))`))
 	u.do("restore",
 		load(`form[action$="/restore"] button`),
 		until(`document.querySelectorAll("table.list tbody tr").length === 1`),

@@ -9,6 +9,16 @@
 	var grid = document.getElementById("grid");
 	var selection = document.getElementById("selection");
 
+	// The browser's time zone, for the server to show times in (a user's
+	// own setting goes first): a cookie, set on the first page seen, the
+	// sign-in page included, and again when the zone changes.
+	try {
+		var tz = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+		if (tz && /^[A-Za-z0-9_+\/-]{1,64}$/.test(tz) && document.cookie.split("; ").indexOf("damask_tz=" + tz) < 0) {
+			document.cookie = "damask_tz=" + tz + "; path=/; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+		}
+	} catch (err) { /* no zone known: the pages say UTC */ }
+
 	// "/" goes to the search box, unless one is typing somewhere.
 	document.addEventListener("keydown", function (e) {
 		if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
