@@ -97,6 +97,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /assets/{id}/media", s.media)
 	m.HandleFunc("GET /assets/{id}/playback", s.playback)
 	m.HandleFunc("POST /assets/{id}/delete", s.idAction(s.deleteAsset))
+	m.HandleFunc("GET /assets/{id}/duplicate", s.duplicateOf)
 	m.HandleFunc("POST /assets/{id}/public", s.idAction(s.publicLink))
 	m.HandleFunc("POST /assets/{id}/versions", s.addVersion)
 	m.HandleFunc("POST /assets/{id}/versions/{n}/current", s.idAction(s.makeCurrent))
