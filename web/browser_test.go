@@ -442,7 +442,7 @@ func TestBrowser(t *testing.T) {
 	u.shot("library-dark")
 	for _, w := range []int64{1280, 390} {
 		u.do(fmt.Sprintf("dark at %d", w), chromedp.EmulateViewport(w, 900))
-		for _, p := range []string{"/", "/?view=list", "/collections", "/trash", "/account", "/people", "/tokens"} {
+		for _, p := range []string{"/", "/?view=list", "/collections", "/trash", "/account", "/people", "/tokens", "/settings"} {
 			u.do(fmt.Sprintf("dark %s at %d", p, w), u.open(p), chromedp.WaitVisible(chromedp.CSS("main")))
 		}
 		u.do(fmt.Sprintf("dark asset at %d", w), u.open("/"), load(`#grid a.open`), chromedp.WaitVisible(chromedp.ID("download")))
