@@ -138,8 +138,12 @@ type User struct {
 	// False: the whole library, as for every other role.
 	CollectionsOnly bool
 	CollectionIDs   []int64
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// TimeZone is the IANA name of the zone the pages show the user's
+	// times in ("Europe/Vienna"); empty: the browser's, else UTC. Not
+	// part of the API's user document.
+	TimeZone  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Tag is a label an asset may carry. AssetsCount counts assets outside the trash.

@@ -10,7 +10,9 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
+	"math"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"damask"
@@ -51,8 +53,9 @@ type BrandingChanges struct {
 // SetBranding changes how the caller's account's pages look. Only the
 // holder may, on a plan with branding. It answers EFORBIDDEN for another
 // role or a plan without branding, EINVALID for a colour that is not
-// #rgb or #rrggbb, a bad title or a logo that is not a PNG, JPEG, GIF or
-// WebP image, and ETOOLARGE for a logo over MaxLogoSize.
+// #rgb or #rrggbb, colours that put text below MinContrast on its
+// background (see readable), a bad title or a logo that is not a PNG,
+// JPEG, GIF or WebP image, and ETOOLARGE for a logo over MaxLogoSize.
 func (s *Service) SetBranding(ctx context.Context, c Caller, ch BrandingChanges) (*damask.Account, error) {
 	if err := require(c, damask.RoleHolder, "change the account's branding"); err != nil {
 		return nil, err
@@ -77,6 +80,11 @@ func (s *Service) SetBranding(ctx context.Context, c Caller, ch BrandingChanges)
 			continue
 		}
 		if *f.out, err = validColor(f.name, *f.in); err != nil {
+			return nil, err
+		}
+	}
+	if ch.FontColor != nil || ch.TopColor != nil || ch.BottomColor != nil {
+		if err := readable(*b); err != nil {
 			return nil, err
 		}
 	}
@@ -119,6 +127,99 @@ func brandingDetail(before, after damask.Branding) string {
 		parts = append(parts, "logo")
 	}
 	return "branding: " + strings.Join(parts, ", ")
+}
+
+// MinContrast is the least contrast the branding's text may have on its
+// background: WCAG 2.2 AA for normal text.
+const MinContrast = 4.5
+
+// The pages' own colours, where the branding chooses none: the header's
+// background and text, the footer's text.
+const (
+	defaultTop        = "#23313f"
+	defaultFont       = "#ffffff"
+	defaultFooterFont = "#555555"
+)
+
+// readable refuses colours whose text would be hard to read: the font
+// colour (or the header's white) on the top colour (or the header's
+// dark blue), and, where a bottom colour is chosen, the font colour (or
+// the footer's grey) on it. The pages apply the font colour to the
+// footer only on a bottom colour of the account's.
+func readable(b damask.Branding) error {
+	font, top := or(b.FontColor, defaultFont), or(b.TopColor, defaultTop)
+	if c := Contrast(font, top); c < MinContrast {
+		return contrastError(b, "top", font, top, c)
+	}
+	if b.BottomColor != "" {
+		font := or(b.FontColor, defaultFooterFont)
+		if c := Contrast(font, b.BottomColor); c < MinContrast {
+			return contrastError(b, "bottom", font, b.BottomColor, c)
+		}
+	}
+	return nil
+}
+
+// contrastError names the field to change: the font colour when one is
+// chosen, else the background's.
+func contrastError(b damask.Branding, where, font, bg string, c float64) error {
+	ratio := math.Floor(c*100) / 100
+	if b.FontColor != "" {
+		return damask.Errorf(damask.EINVALID, "Font colour %s on the %s colour %s has a contrast of %.2f:1; text needs at least %.1f:1 to be readable (WCAG 2.2 AA): choose a darker or lighter colour",
+			font, where, bg, ratio, MinContrast)
+	}
+	field := "Top colour"
+	if where == "bottom" {
+		field = "Bottom colour"
+	}
+	return damask.Errorf(damask.EINVALID, "%s %s under the text colour %s has a contrast of %.2f:1; text needs at least %.1f:1 to be readable (WCAG 2.2 AA): choose a darker or lighter colour, or a font colour",
+		field, bg, font, ratio, MinContrast)
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// Contrast is the WCAG contrast ratio of two colours written #rgb or
+// #rrggbb, from 1 to 21; 1 for a colour that is not so written.
+func Contrast(a, b string) float64 {
+	la, ok1 := luminance(a)
+	lb, ok2 := luminance(b)
+	if !ok1 || !ok2 {
+		return 1
+	}
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
+}
+
+// luminance is a colour's relative luminance (WCAG 2.2).
+func luminance(c string) (float64, bool) {
+	if !colorRE.MatchString(c) {
+		return 0, false
+	}
+	h := c[1:]
+	if len(h) == 3 {
+		h = string([]byte{h[0], h[0], h[1], h[1], h[2], h[2]})
+	}
+	var ch [3]float64
+	for i := range ch {
+		v, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
+		if err != nil {
+			return 0, false
+		}
+		s := float64(v) / 255
+		if s <= 0.04045 {
+			ch[i] = s / 12.92
+		} else {
+			ch[i] = math.Pow((s+0.055)/1.055, 2.4)
+		}
+	}
+	return 0.2126*ch[0] + 0.7152*ch[1] + 0.0722*ch[2], true
 }
 
 // validColor answers a colour in lower case, or "" to clear it.

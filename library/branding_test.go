@@ -49,6 +49,45 @@ func pngOf(t *testing.T, w, h int) []byte {
 
 func str(s string) *string { return &s }
 
+func TestContrast(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want float64
+	}{
+		{"#000", "#fff", 21}, {"#ffffff", "#ffffff", 1}, {"#fff", "#ffff00", 1.07},
+		{"#777", "#fff", 4.48}, {"#767676", "#ffffff", 4.54}, {"#fff", "#23313f", 13.27},
+		{"#fff", "#0a6ebd", 5.28}, {"red", "#fff", 1},
+	} {
+		if got := library.Contrast(tt.a, tt.b); got < tt.want-0.01 || got > tt.want+0.01 {
+			t.Errorf("Contrast(%s, %s) = %.3f, want %.2f", tt.a, tt.b, got, tt.want)
+		}
+		if a, b := library.Contrast(tt.a, tt.b), library.Contrast(tt.b, tt.a); a != b {
+			t.Errorf("Contrast(%s, %s) = %v but the other way %v", tt.a, tt.b, a, b)
+		}
+	}
+}
+
+// A colour alone is checked with the pages' own for the others: the
+// header's white text, the footer's grey.
+func TestBrandingContrastDefaults(t *testing.T) {
+	e := newBrandingEnv(t, "pro")
+	for _, tt := range []struct {
+		ch  library.BrandingChanges
+		ok  bool
+		msg string
+	}{
+		{library.BrandingChanges{TopColor: str("#ffff00")}, false, "Top colour #ffff00 under the text colour #ffffff has a contrast of 1.07:1"},
+		{library.BrandingChanges{BottomColor: str("#333")}, false, "Bottom colour #333 under the text colour #555555"},
+		{library.BrandingChanges{TopColor: str("#0a6ebd"), BottomColor: str("#fafafa")}, true, ""},
+		{library.BrandingChanges{FontColor: str("#1d1d1b"), TopColor: str("#ffd400"), BottomColor: str("#ffd400")}, true, ""},
+	} {
+		_, err := e.svc.SetBranding(t.Context(), e.holder, tt.ch)
+		if tt.ok != (err == nil) || (err != nil && !strings.Contains(damask.ErrorMessage(err), tt.msg)) {
+			t.Errorf("%+v: %v, want ok %v or %q", tt.ch, err, tt.ok, tt.msg)
+		}
+	}
+}
+
 func TestSetBranding(t *testing.T) {
 	ctx := t.Context()
 	e := newBrandingEnv(t, "pro")
@@ -77,6 +116,9 @@ func TestSetBranding(t *testing.T) {
 		{"css injection", library.BrandingChanges{BottomColor: str("#fff;}*{x:y")}, damask.EINVALID, "Bottom colour"},
 		{"four digits", library.BrandingChanges{FontColor: str("#abcd")}, damask.EINVALID, "Font colour"},
 		{"rgb()", library.BrandingChanges{FontColor: str("rgb(1,2,3)")}, damask.EINVALID, "Font colour"},
+		{"white on yellow", library.BrandingChanges{TopColor: str("#ffff00")}, damask.EINVALID, "Font colour #fff on the top colour #ffff00 has a contrast of 1.07:1; text needs at least 4.5:1"},
+		{"light grey on white", library.BrandingChanges{FontColor: str("#999"), TopColor: str("#fff")}, damask.EINVALID, "Font colour #999 on the top colour #fff has a contrast of 2.84:1"},
+		{"white on a light bottom", library.BrandingChanges{BottomColor: str("#eeeeee")}, damask.EINVALID, "Font colour #fff on the bottom colour #eeeeee"},
 		{"control in title", library.BrandingChanges{Title: str("a\x00b")}, damask.EINVALID, "Title"},
 		{"svg logo", library.BrandingChanges{Logo: bytes.NewReader(mediatest.Sample(t, "shape.svg"))}, damask.EINVALID, "PNG, JPEG, GIF or WebP"},
 		{"html logo", library.BrandingChanges{Logo: strings.NewReader("<html><script>alert(1)</script>")}, damask.EINVALID, "text/html"},

@@ -35,6 +35,9 @@ type UserChanges struct {
 	// CollectionIDs limits a guest to the assets of these collections
 	// (ids separated by commas); empty, the guest sees the whole library.
 	CollectionIDs *string
+	// TimeZone is the IANA name of the zone the pages show the user's
+	// times in (LoadTimeZone); empty: none chosen.
+	TimeZone *string
 }
 
 // CreateUser adds a user to the caller's account: holder and admins may,
@@ -179,6 +182,14 @@ func (s *Service) applyUser(c Caller, u *damask.User, ch UserChanges) error {
 	if ch.Email != nil {
 		if u.Email, err = validEmail(*ch.Email); err != nil {
 			return err
+		}
+	}
+	if ch.TimeZone != nil {
+		u.TimeZone = *ch.TimeZone
+		if u.TimeZone != "" {
+			if _, err := LoadTimeZone(u.TimeZone); err != nil {
+				return err
+			}
 		}
 	}
 	if ch.FirstName != nil {

@@ -20,6 +20,10 @@ set -euo pipefail
 GO_VERSION=1.26.8
 VERSITYGW_VERSION=v1.8.0
 GOLANGCI_LINT_VERSION=v2.15.0
+# axe-core: the accessibility rules the browser tests run on every page
+# (web/browser_test.go names the same version). A test tool only: never
+# served to users.
+AXE_CORE_VERSION=4.10.3
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
@@ -132,6 +136,22 @@ install_golangci_lint() {
 	GOFLAGS= GOBIN="${bin%/*}" "$GO" install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@${GOLANGCI_LINT_VERSION}"
 }
 
+# axe-core from the npm registry, pinned: its axe.min.js (and its licence,
+# MPL-2.0) into $(go env GOPATH)/share/axe-core@VERSION, where the browser
+# tests of package web read it and inject it into each page they visit.
+install_axe_core() {
+	local dir tmp
+	dir="$("$GO" env GOPATH | cut -d: -f1)/share/axe-core@${AXE_CORE_VERSION}"
+	[ -s "$dir/axe.min.js" ] && return 0
+	command -v npm >/dev/null || apt_install npm
+	echo "setup: fetching axe-core ${AXE_CORE_VERSION} into $dir"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && npm pack --silent "axe-core@${AXE_CORE_VERSION}" >/dev/null && tar xzf "axe-core-${AXE_CORE_VERSION}.tgz" package/axe.min.js package/LICENSE)
+	mkdir -p "$dir"
+	cp "$tmp/package/axe.min.js" "$tmp/package/LICENSE" "$dir/"
+	rm -rf "$tmp"
+}
+
 # Running: a C compiler, and the media tools (libvips through cgo, with
 # pkg-config to find it; exiftool; ffmpeg; poppler), then Go.
 apt_install gcc libc6-dev ca-certificates make
@@ -146,6 +166,7 @@ install_go
 apt_install sqlite3 libvips-tools
 install_postgres
 apt_install chromium
+install_axe_core
 install_versitygw
 install_golangci_lint
 [ "$mode" = test ] && exit 0

@@ -150,6 +150,7 @@ func testUsers(t *testing.T, s damask.Store) {
 		LastName:     "Doe",
 		Role:         damask.RoleMember,
 		PasswordHash: "$2a$10$jane",
+		TimeZone:     "Europe/Vienna",
 	}
 	before := time.Now()
 	must(t, "CreateUser", s.CreateUser(ctx, u))
@@ -240,6 +241,7 @@ func testUsers(t *testing.T, s damask.Store) {
 		up.Role = damask.RoleAdmin
 		up.PasswordHash = "$2a$10$new"
 		up.Disabled = true
+		up.TimeZone = "America/Argentina/Buenos_Aires"
 		up.CreatedAt = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 		before := time.Now()
 		must(t, "UpdateUser", s.UpdateUser(ctx, &up))

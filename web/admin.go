@@ -397,6 +397,14 @@ func brandingRules(b damask.Branding) string {
 	}
 	if c := b.BottomColor; hexColor.MatchString(c) {
 		fmt.Fprintf(&sb, "footer.bottom { background: %s; }\n", c)
+		// The font colour is the footer's too, on the account's bottom
+		// colour (library.SetBranding holds their contrast).
+		// Without one, the footer's grey, in dark mode too.
+		f := b.FontColor
+		if !hexColor.MatchString(f) {
+			f = "#555555"
+		}
+		fmt.Fprintf(&sb, "footer.bottom { color: %s; }\n", f)
 	}
 	return sb.String()
 }

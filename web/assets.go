@@ -116,13 +116,13 @@ func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error
 	if t := library.PublicToken(a); t != "" && d.PublicLinks {
 		d.PublicURL = httpdomain.PublicBase(s.cfg.PublicBaseURL, s.scheme(r)+"://"+r.Host, c.Account) + "/p/" + t
 	}
-	d.Groups = metadataGroups(a)
+	d.Groups = metadataGroups(a, s.zone(r, c.User))
 	return d, nil
 }
 
 // metadataGroups arranges what the file says of itself in groups people
 // read: the file, the camera, the description (IPTC/XMP) and the media.
-func metadataGroups(a *damask.Asset) []metaGroup {
+func metadataGroups(a *damask.Asset, zone *time.Location) []metaGroup {
 	m := a.Meta
 	add := func(g *metaGroup, label, value string) {
 		if value != "" && value != "0" {
@@ -149,7 +149,7 @@ func metadataGroups(a *damask.Asset) []metaGroup {
 	add(&file, "Video codec", m.VideoCodec)
 	add(&file, "Audio codec", m.AudioCodec)
 	add(&file, "Version", strconv.Itoa(a.Version))
-	add(&file, "Added", a.CreatedAt.UTC().Format("2006-01-02 15:04"))
+	add(&file, "Added", inZone(a.CreatedAt, zone))
 	add(&file, "Processing", a.Processing)
 	add(&file, "Why", a.ProcessingError)
 

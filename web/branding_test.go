@@ -142,6 +142,8 @@ func TestBrandingFormRefusals(t *testing.T) {
 		{"forged token", "forged", [][2]string{{"top_color", "#000"}}, "", nil, http.StatusForbidden, "security token"},
 		{"colour name", csrf, [][2]string{{"top_color", "red"}}, "", nil, http.StatusUnprocessableEntity, "Top colour must be a colour written #rgb or #rrggbb"},
 		{"css in a colour", csrf, [][2]string{{"font_color", "#fff;}body{display:none"}}, "", nil, http.StatusUnprocessableEntity, "Font colour must be a colour"},
+		// White on yellow: refused, by its field, with the ratio.
+		{"unreadable colours", csrf, [][2]string{{"top_color", "#ff0"}}, "", nil, http.StatusUnprocessableEntity, `id="brand-top-error">Top colour #ff0 under the text colour #ffffff has a contrast of 1.07:1; text needs at least 4.5:1`},
 		{"svg logo", csrf, nil, "logo.png", mediatest.Sample(t, "shape.svg"), http.StatusUnprocessableEntity, "must be a PNG, JPEG, GIF or WebP image"},
 		{"html logo", csrf, nil, "logo.png", []byte("<!DOCTYPE html><script>alert(1)</script>"), http.StatusUnprocessableEntity, "must be a PNG, JPEG, GIF or WebP image"},
 		{"logo too big", csrf, nil, "logo.png", big, http.StatusRequestEntityTooLarge, "larger than 1024 KiB"},

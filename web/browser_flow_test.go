@@ -55,6 +55,7 @@ func newUI(t *testing.T, e *env) *ui {
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
+	t.Cleanup(func() { t.Logf("axe-core checked %d pages", u.audits) })
 	if err := chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *runtime.EventConsoleAPICalled:

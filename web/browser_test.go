@@ -63,6 +63,11 @@ type ui struct {
 	docs    string
 	shotsN  int
 	timeout time.Duration
+	// noScript is set while the page's scripts are off: no axe-core then.
+	noScript bool
+	// audited are the pages axe-core has checked (address, width, scheme).
+	audited map[string]bool
+	audits  int
 }
 
 // do runs the steps of one stage with a generous time limit; on failure
@@ -76,6 +81,7 @@ func (u *ui) do(stage string, steps ...chromedp.Action[chromedp.Void]) {
 		body, _ := chromedp.Run(u.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
 		u.t.Fatalf("%s: %v\npage text:\n%s", stage, err, body)
 	}
+	u.audit(stage)
 	u.checkConsole(stage)
 }
 
@@ -88,7 +94,7 @@ func (u *ui) checkConsole(stage string) {
 }
 
 // forDocs are the screenshots the README shows.
-var forDocs = map[string]bool{"library": true, "asset": true, "library-phone": true, "account": true, "selection": true, "branding": true}
+var forDocs = map[string]bool{"library-dark": true, "library": true, "asset": true, "library-phone": true, "account": true, "selection": true, "branding": true}
 
 // shot saves a screenshot of the whole page as the next artifact.
 func (u *ui) shot(name string) {
@@ -156,6 +162,7 @@ func TestBrowser(t *testing.T) {
 	ctx, cancel := chromedp.NewContext(alloc)
 	defer cancel()
 	u.ctx = ctx
+	t.Cleanup(func() { t.Logf("axe-core checked %d pages", u.audits) })
 	// The first call starts the browser: no time limit on its context.
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
@@ -178,6 +185,10 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 	}); err != nil {
+		t.Fatal(err)
+	}
+	// The browser is in New Zealand: the pages show their times there.
+	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Pacific/Auckland"}); err != nil {
 		t.Fatal(err)
 	}
 	downloads := t.TempDir()
@@ -278,6 +289,29 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after a click on a tag: %q", tagged)
 	}
 	u.shot("facet")
+
+	// From the top of the library, Tab reaches the skip link to the
+	// results, Enter follows it, and the first asset is two Tabs on.
+	u.do("library for the keyboard", u.open("/"), until(`document.querySelectorAll("#grid a.open").length === 3`))
+	presses := 0
+	for ; presses < 100; presses++ {
+		at, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const a = document.activeElement;
+			return a === document.querySelector("#grid a.open") ? "asset" : (a && a.id) || ""; })()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at == "asset" {
+			break
+		}
+		key := kb.Tab
+		if at == "skip-results" {
+			key = kb.Enter
+		}
+		u.do("keyboard to the first asset", chromedp.KeyEvent(key))
+	}
+	if presses > 4 {
+		t.Errorf("%d key presses from the top of the library to the first asset, want at most 4", presses)
+	}
 
 	// "/" goes to the search box; Enter on an asset opens it.
 	u.do("open asset",
@@ -383,11 +417,38 @@ func TestBrowser(t *testing.T) {
 		until(`(() => { const is = [...document.querySelectorAll("table.list td.mini img")];
 			return is.length > 0 && is.every(i => i.complete && i.naturalWidth > 0 && i.width === 48 && i.height === 48); })()`))
 	u.shot("trash")
+	u.do("times in the browser's zone", until(`[...document.querySelectorAll("table.list tbody td")].some(td => /^\d{4}-\d\d-\d\d \d\d:\d\d NZ[DS]T$/.test(td.textContent))`))
+	// The user's setting goes before the browser's zone.
+	u.do("time zone setting",
+		load(`#settings-link`),
+		chromedp.WaitVisible(chromedp.ID("time-zone")),
+		until(`document.getElementById("time-zone-help").textContent.includes("(now Pacific/Auckland)")`),
+		chromedp.SetValue(chromedp.ID("time-zone"), "America/New_York"),
+		load(`#settings button[type=submit]`),
+		until(`document.getElementById("flash").textContent === "Times are shown in America/New_York."`),
+		u.open("/trash"),
+		until(`[...document.querySelectorAll("table.list tbody td")].some(td => / E[DS]T$/.test(td.textContent))`))
 	u.do("restore",
 		load(`form[action$="/restore"] button`),
 		until(`document.querySelectorAll("table.list tbody tr").length === 1`),
 		u.open("/"),
 		until(`document.getElementById("count").textContent.trim() === "2 assets"`))
+
+	// Dark mode: every page again as the system asks for dark colours, at
+	// desktop and phone width, with axe-core on each.
+	u.dark(true)
+	u.do("dark library", u.open("/"), until(`document.querySelectorAll("#grid .tile img").length === 2`),
+		until(`getComputedStyle(document.body).backgroundColor === "rgb(18, 20, 22)"`))
+	u.shot("library-dark")
+	for _, w := range []int64{1280, 390} {
+		u.do(fmt.Sprintf("dark at %d", w), chromedp.EmulateViewport(w, 900))
+		for _, p := range []string{"/", "/?view=list", "/collections", "/trash", "/account", "/people", "/tokens", "/settings"} {
+			u.do(fmt.Sprintf("dark %s at %d", p, w), u.open(p), chromedp.WaitVisible(chromedp.CSS("main")))
+		}
+		u.do(fmt.Sprintf("dark asset at %d", w), u.open("/"), load(`#grid a.open`), chromedp.WaitVisible(chromedp.ID("download")))
+	}
+	u.do("dark done", chromedp.EmulateViewport(1280, 900))
+	u.dark(false)
 
 	// The holder switches the API on, off and on again.
 	u.do("account", u.open("/account"), chromedp.WaitVisible(chromedp.ID("api-switch")))
@@ -421,6 +482,12 @@ func TestBrowser(t *testing.T) {
 				document.querySelector("header.top .brand").textContent.trim() === "Acme assets"; })()`),
 		until(`document.querySelectorAll("#grid .tile img").length === 2`))
 	u.shot("branding")
+	// In dark mode the account's colours stay where they are chosen.
+	u.dark(true)
+	u.do("dark branding", u.open("/"), until(`getComputedStyle(document.querySelector("header.top")).backgroundColor === "rgb(10, 110, 189)" &&
+		getComputedStyle(document.body).backgroundColor === "rgb(18, 20, 22)"`))
+	u.shot("branding-dark")
+	u.dark(false)
 	if a, err := e.svc.AccountByName(t.Context(), library.DefaultAccount); err != nil || a.Branding.Logo == "" || a.Branding.TopColor != "#0a6ebd" {
 		t.Errorf("branding after the form: %+v (%v)", a.Branding, err)
 	}
@@ -433,6 +500,7 @@ func TestBrowser(t *testing.T) {
 	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatal(err)
 	}
+	u.noScript = true
 	u.do("no script: search",
 		u.open("/"),
 		chromedp.SetValue(chromedp.ID("q"), "-nosuchword"),
@@ -446,6 +514,7 @@ func TestBrowser(t *testing.T) {
 	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
 		t.Fatal(err)
 	}
+	u.noScript = false
 
 	// At phone width the library still works.
 	u.do("phone", chromedp.EmulateViewport(390, 844), u.open("/"), until(`document.querySelectorAll("#grid .tile img").length === 2`))
@@ -501,6 +570,19 @@ func waitForDownload(t *testing.T, dir string, size int64) {
 			t.Fatalf("no download of %d bytes in %s: %v", size, dir, es)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// dark turns the emulated prefers-color-scheme: dark on or off.
+func (u *ui) dark(on bool) {
+	u.t.Helper()
+	v := "light"
+	if on {
+		v = "dark"
+	}
+	if _, err := chromedp.Call(u.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: v}}}); err != nil {
+		u.t.Fatal(err)
 	}
 }
 

@@ -32,7 +32,8 @@ import (
 // and the user, never the way to sign in.
 func signedInLayout(t *testing.T, what string, res response, login string) {
 	t.Helper()
-	if !strings.Contains(res.body, `<nav aria-label="Sections">`) || !strings.Contains(res.body, "Signed in as <strong>"+login+"</strong>") {
+	if !strings.Contains(res.body, `<nav aria-label="Sections">`) || !strings.Contains(res.body, `Signed in as <a href="/settings" id="settings-link"`) ||
+		!strings.Contains(res.body, "<strong>"+login+"</strong></a>") {
 		t.Errorf("%s: not in the signed-in layout:\n%s", what, res.body)
 	}
 	if strings.Contains(res.body, "Back to sign-in") || strings.Contains(res.body, `href="/signin"`) {

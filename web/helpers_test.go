@@ -258,7 +258,7 @@ func (b *browser) signedIn(login string) bool {
 	b.t.Helper()
 	res := b.get("/")
 	switch {
-	case res.status == http.StatusOK && strings.Contains(res.body, "Signed in as <strong>"+login+"</strong>"):
+	case res.status == http.StatusOK && strings.Contains(res.body, "<strong>"+login+"</strong></a>"):
 		return true
 	case res.status == http.StatusSeeOther && res.header.Get("Location") == "/signin":
 		return false

@@ -526,6 +526,28 @@ func (s *Server) processingStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// duplicateOf answers the upload tray, as JSON, which asset of the
+// library holds the same file as the one just sent (id, title, url), or
+// 204 when none does.
+func (s *Server) duplicateOf(w http.ResponseWriter, r *http.Request) {
+	u, _, _, err := s.session(r)
+	if err == nil {
+		var id int64
+		if id, err = httpdomain.PathID(r, "id"); err == nil {
+			c := library.Caller{Account: info(r).account, User: u, Source: s.source(r)}
+			var a *damask.Asset
+			if a, err = s.svc.DuplicateOf(r.Context(), c, id); err == nil && a == nil {
+				w.WriteHeader(http.StatusNoContent)
+				return
+			} else if err == nil {
+				writeJSON(w, http.StatusOK, map[string]any{"id": a.ID, "title": a.Title, "url": fmt.Sprintf("/assets/%d", a.ID)})
+				return
+			}
+		}
+	}
+	writeJSON(w, httpdomain.Status(damask.ErrorCode(err)), map[string]string{"error": damask.ErrorMessage(err)})
+}
+
 // thumb sends a rendition of an asset: 64, 128 or 256 px thumbnails, 1024
 // or 2048 px previews. Every role may see them.
 func (s *Server) thumb(w http.ResponseWriter, r *http.Request) { s.sendThumb(w, r, s.svc.Rendition) }

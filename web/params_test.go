@@ -48,7 +48,8 @@ func TestBrandingRules(t *testing.T) {
 	}{
 		{damask.Branding{}, ""},
 		{damask.Branding{TopColor: "#123456", FontColor: "#fff", BottomColor: "#abcdef"},
-			"header.top { background: #123456; }\nheader.top, header.top a, header.top button.link { color: #fff; }\nfooter.bottom { background: #abcdef; }\n"},
+			"header.top { background: #123456; }\nheader.top, header.top a, header.top button.link { color: #fff; }\nfooter.bottom { background: #abcdef; }\nfooter.bottom { color: #fff; }\n"},
+		{damask.Branding{FontColor: "#fff"}, "header.top, header.top a, header.top button.link { color: #fff; }\n"},
 		{damask.Branding{TopColor: "red;} body{display:none", FontColor: "#12345", BottomColor: "url(x)"}, ""},
 	}
 	for _, tt := range tests {

@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"damask"
 	"damask/forwarded"
@@ -96,6 +97,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /assets/{id}/media", s.media)
 	m.HandleFunc("GET /assets/{id}/playback", s.playback)
 	m.HandleFunc("POST /assets/{id}/delete", s.idAction(s.deleteAsset))
+	m.HandleFunc("GET /assets/{id}/duplicate", s.duplicateOf)
 	m.HandleFunc("POST /assets/{id}/public", s.idAction(s.publicLink))
 	m.HandleFunc("POST /assets/{id}/versions", s.addVersion)
 	m.HandleFunc("POST /assets/{id}/versions/{n}/current", s.idAction(s.makeCurrent))
@@ -117,6 +119,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /people", s.people)
 	m.HandleFunc("POST /people", s.createUser)
 	m.HandleFunc("POST /people/{id}", s.updateUser)
+	m.HandleFunc("GET /settings", s.settings)
+	m.HandleFunc("POST /settings", s.saveSettings)
 	m.HandleFunc("GET /tokens", s.tokens)
 	m.HandleFunc("POST /tokens", s.createToken)
 	m.HandleFunc("POST /tokens/{id}/revoke", s.idAction(s.revokeToken))
@@ -229,6 +233,47 @@ type pageData struct {
 	Form     form   // a form that came back with an error
 	Logo     string // the URL of the account's logo, for the header
 	Data     any    // the page's own content
+	// Zone is where the page's times are shown: the user's setting, else
+	// the browser's (the cookie damask_tz), else UTC.
+	Zone *time.Location
+}
+
+// When is a time of the page in its zone, the zone named: the pages'
+// templates write {{$.When .CreatedAt}}.
+func (d pageData) When(t time.Time) string { return inZone(t, d.Zone) }
+
+// Now is the time the page is made, for {{$.When $.Now}}.
+func (pageData) Now() time.Time { return time.Now() }
+
+// inZone writes t in the zone with the zone's name ("2026-12-07 15:04
+// CET"); "" for no time.
+func inZone(t time.Time, zone *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	if zone == nil {
+		zone = time.UTC
+	}
+	return t.In(zone).Format("2006-01-02 15:04 MST")
+}
+
+// zoneCookie holds the browser's time zone, set by damask.js.
+const zoneCookie = "damask_tz"
+
+// zone is where the pages show u's times: u's setting, else the
+// browser's zone from its cookie, else UTC.
+func (s *Server) zone(r *http.Request, u *damask.User) *time.Location {
+	if u != nil && u.TimeZone != "" {
+		if l, err := library.LoadTimeZone(u.TimeZone); err == nil {
+			return l
+		}
+	}
+	if c, err := r.Cookie(zoneCookie); err == nil {
+		if l, err := library.LoadTimeZone(c.Value); err == nil {
+			return l
+		}
+	}
+	return time.UTC
 }
 
 func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
@@ -241,6 +286,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 		d.Logo = s.logoURL(a)
 	} else {
 		d.Library = "Damask"
+	}
+	if d.Zone == nil {
+		d.Zone = s.zone(r, d.User)
 	}
 	if d.User != nil && d.Flash == "" {
 		d.Flash = s.takeFlash(w, r).Message

@@ -9,6 +9,16 @@
 	var grid = document.getElementById("grid");
 	var selection = document.getElementById("selection");
 
+	// The browser's time zone, for the server to show times in (a user's
+	// own setting goes first): a cookie, set on the first page seen, the
+	// sign-in page included, and again when the zone changes.
+	try {
+		var tz = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+		if (tz && /^[A-Za-z0-9_+\/-]{1,64}$/.test(tz) && document.cookie.split("; ").indexOf("damask_tz=" + tz) < 0) {
+			document.cookie = "damask_tz=" + tz + "; path=/; max-age=31536000; samesite=lax" + (location.protocol === "https:" ? "; secure" : "");
+		}
+	} catch (err) { /* no zone known: the pages say UTC */ }
+
 	// "/" goes to the search box, unless one is typing somewhere.
 	document.addEventListener("keydown", function (e) {
 		if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -269,6 +279,81 @@
 	var csrf = form.querySelector("input[name=csrf]").value;
 	var queue = [], running = 0, maxRunning = 3;
 
+	// ---- the tray: "12 of 52 done", the list folded under it
+
+	var tray = document.getElementById("upload-tray");
+	var summary = document.getElementById("tray-summary");
+	var items = [];
+	function tally() {
+		var done = 0, failedN = 0, dups = 0;
+		items.forEach(function (it) {
+			if (it.li.classList.contains("ok")) done++;
+			if (it.li.classList.contains("failed-item")) failedN++;
+			if (it.li.classList.contains("dup") && !it.decided) dups++;
+		});
+		if (!summary) return;
+		var text = done + " of " + items.length + " done";
+		if (failedN) text += ", " + failedN + " failed";
+		if (dups) text += ", " + dups + " already in the library";
+		summary.textContent = text;
+	}
+	// unfinished counts the files still to send: waiting, sending or
+	// paused. Leaving the page would drop them, so the browser asks first.
+	function unfinished() {
+		return items.filter(function (it) {
+			return !it.li.classList.contains("ok") && !it.li.classList.contains("failed-item");
+		}).length;
+	}
+	window.addEventListener("beforeunload", function (e) {
+		if (unfinished() === 0) return;
+		e.preventDefault();
+		e.returnValue = "";
+	});
+
+	// A file the library held already (the same SHA-256) is said so once
+	// sent: the server hashes every file as it streams in, so the answer
+	// costs the browser nothing, whatever the size, and needs no secure
+	// context. "Skip" moves the new copy to the trash; "Keep both" keeps it.
+	function checkDuplicate(item, id) {
+		fetch("/assets/" + encodeURIComponent(id) + "/duplicate", { credentials: "same-origin", headers: { "Accept": "application/json" } })
+			.then(function (res) { return res.status === 200 ? res.json() : null; })
+			.then(function (orig) {
+				if (!orig || !orig.id) return;
+				item.li.classList.add("dup");
+				item.state.textContent = "";
+				var text = document.createElement("span");
+				text.textContent = "the library has this file already: ";
+				var link = document.createElement("a");
+				link.href = orig.url; link.textContent = orig.title;
+				var keep = document.createElement("button");
+				keep.type = "button"; keep.className = "keep"; keep.textContent = "Keep both";
+				var skip = document.createElement("button");
+				skip.type = "button"; skip.className = "skip"; skip.textContent = "Skip";
+				item.state.appendChild(text); item.state.appendChild(link);
+				item.li.appendChild(keep); item.li.appendChild(skip);
+				var decided = function (msg) {
+					item.decided = true;
+					keep.remove(); skip.remove();
+					item.state.textContent = msg;
+					tally();
+				};
+				keep.addEventListener("click", function () { decided("done: kept both"); });
+				skip.addEventListener("click", function () {
+					var body = new URLSearchParams();
+					body.set("csrf", csrf);
+					fetch("/assets/" + encodeURIComponent(id) + "/delete", { method: "POST", body: body, credentials: "same-origin", redirect: "manual" })
+						.then(function (res) {
+							if (res.type !== "opaqueredirect" && !res.ok) { item.state.textContent = "could not skip: status " + res.status; return; }
+							var tile = grid && grid.querySelector('[data-id="' + String(id).replace(/[^0-9]/g, "") + '"]');
+							if (tile) tile.remove();
+							item.li.classList.add("skipped");
+							decided("skipped: the copy went to the trash");
+						}, function () { item.state.textContent = "could not skip: the connection broke"; });
+				});
+				tally();
+			}, function () {});
+	}
+
 	function addTile(a) {
 		if (!grid) return;
 		var empty = document.querySelector(".empty");
@@ -344,8 +429,9 @@
 				(doc.skipped.length ? ", " + doc.skipped.length + " skipped (already held, empty or system files)" : "");
 		} else {
 			item.state.textContent = "done";
-			if (doc) addTile(doc);
+			if (doc) { addTile(doc); checkDuplicate(item, doc.id); }
 		}
+		tally();
 		next();
 	}
 
@@ -355,7 +441,9 @@
 		item.pause.hidden = true;
 		item.state.textContent = "failed: " + message;
 		item.state.className = "failed";
+		item.li.classList.add("failed-item");
 		item.retry.hidden = false;
+		tally();
 		next();
 	}
 
@@ -365,6 +453,8 @@
 		item.bar.max = item.file.size || 1;
 		item.state.textContent = "uploading";
 		item.state.className = "";
+		item.li.classList.remove("failed-item");
+		tally();
 		item.retry.hidden = true;
 		item.pause.hidden = false;
 		item.pause.textContent = "Pause";
@@ -520,10 +610,14 @@
 			li.appendChild(name); li.appendChild(bar); li.appendChild(state); li.appendChild(retry); li.appendChild(pauseButton);
 			list.appendChild(li);
 			var item = { file: f, path: folderOf(rel), li: li, bar: bar, state: state, pause: pauseButton, retry: retry };
+			items.push(item);
 			pauseButton.addEventListener("click", function () { pause(item); });
 			retry.addEventListener("click", function () { queue.push(item); next(); });
 			queue.push(item);
 		});
+		// The tray shows, open, when files come; once folded it stays so.
+		if (tray && files.length > 0 && tray.hidden) { tray.hidden = false; tray.open = true; }
+		tally();
 		next();
 	}
 
