@@ -34,8 +34,11 @@ vet: setup
 lint: setup-test vet
 	"$$(go env GOPATH | cut -d: -f1)/bin/golangci-lint" run ./...
 
+# -timeout bounds each package's test binary: hardening, the longest,
+# takes about 9 minutes on a quiet 2-core machine, and took past 40 on one
+# at a load average of 20 to 57 from other work.
 test: setup-test lint
-	go test -race -count=1 -timeout 40m ./...
+	go test -race -count=1 -timeout 75m ./...
 	$(MAKE) --no-print-directory fuzz
 
 # Every fuzz target, briefly: long runs are for a developer's machine.
