@@ -161,6 +161,11 @@ func (db *DB) Import(ctx context.Context, src ImportSource) (ImportCounts, error
 	if err != nil {
 		return nil, err
 	}
+	// Every table was loaded by COPY, of which the planner knows nothing
+	// until its statistics are made (see Analyze).
+	if err := db.Analyze(ctx); err != nil {
+		return nil, err
+	}
 	return counts, nil
 }
 

@@ -34,6 +34,7 @@ var (
 	_ damask.BulkCreator      = (*DB)(nil)
 	_ damask.Counter          = (*DB)(nil)
 	_ damask.IntegrityChecker = (*DB)(nil)
+	_ damask.Analyzer         = (*DB)(nil)
 )
 
 // DB is the PostgreSQL store. Its methods are safe for concurrent use.

@@ -102,6 +102,13 @@ func seedCatalogue(ctx context.Context, env environment, lib *openLibrary, n int
 		fmt.Fprintf(env.stderr, "\rseeded %d of %d", min(i+batch, n), n)
 	}
 	fmt.Fprintf(env.stderr, "\n")
+	// The batches were loads, of which the planner knows little yet: a
+	// search straight after the seed is planned as on the whole catalogue.
+	if an, ok := lib.db.(damask.Analyzer); ok {
+		if err := an.Analyze(ctx); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(env.stdout, "Made %d assets in %.1f s (%.0f a second). They have no files: downloads and check will miss them.\n",
 		n, time.Since(start).Seconds(), float64(n)/time.Since(start).Seconds())
 	return nil
