@@ -64,6 +64,19 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	// plan depends on how common its words are, so it is planned for its
 	// values every time rather than once for all (a generic plan).
 	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	// The store's statements are short reads of a few index ranges, which
+	// PostgreSQL's JIT compilation (on by default above a plan cost a
+	// search of a million assets passes) slows by tens of milliseconds
+	// and never repays; and its tables are read from memory or SSD, where
+	// a random read costs little more than a sequential one, as the
+	// planner must know to walk a tag's links and look each asset up
+	// rather than walk the whole table (measured in bench/notes.md). A
+	// setting in the URL wins.
+	for k, v := range map[string]string{"jit": "off", "random_page_cost": "1.1"} {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", redact(cfg), err)

@@ -23,7 +23,7 @@ import (
 // text; title: and description: are answered by the weight alone,
 // filename: and camera: by tsv_filename and tsv_camera after tsv has
 // narrowed the candidates through its GIN index. Tags, kind, extension and
-// uploader are plain columns (tag_ids a bigint[] with its GIN index), so
+// uploader are plain columns (tags the links of asset_tags, see tag), so
 // no text can pass for one of them.
 
 // Weights of the parts of tsv.
@@ -180,8 +180,8 @@ func compile(f damask.AssetFilter) *plan {
 			}
 		}
 	}
-	if len(f.TagIDs) > 0 {
-		p.where = append(p.where, "a.tag_ids @> "+p.arg(f.TagIDs)+"::bigint[]")
+	for _, id := range f.TagIDs {
+		p.where = append(p.where, p.tag(id))
 	}
 	if len(f.IDs) > 0 {
 		p.where = append(p.where, "a.id = ANY("+p.arg(f.IDs)+"::bigint[])")
@@ -256,7 +256,7 @@ func (p *plan) cond(e search.Expr) string {
 	case search.Phrase:
 		return p.text(e.Field, words(strings.Join(e.Words, " ")), false)
 	case search.Tag:
-		return "a.tag_ids @> ARRAY[" + p.arg(e.ID) + "::bigint]"
+		return p.tag(e.ID)
 	case search.Kind:
 		return "a.kind = " + p.arg(e.Kind)
 	case search.Ext:
@@ -307,6 +307,18 @@ func (p *plan) cond(e search.Expr) string {
 			" AND a.path COLLATE \"C\" < " + p.arg(hi) + "))"
 	}
 	return "false" // a node this store does not know matches nothing
+}
+
+// tag is the condition that the asset a carries the tag: a semi-join on
+// the links' index (tag_id, asset_id), which hands out the tag's assets
+// newest first, so that the newest matches of a tag, of two tags (a merge
+// of two such ranges) and of a tag and words (each of the tag's assets,
+// newest first, checked for the words) are read off it. The GIN index of
+// tag_ids answers only in no order: every asset of the tag fetched and
+// sorted, or the whole table walked newest first for the few that carry
+// it (measured in bench/notes.md).
+func (p *plan) tag(id int64) string {
+	return "a.id IN (SELECT x.asset_id FROM asset_tags x WHERE x.tag_id = " + p.arg(id) + ")"
 }
 
 // match is the condition that tsv matches the to_tsquery text q.
@@ -520,8 +532,7 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 		total int
 	)
 	err = db.view(ctx, what, func(tx pgx.Tx) error {
-		ids, err := column[int64](ctx, tx, `SELECT a.id FROM assets a WHERE `+where+
-			` ORDER BY a.id DESC LIMIT `+strconv.Itoa(damask.ExactCount+1), p.args...)
+		ids, err := column[int64](ctx, tx, newest(where), p.args...)
 		if err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
@@ -563,6 +574,21 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 		return err
 	})
 	return as, total, err
+}
+
+// newest is the statement of the ids of the newest damask.ExactCount+1
+// assets matching where, newest first.
+func newest(where string) string {
+	return `SELECT a.id FROM assets a WHERE ` + where + ` ORDER BY a.id DESC LIMIT ` + strconv.Itoa(damask.ExactCount+1)
+}
+
+// NewestStatement is the statement with which Assets starts every list of
+// the filter, and its arguments: the ids of the newest damask.ExactCount+1
+// matches, from which come the total, the candidates relevance ranks and
+// most pages. For benchmarks, which run it raw beside the store.
+func (db *DB) NewestStatement(f damask.AssetFilter) (string, []any) {
+	p := compile(f)
+	return newest(strings.Join(p.where, " AND ")), p.args
 }
 
 // mostWords reads a page of a forgiving search (f.MostWords set), whose
