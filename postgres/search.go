@@ -21,8 +21,8 @@ import (
 // tsv holds every text field, weighted A for the title, B for tags, C for
 // the description and D for the filename, the camera and the extracted
 // text; title: and description: are answered by the weight alone,
-// filename: and camera: by tsv_filename and tsv_camera after tsv has
-// narrowed the candidates through its GIN index. Tags, kind, extension and
+// filename: and camera: by tsv_filename and tsv_camera, each with a GIN
+// index of its own (see migrations/0014_search_layout.sql). Tags, kind, extension and
 // uploader are plain columns (tags the links of asset_tags, see tag), so
 // no text can pass for one of them.
 
@@ -400,9 +400,9 @@ func (p *plan) text(field string, ws []string, prefix bool) string {
 	case search.Description:
 		return match("a.tsv", weightDescription)
 	case search.Filename:
-		return "(" + match("a.tsv", weightRest) + " AND " + match("a.tsv_filename", "") + ")"
+		return match("a.tsv_filename", "")
 	case search.Camera:
-		return "(" + match("a.tsv", weightRest) + " AND " + match("a.tsv_camera", "") + ")"
+		return match("a.tsv_camera", "")
 	}
 	return match("a.tsv", "")
 }
