@@ -718,6 +718,9 @@ func (db *DB) AssetFacets(ctx context.Context, f damask.AssetFilter) (damask.Fac
 	sample := `SELECT a.id, a.kind, a.tag_ids FROM assets a WHERE ` + where +
 		` ORDER BY a.id DESC LIMIT ` + strconv.Itoa(damask.FacetSample)
 	err := db.view(ctx, fmt.Sprintf("facets of account %d", f.AccountID), func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, countParallel); err != nil {
+			return err
+		}
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM assets a WHERE "+where, p.args...).Scan(&fc.Total); err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
@@ -785,6 +788,11 @@ func estimate(ctx context.Context, tx pgx.Tx, accountID int64, ids []int64) (int
 	return max(n, int(est)), nil
 }
 
+// countParallel gives an exact count, which reads every match, the
+// parallel workers the store's sessions go without (see Open): two, as
+// PostgreSQL's default.
+const countParallel = "SET LOCAL max_parallel_workers_per_gather = 2"
+
 // Count counts exactly what the filter chooses, reading every match: for
 // facets and benchmarks, not for every page of a list.
 func (db *DB) Count(ctx context.Context, f damask.AssetFilter) (int, error) {
@@ -792,6 +800,9 @@ func (db *DB) Count(ctx context.Context, f damask.AssetFilter) (int, error) {
 	query := "SELECT count(*) FROM assets a WHERE " + strings.Join(p.where, " AND ")
 	var n int
 	err := db.view(ctx, fmt.Sprintf("count assets of account %d", f.AccountID), func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, countParallel); err != nil {
+			return err
+		}
 		return tx.QueryRow(ctx, query, p.args...).Scan(&n)
 	})
 	return n, err

@@ -43,7 +43,8 @@ func openRawPostgres(ctx context.Context, url string, db metaStore) (*rawPostgre
 	}
 	// The settings of the store's sessions (postgres.Open), so that the
 	// plans are the same.
-	for k, v := range map[string]string{"timezone": "UTC", "plan_cache_mode": "force_custom_plan", "jit": "off", "random_page_cost": "1.1"} {
+	for k, v := range map[string]string{"timezone": "UTC", "plan_cache_mode": "force_custom_plan", "jit": "off", "random_page_cost": "1.1",
+		"max_parallel_workers_per_gather": "0"} {
 		if _, set := cfg.RuntimeParams[k]; !set {
 			cfg.RuntimeParams[k] = v
 		}
