@@ -47,7 +47,10 @@ fuzz:
 
 # Damask next to its ceilings (PERFORMANCE.md), written to docs/benchmarks.md.
 # Not part of the tests: it takes minutes and wants a quiet machine.
-# BENCHFLAGS passes options, e.g. BENCHFLAGS="-assets 100000 -only search".
+# BENCHFLAGS passes options, e.g. BENCHFLAGS="-assets 100000 -only search";
+# BENCHFLAGS="-db postgres" runs on PostgreSQL (127.0.0.1:5432, user postgres,
+# or -pg URL), in databases made for the run and dropped after, and writes
+# docs/benchmarks-postgres.md.
 bench:
 	@scripts/setup.sh bench
 	go run ./bench $(BENCHFLAGS)

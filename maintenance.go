@@ -14,3 +14,12 @@ type Counter interface {
 type IntegrityChecker interface {
 	IntegrityCheck(ctx context.Context) error
 }
+
+// Analyzer is a Store whose query planner keeps statistics of the tables,
+// which a bulk load (BulkCreator) leaves stale: Analyze makes them anew.
+// A long series of loads (a synthetic catalogue in batches) ends with it.
+// The SQLite store does not implement it: its statements are written for
+// SQLite's planner without statistics.
+type Analyzer interface {
+	Analyze(ctx context.Context) error
+}

@@ -44,7 +44,12 @@ func main() {
 	flag.DurationVar(&cfg.load, "load", 10*time.Second, "length of each load run at 64 connections")
 	flag.Int64Var(&cfg.bigSize, "big", 1<<30, "size of the large file, in bytes")
 	flag.StringVar(&cfg.only, "only", "", "run only the sections whose names contain this (upload, download, get, media, search, go)")
+	flag.StringVar(&cfg.db, "db", "sqlite", "the metadata store: sqlite, or postgres (a database made on the -pg server for the run, dropped after)")
+	flag.StringVar(&cfg.pg, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "the PostgreSQL server of -db postgres, as a URL of a database the user may connect to (and CREATE DATABASE)")
 	flag.Parse()
+	if cfg.db == "postgres" && !setFlag("out") {
+		cfg.out = "docs/benchmarks-postgres.md"
+	}
 	exit(run(cfg))
 }
 
@@ -55,8 +60,16 @@ func exit(err error) {
 	}
 }
 
+// setFlag tells whether the command line set the flag.
+func setFlag(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 type config struct {
 	out, work, only string
+	db, pg          string
 	rounds, assets  int
 	load            time.Duration
 	bigSize         int64
@@ -76,6 +89,20 @@ func run(cfg config) error {
 	}
 	b := &bench{cfg: cfg, log: log, report: newReport()}
 	b.report.machine = describeMachine(ctx)
+	switch cfg.db {
+	case "sqlite":
+		b.report.machine.store = "SQLite, in each data folder"
+	case "postgres":
+		b.dbs = &databases{admin: cfg.pg, names: map[string]string{}}
+		b.report.machine.store = b.dbs.version(ctx) + ", a database made for the run on the same machine"
+		defer func() {
+			if err := b.dbs.drop(context.WithoutCancel(ctx)); err != nil {
+				log.Error("bench: " + err.Error())
+			}
+		}()
+	default:
+		return fmt.Errorf("-db is sqlite or postgres, not %q", cfg.db)
+	}
 	start := time.Now()
 	if err := b.build(ctx); err != nil {
 		return err

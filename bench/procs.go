@@ -30,8 +30,9 @@ type bench struct {
 	damask string // the damask binary
 	self   string // this program, for the reference servers
 
-	srv       *proc  // damask on a fresh data folder, once started
-	bigUpload string // id of the large file's upload, once sent
+	srv       *proc      // damask on a fresh data folder, once started
+	bigUpload string     // id of the large file's upload, once sent
+	dbs       *databases // with -db postgres: the run's databases
 }
 
 // build compiles damask and takes this program's own path for the
@@ -165,13 +166,18 @@ func (p *proc) peakRSS(fn func() error) (int64, error) {
 // uploads and searches at once are off: one user's 64 connections measure
 // the ceilings, not the limits. A flag in extra wins over these.
 func (b *bench) serve(ctx context.Context, data string, extra ...string) (*proc, error) {
-	args := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--max-file-size", strconv.FormatInt(8<<30, 10),
-		"--rate", "0", "--max-uploads-per-user", "0", "--max-searches-per-user", "0"}, extra...)
+	store, err := b.storeArgs(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	args := append(append([]string{"serve"}, store...), "--addr", "127.0.0.1:0", "--max-file-size", strconv.FormatInt(8<<30, 10),
+		"--rate", "0", "--max-uploads-per-user", "0", "--max-searches-per-user", "0")
+	args = append(args, extra...)
 	p, err := start(ctx, "Damask is listening on ", []string{"DAMASK_ADMIN_PASSWORD=" + benchPassword}, b.damask, args...)
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.CommandContext(ctx, b.damask, "account", "api", "default", "on", "--data", data).CombinedOutput()
+	out, err := exec.CommandContext(ctx, b.damask, append([]string{"account", "api", "default", "on"}, store...)...).CombinedOutput()
 	if err != nil {
 		p.stop()
 		return nil, fmt.Errorf("switch the API on: %w: %s", err, out)

@@ -34,6 +34,7 @@ type section struct{ title, body string }
 
 type machine struct {
 	date, cpu, kernel, goVersion, vips, sqlite string
+	store                                      string // the metadata store of the run
 	cores                                      int
 	memory                                     int64
 	loadStart, loadEnd                         string
@@ -105,8 +106,8 @@ func (r *report) markdown() string {
 		"(lowest to highest) and the ratio of the medians. The machines here are shared and noisy, so read the "+
 		"ratios rather than the absolute figures.\n\n", m.date, r.took.Round(time.Second))
 	fmt.Fprintf(&b, "## Machine\n\n| | |\n|---|---|\n")
-	fmt.Fprintf(&b, "| CPU | %s, %d cores |\n| memory | %.1f GiB |\n| kernel | Linux %s |\n| Go | %s |\n| SQLite | %s |\n| libvips | %s |\n| load average (1, 5, 15 min) | %s at the start, %s at the end |\n\n",
-		m.cpu, m.cores, float64(m.memory)/(1<<30), m.kernel, m.goVersion, m.sqlite, m.vips, m.loadStart, m.loadEnd)
+	fmt.Fprintf(&b, "| CPU | %s, %d cores |\n| memory | %.1f GiB |\n| kernel | Linux %s |\n| Go | %s |\n| SQLite | %s |\n| libvips | %s |\n| metadata store | %s |\n| load average (1, 5, 15 min) | %s at the start, %s at the end |\n\n",
+		m.cpu, m.cores, float64(m.memory)/(1<<30), m.kernel, m.goVersion, m.sqlite, m.vips, m.store, m.loadStart, m.loadEnd)
 	if len(r.pairs) > 0 {
 		fmt.Fprintf(&b, "## Damask against its references\n\n")
 		fmt.Fprintf(&b, "| what | Damask | reference | ratio | target | |\n|---|---|---|---|---|---|\n")

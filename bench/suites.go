@@ -28,8 +28,12 @@ func seedAuth(r *http.Request) { r.SetBasicAuth("admin", "seed-password") }
 // query class of the search language through the API and the library.
 func (b *bench) search(ctx context.Context) error {
 	data := filepath.Join(b.cfg.work, "seed")
+	store, err := b.storeArgs(ctx, data)
+	if err != nil {
+		return err
+	}
 	t0 := time.Now()
-	if out, err := exec.CommandContext(ctx, b.damask, "dev", "seed", "--assets", strconv.Itoa(b.cfg.assets), "--data", data).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, b.damask, append([]string{"dev", "seed", "--assets", strconv.Itoa(b.cfg.assets)}, store...)...).CombinedOutput(); err != nil {
 		return fmt.Errorf("dev seed: %w: %s", err, out)
 	}
 	imported := time.Since(t0).Seconds()
@@ -60,11 +64,22 @@ func (b *bench) search(ctx context.Context) error {
 		return fmt.Errorf("search cost: %w", err)
 	}
 
-	out, err := exec.CommandContext(ctx, b.damask, "dev", "bench-search", "--data", data, "--runs", "50").CombinedOutput()
+	out, err := exec.CommandContext(ctx, b.damask, append([]string{"dev", "bench-search", "--runs", "50"}, store...)...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("dev bench-search: %w: %s", err, out)
 	}
 	table := string(out)
+	// The targets of PERFORMANCE.md on SQLite; on PostgreSQL, a server
+	// reached over a socket, those of the issue that measured it.
+	target, raw := 10.0, "the very statements the SQLite store runs for it (the count, the page, the page's "+
+		"tags; `sqlite.DB.SearchStatements`), prepared once on a plain read-only connection to the same file "+
+		"and read as bytes"
+	if b.dbs != nil {
+		target, raw = 20, "the statement of the newest 1,001 matches the PostgreSQL store starts every list with "+
+			"(the total, the candidates relevance ranks and most pages come from it; `postgres.DB.NewestStatement`), "+
+			"on a plain connection with the store's planner settings, reading the ids; its plan follows the table "+
+			"(the fallback classes' plan is that of the statement that finds nothing, before the fallback's own)"
+	}
 	var missed []string
 	for _, line := range strings.Split(table, "\n") {
 		f := strings.Split(line, "|")
@@ -72,22 +87,20 @@ func (b *bench) search(ctx context.Context) error {
 			continue
 		}
 		p95, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(f[4]), " ms"), 64)
-		if err == nil && p95 >= 10 && !strings.Contains(f[1], "count") {
+		if err == nil && p95 >= target && !strings.Contains(f[1], "count") {
 			missed = append(missed, fmt.Sprintf("%s (%.1f ms)", strings.TrimSpace(f[1]), p95))
 		}
 	}
-	verdict := "Every query class met the page-1 target (API p95 < 10 ms)."
+	verdict := fmt.Sprintf("Every query class met the page-1 target (API p95 < %.0f ms).", target)
 	if len(missed) > 0 {
-		verdict = "Page-1 target (API p95 < 10 ms) **missed** by: " + strings.Join(missed, ", ") + "."
+		verdict = fmt.Sprintf("Page-1 target (API p95 < %.0f ms) **missed** by: %s.", target, strings.Join(missed, ", "))
 	}
 	b.report.section("Search at "+n+" assets", fmt.Sprintf(
 		"Each query ran 50 times after 5 to warm up, alternating between the HTTP API (Basic auth on every "+
 			"request, through the whole handler stack), the library without HTTP (parse, resolve, store) and the "+
-			"raw engine query: the very statements the SQLite store runs for it (the count, the page, the page's "+
-			"tags; `sqlite.DB.SearchStatements`), prepared once on a plain read-only connection to the same file "+
-			"and read as bytes. API minus library is the API's overhead (target < 2 ms); library / raw is what the "+
+			"raw engine query: %s. API minus library is the API's overhead (target < 2 ms); library / raw is what the "+
 			"library and the store add beyond the engine (parsing, tag lookups, a read transaction, rows made into "+
-			"assets).\n\n%s\n\n%s", table, verdict))
+			"assets).\n\n%s\n\n%s", raw, table, verdict))
 	return nil
 }
 
@@ -107,11 +120,15 @@ func (b *bench) searchCost(ctx context.Context, data string) error {
 	}
 	defer p.stop()
 	const pw = "other-password"
+	store, err := b.storeArgs(ctx, data)
+	if err != nil {
+		return err
+	}
 	for _, args := range [][]string{
-		{"account", "create", "other", "--holder", "holder", "--email", "holder@other.test", "--plan", "deluxe", "--data", data},
-		{"account", "api", "other", "on", "--data", data},
+		{"account", "create", "other", "--holder", "holder", "--email", "holder@other.test", "--plan", "deluxe"},
+		{"account", "api", "other", "on"},
 	} {
-		cmd := exec.CommandContext(ctx, b.damask, args...)
+		cmd := exec.CommandContext(ctx, b.damask, append(args, store...)...)
 		cmd.Env = append(os.Environ(), "DAMASK_PASSWORD="+pw)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("%s: %w: %s", strings.Join(args[:2], " "), err, out)

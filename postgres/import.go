@@ -162,6 +162,10 @@ func (db *DB) Import(ctx context.Context, src ImportSource) (ImportCounts, error
 	if err != nil {
 		return nil, err
 	}
+	// Every table was loaded by COPY, of which the planner knows nothing
+	// until its statistics are made (see Analyze). The import is committed
+	// by then: should the vacuum fail, autovacuum makes them later.
+	_ = db.Analyze(ctx)
 	return counts, nil
 }
 

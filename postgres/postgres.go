@@ -34,6 +34,7 @@ var (
 	_ damask.BulkCreator      = (*DB)(nil)
 	_ damask.Counter          = (*DB)(nil)
 	_ damask.IntegrityChecker = (*DB)(nil)
+	_ damask.Analyzer         = (*DB)(nil)
 )
 
 // DB is the PostgreSQL store. Its methods are safe for concurrent use.
@@ -63,6 +64,23 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	// plan depends on how common its words are, so it is planned for its
 	// values every time rather than once for all (a generic plan).
 	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	// The store's statements are short reads of a few index ranges, which
+	// PostgreSQL's JIT compilation (on by default above a plan cost a
+	// search of a million assets passes) slows by tens of milliseconds
+	// and never repays; and its tables are read from memory or SSD, where
+	// a random read costs little more than a sequential one, as the
+	// planner must know to walk a tag's links and look each asset up
+	// rather than walk the whole table (measured in bench/notes.md). Nor
+	// do they gain from parallel workers: a list wants its first 1,001
+	// matches, which two workers found in three to five times the time of
+	// one process (their start, and each reading ahead past the limit);
+	// the exact counts, which read every match, ask for them back
+	// (countParallel). A setting in the URL wins.
+	for k, v := range map[string]string{"jit": "off", "random_page_cost": "1.1", "max_parallel_workers_per_gather": "0"} {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", redact(cfg), err)

@@ -21,10 +21,10 @@ import (
 // tsv holds every text field, weighted A for the title, B for tags, C for
 // the description and D for the filename, the camera and the extracted
 // text; title: and description: are answered by the weight alone,
-// filename: and camera: by tsv_filename and tsv_camera after tsv has
-// narrowed the candidates through its GIN index. Tags, kind, extension and
-// uploader are plain columns (tag_ids a bigint[] with its GIN index), so
-// no text can pass for one of them.
+// filename: and camera: by tsv_filename and tsv_camera, each with a GIN
+// index of its own (see migrations/0014_search_layout.sql). Tags, kind,
+// extension and uploader are plain columns (tags the links of asset_tags,
+// see tag), so no text can pass for one of them.
 
 // Weights of the parts of tsv.
 const (
@@ -180,8 +180,8 @@ func compile(f damask.AssetFilter) *plan {
 			}
 		}
 	}
-	if len(f.TagIDs) > 0 {
-		p.where = append(p.where, "a.tag_ids @> "+p.arg(f.TagIDs)+"::bigint[]")
+	for _, id := range f.TagIDs {
+		p.where = append(p.where, p.tag(id))
 	}
 	if len(f.IDs) > 0 {
 		p.where = append(p.where, "a.id = ANY("+p.arg(f.IDs)+"::bigint[])")
@@ -256,7 +256,7 @@ func (p *plan) cond(e search.Expr) string {
 	case search.Phrase:
 		return p.text(e.Field, words(strings.Join(e.Words, " ")), false)
 	case search.Tag:
-		return "a.tag_ids @> ARRAY[" + p.arg(e.ID) + "::bigint]"
+		return p.tag(e.ID)
 	case search.Kind:
 		return "a.kind = " + p.arg(e.Kind)
 	case search.Ext:
@@ -307,6 +307,18 @@ func (p *plan) cond(e search.Expr) string {
 			" AND a.path COLLATE \"C\" < " + p.arg(hi) + "))"
 	}
 	return "false" // a node this store does not know matches nothing
+}
+
+// tag is the condition that the asset a carries the tag: a semi-join on
+// the links' index (tag_id, asset_id), which hands out the tag's assets
+// newest first, so that the newest matches of a tag, of two tags (a merge
+// of two such ranges) and of a tag and words (each of the tag's assets,
+// newest first, checked for the words) are read off it. The GIN index of
+// tag_ids this replaced (dropped by migration 0014) answered in no order:
+// every asset of the tag fetched and sorted, or the whole table walked
+// newest first for the few that carry it (measured in bench/notes.md).
+func (p *plan) tag(id int64) string {
+	return "a.id IN (SELECT x.asset_id FROM asset_tags x WHERE x.tag_id = " + p.arg(id) + ")"
 }
 
 // match is the condition that tsv matches the to_tsquery text q.
@@ -388,9 +400,9 @@ func (p *plan) text(field string, ws []string, prefix bool) string {
 	case search.Description:
 		return match("a.tsv", weightDescription)
 	case search.Filename:
-		return "(" + match("a.tsv", weightRest) + " AND " + match("a.tsv_filename", "") + ")"
+		return match("a.tsv_filename", "")
 	case search.Camera:
-		return "(" + match("a.tsv", weightRest) + " AND " + match("a.tsv_camera", "") + ")"
+		return match("a.tsv_camera", "")
 	}
 	return match("a.tsv", "")
 }
@@ -520,8 +532,7 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 		total int
 	)
 	err = db.view(ctx, what, func(tx pgx.Tx) error {
-		ids, err := column[int64](ctx, tx, `SELECT a.id FROM assets a WHERE `+where+
-			` ORDER BY a.id DESC LIMIT `+strconv.Itoa(damask.ExactCount+1), p.args...)
+		ids, err := column[int64](ctx, tx, newest(where), p.args...)
 		if err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
@@ -563,6 +574,21 @@ func (db *DB) Assets(ctx context.Context, f damask.AssetFilter) ([]*damask.Asset
 		return err
 	})
 	return as, total, err
+}
+
+// newest is the statement of the ids of the newest damask.ExactCount+1
+// assets matching where, newest first.
+func newest(where string) string {
+	return `SELECT a.id FROM assets a WHERE ` + where + ` ORDER BY a.id DESC LIMIT ` + strconv.Itoa(damask.ExactCount+1)
+}
+
+// NewestStatement is the statement with which Assets starts every list of
+// the filter, and its arguments: the ids of the newest damask.ExactCount+1
+// matches, from which come the total, the candidates relevance ranks and
+// most pages. For benchmarks, which run it raw beside the store.
+func (db *DB) NewestStatement(f damask.AssetFilter) (string, []any) {
+	p := compile(f)
+	return newest(strings.Join(p.where, " AND ")), p.args
 }
 
 // mostWords reads a page of a forgiving search (f.MostWords set), whose
@@ -692,6 +718,9 @@ func (db *DB) AssetFacets(ctx context.Context, f damask.AssetFilter) (damask.Fac
 	sample := `SELECT a.id, a.kind, a.tag_ids FROM assets a WHERE ` + where +
 		` ORDER BY a.id DESC LIMIT ` + strconv.Itoa(damask.FacetSample)
 	err := db.view(ctx, fmt.Sprintf("facets of account %d", f.AccountID), func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, countParallel); err != nil {
+			return err
+		}
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM assets a WHERE "+where, p.args...).Scan(&fc.Total); err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
@@ -759,6 +788,11 @@ func estimate(ctx context.Context, tx pgx.Tx, accountID int64, ids []int64) (int
 	return max(n, int(est)), nil
 }
 
+// countParallel gives an exact count, which reads every match, the
+// parallel workers the store's sessions go without (see Open): two, as
+// PostgreSQL's default.
+const countParallel = "SET LOCAL max_parallel_workers_per_gather = 2"
+
 // Count counts exactly what the filter chooses, reading every match: for
 // facets and benchmarks, not for every page of a list.
 func (db *DB) Count(ctx context.Context, f damask.AssetFilter) (int, error) {
@@ -766,6 +800,9 @@ func (db *DB) Count(ctx context.Context, f damask.AssetFilter) (int, error) {
 	query := "SELECT count(*) FROM assets a WHERE " + strings.Join(p.where, " AND ")
 	var n int
 	err := db.view(ctx, fmt.Sprintf("count assets of account %d", f.AccountID), func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, countParallel); err != nil {
+			return err
+		}
 		return tx.QueryRow(ctx, query, p.args...).Scan(&n)
 	})
 	return n, err
