@@ -22,7 +22,7 @@ import (
 // the description and D for the filename, the camera and the extracted
 // text; title: and description: are answered by the weight alone,
 // filename: and camera: by tsv_filename and tsv_camera, each with a GIN
-// index of its own (see migrations/0014_search_layout.sql). Tags, kind,
+// index of its own (see migrations/0016_search_layout.sql). Tags, kind,
 // extension and uploader are plain columns (tags the links of asset_tags,
 // see tag), so no text can pass for one of them.
 
@@ -314,7 +314,7 @@ func (p *plan) cond(e search.Expr) string {
 // newest first, so that the newest matches of a tag, of two tags (a merge
 // of two such ranges) and of a tag and words (each of the tag's assets,
 // newest first, checked for the words) are read off it. The GIN index of
-// tag_ids this replaced (dropped by migration 0014) answered in no order:
+// tag_ids this replaced (dropped by migration 0016) answered in no order:
 // every asset of the tag fetched and sorted, or the whole table walked
 // newest first for the few that carry it (measured in bench/notes.md).
 func (p *plan) tag(id int64) string {
