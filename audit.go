@@ -42,6 +42,9 @@ const (
 	AuditCollectionCreated = "collection_created"
 	AuditCollectionChanged = "collection_changed"
 	AuditCollectionDeleted = "collection_deleted"
+	AuditStageCreated      = "stage_created"
+	AuditStageChanged      = "stage_changed"
+	AuditStageRevoked      = "stage_revoked"
 )
 
 // AuditLog keeps the audit events of every account.

@@ -121,6 +121,7 @@ type Store interface {
 	ResumableUploadStore
 	EventStore
 	WebhookStore
+	StageStore
 
 	// CreateAccount stores a new account and its holder in one transaction,
 	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.

@@ -91,6 +91,8 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"DeliveryClaims", testDeliveryClaims},
 		{"DeliveryLease", testDeliveryLease},
 		{"DeliveriesConcurrent", testDeliveriesConcurrent},
+		{"Stages", testStages},
+		{"StageLog", testStageLog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
