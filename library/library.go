@@ -6,6 +6,7 @@ package library
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"sync"
 	"time"
@@ -169,6 +170,8 @@ type Service struct {
 	onDeliveries func()        // Options.DeliveriesQueued
 	hookBackoff  func(int) time.Duration
 	mailer       damask.Mailer // Options.Mailer; nil: no e-mail
+	stageKey     []byte        // signs the passes of Stages' passwords
+	digestAfter  time.Time     // the Stage activity the next digest tells from
 }
 
 // New returns a service over the given stores.
@@ -209,6 +212,13 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	signIns := seal.NewKey()
 	if o.SecretKey != nil {
 		signIns = o.SecretKey.Derive("oidc sign-in")
+	}
+	stageKey := make([]byte, 32)
+	if o.SecretKey != nil {
+		k := o.SecretKey.Derive("stage pass")
+		copy(stageKey, k[:])
+	} else {
+		rand.Read(stageKey) // never fails; passes then last until a restart
 	}
 	if o.WebhookBackoff == nil {
 		o.WebhookBackoff = webhookBackoff
@@ -253,6 +263,7 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		onQueued:     o.Queued,
 		key:          o.SecretKey,
 		signIns:      signIns,
+		stageKey:     stageKey,
 		out:          o.Outbound,
 
 		sizeBudget: newSizeBudget(o.PublicSizesPerMinute),
