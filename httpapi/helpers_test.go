@@ -83,6 +83,8 @@ type setup struct {
 	// hookBackoff (a short fixed wait when nil).
 	webhooks    bool
 	hookBackoff func(attempt int) time.Duration
+	// mailer receives the e-mails the service sends; nil sends none.
+	mailer damask.Mailer
 }
 
 // loopback trusts a proxy on this machine, where the tests' clients are.
@@ -117,7 +119,7 @@ func newEnv(t testing.TB, s setup) *env {
 	opts := library.Options{Plans: s.plans, MaxFileSize: s.maxFile,
 		Password: password.Params{Memory: 64, Time: 1, Threads: 1}, Now: s.now,
 		MaxUploadsPerUser: s.maxUploads, DiskReserve: s.reserve, SecretKey: seal.NewKey(),
-		PublicSizesPerMinute: s.publicSizes,
+		PublicSizesPerMinute: s.publicSizes, Mailer: s.mailer,
 		// The tests' OpenID providers listen on 127.0.0.1.
 		Outbound: outbound.New(outbound.Options{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})}
 	var pool *jobs.Pool

@@ -57,6 +57,13 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/collections/{id}", s.deleteCollection)
 	m.HandleFunc("GET /api/collections/{id}/assets", s.listCollectionAssets)
 
+	m.HandleFunc("GET /api/stages", s.listStages)
+	m.HandleFunc("POST /api/stages", s.createStage)
+	m.HandleFunc("GET /api/stages/{id}", s.showStage)
+	m.HandleFunc("PUT /api/stages/{id}", s.updateStage)
+	m.HandleFunc("DELETE /api/stages/{id}", s.revokeStage)
+	m.HandleFunc("GET /api/stages/{id}/log", s.stageLog)
+
 	m.HandleFunc("GET /api/assets", s.listAssets)
 	m.HandleFunc("POST /api/assets", s.idempotent(s.createAsset))
 	m.HandleFunc("GET /api/assets/{id}", s.showAsset)

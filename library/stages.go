@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"damask"
 	"damask/media"
@@ -124,7 +125,7 @@ func (s *Service) applyStage(st *damask.Stage, in StageInput) (added []string, e
 		}
 	}
 	if in.Recipients != nil {
-		items := splitList(*in.Recipients)
+		items := strings.FieldsFunc(*in.Recipients, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
 		if len(items) > MaxStageRecipients {
 			return nil, damask.Errorf(damask.EINVALID, "A Stage has at most %d recipients", MaxStageRecipients)
 		}
@@ -133,7 +134,7 @@ func (s *Service) applyStage(st *damask.Stage, in StageInput) (added []string, e
 		for _, it := range items {
 			e, err := validEmail(it)
 			if err != nil {
-				return nil, err
+				return nil, damask.Errorf(damask.EINVALID, "Recipient %q is not an e-mail address", truncateRunes(it, 64))
 			}
 			e = strings.ToLower(e)
 			if slices.ContainsFunc(st.Recipients, func(r damask.StageRecipient) bool { return r.Email == e }) {
