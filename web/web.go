@@ -105,6 +105,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /collections/{id}", s.editCollection)
 	m.HandleFunc("POST /collections/{id}/move", s.idAction(s.moveInCollection))
 	m.HandleFunc("POST /collections/{id}/delete", s.idAction(s.deleteCollection))
+	m.HandleFunc("POST /collections/{id}/stage", s.idAction(s.publishCollection))
 	m.HandleFunc("GET /trash", s.trash)
 	m.HandleFunc("GET /trash/{id}/thumb/{px}", s.trashThumb)
 	m.HandleFunc("POST /trash/{id}/restore", s.idAction(s.restore))
