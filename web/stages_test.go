@@ -314,3 +314,41 @@ func TestStagePages(t *testing.T) {
 		t.Errorf("an unknown address: %d, want 404", res.status)
 	}
 }
+
+// TestStagePasswordThrottled: wrong passwords count per Stage whatever
+// the address they come from, and per address: past the limit the form
+// answers 429, the right password included, until the window ends.
+func TestStagePasswordThrottled(t *testing.T) {
+	e := newEnv(t)
+	ann := e.signedIn(t, "ann")
+	id := ann.upload("a.txt", "a", "")
+	c := e.caller(t, e.ann)
+	title, list := "Client", strconv.FormatInt(id, 10)
+	col, _, err := e.svc.CreateCollection(t.Context(), c, library.CollectionInput{Title: &title, AssetIDs: &list}, damask.IdempotencyKey{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	colID, pwd := strconv.FormatInt(col.ID, 10), "right one"
+	st, err := e.svc.CreateStage(t.Context(), c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := library.StageAddress(st.Token)
+	v := e.browser(t)
+	for i := range 20 {
+		want := http.StatusUnauthorized
+		if i == 19 {
+			want = http.StatusTooManyRequests // the 20th failure reaches the limit
+		}
+		if res := v.post(base, url.Values{"password": {"guess " + strconv.Itoa(i)}}); res.status != want {
+			t.Fatalf("guess %d: %d, want %d", i, res.status, want)
+		}
+	}
+	if res := v.post(base, url.Values{"password": {pwd}}); res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+		t.Errorf("the right password after 20 wrong ones: %d, Retry-After %q", res.status, res.header.Get("Retry-After"))
+	}
+	e.clock.Add(16 * time.Minute)
+	if res := v.post(base, url.Values{"password": {pwd}}); res.status != http.StatusSeeOther {
+		t.Errorf("the right password once the window ended: %d", res.status)
+	}
+}
