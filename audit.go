@@ -48,6 +48,9 @@ const (
 	// AuditInboxReceived: files came through an Inbox; the user is the
 	// Inbox's uploader, the detail names the sender.
 	AuditInboxReceived = "inbox_received"
+	AuditStageCreated  = "stage_created"
+	AuditStageChanged  = "stage_changed"
+	AuditStageRevoked  = "stage_revoked"
 )
 
 // AuditLog keeps the audit events of every account.

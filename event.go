@@ -48,6 +48,10 @@ const (
 	EventUserCreated      = "user.created"
 	EventUserUpdated      = "user.updated"
 	EventUserDeleted      = "user.deleted"
+	// A Stage's visitor saw or downloaded something on it (the object is
+	// the Stage).
+	EventStageViewed     = "stage.viewed"
+	EventStageDownloaded = "stage.downloaded"
 	// EventPing is the test event a webhook's ping sends; it is never
 	// written to the feed.
 	EventPing = "webhook.ping"
@@ -60,6 +64,7 @@ var EventTypes = []string{
 	EventTagCreated, EventTagUpdated, EventTagDeleted,
 	EventUserCreated, EventUserUpdated, EventUserDeleted,
 	EventInboxReceived,
+	EventStageViewed, EventStageDownloaded,
 }
 
 // Object is the kind of thing the event is about: "asset", "tag",

@@ -122,6 +122,7 @@ type Store interface {
 	EventStore
 	WebhookStore
 	InboxStore
+	StageStore
 
 	// CreateAccount stores a new account and its holder in one transaction,
 	// setting their IDs and timestamps and a.HolderID. A taken name is EINVALID.

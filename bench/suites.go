@@ -273,6 +273,31 @@ func (b *bench) goBenchmarks(ctx context.Context) error {
 		return err
 	}
 	b.report.section("Inner loops (`go test -bench`)", "```\n"+out+"\n```")
+	return b.stageBenchmarks(ctx)
+}
+
+// stageBenchmarks: a Stage's first page of 1,000 assets (target under
+// 30 ms of server time) and a download from a Stage, access log written,
+// against the same file's plain download in the same run (>= 0.95x).
+func (b *bench) stageBenchmarks(ctx context.Context) error {
+	out, err := goBench(ctx, "-bench", "StagePage|StageDownload", "-benchtime", "10x", "-count", "3", "./web/")
+	if err != nil {
+		return err
+	}
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**missed**"
+	}
+	res := parseBench(out)
+	page, dl := res["StagePage"], res["StageDownload"]
+	text := fmt.Sprintf("| what | figure | target | |\n|---|---|---|---|\n"+
+		"| a Stage's first page, 1,000 assets | %.1f ms (%.1f ms CPU) | < 30 ms | %s |\n"+
+		"| a Stage's download, log written, 1 GiB | %.2fx the plain download (%.0f vs %.0f MB per CPU second) | >= 0.95x | %s |\n\n",
+		page["ns/op"]/1e6, page["cpu-ms/op"], verdict(page["ns/op"] < 30e6),
+		dl["x_plain"], dl["stage_MB/cpu_s"], dl["plain_MB/cpu_s"], verdict(dl["x_plain"] >= 0.95))
+	b.report.section("Stages (`go test -bench`, the last of 3 runs)", text+"```\n"+out+"\n```")
 	return nil
 }
 

@@ -1069,7 +1069,7 @@ func TestR26_OldSessionsAndTokens(t *testing.T) {
 // under it, the same as a link that never was; and the link opens none of
 // the asset's other resources (thumbnails, previews, metadata) to a
 // client without credentials. Inboxes, the public upload forms, keep to
-// it too (r27Inboxes).
+// it too (r27Inboxes), and so do Stages (r27Stages).
 func TestR27_PublicLinks(t *testing.T) {
 	l := start(t)
 	photo, err := os.ReadFile("../media/testdata/photo.jpg")
@@ -1156,6 +1156,7 @@ func TestR27_PublicLinks(t *testing.T) {
 		}
 		refused(t, path)
 	})
+	t.Run("stages", func(t *testing.T) { r27Stages(t, l) })
 	t.Run("deleted asset", func(t *testing.T) {
 		d := doc(t, l.admin.Must(http.StatusOK, "GET", "/api/assets/"+id+".json", "", nil))
 		link, _ := d["public_url"].(string)

@@ -69,6 +69,9 @@ var (
 	tokenResource = resource{"token",
 		fields("name", "read_only", "expires_on", "expires_in_days"),
 		fields("id", "prefix", "user_id", "created_on", "last_used_on", "revoked_on", "token")}
+	stageResource = resource{"stage",
+		fields("title", "message", "collection_id", "password", "expires_on", "downloads", "watermark", "recipients"),
+		fields("id", "url", "has_password", "views_count", "downloads_count", "created_on", "updated_on", "revoked_on")}
 	webhookResource = resource{"webhook",
 		fields("url", "events", "active"),
 		fields("id", "secret", "failing_since", "created_on", "updated_on")}

@@ -105,6 +105,14 @@ func TestDescribedRoutes(t *testing.T) {
 	call(m, "GET", "/api/collections/"+col+".json", none, 200)
 	call(m, "PUT", "/api/collections/"+col+".json", jsonBody(`{"description":"The best"}`), 200)
 	call(m, "GET", "/api/collections/"+col+"/assets.json?per_page=5", none, 200)
+	call(m, "GET", "/api/stages.json", none, 404) // none yet
+	stage := id(t, call(m, "POST", "/api/stages.json", form("title", "For the client", "collection_id", col,
+		"password", "a magic phrase", "expires_on", "2099-01-01", "recipients", "ann@client.example"), 201).obj(t))
+	call(m, "GET", "/api/stages.json", none, 200)
+	call(m, "GET", "/api/stages/"+stage+".json", none, 200)
+	call(m, "PUT", "/api/stages/"+stage+".json", jsonBody(`{"downloads":"originals","watermark":"DRAFT"}`), 200)
+	call(m, "GET", "/api/stages/"+stage+"/log.json", none, 404) // no visit yet
+	call(m, "DELETE", "/api/stages/"+stage+".json", none, 200)
 	call(m, "DELETE", "/api/collections/"+col+".json", none, 200)
 
 	call(m, "GET", "/api/inboxes.json", none, 404) // none yet: an empty list

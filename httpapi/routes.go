@@ -62,6 +62,12 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/inboxes/{id}", s.showInbox)
 	m.HandleFunc("PUT /api/inboxes/{id}", s.updateInbox)
 	m.HandleFunc("DELETE /api/inboxes/{id}", s.revokeInbox)
+	m.HandleFunc("GET /api/stages", s.listStages)
+	m.HandleFunc("POST /api/stages", s.createStage)
+	m.HandleFunc("GET /api/stages/{id}", s.showStage)
+	m.HandleFunc("PUT /api/stages/{id}", s.updateStage)
+	m.HandleFunc("DELETE /api/stages/{id}", s.revokeStage)
+	m.HandleFunc("GET /api/stages/{id}/log", s.stageLog)
 
 	m.HandleFunc("GET /api/assets", s.listAssets)
 	m.HandleFunc("POST /api/assets", s.idempotent(s.createAsset))

@@ -99,7 +99,7 @@ func (s *Service) applyInbox(ctx context.Context, c Caller, b *damask.Inbox, in 
 		}
 	}
 	if in.ExpiresOn != nil {
-		if b.ExpiresAt, err = parseExpiry(*in.ExpiresOn, s.now()); err != nil {
+		if b.ExpiresAt, err = futureExpiry(*in.ExpiresOn, s.now()); err != nil {
 			return err
 		}
 	}
@@ -140,26 +140,14 @@ func count(field, v string, most int64) (int64, error) {
 	return n, nil
 }
 
-// parseExpiry reads expires_on: RFC 3339, or a date, which closes the
-// Inbox at the end of that day (UTC); "" is never. It must be in the future.
-func parseExpiry(v string, now time.Time) (time.Time, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		d, derr := time.Parse(time.DateOnly, v)
-		if derr != nil {
-			return time.Time{}, damask.Errorf(damask.EINVALID, "expires_on must be a date (2026-12-31) or a time in RFC 3339")
-		}
-		t = d.AddDate(0, 0, 1)
-	}
-	t = t.UTC().Truncate(time.Second)
-	if !t.After(now) {
+// futureExpiry reads an Inbox's expires_on (parseExpiry), which must be
+// in the future: an Inbox is made to receive.
+func futureExpiry(v string, now time.Time) (time.Time, error) {
+	t, err := parseExpiry(v)
+	if err == nil && !t.IsZero() && !t.After(now) {
 		return time.Time{}, damask.Errorf(damask.EINVALID, "expires_on must be in the future")
 	}
-	return t, nil
+	return t, err
 }
 
 // CreateInbox makes an Inbox with a new address; members and above, on

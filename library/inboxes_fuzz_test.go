@@ -21,14 +21,14 @@ func FuzzInboxFields(f *testing.F) {
 	}
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, v string) {
-		at, err := parseExpiry(v, now)
+		at, err := futureExpiry(v, now)
 		switch {
 		case err != nil && damask.ErrorCode(err) != damask.EINVALID:
-			t.Errorf("parseExpiry(%q): %v, want EINVALID", v, err)
+			t.Errorf("futureExpiry(%q): %v, want EINVALID", v, err)
 		case err == nil && strings.TrimSpace(v) == "" && !at.IsZero():
-			t.Errorf("parseExpiry(%q) = %v, want never", v, at)
+			t.Errorf("futureExpiry(%q) = %v, want never", v, at)
 		case err == nil && strings.TrimSpace(v) != "" && (!at.After(now) || at.Location() != time.UTC || at.Nanosecond() != 0):
-			t.Errorf("parseExpiry(%q) = %v, want a UTC second after %v", v, at, now)
+			t.Errorf("futureExpiry(%q) = %v, want a UTC second after %v", v, at, now)
 		}
 		for _, most := range []int64{MaxInboxFiles, MaxFileSizeCeiling} {
 			n, err := count("x", v, most)

@@ -6,6 +6,7 @@ package library
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"sync"
 	"time"
@@ -183,6 +184,8 @@ type Service struct {
 	// accepts them, else a key of this process.
 	passKey       *seal.Key
 	inboxSendsMax int
+	stageKey      []byte    // signs the passes of Stages' passwords
+	digestAfter   time.Time // the Stage activity the next digest tells from
 }
 
 // New returns a service over the given stores.
@@ -223,6 +226,13 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	signIns := seal.NewKey()
 	if o.SecretKey != nil {
 		signIns = o.SecretKey.Derive("oidc sign-in")
+	}
+	stageKey := make([]byte, 32)
+	if o.SecretKey != nil {
+		k := o.SecretKey.Derive("stage pass")
+		copy(stageKey, k[:])
+	} else {
+		rand.Read(stageKey) // never fails; passes then last until a restart
 	}
 	if o.WebhookBackoff == nil {
 		o.WebhookBackoff = webhookBackoff
@@ -274,6 +284,7 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		onQueued:     o.Queued,
 		key:          o.SecretKey,
 		signIns:      signIns,
+		stageKey:     stageKey,
 		out:          o.Outbound,
 
 		sizeBudget: newSizeBudget(o.PublicSizesPerMinute),

@@ -68,7 +68,8 @@ const finishedJobLifetime = 7 * 24 * time.Hour
 // resumable uploads (with their partial files),
 // Idempotency-Keys older than a day, counters of failed sign-ins whose
 // window ended, expired leases of uploads, full buckets of request rates, jobs finished a week ago, events
-// older than the retention (Options.EventsRetention) and assets
+// older than the retention (Options.EventsRetention), sends the daily
+// digest of Stage activity (once a day from the first run), and assets
 // that have been in the trash for 30 days,
 // then removes stored files that
 // no record points at and that are older than grace (a file younger than
@@ -109,6 +110,13 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 	}
 	if err := s.tidyDeliveries(ctx); err != nil {
 		return err
+	}
+	if s.digestAfter.IsZero() {
+		s.digestAfter = now.UTC() // the first day's digest tells from now
+	} else if now.Sub(s.digestAfter) >= 24*time.Hour {
+		if _, err := s.StageDigest(ctx); err != nil {
+			return err
+		}
 	}
 	if n, err := s.store.PurgeTrash(ctx, now.Add(-damask.TrashLifetime)); err != nil {
 		return fmt.Errorf("purge trash: %w", err)

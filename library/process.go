@@ -479,6 +479,12 @@ func (s *Service) TrashedRendition(ctx context.Context, c Caller, id int64, size
 // rendition opens the asset's rendition at size for the caller, who sees
 // only renditions smaller than the file when they may not have originals.
 func (s *Service) rendition(ctx context.Context, c Caller, a *damask.Asset, size media.Size) (*RenditionFile, error) {
+	return s.renditionOf(ctx, a, size, mayHaveOriginals(c.User))
+}
+
+// renditionOf opens the rendition at size of a's current file; full tells
+// whether it may show the file at its full size (see reproduces).
+func (s *Service) renditionOf(ctx context.Context, a *damask.Asset, size media.Size, full bool) (*RenditionFile, error) {
 	id := a.ID
 	switch a.Processing {
 	case damask.ProcessingPending, damask.ProcessingDone:
@@ -497,7 +503,7 @@ func (s *Service) rendition(ctx context.Context, c Caller, a *damask.Asset, size
 	if err != nil {
 		return nil, fmt.Errorf("rendition %s of asset %d: %w", size.Name, id, err)
 	}
-	if !mayHaveOriginals(c.User) && reproduces(a, r, size) {
+	if !full && reproduces(a, r, size) {
 		return nil, damask.Errorf(damask.EFORBIDDEN, "Your role may see previews smaller than the file only, and the %d px %s of asset %d is the file's full size", size.Px, size.Name, id)
 	}
 	body, err := s.openVerified(ctx, r.Blob, -1, fmt.Sprintf("%s of asset %d", size.Name, id))

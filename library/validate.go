@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -161,4 +162,21 @@ func truncateRunes(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n]) + "…"
+}
+
+// parseExpiry reads the expires_on of a Stage or an Inbox: "" for never,
+// a date (the end of that day in UTC) or an RFC 3339 time, to the second.
+func parseExpiry(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.Parse(time.DateOnly, v); err == nil {
+		return d.Add(24 * time.Hour).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, damask.Errorf(damask.EINVALID, "expires_on must be a date (2026-12-31) or a time (2026-12-31T18:00:00Z), not %q", truncateRunes(v, 40))
+	}
+	return t.UTC().Truncate(time.Second), nil
 }

@@ -93,6 +93,8 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"DeliveryLease", testDeliveryLease},
 		{"DeliveriesConcurrent", testDeliveriesConcurrent},
 		{"DeliverySwitchedOff", testDeliverySwitchedOff},
+		{"Stages", testStages},
+		{"StageLog", testStageLog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -288,6 +288,12 @@ func (s *Server) playback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.sendPlayback(w, r, f)
+}
+
+// sendPlayback answers a playback preview inline, for a player, and
+// closes it.
+func (s *Server) sendPlayback(w http.ResponseWriter, r *http.Request, f *library.RenditionFile) {
 	defer f.Body.Close()
 	// The ipod muxer marks a sound "M4A "; anything else is a video.
 	ct := media.PlaybackVideoType

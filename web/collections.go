@@ -140,6 +140,8 @@ type collectionData struct {
 	// send its whole order after a drag.
 	Draggable bool
 	Selected  map[int64]bool // the boxes ticked in a selection that came back
+	// CanStage: the caller may publish the collection on a Stage.
+	CanStage bool
 }
 
 // collection opens a collection as a library view: its assets in its
@@ -167,7 +169,8 @@ func (s *Server) showCollection(w http.ResponseWriter, r *http.Request, c librar
 		return
 	}
 	canEdit := c.User.Role.AtLeast(damask.RoleMember)
-	d := collectionData{C: col, Total: l.Total, CanEdit: canEdit, Ordered: canEdit && !col.IsSearch(), Selected: map[int64]bool{}}
+	d := collectionData{C: col, Total: l.Total, CanEdit: canEdit, Ordered: canEdit && !col.IsSearch(), Selected: map[int64]bool{},
+		CanStage: canEdit && s.svc.Plan(c.Account).Stages}
 	for _, id := range selected {
 		d.Selected[id] = true
 	}
@@ -236,4 +239,26 @@ func (s *Server) deleteCollection(r *http.Request, c library.Caller, id int64) (
 		return "", "", err
 	}
 	return "/collections", fmt.Sprintf("The collection %q was deleted; its assets stay in the library.", col.Title), nil
+}
+
+// publishCollection puts the collection on a new Stage and tells its
+// address (and its recipients' personal ones in the API and e-mails).
+func (s *Server) publishCollection(r *http.Request, c library.Caller, id int64) (string, string, error) {
+	f := r.PostForm
+	opt := func(name string) *string {
+		if !f.Has(name) {
+			return nil
+		}
+		v := f.Get(name)
+		return &v
+	}
+	colID := strconv.FormatInt(id, 10)
+	base := httpdomain.PublicBase(s.cfg.PublicBaseURL, s.scheme(r)+"://"+r.Host, c.Account)
+	st, err := s.svc.CreateStage(r.Context(), c, library.StageInput{Title: opt("title"), Message: opt("message"),
+		CollectionID: &colID, Password: opt("password"), ExpiresOn: opt("expires_on"), Downloads: opt("downloads"),
+		Watermark: opt("watermark"), Recipients: opt("recipients"), Base: base})
+	if err != nil {
+		return "", "", err
+	}
+	return collectionURL(id), fmt.Sprintf("Published on the Stage %q: %s%s", st.Title, base, library.StageAddress(st.Token)), nil
 }
