@@ -147,3 +147,6 @@ func (d *docRecorder) Write(b []byte) (int, error) {
 func (d *docRecorder) whole() bool {
 	return d.header.Get("Content-Length") == strconv.Itoa(len(d.body))
 }
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (d *docRecorder) Unwrap() http.ResponseWriter { return d.ResponseWriter }
