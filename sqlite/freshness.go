@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -20,8 +21,12 @@ import (
 // is read again only then, and every change seen moves the stamp that
 // Generation answers as Data.
 type watch struct {
-	dsn  string
-	mu   sync.Mutex
+	dsn string
+	// begun numbers the checks; a call that waited for another's check
+	// uses its answer when that check began after the call arrived.
+	begun atomic.Uint64
+	mu    sync.Mutex
+	last  uint64 // the number of the check gen answers
 	conn *sqlite3.SQLiteConn // nil until first used, and after an error
 	stmt driver.Stmt
 	seen int64 // the data_version the generation below was read after
@@ -92,26 +97,33 @@ func (db *DB) Generation(ctx context.Context) (damask.Generation, error) {
 	if w == nil {
 		return db.readGeneration(ctx)
 	}
+	arrived := w.begun.Load()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.ok && w.last > arrived {
+		// A check that began after this call arrived answered while it
+		// waited: a commit before the call is in that answer.
+		return w.gen, nil
+	}
+	n := w.begun.Add(1)
 	v, err := w.version()
 	if err != nil {
 		return db.readGeneration(ctx)
 	}
-	if w.ok && v == w.seen {
-		return w.gen, nil
+	if !w.ok || v != w.seen {
+		// Read after the version: a commit in between moves the version
+		// again, so that the next check reads once more.
+		g, err := db.readGeneration(ctx)
+		if err != nil {
+			w.ok = false
+			return g, err
+		}
+		w.stamp++
+		g.Data = w.stamp
+		w.gen, w.seen, w.ok = g, v, true
 	}
-	// Read after the version: a commit in between moves the version again,
-	// so that the next call reads once more.
-	g, err := db.readGeneration(ctx)
-	if err != nil {
-		w.ok = false
-		return g, err
-	}
-	w.stamp++
-	g.Data = w.stamp
-	w.gen, w.seen, w.ok = g, v, true
-	return g, nil
+	w.last = n
+	return w.gen, nil
 }
 
 // readGeneration reads the row of the counts.

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"damask"
@@ -57,4 +58,54 @@ func TestDataStampBeside(t *testing.T) {
 		}
 		last = g
 	}
+}
+
+// TestDataStampConcurrent: calls that share another's check still see
+// every commit made before they began.
+func TestDataStampConcurrent(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "damask.db")
+	db, a, _ := openWithAccount(t, path)
+	defer db.Close()
+	other, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := db.Generation(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for i := range 50 {
+		before, err := db.Generation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Plan = []string{"pro", "deluxe"}[i%2]
+		if err := other.UpdateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		after, err := db.Generation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Data == before.Data || after.Auth == before.Auth {
+			t.Fatalf("round %d: %+v after the commit, %+v before", i, after, before)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }
