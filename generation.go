@@ -13,6 +13,13 @@ type Generation struct {
 	// Failures counts changes of the counters of failed sign-ins
 	// (ThrottleStore).
 	Failures int64
+	// Data stamps the contents of the whole store: it differs from every
+	// earlier stamp of this process whenever anything at all was committed
+	// since, by any process. A reader that takes the stamp first and reads
+	// after may keep what it read under the stamp for as long as the store
+	// answers the same one. 0 when the store cannot tell cheaply: nothing
+	// may be kept under it.
+	Data int64
 }
 
 // GenerationStore answers the generation counts.

@@ -2,10 +2,9 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
-	"encoding/xml"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // node is one element of a document, as Rails' to_xml wrote it: a typed
@@ -83,7 +82,7 @@ func xmlNode(b *bytes.Buffer, n node) {
 	}
 	for _, a := range n.attrs {
 		b.WriteString(" " + a.name + `="`)
-		xml.EscapeText(b, []byte(a.text))
+		xmlText(b, a.text)
 		b.WriteByte('"')
 	}
 	if n.kind != kRecord && n.kind != kArray {
@@ -92,7 +91,7 @@ func xmlNode(b *bytes.Buffer, n node) {
 			return
 		}
 		b.WriteByte('>')
-		xml.EscapeText(b, []byte(n.text))
+		xmlText(b, n.text)
 	} else {
 		if len(n.kids) == 0 {
 			b.WriteString("/>")
@@ -160,9 +159,117 @@ func jsonValue(b *bytes.Buffer, n node) {
 	}
 }
 
+// jsonString writes s as a JSON string, byte for byte as json.Marshal
+// does (encode_test.go holds it to that): it escapes <, > and & too, which
+// keeps a JSONP answer inert in an HTML context, and U+2028 and U+2029; an
+// invalid UTF-8 byte is \ufffd.
 func jsonString(b *bytes.Buffer, s string) {
-	// json.Marshal of a string cannot fail; it escapes <, > and & too,
-	// which keeps a JSONP answer inert in an HTML context.
-	out, _ := json.Marshal(s)
-	b.Write(out)
+	b.Write(appendJSONString(b.AvailableBuffer(), s))
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendJSONString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// xmlText writes s as XML text or an attribute's value, byte for byte as
+// xml.EscapeText does (encode_test.go holds it to that): the five
+// special characters, tab, newline and carriage return as references,
+// and what XML cannot hold (invalid UTF-8, control characters) as U+FFFD.
+func xmlText(b *bytes.Buffer, s string) {
+	b.Write(appendXMLText(b.AvailableBuffer(), s))
+}
+
+func appendXMLText(dst []byte, s string) []byte {
+	last := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\'' && c != '&' && c != '<' && c != '>' {
+			i++
+			continue
+		}
+		r, width := utf8.DecodeRuneInString(s[i:])
+		i += width
+		var esc string
+		switch r {
+		case '"':
+			esc = "&#34;"
+		case '\'':
+			esc = "&#39;"
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\t':
+			esc = "&#x9;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			if xmlChar(r) && (r != utf8.RuneError || width != 1) {
+				continue
+			}
+			esc = "\uFFFD"
+		}
+		dst = append(dst, s[last:i-width]...)
+		dst = append(dst, esc...)
+		last = i
+	}
+	return append(dst, s[last:]...)
+}
+
+// xmlChar tells whether XML 1.0 may hold the character (its Char
+// production).
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }

@@ -69,9 +69,9 @@ func (s *Server) routes() {
 	m.HandleFunc("DELETE /api/stages/{id}", s.revokeStage)
 	m.HandleFunc("GET /api/stages/{id}/log", s.stageLog)
 
-	m.HandleFunc("GET /api/assets", s.listAssets)
+	m.HandleFunc("GET /api/assets", s.kept(s.listAssets))
 	m.HandleFunc("POST /api/assets", s.idempotent(s.createAsset))
-	m.HandleFunc("GET /api/assets/{id}", s.showAsset)
+	m.HandleFunc("GET /api/assets/{id}", s.kept(s.showAsset))
 	m.HandleFunc("GET /api/assets/facets", s.assetFacets)
 	m.HandleFunc("PUT /api/assets/{id}", s.updateAsset)
 	m.HandleFunc("DELETE /api/assets/{id}", s.deleteAsset)

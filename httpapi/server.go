@@ -84,6 +84,8 @@ type Server struct {
 	allow func(ctx context.Context, key string) (bool, time.Duration)
 	// tus answers the resumable uploads (resumable.go).
 	tus *tus.Handler
+	// answers keeps rendered answers of the busiest reads (doccache.go).
+	answers docCache
 }
 
 // New returns the API's handler.

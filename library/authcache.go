@@ -34,6 +34,17 @@ func (s *Service) WithGeneration(ctx context.Context) (context.Context, error) {
 	return context.WithValue(ctx, genKey{}, g), nil
 }
 
+// DataStamp answers the stamp of the store's contents that the request's
+// generation counts came with (damask.Generation.Data; WithGeneration), 0
+// when there is none. An answer computed from the store after the counts
+// were read may be kept under the stamp and given again to a request of
+// the same caller that comes with the same stamp: nothing was committed
+// in between, so that the service would answer the same.
+func DataStamp(ctx context.Context) int64 {
+	g, _ := ctx.Value(genKey{}).(damask.Generation)
+	return g.Data
+}
+
 // generation answers the counts of the request, or reads them.
 func (s *Service) generation(ctx context.Context) (damask.Generation, error) {
 	if g, ok := ctx.Value(genKey{}).(damask.Generation); ok {

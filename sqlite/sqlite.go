@@ -40,6 +40,8 @@ type DB struct {
 	now   func() time.Time
 	// events signals the long poll after commits that wrote events.
 	events notifier
+	// watch answers Generation (freshness.go).
+	watch *watch
 }
 
 // Open opens the database file at path, creating it when missing, and
@@ -118,6 +120,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.read = read
+	db.watch = &watch{dsn: path + "?" + rparams.Encode()}
 	return db, nil
 }
 
@@ -183,6 +186,12 @@ func checkConnPragmas(ctx context.Context, conn *sql.Conn) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if w := db.watch; w != nil {
+		w.mu.Lock()
+		w.close()
+		w.shut = true
+		w.mu.Unlock()
+	}
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 

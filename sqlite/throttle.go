@@ -139,12 +139,3 @@ func (db *DB) deleteBefore(ctx context.Context, what, query string, before time.
 	})
 	return int(n), err
 }
-
-// Generation reads the counts the triggers of migration 0011 keep.
-func (db *DB) Generation(ctx context.Context) (damask.Generation, error) {
-	var g damask.Generation
-	err := db.lookup(ctx, "read generation", func(q querier) error {
-		return q.QueryRowContext(ctx, `SELECT auth, failures FROM generation WHERE id = 1`).Scan(&g.Auth, &g.Failures)
-	})
-	return g, err
-}

@@ -9,7 +9,9 @@ import (
 
 // testGeneration checks that every change of what a sign-in reads bumps
 // the auth count, that a token's last use does not, and that the
-// throttle's counters bump the failures count alone.
+// throttle's counters bump the failures count alone; and that a store that
+// stamps its data (Generation.Data) answers a new stamp after every change
+// and the same one while nothing changes.
 func testGeneration(t *testing.T, s damask.Store) {
 	ctx := t.Context()
 	last, err := s.Generation(ctx)
@@ -62,9 +64,18 @@ func testGeneration(t *testing.T, s damask.Store) {
 		if got := g.Failures != last.Failures; got != st.failures {
 			t.Errorf("after %s: failures count %d -> %d, want a change: %v", st.name, last.Failures, g.Failures, st.failures)
 		}
+		if last.Data != 0 && g.Data == last.Data {
+			t.Errorf("after %s: data stamp stayed %d", st.name, g.Data)
+		}
 		if g.Auth < last.Auth || g.Failures < last.Failures {
 			t.Errorf("after %s: counts went down from %+v to %+v", st.name, last, g)
 		}
 		last = g
+	}
+	// Nothing committed: the same stamp, or none.
+	g, err := s.Generation(ctx)
+	must(t, "Generation again", err)
+	if g != last {
+		t.Errorf("with no change, Generation answered %+v, then %+v", last, g)
 	}
 }
