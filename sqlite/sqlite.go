@@ -40,6 +40,8 @@ type DB struct {
 	now   func() time.Time
 	// events signals the long poll after commits that wrote events.
 	events notifier
+	// groups queues the writes committed in groups (group.go).
+	groups groups
 }
 
 // Open opens the database file at path, creating it when missing, and
