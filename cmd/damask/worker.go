@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"damask/jobs"
+	"damask/media"
 )
 
 // worker does the background work of a library (metadata, renditions,
@@ -58,7 +59,7 @@ func worker(ctx context.Context, env environment, args []string) error {
 	}
 	if proc.enabled() {
 		pool := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Workers: *n,
-			Timeout: time.Duration(*timeout)})
+			Timeout: time.Duration(*timeout), Idle: media.ReleaseMemory})
 		wg.Go(func() { pool.Run(ctx) }) // until ctx ends; it waits for the jobs in flight
 	}
 	fmt.Fprintln(env.stdout, "Damask worker is running")
