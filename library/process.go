@@ -55,9 +55,9 @@ func (s *Service) queued() {
 // frame costs as much as the first) and do all in one stage.
 //
 // Outcomes: done; unsupported when the format has no rendition (its
-// metadata is still kept, when the extractor reads it); failed, with the reason, when the file is
-// corrupt, empty or too large, or drove a tool past its memory or CPU
-// limit, at once since a retry would find the same.
+// metadata is still kept, when the extractor reads it); failed, with the
+// reason, when the file is corrupt, empty or too large, or drove a tool
+// past its memory or CPU limit, at once since a retry would find the same.
 // Other errors (a time limit, the blob store, the database) are returned
 // so that the job is retried; on its last attempt the asset is marked
 // failed first. A version that is no longer current, or an asset gone,

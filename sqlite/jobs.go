@@ -36,9 +36,9 @@ func scanJob(s interface{ Scan(...any) error }) (*damask.Job, error) {
 	return &j, nil
 }
 
-// ClaimJob takes the runnable job of the earliest stage, oldest first. SQLite has one writer, so the
-// look and the claim in one write transaction cannot race with another
-// claim.
+// ClaimJob takes the runnable job of the earliest stage, oldest first.
+// SQLite has one writer, so the look and the claim in one write
+// transaction cannot race with another claim.
 func (db *DB) ClaimJob(ctx context.Context, worker string, lease time.Duration) (*damask.Job, error) {
 	now := db.clock()
 	var j *damask.Job
