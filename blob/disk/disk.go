@@ -455,7 +455,16 @@ func (w *writer) commit(ref damask.BlobRef) (damask.BlobInfo, error) {
 	if err != nil {
 		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
 	}
-	if err := w.s.fs.Rename(w.tmp, dst); err != nil {
+	err = w.s.fs.Rename(w.tmp, dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A folder known durable is gone (removed by hand): make it again.
+		w.s.durable.Delete(filepath.Dir(dst))
+		w.s.durable.Delete(filepath.Dir(filepath.Dir(dst)))
+		if made, err = w.s.mkdirs(ref); err == nil {
+			err = w.s.fs.Rename(w.tmp, dst)
+		}
+	}
+	if err != nil {
 		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
 	}
 	// From here the file is in place; only the folders' fsyncs can fail,
