@@ -26,8 +26,9 @@ static int dm_start(int magick, int arenas) {
 	// glibc gives each thread that allocates under contention an arena of
 	// its own, up to 8 per core, and keeps what a render freed in it:
 	// renders run on whichever thread cgo picks, so a batch left a few
-	// hundred MiB spread over arenas that no later render reuses. A few
-	// arenas are plenty for vips with one thread per worker.
+	// hundred MiB spread over arenas that no later render reuses. One
+	// arena measured no slower (bench/notes.md): a render's time is in
+	// decoding, not in malloc.
 	if (arenas > 0)
 		mallopt(M_ARENA_MAX, arenas);
 	if (VIPS_INIT("damask"))
@@ -264,14 +265,14 @@ func startVips() error {
 	return vipsErr
 }
 
-// mallocArenas is the most glibc malloc arenas the process keeps: 2, or
+// mallocArenas is the most glibc malloc arenas the process keeps: 1, or
 // MALLOC_ARENA_MAX when the operator set it (glibc reads it itself; 0 here
 // leaves it alone).
 func mallocArenas() int {
 	if os.Getenv("MALLOC_ARENA_MAX") != "" {
 		return 0
 	}
-	return 2
+	return 1
 }
 
 // ReleaseMemory hands back to the system the memory renders freed but the
