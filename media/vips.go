@@ -22,15 +22,20 @@ static const char *dm_allowed[] = {
 
 static void dm_drop_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data) {}
 
-static int dm_start(int magick, int arenas) {
-	// glibc gives each thread that allocates under contention an arena of
-	// its own, up to 8 per core, and keeps what a render freed in it:
-	// renders run on whichever thread cgo picks, so a batch left a few
-	// hundred MiB spread over arenas that no later render reuses. One
-	// arena measured no slower (bench/notes.md): a render's time is in
-	// decoding, not in malloc.
-	if (arenas > 0)
-		mallopt(M_ARENA_MAX, arenas);
+// glibc gives each thread that allocates under contention an arena of its
+// own, up to 8 per core, and keeps what a render freed in it: renders run
+// on whichever thread cgo picks, so a batch left a few hundred MiB spread
+// over arenas that no later render reuses. One arena measured no slower
+// (bench/notes.md): a render's time is in decoding, not in malloc. The
+// limit is set when the program is loaded, before any thread exists (an
+// arena made before it would stay), unless MALLOC_ARENA_MAX is set, which
+// glibc reads itself.
+__attribute__((constructor)) static void dm_arenas(void) {
+	if (!getenv("MALLOC_ARENA_MAX"))
+		mallopt(M_ARENA_MAX, 1);
+}
+
+static int dm_start(int magick) {
 	if (VIPS_INIT("damask"))
 		return -1;
 	// Renditions are made once per source; caching operations only costs memory.
@@ -230,7 +235,6 @@ import "C"
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"sync"
 	"unsafe"
@@ -254,7 +258,7 @@ func startVips() error {
 		if err == nil {
 			magick = 1
 		}
-		if C.dm_start(magick, C.int(mallocArenas())) != 0 {
+		if C.dm_start(magick) != 0 {
 			vipsErr = errors.New("media: start libvips: " + vipsError())
 			return
 		}
@@ -263,16 +267,6 @@ func startVips() error {
 		}
 	})
 	return vipsErr
-}
-
-// mallocArenas is the most glibc malloc arenas the process keeps: 1, or
-// MALLOC_ARENA_MAX when the operator set it (glibc reads it itself; 0 here
-// leaves it alone).
-func mallocArenas() int {
-	if os.Getenv("MALLOC_ARENA_MAX") != "" {
-		return 0
-	}
-	return 1
 }
 
 // ReleaseMemory hands back to the system the memory renders freed but the
