@@ -2,6 +2,7 @@ package damask
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -15,6 +16,9 @@ type Job struct {
 	Version   int     // the version's number
 	Blob      BlobRef // the version's file
 	State     string  // one of the Job* states
+	// Stage is the part of the work the job is at: JobThumbnails, then
+	// JobRest (see JobQueue.NextStage).
+	Stage int
 	// Attempts counts the claims so far, this one included.
 	Attempts   int
 	RunAfter   time.Time
@@ -31,6 +35,19 @@ const (
 	JobDone    = "done"
 	JobFailed  = "failed"
 )
+
+// Job stages. A version's job makes its thumbnails first, then is queued
+// again for the rest (metadata, large previews), behind every job still at
+// its thumbnails: a batch of uploads shows all its thumbnails before any
+// large preview is made.
+const (
+	JobThumbnails = 0
+	JobRest       = 1
+)
+
+// ErrNextStage is what a job handler answers when it has done the job's
+// stage and the job is to be queued again at the next (NextStage).
+var ErrNextStage = errors.New("job queued again at its next stage")
 
 // MaxJobAttempts is how many times a job is claimed before FailJob gives up
 // on it for good.
@@ -79,11 +96,16 @@ type Extracted struct {
 // stops and nothing is recorded twice. The worker names the holder: a
 // worker runs one job at a time and no two workers share a name.
 type JobQueue interface {
-	// ClaimJob takes the oldest queued job whose RunAfter has come, or a
-	// running one whose lease has expired, marks it running for worker
-	// until now+lease and counts an attempt. ErrNotFound when there is none.
-	// Two callers never get the same job while its lease runs.
+	// ClaimJob takes the queued job of the lowest Stage, oldest first,
+	// whose RunAfter has come, or a running one whose lease has expired,
+	// marks it running for worker until now+lease and counts an attempt.
+	// ErrNotFound when there is none. Two callers never get the same job
+	// while its lease runs.
 	ClaimJob(ctx context.Context, worker string, lease time.Duration) (*Job, error)
+	// NextStage queues a job worker holds again, due now, at its next
+	// Stage, with its attempts counted anew. ErrNotFound unless worker
+	// holds it.
+	NextStage(ctx context.Context, id int64, worker string) error
 	// RenewJob moves the lease of a job worker holds to now+lease, in one
 	// step that checks the hold. ErrNotFound when worker no longer holds
 	// it: the job was finished, failed or claimed by another, or its lease

@@ -43,7 +43,7 @@ func main() {
 	flag.IntVar(&cfg.assets, "assets", 1_000_000, "assets in the catalogue of the search, import and startup benchmarks")
 	flag.DurationVar(&cfg.load, "load", 10*time.Second, "length of each load run at 64 connections")
 	flag.Int64Var(&cfg.bigSize, "big", 1<<30, "size of the large file, in bytes")
-	flag.StringVar(&cfg.only, "only", "", "run only the sections whose names contain this (upload, download, get, media, search, go)")
+	flag.StringVar(&cfg.only, "only", "", "run only the sections whose names contain this (upload, download, get, media, batch, search, go)")
 	flag.StringVar(&cfg.db, "db", "sqlite", "the metadata store: sqlite, or postgres (a database made on the -pg server for the run, dropped after)")
 	flag.StringVar(&cfg.pg, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "the PostgreSQL server of -db postgres, as a URL of a database the user may connect to (and CREATE DATABASE)")
 	flag.Parse()
@@ -116,6 +116,7 @@ func run(cfg config) error {
 		{"download", b.download},
 		{"get", b.get},
 		{"media", b.media},
+		{"batch", b.batch},
 		{"search", b.search},
 		{"go", b.goBenchmarks},
 	}
@@ -131,6 +132,11 @@ func run(cfg config) error {
 			b.report.section("Section "+s.name+" failed", "```\n"+err.Error()+"\n```")
 			failed = append(failed, s.name)
 		}
+	}
+	if b.srv != nil {
+		// Stopped here, not by the context's AfterFunc, which would run
+		// after this process exits and leave the server running.
+		b.srv.stop()
 	}
 	b.report.took = time.Since(start)
 	b.report.machine.loadEnd = loadAverage()

@@ -19,11 +19,14 @@ import (
 // stores a request body durably. Every POST is copied to a new file with
 // io.Copy, synced, and renamed into place; with --hash its SHA-256 is
 // computed in the same loop (io.MultiWriter), as PERFORMANCE.md measured
-// the ceiling.
+// the ceiling. With --syncdir the folder is fsynced after the rename, so
+// that the new name too is on disk before the answer, as Damask's promise
+// needs (a renamed file is not durable until its folder is synced).
 func runSink(args []string) error {
 	fs := flag.NewFlagSet("sink", flag.ContinueOnError)
 	dir := fs.String("dir", "", "where the files go")
 	withHash := fs.Bool("hash", false, "compute the SHA-256 of every body")
+	syncDir := fs.Bool("syncdir", false, "fsync the folder after the rename")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,6 +59,17 @@ func runSink(args []string) error {
 		if err := os.Rename(f.Name(), name); err != nil {
 			http.Error(w, err.Error(), 500)
 			return
+		}
+		if *syncDir {
+			d, err := os.Open(*dir)
+			if err == nil {
+				err = d.Sync()
+				d.Close()
+			}
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
 		}
 		os.Remove(name) // the next round must not fill the disk
 		if sum != nil {

@@ -201,6 +201,17 @@ func TestRenditionsUnsupported(t *testing.T) {
 	c.get(t, "/api/assets/"+str(doc["id"])+"/thumbnail_64.jpg").wantError(t, http.StatusNotFound, "no rendition")
 	c.get(t, "/api/assets/"+str(doc["id"])+"/preview.json").wantError(t, http.StatusNotFound, "no rendition")
 
+	// Bytes no tool reads (exiftool says "Unknown file type") are
+	// unsupported too, not failed.
+	noise := make([]byte, 4096)
+	for i := range noise {
+		noise[i] = byte(i*7919>>3) ^ byte(i)
+	}
+	doc = waitProcessed(t, c, id(t, c.createAsset(t, "noise.bin", noise)))
+	if doc["processing"] != "unsupported" {
+		t.Errorf("bytes no tool reads: processing %v, want unsupported", doc["processing"])
+	}
+
 	// A corrupt JPEG fails, with no rendition either.
 	bad := testFile(t, "photo.jpg")[:2000]
 	doc = waitProcessed(t, c, id(t, c.createAsset(t, "broken.jpg", bad)))

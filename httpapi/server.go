@@ -288,9 +288,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	code := damask.ErrorCode(err)
+	if code != damask.ECANCELED && httpdomain.ClientGone(r, err) {
+		code = damask.ECANCELED
+	}
 	st := httpdomain.Status(code)
 	httpdomain.ErrorHeaders(w.Header(), code, library.RetryAfter(err))
 	switch {
+	case code == damask.ECANCELED:
+		// The client went away: not an error of the server's.
+		s.log.Info("request canceled", "id", info(r).id, "method", r.Method, "path", r.URL.Path, "err", err)
 	case st >= 500 && code != damask.EQUOTA:
 		s.log.Error("request failed", "id", info(r).id, "method", r.Method, "path", r.URL.Path, "err", err)
 	case code == damask.EUNAUTHORIZED:

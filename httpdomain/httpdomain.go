@@ -65,6 +65,15 @@ func Status(code string) int {
 	return http.StatusInternalServerError
 }
 
+// ClientGone tells a request's failure that is its client's leaving, not
+// a fault of the server: the request's context has ended (the connection
+// closed, or the server is shutting down), or the error is a context's
+// cancellation. Such a failure is logged below ERROR and answered as
+// ECANCELED, which nobody reads.
+func ClientGone(r *http.Request, err error) bool {
+	return r.Context().Err() != nil || errors.Is(err, context.Canceled) || damask.ErrorCode(err) == damask.ECANCELED
+}
+
 // ErrorHeaders sets the headers an error's answer carries whatever its
 // layer: when to retry a throttled request (wait, the time the throttle
 // asks, from library.RetryAfter) or one whose result is being made.

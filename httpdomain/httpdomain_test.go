@@ -1,6 +1,7 @@
 package httpdomain_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -181,5 +182,29 @@ func TestParsePublicBase(t *testing.T) {
 	}
 	if got := httpdomain.PublicBase("", "http://acme.example.com", a); got != "http://acme.example.com" {
 		t.Errorf("PublicBase without a base: %q", got)
+	}
+}
+
+// TestClientGone: a request's failure is its client's leaving when its
+// context has ended or the error is a cancellation, whatever the wrapping.
+func TestClientGone(t *testing.T) {
+	live := httptest.NewRequest("GET", "/", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	gone := live.WithContext(ctx)
+	for _, tc := range []struct {
+		r    *http.Request
+		err  error
+		want bool
+	}{
+		{live, errors.New("disk on fire"), false},
+		{live, fmt.Errorf("query: %w", context.Canceled), true},
+		{live, damask.Errorf(damask.ECANCELED, "Canceled"), true},
+		{gone, errors.New("sql: connection is already closed"), true},
+		{live, fmt.Errorf("query: %w", context.DeadlineExceeded), false}, // a time limit is a fault
+	} {
+		if got := httpdomain.ClientGone(tc.r, tc.err); got != tc.want {
+			t.Errorf("ClientGone(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }

@@ -18,6 +18,7 @@ package jobs
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -60,6 +61,10 @@ type Options struct {
 	// a random part, so that two pools never share a name.
 	Name   string
 	Logger *slog.Logger
+	// Idle, when set, is called by a worker that finds the queue empty
+	// after it ran jobs: the end of a batch (serve and worker hand back
+	// the memory the renders freed, media.ReleaseMemory).
+	Idle func()
 }
 
 // DefaultLease is the lease of a claim: the longest a job waits, after its
@@ -163,6 +168,7 @@ func (p *Pool) work(ctx context.Context, name string) {
 		case <-p.wake:
 		}
 		// Drain the queue before waiting again.
+		ran := false
 		for ctx.Err() == nil {
 			more, err := p.one(ctx, name)
 			if err != nil {
@@ -171,6 +177,10 @@ func (p *Pool) work(ctx context.Context, name string) {
 			if !more || err != nil {
 				break
 			}
+			ran = true
+		}
+		if ran && p.opts.Idle != nil && ctx.Err() == nil {
+			p.opts.Idle()
 		}
 		timer.Reset(p.opts.Poll)
 	}
@@ -232,6 +242,14 @@ func (p *Pool) one(ctx context.Context, name string) (bool, error) {
 	// Record the outcome even if the pool is stopping now: the work is done.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer rcancel()
+	if errors.Is(herr, damask.ErrNextStage) {
+		if err := p.queue.NextStage(rctx, j.ID, name); err != nil {
+			return true, fmt.Errorf("queue job %d at its next stage: %w", j.ID, err)
+		}
+		p.opts.Logger.Info("job stage done", "job", j.ID, "asset", j.AssetID, "version", j.Version, "stage", j.Stage, "worker", name)
+		p.Wake() // the next stage is queued: an idle worker may take it
+		return true, nil
+	}
 	if herr == nil {
 		if err := p.queue.FinishJob(rctx, j.ID, name); err != nil {
 			return true, fmt.Errorf("finish job %d: %w", j.ID, err)

@@ -443,3 +443,41 @@ func TestPoolIdleExit(t *testing.T) {
 	}
 	c.check(t, 2)
 }
+
+// TestStages: a handler that answers ErrNextStage has its job queued again
+// at the next stage, behind every job still at the first: one worker runs
+// every first stage before any second, and each job's second stage once.
+func TestStages(t *testing.T) {
+	const n = 6
+	db := queue(t, n)
+	var mu sync.Mutex
+	var order []string
+	second := &counter{}
+	pool := jobs.New(db, func(ctx context.Context, j *damask.Job) error {
+		mu.Lock()
+		order = append(order, fmt.Sprintf("%d:%d", j.Stage, j.AssetID))
+		mu.Unlock()
+		if j.Stage == damask.JobThumbnails {
+			return damask.ErrNextStage
+		}
+		second.add(j.AssetID)
+		return nil
+	}, jobs.Options{Workers: 1, Poll: 5 * time.Millisecond})
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { pool.Run(ctx); close(done) }()
+	waitFor(t, "every job's second stage", func() bool { return second.len() == n })
+	stop()
+	<-done
+	second.check(t, n)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) != 2*n {
+		t.Fatalf("ran %v, want %d runs", order, 2*n)
+	}
+	for i, o := range order {
+		if want := i / n; !strings.HasPrefix(o, fmt.Sprint(want, ":")) {
+			t.Errorf("run %d was %s, want stage %d: every first stage before any second (%v)", i, o, want, order)
+		}
+	}
+}

@@ -46,10 +46,18 @@ func (s *Service) queued() {
 // (skipping those the same bytes already have) and records the outcome on
 // the asset with SetExtracted.
 //
+// A JPEG's job runs in two stages (damask.Job.Stage): the first makes its
+// JPEG thumbnails only, from a decode at 1/8 scale, and answers
+// damask.ErrNextStage, which queues the job again behind every job still
+// at its thumbnails; the second does the rest. A batch of photos so shows
+// every thumbnail before the first large preview is made. Other formats
+// decode once for every size (a second decode of a PNG, a PSD or a video
+// frame costs as much as the first) and do all in one stage.
+//
 // Outcomes: done; unsupported when the format has no rendition (its
-// metadata is still kept); failed, with the reason, when the file is
-// corrupt, empty or too large, or drove a tool past its memory or CPU
-// limit, at once since a retry would find the same.
+// metadata is still kept, when the extractor reads it); failed, with the
+// reason, when the file is corrupt, empty or too large, or drove a tool
+// past its memory or CPU limit, at once since a retry would find the same.
 // Other errors (a time limit, the blob store, the database) are returned
 // so that the job is retried; on its last attempt the asset is marked
 // failed first. A version that is no longer current, or an asset gone,
@@ -64,6 +72,17 @@ func (s *Service) Process(ctx context.Context, j *damask.Job) error {
 	}
 	if err != nil {
 		return fmt.Errorf("process asset %d: %w", j.AssetID, err)
+	}
+	if j.Stage == damask.JobThumbnails {
+		if next, err := s.thumbnailStage(ctx, j); err != nil || next {
+			if err == nil {
+				return damask.ErrNextStage
+			}
+			if !fileFault(err) && !errors.Is(err, media.ErrUnsupported) {
+				return fmt.Errorf("process asset %d: thumbnails: %w", j.AssetID, err)
+			}
+			// The file's fault: the whole job below says so.
+		}
 	}
 	x, err := s.process(ctx, j, v)
 	if err != nil {
@@ -117,8 +136,13 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 		}
 	}
 	if tools.Renderer == nil {
-		if metaErr != nil {
+		if metaErr != nil && !errors.Is(metaErr, metadata.ErrUnreadable) {
 			return failed(metaErr), nil
+		}
+		if metaErr != nil {
+			// Nothing here reads the file: not knowing it is not a
+			// failure (no retry or operator would change that).
+			return damask.Extracted{Processing: damask.ProcessingUnsupported, Reason: metaErr.Error()}, nil
 		}
 		x.Processing = damask.ProcessingUnsupported
 		x.Reason = "no renderer"
@@ -129,10 +153,15 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 	case renderErr == nil:
 		x.Processing = damask.ProcessingDone
 	case errors.Is(renderErr, media.ErrUnsupported):
-		if metaErr != nil {
+		// A format neither tool reads is unsupported, not failed; a file
+		// the extractor refused for its size stays failed.
+		if metaErr != nil && !errors.Is(metaErr, metadata.ErrUnreadable) {
 			return failed(metaErr), nil
 		}
 		x.Processing, x.Reason = damask.ProcessingUnsupported, renderErr.Error()
+		if metaErr != nil {
+			x.Reason += "; " + metaErr.Error()
+		}
 		return x, nil
 	default: // the file's fault
 		return failed(renderErr), nil
@@ -159,6 +188,43 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 		x.Duration = info.Duration
 	}
 	return x, nil
+}
+
+// thumbnailStage makes the JPEG thumbnails of a JPEG's job at its first
+// stage and says whether the job goes on to the next; false (nothing done)
+// for other formats, without a renderer, or when the thumbnails exist.
+func (s *Service) thumbnailStage(ctx context.Context, j *damask.Job) (bool, error) {
+	if s.tools().Renderer == nil {
+		return false, nil
+	}
+	var missing []media.Size
+	for _, size := range media.Sizes() {
+		if size.Px > media.Thumb256.Px {
+			continue
+		}
+		_, err := s.store.Rendition(ctx, j.Blob, size.Name)
+		if damask.ErrorCode(err) == damask.ENOTFOUND {
+			missing = append(missing, size)
+		} else if err != nil {
+			return false, err
+		}
+	}
+	if len(missing) == 0 {
+		return false, nil
+	}
+	path, done, err := s.blobPath(ctx, j.Blob)
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	if format, err := media.Detect(path); err != nil || format != media.FormatJPEG {
+		return false, nil // the whole job says what is wrong
+	}
+	put := func(size media.Size, r io.Reader) error { return s.putRendition(ctx, j.Blob, size, r) }
+	if _, err := s.tools().Renderer.Render(ctx, path, missing, put); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // fileFault tells the renderer's errors that are the file's doing, which

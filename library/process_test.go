@@ -3,6 +3,7 @@ package library_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -271,5 +272,85 @@ func TestToolsLater(t *testing.T) {
 				t.Errorf("processing %q, want %q", a.Processing, tc.want)
 			}
 		})
+	}
+}
+
+// TestThumbnailStage: a JPEG's job at its first stage makes the JPEG
+// thumbnails only and asks for its next stage; the second makes the rest
+// and records the outcome. A PNG does all in its first stage.
+func TestThumbnailStage(t *testing.T) {
+	ctx := t.Context()
+	db, blobs := openStores(t)
+	r, err := media.New(media.Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	svc := serviceOn(t, db, blobs, nil, library.Options{Renderer: r})
+	acct, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
+		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "a password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := library.Caller{Account: acct, User: holder}
+	add := func(name string) *damask.Asset {
+		b, err := os.ReadFile(filepath.Join("../media/testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := svc.ReceiveFile(ctx, c, library.FileInput{Body: bytes.NewReader(b), Filename: name, Length: int64(len(b))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := svc.CreateAsset(ctx, c, library.AssetInput{File: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	has := func(a *damask.Asset, size string) bool {
+		_, err := db.Rendition(ctx, a.Blob, size)
+		return err == nil
+	}
+	jpeg, png := add("photo.jpg"), add("alpha.png")
+
+	j, err := db.ClaimJob(ctx, "w", time.Minute)
+	if err != nil || j.AssetID != jpeg.ID {
+		t.Fatalf("claim: %+v, %v", j, err)
+	}
+	if err := svc.Process(ctx, j); !errors.Is(err, damask.ErrNextStage) {
+		t.Fatalf("JPEG's first stage: %v, want ErrNextStage", err)
+	}
+	for _, s := range media.Sizes() {
+		if want := s.Px <= media.Thumb256.Px; has(jpeg, s.Name) != want {
+			t.Errorf("after the first stage, %s made: %v, want %v", s.Name, !want, want)
+		}
+	}
+	if has(jpeg, media.WebPSizes()[0].Name) {
+		t.Errorf("a WebP made at the first stage")
+	}
+	j.Stage = damask.JobRest
+	if err := svc.Process(ctx, j); err != nil {
+		t.Fatalf("JPEG's second stage: %v", err)
+	}
+	for _, s := range append(media.Sizes(), media.WebPSizes()...) {
+		if !has(jpeg, s.Name) {
+			t.Errorf("after the second stage, %s missing", s.Name)
+		}
+	}
+	got, err := db.Asset(ctx, acct.ID, jpeg.ID)
+	if err != nil || got.Processing != damask.ProcessingDone {
+		t.Errorf("JPEG after its stages: %+v, %v, want done", got, err)
+	}
+
+	j, err = db.ClaimJob(ctx, "w", time.Minute)
+	if err != nil || j.AssetID != png.ID {
+		t.Fatalf("claim: %+v, %v", j, err)
+	}
+	if err := svc.Process(ctx, j); err != nil {
+		t.Fatalf("PNG's one stage: %v", err)
+	}
+	if !has(png, media.Lightbox.Name) {
+		t.Errorf("PNG's one stage made no large preview")
 	}
 }

@@ -3,6 +3,7 @@ package media
 /*
 #cgo pkg-config: vips
 #include <stdlib.h>
+#include <malloc.h>
 #include <vips/vips.h>
 
 // The loaders Damask trusts. Everything else under VipsForeignLoad stays
@@ -20,6 +21,19 @@ static const char *dm_allowed[] = {
 };
 
 static void dm_drop_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data) {}
+
+// glibc gives each thread that allocates under contention an arena of its
+// own, up to 8 per core, and keeps what a render freed in it: renders run
+// on whichever thread cgo picks, so a batch left a few hundred MiB spread
+// over arenas that no later render reuses. One arena measured no slower
+// (bench/notes.md): a render's time is in decoding, not in malloc. The
+// limit is set when the program is loaded, before any thread exists (an
+// arena made before it would stay), unless MALLOC_ARENA_MAX is set, which
+// glibc reads itself.
+__attribute__((constructor)) static void dm_arenas(void) {
+	if (!getenv("MALLOC_ARENA_MAX"))
+		mallopt(M_ARENA_MAX, 1);
+}
 
 static int dm_start(int magick) {
 	if (VIPS_INIT("damask"))
@@ -257,6 +271,12 @@ func startVips() error {
 	})
 	return vipsErr
 }
+
+// ReleaseMemory hands back to the system the memory renders freed but the
+// C allocator kept (malloc_trim: every arena's free pages). The workers
+// call it when the queue is empty after a batch; it costs a few
+// milliseconds, nothing while no render runs.
+func ReleaseMemory() { C.malloc_trim(0) }
 
 // vipsError takes and clears libvips' error buffer. The buffer is global, so
 // under concurrent failures a message may carry another call's text too.

@@ -25,19 +25,19 @@ func enqueueJob(ctx context.Context, tx pgx.Tx, accountID, assetID int64, versio
 }
 
 const jobColumns = `id, account_id, asset_id, version, blob, state, attempts,
-	run_after, lease_until, last_error, created_at, updated_at`
+	run_after, lease_until, last_error, created_at, updated_at, stage`
 
 func scanJob(s pgx.Row) (*damask.Job, error) {
 	var j damask.Job
 	err := s.Scan(&j.ID, &j.AccountID, &j.AssetID, &j.Version, blobCol{&j.Blob}, &j.State, &j.Attempts,
-		timeCol{&j.RunAfter}, timeCol{&j.LeaseUntil}, &j.LastError, timeCol{&j.CreatedAt}, timeCol{&j.UpdatedAt})
+		timeCol{&j.RunAfter}, timeCol{&j.LeaseUntil}, &j.LastError, timeCol{&j.CreatedAt}, timeCol{&j.UpdatedAt}, &j.Stage)
 	if err != nil {
 		return nil, err
 	}
 	return &j, nil
 }
 
-// ClaimJob takes the oldest runnable job: queued and due, or running with
+// ClaimJob takes the runnable job of the earliest stage, oldest first: queued and due, or running with
 // its lease run out. FOR UPDATE SKIP LOCKED makes claimers pass over a job
 // another claimer is taking instead of waiting for it, and the row is
 // checked again once locked, so that two claimers, in this process or
@@ -50,7 +50,7 @@ func (db *DB) ClaimJob(ctx context.Context, worker string, lease time.Duration) 
 			WITH c AS (
 				SELECT id FROM jobs
 				WHERE (state = 'queued' AND run_after <= $1) OR (state = 'running' AND lease_until <= $1)
-				ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+				ORDER BY stage, id LIMIT 1 FOR UPDATE SKIP LOCKED
 			)
 			UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = $2, worker = $3, updated_at = $1
 			WHERE id = (SELECT id FROM c)
@@ -82,6 +82,21 @@ func (db *DB) RenewJob(ctx context.Context, id int64, worker string, lease time.
 			UPDATE jobs SET lease_until = $1
 			WHERE id = $2 AND state = 'running' AND worker = $3 AND lease_until > $4`,
 			now.Add(lease), id, worker, now)
+		if err != nil {
+			return err
+		}
+		return notFound(tag)
+	})
+}
+
+// NextStage queues a job the worker holds again at its next stage.
+func (db *DB) NextStage(ctx context.Context, id int64, worker string) error {
+	now := db.clock()
+	return db.update(ctx, fmt.Sprintf("queue job %d at its next stage", id), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE jobs SET state = 'queued', stage = stage + 1, attempts = 0, run_after = $1,
+				lease_until = NULL, last_error = '', updated_at = $1
+			WHERE id = $2 AND state = 'running' AND worker = $3`, now, id, worker)
 		if err != nil {
 			return err
 		}

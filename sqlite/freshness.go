@@ -26,12 +26,12 @@ type watch struct {
 	// uses its answer when that check began after the call arrived.
 	begun atomic.Uint64
 	mu    sync.Mutex
-	last  uint64 // the number of the check gen answers
-	conn *sqlite3.SQLiteConn // nil until first used, and after an error
-	stmt driver.Stmt
-	seen int64 // the data_version the generation below was read after
-	gen  damask.Generation
-	ok   bool // gen is current as of seen
+	last  uint64              // the number of the check gen answers
+	conn  *sqlite3.SQLiteConn // nil until first used, and after an error
+	stmt  driver.Stmt
+	seen  int64 // the data_version the generation below was read after
+	gen   damask.Generation
+	ok    bool // gen is current as of seen
 	// stamp counts the changes seen; 0 is never answered.
 	stamp int64
 	shut  bool // the DB is closed: no connection is opened again

@@ -24,46 +24,46 @@ func enqueueJob(ctx context.Context, tx *sql.Tx, accountID, assetID int64, versi
 }
 
 const jobColumns = `id, account_id, asset_id, version, blob, state, attempts,
-	run_after, lease_until, last_error, created_at, updated_at`
+	run_after, lease_until, last_error, created_at, updated_at, stage`
 
 func scanJob(s interface{ Scan(...any) error }) (*damask.Job, error) {
 	var j damask.Job
 	err := s.Scan(&j.ID, &j.AccountID, &j.AssetID, &j.Version, blobCol{&j.Blob}, &j.State, &j.Attempts,
-		timeCol{&j.RunAfter}, timeCol{&j.LeaseUntil}, &j.LastError, timeCol{&j.CreatedAt}, timeCol{&j.UpdatedAt})
+		timeCol{&j.RunAfter}, timeCol{&j.LeaseUntil}, &j.LastError, timeCol{&j.CreatedAt}, timeCol{&j.UpdatedAt}, &j.Stage)
 	if err != nil {
 		return nil, err
 	}
 	return &j, nil
 }
 
-// ClaimJob takes the oldest runnable job. SQLite has one writer, so the
-// look and the claim in one write transaction cannot race with another
-// claim.
+// ClaimJob takes the runnable job of the earliest stage, oldest first.
+// SQLite has one writer, so the look and the claim in one write
+// transaction cannot race with another claim.
 func (db *DB) ClaimJob(ctx context.Context, worker string, lease time.Duration) (*damask.Job, error) {
 	now := db.clock()
 	var j *damask.Job
 	err := db.update(ctx, "claim job", func(tx *sql.Tx) error {
 		// Two indexed looks rather than one OR, so that each uses its
-		// partial index; the older of the two candidates wins.
-		var nid sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `
-			SELECT min(id) FROM (
-				SELECT min(id) AS id FROM jobs WHERE state = 'queued' AND run_after <= ?1
+		// partial index; of the two candidates, the earlier stage wins,
+		// then the older.
+		var id int64
+		err := tx.QueryRowContext(ctx, `
+			SELECT id FROM (
+				SELECT * FROM (SELECT id, stage FROM jobs WHERE state = 'queued' AND run_after <= ?1
+					ORDER BY stage, id LIMIT 1)
 				UNION ALL
-				SELECT min(id) FROM jobs WHERE state = 'running' AND lease_until <= ?1)`,
-			now.UnixNano()).Scan(&nid); err != nil {
-			return err
+				SELECT * FROM (SELECT id, stage FROM jobs WHERE state = 'running' AND lease_until <= ?1
+					ORDER BY lease_until LIMIT 1))
+			ORDER BY stage, id LIMIT 1`,
+			now.UnixNano()).Scan(&id)
+		if err != nil {
+			return err // no rows: ErrNotFound
 		}
-		if !nid.Valid {
-			return damask.ErrNotFound
-		}
-		id := nid.Int64
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, worker = ?, updated_at = ?
 			WHERE id = ?`, now.Add(lease).UnixNano(), worker, now.UnixNano(), id); err != nil {
 			return err
 		}
-		var err error
 		j, err = scanJob(tx.QueryRowContext(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`, id))
 		return err
 	})
@@ -106,6 +106,21 @@ func (db *DB) FinishJob(ctx context.Context, id int64, worker string) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?
 			WHERE id = ? AND state = 'running' AND worker = ?`, now.UnixNano(), id, worker)
+		if err != nil {
+			return err
+		}
+		return notFound(res)
+	})
+}
+
+// NextStage queues a job the worker holds again at its next stage.
+func (db *DB) NextStage(ctx context.Context, id int64, worker string) error {
+	now := db.clock()
+	return db.update(ctx, fmt.Sprintf("queue job %d at its next stage", id), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE jobs SET state = 'queued', stage = stage + 1, attempts = 0, run_after = ?1,
+				lease_until = NULL, last_error = '', updated_at = ?1
+			WHERE id = ?2 AND state = 'running' AND worker = ?3`, now.UnixNano(), id, worker)
 		if err != nil {
 			return err
 		}

@@ -42,6 +42,8 @@ type DB struct {
 	events notifier
 	// watch answers Generation (freshness.go).
 	watch *watch
+	// groups queues the writes committed in groups (group.go).
+	groups groups
 }
 
 // Open opens the database file at path, creating it when missing, and

@@ -30,7 +30,8 @@ func (db *DB) CreateUpload(ctx context.Context, u *damask.Upload) error {
 		// Every upload must expire, or its bytes would be kept forever.
 		expires = now.Add(damask.UploadLifetime)
 	}
-	return db.update(ctx, "create upload", func(tx *sql.Tx) error {
+	// Uploads come many at once: their records are committed in groups.
+	return db.grouped(ctx, "create upload", func(tx *sql.Tx) error {
 		if err := claimKey(ctx, tx, damask.KindUpload, now); err != nil {
 			return err
 		}

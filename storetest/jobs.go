@@ -99,6 +99,46 @@ func wantReady(t *testing.T, s damask.Store, what string, want bool) {
 	}
 }
 
+// testJobStages: a job queued again at its next stage waits behind every
+// job still at an earlier stage, however old it is, with its attempts
+// counted anew; only its holder may move it on.
+func testJobStages(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	_, h := newAccount(t, s, "acme")
+	a := newAsset(t, s, h, assetSpec{title: "a"})
+	b := newAsset(t, s, h, assetSpec{title: "b"})
+	ja, err := s.ClaimJob(ctx, "w1", time.Minute)
+	must(t, "ClaimJob", err)
+	if ja.AssetID != a.ID || ja.Stage != damask.JobThumbnails {
+		t.Fatalf("first job: asset %d stage %d, want %d at stage %d", ja.AssetID, ja.Stage, a.ID, damask.JobThumbnails)
+	}
+	wantCode(t, "NextStage by another worker", s.NextStage(ctx, ja.ID, "w2"), damask.ENOTFOUND, "")
+	must(t, "NextStage", s.NextStage(ctx, ja.ID, "w1"))
+	wantCode(t, "NextStage twice", s.NextStage(ctx, ja.ID, "w1"), damask.ENOTFOUND, "")
+	got, err := s.Job(ctx, ja.ID)
+	must(t, "Job", err)
+	if got.State != damask.JobQueued || got.Stage != damask.JobRest || got.Attempts != 0 {
+		t.Errorf("job at its next stage: %s stage %d attempts %d, want queued at stage %d, 0 attempts", got.State, got.Stage, got.Attempts, damask.JobRest)
+	}
+	// b's job is younger but at the first stage: it comes first.
+	jb, err := s.ClaimJob(ctx, "w2", time.Minute)
+	must(t, "ClaimJob second", err)
+	if jb.AssetID != b.ID || jb.Stage != damask.JobThumbnails {
+		t.Errorf("second claim: asset %d stage %d, want %d at stage %d", jb.AssetID, jb.Stage, b.ID, damask.JobThumbnails)
+	}
+	must(t, "NextStage b", s.NextStage(ctx, jb.ID, "w2"))
+	for _, want := range []int64{a.ID, b.ID} {
+		j, err := s.ClaimJob(ctx, "w3", time.Minute)
+		must(t, "ClaimJob at the next stage", err)
+		if j.AssetID != want || j.Stage != damask.JobRest || j.Attempts != 1 {
+			t.Errorf("claim at the next stage: asset %d stage %d attempt %d, want %d at stage %d, attempt 1", j.AssetID, j.Stage, j.Attempts, want, damask.JobRest)
+		}
+		must(t, "FinishJob", s.FinishJob(ctx, j.ID, "w3"))
+	}
+	_, err = s.ClaimJob(ctx, "w3", time.Minute)
+	wantCode(t, "ClaimJob with every stage done", err, damask.ENOTFOUND, "")
+}
+
 // testJobLease: a worker that dies leaves its job to be claimed again
 // once the lease ends, and then records nothing.
 func testJobLease(t *testing.T, s damask.Store) {

@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"JobHousekeeping", testJobHousekeeping},
 		{"KeywordTags", testKeywordTags},
 		{"JobLease", testJobLease},
+		{"JobStages", testJobStages},
 		{"JobRenew", testJobRenew},
 		{"JobClaimConcurrent", testJobClaimConcurrent},
 		{"SetExtracted", testSetExtracted},

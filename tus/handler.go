@@ -208,7 +208,7 @@ func (h *Handler) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		st = StatusChecksumMismatch
 	case errors.Is(err, library.ErrResumableExpired):
 		st = http.StatusGone
-	case code == damask.ECANCELED:
+	case code == damask.ECANCELED || httpdomain.ClientGone(r, err):
 		// The client went away; nobody reads the answer.
 	case st >= 500 && code != damask.EQUOTA:
 		if h.Log != nil {

@@ -245,7 +245,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		st := httpdomain.Status(damask.ErrorCode(err))
-		if st >= 500 {
+		switch {
+		case httpdomain.ClientGone(r, err):
+			st = httpdomain.Status(damask.ECANCELED)
+			s.log.Info("upload canceled", "err", err)
+		case st >= 500:
 			s.log.Error("upload failed", "err", err)
 		}
 		writeJSON(w, st, map[string]string{"error": damask.ErrorMessage(err)})

@@ -328,8 +328,14 @@ func cmpOr(vs ...string) string {
 // sees a generic message.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := damask.ErrorCode(err)
+	if code != damask.ECANCELED && httpdomain.ClientGone(r, err) {
+		code = damask.ECANCELED
+	}
 	st := httpdomain.Status(code)
-	if st >= 500 {
+	switch {
+	case code == damask.ECANCELED:
+		s.log.Info("request canceled", "method", r.Method, "path", r.URL.Path, "err", err)
+	case st >= 500:
 		s.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	httpdomain.ErrorHeaders(w.Header(), code, library.RetryAfter(err))

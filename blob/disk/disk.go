@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -49,6 +50,13 @@ type Store struct {
 	tmpDir string
 	fs     FS
 	lock   *os.File // the .tmp folder, held with a shared lock; see lockTmp
+	// durable holds the fan-out folders (their paths) whose own names are
+	// known to be on disk: made and their parent fsynced, by this process
+	// or, for the top level, at Open. A folder found but not in it may
+	// have been made a moment ago by another writer whose fsync of the
+	// parent is still under way, so Commit fsyncs that parent itself,
+	// once per folder and process.
+	durable sync.Map
 }
 
 var _ damask.BlobStore = (*Store)(nil)
@@ -82,7 +90,33 @@ func OpenFS(dir string, fsys FS) (*Store, error) {
 			return nil, fmt.Errorf("open blob store %s: %w", dir, err)
 		}
 	}
+	if err := s.makeTopFolders(); err != nil {
+		s.lock.Close()
+		return nil, fmt.Errorf("open blob store %s: %w", dir, err)
+	}
 	return s, nil
+}
+
+// makeTopFolders makes the 256 first-level fan-out folders that are
+// missing and fsyncs the store's folder once, so that no Commit pays a
+// folder's creation at the top level (256 folders take 1 MiB on ext4; the
+// 65,536 of the second level would take 256 MiB, so those are made as
+// files come). Like the lock, this goes to the operating system directly.
+func (s *Store) makeTopFolders() error {
+	const hex = "0123456789abcdef"
+	for i := range 256 {
+		name := filepath.Join(s.dir, string([]byte{hex[i>>4], hex[i&15]}))
+		if err := os.Mkdir(name, dirPerm); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("make fan-out folders: %w", err)
+		}
+	}
+	if err := (OS{}).SyncDir(s.dir); err != nil {
+		return fmt.Errorf("make fan-out folders: fsync %s: %w", s.dir, err)
+	}
+	for i := range 256 {
+		s.durable.Store(filepath.Join(s.dir, string([]byte{hex[i>>4], hex[i&15]})), true)
+	}
+	return nil
 }
 
 // Close releases the store's hold on its folder. Files being written must be
@@ -417,16 +451,29 @@ func (w *writer) commit(ref damask.BlobRef) (damask.BlobInfo, error) {
 	if err := w.f.Close(); err != nil {
 		return damask.BlobInfo{}, ioError("commit blob "+ref.String()+": close", err)
 	}
-	if err := w.s.mkdirSynced(ref); err != nil {
+	made, err := w.s.mkdirs(ref)
+	if err != nil {
 		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
 	}
-	if err := w.s.fs.Rename(w.tmp, dst); err != nil {
+	err = w.s.fs.Rename(w.tmp, dst)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A folder known durable is gone (removed by hand): make it again.
+		w.s.durable.Delete(filepath.Dir(dst))
+		w.s.durable.Delete(filepath.Dir(filepath.Dir(dst)))
+		if made, err = w.s.mkdirs(ref); err == nil {
+			err = w.s.fs.Rename(w.tmp, dst)
+		}
+	}
+	if err != nil {
 		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
 	}
-	// From here the file is in place; only the folder's fsync can fail, and
-	// then the file stays as an orphan (complete bytes, no record), which
-	// the collector takes later.
-	if err := w.s.syncDir(filepath.Dir(dst)); err != nil {
+	// From here the file is in place; only the folders' fsyncs can fail,
+	// and then the file stays as an orphan (complete bytes, no record),
+	// which the collector takes later. The new name's folder and the
+	// parents of folders not yet known durable are fsynced at once, side
+	// by side: each must be on disk before Commit returns, in no order
+	// among them, since the file's bytes are already.
+	if err := w.s.syncFolders(filepath.Dir(dst), made); err != nil {
 		return damask.BlobInfo{}, ioError("commit blob "+ref.String(), err)
 	}
 	return damask.BlobInfo{Ref: ref, Size: fi.Size(), ModTime: fi.ModTime()}, nil
@@ -473,25 +520,67 @@ func (w *writer) Abort() error {
 }
 
 // mkdirSynced creates the two fan-out folders of ref (dir/ab and dir/ab/cd)
-// when missing, and fsyncs the parent of each folder it creates, so that a
-// file renamed into them is not lost with its folder in a crash. A folder
-// that exists already was made by an earlier writer, which fsynced its
-// parent before renaming anything into it; it costs one failed mkdir.
+// when missing, and makes their names durable (see mkdirs), so that a
+// file renamed into them is not lost with its folder in a crash.
 func (s *Store) mkdirSynced(ref damask.BlobRef) error {
+	made, err := s.mkdirs(ref)
+	if err != nil {
+		return err
+	}
+	return s.syncFolders("", made)
+}
+
+// mkdirs creates the fan-out folders of ref (dir/ab and dir/ab/cd) when
+// missing, and answers those not known durable (see Store.durable), made
+// now or found: syncFolders fsyncs their parents. A folder known durable
+// costs no system call.
+func (s *Store) mkdirs(ref damask.BlobRef) ([]string, error) {
 	name := ref.String()
+	var made []string
 	parent := s.dir
 	for _, sub := range []string{name[0:2], name[2:4]} {
 		dir := filepath.Join(parent, sub)
-		err := s.fs.Mkdir(dir, dirPerm)
-		switch {
-		case err == nil:
-			if err := s.syncDir(parent); err != nil {
-				return err
-			}
-		case !errors.Is(err, fs.ErrExist):
-			return err
-		}
 		parent = dir
+		if _, ok := s.durable.Load(dir); ok {
+			continue
+		}
+		if err := s.fs.Mkdir(dir, dirPerm); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		made = append(made, dir)
+	}
+	return made, nil
+}
+
+// syncFolders fsyncs leaf (unless "") and the parents of the folders made,
+// side by side, each once, and then records the folders made as durable.
+func (s *Store) syncFolders(leaf string, made []string) error {
+	dirs := make([]string, 0, 3)
+	if leaf != "" {
+		dirs = append(dirs, leaf)
+	}
+	for _, d := range made {
+		if p := filepath.Dir(d); !slices.Contains(dirs, p) {
+			dirs = append(dirs, p)
+		}
+	}
+	var err error
+	if len(dirs) == 1 {
+		err = s.syncDir(dirs[0])
+	} else {
+		errs := make([]error, len(dirs))
+		var wg sync.WaitGroup
+		for i, d := range dirs {
+			wg.Go(func() { errs[i] = s.syncDir(d) })
+		}
+		wg.Wait()
+		err = errors.Join(errs...)
+	}
+	if err != nil {
+		return err
+	}
+	for _, d := range made {
+		s.durable.Store(d, true)
 	}
 	return nil
 }

@@ -51,3 +51,44 @@ func TestWriteErrorSurfaces(t *testing.T) {
 	}
 	full.Close()
 }
+
+// TestFolderRemovedByHand: a fan-out folder removed from under a running
+// store (by hand; the store never removes them) is made again by the next
+// Commit that needs it, though the store knew it made and synced.
+func TestFolderRemovedByHand(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	put := func(data string) damask.BlobInfo {
+		t.Helper()
+		w, err := s.Create(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		info, err := w.Commit(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info
+	}
+	info := put("first")
+	name := info.Ref.String()
+	if err := os.RemoveAll(dir + "/" + name[:2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(t.Context(), info.Ref); err != nil {
+		t.Fatal(err)
+	}
+	if got := put("first"); got.Ref != info.Ref {
+		t.Fatalf("stored as %s, want %s", got.Ref, info.Ref)
+	}
+	if _, err := os.Stat(s.path(info.Ref)); err != nil {
+		t.Errorf("after its folders were removed: %v", err)
+	}
+}

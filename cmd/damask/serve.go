@@ -332,7 +332,7 @@ func (o *serveOptions) work(ctx context.Context, proc *processing, tools chan<- 
 		"metadata", proc.opts.Extractor != nil, "took", time.Since(t0).Round(time.Millisecond))
 	tools <- library.Tools{Renderer: proc.opts.Renderer, Extractor: proc.opts.Extractor}
 	if proc.enabled() {
-		p := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Timeout: o.jobTimeout})
+		p := jobs.New(lib.db, lib.svc.Process, jobs.Options{Logger: log, Timeout: o.jobTimeout, Idle: media.ReleaseMemory})
 		pool.Store(p)
 		p.Run(ctx)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"damask/jobs"
 	"damask/library"
+	"damask/media"
 )
 
 // worker does the background work of a library (metadata, renditions,
@@ -75,7 +76,7 @@ func worker(ctx context.Context, env environment, args []string) error {
 		wg.Go(func() { d.Run(ctx) })
 	}
 	if proc.enabled() || *child {
-		o := jobs.Options{Logger: log, Workers: *n, Timeout: time.Duration(*timeout)}
+		o := jobs.Options{Logger: log, Workers: *n, Timeout: time.Duration(*timeout), Idle: media.ReleaseMemory}
 		if *child {
 			o.IdleExit = childIdle
 		}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// batch: 200 JPEGs of 12 MP uploaded four at once, to the moment the last
+// 256 px thumbnail is served, against two vipsthumbnail processes making
+// the same thumbnails from the same files (PERFORMANCE.md: <= 1.5x); then
+// the server's memory at rest once the queue is empty (< 100 MiB). Each
+// round runs a new server over a new data folder, so that no file is
+// stored already and the memory is that of one batch.
+func (b *bench) batch(ctx context.Context) error {
+	dir := filepath.Join(b.cfg.work, "batch")
+	files, err := make12MP(ctx, dir, 4, 200)
+	if err != nil {
+		return err
+	}
+	out := filepath.Join(dir, "tn", "tn_%s.jpg[Q=82,strip]")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	vipsthumbnail := func() (time.Duration, error) {
+		t0 := time.Now()
+		var cmds []*exec.Cmd
+		for w := range 2 {
+			var half []string
+			for i := w; i < len(files); i += 2 {
+				half = append(half, files[i])
+			}
+			cmd := exec.CommandContext(ctx, "vipsthumbnail", append(half, "--size", "256", "-o", out)...)
+			cmd.Env = append(os.Environ(), "VIPS_CONCURRENCY=1")
+			if err := cmd.Start(); err != nil {
+				return 0, fmt.Errorf("vipsthumbnail: %w", err)
+			}
+			cmds = append(cmds, cmd)
+		}
+		for _, cmd := range cmds {
+			if err := cmd.Wait(); err != nil {
+				return 0, fmt.Errorf("vipsthumbnail: %w", err)
+			}
+		}
+		return time.Since(t0), nil
+	}
+	var ours, ref, upload, rest, cpu []float64
+	for round := range b.cfg.rounds {
+		d, err := vipsthumbnail()
+		if err != nil {
+			return err
+		}
+		ref = append(ref, d.Seconds())
+		srv, err := b.serve(ctx, filepath.Join(dir, fmt.Sprintf("data%d", round)))
+		if err != nil {
+			return err
+		}
+		ids, up, all, err := batchToThumbs(ctx, srv.url(), files, round)
+		if err != nil {
+			srv.stop()
+			return err
+		}
+		ours, upload = append(ours, all.Seconds()), append(upload, up.Seconds())
+		// At rest: every job done, then a few seconds of nothing.
+		if err := waitProcessed(ctx, srv.url(), ids); err != nil {
+			srv.stop()
+			return err
+		}
+		time.Sleep(5 * time.Second)
+		rest = append(rest, float64(srv.rss())/(1<<20))
+		cpu = append(cpu, srv.cpu().Seconds())
+		srv.stop()
+	}
+	b.report.add(pair{what: "200 x 12 MP JPEGs uploaded 4 at once, until the last 256 px thumbnail is served", unit: "s",
+		ours: ours, ref: ref, refName: "two vipsthumbnail processes", target: "<= 1.5x",
+		met: func(o, r float64) bool { return o <= 1.5*r }})
+	b.report.add(pair{what: "the upload phase of those 200 files (4 writers, upload and asset)", unit: "s", ours: upload})
+	b.report.add(pair{what: "server RSS at rest after rendering those 200 images", unit: "MiB", ours: rest,
+		target: "< 100 MiB", met: func(o, _ float64) bool { return o < 100 }})
+	b.report.add(pair{what: "server CPU for the whole batch (every stage)", unit: "s", ours: cpu})
+	return nil
+}
+
+// make12MP makes n different 12 MP JPEGs with vips and count files of
+// them, each made unique by a comment segment, so that none shares
+// another's renditions.
+func make12MP(ctx context.Context, dir string, n, count int) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var srcs [][]byte
+	for i := range n {
+		src := filepath.Join(dir, fmt.Sprintf("src%d.jpg", i))
+		v := filepath.Join(dir, fmt.Sprintf("n%d.v", i))
+		for _, s := range [][]string{
+			{"perlin", v, "4000", "3000", "--cell-size", fmt.Sprint(32 + 16*i), "--uchar", "--seed", fmt.Sprint(i + 1)},
+			{"bandjoin", v + " " + v + " " + v, v + ".rgb.v"},
+			{"copy", v + ".rgb.v", src + "[Q=90]", "--interpretation", "srgb"},
+		} {
+			if out, err := exec.CommandContext(ctx, "vips", s...).CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("vips %v: %w: %s", s, err, out)
+			}
+		}
+		os.Remove(v)
+		os.Remove(v + ".rgb.v")
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, data)
+	}
+	files := make([]string, count)
+	for i := range files {
+		src := srcs[i%n]
+		stamp := fmt.Sprintf("damask bench %04d", i)
+		// SOI, then a COM segment (FF FE, length including itself), then
+		// the rest of the file.
+		data := append([]byte{}, src[:2]...)
+		data = append(data, 0xFF, 0xFE, byte((len(stamp)+2)>>8), byte(len(stamp)+2))
+		data = append(data, stamp...)
+		data = append(data, src[2:]...)
+		files[i] = filepath.Join(dir, fmt.Sprintf("img%03d.jpg", i))
+		if err := os.WriteFile(files[i], data, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+// batchToThumbs uploads the files four at once, each as an asset, and
+// polls each asset's 256 px thumbnail until it is served; it answers the
+// assets' ids, the time to the last asset made and to the last thumbnail
+// served.
+func batchToThumbs(ctx context.Context, base string, files []string, round int) (ids []string, upload, all time.Duration, err error) {
+	t0 := time.Now()
+	ids = make([]string, len(files))
+	next := make(chan int)
+	errc := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for i := range next {
+				_, body, err := post(ctx, base+"/api/upload.xml?filename="+url.QueryEscape(fmt.Sprintf("IMG_%d_%04d.jpg", round, i)), files[i], auth)
+				if err == nil {
+					ids[i], err = assetFrom(ctx, base, uploadID(body), fmt.Sprintf("Photo %d", i))
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		})
+	}
+	for i := range files {
+		select {
+		case next <- i:
+		case err := <-errc:
+			close(next)
+			wg.Wait()
+			return nil, 0, 0, err
+		}
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return nil, 0, 0, err
+	default:
+	}
+	upload = time.Since(t0)
+	deadline := time.Now().Add(15 * time.Minute)
+	for _, id := range ids {
+		for {
+			st, err := status(ctx, base+"/api/assets/"+id+"/thumbnail?size=256")
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			if st == http.StatusOK {
+				break
+			}
+			if time.Now().After(deadline) {
+				return nil, 0, 0, fmt.Errorf("asset %s: no 256 px thumbnail after 15 minutes (status %d)", id, st)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return ids, upload, time.Since(t0), nil
+}
+
+// status GETs u as the admin and answers the status, the body read.
+func status(ctx context.Context, u string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	auth(req)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, nil
+}
+
+// waitProcessed waits until none of the assets is pending.
+func waitProcessed(ctx context.Context, base string, ids []string) error {
+	deadline := time.Now().Add(15 * time.Minute)
+	for _, id := range ids {
+		for {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/assets/"+id+".xml", nil)
+			if err != nil {
+				return err
+			}
+			auth(req)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			var doc struct {
+				Processing string `xml:"processing"`
+			}
+			err = xml.NewDecoder(res.Body).Decode(&doc)
+			res.Body.Close()
+			if err != nil {
+				return fmt.Errorf("asset %s: %w", id, err)
+			}
+			if doc.Processing != "pending" {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("asset %s still pending after 15 minutes", id)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	return nil
+}
