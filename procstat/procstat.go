@@ -33,27 +33,36 @@ const clockTick = 10 * time.Millisecond
 // CPU is the processor time process pid has used so far, in user and
 // kernel mode together; 0 when it cannot be read. Its resolution is 10 ms.
 func CPU(pid int) time.Duration {
+	// utime and stime, fields 14 and 15.
+	return statTicks(pid, 14, 15)
+}
+
+// statTicks sums fields of /proc/PID/stat, numbered as proc(5) numbers
+// them, that count clock ticks; 0 when they cannot be read.
+func statTicks(pid int, fields ...int) time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
 	// The command name, field 2, is in parentheses and may hold spaces:
-	// count the fields from its closing one. utime and stime are fields
-	// 14 and 15, the 12th and 13th after it.
+	// count the fields from its closing one, which field 3 follows.
 	i := strings.LastIndexByte(string(b), ')')
 	if i < 0 {
 		return 0
 	}
 	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0
+	var n int64
+	for _, k := range fields {
+		if k-3 >= len(f) {
+			return 0
+		}
+		v, err := strconv.ParseInt(f[k-3], 10, 64)
+		if err != nil {
+			return 0
+		}
+		n += v
 	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0
-	}
-	return time.Duration(utime+stime) * clockTick
+	return time.Duration(n) * clockTick
 }
 
 // Tree is process pid and its descendants, as /proc lists them now (a
@@ -103,23 +112,4 @@ func TreeCPU(pid int) time.Duration {
 
 // waitedCPU is the processor time of the children process pid has waited
 // for: cutime and cstime, fields 16 and 17 of /proc/PID/stat.
-func waitedCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 15 {
-		return 0
-	}
-	cu, err1 := strconv.ParseInt(f[13], 10, 64)
-	cs, err2 := strconv.ParseInt(f[14], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0
-	}
-	return time.Duration(cu+cs) * clockTick
-}
+func waitedCPU(pid int) time.Duration { return statTicks(pid, 16, 17) }
