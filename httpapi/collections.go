@@ -12,21 +12,7 @@ import (
 // Collections: /api/collections and the assets of one.
 
 func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	cs, total, err := s.svc.Collections(r.Context(), caller(r), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items := make([]node, len(cs))
-	for i, c := range cs {
-		items[i] = collectionDoc(c)
-	}
-	s.list(w, r, "collections", items, total, p)
+	listPage(s, w, r, "collections", s.svc.Collections, collectionDoc)
 }
 
 func (s *Server) showCollection(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -45,6 +46,28 @@ func pageOf(r *http.Request) (damask.Page, error) {
 // page is 404 with an empty array, as the 2007 text has it.
 func (s *Server) list(w http.ResponseWriter, r *http.Request, name string, items []node, total int, p damask.Page) {
 	s.listMore(w, r, name, items, total, p, p.Offset()+len(items) < total)
+}
+
+// listPage answers a page of what fetch reads for the caller, each as
+// doc makes its document, in a list named name: the whole of a list
+// route that takes nothing but the page.
+func listPage[T any](s *Server, w http.ResponseWriter, r *http.Request, name string,
+	fetch func(context.Context, library.Caller, damask.Page) ([]T, int, error), doc func(T) node) {
+	p, err := pageOf(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	xs, total, err := fetch(r.Context(), caller(r), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	items := make([]node, len(xs))
+	for i, x := range xs {
+		items[i] = doc(x)
+	}
+	s.list(w, r, name, items, total, p)
 }
 
 // listMore is list for a total that may be an estimate: more tells whether

@@ -32,21 +32,7 @@ func inboxDoc(r *http.Request, b *damask.Inbox) node {
 }
 
 func (s *Server) listInboxes(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	bs, total, err := s.svc.Inboxes(r.Context(), caller(r), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items := make([]node, len(bs))
-	for i, b := range bs {
-		items[i] = inboxDoc(r, b)
-	}
-	s.list(w, r, "inboxes", items, total, p)
+	listPage(s, w, r, "inboxes", s.svc.Inboxes, func(b *damask.Inbox) node { return inboxDoc(r, b) })
 }
 
 func (s *Server) showInbox(w http.ResponseWriter, r *http.Request) {

@@ -12,21 +12,7 @@ import (
 // Stages: /api/stages, one Stage, and its access log.
 
 func (s *Server) listStages(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sts, total, err := s.svc.Stages(r.Context(), caller(r), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items := make([]node, len(sts))
-	for i, st := range sts {
-		items[i] = stageOf(r, st)
-	}
-	s.list(w, r, "stages", items, total, p)
+	listPage(s, w, r, "stages", s.svc.Stages, func(st *damask.Stage) node { return stageOf(r, st) })
 }
 
 func (s *Server) showStage(w http.ResponseWriter, r *http.Request) {

@@ -11,21 +11,7 @@ import (
 // Tags: /api/tags.
 
 func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ts, total, err := s.svc.Tags(r.Context(), caller(r), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items := make([]node, len(ts))
-	for i, t := range ts {
-		items[i] = tagDoc(t)
-	}
-	s.list(w, r, "tags", items, total, p)
+	listPage(s, w, r, "tags", s.svc.Tags, tagDoc)
 }
 
 func (s *Server) showTag(w http.ResponseWriter, r *http.Request) {

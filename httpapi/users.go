@@ -16,21 +16,7 @@ func (s *Server) currentUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
-	p, err := pageOf(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	us, total, err := s.svc.Users(r.Context(), caller(r), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	items := make([]node, len(us))
-	for i, u := range us {
-		items[i] = userDoc(u)
-	}
-	s.list(w, r, "users", items, total, p)
+	listPage(s, w, r, "users", s.svc.Users, userDoc)
 }
 
 func (s *Server) showUser(w http.ResponseWriter, r *http.Request) {
