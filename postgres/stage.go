@@ -62,6 +62,20 @@ func stageCollection(ctx context.Context, tx pgx.Tx, accountID, id int64) error 
 	return err
 }
 
+// finishStage writes the recipients of a Stage just made or changed and
+// reads st back as stored.
+func finishStage(ctx context.Context, tx pgx.Tx, st *damask.Stage) error {
+	if err := writeRecipients(ctx, tx, st); err != nil {
+		return stageTokenTaken(err)
+	}
+	fresh, err := stageByID(ctx, tx, st.AccountID, st.ID)
+	if err != nil {
+		return err
+	}
+	*st = *fresh
+	return nil
+}
+
 // writeRecipients makes the Stage's recipients exactly st.Recipients, in
 // order; a token taken by another Stage or recipient is EINVALID.
 func writeRecipients(ctx context.Context, tx pgx.Tx, st *damask.Stage) error {
@@ -109,15 +123,7 @@ func (db *DB) CreateStage(ctx context.Context, st *damask.Stage) error {
 			st.Downloads, st.Watermark, nullID(st.UserID), now, now).Scan(&st.ID); err != nil {
 			return stageTokenTaken(err)
 		}
-		if err := writeRecipients(ctx, tx, st); err != nil {
-			return stageTokenTaken(err)
-		}
-		fresh, err := stageByID(ctx, tx, st.AccountID, st.ID)
-		if err != nil {
-			return err
-		}
-		*st = *fresh
-		return nil
+		return finishStage(ctx, tx, st)
 	})
 }
 
@@ -226,15 +232,7 @@ func (db *DB) UpdateStage(ctx context.Context, st *damask.Stage) error {
 			st.Downloads, st.Watermark, timeValue(st.RevokedAt), now, st.AccountID, st.ID); err != nil {
 			return err
 		}
-		if err := writeRecipients(ctx, tx, st); err != nil {
-			return stageTokenTaken(err)
-		}
-		fresh, err := stageByID(ctx, tx, st.AccountID, st.ID)
-		if err != nil {
-			return err
-		}
-		*st = *fresh
-		return nil
+		return finishStage(ctx, tx, st)
 	})
 }
 

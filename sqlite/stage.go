@@ -61,6 +61,20 @@ func stageCollection(ctx context.Context, tx *sql.Tx, accountID, id int64) error
 	return err
 }
 
+// finishStage writes the recipients of a Stage just made or changed and
+// reads st back as stored.
+func finishStage(ctx context.Context, tx *sql.Tx, st *damask.Stage) error {
+	if err := writeRecipients(ctx, tx, st); err != nil {
+		return stageTokenTaken(err)
+	}
+	fresh, err := stageByID(ctx, tx, st.AccountID, st.ID)
+	if err != nil {
+		return err
+	}
+	*st = *fresh
+	return nil
+}
+
 // writeRecipients makes the Stage's recipients exactly st.Recipients, in
 // order; a token taken by another Stage or recipient is EINVALID.
 func writeRecipients(ctx context.Context, tx *sql.Tx, st *damask.Stage) error {
@@ -112,15 +126,7 @@ func (db *DB) CreateStage(ctx context.Context, st *damask.Stage) error {
 		if st.ID, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		if err := writeRecipients(ctx, tx, st); err != nil {
-			return stageTokenTaken(err)
-		}
-		fresh, err := stageByID(ctx, tx, st.AccountID, st.ID)
-		if err != nil {
-			return err
-		}
-		*st = *fresh
-		return nil
+		return finishStage(ctx, tx, st)
 	})
 }
 
@@ -229,15 +235,7 @@ func (db *DB) UpdateStage(ctx context.Context, st *damask.Stage) error {
 			st.Downloads, st.Watermark, timeValue(st.RevokedAt), now.UnixNano(), st.AccountID, st.ID); err != nil {
 			return err
 		}
-		if err := writeRecipients(ctx, tx, st); err != nil {
-			return stageTokenTaken(err)
-		}
-		fresh, err := stageByID(ctx, tx, st.AccountID, st.ID)
-		if err != nil {
-			return err
-		}
-		*st = *fresh
-		return nil
+		return finishStage(ctx, tx, st)
 	})
 }
 
