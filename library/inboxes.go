@@ -251,11 +251,23 @@ func (s *Service) openInbox(ctx context.Context, a *damask.Account, token string
 	return b, nil
 }
 
-// passMAC is the proof, kept by a browser, that the password of the Inbox
-// was given, until the time; it stops working when the password changes.
-func (s *Service) passMAC(b *damask.Inbox, until int64) string {
+// inboxPass is the proof, kept by a browser, that the password of the
+// Inbox was given, until the time; it stops working when the password
+// changes.
+func (s *Service) inboxPass(b *damask.Inbox, until int64) string {
+	return s.passMAC("inbox", strconv.FormatInt(b.AccountID, 10), strconv.FormatInt(b.ID, 10), b.PasswordHash, strconv.FormatInt(until, 10))
+}
+
+// passMAC is the MAC, under the server's pass key, of what a password's
+// pass proves (a Stage's or an Inbox's, its ids, the password's hash...):
+// a pass for one thing opens no other, and none after a new password.
+func (s *Service) passMAC(fields ...string) string {
 	m := hmac.New(sha256.New, s.passKey[:])
-	fmt.Fprintf(m, "damask inbox pass\x00%d\x00%d\x00%s\x00%d", b.AccountID, b.ID, b.PasswordHash, until)
+	io.WriteString(m, "damask pass")
+	for _, f := range fields {
+		m.Write([]byte{0})
+		io.WriteString(m, f)
+	}
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
@@ -269,7 +281,7 @@ func (s *Service) passOK(b *damask.Inbox, pass string) bool {
 	if !ok || err != nil || s.now().Unix() > n {
 		return false
 	}
-	return hmac.Equal([]byte(mac), []byte(s.passMAC(b, n)))
+	return hmac.Equal([]byte(mac), []byte(s.inboxPass(b, n)))
 }
 
 // UnlockInbox checks an Inbox's password and answers the pass that opens
@@ -302,7 +314,7 @@ func (s *Service) UnlockInbox(ctx context.Context, a *damask.Account, token, pw,
 		return "", 0, damask.Errorf(damask.EUNAUTHORIZED, "The password is wrong")
 	}
 	until := s.now().Add(inboxPassLife).Unix()
-	return s.passMAC(b, until) + "." + strconv.FormatInt(until, 10), inboxPassLife, nil
+	return s.inboxPass(b, until) + "." + strconv.FormatInt(until, 10), inboxPassLife, nil
 }
 
 // Sender is who sends files through an Inbox: no user, a name and an

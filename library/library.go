@@ -6,7 +6,6 @@ package library
 
 import (
 	"context"
-	"crypto/rand"
 	"log/slog"
 	"sync"
 	"time"
@@ -179,12 +178,11 @@ type Service struct {
 	onDeliveries func()        // Options.DeliveriesQueued
 	hookBackoff  func(int) time.Duration
 	mailer       damask.Mailer // Options.Mailer; nil: no e-mail
-	// passKey signs the cookies of Inbox passwords given (inboxes.go):
-	// derived from the operator's key, so that every server and restart
-	// accepts them, else a key of this process.
+	// passKey signs the passes of Stage and Inbox passwords given
+	// (passMAC): derived from the operator's key, so that every server
+	// and restart accepts them, else a key of this process.
 	passKey       *seal.Key
 	inboxSendsMax int
-	stageKey      []byte    // signs the passes of Stages' passwords
 	digestAfter   time.Time // the Stage activity the next digest tells from
 }
 
@@ -227,22 +225,15 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 	if o.SecretKey != nil {
 		signIns = o.SecretKey.Derive("oidc sign-in")
 	}
-	stageKey := make([]byte, 32)
-	if o.SecretKey != nil {
-		k := o.SecretKey.Derive("stage pass")
-		copy(stageKey, k[:])
-	} else {
-		rand.Read(stageKey) // never fails; passes then last until a restart
-	}
 	if o.WebhookBackoff == nil {
 		o.WebhookBackoff = webhookBackoff
 	}
 	if o.EventsRetention <= 0 {
 		o.EventsRetention = DefaultEventsRetention
 	}
-	passKey := seal.NewKey()
+	passKey := seal.NewKey() // passes then last until a restart
 	if o.SecretKey != nil {
-		passKey = o.SecretKey.Derive("inbox pass")
+		passKey = o.SecretKey.Derive("password pass")
 	}
 	if o.InboxSends <= 0 {
 		o.InboxSends = DefaultInboxSends
@@ -284,7 +275,6 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		onQueued:     o.Queued,
 		key:          o.SecretKey,
 		signIns:      signIns,
-		stageKey:     stageKey,
 		out:          o.Outbound,
 
 		sizeBudget: newSizeBudget(o.PublicSizesPerMinute),

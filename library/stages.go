@@ -2,7 +2,6 @@ package library
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -321,9 +320,7 @@ func (s *Service) openStage(ctx context.Context, account *damask.Account, v Stag
 // server's key, of the Stage, the address and the password's hash, so
 // that a new password or another address needs the form again.
 func (s *Service) stagePass(st *damask.Stage, token string) string {
-	m := hmac.New(sha256.New, s.stageKey)
-	fmt.Fprintf(m, "damask stage pass\x00%d\x00%s\x00%s", st.ID, token, st.PasswordHash)
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return s.passMAC("stage", strconv.FormatInt(st.ID, 10), token, st.PasswordHash)
 }
 
 // StagePassword checks the password of a Stage and answers the pass the
