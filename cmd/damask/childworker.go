@@ -132,8 +132,8 @@ func (c *childWorker) once(ctx context.Context) error {
 	for {
 		select {
 		case <-c.wake:
-			// A child busy or gone fails the write; its poll, or the
-			// next child's first look, finds the job.
+			// A child that has just ended fails the write; the next
+			// child's first look finds the job.
 			woken = time.Now()
 			_, _ = wakes.Write([]byte{'\n'})
 		case err := <-ended:
