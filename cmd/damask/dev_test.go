@@ -52,6 +52,29 @@ func TestDevSeedAnalyzes(t *testing.T) {
 	}
 }
 
+// TestDevBenchSearchSmall checks that bench-search runs on a catalogue
+// too small to hold the rarest words of its classes: every class that
+// falls back finds assets with some of its words.
+func TestDevBenchSearchSmall(t *testing.T) {
+	c := newCLI(t)
+	c.must("", "dev", "seed", "--assets", "500")
+	out := c.must("", "dev", "bench-search", "--runs", "1")
+	fallbacks := 0
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Split(line, "|")
+		if len(f) < 4 || !strings.HasPrefix(strings.TrimSpace(f[1]), "fallback") {
+			continue
+		}
+		fallbacks++
+		if m := strings.TrimSpace(f[2]); m == "0" {
+			t.Errorf("%s: %s matches", strings.TrimSpace(f[1]), m)
+		}
+	}
+	if fallbacks != 3 {
+		t.Errorf("%d fallback classes, want 3:\n%s", fallbacks, out)
+	}
+}
+
 func TestSummarizePlan(t *testing.T) {
 	plan := strings.Split(`Limit  (cost=0.72..4588.10 rows=1001 width=8) (actual time=0.071..62.311 rows=1001 loops=1)
   Buffers: shared hit=13822
