@@ -69,11 +69,14 @@ func (b *bench) batch(ctx context.Context) error {
 			return err
 		}
 		ours, upload = append(ours, all.Seconds()), append(upload, up.Seconds())
-		// At rest: every job done, then a few seconds of nothing.
+		// At rest: every job done, the worker process the server started
+		// for them ended (10 s after its last job), then a few seconds
+		// of nothing.
 		if err := waitProcessed(ctx, srv.url(), ids); err != nil {
 			srv.stop()
 			return err
 		}
+		srv.waitAlone(time.Minute)
 		time.Sleep(5 * time.Second)
 		rest = append(rest, float64(srv.rss())/(1<<20))
 		cpu = append(cpu, srv.cpu().Seconds())

@@ -129,6 +129,14 @@ func (p *proc) stop() {
 
 func (p *proc) url() string { return "http://" + p.addr }
 
+// waitAlone waits, at most limit, until the process runs no other it
+// started (Damask's worker process ends once its jobs are done).
+func (p *proc) waitAlone(limit time.Duration) {
+	for deadline := time.Now().Add(limit); len(procstat.Tree(p.cmd.Process.Pid)) > 1 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // rss is the resident memory now, in bytes, of the process and those it
 // started (Damask's worker process, nginx's workers).
 func (p *proc) rss() int64 { return procstat.TreeRSS(p.cmd.Process.Pid) }
