@@ -49,15 +49,17 @@ func stageInput(r *http.Request) (library.StageInput, error) {
 		return library.StageInput{}, err
 	}
 	return library.StageInput{
-		Title:        b.ptr("title"),
-		Message:      b.ptr("message"),
-		CollectionID: b.ptr("collection_id"),
-		Password:     b.ptr("password"),
-		ExpiresOn:    b.ptr("expires_on"),
-		Downloads:    b.ptr("downloads"),
-		Watermark:    b.ptr("watermark"),
-		Recipients:   b.ptr("recipients"),
-		Base:         info(r).public,
+		Title:             b.ptr("title"),
+		Message:           b.ptr("message"),
+		CollectionID:      b.ptr("collection_id"),
+		Password:          b.ptr("password"),
+		ExpiresOn:         b.ptr("expires_on"),
+		Downloads:         b.ptr("downloads"),
+		Watermark:         b.ptr("watermark"),
+		WatermarkPosition: b.ptr("watermark_position"),
+		WatermarkOpacity:  b.ptr("watermark_opacity"),
+		Recipients:        b.ptr("recipients"),
+		Base:              info(r).public,
 	}, nil
 }
 
@@ -157,6 +159,8 @@ func stageDoc(st *damask.Stage, public string) node {
 		datetime("expires_on", st.ExpiresAt),
 		str("downloads", st.Downloads),
 		str("watermark", st.Watermark),
+		str("watermark_position", watermarkPosition(st)),
+		integer("watermark_opacity", int64(watermarkOpacity(st))),
 		array("recipients", rs),
 		integer("views_count", int64(st.ViewsCount)),
 		integer("downloads_count", int64(st.DownloadsCount)),
@@ -183,4 +187,19 @@ func accessDoc(a *damask.StageAccess) node {
 		asset,
 		str("what", a.What),
 	)
+}
+
+// watermarkPosition and watermarkOpacity are a Stage's, defaults filled in.
+func watermarkPosition(st *damask.Stage) string {
+	if st.WatermarkPosition == "" {
+		return damask.WatermarkCenter
+	}
+	return st.WatermarkPosition
+}
+
+func watermarkOpacity(st *damask.Stage) int {
+	if st.WatermarkOpacity <= 0 {
+		return damask.DefaultWatermarkOpacity
+	}
+	return st.WatermarkOpacity
 }

@@ -11,13 +11,13 @@ import (
 )
 
 const stageColumns = `s.id, s.account_id, s.token, s.title, s.message, coalesce(s.collection_id, 0), s.password_hash,
-	s.expires_at, s.downloads, s.watermark, coalesce(s.user_id, 0), s.views_count, s.downloads_count,
+	s.expires_at, s.downloads, s.watermark, s.watermark_position, s.watermark_opacity, coalesce(s.user_id, 0), s.views_count, s.downloads_count,
 	s.created_at, s.updated_at, s.revoked_at`
 
 func scanStage(r interface{ Scan(...any) error }) (*damask.Stage, error) {
 	var s damask.Stage
 	if err := r.Scan(&s.ID, &s.AccountID, &s.Token, &s.Title, &s.Message, &s.CollectionID, &s.PasswordHash,
-		timeCol{&s.ExpiresAt}, &s.Downloads, &s.Watermark, &s.UserID, &s.ViewsCount, &s.DownloadsCount,
+		timeCol{&s.ExpiresAt}, &s.Downloads, &s.Watermark, &s.WatermarkPosition, &s.WatermarkOpacity, &s.UserID, &s.ViewsCount, &s.DownloadsCount,
 		timeCol{&s.CreatedAt}, timeCol{&s.UpdatedAt}, timeCol{&s.RevokedAt}); err != nil {
 		return nil, err
 	}
@@ -102,10 +102,10 @@ func (db *DB) CreateStage(ctx context.Context, st *damask.Stage) error {
 		}
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO stages (account_id, token, title, message, collection_id, password_hash, expires_at,
-				downloads, watermark, user_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				downloads, watermark, watermark_position, watermark_opacity, user_id, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			st.AccountID, st.Token, st.Title, st.Message, st.CollectionID, st.PasswordHash, timeValue(st.ExpiresAt),
-			st.Downloads, st.Watermark, nullID(st.UserID), now.UnixNano(), now.UnixNano())
+			st.Downloads, st.Watermark, st.WatermarkPosition, st.WatermarkOpacity, nullID(st.UserID), now.UnixNano(), now.UnixNano())
 		if err != nil {
 			return stageTokenTaken(err)
 		}
@@ -223,10 +223,10 @@ func (db *DB) UpdateStage(ctx context.Context, st *damask.Stage) error {
 		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE stages SET title = ?, message = ?, collection_id = ?, password_hash = ?, expires_at = ?,
-				downloads = ?, watermark = ?, revoked_at = ?, updated_at = ?
+				downloads = ?, watermark = ?, watermark_position = ?, watermark_opacity = ?, revoked_at = ?, updated_at = ?
 			WHERE account_id = ? AND id = ?`,
 			st.Title, st.Message, nullID(st.CollectionID), st.PasswordHash, timeValue(st.ExpiresAt),
-			st.Downloads, st.Watermark, timeValue(st.RevokedAt), now.UnixNano(), st.AccountID, st.ID); err != nil {
+			st.Downloads, st.Watermark, st.WatermarkPosition, st.WatermarkOpacity, timeValue(st.RevokedAt), now.UnixNano(), st.AccountID, st.ID); err != nil {
 			return err
 		}
 		if err := writeRecipients(ctx, tx, st); err != nil {

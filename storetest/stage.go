@@ -24,14 +24,14 @@ func testStages(t *testing.T, s damask.Store) {
 	before := time.Now()
 	st := &damask.Stage{AccountID: acct.ID, Token: "stage-token-1", Title: "Spring", Message: "Hello",
 		CollectionID: col.ID, PasswordHash: "hash", ExpiresAt: expires, Downloads: damask.StageDownloadsPreviews,
-		Watermark: "DRAFT", UserID: h.ID,
+		Watermark: "DRAFT", WatermarkPosition: damask.WatermarkBottomRight, WatermarkOpacity: 70, UserID: h.ID,
 		Recipients: []damask.StageRecipient{{Email: "b@example.com", Token: "rcpt-b"}, {Email: "a@example.com", Token: "rcpt-a"}}}
 	must(t, "CreateStage", s.CreateStage(ctx, st))
 	checkSet(t, "CreatedAt", st.CreatedAt, before, time.Now())
 	checkUTC(t, "stage times", st.CreatedAt, st.UpdatedAt, st.ExpiresAt)
 	want := &damask.Stage{ID: st.ID, AccountID: acct.ID, Token: "stage-token-1", Title: "Spring", Message: "Hello",
 		CollectionID: col.ID, PasswordHash: "hash", ExpiresAt: expires, Downloads: "previews", Watermark: "DRAFT",
-		UserID: h.ID, Recipients: st.Recipients, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt}
+		WatermarkPosition: "bottom-right", WatermarkOpacity: 70, UserID: h.ID, Recipients: st.Recipients, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt}
 	diff(t, "created stage", want, st)
 	got, err := s.Stage(ctx, acct.ID, st.ID)
 	must(t, "Stage", err)
@@ -71,6 +71,7 @@ func testStages(t *testing.T, s damask.Store) {
 	// Update: fields, recipients (a kept one keeps its token), revocation.
 	st.Title, st.Message, st.CollectionID, st.PasswordHash = "Summer", "", col2.ID, ""
 	st.ExpiresAt, st.Downloads, st.Watermark = time.Time{}, damask.StageDownloadsOriginals, ""
+	st.WatermarkPosition, st.WatermarkOpacity = damask.WatermarkTiled, 20
 	st.Recipients = []damask.StageRecipient{{Email: "a@example.com", Token: "rcpt-a"}, {Email: "d@example.com", Token: "rcpt-d"}}
 	revoked := time.Now().UTC().Truncate(time.Millisecond)
 	st.RevokedAt = revoked
@@ -78,7 +79,8 @@ func testStages(t *testing.T, s damask.Store) {
 	got, err = s.Stage(ctx, acct.ID, st.ID)
 	must(t, "Stage after update", err)
 	want = &damask.Stage{ID: st.ID, AccountID: acct.ID, Token: "stage-token-1", Title: "Summer", CollectionID: col2.ID,
-		Downloads: "originals", UserID: h.ID, Recipients: st.Recipients, CreatedAt: want.CreatedAt,
+		Downloads: "originals", WatermarkPosition: "tiled", WatermarkOpacity: 20, UserID: h.ID, Recipients: st.Recipients,
+		CreatedAt: want.CreatedAt,
 		UpdatedAt: got.UpdatedAt, RevokedAt: revoked}
 	diff(t, "updated stage", want, got)
 	if _, _, err := s.StageByToken(ctx, "rcpt-b"); damask.ErrorCode(err) != damask.ENOTFOUND {

@@ -256,7 +256,8 @@ func (s *Server) publishCollection(r *http.Request, c library.Caller, id int64) 
 	base := httpdomain.PublicBase(s.cfg.PublicBaseURL, s.scheme(r)+"://"+r.Host, c.Account)
 	st, err := s.svc.CreateStage(r.Context(), c, library.StageInput{Title: opt("title"), Message: opt("message"),
 		CollectionID: &colID, Password: opt("password"), ExpiresOn: opt("expires_on"), Downloads: opt("downloads"),
-		Watermark: opt("watermark"), Recipients: opt("recipients"), Base: base})
+		Watermark: opt("watermark"), WatermarkPosition: opt("watermark_position"), WatermarkOpacity: opt("watermark_opacity"),
+		Recipients: opt("recipients"), Base: base})
 	if err != nil {
 		return "", "", err
 	}
