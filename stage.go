@@ -142,4 +142,12 @@ type StageStore interface {
 	// StageActivity calls fn, in every account, for each access logged
 	// at or after since and before until, by Stage and then time.
 	StageActivity(ctx context.Context, since, until time.Time, fn func(*StageAccess) error) error
+	// StageDigestSent answers when the last digest of Stage activity was
+	// claimed (the end of the activity it told); zero when none was.
+	StageDigestSent(ctx context.Context) (time.Time, error)
+	// ClaimStageDigest sets that time to now if it is still last, in one
+	// conditional update, and answers whether it did: of several servers
+	// (or a server and itself after a restart) that read the same last,
+	// one only claims the digest from last to now and sends it.
+	ClaimStageDigest(ctx context.Context, last, now time.Time) (bool, error)
 }

@@ -184,8 +184,7 @@ type Service struct {
 	// accepts them, else a key of this process.
 	passKey       *seal.Key
 	inboxSendsMax int
-	stageKey      []byte    // signs the passes of Stages' passwords
-	digestAfter   time.Time // the Stage activity the next digest tells from
+	stageKey      []byte // signs the passes of Stages' passwords
 }
 
 // New returns a service over the given stores.

@@ -679,16 +679,31 @@ func (s *Service) invite(ctx context.Context, c Caller, st *damask.Stage, emails
 
 // StageDigest sends each creator of a Stage, when the server sends mail,
 // one e-mail telling the activity of their Stages from the last digest
-// (or a day) until now: the housework runs it daily. It answers the
-// number of e-mails sent.
+// (or a day) until now: the housework runs it daily. The period is
+// claimed in the store first, so that of several servers one sends it,
+// and a restart does not send it again. It answers the number of e-mails
+// sent (0 when another server claimed the period).
 func (s *Service) StageDigest(ctx context.Context) (int, error) {
 	if s.mailer == nil {
 		return 0, nil
 	}
-	now := s.now().UTC()
-	since := s.digestAfter
+	last, err := s.store.StageDigestSent(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stage digest: %w", err)
+	}
+	return s.stageDigest(ctx, last, s.now().UTC())
+}
+
+// stageDigest claims the digest from last, as read, to now and sends it.
+func (s *Service) stageDigest(ctx context.Context, last, now time.Time) (int, error) {
+	since := last
 	if since.IsZero() {
 		since = now.Add(-24 * time.Hour)
+	}
+	if claimed, err := s.store.ClaimStageDigest(ctx, last, now); err != nil {
+		return 0, fmt.Errorf("stage digest: %w", err)
+	} else if !claimed {
+		return 0, nil
 	}
 	type key struct{ account, stage int64 }
 	views, downloads := map[key]int{}, map[key]int{}
@@ -737,6 +752,5 @@ func (s *Service) StageDigest(ctx context.Context) (int, error) {
 		}
 		sent++
 	}
-	s.digestAfter = now
 	return sent, nil
 }

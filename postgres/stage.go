@@ -334,3 +334,24 @@ func (db *DB) StageActivity(ctx context.Context, since, until time.Time, fn func
 		return rows.Err()
 	})
 }
+
+// StageDigestSent reads the one row of stage_digest.
+func (db *DB) StageDigestSent(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	err := db.view(ctx, "stage digest sent", func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT sent_at FROM stage_digest WHERE id = 1`).Scan(timeCol{&t})
+	})
+	return t, err
+}
+
+// ClaimStageDigest moves sent_at from last to now, if it is still last.
+func (db *DB) ClaimStageDigest(ctx context.Context, last, now time.Time) (bool, error) {
+	var claimed bool
+	err := db.update(ctx, "claim stage digest", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE stage_digest SET sent_at = $1 WHERE id = 1 AND sent_at IS NOT DISTINCT FROM $2`,
+			timeValue(now), timeValue(last))
+		claimed = tag.RowsAffected() == 1
+		return err
+	})
+	return claimed, err
+}
