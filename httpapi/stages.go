@@ -43,10 +43,10 @@ func (s *Server) showStage(w http.ResponseWriter, r *http.Request) {
 
 // stageInput reads a Stage's fields from the body; recipients are a list
 // (an array, or text separated by commas or spaces).
-func stageInput(r *http.Request) (library.StageInput, error) {
+func stageInput(r *http.Request) (library.StageInput, body, error) {
 	b, err := readBody(r, stageResource, nil)
 	if err != nil {
-		return library.StageInput{}, err
+		return library.StageInput{}, nil, err
 	}
 	return library.StageInput{
 		Title:             b.ptr("title"),
@@ -60,16 +60,17 @@ func stageInput(r *http.Request) (library.StageInput, error) {
 		WatermarkOpacity:  b.ptr("watermark_opacity"),
 		Recipients:        b.ptr("recipients"),
 		Base:              info(r).public,
-	}, nil
+	}, b, nil
 }
 
 func (s *Server) createStage(w http.ResponseWriter, r *http.Request) {
-	in, err := stageInput(r)
+	in, fields, err := stageInput(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	st, err := s.svc.CreateStage(r.Context(), caller(r), in)
+	st, replayed, err := s.svc.CreateStage(r.Context(), caller(r), in, requestKey(r, fields, nil))
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -83,7 +84,7 @@ func (s *Server) updateStage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in, err := stageInput(r)
+	in, _, err := stageInput(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

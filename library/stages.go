@@ -204,29 +204,35 @@ func (s *Service) Stage(ctx context.Context, c Caller, id int64) (*damask.Stage,
 // on plans with stages, may. Errors: EFORBIDDEN; EINVALID for a title
 // missing, a collection not of the account, a bad expiry, downloads or
 // recipient.
-func (s *Service) CreateStage(ctx context.Context, c Caller, in StageInput) (*damask.Stage, error) {
+// With an Idempotency-Key (key.Key) sent before with the same request,
+// it makes and invites none and answers the first's, replayed (see once).
+func (s *Service) CreateStage(ctx context.Context, c Caller, in StageInput, key damask.IdempotencyKey) (*damask.Stage, bool, error) {
 	if err := s.requireStages(c, "make Stages"); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if in.Title == nil {
 		in.Title = new(string)
 	}
 	if in.CollectionID == nil {
-		return nil, damask.Errorf(damask.EINVALID, "collection_id is required: the collection the Stage publishes")
+		return nil, false, damask.Errorf(damask.EINVALID, "collection_id is required: the collection the Stage publishes")
 	}
 	st := &damask.Stage{AccountID: c.Account.ID, UserID: c.User.ID, Token: newStageToken(),
 		Downloads: damask.StageDownloadsPreviews, WatermarkPosition: damask.WatermarkCenter,
 		WatermarkOpacity: damask.DefaultWatermarkOpacity, Recipients: []damask.StageRecipient{}}
 	added, err := s.applyStage(st, in)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if err := s.store.CreateStage(ctx, st); err != nil {
-		return nil, fmt.Errorf("create stage: %w", err)
-	}
-	s.record(ctx, c, damask.AuditStageCreated, stageTarget(st.ID), st.Title)
-	s.invite(ctx, c, st, added, in.Base)
-	return st, nil
+	return once(ctx, s, c, key, damask.KindStage, func(r *damask.IdempotencyRecord) (*damask.Stage, error) {
+		return s.Stage(ctx, c, r.ID)
+	}, func(ctx context.Context) (*damask.Stage, error) {
+		if err := s.store.CreateStage(ctx, st); err != nil {
+			return nil, fmt.Errorf("create stage: %w", err)
+		}
+		s.record(ctx, c, damask.AuditStageCreated, stageTarget(st.ID), st.Title)
+		s.invite(ctx, c, st, added, in.Base)
+		return st, nil
+	})
 }
 
 // UpdateStage changes a Stage; recipients added are invited. Revoked, it

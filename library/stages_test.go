@@ -68,7 +68,7 @@ func TestStageDigestOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	colID := strconv.FormatInt(col.ID, 10)
-	st, err := a.CreateStage(ctx, c, library.StageInput{Title: &title, CollectionID: &colID})
+	st, _, err := a.CreateStage(ctx, c, library.StageInput{Title: &title, CollectionID: &colID}, damask.IdempotencyKey{})
 	if err != nil {
 		t.Fatal(err)
 	}

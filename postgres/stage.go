@@ -88,6 +88,9 @@ func writeRecipients(ctx context.Context, tx pgx.Tx, st *damask.Stage) error {
 func (db *DB) CreateStage(ctx context.Context, st *damask.Stage) error {
 	now := db.clock()
 	return db.update(ctx, "create stage", func(tx pgx.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindStage, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, st.AccountID); err != nil {
 			return err
 		}
@@ -111,6 +114,9 @@ func (db *DB) CreateStage(ctx context.Context, st *damask.Stage) error {
 		}
 		if err := writeRecipients(ctx, tx, st); err != nil {
 			return stageTokenTaken(err)
+		}
+		if err := keyDone(ctx, tx, st.ID, 0); err != nil {
+			return err
 		}
 		fresh, err := stageByID(ctx, tx, st.AccountID, st.ID)
 		if err != nil {

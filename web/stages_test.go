@@ -102,8 +102,8 @@ func TestStagePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	colID, pwd, downloads, mark, who := strconv.FormatInt(col.ID, 10), "open sesame", "previews", "DRAFT", "cy@client.example"
-	st, err := e.svc.CreateStage(ctx, c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd,
-		Downloads: &downloads, Watermark: &mark, Recipients: &who})
+	st, _, err := e.svc.CreateStage(ctx, c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd,
+		Downloads: &downloads, Watermark: &mark, Recipients: &who}, damask.IdempotencyKey{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,7 +349,7 @@ func TestStagePasswordThrottled(t *testing.T) {
 		t.Fatal(err)
 	}
 	colID, pwd := strconv.FormatInt(col.ID, 10), "right one"
-	st, err := e.svc.CreateStage(t.Context(), c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd})
+	st, _, err := e.svc.CreateStage(t.Context(), c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd}, damask.IdempotencyKey{})
 	if err != nil {
 		t.Fatal(err)
 	}
