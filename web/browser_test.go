@@ -8,7 +8,9 @@ package web_test
 // with a colour and a logo as the holder. Every
 // page must load without a console error. Screenshots go to the test's
 // artifact directory (go test -artifacts keeps them); with
-// DAMASK_SCREENSHOTS=dir, a few are also copied there (docs/screenshots).
+// DAMASK_SCREENSHOTS=dir, a few are also copied there (docs/screenshots;
+// forDocs names them: TestBrowserStage and TestBrowserInbox copy the
+// Stage's and the Inbox form's too).
 
 import (
 	"context"
