@@ -94,6 +94,9 @@ func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) {
 			return nil
 		}
 		v := strings.TrimSpace(f.Get(name))
+		if name == "tags" && v == "" {
+			return nil // the default: Inbox
+		}
 		if name == "password" || name == "message" {
 			v = f.Get(name)
 		}

@@ -66,6 +66,15 @@ func TestStagesPage(t *testing.T) {
 		t.Errorf("the Inbox made: %+v", b)
 	}
 
+	// Tags left empty: the Inbox's default.
+	ann.want(ann.post("/inboxes", url.Values{"csrf": {csrf}, "title": {"Plain"}, "tags": {""}, "password": {""},
+		"max_file_size": {""}, "max_files": {""}}), http.StatusSeeOther)
+	if bs, _, err := e.svc.Inboxes(ctx, c, damask.Page{Number: 1, Size: 10}); err != nil || len(bs) != 2 || bs[0].Tags != library.DefaultInboxTags {
+		t.Fatalf("an Inbox with its tags left empty: %v %v", bs, err)
+	} else if _, err := e.svc.RevokeInbox(ctx, c, bs[0].ID); err != nil {
+		t.Fatal(err)
+	}
+
 	page := ann.want(ann.get("/stages"), http.StatusOK)
 	for _, want := range []string{"Made the Inbox", title, "/s/" + st.Token, "/inbox/" + b.Token, "1 recipient with addresses",
 		"with a password", `action="/stages/` + strconv.FormatInt(st.ID, 10) + `/revoke"`,
@@ -76,6 +85,9 @@ func TestStagesPage(t *testing.T) {
 	}
 	if n := strings.Count(page.body, "<td>open"); n != 2 {
 		t.Errorf("%d open rows, want the Stage and the Inbox", n)
+	}
+	if n := strings.Count(page.body, "<td>revoked"); n != 1 {
+		t.Errorf("%d revoked rows, want the plain Inbox", n)
 	}
 
 	// Revoking asks first: the form without confirm=yes changes nothing.
@@ -107,7 +119,7 @@ func TestStagesPage(t *testing.T) {
 		t.Error("the Inbox was not revoked")
 	}
 	after := ann.want(ann.get("/stages"), http.StatusOK)
-	if n := strings.Count(after.body, "<td>revoked"); n != 2 || strings.Contains(after.body, "/revoke\"") {
+	if n := strings.Count(after.body, "<td>revoked"); n != 3 || strings.Contains(after.body, "/revoke\"") {
 		t.Errorf("after revoking: %d revoked rows, revoke forms left: %v", n, strings.Contains(after.body, "/revoke\""))
 	}
 	if res := ann.post("/stages/999999/revoke", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); res.status != http.StatusNotFound {
