@@ -54,6 +54,8 @@ const (
 	KindUser       = "user"
 	KindToken      = "token"
 	KindCollection = "collection"
+	KindStage      = "stage"
+	KindInbox      = "inbox"
 )
 
 // IdempotencyLifetime is how long a key is remembered: housework deletes

@@ -25,6 +25,13 @@ type Stage struct {
 	ExpiresAt time.Time
 	Downloads string // one of the StageDownloads* values
 	Watermark string // text drawn on previews; "" for none
+	// WatermarkPosition is where the watermark is drawn: one of the
+	// Watermark* positions ("" reads as WatermarkCenter).
+	WatermarkPosition string
+	// WatermarkOpacity is how strongly its letters cover the picture, in
+	// percent, MinWatermarkOpacity to 100 (0 reads as
+	// DefaultWatermarkOpacity).
+	WatermarkOpacity int
 	// Recipients each have a personal address, so that the log names them.
 	Recipients []StageRecipient
 	// UserID is who made it; 0 once that user is deleted.
@@ -42,6 +49,27 @@ const (
 	StageDownloadsNone      = "none"
 	StageDownloadsPreviews  = "previews"
 	StageDownloadsOriginals = "originals"
+)
+
+// Where a Stage's watermark is drawn: across the middle, in a corner, or
+// repeated over the whole picture.
+const (
+	WatermarkCenter      = "center"
+	WatermarkTopLeft     = "top-left"
+	WatermarkTopRight    = "top-right"
+	WatermarkBottomLeft  = "bottom-left"
+	WatermarkBottomRight = "bottom-right"
+	WatermarkTiled       = "tiled"
+)
+
+// WatermarkPositions are the positions a watermark may take.
+var WatermarkPositions = []string{WatermarkCenter, WatermarkTopLeft, WatermarkTopRight,
+	WatermarkBottomLeft, WatermarkBottomRight, WatermarkTiled}
+
+// A watermark's opacity, in percent.
+const (
+	MinWatermarkOpacity     = 10
+	DefaultWatermarkOpacity = 45
 )
 
 // Gone tells whether the Stage answers no more at now: revoked, expired,
@@ -100,6 +128,7 @@ type StageStore interface {
 	Stages(ctx context.Context, accountID int64, p Page) ([]*Stage, int, error)
 	// UpdateStage writes Title, Message, CollectionID (checked as in
 	// CreateStage), PasswordHash, ExpiresAt, Downloads, Watermark,
+	// WatermarkPosition, WatermarkOpacity,
 	// RevokedAt and the recipients (a recipient kept keeps its token),
 	// sets UpdatedAt and refreshes st.
 	UpdateStage(ctx context.Context, st *Stage) error
@@ -113,4 +142,12 @@ type StageStore interface {
 	// StageActivity calls fn, in every account, for each access logged
 	// at or after since and before until, by Stage and then time.
 	StageActivity(ctx context.Context, since, until time.Time, fn func(*StageAccess) error) error
+	// StageDigestSent answers when the last digest of Stage activity was
+	// claimed (the end of the activity it told); zero when none was.
+	StageDigestSent(ctx context.Context) (time.Time, error)
+	// ClaimStageDigest sets that time to now if it is still last, in one
+	// conditional update, and answers whether it did: of several servers
+	// (or a server and itself after a restart) that read the same last,
+	// one only claims the digest from last to now and sends it.
+	ClaimStageDigest(ctx context.Context, last, now time.Time) (bool, error)
 }

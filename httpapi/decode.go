@@ -70,7 +70,8 @@ var (
 		fields("name", "read_only", "expires_on", "expires_in_days"),
 		fields("id", "prefix", "user_id", "created_on", "last_used_on", "revoked_on", "token")}
 	stageResource = resource{"stage",
-		fields("title", "message", "collection_id", "password", "expires_on", "downloads", "watermark", "recipients"),
+		fields("title", "message", "collection_id", "password", "expires_on", "downloads", "watermark", "watermark_position",
+			"watermark_opacity", "recipients"),
 		fields("id", "url", "has_password", "views_count", "downloads_count", "created_on", "updated_on", "revoked_on")}
 	webhookResource = resource{"webhook",
 		fields("url", "events", "active"),

@@ -48,10 +48,10 @@ func (s *Server) showInbox(w http.ResponseWriter, r *http.Request) {
 }
 
 // inboxInput reads an Inbox's fields from the body.
-func inboxInput(r *http.Request) (library.InboxInput, error) {
+func inboxInput(r *http.Request) (library.InboxInput, body, error) {
 	b, err := readBody(r, inboxResource, nil)
 	if err != nil {
-		return library.InboxInput{}, err
+		return library.InboxInput{}, nil, err
 	}
 	return library.InboxInput{
 		Title:       b.ptr("title"),
@@ -61,16 +61,17 @@ func inboxInput(r *http.Request) (library.InboxInput, error) {
 		Tags:        b.ptr("tags"),
 		MaxFileSize: b.ptr("max_file_size"),
 		MaxFiles:    b.ptr("max_files"),
-	}, nil
+	}, b, nil
 }
 
 func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) {
-	in, err := inboxInput(r)
+	in, fields, err := inboxInput(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	b, err := s.svc.CreateInbox(r.Context(), caller(r), in)
+	b, replayed, err := s.svc.CreateInbox(r.Context(), caller(r), in, requestKey(r, fields, nil))
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -84,7 +85,7 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in, err := inboxInput(r)
+	in, _, err := inboxInput(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -29,31 +29,34 @@ func (s *Server) showStage(w http.ResponseWriter, r *http.Request) {
 
 // stageInput reads a Stage's fields from the body; recipients are a list
 // (an array, or text separated by commas or spaces).
-func stageInput(r *http.Request) (library.StageInput, error) {
+func stageInput(r *http.Request) (library.StageInput, body, error) {
 	b, err := readBody(r, stageResource, nil)
 	if err != nil {
-		return library.StageInput{}, err
+		return library.StageInput{}, nil, err
 	}
 	return library.StageInput{
-		Title:        b.ptr("title"),
-		Message:      b.ptr("message"),
-		CollectionID: b.ptr("collection_id"),
-		Password:     b.ptr("password"),
-		ExpiresOn:    b.ptr("expires_on"),
-		Downloads:    b.ptr("downloads"),
-		Watermark:    b.ptr("watermark"),
-		Recipients:   b.ptr("recipients"),
-		Base:         info(r).public,
-	}, nil
+		Title:             b.ptr("title"),
+		Message:           b.ptr("message"),
+		CollectionID:      b.ptr("collection_id"),
+		Password:          b.ptr("password"),
+		ExpiresOn:         b.ptr("expires_on"),
+		Downloads:         b.ptr("downloads"),
+		Watermark:         b.ptr("watermark"),
+		WatermarkPosition: b.ptr("watermark_position"),
+		WatermarkOpacity:  b.ptr("watermark_opacity"),
+		Recipients:        b.ptr("recipients"),
+		Base:              info(r).public,
+	}, b, nil
 }
 
 func (s *Server) createStage(w http.ResponseWriter, r *http.Request) {
-	in, err := stageInput(r)
+	in, fields, err := stageInput(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	st, err := s.svc.CreateStage(r.Context(), caller(r), in)
+	st, replayed, err := s.svc.CreateStage(r.Context(), caller(r), in, requestKey(r, fields, nil))
+	replay(w, replayed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -67,7 +70,7 @@ func (s *Server) updateStage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	in, err := stageInput(r)
+	in, _, err := stageInput(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -143,6 +146,8 @@ func stageDoc(st *damask.Stage, public string) node {
 		datetime("expires_on", st.ExpiresAt),
 		str("downloads", st.Downloads),
 		str("watermark", st.Watermark),
+		str("watermark_position", watermarkPosition(st)),
+		integer("watermark_opacity", int64(watermarkOpacity(st))),
 		array("recipients", rs),
 		integer("views_count", int64(st.ViewsCount)),
 		integer("downloads_count", int64(st.DownloadsCount)),
@@ -169,4 +174,19 @@ func accessDoc(a *damask.StageAccess) node {
 		asset,
 		str("what", a.What),
 	)
+}
+
+// watermarkPosition and watermarkOpacity are a Stage's, defaults filled in.
+func watermarkPosition(st *damask.Stage) string {
+	if st.WatermarkPosition == "" {
+		return damask.WatermarkCenter
+	}
+	return st.WatermarkPosition
+}
+
+func watermarkOpacity(st *damask.Stage) int {
+	if st.WatermarkOpacity <= 0 {
+		return damask.DefaultWatermarkOpacity
+	}
+	return st.WatermarkOpacity
 }

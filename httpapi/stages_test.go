@@ -63,6 +63,7 @@ func TestStages(t *testing.T) {
 		for _, ext := range formats {
 			r := tn.member.send(t, "POST", "/api/stages"+ext, form("title", "Spring", "message", "Hello", "collection_id", col,
 				"password", "open sesame", "expires_on", "2099-12-31", "downloads", "originals", "watermark", "DRAFT",
+				"watermark_position", "Bottom-Right", "watermark_opacity", "60",
 				"recipients", "Ann@Example.com, bob@example.com ann@example.com")).want(t, 201)
 			stage = r.obj(t)
 			if r.header.Get("Location") != "http://acme.example.com/api/stages/"+id(t, stage)+ext {
@@ -71,7 +72,7 @@ func TestStages(t *testing.T) {
 		}
 		want := map[string]string{"title": "Spring", "message": "Hello", "collection_id": col, "has_password": "true",
 			"expires_on": "2100-01-01T00:00:00Z", "downloads": "originals", "watermark": "DRAFT",
-			"views_count": "0", "downloads_count": "0"}
+			"watermark_position": "bottom-right", "watermark_opacity": "60", "views_count": "0", "downloads_count": "0"}
 		for k, v := range want {
 			if str(stage[k]) != v {
 				t.Errorf("%s = %v, want %s", k, stage[k], v)
@@ -120,8 +121,9 @@ func TestStages(t *testing.T) {
 		}
 		other.member.get(t, "/api/stages/"+sid+".json").want(t, 404)
 		doc = tn.member.send(t, "PUT", "/api/stages/"+sid+".json", form("title", "Summer", "password", "",
-			"expires_on", "", "downloads", "previews", "recipients", "bob@example.com, cy@example.com")).want(t, 200).obj(t)
-		if doc["title"] != "Summer" || str(doc["has_password"]) != "false" || doc["expires_on"] != nil || doc["downloads"] != "previews" {
+			"expires_on", "", "downloads", "previews", "watermark_opacity", "100%", "recipients", "bob@example.com, cy@example.com")).want(t, 200).obj(t)
+		if doc["title"] != "Summer" || str(doc["has_password"]) != "false" || doc["expires_on"] != nil || doc["downloads"] != "previews" ||
+			str(doc["watermark_opacity"]) != "100" || doc["watermark_position"] != "bottom-right" {
 			t.Errorf("updated %v", doc)
 		}
 		if doc["url"] != stage["url"] {
@@ -150,6 +152,10 @@ func TestStages(t *testing.T) {
 			{form("title", "x", "collection_id", col, "expires_on", "tomorrow"), "expires_on must be"},
 			{form("title", "x", "collection_id", col, "recipients", "not-an-address"), "Recipient \"not-an-address\" is not an e-mail address"},
 			{form("title", "x", "collection_id", col, "watermark", strings.Repeat("w", 101)), "Watermark is too long"},
+			{form("title", "x", "collection_id", col, "watermark_position", "middle"), "watermark_position must be one of center, top-left"},
+			{form("title", "x", "collection_id", col, "watermark_opacity", "5"), "watermark_opacity must be a percentage from 10 to 100"},
+			{form("title", "x", "collection_id", col, "watermark_opacity", "101"), "watermark_opacity must be a percentage"},
+			{form("title", "x", "collection_id", col, "watermark_opacity", "0.5"), "watermark_opacity must be a percentage"},
 		} {
 			tn.member.send(t, "POST", "/api/stages.json", c.body).wantError(t, 422, c.msg)
 		}

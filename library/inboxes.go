@@ -151,23 +151,29 @@ func futureExpiry(v string, now time.Time) (time.Time, error) {
 }
 
 // CreateInbox makes an Inbox with a new address; members and above, on
-// plans with Stages. Its tags are Inbox unless in says others.
-func (s *Service) CreateInbox(ctx context.Context, c Caller, in InboxInput) (*damask.Inbox, error) {
+// plans with Stages. Its tags are Inbox unless in says others. With an
+// Idempotency-Key (key.Key) sent before with the same request, it makes
+// none and answers the first's, replayed (see once).
+func (s *Service) CreateInbox(ctx context.Context, c Caller, in InboxInput, key damask.IdempotencyKey) (*damask.Inbox, bool, error) {
 	if err := s.inboxesAllowed(c, "make Inboxes", true); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	b := &damask.Inbox{AccountID: c.Account.ID, UserID: c.User.ID, Token: newInboxToken(), Tags: DefaultInboxTags}
 	if in.Title == nil {
-		return nil, damask.Errorf(damask.EINVALID, "Title can't be blank")
+		return nil, false, damask.Errorf(damask.EINVALID, "Title can't be blank")
 	}
 	if err := s.applyInbox(ctx, c, b, in); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if err := s.store.CreateInbox(ctx, b); err != nil {
-		return nil, fmt.Errorf("create inbox: %w", err)
-	}
-	s.record(ctx, c, damask.AuditInboxCreated, inboxTarget(b), "")
-	return b, nil
+	return once(ctx, s, c, key, damask.KindInbox, func(r *damask.IdempotencyRecord) (*damask.Inbox, error) {
+		return s.Inbox(ctx, c, r.ID)
+	}, func(ctx context.Context) (*damask.Inbox, error) {
+		if err := s.store.CreateInbox(ctx, b); err != nil {
+			return nil, fmt.Errorf("create inbox: %w", err)
+		}
+		s.record(ctx, c, damask.AuditInboxCreated, inboxTarget(b), "")
+		return b, nil
+	})
 }
 
 // Inboxes lists the account's Inboxes, newest first; members and above.

@@ -183,7 +183,6 @@ type Service struct {
 	// and restart accepts them, else a key of this process.
 	passKey       *seal.Key
 	inboxSendsMax int
-	digestAfter   time.Time // the Stage activity the next digest tells from
 }
 
 // New returns a service over the given stores.

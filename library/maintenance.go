@@ -69,7 +69,8 @@ const finishedJobLifetime = 7 * 24 * time.Hour
 // Idempotency-Keys older than a day, counters of failed sign-ins whose
 // window ended, expired leases of uploads, full buckets of request rates, jobs finished a week ago, events
 // older than the retention (Options.EventsRetention), sends the daily
-// digest of Stage activity (once a day from the first run), and assets
+// digest of Stage activity (once a day from the first run of any server
+// on the store), and assets
 // that have been in the trash for 30 days,
 // then removes stored files that
 // no record points at and that are older than grace (a file younger than
@@ -111,12 +112,8 @@ func (s *Service) Tidy(ctx context.Context, grace time.Duration) error {
 	if err := s.tidyDeliveries(ctx); err != nil {
 		return err
 	}
-	if s.digestAfter.IsZero() {
-		s.digestAfter = now.UTC() // the first day's digest tells from now
-	} else if now.Sub(s.digestAfter) >= 24*time.Hour {
-		if _, err := s.StageDigest(ctx); err != nil {
-			return err
-		}
+	if err := s.dueStageDigest(ctx, now); err != nil {
+		return err
 	}
 	if n, err := s.store.PurgeTrash(ctx, now.Add(-damask.TrashLifetime)); err != nil {
 		return fmt.Errorf("purge trash: %w", err)
@@ -247,4 +244,28 @@ func (s *Service) verify(ctx context.Context, ref damask.BlobRef, size int64) st
 		return fmt.Sprintf("unreadable: %v", err)
 	}
 	return reason
+}
+
+// dueStageDigest sends the digest of Stage activity when the last one
+// (of any server on the store) was a day ago or more; the first run ever
+// starts the first day, from now.
+func (s *Service) dueStageDigest(ctx context.Context, now time.Time) error {
+	if s.mailer == nil {
+		return nil
+	}
+	last, err := s.store.StageDigestSent(ctx)
+	if err != nil {
+		return fmt.Errorf("stage digest: %w", err)
+	}
+	if last.IsZero() {
+		if _, err := s.store.ClaimStageDigest(ctx, last, now.UTC()); err != nil {
+			return fmt.Errorf("stage digest: %w", err)
+		}
+		return nil
+	}
+	if now.Sub(last) < 24*time.Hour {
+		return nil
+	}
+	_, err = s.stageDigest(ctx, last, now.UTC())
+	return err
 }

@@ -50,7 +50,11 @@ type StageInput struct {
 	ExpiresOn    *string
 	Downloads    *string
 	Watermark    *string
-	Recipients   *string
+	// WatermarkPosition is one of damask.WatermarkPositions;
+	// WatermarkOpacity a percentage, 10 to 100 ("" for the default, 45).
+	WatermarkPosition *string
+	WatermarkOpacity  *string
+	Recipients        *string
 	// Base is where the Stage's addresses go (the public base of the
 	// account's links, https://host): the invitations carry it.
 	Base string
@@ -123,6 +127,28 @@ func (s *Service) applyStage(st *damask.Stage, in StageInput) (added []string, e
 			return nil, err
 		}
 	}
+	if in.WatermarkPosition != nil {
+		p := strings.ToLower(strings.TrimSpace(*in.WatermarkPosition))
+		if p == "" {
+			p = damask.WatermarkCenter
+		}
+		if !slices.Contains(damask.WatermarkPositions, p) {
+			return nil, damask.Errorf(damask.EINVALID, "watermark_position must be one of %s, not %q",
+				strings.Join(damask.WatermarkPositions, ", "), truncateRunes(p, 32))
+		}
+		st.WatermarkPosition = p
+	}
+	if in.WatermarkOpacity != nil {
+		o := strings.TrimSuffix(strings.TrimSpace(*in.WatermarkOpacity), "%")
+		if o == "" {
+			st.WatermarkOpacity = damask.DefaultWatermarkOpacity
+		} else if n, err := strconv.Atoi(strings.TrimSpace(o)); err == nil && n >= damask.MinWatermarkOpacity && n <= 100 {
+			st.WatermarkOpacity = n
+		} else {
+			return nil, damask.Errorf(damask.EINVALID, "watermark_opacity must be a percentage from %d to 100, not %q",
+				damask.MinWatermarkOpacity, truncateRunes(*in.WatermarkOpacity, 32))
+		}
+	}
 	if in.Recipients != nil {
 		items := strings.FieldsFunc(*in.Recipients, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
 		if len(items) > MaxStageRecipients {
@@ -177,28 +203,35 @@ func (s *Service) Stage(ctx context.Context, c Caller, id int64) (*damask.Stage,
 // on plans with stages, may. Errors: EFORBIDDEN; EINVALID for a title
 // missing, a collection not of the account, a bad expiry, downloads or
 // recipient.
-func (s *Service) CreateStage(ctx context.Context, c Caller, in StageInput) (*damask.Stage, error) {
+// With an Idempotency-Key (key.Key) sent before with the same request,
+// it makes and invites none and answers the first's, replayed (see once).
+func (s *Service) CreateStage(ctx context.Context, c Caller, in StageInput, key damask.IdempotencyKey) (*damask.Stage, bool, error) {
 	if err := s.requireStages(c, "make Stages"); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if in.Title == nil {
 		in.Title = new(string)
 	}
 	if in.CollectionID == nil {
-		return nil, damask.Errorf(damask.EINVALID, "collection_id is required: the collection the Stage publishes")
+		return nil, false, damask.Errorf(damask.EINVALID, "collection_id is required: the collection the Stage publishes")
 	}
 	st := &damask.Stage{AccountID: c.Account.ID, UserID: c.User.ID, Token: newStageToken(),
-		Downloads: damask.StageDownloadsPreviews, Recipients: []damask.StageRecipient{}}
+		Downloads: damask.StageDownloadsPreviews, WatermarkPosition: damask.WatermarkCenter,
+		WatermarkOpacity: damask.DefaultWatermarkOpacity, Recipients: []damask.StageRecipient{}}
 	added, err := s.applyStage(st, in)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	if err := s.store.CreateStage(ctx, st); err != nil {
-		return nil, fmt.Errorf("create stage: %w", err)
-	}
-	s.record(ctx, c, damask.AuditStageCreated, stageTarget(st.ID), st.Title)
-	s.invite(ctx, c, st, added, in.Base)
-	return st, nil
+	return once(ctx, s, c, key, damask.KindStage, func(r *damask.IdempotencyRecord) (*damask.Stage, error) {
+		return s.Stage(ctx, c, r.ID)
+	}, func(ctx context.Context) (*damask.Stage, error) {
+		if err := s.store.CreateStage(ctx, st); err != nil {
+			return nil, fmt.Errorf("create stage: %w", err)
+		}
+		s.record(ctx, c, damask.AuditStageCreated, stageTarget(st.ID), st.Title)
+		s.invite(ctx, c, st, added, in.Base)
+		return st, nil
+	})
 }
 
 // UpdateStage changes a Stage; recipients added are invited. Revoked, it
@@ -545,13 +578,15 @@ func (s *Service) stageRendition(ctx context.Context, view *StageView, a *damask
 	if mark == "" || !watermarked(size) {
 		return s.renditionOf(ctx, a, size, true)
 	}
-	// Made once per (file, size, watermark) and kept with the file's
-	// other renditions.
-	sum := sha256.Sum256([]byte(mark))
+	style := watermarkStyle(view.Stage)
+	// Made once per (file, size, watermark, position, opacity) and kept
+	// with the file's other renditions: a Stage whose mark changes is
+	// drawn anew.
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%g", mark, style.Position, style.Opacity))
 	name := fmt.Sprintf("%s-wm-%x", size.Name, sum[:8])
 	r, err := s.store.Rendition(ctx, a.Blob, name)
 	if damask.ErrorCode(err) == damask.ENOTFOUND {
-		r, err = s.makeWatermarked(ctx, a, size, name, mark)
+		r, err = s.makeWatermarked(ctx, a, size, name, mark, style)
 	}
 	if err != nil {
 		return nil, err
@@ -563,9 +598,23 @@ func (s *Service) stageRendition(ctx context.Context, view *StageView, a *damask
 	return &RenditionFile{Asset: a, Rendition: r, Body: body}, nil
 }
 
+// watermarkStyle is where and how strongly a Stage's watermark is drawn,
+// its defaults filled in.
+func watermarkStyle(st *damask.Stage) media.WatermarkStyle {
+	style := media.WatermarkStyle{Position: st.WatermarkPosition, Opacity: float64(st.WatermarkOpacity) / 100}
+	if style.Position == "" {
+		style.Position = damask.WatermarkCenter
+	}
+	if st.WatermarkOpacity <= 0 {
+		style.Opacity = float64(damask.DefaultWatermarkOpacity) / 100
+	}
+	return style
+}
+
 // makeWatermarked draws the watermark on the rendition at size, once for
 // the requests that ask it at the same time, and keeps it.
-func (s *Service) makeWatermarked(ctx context.Context, a *damask.Asset, size media.Size, name, mark string) (damask.Rendition, error) {
+func (s *Service) makeWatermarked(ctx context.Context, a *damask.Asset, size media.Size, name, mark string,
+	style media.WatermarkStyle) (damask.Rendition, error) {
 	v, err, _ := s.sizing.Do(a.Blob.String()+"/"+name, func() (any, error) {
 		ctx := context.WithoutCancel(ctx)
 		r, err := s.store.Rendition(ctx, a.Blob, name)
@@ -585,7 +634,7 @@ func (s *Service) makeWatermarked(ctx context.Context, a *damask.Asset, size med
 		if err != nil {
 			return nil, fmt.Errorf("read %s of asset %d: %w", size.Name, a.ID, err)
 		}
-		out, err := renderer.Watermark(ctx, b, mark)
+		out, err := renderer.Watermark(ctx, b, mark, style)
 		if err != nil {
 			return nil, fmt.Errorf("watermark %s of asset %d: %w", size.Name, a.ID, err)
 		}
@@ -633,16 +682,31 @@ func (s *Service) invite(ctx context.Context, c Caller, st *damask.Stage, emails
 
 // StageDigest sends each creator of a Stage, when the server sends mail,
 // one e-mail telling the activity of their Stages from the last digest
-// (or a day) until now: the housework runs it daily. It answers the
-// number of e-mails sent.
+// (or a day) until now: the housework runs it daily. The period is
+// claimed in the store first, so that of several servers one sends it,
+// and a restart does not send it again. It answers the number of e-mails
+// sent (0 when another server claimed the period).
 func (s *Service) StageDigest(ctx context.Context) (int, error) {
 	if s.mailer == nil {
 		return 0, nil
 	}
-	now := s.now().UTC()
-	since := s.digestAfter
+	last, err := s.store.StageDigestSent(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stage digest: %w", err)
+	}
+	return s.stageDigest(ctx, last, s.now().UTC())
+}
+
+// stageDigest claims the digest from last, as read, to now and sends it.
+func (s *Service) stageDigest(ctx context.Context, last, now time.Time) (int, error) {
+	since := last
 	if since.IsZero() {
 		since = now.Add(-24 * time.Hour)
+	}
+	if claimed, err := s.store.ClaimStageDigest(ctx, last, now); err != nil {
+		return 0, fmt.Errorf("stage digest: %w", err)
+	} else if !claimed {
+		return 0, nil
 	}
 	type key struct{ account, stage int64 }
 	views, downloads := map[key]int{}, map[key]int{}
@@ -691,6 +755,5 @@ func (s *Service) StageDigest(ctx context.Context) (int, error) {
 		}
 		sent++
 	}
-	s.digestAfter = now
 	return sent, nil
 }

@@ -32,6 +32,9 @@ func inboxByID(ctx context.Context, q querier, accountID, id int64) (*damask.Inb
 func (db *DB) CreateInbox(ctx context.Context, b *damask.Inbox) error {
 	now := db.clock()
 	return db.update(ctx, "create inbox", func(tx pgx.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindInbox, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, b.AccountID); err != nil {
 			return err
 		}
@@ -42,6 +45,9 @@ func (db *DB) CreateInbox(ctx context.Context, b *damask.Inbox) error {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
 			b.AccountID, b.Token, b.Title, b.Message, b.PasswordHash, timeValue(b.ExpiresAt), b.Tags,
 			b.MaxFileSize, b.MaxFiles, nullID(b.UserID), now).Scan(&id); err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
 		fresh, err := inboxByID(ctx, tx, b.AccountID, id)

@@ -12,13 +12,13 @@ import (
 )
 
 const stageColumns = `s.id, s.account_id, s.token, s.title, s.message, coalesce(s.collection_id, 0), s.password_hash,
-	s.expires_at, s.downloads, s.watermark, coalesce(s.user_id, 0), s.views_count, s.downloads_count,
+	s.expires_at, s.downloads, s.watermark, s.watermark_position, s.watermark_opacity, coalesce(s.user_id, 0), s.views_count, s.downloads_count,
 	s.created_at, s.updated_at, s.revoked_at`
 
 func scanStage(r pgx.Row) (*damask.Stage, error) {
 	var s damask.Stage
 	if err := r.Scan(&s.ID, &s.AccountID, &s.Token, &s.Title, &s.Message, &s.CollectionID, &s.PasswordHash,
-		timeCol{&s.ExpiresAt}, &s.Downloads, &s.Watermark, &s.UserID, &s.ViewsCount, &s.DownloadsCount,
+		timeCol{&s.ExpiresAt}, &s.Downloads, &s.Watermark, &s.WatermarkPosition, &s.WatermarkOpacity, &s.UserID, &s.ViewsCount, &s.DownloadsCount,
 		timeCol{&s.CreatedAt}, timeCol{&s.UpdatedAt}, timeCol{&s.RevokedAt}); err != nil {
 		return nil, err
 	}
@@ -102,6 +102,9 @@ func writeRecipients(ctx context.Context, tx pgx.Tx, st *damask.Stage) error {
 func (db *DB) CreateStage(ctx context.Context, st *damask.Stage) error {
 	now := db.clock()
 	return db.update(ctx, "create stage", func(tx pgx.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindStage, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, st.AccountID); err != nil {
 			return err
 		}
@@ -117,11 +120,14 @@ func (db *DB) CreateStage(ctx context.Context, st *damask.Stage) error {
 		}
 		if err := tx.QueryRow(ctx, `
 			INSERT INTO stages (account_id, token, title, message, collection_id, password_hash, expires_at,
-				downloads, watermark, user_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+				downloads, watermark, watermark_position, watermark_opacity, user_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
 			st.AccountID, st.Token, st.Title, st.Message, st.CollectionID, st.PasswordHash, timeValue(st.ExpiresAt),
-			st.Downloads, st.Watermark, nullID(st.UserID), now, now).Scan(&st.ID); err != nil {
+			st.Downloads, st.Watermark, st.WatermarkPosition, st.WatermarkOpacity, nullID(st.UserID), now, now).Scan(&st.ID); err != nil {
 			return stageTokenTaken(err)
+		}
+		if err := keyDone(ctx, tx, st.ID, 0); err != nil {
+			return err
 		}
 		return finishStage(ctx, tx, st)
 	})
@@ -226,10 +232,11 @@ func (db *DB) UpdateStage(ctx context.Context, st *damask.Stage) error {
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE stages SET title = $1, message = $2, collection_id = $3, password_hash = $4, expires_at = $5,
-				downloads = $6, watermark = $7, revoked_at = $8, updated_at = $9
-			WHERE account_id = $10 AND id = $11`,
+				downloads = $6, watermark = $7, watermark_position = $8, watermark_opacity = $9, revoked_at = $10,
+				updated_at = $11
+			WHERE account_id = $12 AND id = $13`,
 			st.Title, st.Message, nullID(st.CollectionID), st.PasswordHash, timeValue(st.ExpiresAt),
-			st.Downloads, st.Watermark, timeValue(st.RevokedAt), now, st.AccountID, st.ID); err != nil {
+			st.Downloads, st.Watermark, st.WatermarkPosition, st.WatermarkOpacity, timeValue(st.RevokedAt), now, st.AccountID, st.ID); err != nil {
 			return err
 		}
 		return finishStage(ctx, tx, st)
@@ -330,4 +337,25 @@ func (db *DB) StageActivity(ctx context.Context, since, until time.Time, fn func
 		}
 		return rows.Err()
 	})
+}
+
+// StageDigestSent reads the one row of stage_digest.
+func (db *DB) StageDigestSent(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	err := db.view(ctx, "stage digest sent", func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT sent_at FROM stage_digest WHERE id = 1`).Scan(timeCol{&t})
+	})
+	return t, err
+}
+
+// ClaimStageDigest moves sent_at from last to now, if it is still last.
+func (db *DB) ClaimStageDigest(ctx context.Context, last, now time.Time) (bool, error) {
+	var claimed bool
+	err := db.update(ctx, "claim stage digest", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE stage_digest SET sent_at = $1 WHERE id = 1 AND sent_at IS NOT DISTINCT FROM $2`,
+			timeValue(now), timeValue(last))
+		claimed = tag.RowsAffected() == 1
+		return err
+	})
+	return claimed, err
 }

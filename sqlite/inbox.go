@@ -31,6 +31,9 @@ func inboxByID(ctx context.Context, q querier, accountID, id int64) (*damask.Inb
 func (db *DB) CreateInbox(ctx context.Context, b *damask.Inbox) error {
 	now := db.clock()
 	return db.update(ctx, "create inbox", func(tx *sql.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindInbox, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, b.AccountID); err != nil {
 			return err
 		}
@@ -45,6 +48,9 @@ func (db *DB) CreateInbox(ctx context.Context, b *damask.Inbox) error {
 		}
 		id, err := res.LastInsertId()
 		if err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, id, 0); err != nil {
 			return err
 		}
 		fresh, err := inboxByID(ctx, tx, b.AccountID, id)

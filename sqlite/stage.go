@@ -11,13 +11,13 @@ import (
 )
 
 const stageColumns = `s.id, s.account_id, s.token, s.title, s.message, coalesce(s.collection_id, 0), s.password_hash,
-	s.expires_at, s.downloads, s.watermark, coalesce(s.user_id, 0), s.views_count, s.downloads_count,
+	s.expires_at, s.downloads, s.watermark, s.watermark_position, s.watermark_opacity, coalesce(s.user_id, 0), s.views_count, s.downloads_count,
 	s.created_at, s.updated_at, s.revoked_at`
 
 func scanStage(r interface{ Scan(...any) error }) (*damask.Stage, error) {
 	var s damask.Stage
 	if err := r.Scan(&s.ID, &s.AccountID, &s.Token, &s.Title, &s.Message, &s.CollectionID, &s.PasswordHash,
-		timeCol{&s.ExpiresAt}, &s.Downloads, &s.Watermark, &s.UserID, &s.ViewsCount, &s.DownloadsCount,
+		timeCol{&s.ExpiresAt}, &s.Downloads, &s.Watermark, &s.WatermarkPosition, &s.WatermarkOpacity, &s.UserID, &s.ViewsCount, &s.DownloadsCount,
 		timeCol{&s.CreatedAt}, timeCol{&s.UpdatedAt}, timeCol{&s.RevokedAt}); err != nil {
 		return nil, err
 	}
@@ -101,6 +101,9 @@ func writeRecipients(ctx context.Context, tx *sql.Tx, st *damask.Stage) error {
 func (db *DB) CreateStage(ctx context.Context, st *damask.Stage) error {
 	now := db.clock()
 	return db.update(ctx, "create stage", func(tx *sql.Tx) error {
+		if err := claimKey(ctx, tx, damask.KindStage, now); err != nil {
+			return err
+		}
 		if err := accountExists(ctx, tx, st.AccountID); err != nil {
 			return err
 		}
@@ -116,14 +119,17 @@ func (db *DB) CreateStage(ctx context.Context, st *damask.Stage) error {
 		}
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO stages (account_id, token, title, message, collection_id, password_hash, expires_at,
-				downloads, watermark, user_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				downloads, watermark, watermark_position, watermark_opacity, user_id, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			st.AccountID, st.Token, st.Title, st.Message, st.CollectionID, st.PasswordHash, timeValue(st.ExpiresAt),
-			st.Downloads, st.Watermark, nullID(st.UserID), now.UnixNano(), now.UnixNano())
+			st.Downloads, st.Watermark, st.WatermarkPosition, st.WatermarkOpacity, nullID(st.UserID), now.UnixNano(), now.UnixNano())
 		if err != nil {
 			return stageTokenTaken(err)
 		}
 		if st.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := keyDone(ctx, tx, st.ID, 0); err != nil {
 			return err
 		}
 		return finishStage(ctx, tx, st)
@@ -229,10 +235,10 @@ func (db *DB) UpdateStage(ctx context.Context, st *damask.Stage) error {
 		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE stages SET title = ?, message = ?, collection_id = ?, password_hash = ?, expires_at = ?,
-				downloads = ?, watermark = ?, revoked_at = ?, updated_at = ?
+				downloads = ?, watermark = ?, watermark_position = ?, watermark_opacity = ?, revoked_at = ?, updated_at = ?
 			WHERE account_id = ? AND id = ?`,
 			st.Title, st.Message, nullID(st.CollectionID), st.PasswordHash, timeValue(st.ExpiresAt),
-			st.Downloads, st.Watermark, timeValue(st.RevokedAt), now.UnixNano(), st.AccountID, st.ID); err != nil {
+			st.Downloads, st.Watermark, st.WatermarkPosition, st.WatermarkOpacity, timeValue(st.RevokedAt), now.UnixNano(), st.AccountID, st.ID); err != nil {
 			return err
 		}
 		return finishStage(ctx, tx, st)
@@ -337,4 +343,29 @@ func (db *DB) StageActivity(ctx context.Context, since, until time.Time, fn func
 		}
 		return rows.Err()
 	})
+}
+
+// StageDigestSent reads the one row of stage_digest.
+func (db *DB) StageDigestSent(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	err := db.view(ctx, "stage digest sent", func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `SELECT sent_at FROM stage_digest WHERE id = 1`).Scan(timeCol{&t})
+	})
+	return t, err
+}
+
+// ClaimStageDigest moves sent_at from last to now, if it is still last.
+func (db *DB) ClaimStageDigest(ctx context.Context, last, now time.Time) (bool, error) {
+	var claimed bool
+	err := db.update(ctx, "claim stage digest", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE stage_digest SET sent_at = ? WHERE id = 1 AND sent_at IS ?`,
+			timeValue(now), timeValue(last))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	return claimed, err
 }

@@ -61,6 +61,30 @@ func testIdempotency(t *testing.T, s damask.Store) {
 		v := newVersion(ha, "k2.png", 20)
 		must(t, "AddVersion", s.AddVersion(keyed(ctx, ha, "k-version", "version"), as, v, 0))
 		record(t, ha, "k-version", "version", damask.KindVersion, as.ID, 2, before, time.Now())
+
+		col := &damask.Collection{AccountID: a.ID, Title: "keyed", UserID: ha.ID}
+		must(t, "CreateCollection", s.CreateCollection(keyed(ctx, ha, "k-collection", "collection"), col, nil))
+		record(t, ha, "k-collection", "collection", damask.KindCollection, col.ID, 0, before, time.Now())
+
+		st := &damask.Stage{AccountID: a.ID, Token: "keyed-stage", Title: "keyed", CollectionID: col.ID,
+			Downloads: damask.StageDownloadsNone, UserID: ha.ID}
+		must(t, "CreateStage", s.CreateStage(keyed(ctx, ha, "k-stage", "stage"), st))
+		record(t, ha, "k-stage", "stage", damask.KindStage, st.ID, 0, before, time.Now())
+		dup := &damask.Stage{AccountID: a.ID, Token: "keyed-stage-2", Title: "again", CollectionID: col.ID,
+			Downloads: damask.StageDownloadsNone, UserID: ha.ID}
+		wantCode(t, "CreateStage with the same key", s.CreateStage(keyed(ctx, ha, "k-stage", "stage"), dup), damask.ECONFLICT, "")
+		if _, n, err := s.Stages(ctx, a.ID, damask.Page{}); err != nil || n != 1 {
+			t.Errorf("Stages after a create with a key taken: %d, %v; want 1", n, err)
+		}
+
+		ib := &damask.Inbox{AccountID: a.ID, Token: "keyed-inbox", Title: "keyed", UserID: ha.ID}
+		must(t, "CreateInbox", s.CreateInbox(keyed(ctx, ha, "k-inbox", "inbox"), ib))
+		record(t, ha, "k-inbox", "inbox", damask.KindInbox, ib.ID, 0, before, time.Now())
+		ib2 := &damask.Inbox{AccountID: a.ID, Token: "keyed-inbox-2", Title: "again", UserID: ha.ID}
+		wantCode(t, "CreateInbox with the same key", s.CreateInbox(keyed(ctx, ha, "k-inbox", "inbox"), ib2), damask.ECONFLICT, "")
+		if _, n, err := s.Inboxes(ctx, a.ID, damask.Page{}); err != nil || n != 1 {
+			t.Errorf("Inboxes after a create with a key taken: %d, %v; want 1", n, err)
+		}
 	})
 
 	t.Run("a recorded key creates nothing", func(t *testing.T) {
@@ -157,8 +181,8 @@ func testIdempotency(t *testing.T, s damask.Store) {
 		}
 		n, err = s.DeleteIdempotencyRecords(ctx, time.Now().Add(time.Second))
 		must(t, "DeleteIdempotencyRecords", err)
-		if n != 12 {
-			t.Errorf("deleted %d records, want 12", n)
+		if n != 15 {
+			t.Errorf("deleted %d records, want 15", n)
 		}
 		_, err = s.IdempotencyRecord(ctx, a.ID, ha.ID, "k-tag")
 		wantCode(t, "a deleted record", err, damask.ENOTFOUND, "")

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,14 +26,14 @@ func testStages(t *testing.T, s damask.Store) {
 	before := time.Now()
 	st := &damask.Stage{AccountID: acct.ID, Token: "stage-token-1", Title: "Spring", Message: "Hello",
 		CollectionID: col.ID, PasswordHash: "hash", ExpiresAt: expires, Downloads: damask.StageDownloadsPreviews,
-		Watermark: "DRAFT", UserID: h.ID,
+		Watermark: "DRAFT", WatermarkPosition: damask.WatermarkBottomRight, WatermarkOpacity: 70, UserID: h.ID,
 		Recipients: []damask.StageRecipient{{Email: "b@example.com", Token: "rcpt-b"}, {Email: "a@example.com", Token: "rcpt-a"}}}
 	must(t, "CreateStage", s.CreateStage(ctx, st))
 	checkSet(t, "CreatedAt", st.CreatedAt, before, time.Now())
 	checkUTC(t, "stage times", st.CreatedAt, st.UpdatedAt, st.ExpiresAt)
 	want := &damask.Stage{ID: st.ID, AccountID: acct.ID, Token: "stage-token-1", Title: "Spring", Message: "Hello",
 		CollectionID: col.ID, PasswordHash: "hash", ExpiresAt: expires, Downloads: "previews", Watermark: "DRAFT",
-		UserID: h.ID, Recipients: st.Recipients, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt}
+		WatermarkPosition: "bottom-right", WatermarkOpacity: 70, UserID: h.ID, Recipients: st.Recipients, CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt}
 	diff(t, "created stage", want, st)
 	got, err := s.Stage(ctx, acct.ID, st.ID)
 	must(t, "Stage", err)
@@ -71,6 +73,7 @@ func testStages(t *testing.T, s damask.Store) {
 	// Update: fields, recipients (a kept one keeps its token), revocation.
 	st.Title, st.Message, st.CollectionID, st.PasswordHash = "Summer", "", col2.ID, ""
 	st.ExpiresAt, st.Downloads, st.Watermark = time.Time{}, damask.StageDownloadsOriginals, ""
+	st.WatermarkPosition, st.WatermarkOpacity = damask.WatermarkTiled, 20
 	st.Recipients = []damask.StageRecipient{{Email: "a@example.com", Token: "rcpt-a"}, {Email: "d@example.com", Token: "rcpt-d"}}
 	revoked := time.Now().UTC().Truncate(time.Millisecond)
 	st.RevokedAt = revoked
@@ -78,7 +81,8 @@ func testStages(t *testing.T, s damask.Store) {
 	got, err = s.Stage(ctx, acct.ID, st.ID)
 	must(t, "Stage after update", err)
 	want = &damask.Stage{ID: st.ID, AccountID: acct.ID, Token: "stage-token-1", Title: "Summer", CollectionID: col2.ID,
-		Downloads: "originals", UserID: h.ID, Recipients: st.Recipients, CreatedAt: want.CreatedAt,
+		Downloads: "originals", WatermarkPosition: "tiled", WatermarkOpacity: 20, UserID: h.ID, Recipients: st.Recipients,
+		CreatedAt: want.CreatedAt,
 		UpdatedAt: got.UpdatedAt, RevokedAt: revoked}
 	diff(t, "updated stage", want, got)
 	if _, _, err := s.StageByToken(ctx, "rcpt-b"); damask.ErrorCode(err) != damask.ENOTFOUND {
@@ -174,4 +178,54 @@ func testStageLog(t *testing.T, s damask.Store) {
 		return nil
 	}))
 	diff(t, "activity in the window", []int64{lines[1].ID}, seen)
+}
+
+// testStageDigest: the digest's period is claimed by one conditional
+// update; a claim from a time that is no longer the last fails, so that
+// of several servers that read the same time one only sends the digest.
+func testStageDigest(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	last, err := s.StageDigestSent(ctx)
+	must(t, "StageDigestSent", err)
+	if !last.IsZero() {
+		t.Fatalf("StageDigestSent on a new store = %v, want zero", last)
+	}
+	t1 := time.Date(2026, 12, 1, 6, 0, 0, 123456000, time.UTC)
+	t2 := t1.Add(24 * time.Hour)
+	ok, err := s.ClaimStageDigest(ctx, time.Time{}, t1)
+	must(t, "ClaimStageDigest from none", err)
+	if !ok {
+		t.Fatal("ClaimStageDigest from none did not claim")
+	}
+	if ok, err := s.ClaimStageDigest(ctx, time.Time{}, t2); err != nil || ok {
+		t.Errorf("ClaimStageDigest from none again = %v, %v; want false", ok, err)
+	}
+	last, err = s.StageDigestSent(ctx)
+	must(t, "StageDigestSent", err)
+	if !last.Equal(t1) {
+		t.Errorf("StageDigestSent = %v, want %v", last, t1)
+	}
+	// Several claim from the same last at once: one wins.
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			ok, err := s.ClaimStageDigest(ctx, last, t2.Add(time.Duration(i)*time.Second))
+			if err != nil {
+				t.Errorf("ClaimStageDigest %d: %v", i, err)
+			}
+			if ok {
+				won.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := won.Load(); n != 1 {
+		t.Errorf("%d of 4 claims from the same time won, want 1", n)
+	}
+	after, err := s.StageDigestSent(ctx)
+	must(t, "StageDigestSent after the claims", err)
+	if after.Before(t2) || !after.Before(t2.Add(4*time.Second)) {
+		t.Errorf("StageDigestSent after the claims = %v, want one of theirs", after)
+	}
 }

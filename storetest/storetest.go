@@ -96,6 +96,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"DeliverySwitchedOff", testDeliverySwitchedOff},
 		{"Stages", testStages},
 		{"StageLog", testStageLog},
+		{"StageDigest", testStageDigest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

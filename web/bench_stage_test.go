@@ -76,7 +76,7 @@ func newStageBench(b *testing.B, ids func(svc *library.Service, db *sqlite.DB, c
 		b.Fatal(err)
 	}
 	colID, pwd := strconv.FormatInt(col.ID, 10), "magic phrase"
-	st, err := svc.CreateStage(ctx, c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd, Downloads: &downloads})
+	st, _, err := svc.CreateStage(ctx, c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd, Downloads: &downloads}, damask.IdempotencyKey{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -38,7 +38,12 @@ func TestBrowserInbox(t *testing.T) {
 		}
 	}
 
-	u := &ui{t: t, base: e.srv.URL, errs: &consoleErrors{}, shots: t.ArtifactDir(), timeout: 2 * time.Minute}
+	u := &ui{t: t, base: e.srv.URL, errs: &consoleErrors{}, shots: t.ArtifactDir(), docs: os.Getenv("DAMASK_SCREENSHOTS"), timeout: 2 * time.Minute}
+	if u.docs != "" {
+		if err := os.MkdirAll(u.docs, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
 		chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(1280, 900), chromedp.UserDataDir(t.TempDir()))
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -68,6 +73,7 @@ func TestBrowserInbox(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("inbox-pw"), "open sesame"),
 		load(`#inbox-password button`),
 		chromedp.WaitVisible(chromedp.ID("inbox-form")))
+	u.shot("inbox")
 	u.do("send two files with the script",
 		chromedp.SendKeys(chromedp.ID("inbox-name"), "Rosa Client"),
 		chromedp.SendKeys(chromedp.ID("inbox-email"), "rosa@client.example"),

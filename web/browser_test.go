@@ -8,7 +8,9 @@ package web_test
 // with a colour and a logo as the holder. Every
 // page must load without a console error. Screenshots go to the test's
 // artifact directory (go test -artifacts keeps them); with
-// DAMASK_SCREENSHOTS=dir, a few are also copied there (docs/screenshots).
+// DAMASK_SCREENSHOTS=dir, a few are also copied there (docs/screenshots;
+// forDocs names them: TestBrowserStage and TestBrowserInbox copy the
+// Stage's and the Inbox form's too).
 
 import (
 	"context"
@@ -94,7 +96,8 @@ func (u *ui) checkConsole(stage string) {
 }
 
 // forDocs are the screenshots the README shows.
-var forDocs = map[string]bool{"library-dark": true, "library": true, "asset": true, "library-phone": true, "account": true, "selection": true, "branding": true}
+var forDocs = map[string]bool{"library-dark": true, "library": true, "asset": true, "library-phone": true, "account": true, "selection": true, "branding": true,
+	"stage": true, "stage-phone": true, "inbox": true, "stages": true}
 
 // shot saves a screenshot of the whole page as the next artifact.
 func (u *ui) shot(name string) {
@@ -395,6 +398,15 @@ func TestBrowser(t *testing.T) {
 		chromedp.Reload(),
 		until(fmt.Sprintf(`[...document.querySelectorAll("#grid .tile")].map(li => li.dataset.id).join(",") === %q`, ids[2]+","+ids[1]+","+ids[0])))
 	u.do("collections page", u.open("/collections"), until(`document.querySelector("#collections a").textContent === "Launch kit"`))
+	// The team's Stages and Inboxes: an Inbox made from its form, listed
+	// with its address and a form to revoke it.
+	u.do("stages page", u.open("/stages"), chromedp.WaitVisible(chromedp.ID("new-inbox")),
+		chromedp.SendKeys(chromedp.ID("i-title"), "Photos from the agency"),
+		chromedp.SendKeys(chromedp.ID("i-message"), "Send us the shoot, please."),
+		chromedp.SendKeys(chromedp.ID("i-max-files"), "20"),
+		load(`#new-inbox button`),
+		until(`document.querySelectorAll("#inboxes tbody tr").length === 1 && document.getElementById("flash").textContent.includes("/inbox/")`))
+	u.shot("stages")
 
 	// Select two with the keyboard and delete them.
 	u.do("select two",
@@ -442,7 +454,7 @@ func TestBrowser(t *testing.T) {
 	u.shot("library-dark")
 	for _, w := range []int64{1280, 390} {
 		u.do(fmt.Sprintf("dark at %d", w), chromedp.EmulateViewport(w, 900))
-		for _, p := range []string{"/", "/?view=list", "/collections", "/trash", "/account", "/people", "/tokens", "/settings"} {
+		for _, p := range []string{"/", "/?view=list", "/collections", "/stages", "/trash", "/account", "/people", "/tokens", "/settings"} {
 			u.do(fmt.Sprintf("dark %s at %d", p, w), u.open(p), chromedp.WaitVisible(chromedp.CSS("main")))
 		}
 		u.do(fmt.Sprintf("dark asset at %d", w), u.open("/"), load(`#grid a.open`), chromedp.WaitVisible(chromedp.ID("download")))

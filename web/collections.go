@@ -254,9 +254,10 @@ func (s *Server) publishCollection(r *http.Request, c library.Caller, id int64) 
 	}
 	colID := strconv.FormatInt(id, 10)
 	base := httpdomain.PublicBase(s.cfg.PublicBaseURL, s.scheme(r)+"://"+r.Host, c.Account)
-	st, err := s.svc.CreateStage(r.Context(), c, library.StageInput{Title: opt("title"), Message: opt("message"),
+	st, _, err := s.svc.CreateStage(r.Context(), c, library.StageInput{Title: opt("title"), Message: opt("message"),
 		CollectionID: &colID, Password: opt("password"), ExpiresOn: opt("expires_on"), Downloads: opt("downloads"),
-		Watermark: opt("watermark"), Recipients: opt("recipients"), Base: base})
+		Watermark: opt("watermark"), WatermarkPosition: opt("watermark_position"), WatermarkOpacity: opt("watermark_opacity"),
+		Recipients: opt("recipients"), Base: base}, damask.IdempotencyKey{})
 	if err != nil {
 		return "", "", err
 	}

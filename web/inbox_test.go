@@ -60,7 +60,7 @@ func (e *env) newInbox(t *testing.T, in library.InboxInput) (*damask.Inbox, stri
 	if in.Title == nil {
 		in.Title = ptr("Photos for the catalogue")
 	}
-	b, err := e.svc.CreateInbox(t.Context(), e.caller(t, e.ann), in)
+	b, _, err := e.svc.CreateInbox(t.Context(), e.caller(t, e.ann), in, damask.IdempotencyKey{})
 	if err != nil {
 		t.Fatal(err)
 	}

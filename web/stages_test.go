@@ -102,8 +102,8 @@ func TestStagePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	colID, pwd, downloads, mark, who := strconv.FormatInt(col.ID, 10), "open sesame", "previews", "DRAFT", "cy@client.example"
-	st, err := e.svc.CreateStage(ctx, c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd,
-		Downloads: &downloads, Watermark: &mark, Recipients: &who})
+	st, _, err := e.svc.CreateStage(ctx, c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd,
+		Downloads: &downloads, Watermark: &mark, Recipients: &who}, damask.IdempotencyKey{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,6 +182,26 @@ func TestStagePages(t *testing.T) {
 		}
 		if again := v.get(base + "/image/" + p + "/1024"); again.body != prev.body {
 			t.Error("the watermarked preview was made anew: want it kept")
+		}
+		// Another position, or opacity, is another rendition; back to the
+		// first, the one kept answers.
+		restyle := func(pos, opacity string) {
+			t.Helper()
+			if _, err := e.svc.UpdateStage(ctx, c, st.ID, library.StageInput{WatermarkPosition: &pos, WatermarkOpacity: &opacity}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		restyle("top-left", "45")
+		moved := v.get(base + "/image/" + p + "/1024")
+		restyle("top-left", "90")
+		stronger := v.get(base + "/image/" + p + "/1024")
+		if moved.status != 200 || stronger.status != 200 || moved.body == prev.body || stronger.body == moved.body {
+			t.Errorf("a watermark moved (%d) or made stronger (%d) answered the rendition before: want it drawn anew",
+				moved.status, stronger.status)
+		}
+		restyle("center", "45")
+		if back := v.get(base + "/image/" + p + "/1024"); back.body != prev.body {
+			t.Error("the watermark set back to the centre at 45% was drawn anew: want the one kept")
 		}
 		dl := v.get(base + "/download/" + p)
 		if dl.status != 200 || !strings.Contains(dl.header.Get("Content-Disposition"), "attachment") ||
@@ -329,7 +349,7 @@ func TestStagePasswordThrottled(t *testing.T) {
 		t.Fatal(err)
 	}
 	colID, pwd := strconv.FormatInt(col.ID, 10), "right one"
-	st, err := e.svc.CreateStage(t.Context(), c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd})
+	st, _, err := e.svc.CreateStage(t.Context(), c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd}, damask.IdempotencyKey{})
 	if err != nil {
 		t.Fatal(err)
 	}

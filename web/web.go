@@ -108,6 +108,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /collections/{id}/move", s.idAction(s.moveInCollection))
 	m.HandleFunc("POST /collections/{id}/delete", s.idAction(s.deleteCollection))
 	m.HandleFunc("POST /collections/{id}/stage", s.idAction(s.publishCollection))
+	m.HandleFunc("GET /stages", s.stages)
+	m.HandleFunc("POST /stages/{id}/revoke", s.revokeStage)
+	m.HandleFunc("POST /inboxes", s.createInbox)
+	m.HandleFunc("POST /inboxes/{id}/revoke", s.revokeInbox)
 	m.HandleFunc("GET /trash", s.trash)
 	m.HandleFunc("GET /trash/{id}/thumb/{px}", s.trashThumb)
 	m.HandleFunc("POST /trash/{id}/restore", s.idAction(s.restore))
@@ -239,6 +243,7 @@ type pageData struct {
 	Flash    string // what the last change did, said once
 	Form     form   // a form that came back with an error
 	Logo     string // the URL of the account's logo, for the header
+	Stages   bool   // the account's plan has Stages: the menu links them
 	Data     any    // the page's own content
 	// Zone is where the page's times are shown: the user's setting, else
 	// the browser's (the cookie damask_tz), else UTC.
@@ -291,6 +296,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 			d.BrandCSS = "/branding.css?v=" + brandingVersion(a.Branding)
 		}
 		d.Logo = s.logoURL(a)
+		d.Stages = s.svc.Plan(a).Stages
 	} else {
 		d.Library = "Damask"
 	}
