@@ -23,6 +23,8 @@ import (
 	"damask/blob/disk"
 	"damask/jobs"
 	"damask/library"
+	"damask/mail"
+	"damask/mail/mailtest"
 	"damask/media"
 	"damask/metadata"
 	"damask/outbound"
@@ -61,15 +63,22 @@ type env struct {
 	srv   *httptest.Server
 	ann   *damask.User
 	mail  *mailbox // what the library mailed
+	smtp  *mailtest.Server
 }
 
-// mailbox is a damask.Mailer that keeps what it is given.
+// mailbox is a damask.Mailer that keeps what it is given, for the tests
+// to read, and sends it on through a real SMTP server (mailtest), which
+// must take it.
 type mailbox struct {
 	mu    sync.Mutex
 	mails []damask.Mail
+	smtp  *mail.Sender
 }
 
-func (m *mailbox) Send(_ context.Context, mail damask.Mail) error {
+func (m *mailbox) Send(ctx context.Context, mail damask.Mail) error {
+	if err := m.smtp.Send(ctx, mail); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.mails = append(m.mails, mail)
@@ -101,7 +110,12 @@ func newEnvWith(t *testing.T, process bool) *env {
 	}
 	t.Cleanup(func() { blobs.Close() })
 	c := &clock{t: time.Now().UTC()}
-	mail := &mailbox{}
+	smtp := mailtest.Start(t, mailtest.Options{})
+	sender, err := mail.New(smtp.URL("Damask <damask@example.org>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail := &mailbox{smtp: sender}
 	opts := library.Options{
 		Mailer:     mail,
 		InboxSends: inboxSends,
@@ -148,7 +162,7 @@ func newEnvWith(t *testing.T, process bool) *env {
 	}
 	srv := httptest.NewServer(web.New(svc, web.Config{}))
 	t.Cleanup(srv.Close)
-	return &env{db: db, svc: svc, clock: c, srv: srv, ann: ann, mail: mail}
+	return &env{db: db, svc: svc, clock: c, srv: srv, ann: ann, mail: mail, smtp: smtp}
 }
 
 // caller is the signed-in user as the library sees it, for changes made

@@ -138,7 +138,11 @@ func TestInboxForm(t *testing.T) {
 			t.Errorf("asset %s: description %q, user %d; want the sender and ann (%d)", a.Filename, a.Description, a.UserID, e.ann.ID)
 		}
 	}
-	// One mail for the submission, to the Inbox's creator.
+	// One mail for the submission, to the Inbox's creator, through the
+	// SMTP server.
+	if got := e.smtp.Messages(); len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "Ann@Example.com" {
+		t.Errorf("the SMTP server took %d mails (%+v), want one to ann", len(got), got)
+	}
 	mails := e.mail.sent()
 	if len(mails) != 1 || mails[0].To[0] != "Ann@Example.com" || !strings.Contains(mails[0].Subject, "2 files") ||
 		!strings.Contains(mails[0].Text, "Rosa Client") || !strings.Contains(mails[0].Text, sum(one)) {
