@@ -9,16 +9,24 @@ import (
 	"damask/mail/mailtest"
 )
 
-// TestStageInvitationBySMTP: a Stage's recipients are invited through a
-// real SMTP server (STARTTLS and a password, as an operator's would be),
-// each with the personal address the Stage's document gives them.
-func TestStageInvitationBySMTP(t *testing.T) {
+// smtpServer starts a real SMTP server that wants STARTTLS and a
+// password, as an operator's would, and answers it with a Sender to it.
+func smtpServer(t *testing.T) (*mailtest.Server, *mail.Sender) {
+	t.Helper()
 	smtp := mailtest.Start(t, mailtest.Options{STARTTLS: true, User: "damask", Password: "s3cret"})
 	sender, err := mail.New(smtp.URL("Damask <damask@example.org>"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sender.RootCAs = smtp.CertPool()
+	return smtp, sender
+}
+
+// TestStageInvitationBySMTP: a Stage's recipients are invited through a
+// real SMTP server (STARTTLS and a password, as an operator's would be),
+// each with the personal address the Stage's document gives them.
+func TestStageInvitationBySMTP(t *testing.T) {
+	smtp, sender := smtpServer(t)
 	e := newEnv(t, setup{mailer: sender})
 	tn := e.tenant(t, "acme", "deluxe")
 	a := id(t, tn.member.createAsset(t, "a.txt", []byte("a"), "title", "one"))

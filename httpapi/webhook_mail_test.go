@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"damask/library"
-	"damask/mail"
-	"damask/mail/mailtest"
 )
 
 // TestWebhookSwitchedOffMail: a webhook whose receiver answers 500 for
@@ -22,12 +20,7 @@ import (
 // account's holder and admins who may sign in and have an address are
 // told by one e-mail, not one per delivery failing beside or after it.
 func TestWebhookSwitchedOffMail(t *testing.T) {
-	smtp := mailtest.Start(t, mailtest.Options{STARTTLS: true, User: "damask", Password: "s3cret"})
-	sender, err := mail.New(smtp.URL("Damask <damask@example.org>"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender.RootCAs = smtp.CertPool()
+	smtp, sender := smtpServer(t)
 	// Checked once the delivery workers have stopped (cleanups run last
 	// first: the env's, registered after this, stops them).
 	t.Cleanup(func() {
