@@ -97,15 +97,7 @@ func (s *Server) assetFacets(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showAsset(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var a *damask.Asset
-		if a, err = s.svc.Asset(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, assetOf(r, a))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.Asset, func(a *damask.Asset) node { return assetOf(r, a) })
 }
 
 // assetInput reads an asset's fields, storing a file that comes with them
@@ -219,13 +211,5 @@ func (s *Server) updateAsset(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteAsset(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var a *damask.Asset
-		if a, err = s.svc.DeleteAsset(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, assetOf(r, a))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.DeleteAsset, func(a *damask.Asset) node { return assetOf(r, a) })
 }

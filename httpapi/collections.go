@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"damask"
 	"damask/httpdomain"
 	"damask/library"
 )
@@ -16,15 +15,7 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showCollection(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var c *damask.Collection
-		if c, err = s.svc.Collection(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, collectionDoc(c))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.Collection, collectionDoc)
 }
 
 // collectionInput reads a collection's fields from the body.
@@ -78,15 +69,7 @@ func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var c *damask.Collection
-		if c, err = s.svc.DeleteCollection(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, collectionDoc(c))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.DeleteCollection, collectionDoc)
 }
 
 // listCollectionAssets answers a page of a collection's assets as

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"damask"
+	"damask/httpdomain"
 	"damask/library"
 )
 
@@ -68,6 +69,22 @@ func listPage[T any](s *Server, w http.ResponseWriter, r *http.Request, name str
 		items[i] = doc(x)
 	}
 	s.list(w, r, name, items, total, p)
+}
+
+// byID answers, with status, the document of what call does to the
+// object the path's id names, for the caller: the whole of a route that
+// takes nothing but the id (show, delete, revoke).
+func byID[T any](s *Server, w http.ResponseWriter, r *http.Request, status int,
+	call func(context.Context, library.Caller, int64) (T, error), doc func(T) node) {
+	id, err := httpdomain.PathID(r, "id")
+	if err == nil {
+		var x T
+		if x, err = call(r.Context(), caller(r), id); err == nil {
+			s.reply(w, r, status, doc(x))
+			return
+		}
+	}
+	s.fail(w, r, err)
 }
 
 // listMore is list for a total that may be an estimate: more tells whether

@@ -36,15 +36,7 @@ func (s *Server) listInboxes(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showInbox(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var b *damask.Inbox
-		if b, err = s.svc.Inbox(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, inboxDoc(r, b))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.Inbox, func(b *damask.Inbox) node { return inboxDoc(r, b) })
 }
 
 // inboxInput reads an Inbox's fields from the body.
@@ -101,13 +93,5 @@ func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) {
 // revokeInbox is DELETE: the Inbox is revoked, not removed, so that its
 // count and its time stay to be read; its address answers 410.
 func (s *Server) revokeInbox(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var b *damask.Inbox
-		if b, err = s.svc.RevokeInbox(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, inboxDoc(r, b))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.RevokeInbox, func(b *damask.Inbox) node { return inboxDoc(r, b) })
 }

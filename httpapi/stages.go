@@ -16,15 +16,7 @@ func (s *Server) listStages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showStage(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var st *damask.Stage
-		if st, err = s.svc.Stage(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, stageOf(r, st))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.Stage, func(st *damask.Stage) node { return stageOf(r, st) })
 }
 
 // stageInput reads a Stage's fields from the body; recipients are a list
@@ -85,15 +77,7 @@ func (s *Server) updateStage(w http.ResponseWriter, r *http.Request) {
 
 // revokeStage is DELETE: the Stage is revoked, and kept with its log.
 func (s *Server) revokeStage(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var st *damask.Stage
-		if st, err = s.svc.RevokeStage(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, stageOf(r, st))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.RevokeStage, func(st *damask.Stage) node { return stageOf(r, st) })
 }
 
 func (s *Server) stageLog(w http.ResponseWriter, r *http.Request) {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"damask"
 	"damask/httpdomain"
 )
 
@@ -15,15 +14,7 @@ func (s *Server) listTags(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showTag(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var t *damask.Tag
-		if t, err = s.svc.Tag(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, tagDoc(t))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.Tag, tagDoc)
 }
 
 // tagName reads the tag's name, sent as tag (fluxiom's name) or name.
@@ -73,13 +64,5 @@ func (s *Server) updateTag(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteTag(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var t *damask.Tag
-		if t, err = s.svc.DeleteTag(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, tagDoc(t))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.DeleteTag, tagDoc)
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"damask"
-	"damask/httpdomain"
 	"damask/library"
 )
 
@@ -77,25 +76,9 @@ func tokenInput(b body) (library.TokenInput, error) {
 }
 
 func (s *Server) showToken(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var t *damask.Token
-		if t, err = s.svc.Token(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, tokenDoc(t))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.Token, tokenDoc)
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var t *damask.Token
-		if t, err = s.svc.RevokeToken(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, tokenDoc(t))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.RevokeToken, tokenDoc)
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"damask"
-	"damask/httpdomain"
 	"damask/library"
 )
 
@@ -71,15 +70,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showUpload(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var u *damask.Upload
-		if u, err = s.svc.UploadByID(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, uploadDoc(u))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.UploadByID, uploadDoc)
 }
 
 func rawFilename(r *http.Request) string {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"damask"
 	"damask/httpdomain"
 	"damask/library"
 )
@@ -20,15 +19,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showUser(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var u *damask.User
-		if u, err = s.svc.User(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, userDoc(u))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.User, userDoc)
 }
 
 func userChanges(b body) (library.UserChanges, error) {
@@ -84,13 +75,5 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var u *damask.User
-		if u, err = s.svc.DeleteUser(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, userDoc(u))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.DeleteUser, userDoc)
 }

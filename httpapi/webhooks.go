@@ -63,15 +63,7 @@ func webhookInput(b body) (library.WebhookInput, error) {
 }
 
 func (s *Server) showWebhook(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var h *damask.Webhook
-		if h, err = s.svc.Webhook(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, webhookDoc(h))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.Webhook, webhookDoc)
 }
 
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
@@ -99,29 +91,13 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var h *damask.Webhook
-		if h, err = s.svc.DeleteWebhook(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusOK, webhookDoc(h))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusOK, s.svc.DeleteWebhook, webhookDoc)
 }
 
 // pingWebhook queues a test event and answers its delivery, 202: the
 // workers send it.
 func (s *Server) pingWebhook(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		var d *damask.Delivery
-		if d, err = s.svc.PingWebhook(r.Context(), caller(r), id); err == nil {
-			s.reply(w, r, http.StatusAccepted, deliveryDoc(d))
-			return
-		}
-	}
-	s.fail(w, r, err)
+	byID(s, w, r, http.StatusAccepted, s.svc.PingWebhook, deliveryDoc)
 }
 
 // listDeliveries is the webhook's delivery log, newest first: the last
