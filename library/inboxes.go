@@ -299,25 +299,9 @@ func (s *Service) UnlockInbox(ctx context.Context, a *damask.Account, token, pw,
 	if err != nil {
 		return "", 0, err
 	}
-	name := fmt.Sprintf("inbox\x00%d", b.ID)
-	if err := s.throttleCheck(ctx, a.ID, name, source); err != nil {
+	if err := s.checkPassword(ctx, a.ID, "inbox "+strconv.FormatInt(b.ID, 10), source, pw, b.PasswordHash,
+		"The password is wrong"); err != nil {
 		return "", 0, err
-	}
-	ok := b.PasswordHash == ""
-	if !ok {
-		if ok, err = password.Verify(pw, b.PasswordHash); err != nil {
-			return "", 0, fmt.Errorf("check inbox password: %w", err)
-		}
-	}
-	if !ok {
-		wait, err := s.throttleFail(ctx, a.ID, name, source)
-		if err != nil {
-			return "", 0, err
-		}
-		if wait > 0 {
-			return "", 0, throttled(wait)
-		}
-		return "", 0, damask.Errorf(damask.EUNAUTHORIZED, "The password is wrong")
 	}
 	until := s.now().Add(inboxPassLife).Unix()
 	return s.inboxPass(b, until) + "." + strconv.FormatInt(until, 10), inboxPassLife, nil

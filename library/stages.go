@@ -373,23 +373,39 @@ func (s *Service) StagePassword(ctx context.Context, account *damask.Account, v 
 	if err != nil {
 		return "", err
 	}
-	name := "stage " + strconv.FormatInt(st.ID, 10)
-	if err := s.throttleCheck(ctx, account.ID, name, v.Source); err != nil {
+	if err := s.checkPassword(ctx, account.ID, "stage "+strconv.FormatInt(st.ID, 10), v.Source, pw, st.PasswordHash,
+		"That is not this Stage's password"); err != nil {
 		return "", err
 	}
-	ok, err := password.Verify(pw, st.PasswordHash)
-	if err != nil {
-		return "", fmt.Errorf("check the password of stage %d: %w", st.ID, err)
-	}
-	if !ok {
-		if wait, err := s.throttleFail(ctx, account.ID, name, v.Source); err != nil {
-			return "", err
-		} else if wait > 0 {
-			return "", throttled(wait)
-		}
-		return "", damask.Errorf(damask.EUNAUTHORIZED, "That is not this Stage's password")
-	}
 	return s.stagePass(st, v.Token), nil
+}
+
+// checkPassword checks pw against hash, the password of what name names
+// ("stage 3"; none when hash is empty), counting the failures per name and
+// per address as sign-ins are: EUNAUTHORIZED with wrong, ETHROTTLED past
+// the limit, before the password is even looked at.
+func (s *Service) checkPassword(ctx context.Context, accountID int64, name, source, pw, hash, wrong string) error {
+	if hash == "" {
+		return nil
+	}
+	if err := s.throttleCheck(ctx, accountID, name, source); err != nil {
+		return err
+	}
+	ok, err := password.Verify(pw, hash)
+	if err != nil {
+		return fmt.Errorf("check the password of %s: %w", name, err)
+	}
+	if ok {
+		return nil
+	}
+	wait, err := s.throttleFail(ctx, accountID, name, source)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return throttled(wait)
+	}
+	return damask.Errorf(damask.EUNAUTHORIZED, "%s", wrong)
 }
 
 // logAccess writes a line of the access log; a failure is logged, not
