@@ -217,8 +217,12 @@ func TestInboxForm(t *testing.T) {
 
 func TestInboxLimits(t *testing.T) {
 	e := newEnv(t)
-	_, path := e.newInbox(t, library.InboxInput{MaxFiles: ptr("2"), MaxFileSize: ptr("100")})
+	b, path := e.newInbox(t, library.InboxInput{MaxFiles: ptr("2"), MaxFileSize: ptr("100")})
 	anon := e.browser(t)
+	events, err := e.svc.Events(t.Context(), e.caller(t, e.ann), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	small := sendFile{"small.txt", []byte("small")}
 	for _, c := range []struct {
 		what   string
@@ -233,8 +237,17 @@ func TestInboxLimits(t *testing.T) {
 		if res.status != c.status || !strings.Contains(res.body, c.msg) {
 			t.Errorf("%s: %d, want %d with %q\n%s", c.what, res.status, c.status, c.msg, res.body)
 		}
+		// A submission refused after its first file leaves nothing: no
+		// asset, no count, no event.
 		if n := e.assetsCount(t); n != 0 {
 			t.Errorf("%s: %d assets stored, want none", c.what, n)
+		}
+		got, err := e.svc.Inbox(t.Context(), e.caller(t, e.ann), b.ID)
+		if err != nil || got.UploadsCount != 0 {
+			t.Errorf("%s: Inbox %+v, %v; want no upload counted", c.what, got, err)
+		}
+		if evs, err := e.svc.Events(t.Context(), e.caller(t, e.ann), 0, 0); err != nil || len(evs) != len(events) {
+			t.Errorf("%s: %d events, %v; want the %d before", c.what, len(evs), err, len(events))
 		}
 	}
 	if res := anon.sendInbox(path, "Rosa", "rosa@client.example", []sendFile{small, {"edge.txt", bytes.Repeat([]byte("e"), 100)}}, false); res.status != 200 {
