@@ -300,7 +300,7 @@ func (s *Service) UnlockInbox(ctx context.Context, a *damask.Account, token, pw,
 	if err != nil {
 		return "", 0, err
 	}
-	if err := s.checkPassword(ctx, a.ID, "inbox "+strconv.FormatInt(b.ID, 10), source, pw, b.PasswordHash,
+	if err := s.checkPassword(ctx, a.ID, inboxPasswords, b.ID, source, pw, b.PasswordHash,
 		"The password is wrong"); err != nil {
 		return "", 0, err
 	}
