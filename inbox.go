@@ -66,8 +66,14 @@ type InboxStore interface {
 	// RevokeInbox closes an Inbox as of at; an Inbox revoked already
 	// keeps its first time. It answers the Inbox as it is afterwards.
 	RevokeInbox(ctx context.Context, accountID, id int64, at time.Time) (*Inbox, error)
-	// InboxReceived adds files to the Inbox's UploadsCount and writes one
-	// EventInboxReceived of it (the actor from WithActor), in one
-	// transaction; ErrNotFound for a missing Inbox.
-	InboxReceived(ctx context.Context, accountID, id int64, files int) error
+	// InboxReceived stores a submission to the Inbox in one transaction,
+	// all or nothing: each asset as BulkCreator.CreateAssets does (a
+	// first version of its file fields, its tags by name, a job when
+	// Processing is pending, IDs set) with its EventAssetCreated, the
+	// Inbox's UploadsCount grown by their number, and one
+	// EventInboxReceived (the actor from WithActor) after them. The
+	// files' bytes must be durable before. ErrNotFound for a missing
+	// Inbox; an asset of another account is EINVALID; any failure leaves
+	// nothing of the submission stored.
+	InboxReceived(ctx context.Context, accountID, id int64, as []*Asset) error
 }

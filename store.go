@@ -310,8 +310,9 @@ type BlobWriter interface {
 type BulkCreator interface {
 	// CreateAssets stores each asset with a first version made of its file
 	// fields, and its tags by name (Tags[i].Name; names the account lacks
-	// become tags), as CreateAsset does, ThumbToken included, but writes no
-	// events: a load, not a change anyone follows. IDs are set; CreatedAt and
+	// become tags), as CreateAsset does, ThumbToken included, with an
+	// EventAssetCreated each (after the EventTagCreated of the tags it
+	// makes), in one transaction. IDs are set; CreatedAt and
 	// UpdatedAt are kept when set, so a catalogue can span years, and must
 	// then grow with the order of the assets.
 	CreateAssets(ctx context.Context, as []*Asset) error

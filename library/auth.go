@@ -85,7 +85,7 @@ func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, so
 	}
 	key := s.creds.key(a.ID, login, pw)
 	if u := s.remembered(ctx, g, a, key); u != nil {
-		if err := s.throttleCheck(ctx, a.ID, signInName(u, login), source); err != nil {
+		if err := s.throttleCheck(ctx, a.ID, signIns, signInName(u, login), source); err != nil {
 			return nil, err
 		}
 		return u, nil
@@ -95,7 +95,7 @@ func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, so
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
 	name := signInName(u, login)
-	if err := s.throttleCheck(ctx, a.ID, name, source); err != nil {
+	if err := s.throttleCheck(ctx, a.ID, signIns, name, source); err != nil {
 		return nil, err
 	}
 	hash := s.dummy()
@@ -148,7 +148,7 @@ func signInName(u *damask.User, login string) string {
 // the source back; the login is kept, a password or a secret never.
 func (s *Service) failed(ctx context.Context, a *damask.Account, login, name, source, detail, msg string) error {
 	s.record(ctx, Caller{Account: a, Source: source}, damask.AuditSignInFailed, "login "+truncateRunes(login, 64), detail)
-	if wait, err := s.throttleFail(ctx, a.ID, name, source); err != nil {
+	if wait, err := s.throttleFail(ctx, a.ID, signIns, name, source); err != nil {
 		return err
 	} else if wait > 0 {
 		return throttled(wait)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -299,7 +300,7 @@ func (s *Service) UnlockInbox(ctx context.Context, a *damask.Account, token, pw,
 	if err != nil {
 		return "", 0, err
 	}
-	if err := s.checkPassword(ctx, a.ID, "inbox "+strconv.FormatInt(b.ID, 10), source, pw, b.PasswordHash,
+	if err := s.checkPassword(ctx, a.ID, inboxPasswords, b.ID, source, pw, b.PasswordHash,
 		"The password is wrong"); err != nil {
 		return "", 0, err
 	}
@@ -416,12 +417,14 @@ func (l *inboxLimit) Read(p []byte) (int, error) {
 // way, the server's limit and the Inbox's (ETOOLARGE), the plan's quota
 // counting the files before it (EQUOTA), the disk's reserve); more files
 // than max_files is EINVALID. Only once every file is stored do they
-// become assets (CreateAsset, so processing and the rules for hostile
-// files are those of any upload), tagged as the Inbox says, with the
-// sender in the description: a submission that fails leaves no asset,
-// and its bytes are collected later as any unused file. Submissions are
-// counted per address and per Inbox (ETHROTTLED past the limit). The
-// uploader gets one e-mail per submission when a Mailer is set.
+// become assets (as CreateAsset makes them, so processing and the rules
+// for hostile files are those of any upload), tagged as the Inbox says,
+// with the sender in the description, in one transaction with the
+// Inbox's count and its event (the store's InboxReceived): a submission
+// that fails, or a crash, leaves no asset, and its bytes are collected
+// later as any unused file. Submissions are counted per address and per
+// Inbox (ETHROTTLED past the limit). The uploader gets one e-mail per
+// submission when a Mailer is set.
 func (s *Service) ReceiveInbox(ctx context.Context, a *damask.Account, token, pass string, from Sender,
 	next func() (*FileInput, error)) (*InboxReceipt, error) {
 	b, err := s.openInbox(ctx, a, token)
@@ -486,30 +489,64 @@ func (s *Service) ReceiveInbox(ctx context.Context, a *damask.Account, token, pa
 	if len(held) == 0 {
 		return nil, damask.Errorf(damask.EINVALID, "Choose at least one file to send")
 	}
+	desc, err := text("Description", fmt.Sprintf("Sent through the Inbox %q by %s <%s>", b.Title, from.Name, from.Email),
+		maxDescription, true)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := s.tagNames(ctx, a.ID, b.Tags)
+	if err != nil {
+		return nil, err
+	}
+	// The bytes are made durable first; then the assets, the Inbox's
+	// count and its event are one transaction, so a crash leaves either
+	// the whole submission or files no record points at (collected later).
 	files := make([]*StoredFile, len(held))
 	for i, h := range held {
 		if files[i], err = h.commit(ctx); err != nil {
 			return nil, err
 		}
 	}
-	desc := fmt.Sprintf("Sent through the Inbox %q by %s <%s>", b.Title, from.Name, from.Email)
-	r := &InboxReceipt{Inbox: b, At: s.now()}
-	for _, sf := range files {
-		as, err := s.CreateAsset(ctx, c, AssetInput{File: sf, Tags: &b.Tags, Description: &desc})
-		if err != nil {
-			return nil, fmt.Errorf("asset of inbox %d: %w", b.ID, err)
-		}
-		r.Files = append(r.Files, ReceivedFile{AssetID: as.ID, Filename: sf.Filename, Size: sf.Blob.Size,
-			SHA256: hex.EncodeToString(sf.Blob.Ref[:])})
+	as := make([]*damask.Asset, len(files))
+	for i, sf := range files {
+		as[i] = s.inboxAsset(c, sf, desc, tags)
 	}
-	if err := s.store.InboxReceived(acting(ctx, c), a.ID, b.ID, len(files)); err != nil {
-		return nil, fmt.Errorf("count files of inbox %d: %w", b.ID, err)
+	if err := s.store.InboxReceived(acting(ctx, c), a.ID, b.ID, as); err != nil {
+		return nil, fmt.Errorf("receive %d files in inbox %d: %w", len(as), b.ID, err)
+	}
+	s.queued()
+	r := &InboxReceipt{Inbox: b, At: s.now()}
+	for i, sf := range files {
+		r.Files = append(r.Files, ReceivedFile{AssetID: as[i].ID, Filename: sf.Filename, Size: sf.Blob.Size,
+			SHA256: hex.EncodeToString(sf.Blob.Ref[:])})
 	}
 	b.UploadsCount += len(files)
 	s.record(ctx, c, damask.AuditInboxReceived, inboxTarget(b),
 		fmt.Sprintf("%d files from %s <%s>, uploaded as %s", len(files), from.Name, from.Email, u.Login))
 	s.mailReceipt(ctx, u, from, r)
 	return r, nil
+}
+
+// inboxAsset is the asset a file sent to an Inbox makes, as CreateAsset
+// would make it: titled by its filename, described and tagged as the
+// Inbox says, processing queued, a public link when the account makes
+// them.
+func (s *Service) inboxAsset(c Caller, f *StoredFile, desc string, tags []string) *damask.Asset {
+	a := &damask.Asset{AccountID: c.Account.ID, UserID: c.User.ID, Description: desc,
+		Filename: f.Filename, ContentType: f.ContentType, Size: f.Blob.Size, Blob: f.Blob.Ref,
+		Processing: s.newProcessing()}
+	a.Title = strings.TrimSuffix(f.Filename, path.Ext(f.Filename))
+	if strings.TrimSpace(a.Title) == "" {
+		a.Title = f.Filename
+	}
+	a.Title = truncate(a.Title, maxTitle)
+	for _, t := range tags {
+		a.Tags = append(a.Tags, damask.Tag{Name: t})
+	}
+	if c.Account.PublicLinks {
+		newLink(c, a)
+	}
+	return a
 }
 
 // mailReceipt tells the uploader that files arrived: one mail per

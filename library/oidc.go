@@ -273,7 +273,7 @@ type OIDCAnswer struct {
 func (s *Service) FinishOIDC(ctx context.Context, a *damask.Account, ans OIDCAnswer, cl Client) (*damask.User, string, error) {
 	// Refused sign-ins count in the throttle of password sign-ins: per
 	// source address, and per e-mail address once the provider told it.
-	if err := s.throttleCheck(ctx, a.ID, "", cl.Source); err != nil {
+	if err := s.throttleCheck(ctx, a.ID, signIns, "", cl.Source); err != nil {
 		return nil, "", err
 	}
 	u, email, err := s.finishOIDC(ctx, a, ans, cl)
@@ -287,7 +287,7 @@ func (s *Service) FinishOIDC(ctx context.Context, a *damask.Account, ans OIDCAns
 					"reason", de.Message, "cause", truncateRunes(de.Err.Error(), 300))
 			}
 			s.record(ctx, Caller{Account: a, Source: cl.Source}, damask.AuditSignInFailed, "", "OpenID Connect: "+de.Message)
-			if wait, terr := s.throttleFail(ctx, a.ID, oidcLogin(email), cl.Source); terr != nil {
+			if wait, terr := s.throttleFail(ctx, a.ID, signIns, oidcLogin(email), cl.Source); terr != nil {
 				return nil, "", terr
 			} else if wait > 0 {
 				return nil, "", throttled(wait)
@@ -371,7 +371,7 @@ func (s *Service) finishOIDC(ctx context.Context, a *damask.Account, ans OIDCAns
 	if email == "" || !verified {
 		return nil, email, refuse("The provider has not verified your e-mail address", nil)
 	}
-	if err := s.throttleCheck(ctx, a.ID, oidcLogin(email), cl.Source); err != nil {
+	if err := s.throttleCheck(ctx, a.ID, signIns, oidcLogin(email), cl.Source); err != nil {
 		return nil, email, err
 	}
 	_, domain, _ := strings.Cut(strings.ToLower(email), "@")

@@ -358,7 +358,7 @@ func (s *Service) stagePass(st *damask.Stage, token string) string {
 
 // StagePassword checks the password of a Stage and answers the pass the
 // visitor's browser then keeps. Tries are throttled per address and per
-// Stage as sign-ins are. Errors: those of openStage; EUNAUTHORIZED for a
+// Stage as sign-ins are, on counters of their own (checkPassword). Errors: those of openStage; EUNAUTHORIZED for a
 // wrong password; ETHROTTLED.
 func (s *Service) StagePassword(ctx context.Context, account *damask.Account, v StageVisitor, pw string) (string, error) {
 	v.Pass = ""
@@ -373,22 +373,24 @@ func (s *Service) StagePassword(ctx context.Context, account *damask.Account, v 
 	if err != nil {
 		return "", err
 	}
-	if err := s.checkPassword(ctx, account.ID, "stage "+strconv.FormatInt(st.ID, 10), v.Source, pw, st.PasswordHash,
+	if err := s.checkPassword(ctx, account.ID, stagePasswords, st.ID, v.Source, pw, st.PasswordHash,
 		"That is not this Stage's password"); err != nil {
 		return "", err
 	}
 	return s.stagePass(st, v.Token), nil
 }
 
-// checkPassword checks pw against hash, the password of what name names
-// ("stage 3"; none when hash is empty), counting the failures per name and
-// per address as sign-ins are: EUNAUTHORIZED with wrong, ETHROTTLED past
-// the limit, before the password is even looked at.
-func (s *Service) checkPassword(ctx context.Context, accountID int64, name, source, pw, hash, wrong string) error {
+// checkPassword checks pw against hash, the password of a Stage's or an
+// Inbox's (kind) number id (none when hash is empty), counting the
+// failures per Stage or Inbox and per address, on counters of their own
+// (see throttleKind): EUNAUTHORIZED with wrong, ETHROTTLED past the
+// limit, before the password is even looked at.
+func (s *Service) checkPassword(ctx context.Context, accountID int64, kind throttleKind, id int64, source, pw, hash, wrong string) error {
 	if hash == "" {
 		return nil
 	}
-	if err := s.throttleCheck(ctx, accountID, name, source); err != nil {
+	name := string(kind) + " " + strconv.FormatInt(id, 10)
+	if err := s.throttleCheck(ctx, accountID, kind, name, source); err != nil {
 		return err
 	}
 	ok, err := password.Verify(pw, hash)
@@ -398,7 +400,7 @@ func (s *Service) checkPassword(ctx context.Context, accountID int64, name, sour
 	if ok {
 		return nil
 	}
-	wait, err := s.throttleFail(ctx, accountID, name, source)
+	wait, err := s.throttleFail(ctx, accountID, kind, name, source)
 	if err != nil {
 		return err
 	}

@@ -23,15 +23,33 @@ const (
 	failWindow = 15 * time.Minute
 )
 
+// throttleKind is a family of the throttle's counters. The team's
+// sign-ins (passwords, tokens, providers) are one; the passwords of
+// Stages and of Inboxes, which people outside the team type, are each
+// another, so that a visitor's wrong guesses never lock the team out of
+// signing in from the same address (an office, a shared connection), nor
+// the team's failures lock a visitor out of a Stage.
+type throttleKind string
+
+const (
+	signIns        throttleKind = ""
+	stagePasswords throttleKind = "stage"
+	inboxPasswords throttleKind = "inbox"
+)
+
 // throttleKeys are the counters a try adds to: the source address's (see
-// sourceNet), and the name's. Logins are found without regard to case, so names are
-// counted without regard to case too: else "Admin", "ADMIN" and "admin"
-// would each get their own 20 tries. The store sees only a hash, of fixed
-// length whatever a client sends, and no login in clear. An empty name
-// counts the address alone (a sign-in with a provider that failed before
-// the provider told who it was).
-func throttleKeys(account int64, name, source string) []string {
-	keys := []string{throttleKey(fmt.Sprintf("%d\x00addr\x00%s", account, sourceNet(source)))}
+// sourceNet) within the kind, and the name's. Logins are found without
+// regard to case, so names are counted without regard to case too: else
+// "Admin", "ADMIN" and "admin" would each get their own 20 tries. The
+// store sees only a hash, of fixed length whatever a client sends, and no
+// login in clear. An empty name counts the address alone (a sign-in with
+// a provider that failed before the provider told who it was).
+func throttleKeys(account int64, kind throttleKind, name, source string) []string {
+	addr := "addr"
+	if kind != signIns {
+		addr = string(kind) + " addr"
+	}
+	keys := []string{throttleKey(fmt.Sprintf("%d\x00%s\x00%s", account, addr, sourceNet(source)))}
 	if name != "" {
 		keys = append(keys, throttleKey(fmt.Sprintf("%d\x00%s", account, strings.ToLower(name))))
 	}
@@ -60,18 +78,18 @@ func throttleKey(s string) string {
 // Counters below the limit stay so until a failure is recorded, which
 // changes the failures generation count: while it stays the same, the
 // answer is remembered and the counters are not read (authcache.go).
-func (s *Service) throttleCheck(ctx context.Context, account int64, name, source string) error {
+func (s *Service) throttleCheck(ctx context.Context, account int64, kind throttleKind, name, source string) error {
 	g, err := s.generation(ctx)
 	if err != nil {
 		return fmt.Errorf("check sign-in throttle: %w", err)
 	}
 	name = strings.ToLower(name)
-	clearKey := fmt.Sprintf("%d\x00%d:%s\x00%s", account, len(name), name, source)
+	clearKey := fmt.Sprintf("%d\x00%s\x00%d:%s\x00%s", account, kind, len(name), name, source)
 	if s.cache.isClear(g, clearKey) {
 		return nil
 	}
 	now := s.now()
-	fs, err := s.store.FailureCounts(ctx, throttleKeys(account, name, source), now)
+	fs, err := s.store.FailureCounts(ctx, throttleKeys(account, kind, name, source), now)
 	if err != nil {
 		return fmt.Errorf("check sign-in throttle: %w", err)
 	}
@@ -89,9 +107,9 @@ func (s *Service) throttleCheck(ctx context.Context, account int64, name, source
 }
 
 // throttleFail counts a failure and answers the wait it brings about.
-func (s *Service) throttleFail(ctx context.Context, account int64, name, source string) (time.Duration, error) {
+func (s *Service) throttleFail(ctx context.Context, account int64, kind throttleKind, name, source string) (time.Duration, error) {
 	now := s.now()
-	fs, err := s.store.AddFailure(ctx, throttleKeys(account, name, source), now, failWindow)
+	fs, err := s.store.AddFailure(ctx, throttleKeys(account, kind, name, source), now, failWindow)
 	if err != nil {
 		return 0, fmt.Errorf("count failed sign-in: %w", err)
 	}

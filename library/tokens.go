@@ -272,7 +272,7 @@ func (s *Service) AuthenticateBearer(ctx context.Context, a *damask.Account, sec
 		}
 		why = reason
 	}
-	if err := s.throttleCheck(ctx, a.ID, key, source); err != nil {
+	if err := s.throttleCheck(ctx, a.ID, signIns, key, source); err != nil {
 		return Caller{}, err
 	}
 	return Caller{}, s.failed(ctx, a, key, key, source, why, "Wrong or revoked token")

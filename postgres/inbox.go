@@ -153,15 +153,25 @@ func (db *DB) RevokeInbox(ctx context.Context, accountID, id int64, at time.Time
 	return b, err
 }
 
-// InboxReceived counts a submission's files and writes its event.
-func (db *DB) InboxReceived(ctx context.Context, accountID, id int64, files int) error {
-	return db.updateEvents(ctx, fmt.Sprintf("count files of inbox %d", id), func(tx pgx.Tx, ev *eventLog) error {
+// InboxReceived stores a submission: its assets, the count and the
+// event, in one transaction.
+func (db *DB) InboxReceived(ctx context.Context, accountID, id int64, as []*damask.Asset) error {
+	now := db.clock()
+	return db.updateEvents(ctx, fmt.Sprintf("receive %d files in inbox %d", len(as), id), func(tx pgx.Tx, ev *eventLog) error {
+		for _, a := range as {
+			if a.AccountID != accountID {
+				return damask.Errorf(damask.EINVALID, "Asset %q is not of account %d", a.Title, accountID)
+			}
+		}
 		tag, err := tx.Exec(ctx, `UPDATE inboxes SET uploads_count = uploads_count + $1 WHERE account_id = $2 AND id = $3`,
-			files, accountID, id)
+			len(as), accountID, id)
 		if err != nil {
 			return err
 		}
 		if err := notFound(tag); err != nil {
+			return err
+		}
+		if err := insertAssets(ctx, tx, ev, as, now); err != nil {
 			return err
 		}
 		ev.add(accountID, damask.EventInboxReceived, id)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -68,7 +69,7 @@ func testInboxes(t *testing.T, s damask.Store) {
 		"InboxByToken unknown":             func() error { _, err := s.InboxByToken(ctx, acct.ID, "nope"); return err }(),
 		"UpdateInbox of another account":   s.UpdateInbox(ctx, &damask.Inbox{ID: theirs.ID, AccountID: acct.ID, Title: "x"}),
 		"RevokeInbox of another account":   func() error { _, err := s.RevokeInbox(ctx, acct.ID, theirs.ID, time.Now()); return err }(),
-		"InboxReceived of another account": s.InboxReceived(ctx, acct.ID, theirs.ID, 1),
+		"InboxReceived of another account": s.InboxReceived(ctx, acct.ID, theirs.ID, sent(acct, h, "x")),
 		"Inbox missing":                    func() error { _, err := s.Inbox(ctx, acct.ID, theirs.ID+100); return err }(),
 	} {
 		wantCode(t, what, err, damask.ENOTFOUND, "")
@@ -84,21 +85,38 @@ func testInboxes(t *testing.T, s damask.Store) {
 		t.Errorf("updated inbox %+v", b)
 	}
 
-	// Received: the count grows and one event per submission names the
-	// Inbox and the actor.
+	// Received: the assets are made, the count grows, and one event per
+	// submission, after the assets' own, names the Inbox and the actor.
 	after := lastID(events(t, s, acct.ID, 0))
 	actx := damask.WithActor(ctx, h.ID)
-	must(t, "InboxReceived", s.InboxReceived(actx, acct.ID, b.ID, 3))
-	must(t, "InboxReceived again", s.InboxReceived(actx, acct.ID, b.ID, 1))
+	first, second := sent(acct, h, "a", "b", "c"), sent(acct, h, "d")
+	must(t, "InboxReceived", s.InboxReceived(actx, acct.ID, b.ID, first))
+	must(t, "InboxReceived again", s.InboxReceived(actx, acct.ID, b.ID, second))
 	got, err = s.Inbox(ctx, acct.ID, b.ID)
 	must(t, "Inbox after receiving", err)
 	if got.UploadsCount != 4 {
 		t.Errorf("UploadsCount %d, want 4", got.UploadsCount)
 	}
-	diff(t, "events of receiving", []ev{{damask.EventInboxReceived, h.ID, b.ID, nil}, {damask.EventInboxReceived, h.ID, b.ID, nil}},
-		brief(events(t, s, acct.ID, after)))
-	if e := events(t, s, acct.ID, after); len(e) > 0 && e[0].Object() != "inbox" {
-		t.Errorf("event's object %q, want inbox", e[0].Object())
+	for _, a := range append(first, second...) {
+		stored, err := s.Asset(ctx, acct.ID, a.ID)
+		must(t, "Asset received", err)
+		if stored.Title != a.Title || stored.Version != 1 || stored.UserID != h.ID || !slices.Equal(tagNames(stored), []string{"Inbox"}) {
+			t.Errorf("asset received %+v", stored)
+		}
+	}
+	var evs []damask.Event
+	for _, e := range events(t, s, acct.ID, after) {
+		if e.Type != damask.EventTagCreated { // the store may tell the tag's creation among the assets'
+			evs = append(evs, e)
+		}
+	}
+	diff(t, "events of receiving", []ev{
+		{damask.EventAssetCreated, h.ID, first[0].ID, nil}, {damask.EventAssetCreated, h.ID, first[1].ID, nil},
+		{damask.EventAssetCreated, h.ID, first[2].ID, nil}, {damask.EventInboxReceived, h.ID, b.ID, nil},
+		{damask.EventAssetCreated, h.ID, second[0].ID, nil}, {damask.EventInboxReceived, h.ID, b.ID, nil},
+	}, brief(evs))
+	if len(evs) > 3 && evs[3].Object() != "inbox" {
+		t.Errorf("event's object %q, want inbox", evs[3].Object())
 	}
 
 	// Revoke: the first time is kept.
@@ -131,5 +149,90 @@ func testInboxes(t *testing.T, s damask.Store) {
 	// Closed: by expiry too.
 	if (&damask.Inbox{ExpiresAt: exp}).Closed(exp.Add(-time.Second)) || !(&damask.Inbox{ExpiresAt: exp}).Closed(exp) {
 		t.Error("Closed does not follow ExpiresAt")
+	}
+}
+
+// sent are the assets of a submission of files named names, as the
+// library makes them.
+func sent(acct *damask.Account, u *damask.User, names ...string) []*damask.Asset {
+	as := make([]*damask.Asset, len(names))
+	for i, n := range names {
+		as[i] = &damask.Asset{AccountID: acct.ID, UserID: u.ID, Title: n, Description: "Sent through an Inbox",
+			Filename: n + ".jpg", ContentType: "image/jpeg", Size: 10, Blob: ref(n),
+			Processing: damask.ProcessingPending, Tags: []damask.Tag{{Name: "Inbox"}}}
+	}
+	return as
+}
+
+// testInboxReceivedAtomic: a submission is all or nothing. When any of
+// its rows fails (an uploader who does not exist, an asset of another
+// account, an Inbox gone), none of its assets, tags, jobs, count or
+// events is stored; the same submission then goes in whole.
+func testInboxReceivedAtomic(t *testing.T, s damask.Store) {
+	ctx := t.Context()
+	acct, h := newAccount(t, s, "acme")
+	other, oh := newAccount(t, s, "other")
+	b := &damask.Inbox{AccountID: acct.ID, Token: "secret-atomic", Title: "Drop", Tags: "Inbox", UserID: h.ID}
+	must(t, "CreateInbox", s.CreateInbox(ctx, b))
+	actx := damask.WithActor(ctx, h.ID)
+	stats0, err := s.AccountStats(ctx, acct.ID)
+	must(t, "AccountStats", err)
+	after := lastID(events(t, s, acct.ID, 0))
+
+	for name, tc := range map[string]struct {
+		inbox int64
+		spoil func(as []*damask.Asset)
+		code  string
+	}{
+		// The third row breaks a foreign key in the database itself,
+		// after two rows went in.
+		"uploader missing": {b.ID, func(as []*damask.Asset) { as[2].UserID = h.ID + oh.ID + 1000 }, ""},
+		"another account's asset": {b.ID, func(as []*damask.Asset) {
+			as[1].AccountID, as[1].UserID = other.ID, oh.ID
+		}, damask.EINVALID},
+		"inbox missing": {b.ID + 1000, func([]*damask.Asset) {}, damask.ENOTFOUND},
+	} {
+		as := sent(acct, h, "one", "two", "three")
+		as[0].Tags = append(as[0].Tags, damask.Tag{Name: "new-" + name})
+		tc.spoil(as)
+		err := s.InboxReceived(actx, acct.ID, tc.inbox, as)
+		if err == nil {
+			t.Fatalf("%s: InboxReceived answered no error", name)
+		}
+		if tc.code != "" {
+			wantCode(t, name, err, tc.code, "")
+		}
+		if _, err := s.TagByName(ctx, acct.ID, "new-"+name); damask.ErrorCode(err) != damask.ENOTFOUND {
+			t.Errorf("%s: the new tag is stored (%v)", name, err)
+		}
+	}
+	got, err := s.Inbox(ctx, acct.ID, b.ID)
+	must(t, "Inbox", err)
+	stats, err := s.AccountStats(ctx, acct.ID)
+	must(t, "AccountStats", err)
+	if got.UploadsCount != 0 || stats != stats0 {
+		t.Errorf("after failed submissions: UploadsCount %d, stats %+v (before %+v), want nothing stored", got.UploadsCount, stats, stats0)
+	}
+	if evs := events(t, s, acct.ID, after); len(evs) != 0 {
+		t.Errorf("after failed submissions: events %+v, want none", brief(evs))
+	}
+	list, n, err := s.Assets(ctx, damask.AssetFilter{AccountID: acct.ID, Page: damask.Page{Number: 1, Size: 10}})
+	must(t, "Assets", err)
+	if n != 0 || len(list) != 0 {
+		t.Errorf("after failed submissions: %d assets %v, want none", n, ids(list))
+	}
+
+	// The same files, sound, go in whole.
+	as := sent(acct, h, "one", "two", "three")
+	must(t, "InboxReceived", s.InboxReceived(actx, acct.ID, b.ID, as))
+	stats, err = s.AccountStats(ctx, acct.ID)
+	must(t, "AccountStats", err)
+	if stats.AssetsCount != stats0.AssetsCount+3 {
+		t.Errorf("after the submission: %d assets, want %d", stats.AssetsCount, stats0.AssetsCount+3)
+	}
+	for _, a := range as {
+		if a.ID == 0 {
+			t.Errorf("asset %q has no id", a.Title)
+		}
 	}
 }

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) damask.Store) {
 		{"Tokens", testTokens},
 		{"Collections", testCollections},
 		{"Inboxes", testInboxes},
+		{"InboxReceivedAtomic", testInboxReceivedAtomic},
 		{"CollectionTrash", testCollectionTrash},
 		{"GuestCollections", testGuestCollections},
 		{"Within", testWithin},

@@ -15,7 +15,8 @@ import (
 )
 
 // TestBrowserStage: a member makes a Stage from a selection (a
-// collection of it, published with a password), signs out, opens the
+// collection of it, published with a password), gives it a watermark on
+// the page of Stages, signs out, opens the
 // Stage's address, gives the password, sees the grid and an asset, and
 // downloads the original file as the Stage allows.
 func TestBrowserStage(t *testing.T) {
@@ -71,10 +72,22 @@ func TestBrowserStage(t *testing.T) {
 		t.Fatal(err)
 	}
 	address := flash[strings.Index(flash, "http"):]
+	// The watermark, changed on the team's page of Stages (each page
+	// checked by axe-core).
+	u.do("the Stage's form", u.open("/stages"), chromedp.WaitVisible(chromedp.ID("stages")),
+		load(`#stages a[href^="/stages/"]`),
+		until(`!!document.getElementById("edit-stage") && document.getElementById("e-title").value === "Spring pictures"`))
+	u.do("change the watermark",
+		chromedp.SetValue(chromedp.ID("e-watermark"), "PROOF"),
+		chromedp.SetValue(chromedp.ID("e-position"), "tiled"),
+		chromedp.SetValue(chromedp.ID("e-opacity"), "70"),
+		load(`#edit-stage button[type=submit]`),
+		until(`location.pathname === "/stages" && document.getElementById("flash").textContent.includes("was changed")`))
 	u.do("sign out", load(`form[action="/signout"] button`), until(`location.pathname === "/signin"`))
 
 	sts, _, err := e.svc.Stages(t.Context(), c, damask.Page{Number: 1, Size: 10})
-	if err != nil || len(sts) != 1 || sts[0].Downloads != damask.StageDownloadsOriginals || sts[0].PasswordHash == "" {
+	if err != nil || len(sts) != 1 || sts[0].Downloads != damask.StageDownloadsOriginals || sts[0].PasswordHash == "" ||
+		sts[0].Watermark != "PROOF" || sts[0].WatermarkPosition != damask.WatermarkTiled || sts[0].WatermarkOpacity != 70 {
 		t.Fatalf("the Stage made: %+v, %v", sts, err)
 	}
 	// The form's page answers 401, which the browser logs: no fault.

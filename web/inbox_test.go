@@ -217,8 +217,12 @@ func TestInboxForm(t *testing.T) {
 
 func TestInboxLimits(t *testing.T) {
 	e := newEnv(t)
-	_, path := e.newInbox(t, library.InboxInput{MaxFiles: ptr("2"), MaxFileSize: ptr("100")})
+	b, path := e.newInbox(t, library.InboxInput{MaxFiles: ptr("2"), MaxFileSize: ptr("100")})
 	anon := e.browser(t)
+	events, err := e.svc.Events(t.Context(), e.caller(t, e.ann), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	small := sendFile{"small.txt", []byte("small")}
 	for _, c := range []struct {
 		what   string
@@ -233,8 +237,17 @@ func TestInboxLimits(t *testing.T) {
 		if res.status != c.status || !strings.Contains(res.body, c.msg) {
 			t.Errorf("%s: %d, want %d with %q\n%s", c.what, res.status, c.status, c.msg, res.body)
 		}
+		// A submission refused after its first file leaves nothing: no
+		// asset, no count, no event.
 		if n := e.assetsCount(t); n != 0 {
 			t.Errorf("%s: %d assets stored, want none", c.what, n)
+		}
+		got, err := e.svc.Inbox(t.Context(), e.caller(t, e.ann), b.ID)
+		if err != nil || got.UploadsCount != 0 {
+			t.Errorf("%s: Inbox %+v, %v; want no upload counted", c.what, got, err)
+		}
+		if evs, err := e.svc.Events(t.Context(), e.caller(t, e.ann), 0, 0); err != nil || len(evs) != len(events) {
+			t.Errorf("%s: %d events, %v; want the %d before", c.what, len(evs), err, len(events))
 		}
 	}
 	if res := anon.sendInbox(path, "Rosa", "rosa@client.example", []sendFile{small, {"edge.txt", bytes.Repeat([]byte("e"), 100)}}, false); res.status != 200 {
@@ -337,4 +350,59 @@ func TestInboxThrottle(t *testing.T) {
 	if res := anon.sendInbox(path, "Rosa", "rosa@client.example", file, false); res.status != 200 {
 		t.Errorf("send after the window: %d", res.status)
 	}
+}
+
+// TestInboxPasswordThrottleApart: the wrong passwords of an Inbox and the
+// team's wrong sign-ins are counted apart, though they come from the same
+// address (every browser of the tests is 127.0.0.1): a visitor guessing
+// an Inbox's password never locks the team out, nor the team's failures
+// the visitor; and each throttle still holds on its own.
+func TestInboxPasswordThrottleApart(t *testing.T) {
+	t.Run("inbox guesses leave sign-ins alone", func(t *testing.T) {
+		e := newEnv(t)
+		_, path := e.newInbox(t, library.InboxInput{Password: ptr("open sesame")})
+		guesser := e.browser(t)
+		for i := 1; i <= 20; i++ {
+			res := guesser.post(path+"/password", url.Values{"password": {fmt.Sprintf("guess %d", i)}})
+			want := http.StatusUnauthorized
+			if i == 20 {
+				want = http.StatusTooManyRequests
+			}
+			if res.status != want {
+				t.Fatalf("wrong Inbox password %d: %d, want %d", i, res.status, want)
+			}
+		}
+		// The Inbox's own throttle holds, even for the right password.
+		res := guesser.post(path+"/password", url.Values{"password": {"open sesame"}})
+		if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+			t.Errorf("right Inbox password while throttled: %d, Retry-After %q; want 429 with it", res.status, res.header.Get("Retry-After"))
+		}
+		// The team signs in from the same address.
+		team := e.browser(t)
+		team.signIn("ann", pw)
+		if !team.signedIn("ann") {
+			t.Error("ann not signed in after the Inbox's guesses")
+		}
+	})
+	t.Run("wrong sign-ins leave the inbox alone", func(t *testing.T) {
+		e := newEnv(t)
+		_, path := e.newInbox(t, library.InboxInput{Password: ptr("open sesame")})
+		team := e.browser(t)
+		for i := 1; i <= 20; i++ {
+			team.trySignIn(fmt.Sprintf("nobody%d", i), "wrong password")
+		}
+		// The address is held back from signing in...
+		if res := team.trySignIn("ann", pw); res.status != http.StatusTooManyRequests {
+			t.Fatalf("sign-in after 20 failures: %d, want 429 (the address's throttle)", res.status)
+		}
+		// ...but not from the Inbox: a wrong password is only wrong, the
+		// right one opens it.
+		visitor := e.browser(t)
+		if res := visitor.post(path+"/password", url.Values{"password": {"guess"}}); res.status != http.StatusUnauthorized {
+			t.Errorf("wrong Inbox password after the sign-ins: %d, want 401", res.status)
+		}
+		if res := visitor.post(path+"/password", url.Values{"password": {"open sesame"}}); res.status != http.StatusSeeOther {
+			t.Errorf("right Inbox password after the sign-ins: %d, want 303", res.status)
+		}
+	})
 }

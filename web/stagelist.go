@@ -122,6 +122,124 @@ func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// stageEditData is the page that changes a Stage: its fields as they
+// are, unless the form came back (then what was typed).
+type stageEditData struct {
+	Stage *damask.Stage
+	URL   string // its address
+	// ExpiresOn is the date the form shows, "" for never: the day the
+	// Stage is open through (it closes at that day's end, UTC).
+	ExpiresOn  string
+	Recipients string // e-mail addresses, comma-separated
+}
+
+// choice is an option of a select: its value and what it says.
+type choice struct{ Value, Label string }
+
+// Positions and DownloadChoices are the options of the form's selects.
+func (stageEditData) Positions() []choice {
+	return []choice{{damask.WatermarkCenter, "Centre"}, {damask.WatermarkTopLeft, "Top left"},
+		{damask.WatermarkTopRight, "Top right"}, {damask.WatermarkBottomLeft, "Bottom left"},
+		{damask.WatermarkBottomRight, "Bottom right"}, {damask.WatermarkTiled, "Tiled over the picture"}}
+}
+
+func (stageEditData) DownloadChoices() []choice {
+	return []choice{{damask.StageDownloadsPreviews, "Previews"}, {damask.StageDownloadsOriginals, "Original files"},
+		{damask.StageDownloadsNone, "None (view only)"}}
+}
+
+// stageLabels are the first words of the messages about a Stage's
+// fields, and the fields of its form.
+var stageLabels = map[string]string{"Title": "title", "Message": "message", "Password": "password",
+	"expires_on": "expires_on", "downloads": "downloads", "Watermark": "watermark",
+	"watermark_position": "watermark_position", "watermark_opacity": "watermark_opacity",
+	"Recipient": "recipients", "A Stage has": "recipients"}
+
+// stageEdit is the form that changes a Stage: members and above, as the
+// API's PUT.
+func (s *Server) stageEdit(w http.ResponseWriter, r *http.Request) {
+	c, csrf, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.showStageEdit(w, r, c, csrf, id, http.StatusOK, form{})
+}
+
+// showStageEdit renders the Stage's form, with f when it came back.
+func (s *Server) showStageEdit(w http.ResponseWriter, r *http.Request, c library.Caller, csrf string, id int64, status int, f form) {
+	st, err := s.svc.Stage(r.Context(), c, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := stageEditData{Stage: st,
+		URL: httpdomain.PublicBase(s.cfg.PublicBaseURL, s.scheme(r)+"://"+r.Host, c.Account) + library.StageAddress(st.Token)}
+	if !st.ExpiresAt.IsZero() {
+		d.ExpiresOn = st.ExpiresAt.UTC().Add(-time.Nanosecond).Format(time.DateOnly)
+	}
+	emails := make([]string, len(st.Recipients))
+	for i, rc := range st.Recipients {
+		emails[i] = rc.Email
+	}
+	d.Recipients = strings.Join(emails, ", ")
+	s.page(w, r, status, "stage_edit", pageData{Title: "Change the Stage " + st.Title, User: c.User, CSRF: csrf,
+		Nav: "stages", Data: d, Form: f})
+}
+
+// updateStage changes a Stage from its form, as the API's PUT does. The
+// password is changed only when a new one is typed, or removed when
+// asked; the expiry only when the date differs from the one the form
+// showed, so that a Stage closing at a time of day (set through the API)
+// keeps it.
+func (s *Server) updateStage(w http.ResponseWriter, r *http.Request) {
+	c, id, ok := s.formOn(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	opt := func(name string) *string {
+		if !f.Has(name) {
+			return nil
+		}
+		v := f.Get(name)
+		return &v
+	}
+	in := library.StageInput{Title: opt("title"), Message: opt("message"), Downloads: opt("downloads"),
+		Watermark: opt("watermark"), WatermarkPosition: opt("watermark_position"), WatermarkOpacity: opt("watermark_opacity"),
+		Recipients: opt("recipients"), Base: httpdomain.PublicBase(s.cfg.PublicBaseURL, s.scheme(r)+"://"+r.Host, c.Account)}
+	switch pw := f.Get("password"); {
+	case f.Get("remove_password") == "yes":
+		none := ""
+		in.Password = &none
+	case pw != "":
+		in.Password = &pw
+	}
+	if f.Has("expires_on") && f.Get("expires_on") != f.Get("expires_shown") {
+		in.ExpiresOn = opt("expires_on")
+	}
+	st, err := s.svc.UpdateStage(r.Context(), c, id, in)
+	switch {
+	case err == nil:
+		s.redirect(w, r, "/stages", flash{Message: fmt.Sprintf("The Stage %q was changed.", st.Title)})
+	case formError(err):
+		typed := url.Values{}
+		for _, k := range []string{"title", "message", "expires_on", "expires_shown", "downloads", "watermark",
+			"watermark_position", "watermark_opacity", "recipients", "remove_password"} {
+			if f.Has(k) {
+				typed.Set(k, f.Get(k))
+			}
+		}
+		s.showStageEdit(w, r, c, f.Get("csrf"), id, formStatus(err), failedForm(err, typed, stageLabels))
+	default:
+		s.fail(w, r, err)
+	}
+}
+
 // revokeStage revokes a Stage, once confirmed on a page of its own.
 func (s *Server) revokeStage(w http.ResponseWriter, r *http.Request) {
 	c, id, ok := s.formOn(w, r)

@@ -109,6 +109,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /collections/{id}/delete", s.idAction(s.deleteCollection))
 	m.HandleFunc("POST /collections/{id}/stage", s.idAction(s.publishCollection))
 	m.HandleFunc("GET /stages", s.stages)
+	m.HandleFunc("GET /stages/{id}", s.stageEdit)
+	m.HandleFunc("POST /stages/{id}", s.updateStage)
 	m.HandleFunc("POST /stages/{id}/revoke", s.revokeStage)
 	m.HandleFunc("POST /inboxes", s.createInbox)
 	m.HandleFunc("POST /inboxes/{id}/revoke", s.revokeInbox)

@@ -7,8 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -32,6 +35,7 @@ const (
 	migrateDomain  = "damask.test"
 	migrateBossPW  = "boss-password-1234"
 	migrateAlicePW = "alice-password-1234"
+	migrateStagePW = "stage-password-1234"
 	emptySHA256    = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )
 
@@ -86,6 +90,9 @@ type libraryView struct {
 	// order and the saved search's.
 	collections string
 	set, found  []int64
+	// stages, inboxes, webhooks are their lists; stageLog the Stage's
+	// access log; deliveries the webhook's; events the account's feed.
+	stages, stageLog, inboxes, webhooks, deliveries, events string
 }
 
 func viewLibrary(t *testing.T, admin, boss servertest.Client, c *http.Client, s *servertest.Server) libraryView {
@@ -108,7 +115,83 @@ func viewLibrary(t *testing.T, admin, boss servertest.Client, c *http.Client, s 
 	v.collections = string(admin.Must(200, "GET", "/api/collections.xml", "", nil))
 	v.set = ids(admin, "/api/collections/1/assets.xml?per_page=100")
 	v.found = ids(admin, "/api/collections/2/assets.xml?per_page=100")
+	v.stages = string(admin.Must(200, "GET", "/api/stages.xml", "", nil))
+	v.stageLog = string(admin.Must(200, "GET", "/api/stages/1/log.xml", "", nil))
+	v.inboxes = string(admin.Must(200, "GET", "/api/inboxes.xml", "", nil))
+	v.webhooks = string(admin.Must(200, "GET", "/api/webhooks.xml", "", nil))
+	v.deliveries = string(admin.Must(200, "GET", "/api/webhooks/1/deliveries.xml", "", nil))
+	v.events, _ = eventFeed(t, admin)
 	return v
+}
+
+// eventFeed is the account's whole feed, read page by page, and the id
+// of its newest event.
+func eventFeed(t *testing.T, c servertest.Client) (string, int64) {
+	t.Helper()
+	var (
+		feed strings.Builder
+		last int64
+	)
+	for {
+		doc := c.Must(200, "GET", fmt.Sprintf("/api/events.xml?after=%d", last), "", nil)
+		var page struct {
+			IDs []int64 `xml:"event>id"`
+		}
+		if err := xml.Unmarshal(doc, &page); err != nil {
+			t.Fatal(err)
+		}
+		if len(page.IDs) == 0 {
+			return feed.String(), last
+		}
+		feed.Write(doc)
+		last = page.IDs[len(page.IDs)-1]
+	}
+}
+
+// addressOf is the path of the url a Stage's or an Inbox's document gives.
+func addressOf(t *testing.T, doc []byte) string {
+	t.Helper()
+	var d struct {
+		URL string `xml:"url"`
+	}
+	if err := xml.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(d.URL)
+	if err != nil || u.Path == "" {
+		t.Fatalf("url %q: %v", d.URL, err)
+	}
+	return u.Path
+}
+
+// openStage gives a Stage's password in a new browser and answers the
+// Stage's page.
+func openStage(t *testing.T, s *servertest.Server, path, password string) (int, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: time.Minute}
+	res, err := c.PostForm(s.URL(path), url.Values{"password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	return res.StatusCode, string(body)
+}
+
+// sendToInbox sends one file through an Inbox's form.
+func sendToInbox(t *testing.T, s *servertest.Server, path string) {
+	t.Helper()
+	body, contentType := servertest.Multipart("sent.txt", []byte("sent through the Inbox"), "name", "Rosa", "email", "rosa@client.test")
+	res, err := http.Post(s.URL(path), contentType, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("send to the Inbox: %d\n%s", res.StatusCode, b)
+	}
 }
 
 // TestMigrateLibrary makes a library through the API of a real server on
@@ -126,7 +209,8 @@ func TestMigrateLibrary(t *testing.T) {
 	c := &http.Client{Timeout: time.Minute}
 	// --rate 0: the checks download every file at once, far past a
 	// client's usual rate.
-	src := servertest.Serve(t, bin, data, "--domain", migrateDomain, "--rate", "0")
+	// --allow-outgoing: the webhook's receiver listens on 127.0.0.1.
+	src := servertest.Serve(t, bin, data, "--domain", migrateDomain, "--rate", "0", "--allow-outgoing", "127.0.0.0/8")
 	admin := servertest.Client{T: t, HTTP: c, S: src, Login: "admin", PW: servertest.AdminPassword}
 
 	cmd := func(env []string, args ...string) string {
@@ -208,13 +292,41 @@ func TestMigrateLibrary(t *testing.T) {
 	if len(gusSees) != 3 {
 		t.Fatalf("the limited guest sees %v, want the set's 3", gusSees)
 	}
+	// A webhook with a delivery; a Stage of the set with a password,
+	// recipients and a watermark, visited (its access log); an Inbox
+	// that received a file; and the events of all that.
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer hook.Close()
+	admin.Must(201, "POST", "/api/webhooks.json", "application/json", fmt.Appendf(nil, `{"url": %q, "events": ["inbox."]}`, hook.URL+"/hook"))
+	stagePath := addressOf(t, admin.Form(201, "POST", "/api/stages.xml", "", nil, "collection_id", "1", "title", "Harbour proofs",
+		"password", migrateStagePW, "recipients", "rosa@client.test, sam@client.test", "watermark", "PROOF",
+		"watermark_position", "tiled", "watermark_opacity", "60"))
+	if status, page := openStage(t, src, stagePath, migrateStagePW); status != http.StatusOK || !strings.Contains(page, "Harbour proofs") {
+		t.Fatalf("the Stage before the move: %d\n%s", status, page)
+	}
+	inboxPath := addressOf(t, admin.Form(201, "POST", "/api/inboxes.xml", "", nil, "title", "Harbour drop box"))
+	sendToInbox(t, src, inboxPath)
+	for i := 0; !strings.Contains(string(admin.Must(200, "GET", "/api/webhooks/1/deliveries.xml", "", nil)), "<state>delivered</state>"); i++ {
+		if i == 600 {
+			t.Fatal("the webhook's delivery was not made within a minute")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	for _, id := range photos {
 		waitProcessed(t, c, src, id)
 	}
 	before := viewLibrary(t, admin, boss, c, src)
-	if len(before.assets)+len(before.other) != migrateAssets-1 || len(before.searches["type:image"]) != migrateJPEGs {
+	if !strings.Contains(before.stageLog, "<action>") || !strings.Contains(before.events, "inbox.received") {
+		t.Fatalf("before the move: no access log or no inbox.received event\n%s\n%s", before.stageLog, before.events)
+	}
+	// One in the trash, one more from the Inbox.
+	if len(before.assets)+len(before.other) != migrateAssets || len(before.searches["type:image"]) != migrateJPEGs {
 		t.Fatalf("the library holds %d+%d assets, %d images", len(before.assets), len(before.other), len(before.searches["type:image"]))
 	}
+	_, lastEvent := eventFeed(t, admin)
 	src.Stop()
 	untouched := snapshotFiles(t, data)
 
@@ -290,8 +402,9 @@ func TestMigrateLibrary(t *testing.T) {
 		}
 	}
 
+	// The old secret key: the webhooks' secrets are sealed with it.
 	dst := servertest.Start(t, bin, nil, "Damask is listening on ", "serve", "--addr", "127.0.0.1:0", "--domain", migrateDomain, "--rate", "0",
-		"--db", db, "--blobs", blobs, "--data", t.TempDir())
+		"--db", db, "--blobs", blobs, "--data", t.TempDir(), "--secret-key-file", filepath.Join(data, "secret.key"))
 	dst.WaitReady(c)
 	admin.S, boss.S = dst, dst
 	after := viewLibrary(t, admin, boss, c, dst)
@@ -316,6 +429,12 @@ func TestMigrateLibrary(t *testing.T) {
 		{"collections", before.collections, after.collections},
 		{"the set's assets", fmt.Sprint(before.set), fmt.Sprint(after.set)},
 		{"the saved search's assets", fmt.Sprint(before.found), fmt.Sprint(after.found)},
+		// The addresses name the server's host: the same secrets at
+		// the new one.
+		{"stages", strings.ReplaceAll(before.stages, src.Addr, dst.Addr), after.stages},
+		{"the Stage's access log", before.stageLog, after.stageLog},
+		{"inboxes", strings.ReplaceAll(before.inboxes, src.Addr, dst.Addr), after.inboxes}, {"webhooks", before.webhooks, after.webhooks},
+		{"deliveries", before.deliveries, after.deliveries}, {"events", before.events, after.events},
 	} {
 		if x.before != x.after {
 			t.Errorf("%s differ:\nbefore %s\nafter  %s", x.what, x.before, x.after)
@@ -331,6 +450,19 @@ func TestMigrateLibrary(t *testing.T) {
 	if err := xml.Unmarshal(admin.Form(201, "POST", "/api/collections.xml", "", nil, "title", "After"), &col); err != nil || col.ID != 4 {
 		t.Errorf("a new collection has id %d (%v), want 4: a deleted one's id is never given again", col.ID, err)
 	}
+	// The Stage opens at its address with its password, the Inbox at its.
+	if status, page := openStage(t, dst, stagePath, migrateStagePW); status != http.StatusOK || !strings.Contains(page, "Harbour proofs") {
+		t.Errorf("the Stage after the move: %d\n%s", status, page)
+	}
+	if status, _ := openStage(t, dst, stagePath, "not the password"); status != http.StatusUnauthorized {
+		t.Errorf("the Stage after the move, a wrong password: %d, want 401", status)
+	}
+	if res, err := c.Get(dst.URL(inboxPath)); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("the Inbox after the move: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	sendToInbox(t, dst, inboxPath)
 	token := servertest.Client{T: t, HTTP: c, S: dst, Token: tok.Token}
 	token.Must(200, "GET", "/api/user.xml", "", nil)
 	alice := servertest.Client{T: t, HTTP: c, S: dst, Login: "alice", PW: migrateAlicePW}
@@ -350,8 +482,19 @@ func TestMigrateLibrary(t *testing.T) {
 	if err := xml.Unmarshal(admin.Form(201, "POST", "/api/assets.xml", "new.txt", []byte("after the move")), &a); err != nil {
 		t.Fatal(err)
 	}
-	if a.ID != migrateAssets+1 {
-		t.Errorf("a new asset has id %d, want %d", a.ID, migrateAssets+1)
+	if a.ID != migrateAssets+3 { // after the Inbox's, before and after the move
+		t.Errorf("a new asset has id %d, want %d", a.ID, migrateAssets+3)
+	}
+	// The feed goes on from the moved events: the next id follows the
+	// last one moved.
+	var next struct {
+		IDs []int64 `xml:"event>id"`
+	}
+	if err := xml.Unmarshal(admin.Must(200, "GET", fmt.Sprintf("/api/events.xml?after=%d", lastEvent), "", nil), &next); err != nil {
+		t.Fatal(err)
+	}
+	if len(next.IDs) == 0 || next.IDs[0] != lastEvent+1 {
+		t.Errorf("events after the last moved (%d): %v, want %d first", lastEvent, next.IDs, lastEvent+1)
 	}
 	dst.Stop()
 	dst.CheckLog()
