@@ -133,7 +133,7 @@ func metadataGroups(a *damask.Asset, zone *time.Location, l *language) []metaGro
 	add(&file, l.T("Filename"), a.Filename)
 	add(&file, l.T("Type"), a.ContentType)
 	add(&file, l.T("Format"), m.Type)
-	add(&file, l.T("Size"), humanBytes(a.Size))
+	add(&file, l.T("Size"), l.Bytes(a.Size))
 	if a.Width > 0 {
 		add(&file, l.T("Dimensions"), fmt.Sprintf("%d × %d px", a.Width, a.Height))
 	}

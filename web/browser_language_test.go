@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
@@ -14,7 +15,7 @@ import (
 // the browser's German. axe-core checks each page, <html lang> with it.
 // The README shows two of its screenshots.
 func TestBrowserGerman(t *testing.T) {
-	e := newEnv(t)
+	e := newEnvWith(t, true)
 	u := newUI(t, e)
 	if _, err := chromedp.Call(u.ctx, network.Enable, network.EnableParams{}); err != nil {
 		t.Fatal(err)
@@ -32,17 +33,34 @@ func TestBrowserGerman(t *testing.T) {
 		load(`form[action="/signin"] button`),
 		until(`location.pathname === "/" && !!document.getElementById("grid")`))
 
-	e.seed(t, "Foto", 3)
+	testdata := func(name string) string {
+		p, err := filepath.Abs(filepath.Join("..", "media", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	u.do("library", u.open("/"),
-		until(`document.documentElement.lang === "de" && document.getElementById("count").textContent.trim() === "3 Assets"`),
-		until(`document.querySelector("label[for=sort]").textContent === "Sortierung"`))
+		until(`document.documentElement.lang === "de" && document.querySelector("label[for=sort]").textContent === "Sortierung"`),
+		chromedp.SetValue(chromedp.ID("upload-tags"), "Frühling"),
+		chromedp.SetUploadFiles(chromedp.ID("upload-files"), []string{testdata("photo.jpg"), testdata("doc.pdf"), testdata("photo.webp")}),
+		until(`document.getElementById("tray-summary").textContent === "3 von 3 fertig"`),
+		until(`document.querySelectorAll("#grid .tile img").length === 3 && [...document.querySelectorAll("#grid .tile img")].every(i => i.complete && i.naturalWidth > 0)`))
 	// The scripts speak German too: the tray, the count, the selection.
 	u.do("drop a file", dropFiles([2]string{"notiz.txt", "eine Notiz"}),
-		until(`document.getElementById("tray-summary").textContent === "1 von 1 fertig"`),
+		until(`document.getElementById("tray-summary").textContent === "4 von 4 fertig"`),
 		until(`document.getElementById("count").textContent.trim() === "4 Assets"`),
 		chromedp.Click(chromedp.CSS(`#grid .tile input[type=checkbox]`), chromedp.NodeVisible),
 		until(`document.getElementById("selected-count").textContent === "1 ausgewählt"`))
 	u.check("a new tile's box is named in German", `document.querySelector("#grid .tile input[type=checkbox]").getAttribute("aria-label").endsWith(" auswählen")`)
+	u.check("a new tile's kind is named in German", `[...document.querySelectorAll("#grid .tile .type")].every(k => k.textContent === "Datei" || k.textContent === "Bild" || k.textContent === "Dokument")`)
+	// The page as the server makes it, the tag in the sidebar.
+	u.do("library again", u.open("/"),
+		until(`document.getElementById("count").textContent.trim() === "4 Assets" && document.querySelectorAll("#grid .tile img").length === 3`),
+		until(`[...document.querySelectorAll("#grid .tile img")].every(i => i.complete && i.naturalWidth > 0)`),
+		until(`[...document.querySelectorAll(".facets a")].some(a => a.textContent.startsWith("Frühling"))`),
+		chromedp.Click(chromedp.CSS(`#grid .tile input[type=checkbox]`), chromedp.NodeVisible),
+		until(`document.getElementById("selected-count").textContent === "1 ausgewählt"`))
 	u.shot("library-de")
 
 	// A refused form: the library's message, said in German by the field.

@@ -13,6 +13,10 @@ package web
 // exact text, or by a key with verbs ("%s is too long (maximum is %d
 // characters)") read as a pattern whose arguments are translated in
 // turn ("Title" -> "Titel").
+//
+// Two keys of a catalog are settings rather than texts: the months'
+// names ("January February ..." in its language, for dates) and "1.5",
+// how it writes one and a half (a decimal comma in German).
 
 import (
 	"embed"
@@ -62,6 +66,7 @@ type language struct {
 	msgs     map[string]message
 	patterns []pattern // the keys with verbs, longest first
 	months   []string  // January first; nil: the English date format
+	comma    bool      // decimals after a comma: "1,5 MB"
 }
 
 // languages are the pages' languages by code, English with no catalog.
@@ -102,6 +107,7 @@ func loadLanguages() languages {
 		if m, ok := l.msgs["January February March April May June July August September October November December"]; ok {
 			l.months = strings.Fields(m[0])
 		}
+		l.comma = l.T("1.5") == "1,5"
 		ls[code] = l
 	}
 	return ls
@@ -198,12 +204,22 @@ func (l *language) When(t time.Time, zone *time.Location) string {
 	return strconv.Itoa(t.Day()) + ". " + l.months[t.Month()-1] + " " + t.Format("2006, 15:04 MST")
 }
 
+// Bytes writes a size as people of l read it: "1.5 MB", "1,5 MB".
+func (l *language) Bytes(n int64) string {
+	s := humanBytes(n)
+	if l.comma {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
 // funcs are the template functions that speak l.
 func (l *language) funcs() map[string]any {
 	return map[string]any{
-		"t": l.T,
-		"n": l.N,
-		"m": l.Msg,
+		"t":     l.T,
+		"n":     l.N,
+		"m":     l.Msg,
+		"bytes": l.Bytes,
 	}
 }
 

@@ -20,6 +20,17 @@ function tx(key) {
 	var m = catalog[key];
 	return fill(m ? m[0] : key, Array.prototype.slice.call(arguments, 1));
 }
+// kindText names a tile's kind (search.KindOf's) as the pages do.
+function kindText(k) {
+	switch (k) {
+	case "image": return tx("image");
+	case "video": return tx("video");
+	case "audio": return tx("audio");
+	case "document": return tx("document");
+	case "other": return tx("other");
+	}
+	return tx("file");
+}
 function txn(count, one, other) {
 	var m = catalog[one];
 	var f = count === 1 ? (m ? m[0] : one) : (m ? m[m.length - 1] : other);
@@ -389,7 +400,7 @@ function txn(count, one, other) {
 		var ph = document.createElement("span");
 		ph.className = "placeholder";
 		ph.setAttribute("data-pending", a.processing);
-		ph.textContent = a.kind;
+		ph.textContent = kindText(a.kind);
 		var title = document.createElement("span");
 		title.className = "title"; title.textContent = a.title;
 		var el;
@@ -399,7 +410,7 @@ function txn(count, one, other) {
 			thumb.appendChild(ph);
 			link.appendChild(thumb); link.appendChild(title);
 			var type = document.createElement("span");
-			type.className = "type"; type.textContent = a.kind;
+			type.className = "type"; type.textContent = kindText(a.kind);
 			el.appendChild(box); el.appendChild(link); el.appendChild(type);
 		} else {
 			el = document.createElement("tr");
