@@ -153,10 +153,13 @@ func count(n any) int64 {
 }
 
 // Msg translates the message of an error: by its exact text, else by
-// the first pattern it fits, whose arguments are translated in turn.
-// What fits none stays as it is.
-func (l *language) Msg(msg string) string {
-	if msg == "" || len(l.patterns) == 0 && len(l.msgs) == 0 {
+// the first pattern it fits, whose arguments are translated in turn (a
+// field's name; a search's error inside "query %s"). What fits none stays
+// as it is.
+func (l *language) Msg(msg string) string { return l.msg(msg, 3) }
+
+func (l *language) msg(msg string, depth int) string {
+	if msg == "" || depth == 0 || len(l.patterns) == 0 && len(l.msgs) == 0 {
 		return msg
 	}
 	if m, ok := l.msgs[msg]; ok && len(m) == 1 {
@@ -169,10 +172,7 @@ func (l *language) Msg(msg string) string {
 		}
 		args := make([]any, len(sub)-1)
 		for i, a := range sub[1:] {
-			if m, ok := l.msgs[a]; ok && len(m) == 1 {
-				a = m[0]
-			}
-			args[i] = a
+			args[i] = l.msg(a, depth-1)
 		}
 		// The verbs become %s: the arguments are text already (a %q's
 		// with its quotes).

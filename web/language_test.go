@@ -3,8 +3,12 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+
+	"damask"
+	"damask/library"
 )
 
 // The pages speak the user's language setting, else the browser's
@@ -105,6 +109,12 @@ func TestGermanMessages(t *testing.T) {
 		t.Errorf("long title: want %q in\n%s", w, res.body)
 	}
 
+	// A search's error, inside the library's message.
+	res = b.get("/?q=" + url.QueryEscape("(sun"))
+	if w := "Suchanfrage bei Zeichen 1: „)“ fehlt"; !strings.Contains(res.body, w) {
+		t.Errorf("bad query: want %q in\n%s", w, res.body)
+	}
+
 	// The library page: counts, the scripts' catalog, the sort menu.
 	res = b.want(b.get("/"), http.StatusOK)
 	for _, w := range []string{"0 Assets", "data-catalog=", "Neueste zuerst", "Dateien hochladen"} {
@@ -136,5 +146,52 @@ func TestLanguageSetting(t *testing.T) {
 	res = b.want(b.get("/settings"), http.StatusOK)
 	if !strings.Contains(res.body, `<option value="de" lang="de" selected>Deutsch</option>`) || !strings.Contains(res.body, `<html lang="de">`) {
 		t.Errorf("after saving de:\n%s", res.body)
+	}
+}
+
+// The pages of people without an account, a Stage's and an Inbox's, speak
+// their browser's language; a wrong password is said in it too.
+func TestSignedOutPagesGerman(t *testing.T) {
+	e := newEnv(t)
+	ann := e.signedIn(t, "ann")
+	id := ann.upload("a.txt", "a", "")
+	c := e.caller(t, e.ann)
+	title, list := "Kunde", strconv.FormatInt(id, 10)
+	col, _, err := e.svc.CreateCollection(t.Context(), c, library.CollectionInput{Title: &title, AssetIDs: &list}, damask.IdempotencyKey{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	colID, pwd := strconv.FormatInt(col.ID, 10), "right one"
+	st, _, err := e.svc.CreateStage(t.Context(), c, library.StageInput{Title: &title, CollectionID: &colID, Password: &pwd}, damask.IdempotencyKey{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stage := library.StageAddress(st.Token)
+	_, inbox := e.newInbox(t, library.InboxInput{MaxFiles: ptr("5")})
+
+	for _, tt := range []struct {
+		lang, path string
+		want       []string
+	}{
+		{"de-CH,de;q=0.9", stage, []string{`<html lang="de">`, "Diese Stage verlangt ihr Passwort", ">Öffnen</button>"}},
+		{"en-GB", stage, []string{`<html lang="en">`, "This Stage asks for its password", ">Open</button>"}},
+		{"de-AT", inbox, []string{`<html lang="de">`, "Ihr Name", "Ihre E-Mail-Adresse", ">Senden</button>", "5 Dateien auf einmal"}},
+		{"", inbox, []string{`<html lang="en">`, "Your name", ">Send</button>", "5 files at once"}},
+	} {
+		v := e.browser(t)
+		v.lang = tt.lang
+		res := v.get(tt.path)
+		for _, w := range tt.want {
+			if !strings.Contains(res.body, w) {
+				t.Errorf("%s in %q: want %q", tt.path, tt.lang, w)
+			}
+		}
+	}
+
+	v := e.browser(t)
+	v.lang = "de-AT,de;q=0.9"
+	res := v.post(stage, url.Values{"password": {"wrong"}})
+	if w := "Das ist nicht das Passwort dieser Stage"; res.status != http.StatusUnauthorized || !strings.Contains(res.body, w) {
+		t.Errorf("wrong password: %d, want %q in\n%s", res.status, w, res.body)
 	}
 }

@@ -292,6 +292,10 @@ var sortChoices = []link{
 	{msg("Smallest first"), "size", false}, {msg("Best match"), "relevance", false},
 }
 
+// The text of a search's error (search.Error), which the library wraps
+// as "query %s": the catalogs translate it where the page shows it.
+var _ = msg("at character %d: %s")
+
 // library is the home page: the grid or list of the account's assets,
 // the search box, the sort menu, the facets and the pages.
 func (s *Server) library(w http.ResponseWriter, r *http.Request) {
