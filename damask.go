@@ -141,7 +141,11 @@ type User struct {
 	// TimeZone is the IANA name of the zone the pages show the user's
 	// times in ("Europe/Vienna"); empty: the browser's, else UTC. Not
 	// part of the API's user document.
-	TimeZone  string
+	TimeZone string
+	// Language is the language of the user's pages, "en" or "de"
+	// (library.Languages); empty: the browser's (Accept-Language). Not part
+	// of the API's user document.
+	Language  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

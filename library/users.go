@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"damask"
 	"damask/password"
@@ -38,7 +39,14 @@ type UserChanges struct {
 	// TimeZone is the IANA name of the zone the pages show the user's
 	// times in (LoadTimeZone); empty: none chosen.
 	TimeZone *string
+	// Language is the language of the user's pages, one of Languages;
+	// empty: none chosen (the browser's).
+	Language *string
 }
+
+// Languages are the languages the pages are written in, English first:
+// the one that stands in for any other.
+var Languages = []string{"en", "de"}
 
 // CreateUser adds a user to the caller's account: holder and admins may,
 // on plans with multiple users. The role defaults to member; there is one
@@ -191,6 +199,12 @@ func (s *Service) applyUser(c Caller, u *damask.User, ch UserChanges) error {
 				return err
 			}
 		}
+	}
+	if ch.Language != nil {
+		if *ch.Language != "" && !slices.Contains(Languages, *ch.Language) {
+			return damask.Errorf(damask.EINVALID, "Language must be one of %s, or empty for the browser's", strings.Join(Languages, ", "))
+		}
+		u.Language = *ch.Language
 	}
 	if ch.FirstName != nil {
 		if u.FirstName, err = text("First name", *ch.FirstName, maxName, false); err != nil {

@@ -174,13 +174,13 @@ func (db *DB) AccountStats(ctx context.Context, accountID int64) (damask.Account
 // userColumns select a user of the table users with the ids of the
 // collections a guest is limited to.
 const userColumns = `id, account_id, login, email, first_name, last_name, role,
-	password_hash, disabled, created_at, updated_at, collections_only, time_zone,
+	password_hash, disabled, created_at, updated_at, collections_only, time_zone, language,
 	coalesce((SELECT array_agg(collection_id ORDER BY collection_id) FROM user_collections WHERE user_id = users.id), '{}')`
 
 func scanUser(s pgx.Row) (*damask.User, error) {
 	var u damask.User
 	err := s.Scan(&u.ID, &u.AccountID, &u.Login, &u.Email, &u.FirstName, &u.LastName, &u.Role,
-		&u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.CollectionsOnly, &u.TimeZone, &u.CollectionIDs)
+		&u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.CollectionsOnly, &u.TimeZone, &u.Language, &u.CollectionIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -223,11 +223,11 @@ func insertUser(ctx context.Context, tx pgx.Tx, u *damask.User, now time.Time) e
 	var id int64
 	err := tx.QueryRow(ctx, `
 		INSERT INTO users (account_id, login, email, first_name, last_name, role,
-			password_hash, disabled, created_at, updated_at, collections_only, time_zone)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)
+			password_hash, disabled, created_at, updated_at, collections_only, time_zone, language)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12)
 		RETURNING id`,
 		u.AccountID, u.Login, u.Email, u.FirstName, u.LastName, string(u.Role),
-		u.PasswordHash, u.Disabled, now, u.CollectionsOnly, u.TimeZone).Scan(&id)
+		u.PasswordHash, u.Disabled, now, u.CollectionsOnly, u.TimeZone, u.Language).Scan(&id)
 	if err != nil {
 		return err
 	}

@@ -106,11 +106,11 @@ func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE users SET login = $1, email = $2, first_name = $3, last_name = $4,
-				role = $5, password_hash = $6, disabled = $7, updated_at = $8, collections_only = $11, time_zone = $12
+				role = $5, password_hash = $6, disabled = $7, updated_at = $8, collections_only = $11, time_zone = $12, language = $13
 			WHERE account_id = $9 AND id = $10`,
 			u.Login, u.Email, u.FirstName, u.LastName,
 			string(u.Role), u.PasswordHash, u.Disabled, now,
-			u.AccountID, u.ID, u.CollectionsOnly, u.TimeZone)
+			u.AccountID, u.ID, u.CollectionsOnly, u.TimeZone, u.Language)
 		if err != nil {
 			return err
 		}

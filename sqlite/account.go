@@ -185,14 +185,14 @@ func (db *DB) AccountStats(ctx context.Context, accountID int64) (damask.Account
 // userColumns select a user of the table users with the ids of the
 // collections a guest is limited to, separated by commas.
 const userColumns = `id, account_id, login, email, first_name, last_name, role,
-	password_hash, disabled, created_at, updated_at, collections_only, time_zone,
+	password_hash, disabled, created_at, updated_at, collections_only, time_zone, language,
 	coalesce((SELECT group_concat(collection_id) FROM user_collections WHERE user_id = users.id), '')`
 
 func scanUser(s interface{ Scan(...any) error }) (*damask.User, error) {
 	var u damask.User
 	var cols string
 	err := s.Scan(&u.ID, &u.AccountID, &u.Login, &u.Email, &u.FirstName, &u.LastName, &u.Role,
-		&u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.CollectionsOnly, &u.TimeZone, &cols)
+		&u.PasswordHash, &u.Disabled, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}, &u.CollectionsOnly, &u.TimeZone, &u.Language, &cols)
 	if err != nil {
 		return nil, err
 	}
@@ -243,10 +243,10 @@ func setUserCollections(ctx context.Context, tx *sql.Tx, u *damask.User) error {
 func insertUser(ctx context.Context, tx *sql.Tx, u *damask.User, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO users (account_id, login, email, first_name, last_name, role,
-			password_hash, disabled, created_at, updated_at, collections_only, time_zone)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			password_hash, disabled, created_at, updated_at, collections_only, time_zone, language)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.AccountID, u.Login, u.Email, u.FirstName, u.LastName, string(u.Role),
-		u.PasswordHash, u.Disabled, now.UnixNano(), now.UnixNano(), u.CollectionsOnly, u.TimeZone)
+		u.PasswordHash, u.Disabled, now.UnixNano(), now.UnixNano(), u.CollectionsOnly, u.TimeZone, u.Language)
 	if err != nil {
 		return err
 	}

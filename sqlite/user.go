@@ -105,10 +105,10 @@ func (db *DB) UpdateUser(ctx context.Context, u *damask.User) error {
 		}
 		res, err := tx.ExecContext(ctx, `
 			UPDATE users SET login = ?, email = ?, first_name = ?, last_name = ?,
-				role = ?, password_hash = ?, disabled = ?, updated_at = ?, collections_only = ?, time_zone = ?
+				role = ?, password_hash = ?, disabled = ?, updated_at = ?, collections_only = ?, time_zone = ?, language = ?
 			WHERE account_id = ? AND id = ?`,
 			u.Login, u.Email, u.FirstName, u.LastName,
-			string(u.Role), u.PasswordHash, u.Disabled, now.UnixNano(), u.CollectionsOnly, u.TimeZone,
+			string(u.Role), u.PasswordHash, u.Disabled, now.UnixNano(), u.CollectionsOnly, u.TimeZone, u.Language,
 			u.AccountID, u.ID)
 		if err != nil {
 			return err

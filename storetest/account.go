@@ -151,6 +151,7 @@ func testUsers(t *testing.T, s damask.Store) {
 		Role:         damask.RoleMember,
 		PasswordHash: "$2a$10$jane",
 		TimeZone:     "Europe/Vienna",
+		Language:     "de",
 	}
 	before := time.Now()
 	must(t, "CreateUser", s.CreateUser(ctx, u))
@@ -242,6 +243,7 @@ func testUsers(t *testing.T, s damask.Store) {
 		up.PasswordHash = "$2a$10$new"
 		up.Disabled = true
 		up.TimeZone = "America/Argentina/Buenos_Aires"
+		up.Language = "en"
 		up.CreatedAt = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 		before := time.Now()
 		must(t, "UpdateUser", s.UpdateUser(ctx, &up))

@@ -41,14 +41,14 @@ func (s *Server) trash(w http.ResponseWriter, r *http.Request) {
 	for _, a := range as {
 		d.Assets = append(d.Assets, newTileIn("/trash", c, a))
 	}
-	s.render(w, r, c, csrf, "trash", "Trash", d)
+	s.render(w, r, c, csrf, "trash", s.tr(r, "Trash"), d)
 }
 
 func (s *Server) restore(r *http.Request, c library.Caller, id int64) (string, string, error) {
 	if err := s.svc.RestoreAsset(r.Context(), c, id); err != nil {
 		return "", "", err
 	}
-	return "/trash", "The asset was restored to the library.", nil
+	return "/trash", s.tr(r, "The asset was restored to the library."), nil
 }
 
 // emptyTrash deletes the trashed assets for good, once confirmed on a
@@ -62,9 +62,9 @@ func (s *Server) emptyTrash(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, damask.Errorf(damask.EFORBIDDEN, "Only the holder and admins may empty the trash"))
 		return
 	}
-	if !s.confirmed(w, r, r.PostForm.Get("csrf"), confirmData{Heading: "Empty the trash?",
-		Message: "Every asset in the trash, with all its versions, is deleted for good. This cannot be undone.",
-		Action:  "/trash/empty", Button: "Empty the trash for good", Cancel: "/trash"}) {
+	if !s.confirmed(w, r, r.PostForm.Get("csrf"), confirmData{Heading: s.tr(r, "Empty the trash?"),
+		Message: s.tr(r, "Every asset in the trash, with all its versions, is deleted for good. This cannot be undone."),
+		Action:  "/trash/empty", Button: s.tr(r, "Empty the trash for good"), Cancel: "/trash"}) {
 		return
 	}
 	n, err := s.svc.EmptyAccountTrash(r.Context(), c)
@@ -72,7 +72,7 @@ func (s *Server) emptyTrash(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.redirect(w, r, "/trash", flash{Message: fmt.Sprintf("The trash was emptied: %d asset%s deleted for good.", n, plural(n))})
+	s.redirect(w, r, "/trash", flash{Message: s.trn(r, n, "The trash was emptied: %d asset deleted for good.", "The trash was emptied: %d assets deleted for good.")})
 }
 
 // ---- account
@@ -112,7 +112,7 @@ func (s *Server) showAccount(w http.ResponseWriter, r *http.Request, c library.C
 		s.fail(w, r, err)
 		return
 	}
-	s.renderForm(w, r, c, csrf, status, f, "account", "Account", accountData{Account: a, Stats: st, Plan: s.svc.Plan(a)})
+	s.renderForm(w, r, c, csrf, status, f, "account", s.tr(r, "Account"), accountData{Account: a, Stats: st, Plan: s.svc.Plan(a)})
 }
 
 // brandingLabels are the first words of the messages about the
@@ -138,9 +138,9 @@ func (s *Server) switchAPI(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	msg := "The API is switched off."
+	msg := s.tr(r, "The API is switched off.")
 	if on {
-		msg = "The API is switched on."
+		msg = s.tr(r, "The API is switched on.")
 	}
 	s.redirect(w, r, "/account#api", flash{Message: msg})
 }
@@ -158,7 +158,7 @@ func (s *Server) switchSharing(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.redirect(w, r, "/account#sharing", flash{Message: "The sharing settings were saved."})
+	s.redirect(w, r, "/account#sharing", flash{Message: s.tr(r, "The sharing settings were saved.")})
 }
 
 // ---- people
@@ -229,7 +229,7 @@ func (s *Server) showPeople(w http.ResponseWriter, r *http.Request, c library.Ca
 		}
 		d.Audit = append(d.Audit, auditRow{e, who})
 	}
-	s.renderForm(w, r, c, csrf, status, f, "people", "People", d)
+	s.renderForm(w, r, c, csrf, status, f, "people", s.tr(r, "People"), d)
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
@@ -244,7 +244,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		Role: &role, Password: &pass, FirstName: &first, LastName: &last}, damask.IdempotencyKey{})
 	switch {
 	case err == nil:
-		s.redirect(w, r, "/people", flash{Message: fmt.Sprintf("%s was added as %s.", login, role)})
+		s.redirect(w, r, "/people", flash{Message: s.tr(r, "%s was added as %s.", login, s.lang(r).Msg(role))})
 	case formError(err):
 		// What was typed comes back, but the password.
 		s.showPeople(w, r, c, f.Get("csrf"), formStatus(err), failedForm(err, url.Values{"login": {login}, "email": {email},
@@ -280,7 +280,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 	u, err := s.svc.UpdateUser(r.Context(), c, id, ch)
 	switch {
 	case err == nil:
-		s.redirect(w, r, "/people", flash{Message: userChanged(u, ch)})
+		s.redirect(w, r, "/people", flash{Message: userChanged(s.lang(r), u, ch)})
 	case ch.CollectionIDs != nil && formError(err):
 		field := "cols-" + strconv.FormatInt(id, 10)
 		s.showPeople(w, r, c, r.PostForm.Get("csrf"), formStatus(err), form{
@@ -292,19 +292,19 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // userChanged says what a change to u did.
-func userChanged(u *damask.User, ch library.UserChanges) string {
+func userChanged(l *language, u *damask.User, ch library.UserChanges) string {
 	switch {
 	case ch.Disabled != nil && *ch.Disabled:
-		return fmt.Sprintf("%s is switched off and signed out.", u.Login)
+		return l.T("%s is switched off and signed out.", u.Login)
 	case ch.Disabled != nil:
-		return fmt.Sprintf("%s may sign in again.", u.Login)
+		return l.T("%s may sign in again.", u.Login)
 	case ch.CollectionIDs != nil && u.CollectionsOnly:
-		n := len(u.CollectionIDs)
-		return fmt.Sprintf("%s now sees only the assets of %d collection%s (%s).", u.Login, n, plural(n), joinIDs(u.CollectionIDs))
+		return l.N(len(u.CollectionIDs), "%[2]s now sees only the assets of %[1]d collection (%[3]s).",
+			"%[2]s now sees only the assets of %[1]d collections (%[3]s).", u.Login, joinIDs(u.CollectionIDs))
 	case ch.CollectionIDs != nil:
-		return fmt.Sprintf("%s now sees the whole library.", u.Login)
+		return l.T("%s now sees the whole library.", u.Login)
 	}
-	return fmt.Sprintf("%s is now %s.", u.Login, u.Role)
+	return l.T("%s is now %s.", u.Login, l.Msg(string(u.Role)))
 }
 
 // ---- tokens
@@ -365,7 +365,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case err == nil:
-		s.redirect(w, r, "/tokens", flash{Message: fmt.Sprintf("The token %q was made.", t.Name), Secret: secret})
+		s.redirect(w, r, "/tokens", flash{Message: s.tr(r, "The token %q was made.", t.Name), Secret: secret})
 	case formError(err):
 		s.showTokens(w, r, c, f.Get("csrf"), formStatus(err), failedForm(err, kept, tokenLabels), flash{})
 	default:
@@ -378,7 +378,7 @@ func (s *Server) revokeToken(r *http.Request, c library.Caller, id int64) (strin
 	if err != nil {
 		return "", "", err
 	}
-	return "/tokens", fmt.Sprintf("The token %q was revoked.", t.Name), nil
+	return "/tokens", s.tr(r, "The token %q was revoked.", t.Name), nil
 }
 
 // ---- branding
@@ -451,7 +451,7 @@ func (s *Server) setBranding(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		if tl := httpdomain.TooLarge(err, func(int64) string {
-			return fmt.Sprintf("The logo is larger than %d KiB", library.MaxLogoSize>>10)
+			return fmt.Sprintf(msg("The logo is larger than %d KiB"), library.MaxLogoSize>>10)
 		}); tl != nil {
 			err = tl
 		}
@@ -468,7 +468,7 @@ func (s *Server) setBranding(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.redirect(w, r, "/account#branding", flash{Message: "The branding was saved."})
+	s.redirect(w, r, "/account#branding", flash{Message: s.tr(r, "The branding was saved.")})
 }
 
 // removeLogo drops the account's logo.
@@ -481,16 +481,16 @@ func (s *Server) removeLogo(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !s.confirmed(w, r, r.PostForm.Get("csrf"), confirmData{Heading: "Remove the logo?",
-		Message: "The logo is deleted for good; to show it again, upload it again.",
-		Action:  "/account/logo/remove", Button: "Remove the logo", Cancel: "/account#branding"}) {
+	if !s.confirmed(w, r, r.PostForm.Get("csrf"), confirmData{Heading: s.tr(r, "Remove the logo?"),
+		Message: s.tr(r, "The logo is deleted for good; to show it again, upload it again."),
+		Action:  "/account/logo/remove", Button: s.tr(r, "Remove the logo"), Cancel: "/account#branding"}) {
 		return
 	}
 	if _, err := s.svc.SetBranding(r.Context(), c, library.BrandingChanges{RemoveLogo: true}); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.redirect(w, r, "/account#branding", flash{Message: "The logo was removed."})
+	s.redirect(w, r, "/account#branding", flash{Message: s.tr(r, "The logo was removed.")})
 }
 
 // logoURL names the account's logo for the pages' header, or is empty.

@@ -116,60 +116,60 @@ func (s *Server) assetData(r *http.Request, c library.Caller) (*assetData, error
 	if t := library.PublicToken(a); t != "" && d.PublicLinks {
 		d.PublicURL = httpdomain.PublicBase(s.cfg.PublicBaseURL, s.scheme(r)+"://"+r.Host, c.Account) + "/p/" + t
 	}
-	d.Groups = metadataGroups(a, s.zone(r, c.User))
+	d.Groups = metadataGroups(a, s.zone(r, c.User), s.lang(r))
 	return d, nil
 }
 
 // metadataGroups arranges what the file says of itself in groups people
 // read: the file, the camera, the description (IPTC/XMP) and the media.
-func metadataGroups(a *damask.Asset, zone *time.Location) []metaGroup {
+func metadataGroups(a *damask.Asset, zone *time.Location, l *language) []metaGroup {
 	m := a.Meta
 	add := func(g *metaGroup, label, value string) {
 		if value != "" && value != "0" {
 			g.Rows = append(g.Rows, metaRow{label, value})
 		}
 	}
-	file := metaGroup{Name: "File"}
-	add(&file, "Filename", a.Filename)
-	add(&file, "Type", a.ContentType)
-	add(&file, "Format", m.Type)
-	add(&file, "Size", humanBytes(a.Size))
+	file := metaGroup{Name: l.T("File")}
+	add(&file, l.T("Filename"), a.Filename)
+	add(&file, l.T("Type"), a.ContentType)
+	add(&file, l.T("Format"), m.Type)
+	add(&file, l.T("Size"), l.Bytes(a.Size))
 	if a.Width > 0 {
-		add(&file, "Dimensions", fmt.Sprintf("%d × %d px", a.Width, a.Height))
+		add(&file, l.T("Dimensions"), fmt.Sprintf("%d × %d px", a.Width, a.Height))
 	}
 	if m.ResolutionWidth > 0 {
-		add(&file, "Resolution", fmt.Sprintf("%g × %g dpi", m.ResolutionWidth, m.ResolutionHeight))
+		add(&file, l.T("Resolution"), fmt.Sprintf("%g × %g dpi", m.ResolutionWidth, m.ResolutionHeight))
 	}
-	add(&file, "Colour space", m.ColorSpace)
-	add(&file, "Bits per sample", strconv.Itoa(m.BitsPerSample))
-	add(&file, "Pages", strconv.Itoa(a.PageCount))
+	add(&file, l.T("Colour space"), m.ColorSpace)
+	add(&file, l.T("Bits per sample"), strconv.Itoa(m.BitsPerSample))
+	add(&file, l.T("Pages"), strconv.Itoa(a.PageCount))
 	if a.Duration > 0 {
-		add(&file, "Duration", a.Duration.Round(time.Second/10).String())
+		add(&file, l.T("Duration"), a.Duration.Round(time.Second/10).String())
 	}
-	add(&file, "Video codec", m.VideoCodec)
-	add(&file, "Audio codec", m.AudioCodec)
-	add(&file, "Version", strconv.Itoa(a.Version))
-	add(&file, "Added", inZone(a.CreatedAt, zone))
-	add(&file, "Processing", a.Processing)
-	add(&file, "Why", a.ProcessingError)
+	add(&file, l.T("Video codec"), m.VideoCodec)
+	add(&file, l.T("Audio codec"), m.AudioCodec)
+	add(&file, l.T("Version"), strconv.Itoa(a.Version))
+	add(&file, l.T("Added"), l.When(a.CreatedAt, zone))
+	add(&file, l.T("Processing"), l.Msg(a.Processing))
+	add(&file, l.T("Why"), l.Msg(a.ProcessingError))
 
-	cam := metaGroup{Name: "Camera (EXIF)"}
-	add(&cam, "Camera", a.Camera)
-	add(&cam, "Lens", m.Lens)
+	cam := metaGroup{Name: l.T("Camera (EXIF)")}
+	add(&cam, l.T("Camera"), a.Camera)
+	add(&cam, l.T("Lens"), m.Lens)
 	if !a.TakenAt.IsZero() {
-		add(&cam, "Taken", a.TakenAt.Format("2006-01-02 15:04:05"))
+		add(&cam, l.T("Taken"), a.TakenAt.Format("2006-01-02 15:04:05"))
 	}
 	if a.GPS != nil {
-		add(&cam, "Location", fmt.Sprintf("%.5f, %.5f", a.GPS.Latitude, a.GPS.Longitude))
+		add(&cam, l.T("Location"), fmt.Sprintf("%.5f, %.5f", a.GPS.Latitude, a.GPS.Longitude))
 	}
-	add(&cam, "Orientation", strconv.Itoa(m.Orientation))
+	add(&cam, l.T("Orientation"), strconv.Itoa(m.Orientation))
 
-	desc := metaGroup{Name: "Description (IPTC/XMP)"}
-	add(&desc, "Title", m.Title)
-	add(&desc, "Caption", cmpOr(m.Caption, m.Description))
-	add(&desc, "Creator", m.Creator)
-	add(&desc, "Copyright", m.Copyright)
-	add(&desc, "Keywords", strings.Join(m.Keywords, ", "))
+	desc := metaGroup{Name: l.T("Description (IPTC/XMP)")}
+	add(&desc, l.T("Title"), m.Title)
+	add(&desc, l.T("Caption"), cmpOr(m.Caption, m.Description))
+	add(&desc, l.T("Creator"), m.Creator)
+	add(&desc, l.T("Copyright"), m.Copyright)
+	add(&desc, l.T("Keywords"), strings.Join(m.Keywords, ", "))
 
 	var out []metaGroup
 	for _, g := range []metaGroup{file, cam, desc} {
@@ -200,7 +200,7 @@ func (s *Server) editAsset(w http.ResponseWriter, r *http.Request) {
 	_, err := s.svc.UpdateAsset(r.Context(), c, id, in)
 	switch {
 	case err == nil:
-		s.redirect(w, r, fmt.Sprintf("/assets/%d", id), flash{Message: "Saved."})
+		s.redirect(w, r, fmt.Sprintf("/assets/%d", id), flash{Message: s.tr(r, "Saved.")})
 	case formError(err):
 		s.showAsset(w, r, c, f.Get("csrf"), formStatus(err), failedForm(err, typed, assetLabels))
 	default:
@@ -213,16 +213,16 @@ func (s *Server) deleteAsset(r *http.Request, c library.Caller, id int64) (strin
 	if err != nil {
 		return "", "", err
 	}
-	return "/", fmt.Sprintf("%q was moved to the trash.", a.Title), nil
+	return "/", s.tr(r, "%q was moved to the trash.", a.Title), nil
 }
 
 // publicLink makes (on=1) or revokes the asset's public link.
 func (s *Server) publicLink(r *http.Request, c library.Caller, id int64) (string, string, error) {
 	on := r.PostForm.Get("on") == "1"
 	_, err := s.svc.UpdateAsset(r.Context(), c, id, library.AssetInput{PublicLink: &on})
-	msg := "The public link was revoked: it no longer works."
+	msg := s.tr(r, "The public link was revoked: it no longer works.")
 	if on {
-		msg = "The public link was made."
+		msg = s.tr(r, "The public link was made.")
 	}
 	return fmt.Sprintf("/assets/%d", id), msg, err
 }
@@ -235,7 +235,7 @@ func (s *Server) makeCurrent(r *http.Request, c library.Caller, id int64) (strin
 		return "", "", damask.ErrNotFound
 	}
 	_, err = s.svc.RestoreVersion(r.Context(), c, id, n)
-	return fmt.Sprintf("/assets/%d", id), fmt.Sprintf("Version %d is current again, as a new version.", n), err
+	return fmt.Sprintf("/assets/%d", id), s.tr(r, "Version %d is current again, as a new version.", n), err
 }
 
 // download sends a version's file (?version=N, the current one without)

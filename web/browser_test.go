@@ -97,7 +97,7 @@ func (u *ui) checkConsole(stage string) {
 
 // forDocs are the screenshots the README shows.
 var forDocs = map[string]bool{"library-dark": true, "library": true, "asset": true, "library-phone": true, "account": true, "selection": true, "branding": true,
-	"stage": true, "stage-phone": true, "inbox": true, "stages": true}
+	"stage": true, "stage-phone": true, "inbox": true, "stages": true, "library-de": true, "form-error-de": true}
 
 // shot saves a screenshot of the whole page as the next artifact.
 func (u *ui) shot(name string) {
@@ -437,7 +437,7 @@ func TestBrowser(t *testing.T) {
 		until(`document.getElementById("time-zone-help").textContent.includes("(now Pacific/Auckland)")`),
 		chromedp.SetValue(chromedp.ID("time-zone"), "America/New_York"),
 		load(`#settings button[type=submit]`),
-		until(`document.getElementById("flash").textContent === "Times are shown in America/New_York."`),
+		until(`document.getElementById("flash").textContent === "Saved. Times are shown in America/New_York."`),
 		u.open("/trash"),
 		until(`[...document.querySelectorAll("table.list tbody td")].some(td => / E[DS]T$/.test(td.textContent))`))
 	u.do("restore",

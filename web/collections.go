@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,7 +42,7 @@ func (s *Server) showCollections(w http.ResponseWriter, r *http.Request, c libra
 		s.fail(w, r, err)
 		return
 	}
-	s.renderForm(w, r, c, csrf, status, f, "collections", "Collections",
+	s.renderForm(w, r, c, csrf, status, f, "collections", s.tr(r, "Collections"),
 		collectionsData{Collections: cs, Total: n, CanEdit: c.User.Role.AtLeast(damask.RoleMember)})
 }
 
@@ -58,7 +57,7 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) {
 	col, _, err := s.svc.CreateCollection(r.Context(), c, collectionForm(r.PostForm), damask.IdempotencyKey{})
 	switch {
 	case err == nil:
-		s.redirect(w, r, collectionURL(col.ID), flash{Message: madeCollection(col, countIDs(collectionForm(r.PostForm).AssetIDs))})
+		s.redirect(w, r, collectionURL(col.ID), flash{Message: madeCollection(s.lang(r), col, countIDs(collectionForm(r.PostForm).AssetIDs))})
 	case formError(err):
 		s.showCollections(w, r, c, r.PostForm.Get("csrf"), formStatus(err), failedForm(err, typedCollection(r.PostForm), collectionLabels))
 	default:
@@ -68,11 +67,11 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) {
 
 // madeCollection says what a new collection is: a saved search, or an
 // ordered set of n assets.
-func madeCollection(col *damask.Collection, n int) string {
+func madeCollection(l *language, col *damask.Collection, n int) string {
 	if col.IsSearch() {
-		return fmt.Sprintf("Saved the search %q as the collection %q.", col.Query, col.Title)
+		return l.T("Saved the search %q as the collection %q.", col.Query, col.Title)
 	}
-	return fmt.Sprintf("Made the collection %q of %d asset%s.", col.Title, n, plural(n))
+	return l.N(n, "Made the collection %[2]q of %[1]d asset.", "Made the collection %[2]q of %[1]d assets.", col.Title)
 }
 
 // countIDs counts the ids of a list as a form sends it.
@@ -200,9 +199,9 @@ func (s *Server) editCollection(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		msg := ""
 		if in.Title != nil || in.Description != nil || in.Query != nil {
-			msg = fmt.Sprintf("Saved the collection %q.", col.Title)
+			msg = s.tr(r, "Saved the collection %q.", col.Title)
 		} else if in.AddAssetIDs != nil || in.RemoveAssetIDs != nil {
-			msg = fmt.Sprintf("Changed the assets of the collection %q.", col.Title)
+			msg = s.tr(r, "Changed the assets of the collection %q.", col.Title)
 		}
 		s.redirect(w, r, collectionURL(id), flash{Message: msg})
 	case formError(err) && in.AssetIDs == nil:
@@ -238,7 +237,7 @@ func (s *Server) deleteCollection(r *http.Request, c library.Caller, id int64) (
 	if err != nil {
 		return "", "", err
 	}
-	return "/collections", fmt.Sprintf("The collection %q was deleted; its assets stay in the library.", col.Title), nil
+	return "/collections", s.tr(r, "The collection %q was deleted; its assets stay in the library.", col.Title), nil
 }
 
 // publishCollection puts the collection on a new Stage and tells its
@@ -261,5 +260,5 @@ func (s *Server) publishCollection(r *http.Request, c library.Caller, id int64) 
 	if err != nil {
 		return "", "", err
 	}
-	return collectionURL(id), fmt.Sprintf("Published on the Stage %q: %s%s", st.Title, base, library.StageAddress(st.Token)), nil
+	return collectionURL(id), s.tr(r, "Published on the Stage %q: %s", st.Title, base+library.StageAddress(st.Token)), nil
 }

@@ -209,10 +209,10 @@ func (s *Server) ErrorPage(w http.ResponseWriter, r *http.Request, status int, m
 
 // errorPage is the error page of status with message.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, message string) {
-	d := pageData{Title: http.StatusText(status), Error: message, Data: status}
 	if req := info(r); req.account != nil && req.user == nil {
 		s.session(r) // the menu of whoever is signed in, if anyone
 	}
+	d := pageData{Title: s.lang(r).Msg(http.StatusText(status)), Error: message, Data: status}
 	if req := info(r); req.user != nil {
 		d.User, d.CSRF = req.user, csrfToken(req.secret, "session")
 	}

@@ -183,6 +183,7 @@ type browser struct {
 	e    *env
 	c    *http.Client
 	base string
+	lang string // the Accept-Language it sends, if any
 }
 
 func (e *env) browser(t *testing.T) *browser {
@@ -205,6 +206,9 @@ type response struct {
 
 func (b *browser) do(req *http.Request) response {
 	b.t.Helper()
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

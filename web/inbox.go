@@ -66,7 +66,7 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request, st int, b *da
 func (s *Server) inboxFail(w http.ResponseWriter, r *http.Request, err error) {
 	switch damask.ErrorCode(err) {
 	case damask.EGONE:
-		s.inboxPage(w, r, http.StatusGone, nil, inboxData{Title: "This Inbox is closed", Closed: true}, damask.ErrorMessage(err))
+		s.inboxPage(w, r, http.StatusGone, nil, inboxData{Title: s.tr(r, "This Inbox is closed"), Closed: true}, damask.ErrorMessage(err))
 	default:
 		s.fail(w, r, err)
 	}
@@ -194,7 +194,7 @@ func (s *Server) inboxSend(w http.ResponseWriter, r *http.Request) {
 		rc, err = s.svc.ReceiveInbox(r.Context(), a, token, cookie(r, inboxCookie), from, next)
 	}
 	if wantsJSON(r) {
-		s.inboxJSON(w, rc, err)
+		s.inboxJSON(w, r, rc, err)
 		return
 	}
 	switch code := damask.ErrorCode(err); code {
@@ -220,14 +220,14 @@ func (s *Server) inboxSend(w http.ResponseWriter, r *http.Request) {
 
 // inboxJSON answers the script: the receipt (201), or {"error": ...}
 // with the error's status.
-func (s *Server) inboxJSON(w http.ResponseWriter, rc *library.InboxReceipt, err error) {
+func (s *Server) inboxJSON(w http.ResponseWriter, r *http.Request, rc *library.InboxReceipt, err error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	if err != nil {
 		code := damask.ErrorCode(err)
 		st := httpdomain.Status(code)
-		msg := damask.ErrorMessage(err)
+		msg := s.lang(r).Msg(damask.ErrorMessage(err))
 		if st >= 500 {
 			s.log.Error("inbox submission failed", "err", err)
 		}

@@ -286,11 +286,15 @@ type libraryData struct {
 }
 
 var sortChoices = []link{
-	{"Newest first", "", false}, {"Oldest first", "created_on", false},
-	{"Recently changed", "-updated_on", false}, {"Title A-Z", "title", false},
-	{"Title Z-A", "-title", false}, {"Largest first", "-size", false},
-	{"Smallest first", "size", false}, {"Best match", "relevance", false},
+	{msg("Newest first"), "", false}, {msg("Oldest first"), "created_on", false},
+	{msg("Recently changed"), "-updated_on", false}, {msg("Title A-Z"), "title", false},
+	{msg("Title Z-A"), "-title", false}, {msg("Largest first"), "-size", false},
+	{msg("Smallest first"), "size", false}, {msg("Best match"), "relevance", false},
 }
+
+// The text of a search's error (search.Error), which the library wraps
+// as "query %s": the catalogs translate it where the page shows it.
+var _ = msg("at character %d: %s")
 
 // library is the home page: the grid or list of the account's assets,
 // the search box, the sort menu, the facets and the pages.
@@ -329,7 +333,7 @@ func (s *Server) showLibrary(w http.ResponseWriter, r *http.Request, c library.C
 		d.Assets[i] = newTile(c, a)
 	}
 	d.facets(fc, p)
-	d.chips(r.Context(), s.svc, c, fc)
+	d.chips(r.Context(), s.svc, c, fc, s.lang(r))
 	d.pages(l)
 	d.MaxSelection, d.TitleFields = library.MaxSelection, library.TitleFields
 	d.SelectAll = d.QueryError == "" && d.Total > len(d.Assets) && !d.Approximate && d.Total <= library.MaxSelection
@@ -337,9 +341,9 @@ func (s *Server) showLibrary(w http.ResponseWriter, r *http.Request, c library.C
 	g.View, li.View = "grid", "list"
 	d.GridURL, d.ListURL = g.URL(), li.URL()
 	for _, o := range sortChoices {
-		d.Sorts = append(d.Sorts, link{o.Label, o.URL, o.URL == p.Sort})
+		d.Sorts = append(d.Sorts, link{s.tr(r, o.Label), o.URL, o.URL == p.Sort})
 	}
-	s.renderForm(w, r, c, csrf, status, f, "library", "Library", d)
+	s.renderForm(w, r, c, csrf, status, f, "library", s.tr(r, "Library"), d)
 }
 
 // maxChipLookups bounds the tags a page looks up by id for its chips.
@@ -348,7 +352,7 @@ const maxChipLookups = 10
 // chips names every active filter, each with the link that takes it
 // off: the tags (by name, looked up when the facets do not hold them,
 // as when they leave nothing), the types, and the rest of the search.
-func (d *libraryData) chips(ctx context.Context, svc *library.Service, c library.Caller, fc damask.Facets) {
+func (d *libraryData) chips(ctx context.Context, svc *library.Service, c library.Caller, fc damask.Facets, l *language) {
 	p := d.P
 	names := map[string]string{}
 	for _, tc := range fc.Tags {
@@ -375,7 +379,7 @@ func (d *libraryData) chips(ctx context.Context, svc *library.Service, c library
 				n.Tags = append(n.Tags, t)
 			}
 		}
-		d.Chips = append(d.Chips, chip{"Tag: " + name, n.URL()})
+		d.Chips = append(d.Chips, chip{l.T("Tag: %s", name), n.URL()})
 	}
 	var types, rest []string
 	for _, w := range strings.Fields(p.Query) {
@@ -394,12 +398,12 @@ func (d *libraryData) chips(ctx context.Context, svc *library.Service, c library
 			}
 		}
 		n.Query = strings.Join(q, " ")
-		d.Chips = append(d.Chips, chip{"Type: " + strings.TrimPrefix(t, "type:"), n.URL()})
+		d.Chips = append(d.Chips, chip{l.T("Type: %s", l.Msg(strings.TrimPrefix(t, "type:"))), n.URL()})
 	}
 	if len(rest) > 0 {
 		n := p.first()
 		n.Query = strings.Join(types, " ")
-		d.Chips = append(d.Chips, chip{"Search: " + strings.Join(rest, " "), n.URL()})
+		d.Chips = append(d.Chips, chip{l.T("Search: %s", strings.Join(rest, " ")), n.URL()})
 	}
 	if len(d.Chips) > 0 {
 		n := p.first()
@@ -500,7 +504,7 @@ func (d *libraryData) pages(l *library.AssetList) {
 func (s *Server) processingStatus(w http.ResponseWriter, r *http.Request) {
 	u, _, _, err := s.session(r)
 	if err != nil {
-		writeJSON(w, httpdomain.Status(damask.ErrorCode(err)), map[string]string{"error": damask.ErrorMessage(err)})
+		writeJSON(w, httpdomain.Status(damask.ErrorCode(err)), map[string]string{"error": s.lang(r).Msg(damask.ErrorMessage(err))})
 		return
 	}
 	c := library.Caller{Account: info(r).account, User: u, Source: s.source(r)}
@@ -545,7 +549,7 @@ func (s *Server) duplicateOf(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, httpdomain.Status(damask.ErrorCode(err)), map[string]string{"error": damask.ErrorMessage(err)})
+	writeJSON(w, httpdomain.Status(damask.ErrorCode(err)), map[string]string{"error": s.lang(r).Msg(damask.ErrorMessage(err))})
 }
 
 // thumb sends a rendition of an asset: 64, 128 or 256 px thumbnails, 1024

@@ -46,7 +46,7 @@ func (s *Server) unpackReport(w http.ResponseWriter, r *http.Request, id string)
 		rep, _, err = s.svc.ResumableReport(r.Context(), c, id)
 	}
 	if err != nil {
-		writeJSON(w, httpdomain.Status(damask.ErrorCode(err)), map[string]string{"error": damask.ErrorMessage(err)})
+		writeJSON(w, httpdomain.Status(damask.ErrorCode(err)), map[string]string{"error": s.lang(r).Msg(damask.ErrorMessage(err))})
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

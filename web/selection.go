@@ -51,23 +51,23 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		}
 	case action == "delete":
 		n, err = s.svc.DeleteSelection(r.Context(), c, sel)
-		msg = fmt.Sprintf("%d asset%s moved to the trash.", n, plural(n))
+		msg = s.trn(r, n, "%d asset moved to the trash.", "%d assets moved to the trash.")
 	case action == "tag" || action == "untag":
 		n, err = s.svc.TagSelection(r.Context(), c, sel, tag, action == "tag")
 		if action == "tag" {
-			msg = fmt.Sprintf("Tagged %d asset%s with %s.", n, plural(n), strings.TrimSpace(tag))
+			msg = s.trn(r, n, "Tagged %d asset with %s.", "Tagged %d assets with %s.", strings.TrimSpace(tag))
 		} else {
-			msg = fmt.Sprintf("Took %s off %d asset%s.", strings.TrimSpace(tag), n, plural(n))
+			msg = s.trn(r, n, "Took %[2]s off %[1]d asset.", "Took %[2]s off %[1]d assets.", strings.TrimSpace(tag))
 		}
 	case action == "edit":
 		n, err = s.svc.EditSelection(r.Context(), c, sel, bulkEdit(r.PostForm))
-		msg = fmt.Sprintf("Edited %d asset%s.", n, plural(n))
+		msg = s.trn(r, n, "Edited %d asset.", "Edited %d assets.")
 	case action == "collect":
 		// A new collection of the selection, opened at once.
 		var col *damask.Collection
 		col, n, err = s.svc.CollectSelection(r.Context(), c, title, sel)
 		if err == nil {
-			back, msg = collectionURL(col.ID), madeCollection(col, n)
+			back, msg = collectionURL(col.ID), madeCollection(s.lang(r), col, n)
 		}
 	case n == 0:
 		err = damask.Errorf(damask.EINVALID, "Select one or more assets first")
@@ -80,8 +80,8 @@ func (s *Server) selection(w http.ResponseWriter, r *http.Request) {
 		var col *damask.Collection
 		col, err = s.svc.UpdateCollection(r.Context(), c, collection, library.CollectionInput{RemoveAssetIDs: idList(ids)})
 		if err == nil {
-			msg = fmt.Sprintf("Took %d asset%s out of the collection %q; %s still in the library.", n, plural(n), col.Title,
-				map[bool]string{true: "it is", false: "they are"}[n == 1])
+			msg = s.trn(r, n, "Took %d asset out of the collection %q; it is still in the library.",
+				"Took %d assets out of the collection %q; they are still in the library.", col.Title)
 		}
 	default:
 		err = damask.Errorf(damask.EMALFORMED, "No such action")
@@ -155,14 +155,6 @@ func withAll(to string) string {
 	q.Set("all", "1")
 	u.RawQuery = q.Encode()
 	return u.String()
-}
-
-// plural is "s" unless n is one.
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // idList writes ids as the service reads a client's list.

@@ -65,7 +65,7 @@ func TestTimeZone(t *testing.T) {
 			t.Errorf("%q: %d, want %d with %q:\n%s", tt.zone, res.status, tt.status, tt.want, res.body)
 		}
 	}
-	if res := b.get("/settings"); !strings.Contains(res.body, "Times are shown in America/Argentina/Buenos_Aires.") {
+	if res := b.get("/settings"); !strings.Contains(res.body, "Saved. Times are shown in America/Argentina/Buenos_Aires.") {
 		t.Errorf("no message after the save:\n%s", res.body)
 	}
 	if z := zoneOf("the setting"); z != "-03" {

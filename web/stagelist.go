@@ -33,23 +33,23 @@ func (d stagesData) InboxURL(b *damask.Inbox) string  { return d.Base + "/inbox/
 func (d stagesData) StageState(st *damask.Stage) string {
 	switch now := d.Now; {
 	case !st.RevokedAt.IsZero():
-		return "revoked"
+		return msg("revoked")
 	case st.CollectionID == 0:
-		return "gone (its collection was deleted)"
+		return msg("gone (its collection was deleted)")
 	case !st.ExpiresAt.IsZero() && !now.Before(st.ExpiresAt):
-		return "expired"
+		return msg("expired")
 	}
-	return "open"
+	return msg("open")
 }
 
 func (d stagesData) InboxState(b *damask.Inbox) string {
 	switch {
 	case !b.RevokedAt.IsZero():
-		return "revoked"
+		return msg("revoked")
 	case b.Closed(d.Now):
-		return "expired"
+		return msg("expired")
 	}
-	return "open"
+	return msg("open")
 }
 
 // inboxLabels are the first words of the messages about an Inbox's
@@ -78,7 +78,7 @@ func (s *Server) showStages(w http.ResponseWriter, r *http.Request, c library.Ca
 		return
 	}
 	base := httpdomain.PublicBase(s.cfg.PublicBaseURL, s.scheme(r)+"://"+r.Host, c.Account)
-	s.renderForm(w, r, c, csrf, status, f, "stages", "Stages and Inboxes",
+	s.renderForm(w, r, c, csrf, status, f, "stages", s.tr(r, "Stages and Inboxes"),
 		stagesData{Stages: sts, Inboxes: bs, Base: base, Now: time.Now()})
 }
 
@@ -108,7 +108,7 @@ func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		base := httpdomain.PublicBase(s.cfg.PublicBaseURL, s.scheme(r)+"://"+r.Host, c.Account)
-		s.redirect(w, r, "/stages", flash{Message: fmt.Sprintf("Made the Inbox %q: %s/inbox/%s", b.Title, base, b.Token)})
+		s.redirect(w, r, "/stages", flash{Message: s.tr(r, "Made the Inbox %q: %s", b.Title, base+"/inbox/"+b.Token)})
 	case formError(err):
 		typed := url.Values{}
 		for _, k := range []string{"title", "message", "expires_on", "tags", "max_file_size", "max_files"} {
@@ -187,7 +187,7 @@ func (s *Server) showStageEdit(w http.ResponseWriter, r *http.Request, c library
 		emails[i] = rc.Email
 	}
 	d.Recipients = strings.Join(emails, ", ")
-	s.page(w, r, status, "stage_edit", pageData{Title: "Change the Stage " + st.Title, User: c.User, CSRF: csrf,
+	s.page(w, r, status, "stage_edit", pageData{Title: s.tr(r, "Change the Stage %s", st.Title), User: c.User, CSRF: csrf,
 		Nav: "stages", Data: d, Form: f})
 }
 
@@ -225,7 +225,7 @@ func (s *Server) updateStage(w http.ResponseWriter, r *http.Request) {
 	st, err := s.svc.UpdateStage(r.Context(), c, id, in)
 	switch {
 	case err == nil:
-		s.redirect(w, r, "/stages", flash{Message: fmt.Sprintf("The Stage %q was changed.", st.Title)})
+		s.redirect(w, r, "/stages", flash{Message: s.tr(r, "The Stage %q was changed.", st.Title)})
 	case formError(err):
 		typed := url.Values{}
 		for _, k := range []string{"title", "message", "expires_on", "expires_shown", "downloads", "watermark",
@@ -251,16 +251,16 @@ func (s *Server) revokeStage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !s.confirmed(w, r, r.PostForm.Get("csrf"), confirmData{Heading: fmt.Sprintf("Revoke the Stage %q?", st.Title),
-		Message: "Its address and every recipient's answer “gone” from now on. The Stage and its access log are kept; this cannot be undone.",
-		Action:  fmt.Sprintf("/stages/%d/revoke", id), Button: "Revoke the Stage", Cancel: "/stages"}) {
+	if !s.confirmed(w, r, r.PostForm.Get("csrf"), confirmData{Heading: s.tr(r, "Revoke the Stage %q?", st.Title),
+		Message: s.tr(r, "Its address and every recipient's answer “gone” from now on. The Stage and its access log are kept; this cannot be undone."),
+		Action:  fmt.Sprintf("/stages/%d/revoke", id), Button: s.tr(r, "Revoke the Stage"), Cancel: "/stages"}) {
 		return
 	}
 	if _, err := s.svc.RevokeStage(r.Context(), c, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.redirect(w, r, "/stages", flash{Message: fmt.Sprintf("The Stage %q was revoked.", st.Title)})
+	s.redirect(w, r, "/stages", flash{Message: s.tr(r, "The Stage %q was revoked.", st.Title)})
 }
 
 // revokeInbox closes an Inbox for good, once confirmed on a page of its
@@ -275,14 +275,14 @@ func (s *Server) revokeInbox(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if !s.confirmed(w, r, r.PostForm.Get("csrf"), confirmData{Heading: fmt.Sprintf("Revoke the Inbox %q?", b.Title),
-		Message: "Its address takes no more files from now on; what it received stays in the library. This cannot be undone.",
-		Action:  fmt.Sprintf("/inboxes/%d/revoke", id), Button: "Revoke the Inbox", Cancel: "/stages"}) {
+	if !s.confirmed(w, r, r.PostForm.Get("csrf"), confirmData{Heading: s.tr(r, "Revoke the Inbox %q?", b.Title),
+		Message: s.tr(r, "Its address takes no more files from now on; what it received stays in the library. This cannot be undone."),
+		Action:  fmt.Sprintf("/inboxes/%d/revoke", id), Button: s.tr(r, "Revoke the Inbox"), Cancel: "/stages"}) {
 		return
 	}
 	if _, err := s.svc.RevokeInbox(r.Context(), c, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.redirect(w, r, "/stages", flash{Message: fmt.Sprintf("The Inbox %q was revoked.", b.Title)})
+	s.redirect(w, r, "/stages", flash{Message: s.tr(r, "The Inbox %q was revoked.", b.Title)})
 }

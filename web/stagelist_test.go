@@ -76,7 +76,7 @@ func TestStagesPage(t *testing.T) {
 	}
 
 	page := ann.want(ann.get("/stages"), http.StatusOK)
-	for _, want := range []string{"Made the Inbox", title, "/s/" + st.Token, "/inbox/" + b.Token, "1 recipient with addresses",
+	for _, want := range []string{"Made the Inbox", title, "/s/" + st.Token, "/inbox/" + b.Token, "1 recipient with an address of their own",
 		"with a password", `action="/stages/` + strconv.FormatInt(st.ID, 10) + `/revoke"`,
 		`action="/inboxes/` + strconv.FormatInt(b.ID, 10) + `/revoke"`} {
 		if !strings.Contains(page.body, want) {

@@ -121,7 +121,7 @@ func (s *Server) stagePage(w http.ResponseWriter, r *http.Request) {
 // Stage asks for it, else the error page (410 for a Stage that is gone).
 func (s *Server) stageFail(w http.ResponseWriter, r *http.Request, err error) {
 	if damask.ErrorCode(err) == damask.EUNAUTHORIZED && r.Method != http.MethodPost && r.PathValue("id") == "" {
-		s.stageRender(w, r, http.StatusUnauthorized, "stage", "Password", stageData{Base: stageBase(r.PathValue("token")), Password: true}, "")
+		s.stageRender(w, r, http.StatusUnauthorized, "stage", s.tr(r, "Password"), stageData{Base: stageBase(r.PathValue("token")), Password: true}, "")
 		return
 	}
 	s.fail(w, r, err)
@@ -153,7 +153,7 @@ func (s *Server) stagePassword(w http.ResponseWriter, r *http.Request) {
 		}
 		http.Redirect(w, r, base, http.StatusSeeOther)
 	case damask.ErrorCode(err) == damask.EUNAUTHORIZED:
-		s.stageRender(w, r, http.StatusUnauthorized, "stage", "Password", stageData{Base: base, Password: true}, damask.ErrorMessage(err))
+		s.stageRender(w, r, http.StatusUnauthorized, "stage", s.tr(r, "Password"), stageData{Base: base, Password: true}, damask.ErrorMessage(err))
 	default:
 		if damask.ErrorCode(err) == damask.ETHROTTLED {
 			httpdomain.ErrorHeaders(w.Header(), damask.ETHROTTLED, library.RetryAfter(err))

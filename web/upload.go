@@ -160,17 +160,16 @@ func (u *uploadCount) add(rep *library.UnpackReport) {
 }
 
 // message says what the upload made, for the page after it.
-func (u uploadCount) message() string {
+func (u uploadCount) message(l *language) string {
 	if u.archives == 0 {
-		n := u.files
-		return fmt.Sprintf("%d file%s uploaded; %s being processed.", n, plural(n), map[bool]string{true: "it is", false: "they are"}[n == 1])
+		return l.N(u.files, "%d file uploaded; it is being processed.", "%d files uploaded; they are being processed.")
 	}
-	msg := fmt.Sprintf("%d file%s uploaded, %d archive%s unpacked: %d asset%s made", u.files, plural(u.files),
-		u.archives, plural(u.archives), u.assets, plural(u.assets))
+	msg := l.N(u.files, "%d file uploaded", "%d files uploaded") + ", " +
+		l.N(u.archives, "%d archive unpacked:", "%d archives unpacked:") + " " + l.N(u.assets, "%d asset made", "%d assets made")
 	if u.skipped > 0 {
-		msg += fmt.Sprintf(", %d entr%s skipped", u.skipped, map[bool]string{true: "y", false: "ies"}[u.skipped == 1])
+		msg += ", " + l.N(u.skipped, "%d entry skipped", "%d entries skipped")
 	}
-	return msg + "; being processed."
+	return msg + l.T("; being processed.")
 }
 
 // upload makes a new asset of each file sent: the scripts send one file
@@ -225,7 +224,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.redirect(w, r, "/", flash{Message: done.message()})
+		s.redirect(w, r, "/", flash{Message: done.message(s.lang(r))})
 		return
 	}
 	if err == nil && !validToken(secret, "session", r.Header.Get("X-CSRF-Token")) {
@@ -252,7 +251,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		case st >= 500:
 			s.log.Error("upload failed", "err", err)
 		}
-		writeJSON(w, st, map[string]string{"error": damask.ErrorMessage(err)})
+		writeJSON(w, st, map[string]string{"error": s.lang(r).Msg(damask.ErrorMessage(err))})
 		return
 	}
 	if rep != nil {
@@ -365,7 +364,7 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 		err = damask.Errorf(damask.EINVALID, "Choose a file for the new version")
 	}
 	if err != nil {
-		if tl := httpdomain.TooLarge(err, func(int64) string { return "The file is larger than the limit" }); tl != nil {
+		if tl := httpdomain.TooLarge(err, func(int64) string { return msg("The file is larger than the limit") }); tl != nil {
 			err = tl
 		}
 		if formError(err) && damask.ErrorCode(err) != damask.EFORBIDDEN {
@@ -376,5 +375,5 @@ func (s *Server) addVersion(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.redirect(w, r, fmt.Sprintf("/assets/%d", id), flash{Message: "The new version was added; it is being processed."})
+	s.redirect(w, r, fmt.Sprintf("/assets/%d", id), flash{Message: s.tr(r, "The new version was added; it is being processed.")})
 }

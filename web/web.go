@@ -63,11 +63,15 @@ type Config struct {
 
 // Server is the web interface.
 type Server struct {
-	svc  *library.Service
-	cfg  Config
-	log  *slog.Logger
-	mux  *http.ServeMux
-	tmpl *template.Template
+	svc *library.Service
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+	// tmpls are the templates in each language, whose t, n and m speak it.
+	tmpls map[string]*template.Template
+	langs languages
+	// scriptKeys are the keys damask.js translates.
+	scriptKeys []string
 }
 
 // New returns the pages' handler.
@@ -76,7 +80,15 @@ func New(svc *library.Service, cfg Config) *Server {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{svc: svc, cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(),
-		tmpl: template.Must(template.New("").Funcs(funcs).ParseFS(templateFiles, "templates/*.html"))}
+		langs: loadLanguages(), tmpls: map[string]*template.Template{}}
+	for code, l := range s.langs {
+		s.tmpls[code] = template.Must(template.New("").Funcs(funcs).Funcs(l.funcs()).ParseFS(templateFiles, "templates/*.html"))
+	}
+	js, err := staticFiles.ReadFile("static/damask.js")
+	if err != nil {
+		panic(err)
+	}
+	s.scriptKeys = scriptKeys(string(js))
 	s.routes()
 	return s
 }
@@ -250,26 +262,20 @@ type pageData struct {
 	// Zone is where the page's times are shown: the user's setting, else
 	// the browser's (the cookie damask_tz), else UTC.
 	Zone *time.Location
+	// Lang is the page's language, its code for <html lang>.
+	Lang string
+	// Script is the part of the language's catalog damask.js reads, as
+	// JSON; "" in English.
+	Script string
+	lang   *language
 }
 
-// When is a time of the page in its zone, the zone named: the pages'
-// templates write {{$.When .CreatedAt}}.
-func (d pageData) When(t time.Time) string { return inZone(t, d.Zone) }
+// When is a time of the page in its zone and language, the zone named:
+// the pages' templates write {{$.When .CreatedAt}}.
+func (d pageData) When(t time.Time) string { return d.lang.When(t, d.Zone) }
 
 // Now is the time the page is made, for {{$.When $.Now}}.
 func (pageData) Now() time.Time { return time.Now() }
-
-// inZone writes t in the zone with the zone's name ("2026-12-07 15:04
-// CET"); "" for no time.
-func inZone(t time.Time, zone *time.Location) string {
-	if t.IsZero() {
-		return ""
-	}
-	if zone == nil {
-		zone = time.UTC
-	}
-	return t.In(zone).Format("2006-01-02 15:04 MST")
-}
 
 // zoneCookie holds the browser's time zone, set by damask.js.
 const zoneCookie = "damask_tz"
@@ -308,8 +314,20 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, name s
 	if d.User != nil && d.Flash == "" {
 		d.Flash = s.takeFlash(w, r).Message
 	}
+	l := s.lang(r)
+	d.Lang, d.lang, d.Script = l.code, l, l.script(s.scriptKeys)
+	// Errors' messages are made in English (the API's), and said here in
+	// the page's language.
+	d.Error, d.Form.Error = l.Msg(d.Error), l.Msg(d.Form.Error)
+	if len(d.Form.Errors) > 0 {
+		errs := make(map[string]string, len(d.Form.Errors))
+		for k, v := range d.Form.Errors {
+			errs[k] = l.Msg(v)
+		}
+		d.Form.Errors = errs
+	}
 	var b strings.Builder
-	if err := s.tmpl.ExecuteTemplate(&b, name+".html", d); err != nil {
+	if err := s.tmpls[l.code].ExecuteTemplate(&b, name+".html", d); err != nil {
 		s.log.Error("render page", "page", name, "err", err)
 		http.Error(w, "Internal error", http.StatusInternalServerError)
 		return
@@ -419,7 +437,7 @@ func (s *Server) renderSignin(w http.ResponseWriter, r *http.Request, st int, lo
 	if err != nil {
 		s.log.Error("oidc provider name", "err", err)
 	}
-	s.page(w, r, st, "signin", pageData{Title: "Sign in", Error: msg, Login: login,
+	s.page(w, r, st, "signin", pageData{Title: s.tr(r, "Sign in"), Error: msg, Login: login,
 		CSRF: csrfToken(secret, "signin"), Provider: provider, Data: signinData{Next: next}})
 }
 
@@ -430,7 +448,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	next := localPath(r.PostForm.Get("next"))
 	if !validToken(cookie(r, csrfCookie), "signin", r.PostForm.Get("csrf")) {
-		s.renderSignin(w, r, http.StatusForbidden, "", "The form expired; please sign in again.", next)
+		s.renderSignin(w, r, http.StatusForbidden, "", msg("The form expired; please sign in again."), next)
 		return
 	}
 	login := r.PostForm.Get("login")
@@ -495,7 +513,7 @@ func readForm(r *http.Request) error {
 		return nil
 	}
 	tooLarge := func(int64) string {
-		return fmt.Sprintf("The form is too large: at most %d KiB and %d fields", maxForm>>10, maxFormFields)
+		return fmt.Sprintf(msg("The form is too large: at most %d KiB and %d fields"), maxForm>>10, maxFormFields)
 	}
 	if tl := httpdomain.TooLarge(err, tooLarge); tl != nil {
 		return tl

@@ -5,6 +5,38 @@
 // nothing from a user is ever set as HTML: only textContent and attributes.
 "use strict";
 
+// The page's language: the server writes the catalog of this script's
+// texts into the page (JSON in the body's data-catalog), English text to
+// the page's, a count's as [singular, plural]. tx says a text, its %s and %d
+// filled in order; txn a count's. A text the catalog lacks is English.
+var catalog = (function () {
+	try { return JSON.parse(document.body.getAttribute("data-catalog") || "{}"); } catch (err) { return {}; }
+})();
+function fill(f, args) {
+	var i = 0;
+	return f.replace(/%[sd]/g, function () { return String(args[i++]); });
+}
+function tx(key) {
+	var m = catalog[key];
+	return fill(m ? m[0] : key, Array.prototype.slice.call(arguments, 1));
+}
+// kindText names a tile's kind (search.KindOf's) as the pages do.
+function kindText(k) {
+	switch (k) {
+	case "image": return tx("image");
+	case "video": return tx("video");
+	case "audio": return tx("audio");
+	case "document": return tx("document");
+	case "other": return tx("other");
+	}
+	return tx("file");
+}
+function txn(count, one, other) {
+	var m = catalog[one];
+	var f = count === 1 ? (m ? m[0] : one) : (m ? m[m.length - 1] : other);
+	return fill(f, [count].concat(Array.prototype.slice.call(arguments, 3)));
+}
+
 (function () {
 	var grid = document.getElementById("grid");
 	var selection = document.getElementById("selection");
@@ -41,7 +73,7 @@
 			var input = document.getElementById(b.getAttribute("data-copy"));
 			if (!input) return;
 			input.select();
-			var done = function () { b.textContent = "Copied"; };
+			var done = function () { b.textContent = tx("Copied"); };
 			if (navigator.clipboard && window.isSecureContext) {
 				navigator.clipboard.writeText(input.value).then(done, function () {});
 			} else if (document.execCommand && document.execCommand("copy")) {
@@ -83,9 +115,9 @@
 		var c = document.getElementById("selected-count");
 		if (c) {
 			if (scope && scope.value === "query") {
-				c.textContent = "All " + selection.getAttribute("data-total") + " results are selected.";
+				c.textContent = tx("All %d results are selected.", selection.getAttribute("data-total"));
 			} else {
-				c.textContent = n === 0 ? "Select assets with their boxes (Space; Shift for a range)." : n + " selected";
+				c.textContent = n === 0 ? tx("Select assets with their boxes (Space; Shift for a range).") : tx("%d selected", n);
 			}
 			c.classList.toggle("active", n > 0);
 		}
@@ -124,10 +156,10 @@
 			if (n === 0) {
 				e.preventDefault();
 				var c = document.getElementById("selected-count");
-				if (c) c.textContent = "Select one or more assets first.";
+				if (c) c.textContent = tx("Select one or more assets first.");
 				return;
 			}
-			if (action === "delete" && !window.confirm("Move " + n + " asset" + (n === 1 ? "" : "s") + " to the trash?")) {
+			if (action === "delete" && !window.confirm(txn(n, "Move %d asset to the trash?", "Move %d assets to the trash?"))) {
 				e.preventDefault();
 			}
 		});
@@ -260,11 +292,11 @@
 			body.set("csrf", order.getAttribute("data-csrf"));
 			body.set("asset_ids", ids.join(","));
 			var status = document.getElementById("order-status");
-			if (status) status.textContent = "Saving the order…";
+			if (status) status.textContent = tx("Saving the order…");
 			fetch(order.getAttribute("data-order"), {method: "POST", body: body, credentials: "same-origin"})
 				.then(function (res) {
 					if (!res.ok) { window.location.reload(); return; }
-					if (status) status.textContent = "Order saved.";
+					if (status) status.textContent = tx("Order saved.");
 				}, function () { window.location.reload(); });
 		});
 		order.addEventListener("dragend", function () { dragged = null; });
@@ -292,9 +324,9 @@
 			if (it.li.classList.contains("dup") && !it.decided) dups++;
 		});
 		if (!summary) return;
-		var text = done + " of " + items.length + " done";
-		if (failedN) text += ", " + failedN + " failed";
-		if (dups) text += ", " + dups + " already in the library";
+		var text = tx("%d of %d done", done, items.length);
+		if (failedN) text += tx(", %d failed", failedN);
+		if (dups) text += tx(", %d already in the library", dups);
 		summary.textContent = text;
 	}
 	// unfinished counts the files still to send: waiting, sending or
@@ -322,13 +354,13 @@
 				item.li.classList.add("dup");
 				item.state.textContent = "";
 				var text = document.createElement("span");
-				text.textContent = "the library has this file already: ";
+				text.textContent = tx("the library has this file already:") + " ";
 				var link = document.createElement("a");
 				link.href = orig.url; link.textContent = orig.title;
 				var keep = document.createElement("button");
-				keep.type = "button"; keep.className = "keep"; keep.textContent = "Keep both";
+				keep.type = "button"; keep.className = "keep"; keep.textContent = tx("Keep both");
 				var skip = document.createElement("button");
-				skip.type = "button"; skip.className = "skip"; skip.textContent = "Skip";
+				skip.type = "button"; skip.className = "skip"; skip.textContent = tx("Skip");
 				item.state.appendChild(text); item.state.appendChild(link);
 				item.li.appendChild(keep); item.li.appendChild(skip);
 				var decided = function (msg) {
@@ -337,18 +369,18 @@
 					item.state.textContent = msg;
 					tally();
 				};
-				keep.addEventListener("click", function () { decided("done: kept both"); });
+				keep.addEventListener("click", function () { decided(tx("done: kept both")); });
 				skip.addEventListener("click", function () {
 					var body = new URLSearchParams();
 					body.set("csrf", csrf);
 					fetch("/assets/" + encodeURIComponent(id) + "/delete", { method: "POST", body: body, credentials: "same-origin", redirect: "manual" })
 						.then(function (res) {
-							if (res.type !== "opaqueredirect" && !res.ok) { item.state.textContent = "could not skip: status " + res.status; return; }
+							if (res.type !== "opaqueredirect" && !res.ok) { item.state.textContent = tx("could not skip: status %d", res.status); return; }
 							var tile = grid && grid.querySelector('[data-id="' + String(id).replace(/[^0-9]/g, "") + '"]');
 							if (tile) tile.remove();
 							item.li.classList.add("skipped");
-							decided("skipped: the copy went to the trash");
-						}, function () { item.state.textContent = "could not skip: the connection broke"; });
+							decided(tx("skipped: the copy went to the trash"));
+						}, function () { item.state.textContent = tx("could not skip: the connection broke"); });
 				});
 				tally();
 			}, function () {});
@@ -361,14 +393,14 @@
 		var box = document.createElement("input");
 		box.type = "checkbox"; box.name = "ids"; box.value = a.id;
 		box.setAttribute("form", "selection");
-		box.setAttribute("aria-label", "Select " + a.title);
+		box.setAttribute("aria-label", tx("Select %s", a.title));
 		var link = document.createElement("a");
 		link.className = "open"; link.href = a.url;
 		var thumb = document.createElement("span");
 		var ph = document.createElement("span");
 		ph.className = "placeholder";
 		ph.setAttribute("data-pending", a.processing);
-		ph.textContent = a.kind;
+		ph.textContent = kindText(a.kind);
 		var title = document.createElement("span");
 		title.className = "title"; title.textContent = a.title;
 		var el;
@@ -378,7 +410,7 @@
 			thumb.appendChild(ph);
 			link.appendChild(thumb); link.appendChild(title);
 			var type = document.createElement("span");
-			type.className = "type"; type.textContent = a.kind;
+			type.className = "type"; type.textContent = kindText(a.kind);
 			el.appendChild(box); el.appendChild(link); el.appendChild(type);
 		} else {
 			el = document.createElement("tr");
@@ -397,7 +429,7 @@
 		var count = document.getElementById("count");
 		if (count) {
 			var n = (parseInt(count.textContent, 10) || 0) + 1;
-			count.textContent = n + " asset" + (n === 1 ? "" : "s");
+			count.textContent = txn(n, "%d asset", "%d assets");
 		}
 		poll(800);
 	}
@@ -425,10 +457,10 @@
 		item.li.classList.add("ok");
 		if (doc && doc.assets) { // an archive unpacked
 			doc.assets.forEach(addTile);
-			item.state.textContent = "done: " + doc.assets.length + " file" + (doc.assets.length === 1 ? "" : "s") +
-				(doc.skipped.length ? ", " + doc.skipped.length + " skipped (already held, empty or system files)" : "");
+			item.state.textContent = txn(doc.assets.length, "done: %d file", "done: %d files") +
+				(doc.skipped.length ? tx(", %d skipped (already held, empty or system files)", doc.skipped.length) : "");
 		} else {
-			item.state.textContent = "done";
+			item.state.textContent = tx("done");
 			if (doc) { addTile(doc); checkDuplicate(item, doc.id); }
 		}
 		tally();
@@ -439,7 +471,7 @@
 		running--;
 		item.active = false;
 		item.pause.hidden = true;
-		item.state.textContent = "failed: " + message;
+		item.state.textContent = tx("failed: %s", message);
 		item.state.className = "failed";
 		item.li.classList.add("failed-item");
 		item.retry.hidden = false;
@@ -451,13 +483,13 @@
 		running++;
 		item.active = true;
 		item.bar.max = item.file.size || 1;
-		item.state.textContent = "uploading";
+		item.state.textContent = tx("uploading");
 		item.state.className = "";
 		item.li.classList.remove("failed-item");
 		tally();
 		item.retry.hidden = true;
 		item.pause.hidden = false;
-		item.pause.textContent = "Pause";
+		item.pause.textContent = tx("Pause");
 		var tags = (document.getElementById("upload-tags") || {}).value || "";
 		if (!window.tus || !window.tus.isSupported) { sendWhole(item, tags); return; }
 		if (!item.upload) {
@@ -495,8 +527,8 @@
 							.then(function (res) { return res.json(); })
 							.then(function (doc) {
 								if (doc && doc.assets) finish(item, doc);
-								else failed(item, doc && doc.error ? doc.error : "the report could not be read");
-							}, function () { failed(item, "the report could not be read"); });
+								else failed(item, doc && doc.error ? doc.error : tx("the report could not be read"));
+							}, function () { failed(item, tx("the report could not be read")); });
 						return;
 					}
 					var id = item.assetID;
@@ -512,13 +544,13 @@
 						return;
 					}
 					var text = res && res.getBody ? res.getBody() : "";
-					failed(item, text || (res ? "status " + res.getStatus() : "the connection broke"));
+					failed(item, text || (res ? tx("status %d", res.getStatus()) : tx("the connection broke")));
 				}
 			});
 			item.upload.findPreviousUploads().then(function (previous) {
 				if (previous.length > 0) {
 					item.upload.resumeFromPreviousUpload(previous[0]);
-					item.state.textContent = "resuming";
+					item.state.textContent = tx("resuming");
 				}
 				item.upload.start();
 			}, function () { item.upload.start(); });
@@ -535,8 +567,8 @@
 			item.upload.abort();
 			running--;
 			item.active = false;
-			item.pause.textContent = "Resume";
-			item.state.textContent = "paused";
+			item.pause.textContent = tx("Resume");
+			item.state.textContent = tx("paused");
 			next();
 		} else {
 			item.pause.hidden = true;
@@ -564,7 +596,7 @@
 			var doc = null;
 			try { doc = JSON.parse(xhr.responseText); } catch (err) { doc = null; }
 			if (xhr.status === 201 && doc) finish(item, doc);
-			else failed(item, doc && doc.error ? doc.error : (xhr.status ? "status " + xhr.status : "the connection broke"));
+			else failed(item, doc && doc.error ? doc.error : (xhr.status ? tx("status %d", xhr.status) : tx("the connection broke")));
 		});
 		xhr.send(item.file);
 	}
@@ -599,14 +631,14 @@
 			var name = document.createElement("span");
 			name.textContent = rel || f.name;
 			var bar = document.createElement("progress");
-			bar.setAttribute("aria-label", "Upload of " + f.name);
+			bar.setAttribute("aria-label", tx("Upload of %s", f.name));
 			var state = document.createElement("span");
-			state.textContent = "waiting";
+			state.textContent = tx("waiting");
 			var pauseButton = document.createElement("button");
-			pauseButton.type = "button"; pauseButton.textContent = "Pause"; pauseButton.hidden = true;
+			pauseButton.type = "button"; pauseButton.textContent = tx("Pause"); pauseButton.hidden = true;
 			pauseButton.className = "pause";
 			var retry = document.createElement("button");
-			retry.type = "button"; retry.textContent = "Retry"; retry.hidden = true;
+			retry.type = "button"; retry.textContent = tx("Retry"); retry.hidden = true;
 			li.appendChild(name); li.appendChild(bar); li.appendChild(state); li.appendChild(retry); li.appendChild(pauseButton);
 			list.appendChild(li);
 			var item = { file: f, path: folderOf(rel), li: li, bar: bar, state: state, pause: pauseButton, retry: retry };
@@ -734,14 +766,14 @@
 		doc.files.forEach(function (f) {
 			var tr = document.createElement("tr");
 			var name = document.createElement("td"); name.className = "receipt-name"; name.textContent = f.filename;
-			var size = document.createElement("td"); size.textContent = sizeText(f.size) + " (" + f.size + " bytes)";
+			var size = document.createElement("td"); size.textContent = tx("%s (%d bytes)", sizeText(f.size), f.size);
 			var sum = document.createElement("td"); var code = document.createElement("code");
 			code.className = "sha"; code.textContent = f.sha256; sum.appendChild(code);
 			tr.appendChild(name); tr.appendChild(size); tr.appendChild(sum);
 			body.appendChild(tr);
 		});
-		document.getElementById("inbox-receipt-note").textContent = doc.files.length + (doc.files.length === 1 ? " file" : " files") +
-			" arrived. Keep this receipt: the SHA-256 of each file tells that it arrived as sent.";
+		document.getElementById("inbox-receipt-note").textContent = txn(doc.files.length, "%d file arrived.", "%d files arrived.") + " " +
+			tx("Keep this receipt: the SHA-256 of each file tells that it arrived as sent.");
 		form.hidden = true;
 		var old = document.getElementById("inbox-error");
 		if (old) old.remove();
@@ -758,7 +790,7 @@
 			var li = document.createElement("li");
 			var name = document.createElement("span"); name.textContent = f.name;
 			var bar = document.createElement("progress"); bar.max = Math.max(f.size, 1); bar.value = 0;
-			bar.setAttribute("aria-label", "Upload of " + f.name);
+			bar.setAttribute("aria-label", tx("Upload of %s", f.name));
 			li.appendChild(name); li.appendChild(bar); list.appendChild(li);
 			return { size: Math.max(f.size, 1), bar: bar };
 		});
@@ -782,11 +814,11 @@
 				showReceipt(doc);
 				return;
 			}
-			showError(doc && doc.error ? doc.error : "The files were not received (status " + xhr.status + ").");
+			showError(doc && doc.error ? doc.error : tx("The files were not received (status %d).", xhr.status));
 		});
 		xhr.addEventListener("error", function () {
 			send.disabled = false;
-			showError("The connection broke; nothing was kept. Try again.");
+			showError(tx("The connection broke; nothing was kept. Try again."));
 		});
 		send.disabled = true;
 		xhr.send(new FormData(form));
