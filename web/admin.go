@@ -331,7 +331,7 @@ func (s *Server) showTokens(w http.ResponseWriter, r *http.Request, c library.Ca
 		s.fail(w, r, err)
 		return
 	}
-	s.page(w, r, status, "tokens", pageData{Title: "API tokens", User: c.User, CSRF: csrf, Nav: "tokens", Form: f,
+	s.page(w, r, status, "tokens", pageData{Title: s.tr(r, "API tokens"), User: c.User, CSRF: csrf, Nav: "tokens", Form: f,
 		Flash: fl.Message, Data: tokensData{Tokens: ts, Secret: fl.Secret}})
 }
 

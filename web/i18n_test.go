@@ -315,3 +315,54 @@ func TestCatalogFiles(t *testing.T) {
 		}
 	}
 }
+
+// What the pages say from Go, a page's title and the flash after a
+// change, goes through the catalog: a string literal or a fmt.Sprintf in
+// those fields is English that no German test sees.
+func TestTitlesAndFlashesTranslated(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			lit, ok := n.(*ast.CompositeLit)
+			if !ok {
+				return true
+			}
+			typ, ok := lit.Type.(*ast.Ident)
+			if !ok || (typ.Name != "flash" && typ.Name != "pageData") {
+				return true
+			}
+			for _, e := range lit.Elts {
+				kv, ok := e.(*ast.KeyValueExpr)
+				if !ok {
+					continue
+				}
+				key, ok := kv.Key.(*ast.Ident)
+				if !ok || (key.Name != "Message" && key.Name != "Title") {
+					continue
+				}
+				switch v := kv.Value.(type) {
+				case *ast.BasicLit:
+					t.Errorf("%s: %s.%s is the literal %s, not through the catalog", fset.Position(v.Pos()), typ.Name, key.Name, v.Value)
+				case *ast.CallExpr:
+					if sel, ok := v.Fun.(*ast.SelectorExpr); ok {
+						if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "fmt" {
+							t.Errorf("%s: %s.%s is made by fmt.%s, not through the catalog", fset.Position(v.Pos()), typ.Name, key.Name, sel.Sel.Name)
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+}
