@@ -61,7 +61,9 @@ type ResumableMeta struct {
 // account's or another user's id answers ErrNotFound as for a missing one.
 type ResumableUploadStore interface {
 	// CreateResumableUpload stores u (ID, AccountID, UserID, Length,
-	// HashState, Meta, ExpiresAt set by the caller), setting CreatedAt.
+	// HashState, Meta, ExpiresAt set by the caller; Offset, UploadID,
+	// AssetID and Report too when it was finished in its creation's
+	// request), setting CreatedAt.
 	CreateResumableUpload(ctx context.Context, u *ResumableUpload) error
 	// ResumableUpload finds an upload of the user, expired or not, until
 	// it is deleted.

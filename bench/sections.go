@@ -306,11 +306,88 @@ func (b *bench) upload(ctx context.Context) error {
 		}
 		ours = append(ours, o)
 	}
+	// The same files by `damask push` (issue #17): the command-line
+	// client, by the resumable protocol (each file whole in its creation
+	// request), 4 at once, beside the same raw ceiling, alternately.
+	token, err := apiToken(ctx, srv.url())
+	if err != nil {
+		return err
+	}
+	var pushed, pushRef []float64
+	for round := range b.cfg.rounds {
+		r, err := batch(func(int) string { return plain.url() + "/" }, nil)
+		if err != nil {
+			return err
+		}
+		pushRef = append(pushRef, r)
+		// Other bytes again, so that push's check against the library's
+		// SHA-256s skips none.
+		for i := range files {
+			if err := writeRandom(filepath.Join(small, strconv.Itoa(i)), 100_000, uint64(round*files+i+900_000)); err != nil {
+				return err
+			}
+		}
+		d, err := b.push(ctx, srv.url(), token, small, files)
+		if err != nil {
+			return err
+		}
+		pushed = append(pushed, files/d.Seconds())
+	}
 	b.report.add(pair{what: "upload 1,000 x 100 KB, 4 writers", unit: "files/s", ours: ours, ref: ref,
 		refName: "write + fsync + rename", higherBetter: true, target: ">= 0.8x", met: func(o, r float64) bool { return o >= 0.8*r }})
 	b.report.add(pair{what: "upload 1,000 x 100 KB, 4 writers, against a sink whose names are durable too", unit: "files/s", ours: ours, ref: refDurable,
 		refName: "write + fsync + rename + fsync of the folder", higherBetter: true})
+	b.report.add(pair{what: "`damask push` of 1,000 x 100 KB (4 at once, as assets)", unit: "files/s", ours: pushed, ref: pushRef,
+		refName: "write + fsync + rename", higherBetter: true, target: ">= 0.8x", met: func(o, r float64) bool { return o >= 0.8*r }})
 	return nil
+}
+
+// apiToken makes an API token of the benchmark's admin, for the
+// command-line client.
+func apiToken(ctx context.Context, base string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/tokens.xml", strings.NewReader("name=bench"))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	auth(req)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("make an API token: %w", err)
+	}
+	defer res.Body.Close()
+	var t struct {
+		Token string `xml:"token"`
+	}
+	if err := xml.NewDecoder(res.Body).Decode(&t); err != nil || res.StatusCode != http.StatusCreated || t.Token == "" {
+		return "", fmt.Errorf("make an API token: %d %w", res.StatusCode, err)
+	}
+	return t.Token, nil
+}
+
+// push runs `damask push DIR` against the server at base, checks that it
+// sent every one of the files, and answers how long it took, start to exit.
+func (b *bench) push(ctx context.Context, base, token, dir string, files int) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, b.damask, "push", "--jobs", "4", "--json", dir)
+	cmd.Env = append(os.Environ(), "DAMASK_URL="+base, "DAMASK_TOKEN="+token,
+		"DAMASK_CONFIG_DIR="+filepath.Join(b.cfg.work, "push-config"))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, fmt.Errorf("damask push: %w: %s", err, lastLines(out.String(), 5))
+	}
+	d := time.Since(t0)
+	if n := strings.Count(out.String(), `"event":"done"`); n != files {
+		return 0, fmt.Errorf("damask push: %d files sent, want %d: %s", n, files, lastLines(out.String(), 5))
+	}
+	return d, nil
+}
+
+// lastLines answers the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 func (b *bench) bigFile() string { return filepath.Join(b.cfg.work, "www", "big.bin") }

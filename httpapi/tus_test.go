@@ -133,6 +133,22 @@ func TestTusConformance(t *testing.T) {
 		if str(a["title"]) != "Report" || len(a["tags"].([]any)) != 2 {
 			t.Errorf("asset %v", a)
 		}
+		// The whole file in the creation is recorded finished at once:
+		// HEAD tells the same as the creation's answer.
+		h := m.tusHead(t, r.header.Get("Location")).want(t, http.StatusOK)
+		if h.header.Get("Upload-Offset") != strconv.Itoa(len(data)) || h.header.Get(tus.HeaderAssetID) != aid ||
+			h.header.Get(tus.HeaderUploadID) != r.header.Get(tus.HeaderUploadID) {
+			t.Errorf("HEAD after a creation-with-upload of the whole file: %v, creation: %v", h.header, r.header)
+		}
+		// A whole file whose checksum is not its bytes' makes nothing.
+		other := []byte("bytes of a file that no asset holds")
+		before := len(m.get(t, "/api/assets.json").want(t, http.StatusOK).list(t, "assets", "asset"))
+		m.do(t, http.MethodPost, "/api/uploads/tus/", bytes.NewReader(other), "Tus-Resumable", tusV,
+			"Upload-Length", strconv.Itoa(len(other)), "Upload-Metadata", meta,
+			"Content-Type", "application/offset+octet-stream", "Upload-Checksum", sum256(data)).want(t, tus.StatusChecksumMismatch)
+		if after := len(m.get(t, "/api/assets.json").want(t, http.StatusOK).list(t, "assets", "asset")); after != before {
+			t.Errorf("a creation whose checksum failed made an asset: %d assets, %d before", after, before)
+		}
 		// asset_id: a new version of that asset.
 		v2 := []byte("second version")
 		r = m.do(t, http.MethodPost, "/api/uploads/tus/", bytes.NewReader(v2), "Tus-Resumable", tusV,

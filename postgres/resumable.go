@@ -25,7 +25,8 @@ func scanResumable(s pgx.Row) (*damask.ResumableUpload, error) {
 	return &u, nil
 }
 
-// CreateResumableUpload stores u.
+// CreateResumableUpload stores u: one not yet begun, or one finished in
+// its creation's request (its offset, upload, asset and report set).
 func (db *DB) CreateResumableUpload(ctx context.Context, u *damask.ResumableUpload) error {
 	now := db.clock()
 	return db.update(ctx, "create resumable upload", func(tx pgx.Tx) error {
@@ -35,10 +36,12 @@ func (db *DB) CreateResumableUpload(ctx context.Context, u *damask.ResumableUplo
 		m := u.Meta
 		_, err := tx.Exec(ctx, `
 			INSERT INTO resumable_uploads (id, account_id, user_id, length, received, hash_state,
-				filename, title, tags, asset_id, unpack, path, path_tags, make_asset, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+				filename, title, tags, asset_id, unpack, path, path_tags, make_asset, upload_id, made_asset, report,
+				created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 			u.ID, u.AccountID, u.UserID, u.Length, u.Offset, u.HashState,
-			m.Filename, m.Title, m.Tags, m.AssetID, m.Unpack, m.Path, m.PathTags, m.Asset, now, u.ExpiresAt)
+			m.Filename, m.Title, m.Tags, m.AssetID, m.Unpack, m.Path, m.PathTags, m.Asset, u.UploadID, u.AssetID, u.Report,
+			now, u.ExpiresAt)
 		if err != nil {
 			return err
 		}

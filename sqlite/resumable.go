@@ -25,7 +25,8 @@ func scanResumable(s interface{ Scan(...any) error }) (*damask.ResumableUpload, 
 	return &u, nil
 }
 
-// CreateResumableUpload stores u.
+// CreateResumableUpload stores u: one not yet begun, or one finished in
+// its creation's request (its offset, upload, asset and report set).
 func (db *DB) CreateResumableUpload(ctx context.Context, u *damask.ResumableUpload) error {
 	now := db.clock()
 	return db.update(ctx, "create resumable upload", func(tx *sql.Tx) error {
@@ -35,10 +36,12 @@ func (db *DB) CreateResumableUpload(ctx context.Context, u *damask.ResumableUplo
 		m := u.Meta
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO resumable_uploads (id, account_id, user_id, length, received, hash_state,
-				filename, title, tags, asset_id, unpack, path, path_tags, make_asset, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				filename, title, tags, asset_id, unpack, path, path_tags, make_asset, upload_id, made_asset, report,
+				created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.AccountID, u.UserID, u.Length, u.Offset, u.HashState,
-			m.Filename, m.Title, m.Tags, m.AssetID, m.Unpack, m.Path, m.PathTags, m.Asset, now.UnixNano(), u.ExpiresAt.UnixNano())
+			m.Filename, m.Title, m.Tags, m.AssetID, m.Unpack, m.Path, m.PathTags, m.Asset, u.UploadID, u.AssetID, u.Report,
+			now.UnixNano(), u.ExpiresAt.UnixNano())
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,8 @@ import (
 
 // testResumableUploads: a resumable upload is found by its account and
 // its user only, advances only from the offset it holds, records what it
-// became, and is listed once expired.
+// became (at its end, or at once when it is created finished), and is
+// listed once expired.
 func testResumableUploads(t *testing.T, s damask.Store) {
 	ctx := t.Context()
 	acct, h := newAccount(t, s, "acme")
@@ -59,6 +60,17 @@ func testResumableUploads(t *testing.T, s damask.Store) {
 	if got.UploadID != 42 || got.AssetID != 43 || string(got.Report) != `{"asset_ids":[43]}` {
 		t.Errorf("after finish: upload %d, asset %d, report %q; want 42, 43, the report", got.UploadID, got.AssetID, got.Report)
 	}
+
+	// One finished in its creation's request is stored so at once.
+	done := &damask.ResumableUpload{ID: "00000000000000000000000000000002", AccountID: acct.ID, UserID: h.ID,
+		Length: 100, Offset: 100, HashState: []byte("s"), ExpiresAt: exp, UploadID: 44, AssetID: 45,
+		Report: []byte(`{"asset_ids":[45]}`), Meta: damask.ResumableMeta{Filename: "small.jpg", Asset: true}}
+	must(t, "CreateResumableUpload finished", s.CreateResumableUpload(ctx, done))
+	got, err = s.ResumableUpload(ctx, acct.ID, h.ID, done.ID)
+	must(t, "ResumableUpload finished at creation", err)
+	want = *done
+	want.ExpiresAt = exp.UTC()
+	diff(t, "ResumableUpload finished at creation", &want, got)
 
 	old := &damask.ResumableUpload{ID: "00000000000000000000000000000001", AccountID: b.ID, UserID: hb.ID,
 		Length: 1, HashState: []byte("s"), ExpiresAt: time.Now().Add(-time.Hour)}

@@ -111,7 +111,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, c library.Calle
 		in.Meta, err = Meta(m)
 	}
 	if err == nil && hasPiece(r) {
-		in.Body = r.Body
+		in.Body, in.BodyLength = r.Body, r.ContentLength
 		in.SHA256, err = checksum(r)
 	}
 	var u *damask.ResumableUpload
