@@ -157,7 +157,7 @@ func (c *childWorker) once(ctx context.Context) error {
 	}
 	ended := make(chan error, 1)
 	go func() { ended <- cmd.Wait() }()
-	var woken time.Time
+	var woken, prepared time.Time
 	for {
 		select {
 		case <-c.wake:
@@ -166,7 +166,8 @@ func (c *childWorker) once(ctx context.Context) error {
 			woken = time.Now()
 			_, _ = wakes.Write([]byte{'\n'})
 		case <-c.prepare:
-			// A child runs already.
+			// A child runs already, unless it has just ended: see below.
+			prepared = time.Now()
 		case err := <-ended:
 			if err != nil {
 				return fmt.Errorf("worker process: %w", err)
@@ -175,6 +176,10 @@ func (c *childWorker) once(ctx context.Context) error {
 			// the next sweep: look again at once.
 			if time.Since(woken) < 2*time.Second {
 				c.Wake()
+			}
+			// So would a file that began to come then, until its job.
+			if time.Since(prepared) < 2*time.Second {
+				c.Prepare()
 			}
 			return nil
 		case <-ctx.Done():
