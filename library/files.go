@@ -116,6 +116,9 @@ func (s *Service) receiveFile(ctx context.Context, c Caller, f FileInput) (_ *he
 			w.Abort()
 		}
 	}()
+	if s.incoming != nil {
+		s.incoming()
+	}
 
 	head, err := s.copyFile(ctx, w, f.Body)
 	if err != nil {

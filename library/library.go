@@ -106,6 +106,12 @@ type Options struct {
 	// Queued, when set, is called after a job is queued (a worker pool's
 	// Wake), so that it starts at once.
 	Queued func()
+	// Incoming, when set, is called when a client begins to send a file
+	// that processing will want (ReceiveFile): a job is likely to follow
+	// once the file is stored, so that a worker process the server starts
+	// may get ready meanwhile (serve's worker process, which otherwise
+	// starts, and starts libvips, only once the job is queued).
+	Incoming func()
 	// EventsRetention is how long events are kept (Tidy removes older
 	// ones); 0 keeps DefaultEventsRetention.
 	EventsRetention time.Duration
@@ -160,6 +166,7 @@ type Service struct {
 	oidc      *providers
 	tools     func() Tools // the Renderer and the Extractor, once they have started
 	onQueued  func()
+	incoming  func()   // Options.Incoming
 	verified  verified // files whose bytes were checked lately
 	key       *seal.Key
 	signIns   *seal.Key // seals the OpenID Connect sign-ins under way, kept by the browsers
@@ -272,6 +279,7 @@ func New(store damask.Store, blobs damask.BlobStore, o Options) (*Service, error
 		oidc:         newProviders(),
 		tools:        toolsOf(o),
 		onQueued:     o.Queued,
+		incoming:     o.Incoming,
 		key:          o.SecretKey,
 		signIns:      signIns,
 		out:          o.Outbound,

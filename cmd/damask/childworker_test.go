@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -58,6 +59,45 @@ func TestChildWorker(t *testing.T) {
 	if !strings.Contains(srv.Log(), "no job for a while: the workers stop") {
 		t.Errorf("the worker did not say why it ended\n%s", srv.Log())
 	}
+
+	// A file being sent starts one, before the file is stored and its
+	// job queued; with no job after all, it ends again.
+	pr, pw := io.Pipe()
+	answered := make(chan error, 1)
+	go func() {
+		req, err := http.NewRequest(http.MethodPost, srv.URL("/api/upload.xml?filename=coming.jpg"), pr)
+		if err != nil {
+			answered <- err
+			return
+		}
+		req.SetBasicAuth("admin", servertest.AdminPassword)
+		res, err := c.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusCreated {
+				err = fmt.Errorf("POST /api/upload.xml: %d %s", res.StatusCode, b)
+			}
+		}
+		pr.CloseWithError(io.ErrUnexpectedEOF) // unblocks the writes below if the server stopped reading
+		answered <- err
+	}()
+	if _, err := pw.Write(jpeg[:len(jpeg)/2]); err != nil {
+		t.Fatalf("send the first half: %v", err)
+	}
+	for deadline := time.Now().Add(time.Minute); childOf(t, srv.PID()) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no worker process while a file is being sent\n%s", srv.Log())
+		}
+	}
+	if _, err := pw.Write(append(append([]byte{}, jpeg[len(jpeg)/2:]...), "coming"...)); err != nil {
+		t.Fatalf("send the rest: %v", err)
+	}
+	pw.Close()
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	waitGone("after an upload without a job")
 
 	// A child that dies (a decoder's crash) is started again.
 	var first int

@@ -189,6 +189,9 @@ func (o *serveOptions) run(ctx context.Context, env environment) error {
 	if !o.noWorkers {
 		child = newChildWorker(o.childArgs, env.stderr, log)
 	}
+	if child != nil {
+		proc.opts.Incoming = child.Prepare
+	}
 	proc.opts.Queued = func() {
 		if child != nil {
 			child.Wake()

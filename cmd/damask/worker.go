@@ -27,7 +27,7 @@ func worker(ctx context.Context, env environment, args []string) error {
 	st.register(fs)
 	st.registerOutgoing(fs)
 	st.registerMail(fs)
-	n := fs.Int("workers", 0, "jobs at once (default: one per core)")
+	n := fs.Int("workers", 0, "jobs at once (default: one per core; two per core with --for-server)")
 	hooks := fs.Int("webhook-workers", 4, "webhook deliveries at once (0: deliver none here)")
 	timeout := jobTimeoutFlag(fs)
 	child := fs.Bool("for-server", false, "run as the worker process of the damask serve that started it: woken by lines on standard input, stopped when it closes")
@@ -48,11 +48,21 @@ func worker(ctx context.Context, env environment, args []string) error {
 	proc := &processing{}
 	defer proc.Close()
 	if *child {
-		// The tools start with the first job: a worker woken for a job
-		// another took, or started to look, may end without one.
+		// The server starts this process when a file comes or a job is
+		// queued: the tools start at once, beside the opening of the
+		// library and the first look for a job, rather than after that
+		// look (the first thumbnail of a batch waited for them). A worker
+		// started for a job another took, or for an upload that failed,
+		// so holds them until it ends, childIdle later.
 		ctx = forServer(ctx, env.stdin, func() { pool.Load().Wake() })
-		proc.opts.StartTools = func() library.Tools {
+		started := make(chan struct{})
+		go func() {
+			defer close(started)
 			proc.start(ctx, log)
+		}()
+		defer func() { <-started }() // before proc.Close
+		proc.opts.StartTools = func() library.Tools {
+			<-started
 			return library.Tools{Renderer: proc.opts.Renderer, Extractor: proc.opts.Extractor}
 		}
 	} else {
@@ -79,6 +89,9 @@ func worker(ctx context.Context, env environment, args []string) error {
 		o := jobs.Options{Logger: log, Workers: *n, Timeout: time.Duration(*timeout), Idle: media.ReleaseMemory}
 		if *child {
 			o.IdleExit = childIdle
+			if *n == 0 {
+				o.Workers = childWorkers()
+			}
 		}
 		p := jobs.New(lib.db, lib.svc.Process, o)
 		pool.Store(p)
