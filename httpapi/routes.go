@@ -92,7 +92,14 @@ func (s *Server) routes() {
 	m.HandleFunc("OPTIONS /api/uploads/tus", s.tusCollection)
 	m.HandleFunc("/api/uploads/tus/{$}", s.tusCollection)
 	m.HandleFunc("/api/uploads/tus/{id}", s.tusUpload)
+
+	// Last, the path no route above has: 405 when other methods have it,
+	// else 404. Not a route of the API's, so not in the table.
+	s.mux.HandleFunc(noRoutePattern, s.noRoute)
 }
+
+// noRoutePattern matches every request no other pattern does.
+const noRoutePattern = "/"
 
 // downloadVersionsOrRendition tells GET /api/assets/download/ID from GET /api/assets/ID/versions
 // and from the renditions, GET /api/assets/ID/thumbnail (or preview, or

@@ -8,11 +8,11 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -131,19 +131,23 @@ func info(r *http.Request) *request { return httpdomain.Info[request](r) }
 // HTTPS, the API switch and Basic auth; then the route's handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	req := &request{id: requestID(), format: formatOf(r)}
-	r = httpdomain.WithInfo(r, req)
-	w.Header().Set("X-Request-Id", req.id)
-	httpdomain.SecurityHeaders(w.Header(), "default-src 'none'; frame-ancestors 'none'; sandbox", s.secure(r))
-	defer httpdomain.Recover(func(err error) { s.fail(w, r, err) })
-
 	// One read of the generation counts serves the account, the caller
-	// and the throttle below, which the service keeps in memory.
-	ctx, err := s.svc.WithGeneration(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	// and the throttle below, which the service keeps in memory; the
+	// request is copied once, with both in its context.
+	ctx := httpdomain.ContextWithInfo(r.Context(), req)
+	gctx, genErr := s.svc.WithGeneration(ctx)
+	if genErr == nil {
+		ctx = gctx
 	}
 	r = r.WithContext(ctx)
+	h := w.Header()
+	h["X-Request-Id"] = []string{req.id}
+	apiSecurityHeaders(h, s.secure(r))
+	defer httpdomain.Recover(func(err error) { s.fail(w, r, err) })
+	if genErr != nil {
+		s.fail(w, r, genErr)
+		return
+	}
 	a, err := s.accountOf(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -191,11 +195,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	r.URL.Path = stripFormat(r.URL.Path)
 	r.URL.RawPath = ""
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		s.noRoute(w, r)
-		return
-	}
+	// A path no route has reaches noRoute, the mux's last pattern.
 	s.mux.ServeHTTP(w, r)
+}
+
+// The security headers of every API answer (httpdomain.SecurityHeaders),
+// set as shared values without a copy per request: their slices are
+// clipped, so that an Add to one of them copies it first.
+var (
+	apiCSP     = []string{"default-src 'none'; frame-ancestors 'none'; sandbox"}[:1:1]
+	apiNosniff = []string{"nosniff"}[:1:1]
+	apiNoRef   = []string{"no-referrer"}[:1:1]
+	apiHSTS    = []string{"max-age=31536000"}[:1:1]
+	jsonType   = []string{"application/json; charset=utf-8"}[:1:1]
+	xmlType    = []string{"application/xml; charset=utf-8"}[:1:1]
+	noStore    = []string{"private, no-store"}[:1:1]
+)
+
+func apiSecurityHeaders(h http.Header, secure bool) {
+	h["Content-Security-Policy"] = apiCSP
+	h["X-Content-Type-Options"] = apiNosniff
+	h["Referrer-Policy"] = apiNoRef
+	if secure {
+		h["Strict-Transport-Security"] = apiHSTS
+	}
 }
 
 // rateKey names the bucket of a caller's requests: its token, or its
@@ -213,7 +236,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, p := s.mux.Handler(probe); p != "" {
+		if _, p := s.mux.Handler(probe); p != "" && p != noRoutePattern {
 			allow = append(allow, m)
 		}
 	}
@@ -353,7 +376,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, status int, doc n
 func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, b *bytes.Buffer) {
 	h := w.Header()
 	if info(r).format == formatJSON {
-		h.Set("Content-Type", "application/json; charset=utf-8")
+		h["Content-Type"] = jsonType
 		if cb := r.URL.Query().Get("callback"); cb != "" && s.cfg.JSONP && validCallback(cb) {
 			h.Set("Content-Type", "application/javascript; charset=utf-8")
 			body := append([]byte("/**/"+cb+"("), bytes.TrimRight(b.Bytes(), "\n")...)
@@ -361,10 +384,10 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, status int, b *by
 			b.Write(append(body, ");\n"...))
 		}
 	} else {
-		h.Set("Content-Type", "application/xml; charset=utf-8")
+		h["Content-Type"] = xmlType
 	}
-	h.Set("Content-Length", strconv.Itoa(b.Len()))
-	h.Set("Cache-Control", "private, no-store")
+	h["Content-Length"] = []string{strconv.Itoa(b.Len())}
+	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		w.Write(b.Bytes())
@@ -394,7 +417,23 @@ func putBuf(b *bytes.Buffer) {
 	}
 }
 
-func requestID() string { return rand.Text()[:16] }
+// requestID names a request in the logs and in X-Request-Id: 16
+// characters of rand.Text's alphabet from the runtime's generator, which
+// costs no system call (the id is no secret: it only has to differ).
+func requestID() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+	var b [16]byte
+	x, y := rand.Uint64(), rand.Uint64()
+	for i := range 12 {
+		b[i] = alphabet[x&31]
+		x >>= 5
+	}
+	for i := 12; i < 16; i++ {
+		b[i] = alphabet[y&31]
+		y >>= 5
+	}
+	return string(b[:])
+}
 
 // errBadParam is a malformed query parameter.
 func errBadParam(name, why string) error {

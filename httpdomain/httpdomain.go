@@ -164,7 +164,13 @@ type infoKey[T any] struct{}
 // WithInfo answers r with v, what the layer learnt of the request so far
 // (and will add to as it learns more), in its context.
 func WithInfo[T any](r *http.Request, v *T) *http.Request {
-	return r.WithContext(context.WithValue(r.Context(), infoKey[T]{}, v))
+	return r.WithContext(ContextWithInfo(r.Context(), v))
+}
+
+// ContextWithInfo is WithInfo's context, for a layer that adds more to
+// the context before it makes the one copy of the request.
+func ContextWithInfo[T any](ctx context.Context, v *T) context.Context {
+	return context.WithValue(ctx, infoKey[T]{}, v)
 }
 
 // Info is the information WithInfo put in the request's context. It

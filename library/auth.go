@@ -7,6 +7,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
+	"strconv"
 	"sync"
 	"time"
 
@@ -136,7 +138,7 @@ func (s *Service) remembered(ctx context.Context, g damask.Generation, a *damask
 // typed (without regard to case, as logins are found).
 func signInName(u *damask.User, login string) string {
 	if u != nil {
-		return fmt.Sprintf("user\x00%d", u.ID)
+		return "user\x00" + strconv.FormatInt(u.ID, 10)
 	}
 	return "login\x00" + login
 }
@@ -178,8 +180,11 @@ func RetryAfter(err error) time.Duration {
 // credCache remembers verified credentials for credTTL.
 type credCache struct {
 	secret []byte
-	mu     sync.Mutex
-	m      map[[32]byte]credEntry
+	// macs are HMAC-SHA256 states under secret, reset and reused: a new
+	// one per request cost more than the rest of a cached sign-in.
+	macs sync.Pool
+	mu   sync.Mutex
+	m    map[[32]byte]credEntry
 }
 
 // credEntry is the user whose password was verified, as read under the
@@ -198,14 +203,37 @@ const (
 func newCredCache() *credCache {
 	secret := make([]byte, 32)
 	rand.Read(secret) // never fails on Linux; a zero key would only weaken a cache kept in memory
-	return &credCache{secret: secret, m: make(map[[32]byte]credEntry)}
+	c := &credCache{secret: secret, m: make(map[[32]byte]credEntry)}
+	c.macs.New = func() any { return &credMAC{h: hmac.New(sha256.New, secret)} }
+	return c
 }
 
+// credMAC is a reusable HMAC state and the buffer its input is put in.
+type credMAC struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+// key is the HMAC of the account, the login (its length first, so that
+// no two pairs of login and password give the same input) and the
+// password.
 func (c *credCache) key(account int64, login, pw string) [32]byte {
-	h := hmac.New(sha256.New, c.secret)
-	fmt.Fprintf(h, "%d\x00%d:%s\x00%s", account, len(login), login, pw)
+	m := c.macs.Get().(*credMAC)
+	b := strconv.AppendInt(m.buf[:0], account, 10)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, int64(len(login)), 10)
+	b = append(b, ':')
+	b = append(b, login...)
+	b = append(b, 0)
+	b = append(b, pw...)
+	m.h.Reset()
+	m.h.Write(b)
 	var k [32]byte
-	copy(k[:], h.Sum(nil))
+	copy(k[:], m.h.Sum(m.sum[:0]))
+	clear(b) // the password does not stay in the pool
+	m.buf = b[:0]
+	c.macs.Put(m)
 	return k
 }
 

@@ -73,7 +73,15 @@ type authCache struct {
 	// which their counters were below the limit. Counters only fall as
 	// time passes and every failure recorded changes the count, so that
 	// the answer holds for as long as the count stays the same.
-	clear map[string]int64
+	clear map[clearKey]int64
+}
+
+// clearKey names the throttle's counters of one try: its account, the
+// family of counters, the name tried (lower case) and the source.
+type clearKey struct {
+	account      int64
+	kind         throttleKind
+	name, source string
 }
 
 // tokenEntry is a live token and its user.
@@ -86,7 +94,7 @@ func newAuthCache() *authCache {
 	return &authCache{
 		accounts: make(map[string]*damask.Account),
 		tokens:   make(map[[32]byte]tokenEntry),
-		clear:    make(map[string]int64),
+		clear:    make(map[clearKey]int64),
 	}
 }
 
@@ -146,14 +154,14 @@ func (c *authCache) putToken(g damask.Generation, hash [32]byte, t *damask.Token
 	c.tokens[hash] = tokenEntry{token: &tc, user: &uc}
 }
 
-func (c *authCache) isClear(g damask.Generation, key string) bool {
+func (c *authCache) isClear(g damask.Generation, key clearKey) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f, ok := c.clear[key]
 	return ok && f == g.Failures
 }
 
-func (c *authCache) putClear(g damask.Generation, key string) {
+func (c *authCache) putClear(g damask.Generation, key clearKey) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.clear) >= authCacheMax {

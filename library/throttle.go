@@ -84,7 +84,7 @@ func (s *Service) throttleCheck(ctx context.Context, account int64, kind throttl
 		return fmt.Errorf("check sign-in throttle: %w", err)
 	}
 	name = strings.ToLower(name)
-	clearKey := fmt.Sprintf("%d\x00%s\x00%d:%s\x00%s", account, kind, len(name), name, source)
+	clearKey := clearKey{account: account, kind: kind, name: name, source: source}
 	if s.cache.isClear(g, clearKey) {
 		return nil
 	}

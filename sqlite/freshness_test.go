@@ -1,7 +1,12 @@
 package sqlite
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -45,6 +50,9 @@ func TestDataStampBeside(t *testing.T) {
 	if err != nil || last.Data == 0 {
 		t.Fatalf("Generation: %+v, %v", last, err)
 	}
+	if runtime.GOOS == "linux" && !usesShm(db) {
+		t.Fatal("the watch does not read the shm header: every check takes the pragma")
+	}
 	for _, tt := range tests {
 		if err := tt.change(); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
@@ -58,6 +66,13 @@ func TestDataStampBeside(t *testing.T) {
 		}
 		last = g
 	}
+}
+
+// usesShm tells whether the watch answers from the shm header.
+func usesShm(db *DB) bool {
+	db.watch.mapMu.RLock()
+	defer db.watch.mapMu.RUnlock()
+	return db.watch.fresh != nil
 }
 
 // TestDataStampConcurrent: calls that share another's check still see
@@ -108,4 +123,67 @@ func TestDataStampConcurrent(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// TestDataStampOtherProcess: a commit made by another process (this test
+// binary run again, as the damask command runs beside a server) moves the
+// stamp at the next check, and the check before it does not move it.
+func TestDataStampOtherProcess(t *testing.T) {
+	if path := os.Getenv("DAMASK_TEST_COMMIT_BESIDE"); path != "" {
+		t.Skip("the helper of this test, run by its parent")
+	}
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "damask.db")
+	db, a, _ := openWithAccount(t, path)
+	defer db.Close()
+	for i := range 3 {
+		before, err := db.Generation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, err := db.Generation(ctx); err != nil || again.Data != before.Data {
+			t.Fatalf("round %d: stamp %d then %d (%v) with nothing committed", i, before.Data, again.Data, err)
+		}
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCommitBeside$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "DAMASK_TEST_COMMIT_BESIDE="+path, fmt.Sprintf("DAMASK_TEST_ACCOUNT=%d", a.ID))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("round %d: the other process: %v\n%s", i, err, out)
+		}
+		after, err := db.Generation(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Data == before.Data || after.Auth == before.Auth {
+			t.Fatalf("round %d: %+v after the other process's commit, %+v before", i, after, before)
+		}
+		if runtime.GOOS == "linux" && !usesShm(db) {
+			t.Fatal("the watch does not read the shm header")
+		}
+	}
+}
+
+// TestCommitBeside is the other process of TestDataStampOtherProcess: it
+// changes the account's plan in the file it is given.
+func TestCommitBeside(t *testing.T) {
+	path := os.Getenv("DAMASK_TEST_COMMIT_BESIDE")
+	if path == "" {
+		t.Skip("run by TestDataStampOtherProcess")
+	}
+	id, err := strconv.ParseInt(os.Getenv("DAMASK_TEST_ACCOUNT"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a, err := db.Account(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Plan = map[string]string{"pro": "deluxe", "deluxe": "pro"}[a.Plan]
+	if err := db.UpdateAccount(t.Context(), a); err != nil {
+		t.Fatal(err)
+	}
 }

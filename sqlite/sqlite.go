@@ -122,7 +122,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.read = read
-	db.watch = &watch{dsn: path + "?" + rparams.Encode()}
+	db.watch = &watch{dsn: path + "?" + rparams.Encode(), path: path}
 	return db, nil
 }
 
