@@ -77,9 +77,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// start runs a server and waits until a line of its output starting with
-// prefix names the address it listens on.
-func start(ctx context.Context, prefix string, env []string, name string, args ...string) (*proc, error) {
+// start runs a server and waits until a line of its output names the
+// address it listens on after marker (filebrowser's log lines start with
+// the time).
+func start(ctx context.Context, marker string, env []string, name string, args ...string) (*proc, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)
 	p := &proc{cmd: cmd, output: &syncBuffer{}, done: make(chan struct{})}
@@ -95,7 +96,7 @@ func start(ctx context.Context, prefix string, env []string, name string, args .
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+			if _, a, ok := strings.Cut(sc.Text(), marker); ok {
 				select {
 				case addrc <- strings.TrimSpace(a):
 				default:
