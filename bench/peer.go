@@ -181,7 +181,9 @@ func (b *bench) peerReads(ctx context.Context, dir string) error {
 }
 
 // peerUpload: the same 1 GiB file in one request to each, with each
-// server's peak memory, and to the plain sink with and without fsync.
+// server's peak memory and CPU, and to the plain sink with and without
+// fsync, and with SHA-256: the steps from what filebrowser does to what
+// Damask promises.
 func (b *bench) peerUpload(ctx context.Context, dir string) error {
 	srv, err := b.serve(ctx, filepath.Join(dir, "damask"))
 	if err != nil {
@@ -207,13 +209,25 @@ func (b *bench) peerUpload(ctx context.Context, dir string) error {
 		return err
 	}
 	defer unsynced.stop()
+	hashed, err := start(ctx, "listening on ", nil, b.self, "sink", "--hash", "--dir", sinkDir)
+	if err != nil {
+		return err
+	}
+	defer hashed.stop()
 	big := filepath.Join(dir, "big.bin")
 	if err := writeRandom(big, b.cfg.bigSize, 2); err != nil {
 		return fmt.Errorf("make the large file: %w", err)
 	}
 	rate := func(d time.Duration) float64 { return float64(b.cfg.bigSize) / mb / d.Seconds() }
 	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
-	var ours, theirs, ourRSS, theirRSS, withSync, withoutSync []float64
+	// perGiB runs an upload and answers the CPU time p spent on it, per GiB.
+	perGiB := func(p *proc, fn func() error) (float64, error) {
+		c0 := p.cpu()
+		err := fn()
+		return (p.cpu() - c0).Seconds() / (float64(b.cfg.bigSize) / (1 << 30)), err
+	}
+	var ours, theirs, ourRSS, theirRSS, ourOwn, theirOwn, ourCPU, theirCPU []float64
+	var withSync, withoutSync, withHash []float64
 	for round := range b.cfg.rounds {
 		// New bytes every round: Damask would find the last round's
 		// file stored already.
@@ -221,23 +235,30 @@ func (b *bench) peerUpload(ctx context.Context, dir string) error {
 			return err
 		}
 		var d time.Duration
-		peak, err := srv.peakRSS(func() (err error) {
-			d, _, err = post(ctx, srv.url()+"/api/upload.xml?filename=big.bin", big, auth)
+		var peak, own int64
+		c, err := perGiB(srv, func() (err error) {
+			peak, own, err = srv.peakMemory(func() (err error) {
+				d, _, err = post(ctx, srv.url()+"/api/upload.xml?filename=big.bin", big, auth)
+				return err
+			})
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		ours, ourRSS = append(ours, rate(d)), append(ourRSS, mib(peak))
+		ours, ourRSS, ourOwn, ourCPU = append(ours, rate(d)), append(ourRSS, mib(peak)), append(ourOwn, mib(own)), append(ourCPU, c)
 		name := fmt.Sprintf("big/big-%d.bin", round)
-		peak, err = fb.peakRSS(func() (err error) {
-			d, _, err = post(ctx, fb.resource("resources", name)+"?override=true", big, fb.auth)
+		c, err = perGiB(fb.proc, func() (err error) {
+			peak, own, err = fb.peakMemory(func() (err error) {
+				d, _, err = post(ctx, fb.resource("resources", name)+"?override=true", big, fb.auth)
+				return err
+			})
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		theirs, theirRSS = append(theirs, rate(d)), append(theirRSS, mib(peak))
+		theirs, theirRSS, theirOwn, theirCPU = append(theirs, rate(d)), append(theirRSS, mib(peak)), append(theirOwn, mib(own)), append(theirCPU, c)
 		// Removed at once, as the sinks remove theirs: the pages it
 		// never synced are dropped, not written under the next upload.
 		if err := os.Remove(filepath.Join(fb.root, name)); err != nil {
@@ -251,22 +272,36 @@ func (b *bench) peerUpload(ctx context.Context, dir string) error {
 			return err
 		}
 		withoutSync = append(withoutSync, rate(d))
+		if d, _, err = post(ctx, hashed.url()+"/", big, nil); err != nil {
+			return err
+		}
+		withHash = append(withHash, rate(d))
 	}
 	size := fmt.Sprintf("%.1f GiB", float64(b.cfg.bigSize)/(1<<30))
 	b.report.addPeer(pair{what: "upload " + size + " in one request", unit: "MB/s", ours: ours, ref: theirs, higherBetter: true,
 		note: "Damask hashes it and fsyncs it before answering; filebrowser does neither"})
 	b.report.addPeer(pair{what: "server RSS during that upload (peak)", unit: "MiB", ours: ourRSS, ref: theirRSS})
-	sm, slo, shi := stats(withSync)
-	um, ulo, uhi := stats(withoutSync)
+	b.report.addPeer(pair{what: "the same, less the pages that map files (the program, shared libraries)", unit: "MiB", ours: ourOwn, ref: theirOwn})
+	b.report.addPeer(pair{what: "server CPU per GiB uploaded", unit: "s", ours: ourCPU, ref: theirCPU})
+	row := func(xs []float64) string { m, lo, hi := stats(xs); return figure(m, lo, hi, "MB/s") }
+	um, _, _ := stats(withoutSync)
+	sm, _, _ := stats(withSync)
+	hm, _, _ := stats(withHash)
 	om, _, _ := stats(ours)
+	fm, _, _ := stats(theirs)
 	b.report.section("What never fsyncing buys filebrowser", fmt.Sprintf(
-		"The plain sink (`bench sink`: io.Copy to a new file, rename) beside the same with its fsync left out (`bench sink --nosync`), "+
-			"on the same %s, in the same rounds as the uploads above:\n\n"+
-			"| | upload %s |\n|---|---|\n| io.Copy + fsync + rename | %s |\n| io.Copy + rename, no fsync (as filebrowser) | %s |\n\n"+
-			"The fsync costs %.2fx the time of the upload without it on this disk; Damask's upload is %.2fx the sink's without fsync. "+
-			"What it buys: an upload that filebrowser has answered 200 to can be lost, or be left short, by a power cut or a crash of "+
-			"the machine within the kernel's writeback delay (about 30 s by default); one that Damask has answered is on the disk.",
-		size, size, figure(sm, slo, shi, "MB/s"), figure(um, ulo, uhi, "MB/s"), um/sm, om/um))
+		"The plain sink (`bench sink`: io.Copy to a new file, rename) with its fsync left out (`bench sink --nosync`), as filebrowser "+
+			"stores an upload, then with the fsync, then with the SHA-256 as well, which is what Damask promises of every upload; the "+
+			"same %s file, in the same rounds as the uploads above:\n\n"+
+			"| upload %s | MB/s | of the sink without fsync |\n|---|---|---|\n"+
+			"| io.Copy + rename, no fsync (as filebrowser) | %s | 1.00x |\n"+
+			"| io.Copy + fsync + rename | %s | %.2fx |\n"+
+			"| io.Copy + SHA-256 + fsync + rename | %s | %.2fx |\n"+
+			"| filebrowser | %s | %.2fx |\n"+
+			"| Damask | %s | %.2fx |\n\n"+
+			"What the fsync buys: an upload that filebrowser has answered 200 to can be lost, or left short, by a power cut or a "+
+			"crash of the machine within the kernel's writeback delay (30 s by default); one that Damask has answered is on the disk.",
+		size, size, row(withoutSync), row(withSync), sm/um, row(withHash), hm/um, row(theirs), fm/um, row(ours), om/um))
 	return nil
 }
 
@@ -282,7 +317,7 @@ func (b *bench) peerBatch(ctx context.Context, dir string) error {
 	if err != nil {
 		return err
 	}
-	var ours, theirs, ourRest, theirRest []float64
+	var ours, theirs, ourRest, theirRest, ourOwn, theirOwn []float64
 	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
 	for round := range b.cfg.rounds {
 		data := filepath.Join(dir, fmt.Sprintf("batch-damask-%d", round))
@@ -300,7 +335,7 @@ func (b *bench) peerBatch(ctx context.Context, dir string) error {
 		}
 		srv.waitAlone(time.Minute)
 		time.Sleep(5 * time.Second)
-		ours, ourRest = append(ours, all.Seconds()), append(ourRest, mib(srv.rss()))
+		ours, ourRest, ourOwn = append(ours, all.Seconds()), append(ourRest, mib(srv.rss())), append(ourOwn, mib(srv.own()))
 		srv.stop()
 		os.RemoveAll(data)
 
@@ -315,13 +350,14 @@ func (b *bench) peerBatch(ctx context.Context, dir string) error {
 			return err
 		}
 		time.Sleep(5 * time.Second)
-		theirs, theirRest = append(theirs, d.Seconds()), append(theirRest, mib(fb.rss()))
+		theirs, theirRest, theirOwn = append(theirs, d.Seconds()), append(theirRest, mib(fb.rss())), append(theirOwn, mib(fb.own()))
 		fb.stop()
 		os.RemoveAll(fbDir)
 	}
 	b.report.addPeer(pair{what: "200 x 12 MP JPEGs uploaded 4 at once, until the last 256 px thumbnail is served", unit: "s",
 		ours: ours, ref: theirs})
 	b.report.addPeer(pair{what: "server RSS at rest after those 200 images", unit: "MiB", ours: ourRest, ref: theirRest})
+	b.report.addPeer(pair{what: "the same, less the pages that map files", unit: "MiB", ours: ourOwn, ref: theirOwn})
 	return nil
 }
 
