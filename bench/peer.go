@@ -85,9 +85,12 @@ func (b *bench) startFilebrowser(ctx context.Context, dir string) (*fileBrowser,
 	}
 	token, err := io.ReadAll(res.Body)
 	res.Body.Close()
-	if err != nil || res.StatusCode != http.StatusOK {
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("%s %s", res.Status, token)
+	}
+	if err != nil {
 		p.stop()
-		return nil, fmt.Errorf("filebrowser login: %d %s %v", res.StatusCode, token, err)
+		return nil, fmt.Errorf("filebrowser login: %w", err)
 	}
 	return &fileBrowser{proc: p, root: root, token: string(token)}, nil
 }
