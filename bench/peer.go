@@ -217,6 +217,9 @@ func (b *bench) peerUpload(ctx context.Context, dir string) error {
 		return err
 	}
 	defer hashed.stop()
+	if err := signIn(ctx, srv); err != nil {
+		return err
+	}
 	big := filepath.Join(dir, "big.bin")
 	if err := writeRandom(big, b.cfg.bigSize, 2); err != nil {
 		return fmt.Errorf("make the large file: %w", err)
@@ -328,6 +331,10 @@ func (b *bench) peerBatch(ctx context.Context, dir string) error {
 		if err != nil {
 			return err
 		}
+		if err := signIn(ctx, srv); err != nil {
+			srv.stop()
+			return err
+		}
 		ids, _, all, err := batchToThumbs(ctx, srv.url(), files, round)
 		if err == nil {
 			err = waitProcessed(ctx, srv.url(), ids)
@@ -408,4 +415,13 @@ func filebrowserBatch(ctx context.Context, fb *fileBrowser, files []string) (tim
 	default:
 	}
 	return time.Since(t0), nil
+}
+
+// signIn sends Damask one request with the admin's credentials before a
+// measure, as filebrowser's login is made before its: the first check of
+// a password derives its hash (argon2id), and a server just started may
+// still be starting its processing tools, which an upload waits for.
+func signIn(ctx context.Context, srv *proc) error {
+	_, _, err := fetch(ctx, srv.url()+"/api/account.xml", auth)
+	return err
 }
