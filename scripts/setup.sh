@@ -160,10 +160,12 @@ install_axe_core() {
 # filebrowser, the peer `make bench` runs beside Damask, built from the
 # source of its pinned version into ${XDG_CACHE_HOME:-~/.cache}/damask-bench/
 # (nothing of it enters this repository), once: the binary's name carries
-# the version. Not `go install ...@version`: its go.mod's deprecation
-# check refuses it. The module's zip lacks the web frontend (frontend/dist
-# is built by npm in its own release), which the bench does not use: a copy
-# of the source gets a placeholder page instead, and only the HTTP API runs.
+# the version. Not `go install ...@version`: it reads the module's list of
+# versions (for a deprecation notice on the latest), which the module
+# proxy here refuses (403); the pinned version's own download works. The
+# zip lacks the web frontend (frontend/dist is built by npm in its own
+# release), which the bench does not use: a copy of the source gets a
+# placeholder page instead, and only the HTTP API runs.
 install_filebrowser() {
 	local cache bin src mod
 	cache="${XDG_CACHE_HOME:-$HOME/.cache}/damask-bench"
