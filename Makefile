@@ -47,6 +47,7 @@ fuzz:
 
 # Damask next to its ceilings (PERFORMANCE.md), written to docs/benchmarks.md.
 # Not part of the tests: it takes minutes and wants a quiet machine.
+# Its section peer runs filebrowser (built by setup.sh bench) beside Damask.
 # BENCHFLAGS passes options, e.g. BENCHFLAGS="-assets 100000 -only search";
 # BENCHFLAGS="-db postgres" runs on PostgreSQL (127.0.0.1:5432, user postgres,
 # or -pg URL), in databases made for the run and dropped after, and writes

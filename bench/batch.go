@@ -96,6 +96,12 @@ func (b *bench) batch(ctx context.Context) error {
 // them, each made unique by a comment segment, so that none shares
 // another's renditions.
 func make12MP(ctx context.Context, dir string, n, count int) ([]string, error) {
+	return makeJPEGs(ctx, dir, 4000, 3000, n, count)
+}
+
+// makeJPEGs makes n different JPEGs of width x height pixels with vips,
+// and count files of them as make12MP does.
+func makeJPEGs(ctx context.Context, dir string, width, height, n, count int) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -104,7 +110,7 @@ func make12MP(ctx context.Context, dir string, n, count int) ([]string, error) {
 		src := filepath.Join(dir, fmt.Sprintf("src%d.jpg", i))
 		v := filepath.Join(dir, fmt.Sprintf("n%d.v", i))
 		for _, s := range [][]string{
-			{"perlin", v, "4000", "3000", "--cell-size", fmt.Sprint(32 + 16*i), "--uchar", "--seed", fmt.Sprint(i + 1)},
+			{"perlin", v, fmt.Sprint(width), fmt.Sprint(height), "--cell-size", fmt.Sprint(32 + 16*i), "--uchar", "--seed", fmt.Sprint(i + 1)},
 			{"bandjoin", v + " " + v + " " + v, v + ".rgb.v"},
 			{"copy", v + ".rgb.v", src + "[Q=90]", "--interpretation", "srgb"},
 		} {

@@ -13,6 +13,10 @@
 // (`bench bare`), nginx serving a file with sendfile, the raw SQLite query
 // of each search (`damask dev bench-search`), and vipsthumbnail and
 // exiftool through the Go benchmarks of the media packages.
+//
+// Beside the references, a peer: filebrowser, at the version
+// scripts/setup.sh bench builds, does the same work as Damask in the same
+// run (section peer), and the report says on which rows Damask is ahead.
 package main
 
 import (
@@ -43,7 +47,8 @@ func main() {
 	flag.IntVar(&cfg.assets, "assets", 1_000_000, "assets in the catalogue of the search, import and startup benchmarks")
 	flag.DurationVar(&cfg.load, "load", 10*time.Second, "length of each load run at 64 connections")
 	flag.Int64Var(&cfg.bigSize, "big", 1<<30, "size of the large file, in bytes")
-	flag.StringVar(&cfg.only, "only", "", "run only the sections whose names contain this (upload, download, get, media, batch, search, go)")
+	flag.StringVar(&cfg.only, "only", "", "run only the sections whose names contain this (upload, download, get, media, batch, peer, search, go)")
+	flag.StringVar(&cfg.filebrowser, "filebrowser", filebrowserBin(), "the binary of filebrowser "+filebrowserVersion+", the peer of section peer")
 	flag.StringVar(&cfg.db, "db", "sqlite", "the metadata store: sqlite, or postgres (a database made on the -pg server for the run, dropped after)")
 	flag.StringVar(&cfg.pg, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "the PostgreSQL server of -db postgres, as a URL of a database the user may connect to (and CREATE DATABASE)")
 	flag.Parse()
@@ -69,6 +74,7 @@ func setFlag(name string) bool {
 
 type config struct {
 	out, work, only string
+	filebrowser     string
 	db, pg          string
 	rounds, assets  int
 	load            time.Duration
@@ -117,6 +123,7 @@ func run(cfg config) error {
 		{"get", b.get},
 		{"media", b.media},
 		{"batch", b.batch},
+		{"peer", b.peer},
 		{"search", b.search},
 		{"go", b.goBenchmarks},
 	}

@@ -77,9 +77,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// start runs a server and waits until a line of its output starting with
-// prefix names the address it listens on.
-func start(ctx context.Context, prefix string, env []string, name string, args ...string) (*proc, error) {
+// start runs a server and waits until a line of its output names the
+// address it listens on after marker (filebrowser's log lines start with
+// the time).
+func start(ctx context.Context, marker string, env []string, name string, args ...string) (*proc, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), env...)
 	p := &proc{cmd: cmd, output: &syncBuffer{}, done: make(chan struct{})}
@@ -95,7 +96,7 @@ func start(ctx context.Context, prefix string, env []string, name string, args .
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+			if _, a, ok := strings.Cut(sc.Text(), marker); ok {
 				select {
 				case addrc <- strings.TrimSpace(a):
 				default:
@@ -148,14 +149,28 @@ func (p *proc) cpu() time.Duration { return procstat.TreeCPU(p.cmd.Process.Pid) 
 // peakRSS samples the process's memory while fn runs and answers the
 // highest sample.
 func (p *proc) peakRSS(fn func() error) (int64, error) {
+	rss, _, err := p.peakMemory(fn)
+	return rss, err
+}
+
+// own is the resident memory of the process and those it started less the
+// pages that map files (programs, shared libraries): what they allocated.
+func (p *proc) own() int64 {
+	pid := p.cmd.Process.Pid
+	return procstat.TreeRSS(pid) - procstat.TreeRSSFile(pid)
+}
+
+// peakMemory samples the process's memory while fn runs and answers the
+// highest RSS and the highest of own.
+func (p *proc) peakMemory(fn func() error) (rss, own int64, err error) {
 	stop := make(chan struct{})
-	peak := make(chan int64)
+	peak := make(chan [2]int64)
 	go func() {
-		var m int64
+		var m [2]int64
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
 		for {
-			m = max(m, p.rss())
+			m[0], m[1] = max(m[0], p.rss()), max(m[1], p.own())
 			select {
 			case <-stop:
 				peak <- m
@@ -164,9 +179,10 @@ func (p *proc) peakRSS(fn func() error) (int64, error) {
 			}
 		}
 	}()
-	err := fn()
+	err = fn()
 	close(stop)
-	return <-peak, err
+	m := <-peak
+	return m[0], m[1], err
 }
 
 // serve starts damask on the data folder with the API of the default

@@ -21,12 +21,15 @@ import (
 // computed in the same loop (io.MultiWriter), as PERFORMANCE.md measured
 // the ceiling. With --syncdir the folder is fsynced after the rename, so
 // that the new name too is on disk before the answer, as Damask's promise
-// needs (a renamed file is not durable until its folder is synced).
+// needs (a renamed file is not durable until its folder is synced). With
+// --nosync the body is not synced at all, as filebrowser stores its
+// uploads: the pair of the two is what an fsync costs on this disk.
 func runSink(args []string) error {
 	fs := flag.NewFlagSet("sink", flag.ContinueOnError)
 	dir := fs.String("dir", "", "where the files go")
 	withHash := fs.Bool("hash", false, "compute the SHA-256 of every body")
 	syncDir := fs.Bool("syncdir", false, "fsync the folder after the rename")
+	noSync := fs.Bool("nosync", false, "do not fsync the file (nor the folder)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,10 +52,12 @@ func runSink(args []string) error {
 			http.Error(w, err.Error(), 400)
 			return
 		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			http.Error(w, err.Error(), 500)
-			return
+		if !*noSync {
+			if err := f.Sync(); err != nil {
+				f.Close()
+				http.Error(w, err.Error(), 500)
+				return
+			}
 		}
 		f.Close()
 		name := filepath.Join(*dir, "f"+strconv.FormatInt(n.Add(1), 10))
@@ -60,7 +65,7 @@ func runSink(args []string) error {
 			http.Error(w, err.Error(), 500)
 			return
 		}
-		if *syncDir {
+		if *syncDir && !*noSync {
 			d, err := os.Open(*dir)
 			if err == nil {
 				err = d.Sync()

@@ -41,8 +41,12 @@ type machine struct {
 }
 
 type report struct {
-	machine  machine
-	pairs    []pair
+	machine machine
+	pairs   []pair
+	// peer: Damask beside another server doing the same work, and the
+	// peer's name and version.
+	peer     []pair
+	peerName string
 	sections []section
 	took     time.Duration
 }
@@ -50,6 +54,7 @@ type report struct {
 func newReport() *report { return &report{} }
 
 func (r *report) add(p pair)                 { r.pairs = append(r.pairs, p) }
+func (r *report) addPeer(p pair)             { r.peer = append(r.peer, p) }
 func (r *report) section(title, body string) { r.sections = append(r.sections, section{title, body}) }
 
 func describeMachine(ctx context.Context) machine {
@@ -136,6 +141,9 @@ func (r *report) markdown() string {
 		}
 		b.WriteString("\n")
 	}
+	if len(r.peer) > 0 {
+		b.WriteString(r.peerTable())
+	}
 	for _, s := range r.sections {
 		fmt.Fprintf(&b, "## %s\n\n%s\n\n", s.title, strings.TrimSpace(s.body))
 	}
@@ -163,4 +171,38 @@ func figure(med, lo, hi float64, unit string) string {
 		return f(med) + " " + unit
 	}
 	return fmt.Sprintf("%s %s (%s-%s)", f(med), unit, f(lo), f(hi))
+}
+
+// peerTable is the section of the pairs of Damask beside its peer: each
+// row says whether Damask is ahead, by the ratio of the medians.
+func (r *report) peerTable() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Damask beside %s\n\n", r.peerName)
+	fmt.Fprintf(&b, "The same work on both servers, in the same run, alternately (A B A B); the ratio is Damask's median over "+
+		"the peer's. Where Damask is behind, the notes below say why.\n\n")
+	fmt.Fprintf(&b, "| what | Damask | %s | ratio | |\n|---|---|---|---|---|\n", r.peerName)
+	for _, p := range r.peer {
+		om, olo, ohi := stats(p.ours)
+		rm, rlo, rhi := stats(p.ref)
+		what := p.what
+		if p.note != "" {
+			what += " (" + p.note + ")"
+		}
+		ratio := ""
+		if rm > 0 {
+			ratio = fmt.Sprintf("%.2fx", om/rm)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", what, figure(om, olo, ohi, p.unit), figure(rm, rlo, rhi, p.unit), ratio, ahead(p, om, rm))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// ahead says whether Damask's median beats the peer's: higher, or lower
+// where lower is better. A tie is not ahead.
+func ahead(p pair, ours, peer float64) string {
+	if (p.higherBetter && ours > peer) || (!p.higherBetter && ours < peer) {
+		return "ahead"
+	}
+	return "**behind**"
 }

@@ -12,13 +12,23 @@ import (
 
 // RSS is the resident memory of process pid now, in bytes; 0 when it
 // cannot be read (the process has gone).
-func RSS(pid int) int64 {
+func RSS(pid int) int64 { return statusKB(pid, "VmRSS:") }
+
+// RSSFile is the part of RSS that maps files (the program and its shared
+// libraries), in bytes: pages that other processes mapping the same files
+// share, and that the system may drop and read again. RSS less RSSFile is
+// the memory the process itself allocated.
+func RSSFile(pid int) int64 { return statusKB(pid, "RssFile:") }
+
+// statusKB reads a field of /proc/PID/status given in kB, in bytes; 0
+// when it cannot be read.
+func statusKB(pid int, field string) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return kb << 10
 		}
@@ -95,6 +105,15 @@ func TreeRSS(pid int) int64 {
 	var n int64
 	for _, p := range Tree(pid) {
 		n += RSS(p)
+	}
+	return n
+}
+
+// TreeRSSFile is the part of TreeRSS that maps files.
+func TreeRSSFile(pid int) int64 {
+	var n int64
+	for _, p := range Tree(pid) {
+		n += RSSFile(p)
 	}
 	return n
 }

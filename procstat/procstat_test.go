@@ -15,6 +15,14 @@ func TestRSS(t *testing.T) {
 	if n := RSS(-1); n != 0 {
 		t.Errorf("RSS of no process = %d", n)
 	}
+	// The test's binary runs from its file: some of it is resident, and
+	// never more than the whole.
+	if n, all := RSSFile(os.Getpid()), RSS(os.Getpid()); n <= 0 || n > all {
+		t.Errorf("RSSFile of this test = %d bytes of %d", n, all)
+	}
+	if n := RSSFile(-1); n != 0 {
+		t.Errorf("RSSFile of no process = %d", n)
+	}
 }
 
 func TestCPU(t *testing.T) {
@@ -53,6 +61,10 @@ func TestTree(t *testing.T) {
 	}
 	if TreeRSS(me) <= RSS(me) {
 		t.Errorf("tree RSS %d, own %d", TreeRSS(me), RSS(me))
+	}
+	// The shell maps its own program and libraries.
+	if TreeRSSFile(me) <= RSSFile(me) {
+		t.Errorf("tree RSSFile %d, own %d", TreeRSSFile(me), RSSFile(me))
 	}
 	spent := CPU(child.Process.Pid)
 	child.Process.Kill()

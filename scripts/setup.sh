@@ -11,7 +11,9 @@
 #                           golangci-lint (the linter `make test` runs,
 #                           .golangci.yml), the command-line tools of
 #                           SQLite and libvips.
-#   scripts/setup.sh bench  (for `make bench`) test's, and nginx.
+#   scripts/setup.sh bench  (for `make bench`) test's, nginx, and
+#                           filebrowser (the peer the bench runs beside
+#                           Damask), built from its source.
 #
 # It is idempotent: what is there already is left alone, so the Makefile
 # calls it every time.
@@ -24,6 +26,9 @@ GOLANGCI_LINT_VERSION=v2.15.0
 # (web/browser_test.go names the same version). A test tool only: never
 # served to users.
 AXE_CORE_VERSION=4.10.3
+# filebrowser: the peer of the bench's section "peer" (bench/peer.go names
+# the same version, and finds the binary where install_filebrowser puts it).
+FILEBROWSER_VERSION=v2.32.0
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
@@ -152,6 +157,38 @@ install_axe_core() {
 	rm -rf "$tmp"
 }
 
+# filebrowser, the peer `make bench` runs beside Damask, built from the
+# source of its pinned version into ${XDG_CACHE_HOME:-~/.cache}/damask-bench/
+# (nothing of it enters this repository), once: the binary's name carries
+# the version. Not `go install ...@version`: it reads the module's list of
+# versions (for a deprecation notice on the latest), which the module
+# proxy here refuses (403); the pinned version's own download works. The
+# zip lacks the web frontend (frontend/dist is built by npm in its own
+# release), which the bench does not use: a copy of the source gets a
+# placeholder page instead, and only the HTTP API runs.
+install_filebrowser() {
+	local cache bin src mod
+	cache="${XDG_CACHE_HOME:-$HOME/.cache}/damask-bench"
+	bin="$cache/filebrowser-${FILEBROWSER_VERSION}"
+	[ -x "$bin" ] && return 0
+	echo "setup: building filebrowser ${FILEBROWSER_VERSION} into $bin (a minute or two)"
+	mkdir -p "$cache"
+	mod=$(mktemp -d)
+	(cd "$mod" && GOFLAGS=-mod=mod "$GO" mod download -json "github.com/filebrowser/filebrowser/v2@${FILEBROWSER_VERSION}") >"$mod/download.json"
+	src="$cache/filebrowser-${FILEBROWSER_VERSION}-src"
+	rm -rf "$src"
+	cp -r "$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' "$mod/download.json")" "$src"
+	rm -rf "$mod"
+	chmod -R u+w "$src"
+	mkdir -p "$src/frontend/dist/public"
+	[ -e "$src/frontend/dist/public/index.html" ] ||
+		echo '<!doctype html><title>filebrowser</title><p>API only: built without its frontend for the Damask bench.' >"$src/frontend/dist/public/index.html"
+	(cd "$src" && CGO_ENABLED=0 GOFLAGS=-mod=mod "$GO" build -o "$bin.tmp" \
+		-ldflags "-X github.com/filebrowser/filebrowser/v2/version.Version=${FILEBROWSER_VERSION#v}" .)
+	mv "$bin.tmp" "$bin"
+	rm -rf "$src"
+}
+
 # Running: a C compiler, and the media tools (libvips through cgo, with
 # pkg-config to find it; exiftool; ffmpeg; poppler), then Go.
 apt_install gcc libc6-dev ca-certificates make
@@ -173,3 +210,4 @@ install_golangci_lint
 
 # make bench: nginx serves the reference download (sendfile).
 apt_install nginx-light
+install_filebrowser
