@@ -95,11 +95,19 @@ func fetch(ctx context.Context, u string, auth func(*http.Request), header ...st
 	}
 	defer res.Body.Close()
 	n, err := io.Copy(io.Discard, res.Body)
-	if err != nil || res.StatusCode/100 != 2 {
-		return 0, 0, fmt.Errorf("GET %s: %d %w", u, res.StatusCode, err)
+	if err != nil {
+		return 0, 0, fmt.Errorf("GET %s: %d: %w", u, res.StatusCode, err)
+	}
+	if res.StatusCode/100 != 2 {
+		return 0, 0, fmt.Errorf("GET %s: %w", u, &statusError{code: res.StatusCode})
 	}
 	return time.Since(t0), n, nil
 }
+
+// statusError is an answer that was not a success.
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return fmt.Sprintf("answered %d", e.code) }
 
 // writeRandom makes a file of n random bytes (no compression or dedup can
 // help either side).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -171,14 +172,21 @@ func (b *bench) searchCost(ctx context.Context, data string) error {
 		p.url() + "/api/assets/facets.xml?" + url.Values{"query": {worstQuery}}.Encode(),
 		p.url() + "/api/assets.xml?" + url.Values{"query": {worstQuery}, "sort": {"title"}}.Encode(),
 	}
-	// The worst query alone, once, for the report.
+	// The worst query alone, once, for the report: answered, or cut off
+	// by the time limit (422), which is the bound working, not a fault.
 	var alone []string
 	for _, u := range attack {
-		d, _, err := fetch(ctx, u, seedAuth)
-		if err != nil {
+		t0 := time.Now()
+		_, _, err := fetch(ctx, u, seedAuth)
+		var st *statusError
+		switch {
+		case err == nil:
+			alone = append(alone, fmt.Sprintf("%.2f s", time.Since(t0).Seconds()))
+		case errors.As(err, &st) && st.code == http.StatusUnprocessableEntity:
+			alone = append(alone, fmt.Sprintf("cut off after %.2f s (422)", time.Since(t0).Seconds()))
+		default:
 			return fmt.Errorf("the worst query: %w", err)
 		}
-		alone = append(alone, fmt.Sprintf("%.2f s", d.Seconds()))
 	}
 
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
