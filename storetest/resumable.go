@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,6 +119,37 @@ func testResumableUploads(t *testing.T, s damask.Store) {
 	if up2.ID != 0 {
 		if _, err := s.Upload(ctx, acct.ID, up2.ID); damask.ErrorCode(err) != damask.ENOTFOUND {
 			t.Errorf("a refused CreateResumableAsset left upload %d: %v", up2.ID, err)
+		}
+	}
+
+	// Several at once (push sends four; SQLite commits them in a group):
+	// each is stored, with an asset and an upload of its own.
+	const many = 6
+	var wg sync.WaitGroup
+	made := make([]*damask.ResumableUpload, many)
+	errs := make([]error, many)
+	for i := range many {
+		wg.Go(func() {
+			made[i] = &damask.ResumableUpload{ID: fmt.Sprintf("%032x", 100+i), AccountID: acct.ID, UserID: h.ID,
+				Length: 6, Offset: 6, HashState: []byte("s"), ExpiresAt: exp, Meta: damask.ResumableMeta{Filename: "many.jpg", Asset: true}}
+			up := &damask.Upload{AccountID: acct.ID, UserID: h.ID, Filename: "many.jpg", ContentType: "image/jpeg", Size: 6, Blob: blob, ExpiresAt: exp}
+			a := &damask.Asset{AccountID: acct.ID, UserID: h.ID, Title: fmt.Sprint("Many ", i)}
+			v := &damask.Version{Filename: "many.jpg", ContentType: "image/jpeg", Size: 6, Blob: blob, UserID: h.ID}
+			errs[i] = s.CreateResumableAsset(ctx, made[i], up, a, v, []string{"many"})
+		})
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	for i, m := range made {
+		must(t, "CreateResumableAsset at once", errs[i])
+		got, err := s.ResumableUpload(ctx, acct.ID, h.ID, m.ID)
+		must(t, "ResumableUpload made at once", err)
+		if got.AssetID == 0 || seen[got.AssetID] {
+			t.Errorf("creation %d at once: asset %d (seen: %v)", i, got.AssetID, seen[got.AssetID])
+		}
+		seen[got.AssetID] = true
+		if ga, err := s.Asset(ctx, acct.ID, got.AssetID); err != nil || ga.Title != fmt.Sprint("Many ", i) {
+			t.Errorf("asset of creation %d at once: %v, %v", i, ga, err)
 		}
 	}
 
