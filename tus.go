@@ -65,6 +65,13 @@ type ResumableUploadStore interface {
 	// AssetID and Report too when it was finished in its creation's
 	// request), setting CreatedAt.
 	CreateResumableUpload(ctx context.Context, u *ResumableUpload) error
+	// CreateResumableAsset stores, in one transaction, an upload finished
+	// in its creation's request that made a new asset: the Upload up (as
+	// CreateUpload, setting its ID), the asset a with its first version v
+	// and tags made of it (as CreateAsset with up's ID, which consumes it),
+	// and u (as CreateResumableUpload, its UploadID and AssetID set from
+	// them). Nothing is stored when any of it fails.
+	CreateResumableAsset(ctx context.Context, u *ResumableUpload, up *Upload, a *Asset, v *Version, tags []string) error
 	// ResumableUpload finds an upload of the user, expired or not, until
 	// it is deleted.
 	ResumableUpload(ctx context.Context, accountID, userID int64, id string) (*ResumableUpload, error)

@@ -42,9 +42,23 @@ func (s *Service) CreateAsset(ctx context.Context, c Caller, in AssetInput) (*da
 
 // createAsset is the work of CreateAsset, done once per Idempotency-Key.
 func (s *Service) createAsset(ctx context.Context, c Caller, in AssetInput) (*damask.Asset, error) {
-	v, err := s.versionFrom(ctx, c, in)
+	a, v, tags, err := s.newAsset(ctx, c, in)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.store.CreateAsset(acting(ctx, c), a, v, tags, in.UploadID); err != nil {
+		return nil, uploadGone(in.UploadID, fmt.Errorf("create asset: %w", err))
+	}
+	s.queued()
+	return a, nil
+}
+
+// newAsset is the asset that in makes, its first version and its tags,
+// ready to store.
+func (s *Service) newAsset(ctx context.Context, c Caller, in AssetInput) (*damask.Asset, *damask.Version, []string, error) {
+	v, err := s.versionFrom(ctx, c, in)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	a := &damask.Asset{AccountID: c.Account.ID, UserID: c.User.ID, Processing: s.newProcessing()}
 	if in.Title == nil {
@@ -56,7 +70,7 @@ func (s *Service) createAsset(ctx context.Context, c Caller, in AssetInput) (*da
 	}
 	tags, err := s.applyAsset(ctx, c, a, in)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if tags == nil {
 		tags = []string{}
@@ -64,11 +78,7 @@ func (s *Service) createAsset(ctx context.Context, c Caller, in AssetInput) (*da
 	if a.PublicToken == "" && in.PublicLink == nil && c.Account.PublicLinks {
 		newLink(c, a)
 	}
-	if err := s.store.CreateAsset(acting(ctx, c), a, v, tags, in.UploadID); err != nil {
-		return nil, uploadGone(in.UploadID, fmt.Errorf("create asset: %w", err))
-	}
-	s.queued()
-	return a, nil
+	return a, v, tags, nil
 }
 
 // UpdateAsset changes an asset with a file already stored, or none; a

@@ -30,24 +30,29 @@ func scanResumable(s pgx.Row) (*damask.ResumableUpload, error) {
 func (db *DB) CreateResumableUpload(ctx context.Context, u *damask.ResumableUpload) error {
 	now := db.clock()
 	return db.update(ctx, "create resumable upload", func(tx pgx.Tx) error {
-		if err := accountExists(ctx, tx, u.AccountID); err != nil {
-			return err
-		}
-		m := u.Meta
-		_, err := tx.Exec(ctx, `
-			INSERT INTO resumable_uploads (id, account_id, user_id, length, received, hash_state,
-				filename, title, tags, asset_id, unpack, path, path_tags, make_asset, upload_id, made_asset, report,
-				created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-			u.ID, u.AccountID, u.UserID, u.Length, u.Offset, u.HashState,
-			m.Filename, m.Title, m.Tags, m.AssetID, m.Unpack, m.Path, m.PathTags, m.Asset, u.UploadID, u.AssetID, u.Report,
-			now, u.ExpiresAt)
-		if err != nil {
-			return err
-		}
-		u.CreatedAt, u.ExpiresAt = now, u.ExpiresAt.UTC()
-		return nil
+		return insertResumable(ctx, tx, u, now)
 	})
+}
+
+// insertResumable is the work of CreateResumableUpload in tx.
+func insertResumable(ctx context.Context, tx pgx.Tx, u *damask.ResumableUpload, now time.Time) error {
+	if err := accountExists(ctx, tx, u.AccountID); err != nil {
+		return err
+	}
+	m := u.Meta
+	_, err := tx.Exec(ctx, `
+		INSERT INTO resumable_uploads (id, account_id, user_id, length, received, hash_state,
+			filename, title, tags, asset_id, unpack, path, path_tags, make_asset, upload_id, made_asset, report,
+			created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		u.ID, u.AccountID, u.UserID, u.Length, u.Offset, u.HashState,
+		m.Filename, m.Title, m.Tags, m.AssetID, m.Unpack, m.Path, m.PathTags, m.Asset, u.UploadID, u.AssetID, u.Report,
+		now, u.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	u.CreatedAt, u.ExpiresAt = now, u.ExpiresAt.UTC()
+	return nil
 }
 
 // ResumableUpload finds a resumable upload of the user.
@@ -106,4 +111,25 @@ func (db *DB) ExpiredResumableUploads(ctx context.Context, before time.Time, lim
 		return err
 	})
 	return ids, err
+}
+
+// CreateResumableAsset stores a resumable upload finished in its
+// creation's request with the Upload and the asset it made, in one
+// transaction.
+func (db *DB) CreateResumableAsset(ctx context.Context, u *damask.ResumableUpload, up *damask.Upload, a *damask.Asset, v *damask.Version, tags []string) error {
+	now := db.clock()
+	expires := up.ExpiresAt
+	if expires.IsZero() {
+		expires = now.Add(damask.UploadLifetime)
+	}
+	return db.updateEvents(ctx, "create resumable upload and asset", func(tx pgx.Tx, ev *eventLog) error {
+		if err := insertUpload(ctx, tx, up, now, expires); err != nil {
+			return err
+		}
+		if err := insertAsset(ctx, tx, ev, now, a, v, tags, up.ID); err != nil {
+			return err
+		}
+		u.UploadID, u.AssetID = up.ID, a.ID
+		return insertResumable(ctx, tx, u, now)
+	})
 }

@@ -32,26 +32,31 @@ func (db *DB) CreateUpload(ctx context.Context, u *damask.Upload) error {
 		expires = now.Add(damask.UploadLifetime)
 	}
 	return db.update(ctx, "create upload", func(tx pgx.Tx) error {
-		if err := claimKey(ctx, tx, damask.KindUpload, now); err != nil {
-			return err
-		}
-		if err := accountExists(ctx, tx, u.AccountID); err != nil {
-			return err
-		}
-		var id int64
-		err := tx.QueryRow(ctx, `
-			INSERT INTO uploads (account_id, user_id, filename, content_type, size, blob, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			u.AccountID, nullID(u.UserID), u.Filename, u.ContentType, u.Size, u.Blob[:], now, expires).Scan(&id)
-		if err != nil {
-			return err
-		}
-		if err := keyDone(ctx, tx, id, 0); err != nil {
-			return err
-		}
-		u.ID, u.CreatedAt, u.ExpiresAt = id, now, expires.UTC()
-		return nil
+		return insertUpload(ctx, tx, u, now, expires)
 	})
+}
+
+// insertUpload is the work of CreateUpload in tx.
+func insertUpload(ctx context.Context, tx pgx.Tx, u *damask.Upload, now, expires time.Time) error {
+	if err := claimKey(ctx, tx, damask.KindUpload, now); err != nil {
+		return err
+	}
+	if err := accountExists(ctx, tx, u.AccountID); err != nil {
+		return err
+	}
+	var id int64
+	err := tx.QueryRow(ctx, `
+		INSERT INTO uploads (account_id, user_id, filename, content_type, size, blob, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		u.AccountID, nullID(u.UserID), u.Filename, u.ContentType, u.Size, u.Blob[:], now, expires).Scan(&id)
+	if err != nil {
+		return err
+	}
+	if err := keyDone(ctx, tx, id, 0); err != nil {
+		return err
+	}
+	u.ID, u.CreatedAt, u.ExpiresAt = id, now, expires.UTC()
+	return nil
 }
 
 // Upload finds an upload of the account, expired or not, until it is deleted.

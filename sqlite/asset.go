@@ -206,71 +206,77 @@ func insertVersion(ctx context.Context, tx *sql.Tx, v *damask.Version) error {
 func (db *DB) CreateAsset(ctx context.Context, a *damask.Asset, v *damask.Version, tags []string, uploadID int64) error {
 	now := db.clock()
 	return db.updateEvents(ctx, "create asset", func(tx *sql.Tx, ev *eventLog) error {
-		if err := claimKey(ctx, tx, damask.KindAsset, now); err != nil {
-			return err
-		}
-		if err := accountExists(ctx, tx, a.AccountID); err != nil {
-			return err
-		}
-		if uploadID != 0 {
-			if err := consumeUpload(ctx, tx, a.AccountID, uploadID); err != nil {
-				return fmt.Errorf("upload %d: %w", uploadID, err)
-			}
-		}
-		var user any
-		if a.UserID != 0 {
-			user = a.UserID
-		}
-		var width, height, lat, lon any // NULL when unknown
-		if a.Width > 0 && a.Height > 0 {
-			width, height = a.Width, a.Height
-		}
-		if a.GPS != nil {
-			lat, lon = a.GPS.Latitude, a.GPS.Longitude
-		}
-		kind, ext := kindAndExt(v.ContentType, v.Filename)
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO assets (account_id, title, description, filename, content_type,
-				size, blob, version, user_id, public_token, public_link_by, processing, created_at, updated_at,
-				width, height, camera, taken_at, latitude, longitude, text, kind, ext, thumb_token, path)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.AccountID, a.Title, a.Description, v.Filename, v.ContentType,
-			v.Size, v.Blob[:], user, a.PublicToken, nullID(a.PublicLinkBy), a.Processing, now.UnixNano(), now.UnixNano(),
-			width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext, damask.EnsureThumbToken(a), a.Path)
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		nv := *v
-		nv.AssetID, nv.Number, nv.CreatedAt = id, 1, now
-		if err := insertVersion(ctx, tx, &nv); err != nil {
-			return err
-		}
-		if err := setTags(ctx, tx, ev, a.AccountID, id, tags, now); err != nil {
-			return err
-		}
-		ev.add(a.AccountID, damask.EventAssetCreated, id)
-		if a.Processing == damask.ProcessingPending {
-			if err := enqueueJob(ctx, tx, a.AccountID, id, 1, nv.Blob, now); err != nil {
-				return err
-			}
-		}
-		if err := reindex(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := keyDone(ctx, tx, id, 0); err != nil {
-			return err
-		}
-		fresh, err := assetByID(ctx, tx, a.AccountID, id)
-		if err != nil {
-			return err
-		}
-		*a, *v = *fresh, nv
-		return nil
+		return insertAsset(ctx, tx, ev, now, a, v, tags, uploadID)
 	})
+}
+
+// insertAsset is the work of CreateAsset in tx: safe to run again, as a
+// group's write must be (it sets a and v from what it wrote).
+func insertAsset(ctx context.Context, tx *sql.Tx, ev *eventLog, now time.Time, a *damask.Asset, v *damask.Version, tags []string, uploadID int64) error {
+	if err := claimKey(ctx, tx, damask.KindAsset, now); err != nil {
+		return err
+	}
+	if err := accountExists(ctx, tx, a.AccountID); err != nil {
+		return err
+	}
+	if uploadID != 0 {
+		if err := consumeUpload(ctx, tx, a.AccountID, uploadID); err != nil {
+			return fmt.Errorf("upload %d: %w", uploadID, err)
+		}
+	}
+	var user any
+	if a.UserID != 0 {
+		user = a.UserID
+	}
+	var width, height, lat, lon any // NULL when unknown
+	if a.Width > 0 && a.Height > 0 {
+		width, height = a.Width, a.Height
+	}
+	if a.GPS != nil {
+		lat, lon = a.GPS.Latitude, a.GPS.Longitude
+	}
+	kind, ext := kindAndExt(v.ContentType, v.Filename)
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO assets (account_id, title, description, filename, content_type,
+			size, blob, version, user_id, public_token, public_link_by, processing, created_at, updated_at,
+			width, height, camera, taken_at, latitude, longitude, text, kind, ext, thumb_token, path)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.AccountID, a.Title, a.Description, v.Filename, v.ContentType,
+		v.Size, v.Blob[:], user, a.PublicToken, nullID(a.PublicLinkBy), a.Processing, now.UnixNano(), now.UnixNano(),
+		width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext, damask.EnsureThumbToken(a), a.Path)
+	if err != nil {
+		return err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	nv := *v
+	nv.AssetID, nv.Number, nv.CreatedAt = id, 1, now
+	if err := insertVersion(ctx, tx, &nv); err != nil {
+		return err
+	}
+	if err := setTags(ctx, tx, ev, a.AccountID, id, tags, now); err != nil {
+		return err
+	}
+	ev.add(a.AccountID, damask.EventAssetCreated, id)
+	if a.Processing == damask.ProcessingPending {
+		if err := enqueueJob(ctx, tx, a.AccountID, id, 1, nv.Blob, now); err != nil {
+			return err
+		}
+	}
+	if err := reindex(ctx, tx, id); err != nil {
+		return err
+	}
+	if err := keyDone(ctx, tx, id, 0); err != nil {
+		return err
+	}
+	fresh, err := assetByID(ctx, tx, a.AccountID, id)
+	if err != nil {
+		return err
+	}
+	*a, *v = *fresh, nv
+	return nil
 }
 
 // TrashedAsset finds an asset in the trash, with its tags.

@@ -189,3 +189,20 @@ func (db *DB) DeleteEvents(ctx context.Context, before time.Time) (int, error) {
 	})
 	return int(n), err
 }
+
+// groupedEvents is updateEvents committed in a group (grouped): fn must
+// be safe to run again.
+func (db *DB) groupedEvents(ctx context.Context, what string, fn func(tx *sql.Tx, ev *eventLog) error) error {
+	ev := &eventLog{actor: damask.Actor(ctx), at: db.clock()}
+	err := db.grouped(ctx, what, func(tx *sql.Tx) error {
+		ev.evs = ev.evs[:0]
+		if err := fn(tx, ev); err != nil {
+			return err
+		}
+		return writeEvents(ctx, tx, ev.evs)
+	})
+	if err == nil {
+		db.signal(ev.evs)
+	}
+	return err
+}

@@ -30,24 +30,30 @@ func scanResumable(s interface{ Scan(...any) error }) (*damask.ResumableUpload, 
 func (db *DB) CreateResumableUpload(ctx context.Context, u *damask.ResumableUpload) error {
 	now := db.clock()
 	return db.update(ctx, "create resumable upload", func(tx *sql.Tx) error {
-		if err := accountExists(ctx, tx, u.AccountID); err != nil {
-			return err
-		}
-		m := u.Meta
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO resumable_uploads (id, account_id, user_id, length, received, hash_state,
-				filename, title, tags, asset_id, unpack, path, path_tags, make_asset, upload_id, made_asset, report,
-				created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.AccountID, u.UserID, u.Length, u.Offset, u.HashState,
-			m.Filename, m.Title, m.Tags, m.AssetID, m.Unpack, m.Path, m.PathTags, m.Asset, u.UploadID, u.AssetID, u.Report,
-			now.UnixNano(), u.ExpiresAt.UnixNano())
-		if err != nil {
-			return err
-		}
-		u.CreatedAt, u.ExpiresAt = now, u.ExpiresAt.UTC()
-		return nil
+		return insertResumable(ctx, tx, u, now)
 	})
+}
+
+// insertResumable is the work of CreateResumableUpload in tx, safe to run
+// again.
+func insertResumable(ctx context.Context, tx *sql.Tx, u *damask.ResumableUpload, now time.Time) error {
+	if err := accountExists(ctx, tx, u.AccountID); err != nil {
+		return err
+	}
+	m := u.Meta
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO resumable_uploads (id, account_id, user_id, length, received, hash_state,
+			filename, title, tags, asset_id, unpack, path, path_tags, make_asset, upload_id, made_asset, report,
+			created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.AccountID, u.UserID, u.Length, u.Offset, u.HashState,
+		m.Filename, m.Title, m.Tags, m.AssetID, m.Unpack, m.Path, m.PathTags, m.Asset, u.UploadID, u.AssetID, u.Report,
+		now.UnixNano(), u.ExpiresAt.UnixNano())
+	if err != nil {
+		return err
+	}
+	u.CreatedAt, u.ExpiresAt = now, u.ExpiresAt.UTC()
+	return nil
 }
 
 // ResumableUpload finds a resumable upload of the user.
@@ -115,4 +121,26 @@ func (db *DB) ExpiredResumableUploads(ctx context.Context, before time.Time, lim
 		return rows.Err()
 	})
 	return ids, err
+}
+
+// CreateResumableAsset stores a resumable upload finished in its
+// creation's request with the Upload and the asset it made, in one
+// transaction committed in a group (grouped), as `damask push` sends
+// several at once.
+func (db *DB) CreateResumableAsset(ctx context.Context, u *damask.ResumableUpload, up *damask.Upload, a *damask.Asset, v *damask.Version, tags []string) error {
+	now := db.clock()
+	expires := up.ExpiresAt
+	if expires.IsZero() {
+		expires = now.Add(damask.UploadLifetime)
+	}
+	return db.groupedEvents(ctx, "create resumable upload and asset", func(tx *sql.Tx, ev *eventLog) error {
+		if err := insertUpload(ctx, tx, up, now, expires); err != nil {
+			return err
+		}
+		if err := insertAsset(ctx, tx, ev, now, a, v, tags, up.ID); err != nil {
+			return err
+		}
+		u.UploadID, u.AssetID = up.ID, a.ID
+		return insertResumable(ctx, tx, u, now)
+	})
 }

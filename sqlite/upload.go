@@ -32,33 +32,38 @@ func (db *DB) CreateUpload(ctx context.Context, u *damask.Upload) error {
 	}
 	// Uploads come many at once: their records are committed in groups.
 	return db.grouped(ctx, "create upload", func(tx *sql.Tx) error {
-		if err := claimKey(ctx, tx, damask.KindUpload, now); err != nil {
-			return err
-		}
-		if err := accountExists(ctx, tx, u.AccountID); err != nil {
-			return err
-		}
-		var user any // 0 is no user, as read
-		if u.UserID != 0 {
-			user = u.UserID
-		}
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO uploads (account_id, user_id, filename, content_type, size, blob, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.AccountID, user, u.Filename, u.ContentType, u.Size, u.Blob[:], now.UnixNano(), expires.UnixNano())
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		if err := keyDone(ctx, tx, id, 0); err != nil {
-			return err
-		}
-		u.ID, u.CreatedAt, u.ExpiresAt = id, now, expires.UTC()
-		return nil
+		return insertUpload(ctx, tx, u, now, expires)
 	})
+}
+
+// insertUpload is the work of CreateUpload in tx, safe to run again.
+func insertUpload(ctx context.Context, tx *sql.Tx, u *damask.Upload, now, expires time.Time) error {
+	if err := claimKey(ctx, tx, damask.KindUpload, now); err != nil {
+		return err
+	}
+	if err := accountExists(ctx, tx, u.AccountID); err != nil {
+		return err
+	}
+	var user any // 0 is no user, as read
+	if u.UserID != 0 {
+		user = u.UserID
+	}
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO uploads (account_id, user_id, filename, content_type, size, blob, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.AccountID, user, u.Filename, u.ContentType, u.Size, u.Blob[:], now.UnixNano(), expires.UnixNano())
+	if err != nil {
+		return err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	if err := keyDone(ctx, tx, id, 0); err != nil {
+		return err
+	}
+	u.ID, u.CreatedAt, u.ExpiresAt = id, now, expires.UTC()
+	return nil
 }
 
 // Upload finds an upload of the account, expired or not, until it is deleted.

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,6 +73,85 @@ func testResumableUploads(t *testing.T, s damask.Store) {
 	want = *done
 	want.ExpiresAt = exp.UTC()
 	diff(t, "ResumableUpload finished at creation", &want, got)
+
+	// One finished in its creation's request that makes a new asset: the
+	// Upload, the asset made of it (consuming it) and the record at once.
+	blob := ref("pushed")
+	whole := &damask.ResumableUpload{ID: "00000000000000000000000000000003", AccountID: acct.ID, UserID: h.ID,
+		Length: 6, Offset: 6, HashState: []byte("s"), ExpiresAt: exp,
+		Meta: damask.ResumableMeta{Filename: "pushed.jpg", Title: "Pushed", Tags: "sky", Path: "a/b", Asset: true}}
+	up := &damask.Upload{AccountID: acct.ID, UserID: h.ID, Filename: "pushed.jpg", ContentType: "image/jpeg",
+		Size: 6, Blob: blob, ExpiresAt: exp}
+	a := &damask.Asset{AccountID: acct.ID, UserID: h.ID, Title: "Pushed", Path: "a/b"}
+	v := &damask.Version{Filename: "pushed.jpg", ContentType: "image/jpeg", Size: 6, Blob: blob, UserID: h.ID}
+	must(t, "CreateResumableAsset", s.CreateResumableAsset(ctx, whole, up, a, v, []string{"sky"}))
+	if up.ID == 0 || a.ID == 0 || whole.UploadID != up.ID || whole.AssetID != a.ID {
+		t.Errorf("CreateResumableAsset set upload %d, asset %d; record's %d, %d", up.ID, a.ID, whole.UploadID, whole.AssetID)
+	}
+	got, err = s.ResumableUpload(ctx, acct.ID, h.ID, whole.ID)
+	must(t, "ResumableUpload of CreateResumableAsset", err)
+	want = *whole
+	want.ExpiresAt = exp.UTC()
+	diff(t, "ResumableUpload of CreateResumableAsset", &want, got)
+	_, err = s.Upload(ctx, acct.ID, up.ID)
+	wantCode(t, "Upload after CreateResumableAsset made an asset of it", err, damask.ENOTFOUND, "")
+	ga, err := s.Asset(ctx, acct.ID, a.ID)
+	must(t, "Asset of CreateResumableAsset", err)
+	if ga.Title != "Pushed" || ga.Path != "a/b" || ga.Blob != blob || ga.Size != 6 || len(ga.Tags) != 1 || ga.Tags[0].Name != "sky" {
+		t.Errorf("asset of CreateResumableAsset: %+v", ga)
+	}
+	// A record that cannot be stored (its id taken) stores nothing: no
+	// upload, no asset.
+	_, had, err := s.Assets(ctx, damask.AssetFilter{AccountID: acct.ID, Page: damask.Page{Number: 1, Size: 10}})
+	must(t, "Assets", err)
+	again := *whole
+	up2 := &damask.Upload{AccountID: acct.ID, UserID: h.ID, Filename: "again.jpg", ContentType: "image/jpeg", Size: 6, Blob: blob, ExpiresAt: exp}
+	a2 := &damask.Asset{AccountID: acct.ID, UserID: h.ID, Title: "Again"}
+	v2 := &damask.Version{Filename: "again.jpg", ContentType: "image/jpeg", Size: 6, Blob: blob, UserID: h.ID}
+	if err := s.CreateResumableAsset(ctx, &again, up2, a2, v2, nil); err == nil {
+		t.Errorf("CreateResumableAsset with a taken id: no error")
+	}
+	_, after, err := s.Assets(ctx, damask.AssetFilter{AccountID: acct.ID, Page: damask.Page{Number: 1, Size: 10}})
+	must(t, "Assets", err)
+	if after != had {
+		t.Errorf("a refused CreateResumableAsset left an asset: %d assets, %d before", after, had)
+	}
+	if up2.ID != 0 {
+		if _, err := s.Upload(ctx, acct.ID, up2.ID); damask.ErrorCode(err) != damask.ENOTFOUND {
+			t.Errorf("a refused CreateResumableAsset left upload %d: %v", up2.ID, err)
+		}
+	}
+
+	// Several at once (push sends four; SQLite commits them in a group):
+	// each is stored, with an asset and an upload of its own.
+	const many = 6
+	var wg sync.WaitGroup
+	made := make([]*damask.ResumableUpload, many)
+	errs := make([]error, many)
+	for i := range many {
+		wg.Go(func() {
+			made[i] = &damask.ResumableUpload{ID: fmt.Sprintf("%032x", 100+i), AccountID: acct.ID, UserID: h.ID,
+				Length: 6, Offset: 6, HashState: []byte("s"), ExpiresAt: exp, Meta: damask.ResumableMeta{Filename: "many.jpg", Asset: true}}
+			up := &damask.Upload{AccountID: acct.ID, UserID: h.ID, Filename: "many.jpg", ContentType: "image/jpeg", Size: 6, Blob: blob, ExpiresAt: exp}
+			a := &damask.Asset{AccountID: acct.ID, UserID: h.ID, Title: fmt.Sprint("Many ", i)}
+			v := &damask.Version{Filename: "many.jpg", ContentType: "image/jpeg", Size: 6, Blob: blob, UserID: h.ID}
+			errs[i] = s.CreateResumableAsset(ctx, made[i], up, a, v, []string{"many"})
+		})
+	}
+	wg.Wait()
+	seen := map[int64]bool{}
+	for i, m := range made {
+		must(t, "CreateResumableAsset at once", errs[i])
+		got, err := s.ResumableUpload(ctx, acct.ID, h.ID, m.ID)
+		must(t, "ResumableUpload made at once", err)
+		if got.AssetID == 0 || seen[got.AssetID] {
+			t.Errorf("creation %d at once: asset %d (seen: %v)", i, got.AssetID, seen[got.AssetID])
+		}
+		seen[got.AssetID] = true
+		if ga, err := s.Asset(ctx, acct.ID, got.AssetID); err != nil || ga.Title != fmt.Sprint("Many ", i) {
+			t.Errorf("asset of creation %d at once: %v, %v", i, ga, err)
+		}
+	}
 
 	old := &damask.ResumableUpload{ID: "00000000000000000000000000000001", AccountID: b.ID, UserID: hb.ID,
 		Length: 1, HashState: []byte("s"), ExpiresAt: time.Now().Add(-time.Hour)}
