@@ -33,8 +33,15 @@ func (l *eventLog) add(accountID int64, typ string, object int64, changed ...str
 // the events fn recorded in the same transaction, after fn's own writes.
 // Once committed, the accounts of the events are signalled (OnEvents).
 func (db *DB) updateEvents(ctx context.Context, what string, fn func(tx *sql.Tx, ev *eventLog) error) error {
+	return db.withEvents(ctx, what, db.update, fn)
+}
+
+// withEvents runs fn by run (update, or grouped), which may run it more
+// than once, and writes the events fn recorded in the same transaction.
+func (db *DB) withEvents(ctx context.Context, what string, run func(context.Context, string, func(*sql.Tx) error) error,
+	fn func(tx *sql.Tx, ev *eventLog) error) error {
 	ev := &eventLog{actor: damask.Actor(ctx), at: db.clock()}
-	err := db.update(ctx, what, func(tx *sql.Tx) error {
+	err := run(ctx, what, func(tx *sql.Tx) error {
 		ev.evs = ev.evs[:0]
 		if err := fn(tx, ev); err != nil {
 			return err
@@ -193,16 +200,5 @@ func (db *DB) DeleteEvents(ctx context.Context, before time.Time) (int, error) {
 // groupedEvents is updateEvents committed in a group (grouped): fn must
 // be safe to run again.
 func (db *DB) groupedEvents(ctx context.Context, what string, fn func(tx *sql.Tx, ev *eventLog) error) error {
-	ev := &eventLog{actor: damask.Actor(ctx), at: db.clock()}
-	err := db.grouped(ctx, what, func(tx *sql.Tx) error {
-		ev.evs = ev.evs[:0]
-		if err := fn(tx, ev); err != nil {
-			return err
-		}
-		return writeEvents(ctx, tx, ev.evs)
-	})
-	if err == nil {
-		db.signal(ev.evs)
-	}
-	return err
+	return db.withEvents(ctx, what, db.grouped, fn)
 }

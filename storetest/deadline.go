@@ -59,23 +59,31 @@ func testSearchDeadline(t *testing.T, s damask.Store) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dctx, cancel := context.WithTimeout(ctx, whole/20)
-			defer cancel()
-			t0 := time.Now()
-			err := tc.run(dctx)
-			took := time.Since(t0)
-			if err == nil {
-				// A list may be cheaper than the facets; nothing to stop.
-				t.Logf("finished in %s, within the deadline of %s", took, whole/20)
-				return
+			// A busy machine can hold one stopped search as long as the
+			// whole one took alone: a search that runs to its end fails
+			// every try, a stopped one passes one of three.
+			var tooLong []time.Duration
+			for range 3 {
+				dctx, cancel := context.WithTimeout(ctx, whole/20)
+				t0 := time.Now()
+				err := tc.run(dctx)
+				took := time.Since(t0)
+				cancel()
+				if err == nil {
+					// A list may be cheaper than the facets; nothing to stop.
+					t.Logf("finished in %s, within the deadline of %s", took, whole/20)
+					return
+				}
+				t.Logf("stopped after %s of %s: %v", took, whole, err)
+				if !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("err = %v, want one that wraps context.DeadlineExceeded", err)
+				}
+				if took <= whole*3/4 {
+					return
+				}
+				tooLong = append(tooLong, took)
 			}
-			t.Logf("stopped after %s of %s: %v", took, whole, err)
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("err = %v, want one that wraps context.DeadlineExceeded", err)
-			}
-			if took > whole*3/4 {
-				t.Errorf("stopped after %s: the whole search takes %s, the deadline was %s", took, whole, whole/20)
-			}
+			t.Errorf("stopped after %v: the whole search takes %s, the deadline was %s", tooLong, whole, whole/20)
 		})
 	}
 	// The store answers as before: connections the deadline interrupted

@@ -275,15 +275,11 @@ func (s *Server) media(w http.ResponseWriter, r *http.Request) {
 // made for playing, never the file), inline with ranges for seeking, to
 // every role: guests play it where members play the file.
 func (s *Server) playback(w http.ResponseWriter, r *http.Request) {
-	c, _, ok := s.signedIn(w, r)
+	c, _, id, ok := s.pageOn(w, r)
 	if !ok {
 		return
 	}
-	id, err := httpdomain.PathID(r, "id")
-	var f *library.RenditionFile
-	if err == nil {
-		f, err = s.svc.Playback(r.Context(), c, id)
-	}
+	f, err := s.svc.Playback(r.Context(), c, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -317,14 +313,11 @@ func (s *Server) sendPlayback(w http.ResponseWriter, r *http.Request, f *library
 // stored opens version n (0: the current one) of the asset in the path for
 // the signed-in caller; ok is false when it has answered instead.
 func (s *Server) stored(w http.ResponseWriter, r *http.Request, n int) (d *library.Download, ok bool) {
-	c, _, ok := s.signedIn(w, r)
+	c, _, id, ok := s.pageOn(w, r)
 	if !ok {
 		return nil, false
 	}
-	id, err := httpdomain.PathID(r, "id")
-	if err == nil {
-		d, err = s.svc.Download(r.Context(), c, id, n)
-	}
+	d, err := s.svc.Download(r.Context(), c, id, n)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, false

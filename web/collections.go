@@ -146,13 +146,8 @@ type collectionData struct {
 // collection opens a collection as a library view: its assets in its
 // order, or as its saved search finds them now.
 func (s *Server) collection(w http.ResponseWriter, r *http.Request) {
-	c, csrf, ok := s.signedIn(w, r)
+	c, csrf, id, ok := s.pageOn(w, r)
 	if !ok {
-		return
-	}
-	id, err := httpdomain.PathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	s.showCollection(w, r, c, csrf, id, r.URL.Query().Get("cursor"), http.StatusOK, form{}, nil)

@@ -110,6 +110,22 @@ func (s *Server) idAction(act func(r *http.Request, c library.Caller, id int64) 
 	}
 }
 
+// pageOn reads a signed-in request for the page of one object: the
+// caller, the CSRF token of its forms and the id in the path. It answers
+// false when it has written the answer already.
+func (s *Server) pageOn(w http.ResponseWriter, r *http.Request) (library.Caller, string, int64, bool) {
+	c, csrf, ok := s.signedIn(w, r)
+	if !ok {
+		return library.Caller{}, "", 0, false
+	}
+	id, err := httpdomain.PathID(r, "id")
+	if err != nil {
+		s.fail(w, r, err)
+		return library.Caller{}, "", 0, false
+	}
+	return c, csrf, id, true
+}
+
 // formOn reads a signed-in form posted to the page of one object: the
 // caller and the id in the path. It answers false when it has written
 // the answer already.
@@ -563,13 +579,8 @@ func (s *Server) trashThumb(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) sendThumb(w http.ResponseWriter, r *http.Request,
 	open func(context.Context, library.Caller, int64, media.Size) (*library.RenditionFile, error)) {
-	c, _, ok := s.signedIn(w, r)
+	c, _, id, ok := s.pageOn(w, r)
 	if !ok {
-		return
-	}
-	id, err := httpdomain.PathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	px, _ := strconv.Atoi(r.PathValue("px"))

@@ -158,13 +158,8 @@ var stageLabels = map[string]string{"Title": "title", "Message": "message", "Pas
 // stageEdit is the form that changes a Stage: members and above, as the
 // API's PUT.
 func (s *Server) stageEdit(w http.ResponseWriter, r *http.Request) {
-	c, csrf, ok := s.signedIn(w, r)
+	c, csrf, id, ok := s.pageOn(w, r)
 	if !ok {
-		return
-	}
-	id, err := httpdomain.PathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
 		return
 	}
 	s.showStageEdit(w, r, c, csrf, id, http.StatusOK, form{})
