@@ -49,6 +49,19 @@ const (
 // stage and the job is to be queued again at the next (NextStage).
 var ErrNextStage = errors.New("job queued again at its next stage")
 
+// StageDone is the ErrNextStage a handler answers when its stage made
+// renditions: the worker records them in the transaction that queues the
+// job at its next stage (JobQueue.NextStage), one commit for all. Their
+// files must be durable before (the blob store's Commit has returned).
+type StageDone struct {
+	Renditions []Rendition
+}
+
+func (e *StageDone) Error() string { return ErrNextStage.Error() }
+
+// Unwrap makes errors.Is(err, ErrNextStage) true.
+func (e *StageDone) Unwrap() error { return ErrNextStage }
+
 // MaxJobAttempts is how many times a job is claimed before FailJob gives up
 // on it for good.
 const MaxJobAttempts = 5
@@ -103,9 +116,10 @@ type JobQueue interface {
 	// while its lease runs.
 	ClaimJob(ctx context.Context, worker string, lease time.Duration) (*Job, error)
 	// NextStage queues a job worker holds again, due now, at its next
-	// Stage, with its attempts counted anew. ErrNotFound unless worker
-	// holds it.
-	NextStage(ctx context.Context, id int64, worker string) error
+	// Stage, with its attempts counted anew, and stores renditions (as
+	// PutRendition does), in one transaction. ErrNotFound unless worker
+	// holds it, and then no rendition is stored.
+	NextStage(ctx context.Context, id int64, worker string, renditions []Rendition) error
 	// RenewJob moves the lease of a job worker holds to now+lease, in one
 	// step that checks the hold. ErrNotFound when worker no longer holds
 	// it: the job was finished, failed or claimed by another, or its lease

@@ -235,15 +235,22 @@ func (p *Pool) one(ctx context.Context, name string) (bool, error) {
 		p.opts.Logger.Warn("job stopped", "job", j.ID, "asset", j.AssetID, "version", j.Version, "worker", name, "err", err)
 		return true, nil
 	}
-	if herr != nil && ctx.Err() != nil {
-		// Stopped, not failed: leave the job to its lease.
+	if herr != nil && !errors.Is(herr, damask.ErrNextStage) && ctx.Err() != nil {
+		// Stopped, not failed: leave the job to its lease. A stage done
+		// is recorded below, with the renditions it made.
 		return true, nil
 	}
 	// Record the outcome even if the pool is stopping now: the work is done.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer rcancel()
 	if errors.Is(herr, damask.ErrNextStage) {
-		if err := p.queue.NextStage(rctx, j.ID, name); err != nil {
+		// The renditions of the stage, if any, in the same transaction:
+		// one commit (one fsync) for them all.
+		var rs []damask.Rendition
+		if sd := (*damask.StageDone)(nil); errors.As(herr, &sd) {
+			rs = sd.Renditions
+		}
+		if err := p.queue.NextStage(rctx, j.ID, name, rs); err != nil {
 			return true, fmt.Errorf("queue job %d at its next stage: %w", j.ID, err)
 		}
 		p.opts.Logger.Info("job stage done", "job", j.ID, "asset", j.AssetID, "version", j.Version, "stage", j.Stage, "worker", name)

@@ -447,6 +447,7 @@ func TestPoolIdleExit(t *testing.T) {
 // TestStages: a handler that answers ErrNextStage has its job queued again
 // at the next stage, behind every job still at the first: one worker runs
 // every first stage before any second, and each job's second stage once.
+// The renditions of a StageDone are stored with the move.
 func TestStages(t *testing.T) {
 	const n = 6
 	db := queue(t, n)
@@ -458,7 +459,15 @@ func TestStages(t *testing.T) {
 		order = append(order, fmt.Sprintf("%d:%d", j.Stage, j.AssetID))
 		mu.Unlock()
 		if j.Stage == damask.JobThumbnails {
-			return damask.ErrNextStage
+			if j.AssetID%2 == 0 {
+				return damask.ErrNextStage
+			}
+			return &damask.StageDone{Renditions: []damask.Rendition{
+				{Source: j.Blob, Size: "thumb64", Blob: sha256.Sum256(j.Blob[:]), Width: 64, Height: 48},
+			}}
+		}
+		if _, err := db.Rendition(ctx, j.Blob, "thumb64"); (err == nil) != (j.AssetID%2 == 1) {
+			t.Errorf("asset %d at its second stage: its first stage's rendition: %v", j.AssetID, err)
 		}
 		second.add(j.AssetID)
 		return nil

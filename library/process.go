@@ -74,9 +74,9 @@ func (s *Service) Process(ctx context.Context, j *damask.Job) error {
 		return fmt.Errorf("process asset %d: %w", j.AssetID, err)
 	}
 	if j.Stage == damask.JobThumbnails {
-		if next, err := s.thumbnailStage(ctx, j); err != nil || next {
+		if next, err := s.thumbnailStage(ctx, j); err != nil || next != nil {
 			if err == nil {
-				return damask.ErrNextStage
+				return next
 			}
 			if !fileFault(err) && !errors.Is(err, media.ErrUnsupported) {
 				return fmt.Errorf("process asset %d: thumbnails: %w", j.AssetID, err)
@@ -191,11 +191,19 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 }
 
 // thumbnailStage makes the JPEG thumbnails of a JPEG's job at its first
-// stage and says whether the job goes on to the next; false (nothing done)
-// for other formats, without a renderer, or when the thumbnails exist.
-func (s *Service) thumbnailStage(ctx context.Context, j *damask.Job) (bool, error) {
+// stage and, when the job goes on to the next, answers the StageDone that
+// says so; nil (nothing done) for other formats, without a renderer, or
+// when the thumbnails exist.
+//
+// The thumbnails' files are stored (each durable) as they are made, and
+// their records are left to the worker, which writes them in the
+// transaction that queues the next stage: one commit where there were
+// four. A record so never names a file that is not durable. On an error
+// the records of the files made are stored at once, as those of the
+// whole job would be.
+func (s *Service) thumbnailStage(ctx context.Context, j *damask.Job) (*damask.StageDone, error) {
 	if s.tools().Renderer == nil {
-		return false, nil
+		return nil, nil
 	}
 	var missing []media.Size
 	for _, size := range media.Sizes() {
@@ -206,25 +214,37 @@ func (s *Service) thumbnailStage(ctx context.Context, j *damask.Job) (bool, erro
 		if damask.ErrorCode(err) == damask.ENOTFOUND {
 			missing = append(missing, size)
 		} else if err != nil {
-			return false, err
+			return nil, err
 		}
 	}
 	if len(missing) == 0 {
-		return false, nil
+		return nil, nil
 	}
 	path, done, err := s.blobPath(ctx, j.Blob)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	defer done()
 	if format, err := media.Detect(path); err != nil || format != media.FormatJPEG {
-		return false, nil // the whole job says what is wrong
+		return nil, nil // the whole job says what is wrong
 	}
-	put := func(size media.Size, r io.Reader) error { return s.putRendition(ctx, j.Blob, size, r) }
+	next := &damask.StageDone{}
+	put := func(size media.Size, r io.Reader) error {
+		rd, err := s.storeRendition(ctx, j.Blob, size, r)
+		if err == nil {
+			next.Renditions = append(next.Renditions, rd)
+		}
+		return err
+	}
 	if _, err := s.tools().Renderer.Render(ctx, path, missing, put); err != nil {
-		return false, err
+		for _, rd := range next.Renditions {
+			if perr := s.store.PutRendition(ctx, rd); perr != nil {
+				return nil, errors.Join(err, perr)
+			}
+		}
+		return nil, err
 	}
-	return true, nil
+	return next, nil
 }
 
 // fileFault tells the renderer's errors that are the file's doing, which
@@ -431,9 +451,20 @@ func (s *Service) HasPlayback(ctx context.Context, a *damask.Asset) bool {
 }
 
 func (s *Service) putRendition(ctx context.Context, source damask.BlobRef, size media.Size, r io.Reader) error {
+	rd, err := s.storeRendition(ctx, source, size, r)
+	if err != nil {
+		return err
+	}
+	return s.store.PutRendition(ctx, rd)
+}
+
+// storeRendition stores the encoded image read from r as the rendition at
+// size of the file source, its bytes only: it answers the record to store
+// once the file is durable.
+func (s *Service) storeRendition(ctx context.Context, source damask.BlobRef, size media.Size, r io.Reader) (damask.Rendition, error) {
 	var buf bytes.Buffer
 	if _, err := buf.ReadFrom(r); err != nil {
-		return fmt.Errorf("rendition %s: %w", size.Name, err)
+		return damask.Rendition{}, fmt.Errorf("rendition %s: %w", size.Name, err)
 	}
 	var cfg image.Config
 	var err error
@@ -443,16 +474,28 @@ func (s *Service) putRendition(ctx context.Context, source damask.BlobRef, size 
 		cfg, err = jpeg.DecodeConfig(bytes.NewReader(buf.Bytes()))
 	}
 	if err != nil {
-		return fmt.Errorf("rendition %s: %w", size.Name, err)
+		return damask.Rendition{}, fmt.Errorf("rendition %s: %w", size.Name, err)
 	}
-	_, err = s.keepRendition(ctx, source, size.Name, buf.Bytes(), cfg.Width, cfg.Height)
-	return err
+	return s.storeRenditionFile(ctx, source, size.Name, buf.Bytes(), cfg.Width, cfg.Height)
 }
 
 // keepRendition stores the encoded image b, of w x h pixels, as the
 // rendition name of the file source: its bytes in the blob store, then
 // its record.
 func (s *Service) keepRendition(ctx context.Context, source damask.BlobRef, name string, b []byte, w, h int) (damask.Rendition, error) {
+	r, err := s.storeRenditionFile(ctx, source, name, b, w, h)
+	if err != nil {
+		return damask.Rendition{}, err
+	}
+	if err := s.store.PutRendition(ctx, r); err != nil {
+		return damask.Rendition{}, err
+	}
+	return r, nil
+}
+
+// storeRenditionFile stores the bytes of keepRendition's image, durable
+// once it returns, and answers the record to store.
+func (s *Service) storeRenditionFile(ctx context.Context, source damask.BlobRef, name string, b []byte, w, h int) (damask.Rendition, error) {
 	bw, err := s.blobs.Create(ctx)
 	if err != nil {
 		return damask.Rendition{}, fmt.Errorf("store rendition %s: %w", name, err)
@@ -465,11 +508,7 @@ func (s *Service) keepRendition(ctx context.Context, source damask.BlobRef, name
 	if err != nil {
 		return damask.Rendition{}, fmt.Errorf("store rendition %s: %w", name, err)
 	}
-	r := damask.Rendition{Source: source, Size: name, Blob: bi.Ref, Width: w, Height: h}
-	if err := s.store.PutRendition(ctx, r); err != nil {
-		return damask.Rendition{}, err
-	}
-	return r, nil
+	return damask.Rendition{Source: source, Size: name, Blob: bi.Ref, Width: w, Height: h}, nil
 }
 
 // blobPath names a file holding the blob's bytes for the tools: the blob

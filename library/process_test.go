@@ -318,8 +318,25 @@ func TestThumbnailStage(t *testing.T) {
 	if err != nil || j.AssetID != jpeg.ID {
 		t.Fatalf("claim: %+v, %v", j, err)
 	}
-	if err := svc.Process(ctx, j); !errors.Is(err, damask.ErrNextStage) {
-		t.Fatalf("JPEG's first stage: %v, want ErrNextStage", err)
+	err = svc.Process(ctx, j)
+	var next *damask.StageDone
+	if !errors.As(err, &next) {
+		t.Fatalf("JPEG's first stage: %v, want a StageDone", err)
+	}
+	// The thumbnails' records wait for the worker's NextStage; their
+	// files are durable already.
+	for _, s := range media.Sizes() {
+		if has(jpeg, s.Name) {
+			t.Errorf("%s recorded before the stage was", s.Name)
+		}
+	}
+	for _, r := range next.Renditions {
+		if _, err := blobs.Stat(ctx, r.Blob); err != nil {
+			t.Errorf("the file of %s: %v", r.Size, err)
+		}
+	}
+	if err := db.NextStage(ctx, j.ID, "w", next.Renditions); err != nil {
+		t.Fatal(err)
 	}
 	for _, s := range media.Sizes() {
 		if want := s.Px <= media.Thumb256.Px; has(jpeg, s.Name) != want {

@@ -113,8 +113,9 @@ func (db *DB) FinishJob(ctx context.Context, id int64, worker string) error {
 	})
 }
 
-// NextStage queues a job the worker holds again at its next stage.
-func (db *DB) NextStage(ctx context.Context, id int64, worker string) error {
+// NextStage queues a job the worker holds again at its next stage and
+// stores the renditions its stage made, in one transaction.
+func (db *DB) NextStage(ctx context.Context, id int64, worker string, renditions []damask.Rendition) error {
 	now := db.clock()
 	return db.update(ctx, fmt.Sprintf("queue job %d at its next stage", id), func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `
@@ -124,7 +125,15 @@ func (db *DB) NextStage(ctx context.Context, id int64, worker string) error {
 		if err != nil {
 			return err
 		}
-		return notFound(res)
+		if err := notFound(res); err != nil {
+			return err
+		}
+		for _, r := range renditions {
+			if err := putRendition(ctx, tx, r); err != nil {
+				return fmt.Errorf("rendition %s of %s: %w", r.Size, r.Source, err)
+			}
+		}
+		return nil
 	})
 }
 
@@ -211,14 +220,17 @@ func (db *DB) SetExtracted(ctx context.Context, accountID, assetID int64, versio
 
 // PutRendition stores r, replacing the one of the same source and size.
 func (db *DB) PutRendition(ctx context.Context, r damask.Rendition) error {
-	return db.update(ctx, "put rendition", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO renditions (source, size, rendition, width, height) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (source, size) DO UPDATE SET
-				rendition = excluded.rendition, width = excluded.width, height = excluded.height`,
-			r.Source[:], r.Size, r.Blob[:], r.Width, r.Height)
-		return err
-	})
+	return db.update(ctx, "put rendition", func(tx *sql.Tx) error { return putRendition(ctx, tx, r) })
+}
+
+// putRendition stores r in tx, replacing any of the same source and size.
+func putRendition(ctx context.Context, tx *sql.Tx, r damask.Rendition) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO renditions (source, size, rendition, width, height) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (source, size) DO UPDATE SET
+			rendition = excluded.rendition, width = excluded.width, height = excluded.height`,
+		r.Source[:], r.Size, r.Blob[:], r.Width, r.Height)
+	return err
 }
 
 // Rendition finds the rendition of source at size.

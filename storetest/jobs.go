@@ -112,9 +112,24 @@ func testJobStages(t *testing.T, s damask.Store) {
 	if ja.AssetID != a.ID || ja.Stage != damask.JobThumbnails {
 		t.Fatalf("first job: asset %d stage %d, want %d at stage %d", ja.AssetID, ja.Stage, a.ID, damask.JobThumbnails)
 	}
-	wantCode(t, "NextStage by another worker", s.NextStage(ctx, ja.ID, "w2"), damask.ENOTFOUND, "")
-	must(t, "NextStage", s.NextStage(ctx, ja.ID, "w1"))
-	wantCode(t, "NextStage twice", s.NextStage(ctx, ja.ID, "w1"), damask.ENOTFOUND, "")
+	// The stage's renditions are stored with the move, and only with it.
+	thumbs := []damask.Rendition{
+		{Source: a.Blob, Size: "thumb64", Blob: ref("thumb64 of a"), Width: 64, Height: 48},
+		{Source: a.Blob, Size: "thumb256", Blob: ref("thumb256 of a"), Width: 256, Height: 192},
+	}
+	wantCode(t, "NextStage by another worker", s.NextStage(ctx, ja.ID, "w2", thumbs), damask.ENOTFOUND, "")
+	for _, r := range thumbs {
+		wantCode(t, "Rendition after NextStage by another worker", func() error { _, err := s.Rendition(ctx, r.Source, r.Size); return err }(), damask.ENOTFOUND, "")
+	}
+	must(t, "NextStage", s.NextStage(ctx, ja.ID, "w1", thumbs))
+	for _, want := range thumbs {
+		got, err := s.Rendition(ctx, want.Source, want.Size)
+		must(t, "Rendition after NextStage", err)
+		if got != want {
+			t.Errorf("rendition stored by NextStage: %+v, want %+v", got, want)
+		}
+	}
+	wantCode(t, "NextStage twice", s.NextStage(ctx, ja.ID, "w1", nil), damask.ENOTFOUND, "")
 	got, err := s.Job(ctx, ja.ID)
 	must(t, "Job", err)
 	if got.State != damask.JobQueued || got.Stage != damask.JobRest || got.Attempts != 0 {
@@ -126,7 +141,7 @@ func testJobStages(t *testing.T, s damask.Store) {
 	if jb.AssetID != b.ID || jb.Stage != damask.JobThumbnails {
 		t.Errorf("second claim: asset %d stage %d, want %d at stage %d", jb.AssetID, jb.Stage, b.ID, damask.JobThumbnails)
 	}
-	must(t, "NextStage b", s.NextStage(ctx, jb.ID, "w2"))
+	must(t, "NextStage b", s.NextStage(ctx, jb.ID, "w2", nil))
 	for _, want := range []int64{a.ID, b.ID} {
 		j, err := s.ClaimJob(ctx, "w3", time.Minute)
 		must(t, "ClaimJob at the next stage", err)

@@ -87,7 +87,7 @@ func testNotFound(t *testing.T, s damask.Store) {
 		{"Job", func() error { _, err := s.Job(ctx, far); return err }},
 		{"RenewJob", func() error { return s.RenewJob(ctx, far, "w", time.Minute) }},
 		{"FinishJob", func() error { return s.FinishJob(ctx, far, "w") }},
-		{"NextStage", func() error { return s.NextStage(ctx, far, "w") }},
+		{"NextStage", func() error { return s.NextStage(ctx, far, "w", nil) }},
 		{"FailJob", func() error { return s.FailJob(ctx, far, "w", now, "x") }},
 		{"SetExtracted", func() error {
 			return s.SetExtracted(ctx, a.ID, far, 1, damask.Extracted{Processing: damask.ProcessingDone})
