@@ -54,16 +54,20 @@ func worker(ctx context.Context, env environment, args []string) error {
 		// look (the first thumbnail of a batch waited for them). A worker
 		// started for a job another took, or for an upload that failed,
 		// so holds them until it ends, childIdle later.
+		// The tools are tools's alone until started is closed: the
+		// library's options are copied meanwhile, and read them only
+		// through StartTools, after.
 		ctx = forServer(ctx, env.stdin, func() { pool.Load().Wake() })
+		tools := &processing{}
 		started := make(chan struct{})
 		go func() {
 			defer close(started)
-			proc.start(ctx, log)
+			tools.start(ctx, log)
 		}()
-		defer func() { <-started }() // before proc.Close
+		defer func() { <-started; tools.Close() }()
 		proc.opts.StartTools = func() library.Tools {
 			<-started
-			return library.Tools{Renderer: proc.opts.Renderer, Extractor: proc.opts.Extractor}
+			return library.Tools{Renderer: tools.opts.Renderer, Extractor: tools.opts.Extractor}
 		}
 	} else {
 		proc.start(ctx, log)
@@ -85,7 +89,7 @@ func worker(ctx context.Context, env environment, args []string) error {
 		deliveries.Store(d)
 		wg.Go(func() { d.Run(ctx) })
 	}
-	if proc.enabled() || *child {
+	if *child || proc.enabled() {
 		o := jobs.Options{Logger: log, Workers: *n, Timeout: time.Duration(*timeout), Idle: media.ReleaseMemory}
 		if *child {
 			o.IdleExit = childIdle
