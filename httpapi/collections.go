@@ -50,22 +50,7 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, _, err := collectionInput(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, err := s.svc.UpdateCollection(r.Context(), caller(r), id, in)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.reply(w, r, http.StatusOK, collectionDoc(c))
+	updateByID(s, w, r, collectionInput, s.svc.UpdateCollection, collectionDoc)
 }
 
 func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request) {

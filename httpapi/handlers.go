@@ -87,6 +87,24 @@ func byID[T any](s *Server, w http.ResponseWriter, r *http.Request, status int,
 	s.fail(w, r, err)
 }
 
+// updateByID is the PUT of one object by the id in the path: its input
+// decoded from the body, one service call, its document answered.
+func updateByID[In, T any](s *Server, w http.ResponseWriter, r *http.Request,
+	decode func(*http.Request) (In, body, error), update func(context.Context, library.Caller, int64, In) (T, error), doc func(T) node) {
+	id, err := httpdomain.PathID(r, "id")
+	if err == nil {
+		var in In
+		if in, _, err = decode(r); err == nil {
+			var x T
+			if x, err = update(r.Context(), caller(r), id, in); err == nil {
+				s.reply(w, r, http.StatusOK, doc(x))
+				return
+			}
+		}
+	}
+	s.fail(w, r, err)
+}
+
 // listMore is list for a total that may be an estimate: more tells whether
 // a next page exists.
 func (s *Server) listMore(w http.ResponseWriter, r *http.Request, name string, items []node, total int, p damask.Page, more bool) {

@@ -72,22 +72,7 @@ func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, _, err := inboxInput(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	b, err := s.svc.UpdateInbox(r.Context(), caller(r), id, in)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.reply(w, r, http.StatusOK, inboxDoc(r, b))
+	updateByID(s, w, r, inboxInput, s.svc.UpdateInbox, func(b *damask.Inbox) node { return inboxDoc(r, b) })
 }
 
 // revokeInbox is DELETE: the Inbox is revoked, not removed, so that its

@@ -57,22 +57,7 @@ func (s *Server) createStage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) updateStage(w http.ResponseWriter, r *http.Request) {
-	id, err := httpdomain.PathID(r, "id")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, _, err := stageInput(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	st, err := s.svc.UpdateStage(r.Context(), caller(r), id, in)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.reply(w, r, http.StatusOK, stageOf(r, st))
+	updateByID(s, w, r, stageInput, s.svc.UpdateStage, func(st *damask.Stage) node { return stageOf(r, st) })
 }
 
 // revokeStage is DELETE: the Stage is revoked, and kept with its log.
