@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"damask"
 	"damask/httpdomain"
 	"damask/library"
 )
@@ -35,18 +36,7 @@ func collectionInput(r *http.Request) (library.CollectionInput, body, error) {
 }
 
 func (s *Server) createCollection(w http.ResponseWriter, r *http.Request) {
-	in, b, err := collectionInput(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, replayed, err := s.svc.CreateCollection(r.Context(), caller(r), in, requestKey(r, b, nil))
-	replay(w, replayed)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.created(w, r, "/api/collections/"+strconv.FormatInt(c.ID, 10), collectionDoc(c))
+	create(s, w, r, collectionInput, s.svc.CreateCollection, func(c *damask.Collection) string { return "/api/collections/" + strconv.FormatInt(c.ID, 10) }, collectionDoc)
 }
 
 func (s *Server) updateCollection(w http.ResponseWriter, r *http.Request) {

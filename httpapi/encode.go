@@ -54,6 +54,15 @@ func datetime(name string, t time.Time) node {
 
 func null(name string, k kind) node { return node{name: name, kind: k, null: true} }
 
+// optInteger is an integer that 0 leaves unset: a null of its kind (an id
+// of nothing, a status not yet known).
+func optInteger(name string, v int64) node {
+	if v == 0 {
+		return null(name, kInteger)
+	}
+	return integer(name, v)
+}
+
 func record(name string, fields ...node) node { return node{name: name, kind: kRecord, kids: fields} }
 
 func array(name string, items []node) node { return node{name: name, kind: kArray, kids: items} }

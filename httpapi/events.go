@@ -58,10 +58,7 @@ func eventDoc(e damask.Event) node {
 	for i, f := range e.Changed {
 		changed[i] = str("field", f)
 	}
-	actor := null("actor_id", kInteger)
-	if e.ActorID != 0 {
-		actor = integer("actor_id", e.ActorID)
-	}
+	actor := optInteger("actor_id", int64(e.ActorID))
 	return record("event",
 		integer("id", e.ID),
 		str("type", e.Type),

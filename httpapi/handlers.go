@@ -87,6 +87,25 @@ func byID[T any](s *Server, w http.ResponseWriter, r *http.Request, status int,
 	s.fail(w, r, err)
 }
 
+// create is the POST that makes one object, with an Idempotency-Key: its
+// input decoded from the body, one service call (replayed or not), the
+// document answered 201 at the object's path.
+func create[In, T any](s *Server, w http.ResponseWriter, r *http.Request, decode func(*http.Request) (In, body, error),
+	call func(context.Context, library.Caller, In, damask.IdempotencyKey) (T, bool, error), path func(T) string, doc func(T) node) {
+	in, fields, err := decode(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	x, replayed, err := call(r.Context(), caller(r), in, requestKey(r, fields, nil))
+	replay(w, replayed)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.created(w, r, path(x), doc(x))
+}
+
 // updateByID is the PUT of one object by the id in the path: its input
 // decoded from the body, one service call, its document answered.
 func updateByID[In, T any](s *Server, w http.ResponseWriter, r *http.Request,

@@ -57,18 +57,7 @@ func inboxInput(r *http.Request) (library.InboxInput, body, error) {
 }
 
 func (s *Server) createInbox(w http.ResponseWriter, r *http.Request) {
-	in, fields, err := inboxInput(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	b, replayed, err := s.svc.CreateInbox(r.Context(), caller(r), in, requestKey(r, fields, nil))
-	replay(w, replayed)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.created(w, r, "/api/inboxes/"+strconv.FormatInt(b.ID, 10), inboxDoc(r, b))
+	create(s, w, r, inboxInput, s.svc.CreateInbox, func(b *damask.Inbox) string { return "/api/inboxes/" + strconv.FormatInt(b.ID, 10) }, func(b *damask.Inbox) node { return inboxDoc(r, b) })
 }
 
 func (s *Server) updateInbox(w http.ResponseWriter, r *http.Request) {

@@ -42,18 +42,7 @@ func stageInput(r *http.Request) (library.StageInput, body, error) {
 }
 
 func (s *Server) createStage(w http.ResponseWriter, r *http.Request) {
-	in, fields, err := stageInput(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	st, replayed, err := s.svc.CreateStage(r.Context(), caller(r), in, requestKey(r, fields, nil))
-	replay(w, replayed)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.created(w, r, "/api/stages/"+strconv.FormatInt(st.ID, 10), stageOf(r, st))
+	create(s, w, r, stageInput, s.svc.CreateStage, func(st *damask.Stage) string { return "/api/stages/" + strconv.FormatInt(st.ID, 10) }, func(st *damask.Stage) node { return stageOf(r, st) })
 }
 
 func (s *Server) updateStage(w http.ResponseWriter, r *http.Request) {
@@ -101,10 +90,7 @@ func stageDoc(st *damask.Stage, public string) node {
 	for i, rc := range st.Recipients {
 		rs[i] = record("recipient", str("email", rc.Email), str("url", public+library.StageAddress(rc.Token)))
 	}
-	col := null("collection_id", kInteger)
-	if st.CollectionID != 0 {
-		col = integer("collection_id", st.CollectionID)
-	}
+	col := optInteger("collection_id", int64(st.CollectionID))
 	return record("stage",
 		integer("id", st.ID),
 		str("title", st.Title),
@@ -130,10 +116,7 @@ func stageDoc(st *damask.Stage, public string) node {
 // recipient's e-mail, or null for the Stage's own address), from where,
 // and what was seen or downloaded.
 func accessDoc(a *damask.StageAccess) node {
-	asset := null("asset_id", kInteger)
-	if a.AssetID != 0 {
-		asset = integer("asset_id", a.AssetID)
-	}
+	asset := optInteger("asset_id", int64(a.AssetID))
 	return record("access",
 		integer("id", a.ID),
 		datetime("created_on", a.At),

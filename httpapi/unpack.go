@@ -67,16 +67,10 @@ func unpackDoc(r *http.Request, rep *library.UnpackReport, uploadID int64) node 
 	}
 	skipped := make([]node, len(rep.Skipped))
 	for i, e := range rep.Skipped {
-		id := null("asset_id", kInteger)
-		if e.AssetID != 0 {
-			id = integer("asset_id", e.AssetID)
-		}
+		id := optInteger("asset_id", int64(e.AssetID))
 		skipped[i] = record("entry", str("name", e.Name), str("reason", e.Reason), id)
 	}
-	upload := null("upload_id", kInteger)
-	if uploadID != 0 {
-		upload = integer("upload_id", uploadID)
-	}
+	upload := optInteger("upload_id", int64(uploadID))
 	return record("unpack",
 		str("archive", rep.Archive),
 		upload,

@@ -160,14 +160,8 @@ func webhookDoc(h *damask.Webhook) node {
 // deliveryDoc is one entry of a delivery log: the event, and the last
 // attempt's answer (status 0 when none came) and time.
 func deliveryDoc(d *damask.Delivery) node {
-	event := null("event_id", kInteger)
-	if d.EventID != 0 {
-		event = integer("event_id", d.EventID)
-	}
-	status := null("status", kInteger)
-	if d.Status != 0 {
-		status = integer("status", int64(d.Status))
-	}
+	event := optInteger("event_id", int64(d.EventID))
+	status := optInteger("status", int64(d.Status))
 	next := null("next_attempt_on", kDatetime)
 	if d.State == damask.DeliveryQueued {
 		next = datetime("next_attempt_on", d.RunAfter)
