@@ -156,15 +156,14 @@ func (db *DB) UpdateAccount(ctx context.Context, a *damask.Account) error {
 func (db *DB) AccountStats(ctx context.Context, accountID int64) (damask.AccountStats, error) {
 	var st damask.AccountStats
 	err := db.view(ctx, fmt.Sprintf("stats of account %d", accountID), func(tx pgx.Tx) error {
-		// Every version counts, in the trash too, since its bytes are kept
-		// until it is purged; so do uploads that no asset has used yet.
+		// The space and the assets are counted as they change, by the
+		// triggers of account_usage (migration 0022), in 16 slots summed
+		// here: every upload's quota check reads this, whatever the
+		// library's size.
 		return tx.QueryRow(ctx, `
-			SELECT
-				(SELECT coalesce(sum(v.size), 0) FROM versions v JOIN assets a ON a.id = v.asset_id
-					WHERE a.account_id = acc.id)
-				+ (SELECT coalesce(sum(size), 0) FROM uploads WHERE account_id = acc.id),
+			SELECT (SELECT coalesce(sum(used_space), 0) FROM account_usage WHERE account_id = acc.id),
 				(SELECT count(*) FROM users WHERE account_id = acc.id),
-				(SELECT count(*) FROM assets WHERE account_id = acc.id AND deleted_at IS NULL)
+				(SELECT coalesce(sum(assets_count), 0) FROM account_usage WHERE account_id = acc.id)
 			FROM accounts acc WHERE acc.id = $1`, accountID).
 			Scan(&st.UsedSpace, &st.UsersCount, &st.AssetsCount)
 	})

@@ -74,10 +74,11 @@ var importTables = []struct {
 // notCarried are the tables Import leaves alone, on purpose: a moment's
 // state, which the new servers make again (the throttle's and the request
 // rate's counters, upload leases, resumable uploads under way,
-// Idempotency-Keys, the caches' generation), the schema's version, and
-// event_counters, made from the events (finish).
+// Idempotency-Keys, the caches' generation), the schema's version,
+// event_counters, made from the events (finish), and account_usage, which
+// the triggers count as the rows come in.
 var notCarried = []string{"sign_in_failures", "upload_leases", "resumable_uploads", "idempotency_keys",
-	"generation", "rate_buckets", "damask_schema", "event_counters"}
+	"generation", "rate_buckets", "damask_schema", "event_counters", "account_usage"}
 
 // derived are the columns this store computes from the others: never
 // read from a source.

@@ -36,6 +36,10 @@ func TestImportKeepsIDsUnused(t *testing.T) {
 		remove()
 		removed[k.Name] = id
 	}
+	want, err := src.AccountStats(ctx, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := src.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +51,10 @@ func TestImportKeepsIDsUnused(t *testing.T) {
 	db := openTemp(t)
 	if _, err := db.Import(ctx, snap); err != nil {
 		t.Fatalf("Import: %v", err)
+	}
+	// The space and the assets counted by the triggers as the rows came.
+	if got, err := db.AccountStats(ctx, acct.ID); err != nil || got != want {
+		t.Errorf("AccountStats after the move = %+v, %v; want %+v, as in the source", got, err, want)
 	}
 	for _, k := range kinds {
 		id, _ := k.Create(t, db, holder, 3)

@@ -167,16 +167,15 @@ func (db *DB) UpdateAccount(ctx context.Context, a *damask.Account) error {
 func (db *DB) AccountStats(ctx context.Context, accountID int64) (damask.AccountStats, error) {
 	var st damask.AccountStats
 	err := db.view(ctx, fmt.Sprintf("stats of account %d", accountID), func(tx *sql.Tx) error {
-		// Every version counts, in the trash too, since its bytes are kept
-		// until it is purged; so do uploads that no asset has used yet.
+		// The space and the assets are counted as they change, by the
+		// triggers of account_usage (migration 0028): every upload's quota
+		// check reads this, whatever the library's size.
 		return tx.QueryRowContext(ctx, `
-			SELECT
-				(SELECT coalesce(sum(v.size), 0) FROM versions v JOIN assets a ON a.id = v.asset_id
-					WHERE a.account_id = acc.id)
-				+ (SELECT coalesce(sum(size), 0) FROM uploads WHERE account_id = acc.id),
+			SELECT coalesce(u.used_space, 0),
 				(SELECT count(*) FROM users WHERE account_id = acc.id),
-				(SELECT count(*) FROM assets WHERE account_id = acc.id AND deleted_at IS NULL)
-			FROM accounts acc WHERE acc.id = ?`, accountID).
+				coalesce(u.assets_count, 0)
+			FROM accounts acc LEFT JOIN account_usage u ON u.account_id = acc.id
+			WHERE acc.id = ?`, accountID).
 			Scan(&st.UsedSpace, &st.UsersCount, &st.AssetsCount)
 	})
 	return st, err

@@ -135,6 +135,52 @@ func testAccountStats(t *testing.T, s damask.Store) {
 
 	must(t, "PurgeAsset", s.PurgeAsset(ctx, a.ID, trashed.ID))
 	stats(damask.AccountStats{UsedSpace: 157, UsersCount: 2, AssetsCount: 2}, "after purging")
+
+	// The counts are kept as rows change (not summed at each call): every
+	// way in and out of the trash, the stores, the bulk load.
+	back := newAsset(t, s, h, assetSpec{title: "back", size: 3})
+	must(t, "TrashAsset", s.TrashAsset(ctx, a.ID, back.ID, time.Now()))
+	must(t, "RestoreAsset", s.RestoreAsset(ctx, a.ID, back.ID))
+	stats(damask.AccountStats{UsedSpace: 160, UsersCount: 2, AssetsCount: 3}, "after a restore")
+
+	dropped := newUpload(t, s, h, "dropped", 11, time.Now().Add(damask.UploadLifetime))
+	expired := newUpload(t, s, h, "expired", 13, time.Now().Add(-time.Minute))
+	stats(damask.AccountStats{UsedSpace: 184, UsersCount: 2, AssetsCount: 3}, "with two more uploads")
+	must(t, "DeleteUpload", s.DeleteUpload(ctx, a.ID, dropped.ID))
+	if _, err := s.DeleteExpiredUploads(ctx, time.Now()); err != nil {
+		t.Fatalf("DeleteExpiredUploads: %v", err)
+	}
+	_ = expired
+	stats(damask.AccountStats{UsedSpace: 160, UsersCount: 2, AssetsCount: 3}, "after the uploads went")
+
+	if bulk, ok := s.(damask.BulkCreator); ok {
+		as := make([]*damask.Asset, 3)
+		for i := range as {
+			name := fmt.Sprintf("bulk%d", i)
+			as[i] = &damask.Asset{AccountID: a.ID, Title: name, Filename: name + ".jpg", ContentType: "image/jpeg",
+				Size: 1000, Blob: ref(name), UserID: h.ID, Processing: damask.ProcessingPending}
+		}
+		must(t, "CreateAssets", bulk.CreateAssets(ctx, as))
+		stats(damask.AccountStats{UsedSpace: 3160, UsersCount: 2, AssetsCount: 6}, "after a bulk load")
+	}
+
+	// Trash emptied for good, in every account.
+	must(t, "TrashAsset", s.TrashAsset(ctx, a.ID, back.ID, time.Now().Add(-time.Hour)))
+	if _, err := s.PurgeTrash(ctx, time.Now()); err != nil {
+		t.Fatalf("PurgeTrash: %v", err)
+	}
+	want := damask.AccountStats{UsedSpace: 3157, UsersCount: 2, AssetsCount: 5}
+	if _, ok := s.(damask.BulkCreator); !ok {
+		want = damask.AccountStats{UsedSpace: 157, UsersCount: 2, AssetsCount: 2}
+	}
+	stats(want, "after the trash was emptied")
+
+	// An account deleted takes its counts along; the other keeps its own.
+	other, err := s.AccountStats(ctx, hb.AccountID)
+	must(t, "AccountStats", err)
+	if other.UsedSpace != 2<<20 || other.AssetsCount != 1 {
+		t.Errorf("the other account's stats %+v, want 2 MiB in 1 asset", other)
+	}
 }
 
 func testUsers(t *testing.T, s damask.Store) {
