@@ -69,6 +69,9 @@ type ListOptions struct {
 	Sort string
 	// PerPage is the size of a page, 1 to 100 (the server's 25 when 0).
 	PerPage int
+	// SHA256 limits the list to the assets whose current file has one of
+	// these digests (hex), at most 100.
+	SHA256 []string
 }
 
 // Page is one page of a list.
@@ -97,6 +100,9 @@ func (c *Client) ListPage(ctx context.Context, o ListOptions, cursor string) (*P
 	}
 	if o.PerPage > 0 {
 		q.Set("per_page", strconv.Itoa(o.PerPage))
+	}
+	if len(o.SHA256) > 0 {
+		q.Set("sha256", strings.Join(o.SHA256, ","))
 	}
 	if cursor != "" {
 		q.Set("cursor", cursor)

@@ -19,7 +19,7 @@ func assetQuery(r *http.Request) (library.AssetQuery, error) {
 	p, err := pageOf(r)
 	q := r.URL.Query()
 	return library.AssetQuery{Query: q.Get("query"), Tags: q.Get("tags"), Sort: q.Get("sort"),
-		Page: p, Cursor: q.Get("cursor")}, err
+		Page: p, Cursor: q.Get("cursor"), SHA256: q.Get("sha256")}, err
 }
 
 func (s *Server) listAssets(w http.ResponseWriter, r *http.Request) {

@@ -285,22 +285,19 @@ func tagsOr(tags []string, a *damask.Asset) []string {
 // file already. The store keeps one per file (the oldest), so the list
 // holds at most one id. A digest that is not one is EMALFORMED.
 func (s *Service) Duplicates(ctx context.Context, c Caller, sum string) ([]int64, error) {
-	ref, err := damask.ParseBlobRef(strings.ToLower(strings.TrimSpace(sum)))
+	ids, err := s.heldDigests(ctx, c, sum)
 	if err != nil {
-		return nil, damask.Errorf(damask.EMALFORMED, "sha256 must be 64 hex digits")
-	}
-	a, err := s.store.AssetByBlob(ctx, c.Account.ID, ref)
-	switch {
-	case damask.ErrorCode(err) == damask.ENOTFOUND:
-		return []int64{}, nil
-	case err != nil:
-		return nil, fmt.Errorf("duplicates of %s: %w", ref, err)
-	}
-	switch err := s.seen(ctx, c, a.ID); {
-	case damask.ErrorCode(err) == damask.ENOTFOUND:
-		return []int64{}, nil
-	case err != nil:
 		return nil, err
 	}
-	return []int64{a.ID}, nil
+	seen := []int64{}
+	for _, id := range ids {
+		switch err := s.seen(ctx, c, id); {
+		case damask.ErrorCode(err) == damask.ENOTFOUND:
+		case err != nil:
+			return nil, err
+		default:
+			seen = append(seen, id)
+		}
+	}
+	return seen, nil
 }

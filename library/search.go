@@ -20,7 +20,15 @@ type AssetQuery struct {
 	Sort   string // created_on, updated_on, title, size or relevance; "-" for descending
 	Page   damask.Page
 	Cursor string // from a previous answer's Next: keyset paging, Page.Number ignored
+	// SHA256 limits the list to the assets whose current file has one of
+	// these digests (64 hex digits each, comma separated, at most
+	// MaxDigests): how a client asks which of its files the library holds,
+	// at a cost that does not grow with the library.
+	SHA256 string
 }
+
+// MaxDigests bounds the digests of AssetQuery.SHA256.
+const MaxDigests = 100
 
 // AssetList is a page of a list or search.
 type AssetList struct {
@@ -276,6 +284,11 @@ func (s *Service) filter(ctx context.Context, c Caller, q AssetQuery) (damask.As
 	if f.Query, err = s.resolve(ctx, c.Account.ID, expr); err != nil {
 		return f, false, err
 	}
+	if q.SHA256 != "" {
+		if f.IDs, err = s.heldDigests(ctx, c, q.SHA256); err != nil || len(f.IDs) == 0 {
+			return f, false, err
+		}
+	}
 	if q.Tags == "" {
 		return f, true, nil
 	}
@@ -290,6 +303,31 @@ func (s *Service) filter(ctx context.Context, c Caller, q AssetQuery) (damask.As
 		f.TagIDs = append(f.TagIDs, t.ID)
 	}
 	return f, true, nil
+}
+
+// heldDigests answers the ids of the assets out of the trash whose current
+// file has one of the comma-separated digests: one index lookup each.
+func (s *Service) heldDigests(ctx context.Context, c Caller, list string) ([]int64, error) {
+	sums := splitList(list)
+	if len(list) > MaxDigests*(64+1) || len(sums) > MaxDigests {
+		return nil, damask.Errorf(damask.EMALFORMED, "sha256 takes at most %d digests, comma separated", MaxDigests)
+	}
+	var ids []int64
+	for _, sum := range sums {
+		ref, err := damask.ParseBlobRef(strings.ToLower(sum))
+		if err != nil {
+			return nil, damask.Errorf(damask.EMALFORMED, "sha256 must be digests of 64 hex digits, comma separated")
+		}
+		a, err := s.store.AssetByBlob(ctx, c.Account.ID, ref)
+		switch {
+		case damask.ErrorCode(err) == damask.ENOTFOUND:
+		case err != nil:
+			return nil, fmt.Errorf("asset of %s: %w", ref, err)
+		default:
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids, nil
 }
 
 // resolve sets the ids of the tags and uploaders a query names; a name the

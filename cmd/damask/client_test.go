@@ -238,6 +238,21 @@ func TestClientLoginPushPull(t *testing.T) {
 	if out = r.must("pull", "tag:shoot", dst); !strings.Contains(out, "0 saved, 5 skipped") {
 		t.Fatalf("second pull: %s", out)
 	}
+
+	// A library larger than the push (here: any) is asked file by file
+	// (GET /api/assets.json?sha256=...), not read whole: the held files
+	// are skipped all the same, and a new one is sent.
+	listFactor = 0
+	t.Cleanup(func() { listFactor = 100 })
+	lacked := []byte("a file the library lacks")
+	if err := os.WriteFile(filepath.Join(src, "new.bin"), lacked, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before = r.w.bytes.Load()
+	out = r.must("push", src)
+	if got := r.w.bytes.Load() - before; got < int64(len(lacked)) || got > 64<<10 || !strings.Contains(out, "1 sent, 6 skipped, 0 failed") {
+		t.Fatalf("push asking file by file sent %d bytes:\n%s", got, out)
+	}
 }
 
 // TestClientPushResumes: a push of a folder cancelled in the middle, then

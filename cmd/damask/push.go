@@ -74,13 +74,23 @@ func push(ctx context.Context, env environment, args []string) error {
 		return err
 	}
 
-	// What the library holds already, by SHA-256.
+	// What the library holds already, by SHA-256: read whole when that
+	// takes fewer requests (a page of 100) than asking for each file
+	// (ask), so that a push of a few files to a library of a million does
+	// not read the million.
+	first, err := c.ListPage(ctx, client.ListOptions{PerPage: 100}, "")
+	if err != nil {
+		return fmt.Errorf("list the library: %w", err)
+	}
+	ask := first.Total >= listFactor*len(files)
 	held := map[string]bool{}
-	for a, err := range c.Assets(ctx, client.ListOptions{PerPage: 100}) {
-		if err != nil {
-			return fmt.Errorf("list the library: %w", err)
+	if !ask {
+		for a, err := range c.Assets(ctx, client.ListOptions{PerPage: 100}) {
+			if err != nil {
+				return fmt.Errorf("list the library: %w", err)
+			}
+			held[a.SHA256] = true
 		}
-		held[a.SHA256] = true
 	}
 
 	p := newTransfers(env.stdout, *asJSON, "sent")
@@ -91,14 +101,35 @@ func push(ctx context.Context, env environment, args []string) error {
 	p.begin(len(files), total)
 	var mu sync.Mutex // over st and held
 	return transferAll(ctx, p, *jobs, files, "push", func(f localFile) transferEvent {
-		return pushFile(ctx, c, p, st, &mu, held, f, client.Metadata{Filename: filepath.Base(f.abs),
+		return pushFile(ctx, c, p, st, &mu, held, ask, f, client.Metadata{Filename: filepath.Base(f.abs),
 			Title: *title, Tags: tagList, Path: f.dir, Asset: true}, chunkSize)
 	})
 }
 
+// listFactor is how many assets of the library make push ask for each
+// file rather than read the whole list: a page holds 100.
+var listFactor = 100
+
+// holds asks the server whether the library holds a file of this SHA-256.
+// Only an asset that says so counts (a server that knew no sha256
+// parameter would answer the whole list).
+func holds(ctx context.Context, c *client.Client, sum string) (bool, error) {
+	p, err := c.ListPage(ctx, client.ListOptions{SHA256: []string{sum}}, "")
+	if err != nil {
+		return false, fmt.Errorf("ask the library for %s: %w", sum, err)
+	}
+	for _, a := range p.Assets {
+		if a.SHA256 == sum {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // pushFile sends one file, or skips it when the library (or this push)
-// holds its bytes already.
-func pushFile(ctx context.Context, c *client.Client, p *transfers, st *pushState, mu *sync.Mutex, held map[string]bool, f localFile, m client.Metadata, chunk int64) transferEvent {
+// holds its bytes already. With ask, the library is asked for each file
+// held neither by the list read first nor earlier in this push.
+func pushFile(ctx context.Context, c *client.Client, p *transfers, st *pushState, mu *sync.Mutex, held map[string]bool, ask bool, f localFile, m client.Metadata, chunk int64) transferEvent {
 	fail := func(err error) transferEvent {
 		if ctx.Err() != nil {
 			err = errors.New("interrupted; run the same push again to go on")
@@ -121,6 +152,14 @@ func pushFile(ctx context.Context, c *client.Client, p *transfers, st *pushState
 	have := held[hexSum]
 	held[hexSum] = true // a copy further on in this push is skipped too
 	mu.Unlock()
+	if !have && ask {
+		if have, err = holds(ctx, c, hexSum); err != nil {
+			mu.Lock()
+			delete(held, hexSum)
+			mu.Unlock()
+			return fail(err)
+		}
+	}
 	if have {
 		st.forget(f.key)
 		return transferEvent{Event: "skipped", File: f.name, Size: f.size, SHA256: hexSum, Reason: "the library holds it already"}
