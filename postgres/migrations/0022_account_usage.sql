@@ -33,8 +33,9 @@ BEGIN
 END $$;
 CREATE TRIGGER account_usage_slots AFTER INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION account_usage_slots();
 
--- The statement triggers read the rows a statement changed (transition
--- tables), so that a bulk load by COPY counts in one UPDATE per account.
+-- The statement triggers of inserts and deletes read the rows a statement
+-- changed (transition tables), so that a bulk load by COPY counts in one
+-- UPDATE per account.
 -- account_usage_deltas holds what a statement changed, by account; each
 -- trigger fills it from the tables its event has, and account_usage_apply
 -- adds it to this backend's slot.
@@ -55,14 +56,9 @@ BEGIN
 	IF TG_OP = 'INSERT' THEN
 		SELECT jsonb_object_agg(account_id, space) INTO d FROM (
 			SELECT a.account_id, sum(n.size) AS space FROM new_rows n JOIN assets a ON a.id = n.asset_id GROUP BY 1) x;
-	ELSIF TG_OP = 'DELETE' THEN
-		SELECT jsonb_object_agg(account_id, space) INTO d FROM (
-			SELECT a.account_id, -sum(o.size) AS space FROM old_rows o JOIN assets a ON a.id = o.asset_id GROUP BY 1) x;
 	ELSE
 		SELECT jsonb_object_agg(account_id, space) INTO d FROM (
-			SELECT a.account_id, sum(c.size) AS space
-			FROM (SELECT asset_id, size FROM new_rows UNION ALL SELECT asset_id, -size FROM old_rows) c
-			JOIN assets a ON a.id = c.asset_id GROUP BY 1) x;
+			SELECT a.account_id, -sum(o.size) AS space FROM old_rows o JOIN assets a ON a.id = o.asset_id GROUP BY 1) x;
 	END IF;
 	IF d IS NOT NULL THEN
 		PERFORM account_usage_apply(d, '{}');
@@ -71,8 +67,6 @@ BEGIN
 END $$;
 CREATE TRIGGER account_usage_versions_insert AFTER INSERT ON versions
 	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION account_usage_versions();
-CREATE TRIGGER account_usage_versions_update AFTER UPDATE ON versions
-	REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION account_usage_versions();
 CREATE TRIGGER account_usage_versions_delete AFTER DELETE ON versions
 	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION account_usage_versions();
 
@@ -83,13 +77,9 @@ BEGIN
 	IF TG_OP = 'INSERT' THEN
 		SELECT jsonb_object_agg(account_id, space) INTO d FROM (
 			SELECT account_id, sum(size) AS space FROM new_rows GROUP BY 1) x;
-	ELSIF TG_OP = 'DELETE' THEN
-		SELECT jsonb_object_agg(account_id, space) INTO d FROM (
-			SELECT account_id, -sum(size) AS space FROM old_rows GROUP BY 1) x;
 	ELSE
 		SELECT jsonb_object_agg(account_id, space) INTO d FROM (
-			SELECT account_id, sum(size) AS space
-			FROM (SELECT account_id, size FROM new_rows UNION ALL SELECT account_id, -size FROM old_rows) c GROUP BY 1) x;
+			SELECT account_id, -sum(size) AS space FROM old_rows GROUP BY 1) x;
 	END IF;
 	IF d IS NOT NULL THEN
 		PERFORM account_usage_apply(d, '{}');
@@ -98,8 +88,6 @@ BEGIN
 END $$;
 CREATE TRIGGER account_usage_uploads_insert AFTER INSERT ON uploads
 	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION account_usage_uploads();
-CREATE TRIGGER account_usage_uploads_update AFTER UPDATE ON uploads
-	REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION account_usage_uploads();
 CREATE TRIGGER account_usage_uploads_delete AFTER DELETE ON uploads
 	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION account_usage_uploads();
 
@@ -111,15 +99,9 @@ BEGIN
 	IF TG_OP = 'INSERT' THEN
 		SELECT jsonb_object_agg(account_id, n) INTO d FROM (
 			SELECT account_id, count(*) AS n FROM new_rows WHERE deleted_at IS NULL GROUP BY 1) x;
-	ELSIF TG_OP = 'DELETE' THEN
-		SELECT jsonb_object_agg(account_id, n) INTO d FROM (
-			SELECT account_id, -count(*) AS n FROM old_rows WHERE deleted_at IS NULL GROUP BY 1) x;
 	ELSE
 		SELECT jsonb_object_agg(account_id, n) INTO d FROM (
-			SELECT account_id, sum(n) AS n FROM (
-				SELECT account_id, 1 AS n FROM new_rows WHERE deleted_at IS NULL
-				UNION ALL SELECT account_id, -1 FROM old_rows WHERE deleted_at IS NULL) c
-			GROUP BY 1 HAVING sum(n) <> 0) x;
+			SELECT account_id, -count(*) AS n FROM old_rows WHERE deleted_at IS NULL GROUP BY 1) x;
 	END IF;
 	IF d IS NOT NULL THEN
 		PERFORM account_usage_apply('{}', d);
@@ -128,10 +110,32 @@ BEGIN
 END $$;
 CREATE TRIGGER account_usage_assets_insert AFTER INSERT ON assets
 	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION account_usage_assets();
-CREATE TRIGGER account_usage_assets_update AFTER UPDATE ON assets
-	REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION account_usage_assets();
 CREATE TRIGGER account_usage_assets_delete AFTER DELETE ON assets
 	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION account_usage_assets();
+
+-- Updates, row by row, and only of the columns counted: the statement
+-- triggers' transition tables would copy every row of every update (a
+-- title edited, processing done).
+CREATE FUNCTION account_usage_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_TABLE_NAME = 'assets' THEN
+		UPDATE account_usage SET assets_count = assets_count + CASE WHEN NEW.deleted_at IS NULL THEN 1 ELSE -1 END
+		WHERE account_id = NEW.account_id AND slot = pg_backend_pid() % 16;
+	ELSIF TG_TABLE_NAME = 'uploads' THEN
+		UPDATE account_usage SET used_space = used_space - OLD.size + NEW.size
+		WHERE account_id = NEW.account_id AND slot = pg_backend_pid() % 16;
+	ELSE
+		UPDATE account_usage SET used_space = used_space - OLD.size + NEW.size
+		WHERE account_id = (SELECT account_id FROM assets WHERE id = NEW.asset_id) AND slot = pg_backend_pid() % 16;
+	END IF;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER account_usage_assets_update AFTER UPDATE OF deleted_at ON assets FOR EACH ROW
+	WHEN ((OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)) EXECUTE FUNCTION account_usage_update();
+CREATE TRIGGER account_usage_uploads_update AFTER UPDATE OF size ON uploads FOR EACH ROW
+	WHEN (OLD.size <> NEW.size) EXECUTE FUNCTION account_usage_update();
+CREATE TRIGGER account_usage_versions_update AFTER UPDATE OF size ON versions FOR EACH ROW
+	WHEN (OLD.size <> NEW.size) EXECUTE FUNCTION account_usage_update();
 
 -- The bytes of an asset's versions, counted off before the asset and (by
 -- the cascade) its versions go.
