@@ -23,3 +23,12 @@ type IntegrityChecker interface {
 type Analyzer interface {
 	Analyze(ctx context.Context) error
 }
+
+// BulkLoader is a BulkCreator that loads faster when it knows that a run
+// of CreateAssets calls is one import (a synthetic catalogue in batches):
+// the SQLite store keeps a large page cache on its writer for the run, a
+// setting a server in use should not keep. The run's writes and their
+// promises are those of CreateAssets.
+type BulkLoader interface {
+	BulkLoad(ctx context.Context, load func(ctx context.Context) error) error
+}

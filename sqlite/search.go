@@ -119,6 +119,22 @@ func writeIndex(ctx context.Context, tx *sql.Tx, r indexRow, replace bool) error
 			return fmt.Errorf("unindex asset %d: %w", r.id, err)
 		}
 	}
+	_, err := tx.ExecContext(ctx, indexInsert(r.accountID), indexValues(r)...)
+	if err != nil {
+		return fmt.Errorf("index asset %d: %w", r.id, err)
+	}
+	return nil
+}
+
+// indexInsert is the statement that writes a row of the account's index,
+// with indexValues its arguments.
+func indexInsert(accountID int64) string {
+	return `INSERT INTO ` + indexTable(accountID) + ` (rowid, title, description, filename, tags, camera, body, filters)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+}
+
+// indexValues are the values of the row's columns in the index.
+func indexValues(r indexRow) []any {
 	filters := []string{mark + "k" + r.kind, mark + "u" + strconv.FormatInt(r.userID, 10)}
 	if r.ext != "" {
 		filters = append(filters, mark+"e"+r.ext)
@@ -133,15 +149,8 @@ func writeIndex(ctx context.Context, tx *sql.Tx, r indexRow, replace bool) error
 		filters = append(filters, metaTokens(m.Field, m.Value)...)
 		body += "\n" + unmarked(m.Value)
 	}
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO `+table+` (rowid, title, description, filename, tags, camera, body, filters)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.id, unmarked(r.title), unmarked(r.description), unmarked(r.filename), r.tags, unmarked(r.camera),
-		body, strings.Join(filters, " "))
-	if err != nil {
-		return fmt.Errorf("index asset %d: %w", r.id, err)
-	}
-	return nil
+	return []any{r.id, unmarked(r.title), unmarked(r.description), unmarked(r.filename), r.tags, unmarked(r.camera),
+		body, strings.Join(filters, " ")}
 }
 
 // reindex writes the index rows of the given assets as they are now in the

@@ -26,7 +26,7 @@ import (
 
 // dev seed|bench-search: tools for developers, not for a library in use.
 func dev(ctx context.Context, env environment, args []string) error {
-	const use = "dev seed --assets N [--data DIR] | dev bench-search [--data DIR] [--runs N]"
+	const use = "dev seed --assets N [--data DIR] [--raw] | dev bench-search [--data DIR] [--runs N]"
 	if len(args) == 0 {
 		return usageError(use)
 	}
@@ -36,6 +36,7 @@ func dev(ctx context.Context, env environment, args []string) error {
 	n := fs.Int("assets", 10000, "how many assets to make")
 	seed := fs.Uint64("seed", 1, "the catalogue's seed: the same seed makes the same catalogue")
 	runs := fs.Int("runs", 200, "how many times to run each query")
+	raw := fs.Bool("raw", false, "seed: load the same catalogue with the raw engine, as the import's reference (SQLite only)")
 	if err := parse(fs, args[1:], env.getenv); err != nil {
 		return err
 	}
@@ -45,6 +46,16 @@ func dev(ctx context.Context, env environment, args []string) error {
 	return withLibrary(ctx, env, &st, func(lib *openLibrary) error {
 		switch args[0] {
 		case "seed":
+			if *raw {
+				if st.postgres() {
+					return usageError("dev seed --raw loads a SQLite file")
+				}
+				path, err := st.sqlitePath()
+				if err != nil {
+					return err
+				}
+				return rawSeed(ctx, env, lib, path, *n, *seed)
+			}
 			return seedCatalogue(ctx, env, lib, *n, *seed)
 		case "bench-search":
 			raw, pg := "", ""
@@ -70,39 +81,28 @@ const seedPassword = "seed-password"
 // seedCatalogue adds n synthetic assets to the default account, in
 // batches of one transaction each.
 func seedCatalogue(ctx context.Context, env environment, lib *openLibrary, n int, seed uint64) error {
-	if _, _, err := lib.svc.EnsureDefault(ctx, seedPassword); err != nil {
-		return err
-	}
-	a, err := lib.svc.AccountByName(ctx, library.DefaultAccount)
+	accountID, users, err := seedAccount(ctx, lib)
 	if err != nil {
 		return err
 	}
-	var users []int64
-	for _, login := range seedUsers {
-		pw, email := seedPassword, login+"@example.com"
-		u, err := lib.svc.AddUser(ctx, a.Name, library.UserChanges{Login: &login, Email: &email, Password: &pw})
-		if damask.ErrorCode(err) == damask.EINVALID { // made by an earlier seed
-			var c library.Caller
-			c, err = caller(ctx, lib, login)
-			u = c.User
-		}
-		if err != nil {
-			return fmt.Errorf("uploader %s: %w", login, err)
-		}
-		users = append(users, u.ID)
-	}
 	start := time.Now()
 	cat := synth.New(seed, users, n, start)
-	const batch = 10000
-	for i := 0; i < n; i += batch {
-		as := make([]*damask.Asset, 0, batch)
-		for j := i; j < min(i+batch, n); j++ {
-			as = append(as, cat.Asset(j, a.ID))
+	load := func(ctx context.Context) error {
+		for i := 0; i < n; i += seedBatch {
+			if err := lib.db.CreateAssets(ctx, seedAssets(cat, accountID, i, n)); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stderr, "\rseeded %d of %d", min(i+seedBatch, n), n)
 		}
-		if err := lib.db.CreateAssets(ctx, as); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stderr, "\rseeded %d of %d", min(i+batch, n), n)
+		return nil
+	}
+	if bl, ok := lib.db.(damask.BulkLoader); ok {
+		err = bl.BulkLoad(ctx, load)
+	} else {
+		err = load(ctx)
+	}
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(env.stderr, "\n")
 	// The batches were loads, of which the planner knows little yet: a
@@ -115,6 +115,44 @@ func seedCatalogue(ctx context.Context, env environment, lib *openLibrary, n int
 	fmt.Fprintf(env.stdout, "Made %d assets in %.1f s (%.0f a second). They have no files: downloads and check will miss them.\n",
 		n, time.Since(start).Seconds(), float64(n)/time.Since(start).Seconds())
 	return nil
+}
+
+// seedBatch is how many assets the seed writes a transaction.
+const seedBatch = 10000
+
+// seedAccount makes the default account and its uploaders unless an
+// earlier seed made them, and answers their ids.
+func seedAccount(ctx context.Context, lib *openLibrary) (accountID int64, users []int64, err error) {
+	if _, _, err := lib.svc.EnsureDefault(ctx, seedPassword); err != nil {
+		return 0, nil, err
+	}
+	a, err := lib.svc.AccountByName(ctx, library.DefaultAccount)
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, login := range seedUsers {
+		pw, email := seedPassword, login+"@example.com"
+		u, err := lib.svc.AddUser(ctx, a.Name, library.UserChanges{Login: &login, Email: &email, Password: &pw})
+		if damask.ErrorCode(err) == damask.EINVALID { // made by an earlier seed
+			var c library.Caller
+			c, err = caller(ctx, lib, login)
+			u = c.User
+		}
+		if err != nil {
+			return 0, nil, fmt.Errorf("uploader %s: %w", login, err)
+		}
+		users = append(users, u.ID)
+	}
+	return a.ID, users, nil
+}
+
+// seedAssets are the catalogue's assets from i up to the next batch's.
+func seedAssets(cat *synth.Catalogue, accountID int64, i, n int) []*damask.Asset {
+	as := make([]*damask.Asset, 0, seedBatch)
+	for j := i; j < min(i+seedBatch, n); j++ {
+		as = append(as, cat.Asset(j, accountID))
+	}
+	return as
 }
 
 func caller(ctx context.Context, lib *openLibrary, login string) (library.Caller, error) {

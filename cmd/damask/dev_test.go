@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
 	"damask/postgres/pgtest"
@@ -97,4 +101,81 @@ Execution Time: 62.755 ms`, "\n")
 	if got := summarize(plan); got != want {
 		t.Errorf("summarize:\n got %s\nwant %s", got, want)
 	}
+}
+
+// TestDevSeedRaw checks that the raw engine's load, the import's
+// reference in the bench, writes the rows the store writes: the same
+// assets, versions, tags and links, and the same full-text index, term by
+// term (fts5vocab) and as every kind of match the language compiles to
+// reads it.
+func TestDevSeedRaw(t *testing.T) {
+	store, raw := newCLI(t), newCLI(t)
+	store.must("", "dev", "seed", "--assets", "300")
+	raw.must("", "dev", "seed", "--raw", "--assets", "300")
+	open := func(c *cli) *sql.DB {
+		db, err := sql.Open("sqlite3", "file:"+filepath.Join(c.data, "damask.db")+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		// The vocabulary of the account's index (the seed's is account 1).
+		if _, err := db.Exec(`CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, fts_1, 'instance')`); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	sdb, rdb := open(store), open(raw)
+	for _, q := range []struct{ name, query string }{
+		// Times and thumbnail secrets are the moment's and chance's, and
+		// so are the names of screenshots, which carry their time.
+		{"assets", `SELECT id, account_id, title, description, content_type, size, blob, version, user_id,
+			processing, width, height, camera, latitude, longitude, text, kind, ext, path, deleted_at FROM assets ORDER BY id`},
+		{"versions", `SELECT asset_id, number, content_type, size, blob, user_id FROM versions ORDER BY asset_id, number`},
+		{"tags", `SELECT id, account_id, name, assets_count FROM tags ORDER BY id`},
+		{"links", `SELECT asset_id, tag_id FROM asset_tags ORDER BY asset_id, tag_id`},
+		{"index terms", `SELECT term, doc, col, offset FROM vocab WHERE col <> 'filename' ORDER BY term, doc, col, offset`},
+		{"index word", `SELECT rowid FROM fts_1 WHERE fts_1 MATCH (SELECT term FROM vocab WHERE col = 'title' ORDER BY doc LIMIT 1) ORDER BY rowid`},
+		{"index prefix", `SELECT rowid FROM fts_1 WHERE fts_1 MATCH (SELECT substr(term, 1, 3) || '*' FROM vocab WHERE col = 'description' AND length(term) > 3 ORDER BY doc LIMIT 1) ORDER BY rowid`},
+		{"index column", `SELECT rowid FROM fts_1 WHERE fts_1 MATCH (SELECT 'tags : ' || term FROM vocab WHERE col = 'tags' ORDER BY doc LIMIT 1) ORDER BY rowid`},
+	} {
+		t.Run(q.name, func(t *testing.T) {
+			want, got := rows(t, sdb, q.query), rows(t, rdb, q.query)
+			if len(want) == 0 {
+				t.Fatal("the store's seed has no rows")
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("raw load differs from the store's (-store +raw):\n%s", diff)
+			}
+		})
+	}
+}
+
+// rows reads a query's rows as text.
+func rows(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rs, err := db.Query(query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	cols, err := rs.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for rs.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(vals...))
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
