@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -105,6 +108,14 @@ func TestChildWorker(t *testing.T) {
 		processed(i)
 		first = childOf(t, srv.PID())
 	}
+	// It yields the CPU to the server: every thread of it runs at
+	// childNice, the server's at its own.
+	if got := threadNices(t, first); slices.ContainsFunc(got, func(n int) bool { return n != childNice }) {
+		t.Errorf("the worker's threads run at nice %v, want %d", got, childNice)
+	}
+	if got := threadNices(t, srv.PID()); slices.Contains(got, childNice) {
+		t.Errorf("the server's threads run at nice %v", got)
+	}
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +177,30 @@ func running(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z'
+}
+
+// threadNices reads the nice value of each thread of process pid (the
+// 19th field of /proc/PID/task/TID/stat).
+func threadNices(t *testing.T, pid int) []int {
+	t.Helper()
+	stats, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	if err != nil || len(stats) == 0 {
+		t.Fatalf("threads of %d: %v", pid, err)
+	}
+	var nices []int
+	for _, p := range stats {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue // a thread gone meanwhile
+		}
+		// The name, in parentheses, may hold spaces: the fields count
+		// from after it, the state being the third.
+		fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		n, err := strconv.Atoi(fields[19-3])
+		if err != nil {
+			t.Fatalf("%s: %q", p, b)
+		}
+		nices = append(nices, n)
+	}
+	return nices
 }

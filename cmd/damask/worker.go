@@ -14,6 +14,10 @@ import (
 	"damask/media"
 )
 
+// childNice is the nice value of the worker process the server starts:
+// below the server's, whose requests it yields the CPU to.
+const childNice = 10
+
 // worker does the background work of a library (metadata, renditions,
 // document text) and serves nothing: the process that scales out beside
 // servers started with --no-workers. Jobs live in the database, so any
@@ -58,6 +62,11 @@ func worker(ctx context.Context, env environment, args []string) error {
 		// library's options are copied meanwhile, and read them only
 		// through StartTools, after.
 		ctx = forServer(ctx, env.stdin, func() { pool.Load().Wake() })
+		// Processing is background work: a request waiting for the CPU
+		// (an upload, a page) goes first, and the jobs take the rest.
+		if err := yieldCPU(childNice); err != nil {
+			log.Warn("worker: lower the priority", "err", err)
+		}
 		tools := &processing{}
 		started := make(chan struct{})
 		go func() {
