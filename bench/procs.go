@@ -146,11 +146,29 @@ func (p *proc) rss() int64 { return procstat.TreeRSS(p.cmd.Process.Pid) }
 // so far.
 func (p *proc) cpu() time.Duration { return procstat.TreeCPU(p.cmd.Process.Pid) }
 
-// peakRSS samples the process's memory while fn runs and answers the
-// highest sample.
-func (p *proc) peakRSS(fn func() error) (int64, error) {
-	rss, _, err := p.peakMemory(fn)
-	return rss, err
+// peakRSS samples the memory of the process alone, and of it with those
+// it started, while fn runs, and answers the highest sample of each.
+func (p *proc) peakRSS(fn func() error) (alone, tree int64, err error) {
+	stop := make(chan struct{})
+	peak := make(chan [2]int64)
+	go func() {
+		var m [2]int64
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			m[0], m[1] = max(m[0], procstat.RSS(p.cmd.Process.Pid)), max(m[1], p.rss())
+			select {
+			case <-stop:
+				peak <- m
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err = fn()
+	close(stop)
+	m := <-peak
+	return m[0], m[1], err
 }
 
 // own is the resident memory of the process and those it started less the
