@@ -149,25 +149,7 @@ func (p *proc) cpu() time.Duration { return procstat.TreeCPU(p.cmd.Process.Pid) 
 // peakRSS samples the memory of the process alone, and of it with those
 // it started, while fn runs, and answers the highest sample of each.
 func (p *proc) peakRSS(fn func() error) (alone, tree int64, err error) {
-	stop := make(chan struct{})
-	peak := make(chan [2]int64)
-	go func() {
-		var m [2]int64
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			m[0], m[1] = max(m[0], procstat.RSS(p.cmd.Process.Pid)), max(m[1], p.rss())
-			select {
-			case <-stop:
-				peak <- m
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	err = fn()
-	close(stop)
-	m := <-peak
+	m, err := peaks(fn, func() [2]int64 { return [2]int64{procstat.RSS(p.cmd.Process.Pid), p.rss()} })
 	return m[0], m[1], err
 }
 
@@ -181,6 +163,13 @@ func (p *proc) own() int64 {
 // peakMemory samples the process's memory while fn runs and answers the
 // highest RSS and the highest of own.
 func (p *proc) peakMemory(fn func() error) (rss, own int64, err error) {
+	m, err := peaks(fn, func() [2]int64 { return [2]int64{p.rss(), p.own()} })
+	return m[0], m[1], err
+}
+
+// peaks runs fn while it takes a sample every 20 ms, and answers the
+// highest of each of the sample's two figures.
+func peaks(fn func() error, sample func() [2]int64) ([2]int64, error) {
 	stop := make(chan struct{})
 	peak := make(chan [2]int64)
 	go func() {
@@ -188,7 +177,8 @@ func (p *proc) peakMemory(fn func() error) (rss, own int64, err error) {
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
 		for {
-			m[0], m[1] = max(m[0], p.rss()), max(m[1], p.own())
+			s := sample()
+			m[0], m[1] = max(m[0], s[0]), max(m[1], s[1])
 			select {
 			case <-stop:
 				peak <- m
@@ -197,10 +187,9 @@ func (p *proc) peakMemory(fn func() error) (rss, own int64, err error) {
 			}
 		}
 	}()
-	err = fn()
+	err := fn()
 	close(stop)
-	m := <-peak
-	return m[0], m[1], err
+	return <-peak, err
 }
 
 // serve starts damask on the data folder with the API of the default
