@@ -186,14 +186,10 @@ func consumeUpload(ctx context.Context, tx *sql.Tx, accountID, uploadID int64) e
 }
 
 func insertVersion(ctx context.Context, tx *sql.Tx, v *damask.Version) error {
-	var user any // 0 is no user, as read
-	if v.UserID != 0 {
-		user = v.UserID
-	}
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO versions (asset_id, number, filename, content_type, size, blob, comment, user_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		v.AssetID, v.Number, v.Filename, v.ContentType, v.Size, v.Blob[:], v.Comment, user, v.CreatedAt.UnixNano())
+		v.AssetID, v.Number, v.Filename, v.ContentType, v.Size, v.Blob[:], v.Comment, nullID(v.UserID), v.CreatedAt.UnixNano())
 	if err != nil {
 		return err
 	}
@@ -224,10 +220,6 @@ func insertAsset(ctx context.Context, tx *sql.Tx, ev *eventLog, now time.Time, a
 			return fmt.Errorf("upload %d: %w", uploadID, err)
 		}
 	}
-	var user any
-	if a.UserID != 0 {
-		user = a.UserID
-	}
 	var width, height, lat, lon any // NULL when unknown
 	if a.Width > 0 && a.Height > 0 {
 		width, height = a.Width, a.Height
@@ -242,7 +234,7 @@ func insertAsset(ctx context.Context, tx *sql.Tx, ev *eventLog, now time.Time, a
 			width, height, camera, taken_at, latitude, longitude, text, kind, ext, thumb_token, path)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.AccountID, a.Title, a.Description, v.Filename, v.ContentType,
-		v.Size, v.Blob[:], user, a.PublicToken, nullID(a.PublicLinkBy), a.Processing, now.UnixNano(), now.UnixNano(),
+		v.Size, v.Blob[:], nullID(a.UserID), a.PublicToken, nullID(a.PublicLinkBy), a.Processing, now.UnixNano(), now.UnixNano(),
 		width, height, a.Camera, timeValue(a.TakenAt), lat, lon, a.Text, kind, ext, damask.EnsureThumbToken(a), a.Path)
 	if err != nil {
 		return err

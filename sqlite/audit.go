@@ -14,14 +14,10 @@ func (db *DB) RecordAudit(ctx context.Context, e *damask.AuditEvent) error {
 		e.At = db.clock()
 	}
 	return db.update(ctx, "record audit event", func(tx *sql.Tx) error {
-		var user any
-		if e.UserID != 0 {
-			user = e.UserID
-		}
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO audit_events (account_id, user_id, action, target, detail, source, at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			e.AccountID, user, e.Action, e.Target, e.Detail, e.Source, e.At.UnixNano())
+			e.AccountID, nullID(e.UserID), e.Action, e.Target, e.Detail, e.Source, e.At.UnixNano())
 		if err != nil {
 			return err
 		}

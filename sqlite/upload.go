@@ -44,14 +44,10 @@ func insertUpload(ctx context.Context, tx *sql.Tx, u *damask.Upload, now, expire
 	if err := accountExists(ctx, tx, u.AccountID); err != nil {
 		return err
 	}
-	var user any // 0 is no user, as read
-	if u.UserID != 0 {
-		user = u.UserID
-	}
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO uploads (account_id, user_id, filename, content_type, size, blob, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.AccountID, user, u.Filename, u.ContentType, u.Size, u.Blob[:], now.UnixNano(), expires.UnixNano())
+		u.AccountID, nullID(u.UserID), u.Filename, u.ContentType, u.Size, u.Blob[:], now.UnixNano(), expires.UnixNano())
 	if err != nil {
 		return err
 	}
