@@ -270,6 +270,12 @@ func parseAddress(s string) (*mail.Address, error) {
 	if err != nil {
 		return nil, fmt.Errorf("address %q: %w", s, err)
 	}
+	// A header line holds at most 998 characters (RFC 5322, 2.1.1), and a
+	// path at most 256 (RFC 5321, 4.5.3.1.3); a name encoded grows by up to
+	// three times.
+	if len(a.Address) > 254 || len(a.Name) > 200 {
+		return nil, fmt.Errorf("address %q is too long", s)
+	}
 	// An address beyond ASCII needs SMTPUTF8 of every server on the
 	// way, which a notification cannot count on.
 	for _, r := range a.Address {
