@@ -229,24 +229,24 @@ func TestR33_ChecksumMismatch(t *testing.T) {
 func TestR34_FlippedBytes(t *testing.T) {
 	t.Run("disk", func(t *testing.T) {
 		l := start(t)
-		flipped(t, l, filepath.Join(l.data, "blobs"))
+		flipped(t, l, func(name string) string { return filepath.Join(l.data, "blobs", name[:2], name) })
 	})
 	t.Run("S3", func(t *testing.T) {
 		blobs, dir := s3test.Start(t)
 		l := start(t, "--blobs", blobs)
-		flipped(t, l, dir, "--blobs", blobs)
+		flipped(t, l, func(name string) string { return filepath.Join(dir, name[:2], name[2:4], name) }, "--blobs", blobs)
 	})
 }
 
-// flipped stores a file, flips a byte of it under dir (where the store
-// keeps a file at ab/cd/abcd... by its SHA-256), and checks the refusals;
-// checkFlags are the flags `damask check` needs besides --data.
-func flipped(t *testing.T, l *library, dir string, checkFlags ...string) {
+// flipped stores a file, flips a byte of it where the store keeps it
+// (where answers that path from the file's SHA-256 in hex), and checks the
+// refusals; checkFlags are the flags `damask check` needs besides --data.
+func flipped(t *testing.T, l *library, where func(name string) string, checkFlags ...string) {
 	data := bytes.Repeat([]byte("precious bytes\n"), 20_000)
 	a := l.upload(t, "precious.txt", "", data)
 	sum := sha256.Sum256(data)
 	name := hex.EncodeToString(sum[:])
-	file := filepath.Join(dir, name[:2], name[2:4], name)
+	file := where(name)
 	if _, err := os.Stat(file); err != nil {
 		t.Fatalf("the stored file: %v", err)
 	}

@@ -176,7 +176,7 @@ func TestR29_OrphanBytesCollected(t *testing.T) {
 		t.Fatalf("create with a title too long: %d %s, want 422", status, b)
 	}
 	name := sha(orphan)
-	path := filepath.Join(l.data, "blobs", name[:2], name[2:4], name)
+	path := filepath.Join(l.data, "blobs", name[:2], name)
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("the refused create's bytes are not in place (the test needs them there): %v", err)
 	}

@@ -23,7 +23,7 @@ func TestDamagedFileRefused(t *testing.T) {
 	}
 	sum := sha256.Sum256(data)
 	name := hex.EncodeToString(sum[:])
-	file := filepath.Join(e.blobDir, name[:2], name[2:4], name)
+	file := filepath.Join(e.blobDir, name[:2], name)
 
 	for _, damage := range []struct {
 		name string

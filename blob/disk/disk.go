@@ -3,9 +3,16 @@
 //
 // The layout of a store's folder:
 //
-//	dir/ab/cd/abcd…(64 hex digits)   committed files, fanned out by the first two bytes
-//	dir/.tmp/                        files being written
-//	dir/.gc/abcd…                    files the collector quarantined (see Quarantine)
+//	dir/ab/abcd…(64 hex digits)   committed files, fanned out by the first byte
+//	dir/.tmp/                     files being written
+//	dir/.gc/abcd…                 files the collector quarantined (see Quarantine)
+//	dir/.layout                   the fan-out's depth: "fan-out 1"
+//
+// A store made before the depth was recorded has two levels, dir/ab/cd/abcd…,
+// and keeps them: Open finds its second-level folders and records "fan-out
+// 2". New stores have one level, whose 256 folders Open makes once, so that
+// storing a file makes one inode (the file's) and fsyncs one folder, where
+// the second level made a folder for most of a young library's files.
 //
 // A file reaches its final name only by a rename of a temporary file that was
 // fsynced first, and Commit returns only after the folder holding the new name
@@ -50,6 +57,7 @@ type Store struct {
 	tmpDir string
 	fs     FS
 	lock   *os.File // the .tmp folder, held with a shared lock; see lockTmp
+	levels int      // fan-out folders between dir and a file: 1, or 2 in stores made before .layout
 	// durable holds the fan-out folders (their paths) whose own names are
 	// known to be on disk: made and their parent fsynced, by this process
 	// or, for the top level, at Open. A folder found but not in it may
@@ -94,7 +102,85 @@ func OpenFS(dir string, fsys FS) (*Store, error) {
 		s.lock.Close()
 		return nil, fmt.Errorf("open blob store %s: %w", dir, err)
 	}
+	if s.levels, err = readLayout(dir); err != nil {
+		s.lock.Close()
+		return nil, fmt.Errorf("open blob store %s: %w", dir, err)
+	}
 	return s, nil
+}
+
+const layoutName = ".layout"
+
+// readLayout answers the depth of the store's fan-out, recorded in
+// dir/.layout. A store without the record gets one now: two levels when a
+// second-level folder exists (a store made before the record), else one.
+// Like the lock, this goes to the operating system directly.
+func readLayout(dir string) (int, error) {
+	name := filepath.Join(dir, layoutName)
+	b, err := os.ReadFile(name)
+	if err == nil {
+		switch string(b) {
+		case "fan-out 1\n":
+			return 1, nil
+		case "fan-out 2\n":
+			return 2, nil
+		}
+		return 0, fmt.Errorf("read %s: unknown layout %q", name, b)
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return 0, fmt.Errorf("read layout: %w", err)
+	}
+	levels, err := foundLevels(dir)
+	if err != nil {
+		return 0, fmt.Errorf("find layout: %w", err)
+	}
+	if err := writeSynced(dir, layoutName, fmt.Sprintf("fan-out %d\n", levels)); err != nil {
+		return 0, fmt.Errorf("record layout: %w", err)
+	}
+	return levels, nil
+}
+
+// foundLevels answers 2 when a first-level folder holds a folder of the
+// second level, else 1.
+func foundLevels(dir string) (int, error) {
+	tops, err := readFanOut(dir)
+	if err != nil {
+		return 0, err
+	}
+	for _, top := range tops {
+		subs, err := readFanOut(filepath.Join(dir, top))
+		if err != nil {
+			return 0, err
+		}
+		if len(subs) > 0 {
+			return 2, nil
+		}
+	}
+	return 1, nil
+}
+
+// writeSynced writes a small file into dir by the store's own sequence: a
+// temporary file fsynced, renamed, the folder fsynced.
+func writeSynced(dir, name, text string) error {
+	f, err := os.CreateTemp(filepath.Join(dir, tmpDirName), name+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // fails once renamed
+	_, err = f.WriteString(text)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(dir, name))
+	}
+	if err == nil {
+		err = (OS{}).SyncDir(dir)
+	}
+	return err
 }
 
 // makeTopFolders makes the 256 first-level fan-out folders that are
@@ -146,10 +232,14 @@ func (s *Store) removeTemporaries() error {
 	return nil
 }
 
-// path is where the file named ref lives: dir/ab/cd/abcd….
+// path is where the file named ref lives: dir/ab/abcd…, or dir/ab/cd/abcd…
+// in a store of two levels.
 func (s *Store) path(ref damask.BlobRef) string {
 	name := ref.String()
-	return filepath.Join(s.dir, name[0:2], name[2:4], name)
+	if s.levels == 2 {
+		return filepath.Join(s.dir, name[0:2], name[2:4], name)
+	}
+	return filepath.Join(s.dir, name[0:2], name)
 }
 
 // Create starts a new file in the .tmp folder.
@@ -233,45 +323,64 @@ func (s *Store) Delete(ctx context.Context, ref damask.BlobRef) error {
 }
 
 // Walk calls fn for every file in the tree whose path is exactly the one its
-// name calls for (dir/ab/cd/abcd… in lowercase hex). It skips .tmp and
-// anything else: stray files, symbolic links, misplaced or misnamed files.
-// An error from fn stops the walk and is returned as it is.
+// name calls for (dir/ab/abcd…, or dir/ab/cd/abcd… in a store of two levels,
+// in lowercase hex). It skips .tmp and anything else: stray files, symbolic
+// links, misplaced or misnamed files. An error from fn stops the walk and is
+// returned as it is.
 func (s *Store) Walk(ctx context.Context, fn func(damask.BlobInfo) error) error {
 	tops, err := readFanOut(s.dir)
 	if err != nil {
 		return fmt.Errorf("walk blobs: %w", err)
 	}
 	for _, top := range tops {
-		topDir := filepath.Join(s.dir, top)
-		subs, err := readFanOut(topDir)
-		if err != nil {
-			return fmt.Errorf("walk blobs: %w", err)
-		}
-		for _, sub := range subs {
-			if err := ctx.Err(); err != nil {
-				return canceled("walk blobs", err)
-			}
-			subDir := filepath.Join(topDir, sub)
-			entries, err := os.ReadDir(subDir)
+		leaves := []string{top}
+		if s.levels == 2 {
+			subs, err := readFanOut(filepath.Join(s.dir, top))
 			if err != nil {
 				return fmt.Errorf("walk blobs: %w", err)
 			}
-			for _, e := range entries {
-				ref, err := damask.ParseBlobRef(e.Name())
-				if err != nil || ref.String() != e.Name() || e.Name()[:4] != top+sub || !e.Type().IsRegular() {
-					continue
-				}
-				fi, err := e.Info()
-				if errors.Is(err, fs.ErrNotExist) {
-					continue // deleted since the folder was read
-				}
-				if err != nil {
-					return fmt.Errorf("walk blobs: %w", err)
-				}
-				if err := fn(damask.BlobInfo{Ref: ref, Size: fi.Size(), ModTime: fi.ModTime()}); err != nil {
-					return err
-				}
+			leaves = leaves[:0]
+			for _, sub := range subs {
+				leaves = append(leaves, top+sub)
 			}
+		}
+		for _, leaf := range leaves {
+			if err := ctx.Err(); err != nil {
+				return canceled("walk blobs", err)
+			}
+			if err := s.walkFolder(leaf, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// walkFolder calls fn for the files of the fan-out folder whose names
+// begin with prefix (dir/ab for "ab", dir/ab/cd for "abcd").
+func (s *Store) walkFolder(prefix string, fn func(damask.BlobInfo) error) error {
+	dir := s.dir
+	for i := 0; i < len(prefix); i += 2 {
+		dir = filepath.Join(dir, prefix[i:i+2])
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("walk blobs: %w", err)
+	}
+	for _, e := range entries {
+		ref, err := damask.ParseBlobRef(e.Name())
+		if err != nil || ref.String() != e.Name() || e.Name()[:len(prefix)] != prefix || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted since the folder was read
+		}
+		if err != nil {
+			return fmt.Errorf("walk blobs: %w", err)
+		}
+		if err := fn(damask.BlobInfo{Ref: ref, Size: fi.Size(), ModTime: fi.ModTime()}); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -519,9 +628,9 @@ func (w *writer) Abort() error {
 	return nil
 }
 
-// mkdirSynced creates the two fan-out folders of ref (dir/ab and dir/ab/cd)
-// when missing, and makes their names durable (see mkdirs), so that a
-// file renamed into them is not lost with its folder in a crash.
+// mkdirSynced creates the fan-out folders of ref when missing, and makes
+// their names durable (see mkdirs), so that a file renamed into them is not
+// lost with its folder in a crash.
 func (s *Store) mkdirSynced(ref damask.BlobRef) error {
 	made, err := s.mkdirs(ref)
 	if err != nil {
@@ -530,16 +639,16 @@ func (s *Store) mkdirSynced(ref damask.BlobRef) error {
 	return s.syncFolders("", made)
 }
 
-// mkdirs creates the fan-out folders of ref (dir/ab and dir/ab/cd) when
-// missing, and answers those not known durable (see Store.durable), made
-// now or found: syncFolders fsyncs their parents. A folder known durable
-// costs no system call.
+// mkdirs creates the fan-out folders of ref (dir/ab, and dir/ab/cd in a
+// store of two levels) when missing, and answers those not known durable
+// (see Store.durable), made now or found: syncFolders fsyncs their
+// parents. A folder known durable costs no system call.
 func (s *Store) mkdirs(ref damask.BlobRef) ([]string, error) {
 	name := ref.String()
 	var made []string
 	parent := s.dir
-	for _, sub := range []string{name[0:2], name[2:4]} {
-		dir := filepath.Join(parent, sub)
+	for level := range s.levels {
+		dir := filepath.Join(parent, name[2*level:2*level+2])
 		parent = dir
 		if _, ok := s.durable.Load(dir); ok {
 			continue

@@ -3,6 +3,7 @@ package disk_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -33,56 +34,132 @@ func open(t *testing.T, dir string) *disk.Store {
 	return s
 }
 
+// layouts are the two shapes of a store's folder: one made now, with one
+// fan-out level, and one made before the depth was recorded, which keeps
+// the two levels it has (here a second-level folder and no .layout).
+var layouts = []struct {
+	name   string
+	levels int
+	dir    func(t *testing.T) string // a folder for Open
+}{
+	{"one level", 1, func(t *testing.T) string { return t.TempDir() }},
+	{"two levels", 2, func(t *testing.T) string {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, "00", "00"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}},
+}
+
+// folderOf is the fan-out folder of a store of levels levels in dir that
+// holds the file named name.
+func folderOf(dir string, levels int, name string) string {
+	if levels == 2 {
+		return filepath.Join(dir, name[:2], name[2:4])
+	}
+	return filepath.Join(dir, name[:2])
+}
+
 func TestConformance(t *testing.T) {
-	blobtest.Run(t, func(t *testing.T) damask.BlobStore {
-		s := open(t, t.TempDir())
-		// Whatever the suite did, nothing may stay behind in .tmp.
-		t.Cleanup(func() {
-			if left := tmpFiles(t, s.Dir()); len(left) > 0 {
-				t.Errorf("left in .tmp: %v", left)
-			}
+	for _, l := range layouts {
+		t.Run(l.name, func(t *testing.T) {
+			blobtest.Run(t, func(t *testing.T) damask.BlobStore {
+				s := open(t, l.dir(t))
+				// Whatever the suite did, nothing may stay behind in .tmp.
+				t.Cleanup(func() {
+					if left := tmpFiles(t, s.Dir()); len(left) > 0 {
+						t.Errorf("left in .tmp: %v", left)
+					}
+				})
+				return s
+			})
 		})
-		return s
-	})
+	}
 }
 
 func TestLayout(t *testing.T) {
+	for _, l := range layouts {
+		t.Run(l.name, func(t *testing.T) {
+			dir := l.dir(t)
+			s := open(t, dir)
+			data := []byte("hello, damask")
+			info := commit(t, s, data)
+
+			name := info.Ref.String()
+			path := filepath.Join(folderOf(dir, l.levels, name), name)
+			got, err := os.ReadFile(path)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("ReadFile(%s) = %q, %v; want %q", path, got, err, data)
+			}
+			if p, err := s.Path(info.Ref); p != path || err != nil {
+				t.Errorf("Path = %s, %v; want %s", p, err, path)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if perm := fi.Mode().Perm(); perm != 0o600 {
+				t.Errorf("file mode %v, want 0600", perm)
+			}
+			for _, d := range []string{filepath.Join(dir, name[:2]), filepath.Dir(path)} {
+				fi, err := os.Stat(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if perm := fi.Mode().Perm(); perm != 0o700 {
+					t.Errorf("folder %s mode %v, want 0700", d, perm)
+				}
+			}
+			want := fmt.Sprintf("fan-out %d\n", l.levels)
+			if b, err := os.ReadFile(filepath.Join(dir, ".layout")); string(b) != want || err != nil {
+				t.Errorf(".layout = %q, %v; want %q", b, err, want)
+			}
+
+			// Open answers the *os.File, so that http.ServeContent reaches sendfile.
+			r, err := s.Open(t.Context(), info.Ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if _, ok := r.(*os.File); !ok {
+				t.Errorf("Open answered a %T, want *os.File", r)
+			}
+		})
+	}
+}
+
+// The recorded depth is kept whatever the folder holds, and a record Open
+// does not know is refused rather than guessed.
+func TestLayoutRecorded(t *testing.T) {
 	dir := t.TempDir()
-	s := open(t, dir)
-	data := []byte("hello, damask")
-	info := commit(t, s, data)
-
-	name := info.Ref.String()
-	path := filepath.Join(dir, name[:2], name[2:4], name)
-	got, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(got, data) {
-		t.Fatalf("ReadFile(%s) = %q, %v; want %q", path, got, err, data)
-	}
-	fi, err := os.Stat(path)
+	s, err := disk.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if perm := fi.Mode().Perm(); perm != 0o600 {
-		t.Errorf("file mode %v, want 0600", perm)
-	}
-	for _, d := range []string{filepath.Join(dir, name[:2]), filepath.Dir(path)} {
-		fi, err := os.Stat(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if perm := fi.Mode().Perm(); perm != 0o700 {
-			t.Errorf("folder %s mode %v, want 0700", d, perm)
-		}
-	}
-
-	// Open answers the *os.File, so that http.ServeContent reaches sendfile.
-	r, err := s.Open(t.Context(), info.Ref)
-	if err != nil {
+	info := commit(t, s, []byte("one level"))
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	if _, ok := r.(*os.File); !ok {
-		t.Errorf("Open answered a %T, want *os.File", r)
+	// A second-level folder made by hand does not turn the store into one
+	// of two levels.
+	if err := os.MkdirAll(filepath.Join(dir, "ff", "ff"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = disk.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat(t.Context(), info.Ref); err != nil {
+		t.Errorf("Stat after reopening: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	mustWrite(t, filepath.Join(dir, ".layout"), "fan-out 3\n")
+	if s, err := disk.Open(dir); err == nil {
+		s.Close()
+		t.Errorf("Open of a store with .layout %q succeeded, want an error", "fan-out 3")
 	}
 }
 
@@ -142,49 +219,57 @@ func TestOpenKeepsWritesOfAnotherStore(t *testing.T) {
 }
 
 func TestWalkIgnoresStrangers(t *testing.T) {
-	dir := t.TempDir()
-	s := open(t, dir)
-	info := commit(t, s, []byte("the only file"))
-	name := info.Ref.String()
-	other := damask.BlobRef(sha256.Sum256([]byte("elsewhere"))).String()
+	for _, l := range layouts {
+		t.Run(l.name, func(t *testing.T) {
+			dir := l.dir(t)
+			s := open(t, dir)
+			info := commit(t, s, []byte("the only file"))
+			name := info.Ref.String()
+			other := damask.BlobRef(sha256.Sum256([]byte("elsewhere"))).String()
+			folder, _ := filepath.Rel(dir, folderOf(dir, l.levels, name))
 
-	for _, p := range []string{
-		"README",                                // top level
-		filepath.Join(name[:2], "notes.txt"),    // in a fan-out folder
-		filepath.Join(name[:2], name[2:4], "x"), // beside a file
-		filepath.Join(name[:2], name[2:4], name+".bak"),
-		filepath.Join(name[:2], name[2:4], other), // in the wrong folder
-		filepath.Join(name[:2], name[2:4], strings.ToUpper(name)),
-		filepath.Join("zz", "zz", name), // not a hex folder
-		filepath.Join("AB", "CD", name), // not lowercase
-		filepath.Join(".tmp", name[:2], name[2:4], name),
-	} {
-		mustWrite(t, filepath.Join(dir, p), "stranger")
-	}
-	// A folder and a symbolic link where a file would be.
-	odir := filepath.Join(dir, other[:2], other[2:4])
-	if err := os.MkdirAll(filepath.Join(odir, other), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	third := damask.BlobRef(sha256.Sum256([]byte("link"))).String()
-	tdir := filepath.Join(dir, third[:2], third[2:4])
-	if err := os.MkdirAll(tdir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/etc/passwd", filepath.Join(tdir, third)); err != nil {
-		t.Fatal(err)
-	}
+			for _, p := range []string{
+				"README",                             // top level
+				filepath.Join(name[:2], "notes.txt"), // in a fan-out folder
+				filepath.Join(folder, "x"),           // beside a file
+				filepath.Join(folder, name+".bak"),
+				filepath.Join(folder, other), // in the wrong folder
+				filepath.Join(folder, strings.ToUpper(name)),
+				filepath.Join(name[:2], name[2:4], name[4:6], name), // one level too deep
+				filepath.Join("zz", "zz", name),                     // not a hex folder
+				filepath.Join("zz", name),
+				filepath.Join("AB", "CD", name), // not lowercase
+				filepath.Join("AB", name),
+				filepath.Join(".tmp", name[:2], name[2:4], name),
+				filepath.Join(".tmp", name[:2], name),
+			} {
+				mustWrite(t, filepath.Join(dir, p), "stranger")
+			}
+			// A folder and a symbolic link where a file would be.
+			if err := os.MkdirAll(filepath.Join(folderOf(dir, l.levels, other), other), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			third := damask.BlobRef(sha256.Sum256([]byte("link"))).String()
+			tdir := folderOf(dir, l.levels, third)
+			if err := os.MkdirAll(tdir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("/etc/passwd", filepath.Join(tdir, third)); err != nil {
+				t.Fatal(err)
+			}
 
-	var got []damask.BlobRef
-	err := s.Walk(t.Context(), func(bi damask.BlobInfo) error {
-		got = append(got, bi.Ref)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Walk: %v", err)
-	}
-	if diff := cmp.Diff([]damask.BlobRef{info.Ref}, got); diff != "" {
-		t.Errorf("Walk (-want +got):\n%s", diff)
+			var got []damask.BlobRef
+			err := s.Walk(t.Context(), func(bi damask.BlobInfo) error {
+				got = append(got, bi.Ref)
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("Walk: %v", err)
+			}
+			if diff := cmp.Diff([]damask.BlobRef{info.Ref}, got); diff != "" {
+				t.Errorf("Walk (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -223,8 +308,10 @@ func TestCommitRepairsTruncatedFile(t *testing.T) {
 	s := open(t, dir)
 	data := []byte("the whole of it")
 	info := commit(t, s, data)
-	name := info.Ref.String()
-	path := filepath.Join(dir, name[:2], name[2:4], name)
+	path, err := s.Path(info.Ref)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Truncate(path, 3); err != nil {
 		t.Fatal(err)
 	}

@@ -123,5 +123,5 @@ func TestParseFaults(t *testing.T) {
 // pathOf is where a disk store in dir keeps ref.
 func pathOf(dir string, ref damask.BlobRef) string {
 	n := ref.String()
-	return dir + "/" + n[:2] + "/" + n[2:4] + "/" + n
+	return dir + "/" + n[:2] + "/" + n
 }

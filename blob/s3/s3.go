@@ -4,12 +4,13 @@
 //
 // The layout of a store's bucket, under an optional prefix:
 //
-//	PREFIX/ab/cd/abcd…(64 hex digits)   committed files, as on disk
+//	PREFIX/ab/cd/abcd…(64 hex digits)   committed files
 //	PREFIX/.tmp/…                       large files being written
 //	PREFIX/.gc/abcd…                    files the collector quarantined (see Quarantine)
 //
-// The names are those of blob/disk, so a disk store's folder copied as it
-// is into a bucket (aws s3 sync, rclone) is a valid S3 store.
+// The names are those of a blob/disk store of two levels, so such a
+// store's folder copied as it is into a bucket (aws s3 sync, rclone) is a
+// valid S3 store.
 //
 // A file is written in one of two ways, decided by its size, which is known
 // only at Commit:

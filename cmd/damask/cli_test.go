@@ -421,7 +421,7 @@ func TestCheck(t *testing.T) {
 	// One flipped byte in a stored file: check fails and names it.
 	path := func(ref damask.BlobRef) string {
 		s := ref.String()
-		return filepath.Join(c.data, "blobs", s[0:2], s[2:4], s)
+		return filepath.Join(c.data, "blobs", s[0:2], s)
 	}
 	b, err := os.ReadFile(path(a1.Blob))
 	if err != nil {

@@ -530,7 +530,7 @@ func TestMigrateLibraryChecks(t *testing.T) {
 	a2 := addAsset(t, c, "acme", "two.txt", bytes.Repeat([]byte("two "), 1000))
 	path := func(ref fmt.Stringer) string {
 		s := ref.String()
-		return filepath.Join(c.data, "blobs", s[0:2], s[2:4], s)
+		return filepath.Join(c.data, "blobs", s[0:2], s)
 	}
 	migrate := func(db, blobs string) result {
 		return c.runRaw("", "migrate-library", "--from", c.data, "--to-db", db, "--to-blobs", blobs)

@@ -125,7 +125,7 @@ func testTusSIGKILL(t *testing.T, args []string, disk bool) {
 		t.Errorf("the partial file is still there: %v", err)
 	}
 	hx := hex.EncodeToString(want[:])
-	if _, err := os.Stat(filepath.Join(data, "blobs", hx[:2], hx[2:4], hx)); err != nil {
+	if _, err := os.Stat(filepath.Join(data, "blobs", hx[:2], hx)); err != nil {
 		t.Errorf("the file is not in the blob store under its SHA-256: %v", err)
 	}
 }

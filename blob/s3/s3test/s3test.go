@@ -53,7 +53,7 @@ type Server struct {
 // Start starts a server and answers the URL of a store in its bucket
 // "damask" (blob/s3 creates the bucket when it opens the store) and the
 // folder where that bucket's objects will be plain files: a file's blob
-// ab/cd/abcd… is dir/ab/cd/abcd…, as in a disk store.
+// ab/cd/abcd… is dir/ab/cd/abcd….
 func Start(t testing.TB) (url, dir string) {
 	t.Helper()
 	s := StartServer(t)
