@@ -116,10 +116,6 @@ func (s *Service) receiveFile(ctx context.Context, c Caller, f FileInput) (_ *he
 			w.Abort()
 		}
 	}()
-	if s.incoming != nil {
-		s.incoming()
-	}
-
 	head, err := s.copyFile(ctx, w, f.Body)
 	if err != nil {
 		return nil, err
@@ -147,6 +143,7 @@ func (s *Service) copyFile(ctx context.Context, w damask.BlobWriter, body io.Rea
 	buf := *bp
 	var head []byte
 	checked := int64(0) // bytes written at the last look at the free space
+	told := s.incoming == nil
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, &damask.Error{Code: damask.ECANCELED, Message: "Request canceled", Err: err}
@@ -161,6 +158,10 @@ func (s *Service) copyFile(ctx context.Context, w damask.BlobWriter, body io.Rea
 			}
 			if _, err := w.Write(buf[:n]); err != nil {
 				return nil, storageError("write file", err)
+			}
+			if !told && w.Written() >= incomingAfter {
+				told = true
+				s.incoming()
 			}
 			if w.Written()-checked >= diskCheckEvery {
 				checked = w.Written()

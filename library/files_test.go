@@ -42,3 +42,33 @@ func TestReceiveFileCutBody(t *testing.T) {
 		})
 	}
 }
+
+// Options.Incoming hears of a file once its first megabyte has come, once
+// a file: a worker process gets ready for a photo's job while it arrives,
+// and a small file, stored before that would help, starts none.
+func TestIncoming(t *testing.T) {
+	db, blobs := openStores(t)
+	calls := 0
+	svc := serviceOn(t, db, blobs, nil, library.Options{Incoming: func() { calls++ }})
+	holder, _, _, _ := roles(t, svc)
+	for _, c := range []struct {
+		size  int
+		calls int
+	}{
+		{100_000, 0},
+		{1<<20 - 1, 0},
+		{1 << 20, 1},
+		{5 << 20, 1},
+	} {
+		calls = 0
+		data := strings.Repeat(fmt.Sprint(c.size), c.size/len(fmt.Sprint(c.size))+1)[:c.size]
+		// In pieces, as from a network.
+		body := iotest.HalfReader(strings.NewReader(data))
+		if _, err := svc.ReceiveFile(t.Context(), holder, library.FileInput{Body: body, Filename: "f.bin", Length: -1}); err != nil {
+			t.Fatalf("ReceiveFile of %d bytes: %v", c.size, err)
+		}
+		if calls != c.calls {
+			t.Errorf("a file of %d bytes: Incoming called %d times, want %d", c.size, calls, c.calls)
+		}
+	}
+}

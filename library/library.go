@@ -106,11 +106,14 @@ type Options struct {
 	// Queued, when set, is called after a job is queued (a worker pool's
 	// Wake), so that it starts at once.
 	Queued func()
-	// Incoming, when set, is called when a client begins to send a file
-	// that processing will want (ReceiveFile): a job is likely to follow
-	// once the file is stored, so that a worker process the server starts
-	// may get ready meanwhile (serve's worker process, which otherwise
-	// starts, and starts libvips, only once the job is queued).
+	// Incoming, when set, is called when a client sends a file that
+	// processing will want (ReceiveFile) and its first incomingAfter bytes
+	// have come: a job is likely to follow once the file is stored, so
+	// that a worker process the server starts may get ready meanwhile
+	// (serve's worker process, which otherwise starts, and starts libvips,
+	// only once the job is queued). A smaller file is stored before that
+	// would help, and many of them (uploads kept for a later asset) would
+	// start a process for no job.
 	Incoming func()
 	// EventsRetention is how long events are kept (Tidy removes older
 	// ones); 0 keeps DefaultEventsRetention.

@@ -37,6 +37,12 @@ func (r Reserve) String() string {
 // the free space, for files whose size nobody announced.
 const diskCheckEvery = 64 << 20
 
+// incomingAfter is how many bytes of a file arrive before Options.Incoming
+// is told: a photo's first megabyte comes in milliseconds, while a worker
+// process takes about 0.3 s of CPU to start its tools, which 1,000 small
+// uploads kept for later assets paid for nothing.
+const incomingAfter = 1 << 20
+
 // checkDisk answers EQUOTA when adding more bytes would leave the blob
 // store's file system below the reserve. Stores that cannot tell their
 // free space (S3) are never refused here; a full disk still answers ENOSPC
