@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -251,42 +250,11 @@ func (b *bench) upload(ctx context.Context) error {
 		}
 	}
 	batch := func(u func(i int) string, a func(*http.Request)) (float64, error) {
-		t0 := time.Now()
-		next := make(chan int)
-		errc := make(chan error, writers)
-		var wg sync.WaitGroup
-		for range writers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					if _, _, err := post(ctx, u(i), filepath.Join(small, strconv.Itoa(i)), a); err != nil {
-						errc <- err
-						return
-					}
-				}
-			}()
-		}
-	feed:
-		for i := range files {
-			select {
-			case next <- i:
-			case err := <-errc:
-				close(next)
-				wg.Wait()
-				return 0, err
-			case <-ctx.Done():
-				break feed
-			}
-		}
-		close(next)
-		wg.Wait()
-		select {
-		case err := <-errc:
-			return 0, err
-		default:
-		}
-		return files / time.Since(t0).Seconds(), ctx.Err()
+		d, err := sendAll(ctx, files, writers, func(i int) error {
+			_, _, err := post(ctx, u(i), filepath.Join(small, strconv.Itoa(i)), a)
+			return err
+		})
+		return files / d.Seconds(), err
 	}
 	durable, err := start(ctx, "listening on ", nil, b.self, "sink", "--syncdir", "--dir", sinkDir)
 	if err != nil {
