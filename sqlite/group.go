@@ -141,7 +141,7 @@ func (db *DB) runTogether(ws []*groupWrite) ([]error, error) {
 	// The transaction belongs to the group, not to whichever request led
 	// it: a leader's client going away must not roll back the others.
 	ctx := context.WithoutCancel(ws[0].ctx)
-	tx, err := db.write.BeginTx(ctx, nil)
+	tx, err := db.begin(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
 
 	"damask"
 )
@@ -127,5 +130,62 @@ func TestRunGroup(t *testing.T) {
 	}
 	if n := count(); n != 4 {
 		t.Errorf("%d uploads after the lost group, want 4", n)
+	}
+}
+
+// TestWaitForWriteLock: a write waits while another process holds the
+// write lock (here another connection to the file, as SQLite locks across
+// processes and connections alike), goes on as soon as it is free, gives
+// up after lockWait with SQLite's "database is locked", and stops waiting
+// when its context ends.
+func TestWaitForWriteLock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "damask.db")
+	db, a, _ := openWithAccount(t, path)
+	defer db.Close()
+	other, err := sql.Open("sqlite3", path+"?_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	hold := func() *sql.Tx {
+		t.Helper()
+		tx, err := other.BeginTx(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	write := func(ctx context.Context) error {
+		return db.update(ctx, "rename", func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE accounts SET name = name || 'x' WHERE id = ?`, a.ID)
+			return err
+		})
+	}
+
+	tx := hold()
+	done := make(chan error, 1)
+	go func() { done <- write(t.Context()) }()
+	select {
+	case err := <-done:
+		t.Fatalf("write while another holds the lock: %v, want it to wait", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	tx.Rollback()
+	if err := <-done; err != nil {
+		t.Fatalf("write once the lock is free: %v", err)
+	}
+
+	tx = hold()
+	defer tx.Rollback()
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := write(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("write whose context ended while waiting: %v, want %v", err, context.DeadlineExceeded)
+	}
+	defer func(w time.Duration) { lockWait = w }(lockWait)
+	lockWait = 100 * time.Millisecond
+	var se sqlite3.Error
+	if err := write(t.Context()); !errors.As(err, &se) || se.Code != sqlite3.ErrBusy {
+		t.Errorf("write after lockWait: %v, want SQLite's busy error", err)
 	}
 }

@@ -104,7 +104,7 @@ func TestPragmas(t *testing.T) {
 		readers = append(readers, c)
 	}
 	for i, c := range readers {
-		if err := checkConnPragmas(ctx, c); err != nil {
+		if err := checkConnPragmas(ctx, c, "10000"); err != nil {
 			t.Errorf("reader %d: %v", i, err)
 		}
 		var on int
@@ -117,7 +117,7 @@ func TestPragmas(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	if err := checkConnPragmas(ctx, w); err != nil {
+	if err := checkConnPragmas(ctx, w, "0"); err != nil {
 		t.Errorf("writer: %v", err)
 	}
 	if got := db.write.Stats().MaxOpenConnections; got != 1 {
