@@ -178,7 +178,7 @@ func testDedup(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 	if !st.ModTime.After(first.ModTime) {
 		t.Errorf("Stat ModTime = %v, want renewed after the first Commit's %v", st.ModTime, first.ModTime)
 	}
-	if diff := cmp.Diff(map[damask.BlobRef]int64{first.Ref: first.Size}, walk(t, s)); diff != "" {
+	if diff := cmp.Diff(map[damask.BlobRef]int64{first.Ref: first.Size}, Listed(t, s)); diff != "" {
 		t.Errorf("Walk (-want +got):\n%s", diff)
 	}
 	if got := read(t, s, first.Ref); !bytes.Equal(got, data) {
@@ -203,7 +203,7 @@ func testAbort(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 		if err := w.Abort(); err != nil {
 			t.Errorf("second Abort: %v", err)
 		}
-		if got := walk(t, s); len(got) != 0 {
+		if got := Listed(t, s); len(got) != 0 {
 			t.Errorf("Walk after Abort found %v, want nothing", got)
 		}
 		if _, err := s.Stat(ctx, sha256.Sum256(data)); damask.ErrorCode(err) != damask.ENOTFOUND {
@@ -240,7 +240,7 @@ func testAbort(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 		if err := w.Abort(); err != nil {
 			t.Errorf("Abort: %v", err)
 		}
-		if got := walk(t, s); len(got) != 0 {
+		if got := Listed(t, s); len(got) != 0 {
 			t.Errorf("Walk after Abort found %v, want nothing", got)
 		}
 	})
@@ -271,7 +271,7 @@ func testDelete(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 	if err := s.Delete(ctx, sha256.Sum256([]byte("never stored"))); err != nil {
 		t.Errorf("Delete of a missing file: %v, want nil", err)
 	}
-	if diff := cmp.Diff(map[damask.BlobRef]int64{keep.Ref: keep.Size}, walk(t, s)); diff != "" {
+	if diff := cmp.Diff(map[damask.BlobRef]int64{keep.Ref: keep.Size}, Listed(t, s)); diff != "" {
 		t.Errorf("Walk after Delete (-want +got):\n%s", diff)
 	}
 	// A deleted file can be stored again.
@@ -284,7 +284,7 @@ func testDelete(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 func testWalk(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 	ctx := t.Context()
 	s := open(t)
-	if got := walk(t, s); len(got) != 0 {
+	if got := Listed(t, s); len(got) != 0 {
 		t.Errorf("Walk of an empty store found %v", got)
 	}
 
@@ -293,7 +293,7 @@ func testWalk(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 		info := commit(t, s, content(uint64(100+i), size), nil)
 		want[info.Ref] = info.Size
 	}
-	if diff := cmp.Diff(want, walk(t, s)); diff != "" {
+	if diff := cmp.Diff(want, Listed(t, s)); diff != "" {
 		t.Errorf("Walk (-want +got):\n%s", diff)
 	}
 
@@ -377,7 +377,7 @@ func testConcurrent(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 			t.Errorf("writer %d: Commit = %s %d bytes, want %s %d bytes", i, infos[i].Ref, infos[i].Size, ref, len(data))
 		}
 	}
-	if diff := cmp.Diff(want, walk(t, s)); diff != "" {
+	if diff := cmp.Diff(want, Listed(t, s)); diff != "" {
 		t.Errorf("Walk (-want +got):\n%s", diff)
 	}
 	for i, data := range datas {
@@ -408,7 +408,7 @@ func testCanceled(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 				t.Errorf("Abort after a failed Commit: %v", err)
 			}
 		}
-		if got := walk(t, s); len(got) != 0 {
+		if got := Listed(t, s); len(got) != 0 {
 			t.Errorf("Walk found %v, want nothing", got)
 		}
 	})
@@ -427,7 +427,7 @@ func testCanceled(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 		if err := w.Abort(); err != nil {
 			t.Errorf("Abort after a failed Commit: %v", err)
 		}
-		if got := walk(t, s); len(got) != 0 {
+		if got := Listed(t, s); len(got) != 0 {
 			t.Errorf("Walk found %v, want nothing", got)
 		}
 		if _, err := s.Stat(t.Context(), sha256.Sum256(data)); damask.ErrorCode(err) != damask.ENOTFOUND {
@@ -518,8 +518,9 @@ func read(t *testing.T, s damask.BlobStore, ref damask.BlobRef) []byte {
 	return b
 }
 
-// walk answers what Walk lists, failing the test if it lists a file twice.
-func walk(t *testing.T, s damask.BlobStore) map[damask.BlobRef]int64 {
+// Listed answers what Walk lists, by name with its size, failing the test
+// if it lists a file twice.
+func Listed(t *testing.T, s damask.BlobStore) map[damask.BlobRef]int64 {
 	t.Helper()
 	got := map[damask.BlobRef]int64{}
 	err := s.Walk(t.Context(), func(info damask.BlobInfo) error {
@@ -585,7 +586,7 @@ func testQuarantine(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 	if err := c.Quarantine(ctx, sha256.Sum256([]byte("never stored"))); err != nil {
 		t.Errorf("Quarantine of a missing file: %v, want nil", err)
 	}
-	if diff := cmp.Diff(map[damask.BlobRef]int64{keep.Ref: keep.Size}, walk(t, s)); diff != "" {
+	if diff := cmp.Diff(map[damask.BlobRef]int64{keep.Ref: keep.Size}, Listed(t, s)); diff != "" {
 		t.Errorf("Walk after Quarantine (-want +got):\n%s", diff)
 	}
 	want := map[damask.BlobRef]int64{read1.Ref: read1.Size, restored.Ref: restored.Size, released.Ref: released.Size, recommitted.Ref: recommitted.Size}
@@ -628,7 +629,7 @@ func testQuarantine(t *testing.T, open func(t *testing.T) damask.BlobStore) {
 		t.Errorf("the file committed again while quarantined, after Release, reads %q", got)
 	}
 	want = map[damask.BlobRef]int64{keep.Ref: keep.Size, read1.Ref: read1.Size, restored.Ref: restored.Size, recommitted.Ref: recommitted.Size}
-	if diff := cmp.Diff(want, walk(t, s)); diff != "" {
+	if diff := cmp.Diff(want, Listed(t, s)); diff != "" {
 		t.Errorf("Walk at the end (-want +got):\n%s", diff)
 	}
 	if q := quarantined(); len(q) > 0 {
