@@ -47,6 +47,7 @@ func main() {
 	flag.IntVar(&cfg.assets, "assets", 1_000_000, "assets in the catalogue of the search, import and startup benchmarks")
 	flag.DurationVar(&cfg.load, "load", 10*time.Second, "length of each load run at 64 connections")
 	flag.Int64Var(&cfg.bigSize, "big", 1<<30, "size of the large file, in bytes")
+	flag.BoolVar(&cfg.bigOnly, "big-only", false, "in section upload, only the large file's rows (not the 1,000 small files nor push)")
 	flag.StringVar(&cfg.only, "only", "", "run only the sections whose names contain this (upload, download, get, media, batch, peer, search, go)")
 	flag.StringVar(&cfg.filebrowser, "filebrowser", filebrowserBin(), "the binary of filebrowser "+filebrowserVersion+", the peer of section peer")
 	flag.StringVar(&cfg.db, "db", "sqlite", "the metadata store: sqlite, or postgres (a database made on the -pg server for the run, dropped after)")
@@ -79,6 +80,7 @@ type config struct {
 	rounds, assets  int
 	load            time.Duration
 	bigSize         int64
+	bigOnly         bool
 }
 
 func run(cfg config) error {
