@@ -143,7 +143,7 @@ func (s *Service) copyFile(ctx context.Context, w damask.BlobWriter, body io.Rea
 	buf := *bp
 	var head []byte
 	checked := int64(0) // bytes written at the last look at the free space
-	told := s.incoming == nil
+	told := false
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, &damask.Error{Code: damask.ECANCELED, Message: "Request canceled", Err: err}
@@ -159,10 +159,7 @@ func (s *Service) copyFile(ctx context.Context, w damask.BlobWriter, body io.Rea
 			if _, err := w.Write(buf[:n]); err != nil {
 				return nil, storageError("write file", err)
 			}
-			if !told && w.Written() >= incomingAfter {
-				told = true
-				s.incoming()
-			}
+			s.tellIncoming(w.Written(), &told)
 			if w.Written()-checked >= diskCheckEvery {
 				checked = w.Written()
 				if err := s.checkDisk(ctx, 0); err != nil {
@@ -185,6 +182,15 @@ func (s *Service) copyFile(ctx context.Context, w damask.BlobWriter, body io.Rea
 			}
 			return nil, &damask.Error{Code: damask.EMALFORMED, Message: "The file could not be read to its end", Err: rerr}
 		}
+	}
+}
+
+// tellIncoming calls Options.Incoming once n bytes of a file have come,
+// once a file (told).
+func (s *Service) tellIncoming(n int64, told *bool) {
+	if !*told && n >= incomingAfter && s.incoming != nil {
+		*told = true
+		s.incoming()
 	}
 }
 

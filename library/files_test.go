@@ -44,8 +44,9 @@ func TestReceiveFileCutBody(t *testing.T) {
 }
 
 // Options.Incoming hears of a file once its first megabyte has come, once
-// a file: a worker process gets ready for a photo's job while it arrives,
-// and a small file, stored before that would help, starts none.
+// a file or a resumable upload's piece: a worker process gets ready for a
+// photo's job while it arrives, and a small file, stored before that
+// would help, starts none.
 func TestIncoming(t *testing.T) {
 	db, blobs := openStores(t)
 	calls := 0
@@ -60,15 +61,26 @@ func TestIncoming(t *testing.T) {
 		{1 << 20, 1},
 		{5 << 20, 1},
 	} {
-		calls = 0
 		data := strings.Repeat(fmt.Sprint(c.size), c.size/len(fmt.Sprint(c.size))+1)[:c.size]
 		// In pieces, as from a network.
-		body := iotest.HalfReader(strings.NewReader(data))
-		if _, err := svc.ReceiveFile(t.Context(), holder, library.FileInput{Body: body, Filename: "f.bin", Length: -1}); err != nil {
+		body := func() io.Reader { return iotest.HalfReader(strings.NewReader(data)) }
+		calls = 0
+		if _, err := svc.ReceiveFile(t.Context(), holder, library.FileInput{Body: body(), Filename: "f.bin", Length: -1}); err != nil {
 			t.Fatalf("ReceiveFile of %d bytes: %v", c.size, err)
 		}
 		if calls != c.calls {
 			t.Errorf("a file of %d bytes: Incoming called %d times, want %d", c.size, calls, c.calls)
+		}
+		calls = 0
+		u, err := svc.CreateResumable(t.Context(), holder, library.ResumableInput{Length: int64(c.size), Meta: damask.ResumableMeta{Filename: "r.bin"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.WriteResumable(t.Context(), holder, u.ID, library.Piece{Body: body()}); err != nil {
+			t.Fatalf("WriteResumable of %d bytes: %v", c.size, err)
+		}
+		if calls != c.calls {
+			t.Errorf("a resumable piece of %d bytes: Incoming called %d times, want %d", c.size, calls, c.calls)
 		}
 	}
 }

@@ -107,8 +107,8 @@ type Options struct {
 	// Wake), so that it starts at once.
 	Queued func()
 	// Incoming, when set, is called when a client sends a file that
-	// processing will want (ReceiveFile) and its first incomingAfter bytes
-	// have come: a job is likely to follow once the file is stored, so
+	// processing will want (ReceiveFile, or a piece of a resumable upload)
+	// and its first incomingAfter bytes have come: a job is likely to follow once the file is stored, so
 	// that a worker process the server starts may get ready meanwhile
 	// (serve's worker process, which otherwise starts, and starts libvips,
 	// only once the job is queued). A smaller file is stored before that

@@ -400,6 +400,7 @@ func (s *Service) copyPiece(ctx context.Context, f damask.PartialFile, h, piece 
 	defer copyBufs.Put(bp)
 	buf := *bp
 	var n, checked int64
+	told := false
 	for {
 		k, rerr := body.Read(buf)
 		if k > 0 {
@@ -421,6 +422,7 @@ func (s *Service) copyPiece(ctx context.Context, f damask.PartialFile, h, piece 
 				return n, storageError("write resumable upload", werr)
 			}
 			n += int64(k)
+			s.tellIncoming(n, &told)
 			if n-checked >= diskCheckEvery {
 				checked = n
 				if err := s.checkDisk(ctx, room-n); err != nil {
