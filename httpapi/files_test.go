@@ -466,15 +466,15 @@ func TestFilenames(t *testing.T) {
 		}
 	})
 	t.Run("blob paths", func(t *testing.T) {
-		name := regexp.MustCompile(`^([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})$`)
+		name := regexp.MustCompile(`^([0-9a-f]{2})/([0-9a-f]{64})$`)
 		n := 0
 		err := filepath.WalkDir(e.blobDir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
+			if err != nil || d.IsDir() || d.Name() == ".layout" {
 				return err
 			}
 			rel, _ := filepath.Rel(e.blobDir, p)
 			m := name.FindStringSubmatch(filepath.ToSlash(rel))
-			if m == nil || m[3][:4] != m[1]+m[2] {
+			if m == nil || m[2][:2] != m[1] {
 				t.Errorf("stored file %q is not named by its hash", rel)
 			}
 			n++
