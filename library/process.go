@@ -131,6 +131,12 @@ func (s *Service) process(ctx context.Context, j *damask.Job, v *damask.Version)
 			x = fromMetadata(m)
 		case errors.Is(err, metadata.ErrUnreadable), errors.Is(err, metadata.ErrTooLarge), errors.Is(err, metadata.ErrBadPath):
 			metaErr = err // the renderer has its say on the file below
+		case errors.Is(err, metadata.ErrUnsafeTool):
+			// An exiftool too old, found at the first file by a pool
+			// started lazily: as if there were none, which a retry
+			// would not change.
+			s.log.Warn("metadata not read: exiftool refused", "err", err)
+			metaErr = err
 		default:
 			return damask.Extracted{}, err
 		}

@@ -273,6 +273,7 @@ func (r *Renderer) renderImage(ctx context.Context, path string, format Format, 
 	} else {
 		src = newPathSource(path)
 		src.orient = orient
+		src.jpeg = format == FormatJPEG
 	}
 	defer src.free()
 
@@ -385,10 +386,15 @@ func render(ctx context.Context, src *source, order []Size, out func(Size, io.Re
 				if err != nil {
 					return fmt.Errorf("media: render %s: %w", size.Name, err)
 				}
-				next, err = materialise(lazy)
-				unref(lazy)
-				if err != nil {
-					return fmt.Errorf("media: render %s: %w", size.Name, err)
+				// A size encoded twice (JPEG and WebP) is computed once
+				// into memory; one encoded once is computed by its encode.
+				next = lazy
+				if i+1 < len(order) && order[i+1].Px == size.Px {
+					next, err = materialise(lazy)
+					unref(lazy)
+					if err != nil {
+						return fmt.Errorf("media: render %s: %w", size.Name, err)
+					}
 				}
 			}
 			if cur != base {

@@ -82,6 +82,20 @@ static int dm_header_file(const char *path, dm_header *h) {
 	return 0;
 }
 
+// dm_header_jpeg is dm_header_file for a file known to be a JPEG: its
+// loader is called by name, where a file name makes libvips ask every
+// loader in turn whether the file is theirs (openslide's among them,
+// which opens the file to look).
+static int dm_header_jpeg(const char *path, dm_header *h) {
+	VipsImage *im;
+	if (vips_jpegload(path, &im, "access", VIPS_ACCESS_SEQUENTIAL,
+		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL))
+		return -1;
+	dm_fill(im, h);
+	g_object_unref(im);
+	return 0;
+}
+
 static int dm_header_buffer(void *buf, size_t len, dm_header *h) {
 	VipsImage *im = vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_SEQUENTIAL,
 		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
@@ -99,6 +113,20 @@ static int dm_header_buffer(void *buf, size_t len, dm_header *h) {
 static int dm_thumb_file(const char *path, int px, VipsImage **out) {
 	return vips_thumbnail(path, out, px, "height", px, "size", VIPS_SIZE_DOWN,
 		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL);
+}
+
+// dm_thumb_jpeg is dm_thumb_file for a file known to be a JPEG, decoded
+// at 1/shrink scale: what vips_thumbnail does with a JPEG, without the
+// two looks for its loader and the header read that choose the scale
+// (the caller has the header).
+static int dm_thumb_jpeg(const char *path, int px, int shrink, VipsImage **out) {
+	VipsImage *im;
+	if (vips_jpegload(path, &im, "shrink", shrink, "access", VIPS_ACCESS_SEQUENTIAL,
+		"fail_on", VIPS_FAIL_ON_TRUNCATED, NULL))
+		return -1;
+	int r = vips_thumbnail_image(im, out, px, "height", px, "size", VIPS_SIZE_DOWN, NULL);
+	g_object_unref(im);
+	return r;
 }
 
 // dm_thumb_file_orient is dm_thumb_file for a file whose own orientation
@@ -178,6 +206,13 @@ static int dm_geom_buffer(void *buf, size_t len, int w, int h, int fill, VipsIma
 static int dm_thumb_image(VipsImage *in, int px, VipsImage **out) {
 	return vips_thumbnail_image(in, out, px, "height", px, "size", VIPS_SIZE_DOWN,
 		"no_rotate", TRUE, NULL);
+}
+
+// dm_shrink averages blocks of k x k pixels (see thumbImage): with the
+// cache off, a resize builds its filters and compiles their vector code
+// for each image, which for a thumbnail cost more than its pixels.
+static int dm_shrink(VipsImage *in, int k, VipsImage **out) {
+	return vips_shrink(in, out, (double) k, (double) k, NULL);
 }
 
 // dm_srgb8 makes 8-bit sRGB with no alpha (flattened on white) and no
@@ -308,12 +343,17 @@ func toHeader(h C.dm_header) header {
 
 // source is where vips reads a file from: a path, or (for SVG) a C copy of
 // its bytes, so that librsvg has no base URI to resolve references against.
-// orient, when not 0, replaces the file's own EXIF orientation.
+// orient, when not 0, replaces the file's own EXIF orientation. jpeg says
+// the file is a JPEG (detected from its bytes): its loader is called by
+// name, and once header has read its size, thumbnail picks the scale of
+// its decode itself.
 type source struct {
 	path   *C.char
 	buf    unsafe.Pointer
 	n      C.size_t
 	orient int
+	jpeg   bool
+	w, h   int // as stored, before the orientation; set by header
 }
 
 func newPathSource(path string) *source { return &source{path: C.CString(path)} }
@@ -335,15 +375,19 @@ func (s *source) free() {
 func (s *source) header() (header, error) {
 	var h C.dm_header
 	var rc C.int
-	if s.path != nil {
+	switch {
+	case s.path != nil && s.jpeg:
+		rc = C.dm_header_jpeg(s.path, &h)
+	case s.path != nil:
 		rc = C.dm_header_file(s.path, &h)
-	} else {
+	default:
 		rc = C.dm_header_buffer(s.buf, s.n, &h)
 	}
 	if rc != 0 {
 		return header{}, errors.New(vipsError())
 	}
 	hd := toHeader(h)
+	s.w, s.h = hd.width, hd.height
 	if s.orient != 0 {
 		hd.orientation = s.orient
 	}
@@ -356,6 +400,8 @@ func (s *source) thumbnail(px int) (*C.VipsImage, error) {
 	var rc C.int
 	if s.path != nil && s.orient != 0 {
 		rc = C.dm_thumb_file_orient(s.path, C.int(px), C.int(s.orient), &out)
+	} else if s.path != nil && s.jpeg && s.w > 0 && s.h > 0 {
+		rc = C.dm_thumb_jpeg(s.path, C.int(px), C.int(jpegShrink(s.w, s.h, px)), &out)
 	} else if s.path != nil {
 		rc = C.dm_thumb_file(s.path, C.int(px), &out)
 	} else {
@@ -387,9 +433,39 @@ func (s *source) geometry(g Geometry) (*C.VipsImage, error) {
 	return out, nil
 }
 
+// jpegShrink is the scale, 1/1 to 1/8, a JPEG of w x h pixels is decoded
+// at for a fit inside px x px, as vips_thumbnail chooses it: the largest
+// that leaves at least a factor of two to the resize after it, which a
+// decode's block averaging would blur less well.
+func jpegShrink(w, h, px int) int {
+	f := float64(max(w, h)) / float64(px)
+	switch {
+	case f >= 16:
+		return 8
+	case f >= 8:
+		return 4
+	case f >= 4:
+		return 2
+	}
+	return 1
+}
+
+// thumbImage makes the image in, upright, fit inside px x px. A thumbnail
+// whose longest side is a half or a quarter of in's (the 128 and 64 px
+// sizes from the 256 px one) averages blocks of 2 x 2 or 4 x 4 pixels,
+// which looked no different from a resize's Lanczos filter at those sizes
+// and costs a fraction of its set-up (bench/notes.md, 2026-12-08); any
+// other size is resized as vips_thumbnail_image does.
 func thumbImage(in *C.VipsImage, px int) (*C.VipsImage, error) {
 	var out *C.VipsImage
-	if C.dm_thumb_image(in, C.int(px), &out) != 0 {
+	var rc C.int
+	long := max(int(C.vips_image_get_width(in)), int(C.vips_image_get_height(in)))
+	if k := long / px; px <= Thumb256.Px && long%px == 0 && (k == 2 || k == 4) {
+		rc = C.dm_shrink(in, C.int(k), &out)
+	} else {
+		rc = C.dm_thumb_image(in, C.int(px), &out)
+	}
+	if rc != 0 {
 		return nil, errors.New(vipsError())
 	}
 	return out, nil

@@ -36,6 +36,13 @@ type ExifToolConfig struct {
 	// default subproc.DefaultMemory (1 GiB). A process that runs out dies
 	// and is replaced; the file it was reading fails with the reason.
 	Memory int64
+	// Lazy checks the version and starts the processes at the first
+	// file rather than in NewExifTool: a process that reads no file for
+	// a while (a server's worker process, whose first jobs of a batch
+	// make thumbnails) does not pay Perl's starts, about 80 ms of CPU
+	// each, while those jobs run. An exiftool too old is then refused
+	// at each read (ErrUnsafeTool).
+	Lazy bool
 }
 
 func (c *ExifToolConfig) setDefaults() {
@@ -70,6 +77,10 @@ type ExifTool struct {
 	cfg     ExifToolConfig
 	version float64
 	procs   chan *exifProc // free slots; a nil slot starts a process on use
+	// checked runs the version check of a Lazy pool once; checkErr is
+	// its outcome.
+	checked  sync.Once
+	checkErr error
 
 	mu     sync.Mutex
 	closed bool
@@ -77,16 +88,24 @@ type ExifTool struct {
 
 // NewExifTool checks the installed exiftool's version, refusing one older
 // than MinExifToolVersion, and starts cfg.Workers processes.
+// With cfg.Lazy it only looks for the program, and the first file does
+// the rest.
 func NewExifTool(ctx context.Context, cfg ExifToolConfig) (*ExifTool, error) {
 	cfg.setDefaults()
-	v, err := exifToolVersion(ctx, cfg.Path)
-	if err != nil {
+	e := &ExifTool{cfg: cfg, procs: make(chan *exifProc, cfg.Workers)}
+	if cfg.Lazy {
+		// A missing program is still told now, as without Lazy.
+		if _, err := exec.LookPath(cfg.Path); err != nil {
+			return nil, fmt.Errorf("exiftool: %w", err)
+		}
+		for range cfg.Workers {
+			e.procs <- nil
+		}
+		return e, nil
+	}
+	if err := e.check(ctx); err != nil {
 		return nil, err
 	}
-	if v < MinExifToolVersion {
-		return nil, fmt.Errorf("exiftool %.2f is older than %.2f (CVE-2021-22204): %w", v, MinExifToolVersion, ErrUnsafeTool)
-	}
-	e := &ExifTool{cfg: cfg, version: v, procs: make(chan *exifProc, cfg.Workers)}
 	for range cfg.Workers {
 		p, err := startExifProc(cfg.Path, cfg.Memory)
 		if err != nil {
@@ -98,8 +117,25 @@ func NewExifTool(ctx context.Context, cfg ExifToolConfig) (*ExifTool, error) {
 	return e, nil
 }
 
-// Version is the version of the exiftool found at start, e.g. 12.57.
-func (e *ExifTool) Version() float64 { return e.version }
+// Version is the version of the exiftool found, e.g. 12.57 (a Lazy pool
+// looks for it now if no file did yet; 0 when it could not be told).
+func (e *ExifTool) Version() float64 {
+	e.check(context.Background())
+	return e.version
+}
+
+// check runs, once, the version check, which refuses an exiftool older
+// than MinExifToolVersion.
+func (e *ExifTool) check(ctx context.Context) error {
+	e.checked.Do(func() {
+		v, err := exifToolVersion(ctx, e.cfg.Path)
+		if err == nil && v < MinExifToolVersion {
+			err = fmt.Errorf("exiftool %.2f is older than %.2f (CVE-2021-22204): %w", v, MinExifToolVersion, ErrUnsafeTool)
+		}
+		e.version, e.checkErr = v, err
+	})
+	return e.checkErr
+}
 
 func exifToolVersion(ctx context.Context, path string) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -177,6 +213,10 @@ func (e *ExifTool) read(ctx context.Context, abs string, args []string) (map[str
 	if p == nil || p.dead() {
 		if p != nil {
 			p.kill()
+		}
+		if err := e.check(ctx); err != nil {
+			e.procs <- nil
+			return nil, err
 		}
 		p, err = startExifProc(e.cfg.Path, e.cfg.Memory)
 		if err != nil {

@@ -263,6 +263,47 @@ func TestExifToolRefusesOldVersion(t *testing.T) {
 	}
 }
 
+// TestExifToolLazy: a Lazy pool runs nothing until its first file, then
+// checks the version (refusing an old exiftool at each read, as New
+// refuses it without Lazy) and reads; a missing program is told at once.
+func TestExifToolLazy(t *testing.T) {
+	dir := t.TempDir()
+	ran := filepath.Join(dir, "ran")
+	old := fakeTool(t, `touch `+ran+`; echo 12.23`)
+	et, err := NewExifTool(context.Background(), ExifToolConfig{Path: old, Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer et.Close()
+	if _, err := os.Stat(ran); err == nil {
+		t.Fatal("a Lazy pool ran exiftool before its first file")
+	}
+	for range 2 {
+		if _, err := et.Read(context.Background(), "testdata/photo.jpg"); !errors.Is(err, ErrUnsafeTool) {
+			t.Fatalf("Read with exiftool 12.23: err = %v, want ErrUnsafeTool", err)
+		}
+	}
+	if _, err := NewExifTool(context.Background(), ExifToolConfig{Path: filepath.Join(dir, "none"), Lazy: true}); err == nil {
+		t.Error("a Lazy pool of a missing program started")
+	}
+
+	real, err := NewExifTool(context.Background(), ExifToolConfig{Lazy: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer real.Close()
+	raw, err := real.Read(context.Background(), "testdata/photo.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw["File:FileType"] != "JPEG" {
+		t.Errorf("File:FileType = %v, want JPEG", raw["File:FileType"])
+	}
+	if v := real.Version(); v < MinExifToolVersion {
+		t.Errorf("Version() = %v after a read", v)
+	}
+}
+
 // TestExifToolTimeoutRestarts: the first process hangs; the call fails
 // with ErrTimeout once the timeout passes, the process is killed, and the
 // next call runs on a fresh one.

@@ -369,6 +369,11 @@ func (o *serveOptions) serveUntil(ctx context.Context, srv *http.Server, ln net.
 // processing holds the tools of background processing.
 type processing struct {
 	opts library.Options // Renderer and Extractor; nil when unavailable
+	// lazyMetadata leaves exiftool's start (its version check and its
+	// process) to the first file whose metadata is read: a server's
+	// worker process makes the thumbnails of a batch first, and Perl's
+	// starts (about 80 ms of CPU each) would take a core from them.
+	lazyMetadata bool
 }
 
 // start starts the tools of p, side by side: libvips (with its check of
@@ -385,7 +390,7 @@ func (p *processing) start(ctx context.Context, log *slog.Logger) {
 		p.opts.Renderer = r
 	})
 	wg.Go(func() {
-		x, err := metadata.New(ctx, metadata.Config{})
+		x, err := metadata.New(ctx, metadata.Config{ExifTool: metadata.ExifToolConfig{Lazy: p.lazyMetadata}})
 		if err != nil {
 			log.Warn("no metadata: exiftool did not start", "err", err)
 			return

@@ -67,7 +67,7 @@ func worker(ctx context.Context, env environment, args []string) error {
 		if err := yieldCPU(childNice); err != nil {
 			log.Warn("worker: lower the priority", "err", err)
 		}
-		tools := &processing{}
+		tools := &processing{lazyMetadata: true}
 		started := make(chan struct{})
 		go func() {
 			defer close(started)
