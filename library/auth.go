@@ -86,11 +86,24 @@ func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, so
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
 	key := s.creds.key(a.ID, login, pw)
-	if u := s.remembered(ctx, g, a, key); u != nil {
-		if err := s.throttleCheck(ctx, a.ID, signIns, signInName(u, login), source); err != nil {
-			return nil, err
+	for {
+		if u := s.remembered(ctx, g, a, key); u != nil {
+			if err := s.throttleCheck(ctx, a.ID, signIns, signInName(u, login), source); err != nil {
+				return nil, err
+			}
+			return u, nil
 		}
-		return u, nil
+		// Requests with the same credentials at once (a client's first
+		// uploads, four at a time) wait for one verification instead of
+		// paying argon2id each; after a failed one each verifies its own.
+		done, err := s.creds.verifying(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("authenticate: %w", err)
+		}
+		if done != nil {
+			defer done()
+			break
+		}
 	}
 	u, err := s.store.UserByLogin(ctx, a.ID, login)
 	if err != nil && damask.ErrorCode(err) != damask.ENOTFOUND {
@@ -103,6 +116,9 @@ func (s *Service) password(ctx context.Context, a *damask.Account, login, pw, so
 	hash := s.dummy()
 	if u != nil {
 		hash = u.PasswordHash
+	}
+	if s.onVerify != nil {
+		s.onVerify()
 	}
 	ok, verr := password.Verify(pw, hash)
 	if u == nil || !ok || verr != nil || u.Disabled {
@@ -185,6 +201,9 @@ type credCache struct {
 	macs sync.Pool
 	mu   sync.Mutex
 	m    map[[32]byte]credEntry
+	// inflight holds the credentials being verified, each with a channel
+	// closed when the verification ends (verifying).
+	inflight map[[32]byte]chan struct{}
 }
 
 // credEntry is the user whose password was verified, as read under the
@@ -203,7 +222,7 @@ const (
 func newCredCache() *credCache {
 	secret := make([]byte, 32)
 	rand.Read(secret) // never fails on Linux; a zero key would only weaken a cache kept in memory
-	c := &credCache{secret: secret, m: make(map[[32]byte]credEntry)}
+	c := &credCache{secret: secret, m: make(map[[32]byte]credEntry), inflight: make(map[[32]byte]chan struct{})}
 	c.macs.New = func() any { return &credMAC{h: hmac.New(sha256.New, secret)} }
 	return c
 }
@@ -235,6 +254,33 @@ func (c *credCache) key(account int64, login, pw string) [32]byte {
 	m.buf = b[:0]
 	c.macs.Put(m)
 	return k
+}
+
+// verifying marks the credentials k as being verified by the caller, who
+// calls done once the outcome is in the cache (or known to be a failure).
+// When another request is verifying them already, it waits for that one
+// to end (or for ctx) and answers a nil done: the caller looks in the
+// cache again.
+func (c *credCache) verifying(ctx context.Context, k [32]byte) (done func(), err error) {
+	c.mu.Lock()
+	if ch, ok := c.inflight[k]; ok {
+		c.mu.Unlock()
+		select {
+		case <-ch:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	ch := make(chan struct{})
+	c.inflight[k] = ch
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		delete(c.inflight, k)
+		c.mu.Unlock()
+		close(ch)
+	}, nil
 }
 
 func (c *credCache) get(k [32]byte) (credEntry, bool) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,6 +125,51 @@ func TestAuthenticate(t *testing.T) {
 	}
 	if _, err := svc.Authenticate(ctx, a, "ann", pw, "192.0.2.1"); err != nil {
 		t.Errorf("new password: %v", err)
+	}
+}
+
+// Requests that bring the same credentials at once share one verification
+// (argon2id costs tens of milliseconds and 19 MiB): the others wait for it
+// and take its outcome from the cache.
+func TestAuthenticateAtOnce(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t, nil)
+	a, holder, err := svc.CreateAccount(ctx, library.NewAccount{Name: "acme", Plan: "pro",
+		HolderLogin: "ann", HolderEmail: "ann@acme.test", Password: "the password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var verified atomic.Int32
+	release := make(chan struct{})
+	svc.SetOnVerify(func() {
+		verified.Add(1)
+		<-release
+	})
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			u, err := svc.Authenticate(ctx, a, "ann", "the password", "192.0.2.1")
+			if err == nil && u.ID != holder.ID {
+				err = fmt.Errorf("user %d, want %d", u.ID, holder.ID)
+			}
+			errs <- err
+		}()
+	}
+	for deadline := time.Now().Add(time.Minute); verified.Load() == 0; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("no verification began within a minute")
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the others reach their wait, or a verification of their own
+	close(release)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := verified.Load(); got != 1 {
+		t.Errorf("%d requests with the same credentials verified the password %d times, want 1", n, got)
 	}
 }
 

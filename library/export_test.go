@@ -14,6 +14,10 @@ func (s *Service) SetBeforeCollect(f func(ctx context.Context, ref damask.BlobRe
 	s.beforeCollect = f
 }
 
+// SetOnVerify makes every password verification call f first. Call it
+// before the service is used.
+func (s *Service) SetOnVerify(f func()) { s.onVerify = f }
+
 // Selected resolves a selection as every bulk action does.
 func (s *Service) Selected(ctx context.Context, c Caller, sel damask.Selection) ([]int64, error) {
 	return s.selected(ctx, c, sel)

@@ -182,6 +182,9 @@ type Service struct {
 	// is called by Tidy once it has found the file ref unreferenced and
 	// old, just before it moves the file out of the way.
 	beforeCollect func(ctx context.Context, ref damask.BlobRef)
+	// onVerify, when set (by tests only), is called before each password
+	// verification.
+	onVerify func()
 
 	hub          *eventHub     // wakes the readers of the feed
 	eventsKept   time.Duration // Options.EventsRetention
