@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"damask/media/mediatest"
 	"damask/procstat"
 )
 
@@ -132,52 +133,7 @@ func (b *bench) batch(ctx context.Context) error {
 // them, each made unique by a comment segment, so that none shares
 // another's renditions.
 func make12MP(ctx context.Context, dir string, n, count int) ([]string, error) {
-	return makeJPEGs(ctx, dir, 4000, 3000, n, count)
-}
-
-// makeJPEGs makes n different JPEGs of width x height pixels with vips,
-// and count files of them as make12MP does.
-func makeJPEGs(ctx context.Context, dir string, width, height, n, count int) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	var srcs [][]byte
-	for i := range n {
-		src := filepath.Join(dir, fmt.Sprintf("src%d.jpg", i))
-		v := filepath.Join(dir, fmt.Sprintf("n%d.v", i))
-		for _, s := range [][]string{
-			{"perlin", v, fmt.Sprint(width), fmt.Sprint(height), "--cell-size", fmt.Sprint(32 + 16*i), "--uchar", "--seed", fmt.Sprint(i + 1)},
-			{"bandjoin", v + " " + v + " " + v, v + ".rgb.v"},
-			{"copy", v + ".rgb.v", src + "[Q=90]", "--interpretation", "srgb"},
-		} {
-			if out, err := exec.CommandContext(ctx, "vips", s...).CombinedOutput(); err != nil {
-				return nil, fmt.Errorf("vips %v: %w: %s", s, err, out)
-			}
-		}
-		os.Remove(v)
-		os.Remove(v + ".rgb.v")
-		data, err := os.ReadFile(src)
-		if err != nil {
-			return nil, err
-		}
-		srcs = append(srcs, data)
-	}
-	files := make([]string, count)
-	for i := range files {
-		src := srcs[i%n]
-		stamp := fmt.Sprintf("damask bench %04d", i)
-		// SOI, then a COM segment (FF FE, length including itself), then
-		// the rest of the file.
-		data := append([]byte{}, src[:2]...)
-		data = append(data, 0xFF, 0xFE, byte((len(stamp)+2)>>8), byte(len(stamp)+2))
-		data = append(data, stamp...)
-		data = append(data, src[2:]...)
-		files[i] = filepath.Join(dir, fmt.Sprintf("img%03d.jpg", i))
-		if err := os.WriteFile(files[i], data, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	return files, nil
+	return mediatest.Photos(ctx, dir, 4000, 3000, n, count)
 }
 
 // batchToThumbs uploads the files four at once, each as an asset, and

@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"damask/media/mediatest"
 )
 
 // filebrowserVersion is the peer's version: scripts/setup.sh bench builds
@@ -129,7 +131,7 @@ func (b *bench) peerReads(ctx context.Context, dir string) error {
 		return err
 	}
 	defer fb.stop()
-	files, err := makeJPEGs(ctx, filepath.Join(dir, "small"), 640, 480, 2, 100)
+	files, err := mediatest.Photos(ctx, filepath.Join(dir, "small"), 640, 480, 2, 100)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package library_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -18,6 +17,7 @@ import (
 	"damask/jobs"
 	"damask/library"
 	"damask/media"
+	"damask/media/mediatest"
 	"damask/sqlite"
 )
 
@@ -153,48 +153,16 @@ func openDiskB(b *testing.B) damask.BlobStore {
 	return blobs
 }
 
-// make12MP writes n different 4000x3000 JPEGs of Perlin noise (about 2.5
-// MB each, the texture of a photo) with the vips command-line tool, and
-// count files of them, each made unique by a comment segment so that none
-// shares another's renditions.
+// make12MP writes count 12 MP JPEGs of n different pictures into dir
+// (mediatest.Photos).
 func make12MP(b *testing.B, dir string, n, count int) []string {
 	b.Helper()
 	if _, err := exec.LookPath("vips"); err != nil {
 		b.Skip("the vips command is missing")
 	}
-	var srcs [][]byte
-	for i := range n {
-		src := filepath.Join(dir, fmt.Sprintf("src%d.jpg", i))
-		v := filepath.Join(dir, fmt.Sprintf("n%d.v", i))
-		for _, s := range [][]string{
-			{"perlin", v, "4000", "3000", "--cell-size", fmt.Sprint(32 + 16*i), "--uchar", "--seed", fmt.Sprint(i + 1)},
-			{"bandjoin", v + " " + v + " " + v, v + ".rgb.v"},
-			{"copy", v + ".rgb.v", src + "[Q=90]", "--interpretation", "srgb"},
-		} {
-			if out, err := exec.Command("vips", s...).CombinedOutput(); err != nil {
-				b.Fatalf("vips %v: %v %s", s, err, out)
-			}
-		}
-		os.Remove(v)
-		os.Remove(v + ".rgb.v")
-		data, err := os.ReadFile(src)
-		if err != nil {
-			b.Fatal(err)
-		}
-		srcs = append(srcs, data)
-	}
-	files := make([]string, count)
-	for i := range files {
-		src := srcs[i%n]
-		stamp := fmt.Sprintf("damask bench %04d", i)
-		data := append([]byte{}, src[:2]...)
-		data = append(data, 0xFF, 0xFE, byte((len(stamp)+2)>>8), byte(len(stamp)+2))
-		data = append(data, stamp...)
-		data = append(data, src[2:]...)
-		files[i] = filepath.Join(dir, fmt.Sprintf("img%03d.jpg", i))
-		if err := os.WriteFile(files[i], data, 0o644); err != nil {
-			b.Fatal(err)
-		}
+	files, err := mediatest.Photos(b.Context(), dir, 4000, 3000, n, count)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return files
 }

@@ -5,10 +5,12 @@ package mediatest
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -73,4 +75,51 @@ func PDF(objs ...string) []byte {
 	}
 	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
 	return b.Bytes()
+}
+
+// Photos makes n different JPEGs of width x height pixels of Perlin noise
+// (at 4000 x 3000 about 2.5 MB each, the texture of a photo) with the vips
+// command-line tool, and count files of them in dir, each made unique by a
+// comment segment so that none shares another's renditions.
+func Photos(ctx context.Context, dir string, width, height, n, count int) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var srcs [][]byte
+	for i := range n {
+		src := filepath.Join(dir, fmt.Sprintf("src%d.jpg", i))
+		v := filepath.Join(dir, fmt.Sprintf("n%d.v", i))
+		for _, s := range [][]string{
+			{"perlin", v, fmt.Sprint(width), fmt.Sprint(height), "--cell-size", fmt.Sprint(32 + 16*i), "--uchar", "--seed", fmt.Sprint(i + 1)},
+			{"bandjoin", v + " " + v + " " + v, v + ".rgb.v"},
+			{"copy", v + ".rgb.v", src + "[Q=90]", "--interpretation", "srgb"},
+		} {
+			if out, err := exec.CommandContext(ctx, "vips", s...).CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("vips %v: %w: %s", s, err, out)
+			}
+		}
+		os.Remove(v)
+		os.Remove(v + ".rgb.v")
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return nil, err
+		}
+		srcs = append(srcs, data)
+	}
+	files := make([]string, count)
+	for i := range files {
+		src := srcs[i%n]
+		stamp := fmt.Sprintf("damask bench %04d", i)
+		// SOI, then a COM segment (FF FE, length including itself), then
+		// the rest of the file.
+		data := append([]byte{}, src[:2]...)
+		data = append(data, 0xFF, 0xFE, byte((len(stamp)+2)>>8), byte(len(stamp)+2))
+		data = append(data, stamp...)
+		data = append(data, src[2:]...)
+		files[i] = filepath.Join(dir, fmt.Sprintf("img%03d.jpg", i))
+		if err := os.WriteFile(files[i], data, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
 }
