@@ -58,11 +58,7 @@ func (b *bench) batch(ctx context.Context) error {
 	}
 	// The upload phase's reference: the same files into a sink that
 	// writes, fsyncs and renames each, four at once.
-	sinkDir := filepath.Join(dir, "sink")
-	if err := os.MkdirAll(sinkDir, 0o755); err != nil {
-		return err
-	}
-	sink, err := start(ctx, "listening on ", nil, b.self, "sink", "--dir", sinkDir)
+	sink, err := b.sink(ctx, filepath.Join(dir, "sink"))
 	if err != nil {
 		return err
 	}

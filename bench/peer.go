@@ -201,20 +201,17 @@ func (b *bench) peerUpload(ctx context.Context, dir string) error {
 	}
 	defer fb.stop()
 	sinkDir := filepath.Join(dir, "sink")
-	if err := os.MkdirAll(sinkDir, 0o755); err != nil {
-		return err
-	}
-	synced, err := start(ctx, "listening on ", nil, b.self, "sink", "--dir", sinkDir)
+	synced, err := b.sink(ctx, sinkDir)
 	if err != nil {
 		return err
 	}
 	defer synced.stop()
-	unsynced, err := start(ctx, "listening on ", nil, b.self, "sink", "--nosync", "--dir", sinkDir)
+	unsynced, err := b.sink(ctx, sinkDir, "--nosync")
 	if err != nil {
 		return err
 	}
 	defer unsynced.stop()
-	hashed, err := start(ctx, "listening on ", nil, b.self, "sink", "--hash", "--dir", sinkDir)
+	hashed, err := b.sink(ctx, sinkDir, "--hash")
 	if err != nil {
 		return err
 	}

@@ -117,6 +117,15 @@ func start(ctx context.Context, marker string, env []string, name string, args .
 	}
 }
 
+// sink starts this program's reference server, writing files into dir
+// (made if missing) as flags say (see refs.go: --hash, --syncdir, --nosync).
+func (b *bench) sink(ctx context.Context, dir string, flags ...string) (*proc, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return start(ctx, "listening on ", nil, b.self, append(append([]string{"sink"}, flags...), "--dir", dir)...)
+}
+
 // stop ends the process and waits for it.
 func (p *proc) stop() {
 	p.cmd.Process.Signal(os.Interrupt)

@@ -130,15 +130,12 @@ func (b *bench) upload(ctx context.Context) error {
 		return err
 	}
 	sinkDir := filepath.Join(b.cfg.work, "sink")
-	if err := os.MkdirAll(sinkDir, 0o755); err != nil {
-		return err
-	}
-	plain, err := start(ctx, "listening on ", nil, b.self, "sink", "--dir", sinkDir)
+	plain, err := b.sink(ctx, sinkDir)
 	if err != nil {
 		return err
 	}
 	defer plain.stop()
-	hashed, err := start(ctx, "listening on ", nil, b.self, "sink", "--hash", "--dir", sinkDir)
+	hashed, err := b.sink(ctx, sinkDir, "--hash")
 	if err != nil {
 		return err
 	}
@@ -265,7 +262,7 @@ func (b *bench) upload(ctx context.Context) error {
 		})
 		return files / d.Seconds(), err
 	}
-	durable, err := start(ctx, "listening on ", nil, b.self, "sink", "--syncdir", "--dir", sinkDir)
+	durable, err := b.sink(ctx, sinkDir, "--syncdir")
 	if err != nil {
 		return err
 	}
