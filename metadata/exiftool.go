@@ -125,10 +125,12 @@ func (e *ExifTool) Version() float64 {
 }
 
 // check runs, once, the version check, which refuses an exiftool older
-// than MinExifToolVersion.
+// than MinExifToolVersion. Its outcome is kept for every later read, so
+// the first reader's going away must not decide it: the check runs
+// without ctx's cancellation (exifToolVersion bounds it).
 func (e *ExifTool) check(ctx context.Context) error {
 	e.checked.Do(func() {
-		v, err := exifToolVersion(ctx, e.cfg.Path)
+		v, err := exifToolVersion(context.WithoutCancel(ctx), e.cfg.Path)
 		if err == nil && v < MinExifToolVersion {
 			err = fmt.Errorf("exiftool %.2f is older than %.2f (CVE-2021-22204): %w", v, MinExifToolVersion, ErrUnsafeTool)
 		}

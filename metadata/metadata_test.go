@@ -292,6 +292,13 @@ func TestExifToolLazy(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer real.Close()
+	// A first reader gone as the check begins does not leave the pool
+	// refusing every later one.
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := real.check(gone); err != nil {
+		t.Errorf("version check for a reader gone: %v, want it run to its end", err)
+	}
 	raw, err := real.Read(context.Background(), "testdata/photo.jpg")
 	if err != nil {
 		t.Fatal(err)
